@@ -1,0 +1,52 @@
+// Package kustomize writes the kustomization.yaml at the root of a
+// profile's output: every Kubernetes manifest as a resource, and the raw
+// Prometheus files as ConfigMaps.
+package kustomize
+
+import (
+	"fmt"
+	"slices"
+
+	"sigs.k8s.io/yaml"
+
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/render"
+)
+
+// Path of the kustomization in a profile's output.
+const Path = "kustomization.yaml"
+
+const kustomizationTemplate = "kustomization.yaml.tmpl"
+
+// Data is what the kustomization template sees.
+type Data struct {
+	Plan *plan.Plan
+	// Resources are the Kubernetes manifests, sorted.
+	Resources []string
+	// ConfigFiles are the raw Prometheus files for the config ConfigMap.
+	ConfigFiles []string
+}
+
+// Generate lists the manifests among files.
+func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File, error) {
+	d := Data{Plan: p}
+	for _, f := range files {
+		switch {
+		case f.Manifest:
+			d.Resources = append(d.Resources, f.Path)
+		case f.Path == "prometheus/prometheus.yml":
+			d.ConfigFiles = append(d.ConfigFiles, f.Path)
+		}
+	}
+	slices.Sort(d.Resources)
+	data, err := r.Render(kustomizationTemplate, d)
+	if err != nil {
+		return output.File{}, err
+	}
+	var parsed map[string]any
+	if err := yaml.UnmarshalStrict(data, &parsed); err != nil {
+		return output.File{}, fmt.Errorf("%s is not valid YAML: %w", Path, err)
+	}
+	return output.YAML(Path, data), nil
+}

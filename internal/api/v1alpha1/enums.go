@@ -1,0 +1,98 @@
+package v1alpha1
+
+// Enum is implemented by every string type with a closed set of values, so
+// the loader, the JSON Schema and the docs share one list.
+type Enum interface {
+	Values() []string
+}
+
+// MeshProvider names the service mesh.
+type MeshProvider string
+
+// Mesh providers.
+const (
+	MeshIstio MeshProvider = "istio"
+	MeshNone  MeshProvider = "none"
+)
+
+// Values lists the valid mesh providers.
+func (MeshProvider) Values() []string { return []string{"istio", "none"} }
+
+// DataPlane names Istio's data plane mode.
+type DataPlane string
+
+// Data plane modes.
+const (
+	DataPlaneSidecar DataPlane = "sidecar"
+	DataPlaneAmbient DataPlane = "ambient"
+)
+
+// Values lists the valid data plane modes.
+func (DataPlane) Values() []string { return []string{"sidecar", "ambient"} }
+
+// MTLSMode is a PeerAuthentication mode.
+type MTLSMode string
+
+// mTLS modes.
+const (
+	MTLSStrict     MTLSMode = "STRICT"
+	MTLSPermissive MTLSMode = "PERMISSIVE"
+	MTLSDisable    MTLSMode = "DISABLE"
+)
+
+// Values lists the valid mTLS modes.
+func (MTLSMode) Values() []string { return []string{"STRICT", "PERMISSIVE", "DISABLE"} }
+
+// ScrapeStrategy decides how Prometheus reaches application metrics ports.
+type ScrapeStrategy string
+
+// Scrape strategies.
+const (
+	StrategyAuto           ScrapeStrategy = "auto"
+	StrategyMerged         ScrapeStrategy = "merged"
+	StrategyIstioCerts     ScrapeStrategy = "istio-certs"
+	StrategyPermissivePort ScrapeStrategy = "permissive-port"
+	StrategyDirect         ScrapeStrategy = "direct"
+)
+
+// Values lists the valid scrape strategies.
+func (ScrapeStrategy) Values() []string {
+	return []string{"auto", "merged", "istio-certs", "permissive-port", "direct"}
+}
+
+// Flavour is an output flavour.
+type Flavour string
+
+// Output flavours.
+const (
+	FlavourPrometheus Flavour = "prometheus"
+	FlavourOperator   Flavour = "operator"
+)
+
+// Values lists the valid output flavours.
+func (Flavour) Values() []string { return []string{"prometheus", "operator"} }
+
+// NetworkStance is the cluster's network-policy stance.
+type NetworkStance string
+
+// Network stances.
+const (
+	StanceOpen        NetworkStance = "open"
+	StanceDefaultDeny NetworkStance = "default-deny"
+	StanceGlobalDeny  NetworkStance = "global-deny"
+)
+
+// Values lists the valid network stances.
+func (NetworkStance) Values() []string { return []string{"open", "default-deny", "global-deny"} }
+
+// NetworkEngine names the network-policy implementation.
+type NetworkEngine string
+
+// Network engines.
+const (
+	EngineKubernetes NetworkEngine = "kubernetes"
+	EngineCalico     NetworkEngine = "calico"
+)
+
+// Values lists the valid network engines.
+func (NetworkEngine) Values() []string { return []string{"kubernetes", "calico"} }

@@ -1,0 +1,234 @@
+package v1alpha1
+
+// APIVersion and Kind identify an obsgen profile document.
+const (
+	APIVersion = "obsgen.dev/v1alpha1"
+	Kind       = "Profile"
+)
+
+// Profile describes one cluster's observability stack: where monitoring runs,
+// how the mesh secures traffic, how the network is locked down and which teams
+// own which namespaces and services. obsgen generates every artifact from it.
+type Profile struct {
+	// APIVersion must be obsgen.dev/v1alpha1.
+	APIVersion string `yaml:"apiVersion" json:"apiVersion" jsonschema:"required,enum=obsgen.dev/v1alpha1"`
+	// Kind must be Profile.
+	Kind string `yaml:"kind" json:"kind" jsonschema:"required,enum=Profile"`
+	// Metadata names the profile.
+	Metadata Metadata `yaml:"metadata" json:"metadata" jsonschema:"required"`
+	// Cluster describes the Kubernetes cluster.
+	Cluster Cluster `yaml:"cluster,omitempty" json:"cluster,omitempty"`
+	// Mesh describes the service mesh and how Prometheus gets past its mTLS.
+	Mesh Mesh `yaml:"mesh,omitempty" json:"mesh,omitempty"`
+	// Monitoring describes where Prometheus, Alertmanager, Grafana and the
+	// exporters run, and which output flavours obsgen writes.
+	Monitoring Monitoring `yaml:"monitoring,omitempty" json:"monitoring,omitempty"`
+	// Network describes the cluster's network-policy stance.
+	Network Network `yaml:"network,omitempty" json:"network,omitempty"`
+	// Teams lists the teams, the namespaces each owns and their services.
+	Teams []Team `yaml:"teams,omitempty" json:"teams,omitempty"`
+}
+
+// Metadata names a profile.
+type Metadata struct {
+	// Name is the profile's name and the folder its output goes to
+	// (out/<name>/). A DNS-1123 label: lower-case letters, digits and '-',
+	// at most 63 characters.
+	Name string `yaml:"name" json:"name" jsonschema:"required,pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$,maxLength=63"`
+}
+
+// Cluster describes the Kubernetes cluster the stack runs in.
+type Cluster struct {
+	// Name becomes the `cluster` external label of every series.
+	// Default: metadata.name.
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// APIServerCIDRs are the addresses of the Kubernetes API server endpoints
+	// (the `default/kubernetes` Endpoints). Required when network.stance is
+	// not `open`: Prometheus needs egress to them for service discovery.
+	APIServerCIDRs []string `yaml:"apiServerCIDRs,omitempty" json:"apiServerCIDRs,omitempty"`
+	// APIServerPort is the port of the API server endpoints (often 6443 on
+	// kubeadm clusters, 443 on managed ones).
+	APIServerPort int `yaml:"apiServerPort,omitempty" json:"apiServerPort,omitempty" jsonschema:"default=443,minimum=1,maximum=65535"`
+	// NodeCIDRs hold the nodes' addresses. Required when network.stance is
+	// not `open`: Prometheus scrapes kubelets, cAdvisor and node-exporter on
+	// host addresses.
+	NodeCIDRs []string `yaml:"nodeCIDRs,omitempty" json:"nodeCIDRs,omitempty"`
+	// PodCIDR is the pod address range. Optional.
+	PodCIDR string `yaml:"podCIDR,omitempty" json:"podCIDR,omitempty"`
+}
+
+// Mesh describes the service mesh.
+type Mesh struct {
+	// Provider is `istio` or `none` (no mesh: everything is scraped in
+	// plaintext).
+	Provider MeshProvider `yaml:"provider,omitempty" json:"provider,omitempty" jsonschema:"default=istio"`
+	// DataPlane is `sidecar` (Envoy next to each workload) or `ambient`
+	// (ztunnel per node, optional waypoints).
+	DataPlane DataPlane `yaml:"dataPlane,omitempty" json:"dataPlane,omitempty" jsonschema:"default=sidecar"`
+	// MTLS is the mesh-wide PeerAuthentication mode: STRICT, PERMISSIVE or
+	// DISABLE.
+	MTLS MTLSMode `yaml:"mtls,omitempty" json:"mtls,omitempty" jsonschema:"default=PERMISSIVE"`
+	// IstioNamespace is where istiod (and ztunnel) run.
+	IstioNamespace string `yaml:"istioNamespace,omitempty" json:"istioNamespace,omitempty" jsonschema:"default=istio-system"`
+	// MetricsMerging tells whether Istio's metrics merging is on
+	// (meshConfig.enablePrometheusMerge; Istio's default is on). With it the
+	// sidecar serves the app's, the agent's and Envoy's metrics on
+	// :15020/stats/prometheus in plaintext.
+	MetricsMerging *bool `yaml:"metricsMerging,omitempty" json:"metricsMerging,omitempty" jsonschema:"default=true"`
+	// ScrapeStrategy decides how Prometheus reaches application metrics
+	// ports: `auto` picks from the data plane, mTLS mode and metrics merging
+	// (see `obsgen explain`); `merged` scrapes :15020; `istio-certs` scrapes
+	// app ports over TLS with Istio-issued certificates; `permissive-port`
+	// scrapes app ports in plaintext and opens exactly those ports with a
+	// port-level PERMISSIVE PeerAuthentication; `direct` scrapes app ports in
+	// plaintext (no mTLS to get past, or ambient with Prometheus enrolled).
+	ScrapeStrategy ScrapeStrategy `yaml:"scrapeStrategy,omitempty" json:"scrapeStrategy,omitempty" jsonschema:"default=auto"`
+}
+
+// Monitoring describes the monitoring stack.
+type Monitoring struct {
+	// Namespace is where Prometheus runs.
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty" jsonschema:"default=monitoring"`
+	// InMesh tells whether the monitoring namespace is part of the mesh
+	// (sidecar injection, or ambient enrollment). Default: false.
+	InMesh bool `yaml:"inMesh,omitempty" json:"inMesh,omitempty"`
+	// Flavours lists the output flavours: `prometheus` (raw prometheus.yml
+	// and rule files) and/or `operator` (Prometheus Operator resources).
+	// Default: [prometheus].
+	Flavours []Flavour `yaml:"flavours,omitempty" json:"flavours,omitempty" jsonschema:"uniqueItems=true"`
+	// Prometheus describes the Prometheus server.
+	Prometheus Prometheus `yaml:"prometheus,omitempty" json:"prometheus,omitempty"`
+	// Alertmanager describes Alertmanager. Defaults: the monitoring
+	// namespace, pod label app.kubernetes.io/name=alertmanager, port 9093.
+	Alertmanager Component `yaml:"alertmanager,omitempty" json:"alertmanager,omitempty"`
+	// Grafana describes Grafana. Defaults: the monitoring namespace, pod
+	// label app.kubernetes.io/name=grafana, port 3000.
+	Grafana Component `yaml:"grafana,omitempty" json:"grafana,omitempty"`
+	// KubeStateMetrics describes kube-state-metrics. Defaults: the
+	// monitoring namespace, pod label app.kubernetes.io/name=kube-state-metrics,
+	// port 8080.
+	KubeStateMetrics Component `yaml:"kubeStateMetrics,omitempty" json:"kubeStateMetrics,omitempty"`
+	// NodeExporter describes node-exporter (host network). Defaults: the
+	// monitoring namespace, pod label app.kubernetes.io/name=node-exporter,
+	// port 9100.
+	NodeExporter Component `yaml:"nodeExporter,omitempty" json:"nodeExporter,omitempty"`
+}
+
+// Prometheus describes the Prometheus server.
+type Prometheus struct {
+	// Name prefixes the objects obsgen emits for this Prometheus.
+	Name string `yaml:"name,omitempty" json:"name,omitempty" jsonschema:"default=prometheus"`
+	// ServiceAccount is the Prometheus pods' service account; under STRICT
+	// mTLS it is the identity Istio authorization policies allow.
+	ServiceAccount string `yaml:"serviceAccount,omitempty" json:"serviceAccount,omitempty" jsonschema:"default=prometheus"`
+	// PodLabels select the Prometheus pods (network policies use them).
+	// Default: app.kubernetes.io/name=prometheus.
+	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
+	// ScrapeInterval is the global scrape interval (a Prometheus duration).
+	ScrapeInterval string `yaml:"scrapeInterval,omitempty" json:"scrapeInterval,omitempty" jsonschema:"default=30s"`
+	// ScrapeTimeout is the global scrape timeout; at most ScrapeInterval.
+	ScrapeTimeout string `yaml:"scrapeTimeout,omitempty" json:"scrapeTimeout,omitempty" jsonschema:"default=10s"`
+	// EvaluationInterval is how often rules are evaluated.
+	EvaluationInterval string `yaml:"evaluationInterval,omitempty" json:"evaluationInterval,omitempty" jsonschema:"default=30s"`
+	// ExternalLabels are added to every series and alert, next to
+	// `cluster`.
+	ExternalLabels map[string]string `yaml:"externalLabels,omitempty" json:"externalLabels,omitempty"`
+}
+
+// Component locates one piece of the monitoring stack.
+type Component struct {
+	// Namespace the component runs in. Default: monitoring.namespace.
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty"`
+	// PodLabels select the component's pods.
+	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
+	// Port is the component's HTTP port.
+	Port int `yaml:"port,omitempty" json:"port,omitempty" jsonschema:"minimum=1,maximum=65535"`
+}
+
+// Network describes the cluster's network-policy stance.
+type Network struct {
+	// Stance is `open` (no policies), `default-deny` (obsgen emits a
+	// Kubernetes default-deny per covered namespace and the allows monitoring
+	// needs) or `global-deny` (a Calico global deny-all exists or is emitted;
+	// obsgen emits the allows).
+	Stance NetworkStance `yaml:"stance,omitempty" json:"stance,omitempty" jsonschema:"default=open"`
+	// Engine is `kubernetes` (NetworkPolicy) or `calico` (projectcalico.org/v3).
+	Engine NetworkEngine `yaml:"engine,omitempty" json:"engine,omitempty" jsonschema:"default=kubernetes"`
+	// DNS locates the cluster DNS every pod must reach. Defaults: namespace
+	// kube-system, pod label k8s-app=kube-dns.
+	DNS DNS `yaml:"dns,omitempty" json:"dns,omitempty"`
+}
+
+// DNS locates the cluster DNS pods.
+type DNS struct {
+	// Namespace of the DNS pods.
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty" jsonschema:"default=kube-system"`
+	// PodLabels select the DNS pods.
+	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
+}
+
+// Team is a group that owns namespaces and services and receives their alerts.
+type Team struct {
+	// Name of the team: the `team` label on its series and alerts. A
+	// DNS-1123 label.
+	Name string `yaml:"name" json:"name" jsonschema:"required"`
+	// Namespaces the team owns. A namespace belongs to one team only.
+	Namespaces []string `yaml:"namespaces" json:"namespaces" jsonschema:"required,minItems=1"`
+	// Alerting routes the team's alerts.
+	Alerting Alerting `yaml:"alerting,omitempty" json:"alerting,omitempty"`
+	// Services are the team's workloads that expose application metrics.
+	Services []Service `yaml:"services,omitempty" json:"services,omitempty"`
+}
+
+// Alerting routes a team's alerts.
+type Alerting struct {
+	// Receiver is the Alertmanager receiver for the team's alerts.
+	// Default: the team name.
+	Receiver string `yaml:"receiver,omitempty" json:"receiver,omitempty"`
+	// SeverityReceivers override Receiver per severity, for example
+	// {critical: payments-pager}.
+	SeverityReceivers map[string]string `yaml:"severityReceivers,omitempty" json:"severityReceivers,omitempty"`
+	// Labels are added to every alert of the team, for routing.
+	Labels map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
+}
+
+// Service is a workload whose application metrics Prometheus scrapes.
+type Service struct {
+	// Name of the service: the `service` label of its scrape job.
+	Name string `yaml:"name" json:"name" jsonschema:"required"`
+	// Namespace the workload runs in; the team must own it.
+	Namespace string `yaml:"namespace" json:"namespace" jsonschema:"required"`
+	// Selector holds the workload's pod labels. Required by the
+	// permissive-port strategy; without it every pod of the namespace is
+	// scraped on Port.
+	Selector map[string]string `yaml:"selector,omitempty" json:"selector,omitempty"`
+	// Port is the container port serving application metrics.
+	Port int `yaml:"port" json:"port" jsonschema:"required,minimum=1,maximum=65535"`
+	// Path is the HTTP path of the metrics.
+	Path string `yaml:"path,omitempty" json:"path,omitempty" jsonschema:"default=/metrics"`
+	// SLOs are the service's objectives, measured from Istio metrics.
+	SLOs *SLOs `yaml:"slos,omitempty" json:"slos,omitempty"`
+}
+
+// SLOs are a service's objectives over a 30-day window.
+type SLOs struct {
+	// Availability is the share of requests that must not fail with 5xx.
+	Availability *AvailabilitySLO `yaml:"availability,omitempty" json:"availability,omitempty"`
+	// Latency is the share of requests that must be faster than a threshold.
+	Latency *LatencySLO `yaml:"latency,omitempty" json:"latency,omitempty"`
+}
+
+// AvailabilitySLO is an availability objective.
+type AvailabilitySLO struct {
+	// Target in percent, for example 99.9. Between 0 and 100, exclusive.
+	Target float64 `yaml:"target" json:"target" jsonschema:"required,exclusiveMinimum=0,exclusiveMaximum=100"`
+}
+
+// LatencySLO is a latency objective.
+type LatencySLO struct {
+	// ThresholdMs is the latency a request must beat, in milliseconds.
+	ThresholdMs int `yaml:"thresholdMs" json:"thresholdMs" jsonschema:"required,minimum=1"`
+	// Target in percent of requests faster than ThresholdMs. Between 0 and
+	// 100, exclusive.
+	Target float64 `yaml:"target" json:"target" jsonschema:"required,exclusiveMinimum=0,exclusiveMaximum=100"`
+}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+func (a *app) explainCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "explain",
+		Short: "Explain the decisions obsgen makes for a profile",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "scrape PROFILE",
+		Short: "Tell, per scrape job, which port and scheme Prometheus uses and why",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			results, err := a.runAll(args)
+			if err != nil {
+				return err
+			}
+			explainScrape(a.stdout, results[0].Plan)
+			return nil
+		},
+	})
+	return cmd
+}
+
+func explainScrape(w io.Writer, p *plan.Plan) {
+	m := p.Mesh
+	switch {
+	case !m.Istio:
+		fmt.Fprintf(w, "Profile %s (cluster %s): no service mesh.\n", p.Name, p.Cluster.Name)
+	default:
+		plane := "sidecar"
+		if m.Ambient {
+			plane = "ambient"
+		}
+		fmt.Fprintf(w, "Profile %s (cluster %s): Istio, %s data plane, mTLS %s, metrics merging %s.\n",
+			p.Name, p.Cluster.Name, plane, m.MTLS, onOff(m.MetricsMerging))
+	}
+	fmt.Fprintf(w, "Scrape strategy %s: %s.\n", p.Scrape.Strategy, p.Scrape.Reason)
+	for _, j := range p.Jobs {
+		fmt.Fprintf(w, "\n%s\n  scrapes %s\n", j.Name, describeEndpoint(j.Endpoint))
+		fmt.Fprintln(w, wrap(j.Why, "  ", 78))
+	}
+}
+
+func describeEndpoint(e plan.Endpoint) string {
+	port := "the port of the prometheus.io/port annotation"
+	if e.Port != 0 {
+		port = fmt.Sprintf("port %d", e.Port)
+	}
+	path := e.Path
+	if path == "" {
+		path = "the prometheus.io/path annotation (default /metrics)"
+	}
+	tls := ""
+	if e.IstioTLS {
+		tls = " with Istio certificates"
+	}
+	return fmt.Sprintf("%s on %s, path %s%s", e.Scheme, port, path, tls)
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// wrap breaks text into indented lines of at most width columns.
+func wrap(text, indent string, width int) string {
+	var lines []string
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(word) > width {
+			lines = append(lines, line)
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += word
+	}
+	return strings.Join(append(lines, line), "\n")
+}

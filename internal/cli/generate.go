@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"obsgen.dev/obsgen/internal/diag"
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/pipeline"
+	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/profiles"
+	"obsgen.dev/obsgen/templates"
+)
+
+func (a *app) generateCommand() *cobra.Command {
+	var check bool
+	cmd := &cobra.Command{
+		Use:   "generate [PROFILE...]",
+		Short: "Generate the output of each profile into OUT/<metadata.name>/",
+		Long: `Generate the output of each profile into OUT/<metadata.name>/. Without a profile,
+the bundled example profiles/` + profiles.Default + ` is used.
+
+Every profile is generated in memory first: if any has a problem, nothing is
+written. Unchanged files are not rewritten, files obsgen wrote before and no
+longer generates are removed, and hand-written files are never touched.
+
+With --check nothing is written: obsgen prints a diff and exits 3 when the
+output on disk is stale, which is what CI should run.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.generate(args, check)
+		},
+	}
+	cmd.Flags().String(flagOut, defaultOut, "output root; each profile goes to OUT/<metadata.name>/ (env OBSGEN_OUT)")
+	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 3 with a diff when the output is stale")
+	return cmd
+}
+
+func (a *app) generate(args []string, check bool) error {
+	results, err := a.runAll(args)
+	if err != nil {
+		return err
+	}
+	root := a.v.GetString(flagOut)
+	stale := false
+	for _, res := range results {
+		dir := filepath.Join(root, res.Plan.Name)
+		if check {
+			drift, err := output.Check(dir, res.Files)
+			if err != nil {
+				return err
+			}
+			if !drift.Empty() {
+				stale = true
+				fmt.Fprint(a.stdout, drift.String())
+			}
+			continue
+		}
+		w, err := output.Write(dir, res.Files)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%s: %d written, %d unchanged, %d pruned\n", dir, len(w.Written), len(w.Unchanged), len(w.Pruned))
+	}
+	if stale {
+		return errDrift
+	}
+	return nil
+}
+
+// source is one profile's bytes and the name diagnostics use for it.
+type source struct {
+	file string
+	data []byte
+}
+
+func readSources(args []string) ([]source, error) {
+	if len(args) == 0 {
+		data, err := fs.ReadFile(profiles.FS, profiles.Default)
+		return []source{{file: "profiles/" + profiles.Default, data: data}}, err
+	}
+	out := make([]source, 0, len(args))
+	for _, file := range args {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("read profile: %w", err)}
+		}
+		out = append(out, source{file: file, data: data})
+	}
+	return out, nil
+}
+
+// runAll generates every profile in memory and returns every profile
+// problem of every file at once.
+func (a *app) runAll(args []string) ([]*pipeline.Result, error) {
+	sources, err := readSources(args)
+	if err != nil {
+		return nil, err
+	}
+	engine, err := render.New(templates.FS, a.v.GetString(flagTmpl))
+	if err != nil {
+		return nil, err
+	}
+	var all diag.List
+	var results []*pipeline.Result
+	names := map[string]string{}
+	for _, src := range sources {
+		res, err := pipeline.Run(src.file, src.data, engine)
+		var diags diag.List
+		switch {
+		case errors.As(err, &diags):
+			all = append(all, diags...)
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", src.file, err)
+		}
+		if other, dup := names[res.Plan.Name]; dup {
+			all = append(all, diag.Diagnostic{File: src.file, Pos: res.Loaded.Positions["metadata.name"], Path: "metadata.name",
+				Message: fmt.Sprintf("%q is also the name of %s; both would write the same output folder", res.Plan.Name, other),
+				Hint:    "give each profile its own name"})
+		}
+		names[res.Plan.Name] = src.file
+		results = append(results, res)
+	}
+	if len(all) > 0 {
+		return nil, all
+	}
+	return results, nil
+}

@@ -1,0 +1,33 @@
+// Package pipeline runs obsgen's stages for one profile, in memory:
+// load -> validate -> resolve -> generate. Nothing here touches disk.
+package pipeline
+
+import (
+	"obsgen.dev/obsgen/generators"
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/profile"
+	"obsgen.dev/obsgen/internal/render"
+)
+
+// Result is a generated profile.
+type Result struct {
+	Loaded *profile.Loaded
+	Plan   *plan.Plan
+	Files  []output.File
+}
+
+// Run loads the profile in data (named file in diagnostics) and generates
+// its files. Profile problems come back as a diag.List.
+func Run(file string, data []byte, r *render.Engine) (*Result, error) {
+	l, err := profile.Load(file, data)
+	if err != nil {
+		return nil, err
+	}
+	p := plan.Resolve(l.Profile)
+	files, err := generators.Run(p, r)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Loaded: l, Plan: p, Files: files}, nil
+}

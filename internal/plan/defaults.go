@@ -1,0 +1,164 @@
+package plan
+
+import (
+	"fmt"
+	"maps"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+)
+
+// Component defaults that depend on which component a field describes; the
+// scalar defaults live in the `default=` jsonschema tags of the v1alpha1
+// types, so the JSON Schema and the plan read the same values.
+const (
+	defaultAlertmanagerPort     = 9093
+	defaultGrafanaPort          = 3000
+	defaultKubeStateMetricsPort = 8080
+	defaultNodeExporterPort     = 9100
+	defaultServicePath          = "/metrics"
+)
+
+// WithDefaults returns a deep copy of p with every unset field given its
+// documented default. It is the one place defaults are decided; validation
+// checks its result and Resolve builds the plan from it.
+func WithDefaults(in *v1alpha1.Profile) *v1alpha1.Profile {
+	p := deepCopy(in)
+	applyTagDefaults(reflect.ValueOf(p).Elem())
+	if p.Cluster.Name == "" {
+		p.Cluster.Name = p.Metadata.Name
+	}
+	m := &p.Monitoring
+	if len(m.Flavours) == 0 {
+		m.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourPrometheus}
+	}
+	m.Prometheus.PodLabels = orLabels(m.Prometheus.PodLabels, "app.kubernetes.io/name", "prometheus")
+	defaultComponent(&m.Alertmanager, m.Namespace, "alertmanager", defaultAlertmanagerPort)
+	defaultComponent(&m.Grafana, m.Namespace, "grafana", defaultGrafanaPort)
+	defaultComponent(&m.KubeStateMetrics, m.Namespace, "kube-state-metrics", defaultKubeStateMetricsPort)
+	defaultComponent(&m.NodeExporter, m.Namespace, "node-exporter", defaultNodeExporterPort)
+	p.Network.DNS.PodLabels = orLabels(p.Network.DNS.PodLabels, "k8s-app", "kube-dns")
+	for i := range p.Teams {
+		defaultTeam(&p.Teams[i])
+	}
+	return p
+}
+
+func defaultComponent(c *v1alpha1.Component, namespace, name string, port int) {
+	if c.Namespace == "" {
+		c.Namespace = namespace
+	}
+	c.PodLabels = orLabels(c.PodLabels, "app.kubernetes.io/name", name)
+	if c.Port == 0 {
+		c.Port = port
+	}
+}
+
+func defaultTeam(t *v1alpha1.Team) {
+	if t.Alerting.Receiver == "" {
+		t.Alerting.Receiver = t.Name
+	}
+	for i := range t.Services {
+		if t.Services[i].Path == "" {
+			t.Services[i].Path = defaultServicePath
+		}
+	}
+}
+
+func orLabels(m map[string]string, key, value string) map[string]string {
+	if len(m) > 0 {
+		return m
+	}
+	return map[string]string{key: value}
+}
+
+// applyTagDefaults sets every zero scalar field that carries a `default=`
+// in its jsonschema tag, recursing into structs and slices of structs.
+func applyTagDefaults(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Field(i)
+			if def, ok := tagDefault(v.Type().Field(i)); ok {
+				setDefault(f, def)
+			}
+			applyTagDefaults(f)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			applyTagDefaults(v.Index(i))
+		}
+	case reflect.Pointer:
+		if !v.IsNil() && v.Elem().Kind() == reflect.Struct {
+			applyTagDefaults(v.Elem())
+		}
+	}
+}
+
+// tagDefault reads `default=X` from a field's jsonschema tag.
+func tagDefault(f reflect.StructField) (string, bool) {
+	for part := range strings.SplitSeq(f.Tag.Get("jsonschema"), ",") {
+		if v, ok := strings.CutPrefix(part, "default="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func setDefault(f reflect.Value, def string) {
+	if f.Kind() == reflect.Pointer {
+		if !f.IsNil() {
+			return
+		}
+		f.Set(reflect.New(f.Type().Elem()))
+		f = f.Elem()
+	} else if !f.IsZero() {
+		return
+	}
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(def)
+	case reflect.Int:
+		f.SetInt(int64(mustAtoi(def)))
+	case reflect.Bool:
+		f.SetBool(def == "true")
+	default:
+		panic(fmt.Sprintf("plan: default tag on unsupported kind %s", f.Kind()))
+	}
+}
+
+func mustAtoi(s string) int {
+	i, err := strconv.Atoi(s)
+	if err != nil {
+		panic(fmt.Sprintf("plan: bad default %q: %v", s, err))
+	}
+	return i
+}
+
+// deepCopy copies the parts of a profile WithDefaults writes to, so the
+// caller's profile is never changed.
+func deepCopy(in *v1alpha1.Profile) *v1alpha1.Profile {
+	p := *in
+	if in.Mesh.MetricsMerging != nil {
+		b := *in.Mesh.MetricsMerging
+		p.Mesh.MetricsMerging = &b
+	}
+	m := &p.Monitoring
+	m.Flavours = append([]v1alpha1.Flavour(nil), in.Monitoring.Flavours...)
+	m.Prometheus.PodLabels = maps.Clone(in.Monitoring.Prometheus.PodLabels)
+	for _, c := range []*v1alpha1.Component{&m.Alertmanager, &m.Grafana, &m.KubeStateMetrics, &m.NodeExporter} {
+		c.PodLabels = maps.Clone(c.PodLabels)
+	}
+	p.Network.DNS.PodLabels = maps.Clone(in.Network.DNS.PodLabels)
+	p.Teams = make([]v1alpha1.Team, len(in.Teams))
+	for i, t := range in.Teams {
+		t.Services = append([]v1alpha1.Service(nil), t.Services...)
+		p.Teams[i] = t
+	}
+	if len(in.Teams) == 0 {
+		p.Teams = nil
+	}
+	return &p
+}

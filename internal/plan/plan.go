@@ -1,0 +1,177 @@
+// Package plan resolves a validated profile into the facts every generator
+// shares: defaults, the scrape strategy and why, the scrape jobs with their
+// ports and schemes, selectors, names and labels. Generators read the plan,
+// never the profile, so every artifact agrees on each decision.
+package plan
+
+// Plan is the resolved, sorted form of a profile.
+type Plan struct {
+	Name           string
+	Cluster        Cluster
+	Mesh           Mesh
+	Scrape         Scrape
+	Monitoring     Monitoring
+	Network        Network
+	Teams          []Team
+	ExternalLabels Labels
+	// Jobs are the scrape jobs in the order they appear in prometheus.yml.
+	Jobs []Job
+	// Claimed are the pods dedicated jobs scrape; the annotation-driven jobs
+	// drop them so no target is scraped twice.
+	Claimed []PodSelector
+}
+
+// Cluster is the resolved cluster description.
+type Cluster struct {
+	Name           string
+	APIServerCIDRs []string
+	APIServerPort  int
+	NodeCIDRs      []string
+	PodCIDR        string
+}
+
+// Mesh is the resolved mesh description.
+type Mesh struct {
+	Istio          bool
+	Sidecar        bool // Istio with the sidecar data plane
+	Ambient        bool // Istio with the ambient data plane
+	MTLS           string
+	IstioNamespace string
+	MetricsMerging bool
+}
+
+// Scrape holds the global scrape settings and the chosen strategy.
+type Scrape struct {
+	Strategy           string
+	Reason             string
+	Interval           string
+	Timeout            string
+	EvaluationInterval string
+	// TLS holds the Istio certificate files, set only for istio-certs.
+	TLS *TLSFiles
+}
+
+// TLSFiles are where the Prometheus container reads Istio's certificates.
+type TLSFiles struct {
+	MountPath string
+	CAFile    string
+	CertFile  string
+	KeyFile   string
+}
+
+// Monitoring is the resolved monitoring stack.
+type Monitoring struct {
+	Namespace        string
+	InMesh           bool
+	RawFlavour       bool
+	OperatorFlavour  bool
+	Prometheus       Prometheus
+	Alertmanager     Component
+	Grafana          Component
+	KubeStateMetrics Component
+	NodeExporter     Component
+}
+
+// Prometheus is the resolved Prometheus server.
+type Prometheus struct {
+	Name           string
+	ServiceAccount string
+	PodLabels      Labels
+	// PodAnnotations are what the Prometheus pods need for the strategy.
+	PodAnnotations Labels
+	// NamespaceLabels are what the monitoring namespace needs (ambient).
+	NamespaceLabels Labels
+}
+
+// Component locates a piece of the monitoring stack.
+type Component struct {
+	Namespace string
+	PodLabels Labels
+	Port      int
+}
+
+// Network is the resolved network-policy stance.
+type Network struct {
+	Stance string
+	Engine string
+	DNS    Component
+}
+
+// Team is a resolved team.
+type Team struct {
+	Name              string
+	Namespaces        []string
+	Receiver          string
+	SeverityReceivers Labels
+	AlertLabels       Labels
+	Services          []Service
+}
+
+// Service is a resolved team service.
+type Service struct {
+	Team      string
+	Name      string
+	Namespace string
+	Selector  Labels
+	AppPort   int
+	AppPath   string
+	// Job is the name of the scrape job for this service.
+	Job string
+	// Endpoint is what Prometheus scrapes for this service's metrics.
+	Endpoint Endpoint
+	SLOs     SLOs
+}
+
+// SLOs are a service's objectives; nil pointers mean none.
+type SLOs struct {
+	Availability *AvailabilitySLO
+	Latency      *LatencySLO
+}
+
+// AvailabilitySLO is an availability objective in percent.
+type AvailabilitySLO struct{ Target float64 }
+
+// LatencySLO is a latency objective: Target percent under ThresholdMs.
+type LatencySLO struct {
+	ThresholdMs int
+	Target      float64
+}
+
+// Endpoint is a port, path and scheme Prometheus scrapes.
+type Endpoint struct {
+	Port   int
+	Path   string
+	Scheme string
+	// IstioTLS tells that the scrape presents Istio certificates.
+	IstioTLS bool
+}
+
+// PodSelector selects pods by namespace and labels.
+type PodSelector struct {
+	Namespace string
+	Labels    Labels
+}
+
+// Label is a name and a value.
+type Label struct {
+	Name  string
+	Value string
+}
+
+// Labels is a list of labels sorted by name.
+type Labels []Label
+
+// Values lists the label values in name order.
+func (l Labels) Values() []string {
+	out := make([]string, len(l))
+	for i, lb := range l {
+		out[i] = lb.Value
+	}
+	return out
+}
+
+// Values lists the namespace, then the label values in name order: what a
+// relabel rule over [namespace, labels...] source labels matches.
+func (s PodSelector) Values() []string {
+	return append([]string{s.Namespace}, s.Labels.Values()...)
+}

@@ -1,0 +1,211 @@
+package plan
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+)
+
+// Certificate paths of the istio-certs strategy (istio.io, Prometheus
+// integration): the cert-writing sidecar writes to /etc/istio-output-certs,
+// the Prometheus container reads the same volume at /etc/prom-certs.
+const (
+	certsVolume        = "istio-certs"
+	certsSidecarPath   = "/etc/istio-output-certs"
+	certsPrometheusDir = "/etc/prom-certs/"
+)
+
+type resolver struct {
+	plan *Plan
+}
+
+// Resolve builds the plan of a validated profile. It never fails for a
+// profile that passed validation; everything it returns is sorted.
+func Resolve(in *v1alpha1.Profile) *Plan {
+	p := WithDefaults(in)
+	strategy, reason := ChooseStrategy(p)
+	r := &resolver{plan: &Plan{
+		Name:    p.Metadata.Name,
+		Cluster: resolveCluster(p.Cluster),
+		Mesh:    resolveMesh(p.Mesh),
+		Scrape:  resolveScrape(p, strategy, reason),
+		Network: Network{Stance: string(p.Network.Stance), Engine: string(p.Network.Engine),
+			DNS: Component{Namespace: p.Network.DNS.Namespace, PodLabels: SortedLabels(p.Network.DNS.PodLabels), Port: 53}},
+	}}
+	r.plan.Monitoring = resolveMonitoring(p, strategy)
+	r.plan.ExternalLabels = externalLabels(p)
+	r.plan.Teams = resolveTeams(p.Teams, strategy)
+	r.plan.Jobs = r.jobs(strategy)
+	r.plan.Claimed = r.claimed()
+	return r.plan
+}
+
+func resolveCluster(c v1alpha1.Cluster) Cluster {
+	return Cluster{
+		Name: c.Name, APIServerPort: c.APIServerPort, PodCIDR: c.PodCIDR,
+		APIServerCIDRs: sortedCopy(c.APIServerCIDRs), NodeCIDRs: sortedCopy(c.NodeCIDRs),
+	}
+}
+
+func resolveMesh(m v1alpha1.Mesh) Mesh {
+	istio := m.Provider == v1alpha1.MeshIstio
+	return Mesh{
+		Istio:          istio,
+		Sidecar:        istio && m.DataPlane == v1alpha1.DataPlaneSidecar,
+		Ambient:        istio && m.DataPlane == v1alpha1.DataPlaneAmbient,
+		MTLS:           string(m.MTLS),
+		IstioNamespace: m.IstioNamespace,
+		MetricsMerging: istio && *m.MetricsMerging,
+	}
+}
+
+func resolveScrape(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy, reason string) Scrape {
+	pr := p.Monitoring.Prometheus
+	s := Scrape{
+		Strategy: string(strategy), Reason: reason,
+		Interval: pr.ScrapeInterval, Timeout: pr.ScrapeTimeout, EvaluationInterval: pr.EvaluationInterval,
+	}
+	if strategy == v1alpha1.StrategyIstioCerts {
+		s.TLS = &TLSFiles{
+			MountPath: certsPrometheusDir,
+			CAFile:    certsPrometheusDir + "root-cert.pem",
+			CertFile:  certsPrometheusDir + "cert-chain.pem",
+			KeyFile:   certsPrometheusDir + "key.pem",
+		}
+	}
+	return s
+}
+
+func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Monitoring {
+	m := p.Monitoring
+	return Monitoring{
+		Namespace:       m.Namespace,
+		InMesh:          m.InMesh,
+		RawFlavour:      slices.Contains(m.Flavours, v1alpha1.FlavourPrometheus),
+		OperatorFlavour: slices.Contains(m.Flavours, v1alpha1.FlavourOperator),
+		Prometheus: Prometheus{
+			Name: m.Prometheus.Name, ServiceAccount: m.Prometheus.ServiceAccount,
+			PodLabels:       SortedLabels(m.Prometheus.PodLabels),
+			PodAnnotations:  prometheusPodAnnotations(p, strategy),
+			NamespaceLabels: monitoringNamespaceLabels(p),
+		},
+		Alertmanager:     component(m.Alertmanager),
+		Grafana:          component(m.Grafana),
+		KubeStateMetrics: component(m.KubeStateMetrics),
+		NodeExporter:     component(m.NodeExporter),
+	}
+}
+
+// prometheusPodAnnotations wires the Prometheus pod for the strategy
+// (istio.io, Prometheus integration, "TLS settings").
+func prometheusPodAnnotations(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Labels {
+	if p.Mesh.Provider != v1alpha1.MeshIstio || p.Mesh.DataPlane != v1alpha1.DataPlaneSidecar {
+		return nil
+	}
+	switch {
+	case strategy == v1alpha1.StrategyIstioCerts:
+		return SortedLabels(map[string]string{
+			"sidecar.istio.io/inject":                          "true",
+			"traffic.sidecar.istio.io/includeInboundPorts":     "",
+			"traffic.sidecar.istio.io/includeOutboundIPRanges": "",
+			"proxy.istio.io/config":                            "proxyMetadata:\n  OUTPUT_CERTS: " + certsSidecarPath + "\n",
+			"sidecar.istio.io/userVolumeMount":                 `[{"name": "` + certsVolume + `", "mountPath": "` + certsSidecarPath + `"}]`,
+		})
+	case p.Monitoring.InMesh:
+		return Labels{{Name: "traffic.sidecar.istio.io/includeOutboundIPRanges", Value: ""}}
+	default:
+		return Labels{{Name: "sidecar.istio.io/inject", Value: "false"}}
+	}
+}
+
+func monitoringNamespaceLabels(p *v1alpha1.Profile) Labels {
+	if p.Mesh.Provider == v1alpha1.MeshIstio && p.Mesh.DataPlane == v1alpha1.DataPlaneAmbient && p.Monitoring.InMesh {
+		return Labels{{Name: "istio.io/dataplane-mode", Value: "ambient"}}
+	}
+	return nil
+}
+
+func component(c v1alpha1.Component) Component {
+	return Component{Namespace: c.Namespace, PodLabels: SortedLabels(c.PodLabels), Port: c.Port}
+}
+
+func externalLabels(p *v1alpha1.Profile) Labels {
+	labels := maps.Clone(p.Monitoring.Prometheus.ExternalLabels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels["cluster"] = p.Cluster.Name
+	return SortedLabels(labels)
+}
+
+func resolveTeams(in []v1alpha1.Team, strategy v1alpha1.ScrapeStrategy) []Team {
+	teams := make([]Team, 0, len(in))
+	for _, t := range in {
+		team := Team{
+			Name: t.Name, Namespaces: sortedCopy(t.Namespaces), Receiver: t.Alerting.Receiver,
+			SeverityReceivers: SortedLabels(t.Alerting.SeverityReceivers),
+			AlertLabels:       SortedLabels(t.Alerting.Labels),
+		}
+		for _, s := range t.Services {
+			team.Services = append(team.Services, resolveService(t.Name, s, strategy))
+		}
+		slices.SortFunc(team.Services, func(a, b Service) int { return cmp.Compare(a.Name, b.Name) })
+		teams = append(teams, team)
+	}
+	slices.SortFunc(teams, func(a, b Team) int { return cmp.Compare(a.Name, b.Name) })
+	return teams
+}
+
+func resolveService(team string, s v1alpha1.Service, strategy v1alpha1.ScrapeStrategy) Service {
+	out := Service{
+		Team: team, Name: s.Name, Namespace: s.Namespace, Selector: SortedLabels(s.Selector),
+		AppPort: s.Port, AppPath: s.Path, Job: team + "/" + s.Name,
+		Endpoint: serviceEndpoint(strategy, s.Port, s.Path),
+	}
+	if s.SLOs != nil {
+		if a := s.SLOs.Availability; a != nil {
+			out.SLOs.Availability = &AvailabilitySLO{Target: a.Target}
+		}
+		if l := s.SLOs.Latency; l != nil {
+			out.SLOs.Latency = &LatencySLO{ThresholdMs: l.ThresholdMs, Target: l.Target}
+		}
+	}
+	return out
+}
+
+// claimed lists the pods that dedicated jobs scrape, so the annotation-driven
+// jobs can drop them.
+func (r *resolver) claimed() []PodSelector {
+	var out []PodSelector
+	if r.plan.Mesh.Istio {
+		out = append(out, PodSelector{Namespace: r.plan.Mesh.IstioNamespace, Labels: Labels{{Name: "app", Value: "istiod"}}})
+	}
+	for _, j := range r.plan.Jobs {
+		switch j.Kind {
+		case JobZtunnel, JobKubeStateMetrics, JobNodeExporter, JobService:
+			out = append(out, PodSelector{Namespace: j.Namespaces[0], Labels: j.Selector})
+		}
+	}
+	return out
+}
+
+// SortedLabels turns a map into labels sorted by name.
+func SortedLabels(m map[string]string) Labels {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(Labels, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, Label{Name: k, Value: m[k]})
+	}
+	return out
+}
+
+func sortedCopy(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Sorted(slices.Values(s))
+}

@@ -1,0 +1,102 @@
+package plan
+
+import (
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+)
+
+// ChooseStrategy resolves mesh.scrapeStrategy for a defaulted profile: an
+// explicit choice is kept, `auto` picks from the data plane, the mTLS mode
+// and metrics merging. The reason is written for a newcomer and lands in the
+// plan, `obsgen explain` and the generated config's comments.
+func ChooseStrategy(p *v1alpha1.Profile) (v1alpha1.ScrapeStrategy, string) {
+	if s := p.Mesh.ScrapeStrategy; s != v1alpha1.StrategyAuto && s != "" {
+		return s, "set explicitly in the profile (mesh.scrapeStrategy: " + string(s) + ")"
+	}
+	m := p.Mesh
+	switch {
+	case m.Provider == v1alpha1.MeshNone:
+		return v1alpha1.StrategyDirect, "there is no service mesh, so Prometheus scrapes every metrics port directly in plaintext"
+	case m.DataPlane == v1alpha1.DataPlaneAmbient:
+		return chooseAmbient(p)
+	case *m.MetricsMerging:
+		return v1alpha1.StrategyMerged, "Istio metrics merging is on, so each sidecar serves the application's, the agent's and Envoy's metrics in plaintext on :15020/stats/prometheus; this works in every mTLS mode without certificates"
+	case m.MTLS == v1alpha1.MTLSStrict:
+		return v1alpha1.StrategyIstioCerts, "metrics merging is off and mTLS is STRICT, so sidecars accept only mTLS on application ports: Prometheus gets Istio certificates from a certificate-writing sidecar and scrapes application ports over TLS"
+	case m.MTLS == v1alpha1.MTLSPermissive:
+		return v1alpha1.StrategyDirect, "metrics merging is off and mTLS is PERMISSIVE, so sidecars accept plaintext on application ports; Prometheus scrapes them directly and must not use TLS there (istio/istio#38720)"
+	default:
+		return v1alpha1.StrategyDirect, "mTLS is disabled, so application ports accept plaintext and Prometheus scrapes them directly"
+	}
+}
+
+func chooseAmbient(p *v1alpha1.Profile) (v1alpha1.ScrapeStrategy, string) {
+	switch {
+	case p.Mesh.MTLS != v1alpha1.MTLSStrict:
+		return v1alpha1.StrategyDirect, "the ambient data plane has no sidecars and mTLS is not STRICT, so ztunnel accepts plaintext scrapes of application ports"
+	case p.Monitoring.InMesh:
+		return v1alpha1.StrategyDirect, "the ambient data plane has no sidecars; the monitoring namespace is enrolled in ambient, so ztunnel carries Prometheus' plaintext scrapes over mTLS (HBONE)"
+	default:
+		return v1alpha1.StrategyPermissivePort, "the ambient data plane is STRICT and Prometheus is outside the mesh, so ztunnel rejects plaintext scrapes; obsgen opens exactly each service's metrics port with a port-level PERMISSIVE PeerAuthentication"
+	}
+}
+
+// StrategyProblem tells why a strategy cannot work for a defaulted profile,
+// with a hint; it returns empty strings when it can. Validation reports it at
+// mesh.scrapeStrategy.
+func StrategyProblem(p *v1alpha1.Profile, s v1alpha1.ScrapeStrategy) (problem, hint string) {
+	m := p.Mesh
+	if m.Provider == v1alpha1.MeshNone {
+		if s != v1alpha1.StrategyDirect {
+			return "needs mesh.provider: istio", "without a mesh use `direct` or `auto`"
+		}
+		return "", ""
+	}
+	switch s {
+	case v1alpha1.StrategyMerged:
+		return mergedProblem(m)
+	case v1alpha1.StrategyIstioCerts:
+		return istioCertsProblem(m)
+	case v1alpha1.StrategyPermissivePort:
+		if m.MTLS != v1alpha1.MTLSStrict {
+			return "only STRICT mTLS needs port-level exceptions (mesh.mtls is " + string(m.MTLS) + ")", "use `direct` or `auto`"
+		}
+	case v1alpha1.StrategyDirect:
+		return directProblem(p)
+	}
+	return "", ""
+}
+
+func mergedProblem(m v1alpha1.Mesh) (string, string) {
+	if m.DataPlane != v1alpha1.DataPlaneSidecar {
+		return "metrics merging needs sidecars (mesh.dataPlane is " + string(m.DataPlane) + ")", "use `auto`"
+	}
+	if !*m.MetricsMerging {
+		return "needs metrics merging (mesh.metricsMerging is false)", "set mesh.metricsMerging: true, or use `istio-certs` or `permissive-port`"
+	}
+	return "", ""
+}
+
+func istioCertsProblem(m v1alpha1.Mesh) (string, string) {
+	switch {
+	case m.DataPlane != v1alpha1.DataPlaneSidecar:
+		return "Istio certificates for Prometheus come from a sidecar (mesh.dataPlane is " + string(m.DataPlane) + ")", "use `auto`"
+	case m.MTLS == v1alpha1.MTLSPermissive:
+		return "PERMISSIVE ports do not accept TLS from Prometheus (istio/istio#38720)", "use `direct` or `auto`; TLS scraping is for STRICT only"
+	case m.MTLS == v1alpha1.MTLSDisable:
+		return "mTLS is disabled, so there is no mTLS to present Istio certificates to", "use `direct` or `auto`"
+	}
+	return "", ""
+}
+
+func directProblem(p *v1alpha1.Profile) (string, string) {
+	if p.Mesh.MTLS != v1alpha1.MTLSStrict {
+		return "", ""
+	}
+	if p.Mesh.DataPlane == v1alpha1.DataPlaneSidecar {
+		return "sidecars in STRICT mode reject plaintext scrapes of application ports", "use `merged`, `istio-certs` or `permissive-port`, or `auto`"
+	}
+	if !p.Monitoring.InMesh {
+		return "ztunnel in STRICT mode rejects plaintext scrapes from outside the mesh", "enroll the monitoring namespace (monitoring.inMesh: true) or use `permissive-port`"
+	}
+	return "", ""
+}

@@ -1,0 +1,123 @@
+// Package profile loads and validates obsgen profiles: strict YAML decoding
+// that keeps every value's position, and checks that report every problem at
+// once as file:line:col: field: message; hint.
+package profile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/diag"
+)
+
+// Loaded is a decoded, validated profile with the positions of its values.
+type Loaded struct {
+	File      string
+	Profile   *v1alpha1.Profile
+	Positions Positions
+}
+
+// maxProfileSize bounds what the loader reads; real profiles are a few KiB.
+const maxProfileSize = 8 << 20
+
+// Load decodes and validates one profile. file names the source in
+// diagnostics. On any problem it returns a diag.List holding all of them.
+func Load(file string, data []byte) (*Loaded, error) {
+	if len(data) > maxProfileSize {
+		return nil, diag.List{{File: file, Message: fmt.Sprintf("profile is larger than %d bytes", maxProfileSize)}}
+	}
+	root, diags := parseDocument(file, data)
+	if diags != nil {
+		return nil, diags
+	}
+	if diags := checkHeader(file, root); diags != nil {
+		return nil, diags
+	}
+	d := &decoder{file: file, pos: Positions{}}
+	var p v1alpha1.Profile
+	d.decode(root, reflect.ValueOf(&p).Elem(), "")
+	if len(d.diags) > 0 {
+		return nil, d.diags.Sorted()
+	}
+	l := &Loaded{File: file, Profile: &p, Positions: d.pos}
+	if diags := Validate(l); len(diags) > 0 {
+		return nil, diags
+	}
+	return l, nil
+}
+
+// parseDocument parses exactly one YAML document whose root is a mapping.
+func parseDocument(file string, data []byte) (*yaml.Node, diag.List) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, diag.List{{File: file, Pos: diag.Pos{Line: 1, Col: 1}, Message: "profile is empty",
+				Hint: "start from `obsgen init`"}}
+		}
+		return nil, diag.List{syntaxError(file, err)}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, diag.List{{File: file, Pos: nodePos(&extra), Message: "more than one YAML document",
+			Hint: "put each profile in a file of its own"}}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, diag.List{syntaxError(file, err)}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, diag.List{{File: file, Pos: nodePos(root), Message: fmt.Sprintf("profile must be a mapping (got %s)", describe(root))}}
+	}
+	return root, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns yaml.v3's "yaml: line N: msg" into a positioned diagnostic.
+func syntaxError(file string, err error) diag.Diagnostic {
+	d := diag.Diagnostic{File: file, Message: "invalid YAML: " + err.Error()}
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		d.Pos = diag.Pos{Line: line, Col: 1}
+		d.Message = "invalid YAML: " + m[2]
+	}
+	return d
+}
+
+// checkHeader checks apiVersion and kind before anything else, so a file of
+// another kind gets one clear message instead of a page of unknown fields.
+func checkHeader(file string, root *yaml.Node) diag.List {
+	var out diag.List
+	for _, want := range []struct{ key, value string }{
+		{"apiVersion", v1alpha1.APIVersion}, {"kind", v1alpha1.Kind},
+	} {
+		val := lookup(root, want.key)
+		switch {
+		case val == nil:
+			out = append(out, diag.Diagnostic{File: file, Pos: nodePos(root), Path: want.key,
+				Message: "missing", Hint: fmt.Sprintf("add `%s: %s`", want.key, want.value)})
+		case val.Value != want.value:
+			out = append(out, diag.Diagnostic{File: file, Pos: nodePos(val), Path: want.key,
+				Message: fmt.Sprintf("must be %q (got %q)", want.value, val.Value),
+				Hint:    "this file is not an obsgen profile, or is for another obsgen version"})
+		}
+	}
+	return out
+}
+
+func lookup(mapping *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(mapping.Content); i += 2 {
+		if mapping.Content[i].Value == key {
+			return mapping.Content[i+1]
+		}
+	}
+	return nil
+}

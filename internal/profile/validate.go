@@ -1,0 +1,236 @@
+package profile
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/prometheus/common/model"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/diag"
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// validator collects every problem of a decoded profile.
+type validator struct {
+	l     *Loaded
+	p     *v1alpha1.Profile // with defaults applied
+	diags diag.List
+}
+
+// Validate checks a decoded profile, with its defaults applied, and returns
+// every problem sorted by position.
+func Validate(l *Loaded) diag.List {
+	v := &validator{l: l, p: plan.WithDefaults(l.Profile)}
+	v.metadata()
+	v.cluster()
+	v.mesh()
+	v.monitoring()
+	v.network()
+	v.teams()
+	return v.diags.Sorted()
+}
+
+// at reports a problem at path, or at its closest parent that has a
+// position (a missing or defaulted field has none of its own).
+func (v *validator) at(path, hint, format string, args ...any) {
+	v.diags = append(v.diags, diag.Diagnostic{
+		File: v.l.File, Pos: v.pos(path), Path: path,
+		Message: fmt.Sprintf(format, args...), Hint: hint,
+	})
+}
+
+func (v *validator) pos(path string) diag.Pos {
+	for p := path; ; p = parent(p) {
+		if pos, ok := v.l.Positions[p]; ok {
+			return pos
+		}
+		if p == "" {
+			return diag.Pos{Line: 1, Col: 1}
+		}
+	}
+}
+
+// parent strips the last segment of a field path: a.b[2] -> a.b -> a -> "".
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+func (v *validator) metadata() {
+	name := v.p.Metadata.Name
+	switch {
+	case name == "":
+		v.at("metadata.name", "add `metadata.name: my-cluster`; it names the output folder", "missing")
+	case strings.ContainsAny(name, `/\`) || strings.Contains(name, ".."):
+		v.at("metadata.name", "use a plain name such as `prod-eu`", "%q would escape the output folder", name)
+	default:
+		v.dnsLabel("metadata.name", name)
+	}
+}
+
+func (v *validator) cluster() {
+	c := v.p.Cluster
+	v.cidrs("cluster.apiServerCIDRs", c.APIServerCIDRs)
+	v.cidrs("cluster.nodeCIDRs", c.NodeCIDRs)
+	if c.PodCIDR != "" {
+		v.cidr("cluster.podCIDR", c.PodCIDR)
+	}
+	v.port("cluster.apiServerPort", c.APIServerPort)
+	if v.p.Network.Stance == v1alpha1.StanceOpen {
+		return
+	}
+	if len(c.APIServerCIDRs) == 0 {
+		v.at("cluster.apiServerCIDRs", "list the addresses of `kubectl get endpoints kubernetes -n default`, such as [10.0.0.10/32]",
+			"required when network.stance is %s: Prometheus needs egress to the API servers for service discovery", v.p.Network.Stance)
+	}
+	if len(c.NodeCIDRs) == 0 {
+		v.at("cluster.nodeCIDRs", "list the range of the nodes' InternalIP addresses, such as [10.10.0.0/16]",
+			"required when network.stance is %s: Prometheus scrapes kubelets and node-exporter on node addresses", v.p.Network.Stance)
+	}
+}
+
+func (v *validator) cidrs(path string, cidrs []string) {
+	seen := map[string]int{}
+	for i, c := range cidrs {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if j, dup := seen[c]; dup {
+			v.at(p, fmt.Sprintf("remove it; it is listed at %s[%d] already", path, j), "duplicate CIDR %q", c)
+			continue
+		}
+		seen[c] = i
+		v.cidr(p, c)
+	}
+}
+
+func (v *validator) cidr(path, c string) {
+	prefix, err := netip.ParsePrefix(c)
+	if err != nil {
+		hint := "write an address range such as 10.0.0.0/16; a single address is 10.0.0.1/32"
+		if addr, aerr := netip.ParseAddr(c); aerr == nil {
+			hint = fmt.Sprintf("did you mean %q?", netip.PrefixFrom(addr, addr.BitLen()).String())
+		}
+		v.at(path, hint, "not a CIDR (got %q)", c)
+		return
+	}
+	if masked := prefix.Masked(); masked != prefix {
+		v.at(path, fmt.Sprintf("did you mean %q?", masked.String()), "%q has host bits set", c)
+	}
+}
+
+func (v *validator) mesh() {
+	m := v.p.Mesh
+	v.dnsLabel("mesh.istioNamespace", m.IstioNamespace)
+	strategy, reason := plan.ChooseStrategy(v.p)
+	problem, hint := plan.StrategyProblem(v.p, strategy)
+	if problem == "" {
+		return
+	}
+	if m.ScrapeStrategy == v1alpha1.StrategyAuto {
+		problem = fmt.Sprintf("auto chose %s (%s), but %s", strategy, reason, problem)
+	}
+	v.at("mesh.scrapeStrategy", hint, "%s cannot work: %s", strategy, problem)
+}
+
+func (v *validator) monitoring() {
+	m := v.p.Monitoring
+	v.dnsLabel("monitoring.namespace", m.Namespace)
+	v.uniqueFlavours(m.Flavours)
+	v.prometheus(m.Prometheus)
+	v.component("monitoring.alertmanager", m.Alertmanager)
+	v.component("monitoring.grafana", m.Grafana)
+	v.component("monitoring.kubeStateMetrics", m.KubeStateMetrics)
+	v.component("monitoring.nodeExporter", m.NodeExporter)
+}
+
+func (v *validator) uniqueFlavours(flavours []v1alpha1.Flavour) {
+	for i, f := range flavours {
+		if slices.Index(flavours, f) != i {
+			v.at(fmt.Sprintf("monitoring.flavours[%d]", i), "remove the repeated entry", "duplicate flavour %q", f)
+		}
+	}
+}
+
+func (v *validator) prometheus(p v1alpha1.Prometheus) {
+	const path = "monitoring.prometheus"
+	v.dnsLabel(path+".name", p.Name)
+	if errs := validation.IsDNS1123Subdomain(p.ServiceAccount); len(errs) > 0 {
+		v.at(path+".serviceAccount", "", "invalid service account name %q: %s", p.ServiceAccount, errs[0])
+	}
+	v.labels(path+".podLabels", p.PodLabels)
+	interval := v.duration(path+".scrapeInterval", p.ScrapeInterval)
+	timeout := v.duration(path+".scrapeTimeout", p.ScrapeTimeout)
+	v.duration(path+".evaluationInterval", p.EvaluationInterval)
+	if interval > 0 && timeout > interval {
+		v.at(path+".scrapeTimeout", "lower it to at most the scrape interval", "%s is longer than scrapeInterval %s", p.ScrapeTimeout, p.ScrapeInterval)
+	}
+	for _, k := range slices.Sorted(mapKeys(p.ExternalLabels)) {
+		lp := fmt.Sprintf("%s.externalLabels[%q]", path, k)
+		if k == "cluster" {
+			v.at(lp, "set cluster.name instead", "`cluster` is set from cluster.name")
+		} else if !model.LabelName(k).IsValidLegacy() {
+			v.at(lp, "use letters, digits and _; do not start with a digit", "invalid Prometheus label name %q", k)
+		}
+	}
+}
+
+func (v *validator) duration(path, s string) model.Duration {
+	d, err := model.ParseDuration(s)
+	if err != nil || d <= 0 {
+		v.at(path, "use a Prometheus duration such as 30s, 1m or 1h30m", "invalid duration %q", s)
+		return 0
+	}
+	return d
+}
+
+func (v *validator) component(path string, c v1alpha1.Component) {
+	v.dnsLabel(path+".namespace", c.Namespace)
+	v.labels(path+".podLabels", c.PodLabels)
+	v.port(path+".port", c.Port)
+}
+
+func (v *validator) network() {
+	n := v.p.Network
+	if n.Stance == v1alpha1.StanceGlobalDeny && n.Engine != v1alpha1.EngineCalico {
+		v.at("network.engine", "set network.engine: calico, or use stance default-deny",
+			"a global deny needs the calico engine (got %s)", n.Engine)
+	}
+	v.dnsLabel("network.dns.namespace", n.DNS.Namespace)
+	v.labels("network.dns.podLabels", n.DNS.PodLabels)
+}
+
+func (v *validator) dnsLabel(path, s string) {
+	if s == "" {
+		v.at(path, "", "missing")
+		return
+	}
+	if errs := validation.IsDNS1123Label(s); len(errs) > 0 {
+		v.at(path, "use lower-case letters, digits and '-', at most 63 characters", "invalid name %q: %s", s, errs[0])
+	}
+}
+
+func (v *validator) port(path string, port int) {
+	if port == 0 {
+		v.at(path, "", "missing")
+	} else if port < 1 || port > 65535 {
+		v.at(path, "", "must be 1..65535 (got %d)", port)
+	}
+}
+
+func (v *validator) labels(path string, labels map[string]string) {
+	for _, k := range slices.Sorted(mapKeys(labels)) {
+		lp := fmt.Sprintf("%s[%q]", path, k)
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			v.at(lp, "", "invalid label key %q: %s", k, errs[0])
+		}
+		if errs := validation.IsValidLabelValue(labels[k]); len(errs) > 0 {
+			v.at(lp, "", "invalid label value %q: %s", labels[k], errs[0])
+		}
+	}
+}

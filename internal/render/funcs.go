@@ -1,0 +1,106 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"text/template"
+
+	"github.com/Masterminds/sprig/v3"
+)
+
+// nonRepeatable are sprig functions HermeticTxtFuncMap still keeps although
+// their result depends on the clock, randomness or the crypto generator.
+var nonRepeatable = []string{
+	"ago", "duration", "durationRound", "toDate", "mustToDate", "unixEpoch",
+	"randInt", "shuffle",
+	"bcrypt", "htpasswd", "genPrivateKey", "derivePassword",
+	"genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey",
+	"genSignedCert", "genSignedCertWithKey", "encryptAES", "decryptAES",
+}
+
+// FuncMap is sprig's hermetic function map without the non-repeatable
+// functions, with sorted keys/values, and obsgen's own helpers.
+func FuncMap() template.FuncMap {
+	f := sprig.HermeticTxtFuncMap()
+	for _, name := range nonRepeatable {
+		delete(f, name)
+	}
+	f["keys"] = sortedKeys
+	f["values"] = sortedValues
+	f["yq"] = yamlQuote
+	f["metaLabel"] = metaLabel
+	f["regexAlt"] = regexAlt
+	f["regexJoin"] = regexJoin
+	f["regexEscape"] = regexp.QuoteMeta
+	f["indentLines"] = indentLines
+	return f
+}
+
+func sortedKeys(dicts ...map[string]any) []string {
+	var keys []string
+	for _, d := range dicts {
+		keys = append(keys, slices.Collect(maps.Keys(d))...)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+func sortedValues(dict map[string]any) []any {
+	out := make([]any, 0, len(dict))
+	for _, k := range slices.Sorted(maps.Keys(dict)) {
+		out = append(out, dict[k])
+	}
+	return out
+}
+
+// yamlQuote renders any string as a double-quoted YAML scalar (JSON string
+// syntax without HTML escaping), safe in any YAML context.
+func yamlQuote(v any) (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(fmt.Sprint(v)); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
+
+var nonLabelChar = regexp.MustCompile(`[^a-zA-Z0-9_]`)
+
+// metaLabel turns a Kubernetes label key into the suffix of Prometheus'
+// __meta_kubernetes_pod_label_<name>: every other character becomes '_'.
+func metaLabel(key string) string {
+	return nonLabelChar.ReplaceAllString(key, "_")
+}
+
+// regexAlt builds an alternation of literal values (Prometheus anchors
+// relabeling regexes, so it matches exactly one of them).
+func regexAlt(values []string) string { return regexJoin("|", values) }
+
+// regexJoin joins literal values, regex-escaped, with sep; relabeling
+// matches it against source labels joined by ';'.
+func regexJoin(sep string, values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = regexp.QuoteMeta(v)
+	}
+	return strings.Join(quoted, sep)
+}
+
+// indentLines prefixes every line of s with n spaces (sprig's indent does the
+// same but also indents an empty trailing line).
+func indentLines(n int, s string) string {
+	pad := strings.Repeat(" ", n)
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = pad + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
