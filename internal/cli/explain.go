@@ -46,8 +46,14 @@ func explainScrape(w io.Writer, p *plan.Plan) {
 	}
 	fmt.Fprintf(w, "Scrape strategy %s: %s.\n", p.Scrape.Strategy, p.Scrape.Reason)
 	for _, j := range p.Jobs {
-		fmt.Fprintf(w, "\n%s\n  scrapes %s\n", j.Name, describeEndpoint(j.Endpoint))
-		fmt.Fprintln(w, wrap(j.Why, "  ", 78))
+		if j.Kind == plan.JobTeamServices {
+			fmt.Fprintf(w, "\n%s\n%s\n", j.Name, wrap(j.Why, "  ", 78))
+			for _, s := range p.ServiceTargets {
+				fmt.Fprintf(w, "\n%s\n  scrapes %s\n%s\n", s.Job, describeEndpoint(s.Endpoint), wrap(s.Why, "  ", 78))
+			}
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n  scrapes %s\n%s\n", j.Name, describeEndpoint(j.Endpoint), wrap(j.Why, "  ", 78))
 	}
 }
 

@@ -174,7 +174,7 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 			pods: []pod{
 				{namespace: "istio-system", name: "ztunnel-x", ip: "10.4.0.2", labels: map[string]string{"app": "ztunnel"},
 					annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020"},
-					ports: map[string]int{"ztunnel-stats": 15020}},
+					ports:       map[string]int{"ztunnel-stats": 15020}},
 				{namespace: "media", name: "transcoder-1", ip: "10.4.0.5", labels: map[string]string{"app": "transcoder"},
 					annotations: plain, ports: map[string]int{"http": 9100}},
 			},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unicode"
 )
 
 // Header opens every generated YAML file.
@@ -56,6 +57,9 @@ func CheckPath(p string) error {
 		return fmt.Errorf("output path %q escapes the output folder", p)
 	case p == ManifestName:
 		return fmt.Errorf("output path %q is reserved for obsgen's manifest", p)
+	case strings.ContainsFunc(p, unicode.IsControl) || strings.TrimSpace(p) != p || strings.HasPrefix(p, "#"):
+		// The manifest lists one path a line, with '#' comments.
+		return fmt.Errorf("output path %q has control characters, surrounding spaces or a leading '#'", p)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // ManifestName is the file in each output folder that lists the files obsgen
@@ -41,22 +42,54 @@ func Write(dir string, files []File) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := checkConflicts(dir, files, owned); err != nil {
+	gone := stale(files, owned)
+	if err := checkConflicts(dir, files, owned, gone); err != nil {
 		return res, err
 	}
-	for _, f := range files {
+	// Stale files where a new file or folder goes must leave first.
+	inTheWay, rest := splitInTheWay(files, gone)
+	if res.Pruned, err = prune(dir, inTheWay); err != nil {
+		return res, err
+	}
+	manifest := files[len(files)-1]
+	for _, f := range files[:len(files)-1] {
 		changed, err := writeIfChanged(dir, f)
 		if err != nil {
 			return res, err
 		}
 		if changed {
 			res.Written = append(res.Written, f.Path)
-		} else if f.Path != ManifestName {
+		} else {
 			res.Unchanged = append(res.Unchanged, f.Path)
 		}
 	}
-	res.Pruned, err = prune(dir, stale(files, owned))
+	pruned, err := prune(dir, rest)
+	res.Pruned = append(res.Pruned, pruned...)
+	if err != nil {
+		return res, err // the old manifest still owns what is left
+	}
+	// The manifest goes last: until it is written, the previous one still
+	// owns every file a failed run may have left behind.
+	_, err = writeIfChanged(dir, manifest)
 	return res, err
+}
+
+// splitInTheWay separates the stale paths that are a folder or a file where
+// a generated file goes from the others.
+func splitInTheWay(files []File, gone []string) (inTheWay, rest []string) {
+	for _, g := range gone {
+		if slices.ContainsFunc(files, func(f File) bool { return overlaps(f.Path, g) }) {
+			inTheWay = append(inTheWay, g)
+		} else {
+			rest = append(rest, g)
+		}
+	}
+	return inTheWay, rest
+}
+
+// overlaps tells whether one path is a folder of the other.
+func overlaps(a, b string) bool {
+	return strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
 }
 
 // prepare checks paths, rejects duplicates and appends the manifest.
@@ -74,6 +107,11 @@ func prepare(files []File) ([]File, error) {
 		paths = append(paths, f.Path)
 	}
 	slices.Sort(paths)
+	for i := 1; i < len(paths); i++ {
+		if strings.HasPrefix(paths[i], paths[i-1]+"/") {
+			return nil, fmt.Errorf("generated path %q is also the folder of %q", paths[i-1], paths[i])
+		}
+	}
 	manifest := File{Path: ManifestName, Data: []byte(manifestHeader + strings.Join(paths, "\n") + "\n")}
 	return append(slices.Clone(files), manifest), nil
 }
@@ -88,7 +126,7 @@ func readManifest(dir string) ([]string, error) {
 	}
 	var owned []string
 	for line := range strings.Lines(string(b)) {
-		line = strings.TrimSpace(line)
+		line = strings.TrimSuffix(line, "\n")
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -101,25 +139,51 @@ func readManifest(dir string) ([]string, error) {
 }
 
 // checkConflicts refuses to overwrite a file obsgen did not write, unless it
-// already holds exactly the generated content.
-func checkConflicts(dir string, files []File, owned []string) error {
+// already holds exactly the generated content. A stale file or folder of
+// obsgen's own in the way of a new file is no conflict: Write prunes it first.
+func checkConflicts(dir string, files []File, owned, gone []string) error {
 	for _, f := range files {
 		if f.Path == ManifestName || slices.Contains(owned, f.Path) {
 			continue
 		}
-		existing, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
+		target := filepath.Join(dir, filepath.FromSlash(f.Path))
+		existing, err := os.ReadFile(target)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR):
+			if !onlyStaleInTheWay(dir, f.Path, gone) {
+				return fmt.Errorf("%s: a file or folder obsgen did not write is in the way; move it away, then generate again", target)
+			}
+		case err != nil:
 			return fmt.Errorf("check %s: %w", f.Path, err)
-		}
-		if !bytes.Equal(existing, f.Data) {
-			return fmt.Errorf("%s exists and was not written by obsgen; move it away or delete it, then generate again",
-				filepath.Join(dir, filepath.FromSlash(f.Path)))
+		case !bytes.Equal(existing, f.Data):
+			return fmt.Errorf("%s exists and was not written by obsgen; move it away or delete it, then generate again", target)
 		}
 	}
 	return nil
+}
+
+// onlyStaleInTheWay tells whether everything on disk that blocks path p
+// (a file where a folder of p goes, or a folder where p goes) is stale and
+// owned by obsgen.
+func onlyStaleInTheWay(dir, p string, gone []string) bool {
+	for d := path.Dir(p); d != "."; d = path.Dir(d) {
+		if info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(d))); err == nil && !info.IsDir() {
+			return slices.Contains(gone, d)
+		}
+	}
+	ok := true
+	_ = filepath.WalkDir(filepath.Join(dir, filepath.FromSlash(p)), func(f string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, f)
+		if !slices.Contains(gone, filepath.ToSlash(rel)) {
+			ok = false
+		}
+		return nil
+	})
+	return ok
 }
 
 func writeIfChanged(dir string, f File) (bool, error) {

@@ -23,7 +23,7 @@ const (
 	JobIstioMerged      JobKind = "istio-merged"
 	JobPods             JobKind = "kubernetes-pods"
 	JobPodsIstioSecure  JobKind = "kubernetes-pods-istio-secure"
-	JobService          JobKind = "service"
+	JobTeamServices     JobKind = "team-services"
 )
 
 // Sidecar filters of the annotation-driven pod jobs.
@@ -55,8 +55,6 @@ type Job struct {
 	Selector Labels
 	// Sidecars filters annotation-driven pod jobs by sidecar presence.
 	Sidecars string
-	Team     string
-	Service  string
 	// Why explains the port and scheme in plain words.
 	Why string
 }
@@ -65,14 +63,11 @@ func (r *resolver) jobs(strategy v1alpha1.ScrapeStrategy) []Job {
 	jobs := r.platformJobs()
 	jobs = append(jobs, r.meshJobs(strategy)...)
 	jobs = append(jobs, r.podJobs(strategy)...)
-	for _, t := range r.plan.Teams {
-		for _, s := range t.Services {
-			jobs = append(jobs, Job{
-				Name: s.Job, Kind: JobService, Endpoint: s.Endpoint,
-				Namespaces: []string{s.Namespace}, Selector: s.Selector,
-				Team: s.Team, Service: s.Name, Why: r.serviceWhy(strategy, s),
-			})
-		}
+	if len(r.plan.ServiceTargets) > 0 {
+		e := serviceEndpoint(strategy, 0, "")
+		jobs = append(jobs, Job{Name: string(JobTeamServices), Kind: JobTeamServices,
+			Endpoint: Endpoint{Scheme: e.Scheme, IstioTLS: e.IstioTLS},
+			Why:      "every declared team service, in one job over the shared pod discovery: one relabel rule per service tags its pods, each target gets its service's port and path, and its job label is <team>/<service>, so each service still has a job of its own in queries and alerts."})
 	}
 	return jobs
 }
@@ -168,7 +163,7 @@ func serviceEndpoint(strategy v1alpha1.ScrapeStrategy, port int, path string) En
 	}
 }
 
-func (r *resolver) serviceWhy(strategy v1alpha1.ScrapeStrategy, s Service) string {
+func serviceWhy(strategy v1alpha1.ScrapeStrategy, s Service, reason string) string {
 	switch strategy {
 	case v1alpha1.StrategyMerged:
 		return fmt.Sprintf("the sidecar merges the application's :%d%s into :15020/stats/prometheus, served in plaintext outside mTLS; the pods need the annotations prometheus.io/scrape: \"true\", prometheus.io/port: \"%d\" and prometheus.io/path: %q, which the injector rewrites.", s.AppPort, s.AppPath, s.AppPort, s.AppPath)
@@ -177,5 +172,5 @@ func (r *resolver) serviceWhy(strategy v1alpha1.ScrapeStrategy, s Service) strin
 	case v1alpha1.StrategyPermissivePort:
 		return fmt.Sprintf("a port-level PERMISSIVE PeerAuthentication on this workload opens :%d to plaintext scrapes; every other port stays STRICT.", s.AppPort)
 	}
-	return fmt.Sprintf(":%d%s is scraped directly in plaintext: %s.", s.AppPort, s.AppPath, r.plan.Scrape.Reason)
+	return fmt.Sprintf(":%d%s is scraped directly in plaintext: %s.", s.AppPort, s.AppPath, reason)
 }

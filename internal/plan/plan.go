@@ -16,9 +16,23 @@ type Plan struct {
 	ExternalLabels Labels
 	// Jobs are the scrape jobs in the order they appear in prometheus.yml.
 	Jobs []Job
+	// ServiceTargets are every team service in the order the team-services
+	// job tags them: services without a selector first, so a service with
+	// a selector in the same namespace wins.
+	ServiceTargets []Service
 	// Claimed are the pods dedicated jobs scrape; the annotation-driven jobs
 	// drop them so no target is scraped twice.
 	Claimed []PodSelector
+	// ClaimGroups are Claimed grouped by label keys: one drop rule each.
+	ClaimGroups []ClaimGroup
+}
+
+// ClaimGroup holds claimed pod selectors that use the same label keys.
+type ClaimGroup struct {
+	// Keys are the label names, sorted.
+	Keys []string
+	// Matches hold, per selector, the namespace and then the values of Keys.
+	Matches [][]string
 }
 
 // Cluster is the resolved cluster description.
@@ -115,11 +129,13 @@ type Service struct {
 	Selector  Labels
 	AppPort   int
 	AppPath   string
-	// Job is the name of the scrape job for this service.
+	// Job is the job label of this service's targets: <team>/<service>.
 	Job string
 	// Endpoint is what Prometheus scrapes for this service's metrics.
 	Endpoint Endpoint
-	SLOs     SLOs
+	// Why explains the endpoint in plain words.
+	Why  string
+	SLOs SLOs
 }
 
 // SLOs are a service's objectives; nil pointers mean none.
@@ -174,4 +190,19 @@ func (l Labels) Values() []string {
 // relabel rule over [namespace, labels...] source labels matches.
 func (s PodSelector) Values() []string {
 	return append([]string{s.Namespace}, s.Labels.Values()...)
+}
+
+// Names lists the label names in order.
+func (l Labels) Names() []string {
+	out := make([]string, len(l))
+	for i, lb := range l {
+		out[i] = lb.Name
+	}
+	return out
+}
+
+// SelectorValues lists the namespace, then the selector's values: what the
+// team-services rule over [namespace, selector labels...] matches.
+func (s Service) SelectorValues() []string {
+	return PodSelector{Namespace: s.Namespace, Labels: s.Selector}.Values()
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"strings"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 )
@@ -36,9 +37,11 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	}}
 	r.plan.Monitoring = resolveMonitoring(p, strategy)
 	r.plan.ExternalLabels = externalLabels(p)
-	r.plan.Teams = resolveTeams(p.Teams, strategy)
+	r.plan.Teams = resolveTeams(p.Teams, strategy, reason)
+	r.plan.ServiceTargets = serviceTargets(r.plan.Teams)
 	r.plan.Jobs = r.jobs(strategy)
 	r.plan.Claimed = r.claimed()
+	r.plan.ClaimGroups = groupClaims(r.plan.Claimed)
 	return r.plan
 }
 
@@ -140,7 +143,7 @@ func externalLabels(p *v1alpha1.Profile) Labels {
 	return SortedLabels(labels)
 }
 
-func resolveTeams(in []v1alpha1.Team, strategy v1alpha1.ScrapeStrategy) []Team {
+func resolveTeams(in []v1alpha1.Team, strategy v1alpha1.ScrapeStrategy, reason string) []Team {
 	teams := make([]Team, 0, len(in))
 	for _, t := range in {
 		team := Team{
@@ -149,7 +152,7 @@ func resolveTeams(in []v1alpha1.Team, strategy v1alpha1.ScrapeStrategy) []Team {
 			AlertLabels:       SortedLabels(t.Alerting.Labels),
 		}
 		for _, s := range t.Services {
-			team.Services = append(team.Services, resolveService(t.Name, s, strategy))
+			team.Services = append(team.Services, resolveService(t.Name, s, strategy, reason))
 		}
 		slices.SortFunc(team.Services, func(a, b Service) int { return cmp.Compare(a.Name, b.Name) })
 		teams = append(teams, team)
@@ -158,12 +161,13 @@ func resolveTeams(in []v1alpha1.Team, strategy v1alpha1.ScrapeStrategy) []Team {
 	return teams
 }
 
-func resolveService(team string, s v1alpha1.Service, strategy v1alpha1.ScrapeStrategy) Service {
+func resolveService(team string, s v1alpha1.Service, strategy v1alpha1.ScrapeStrategy, reason string) Service {
 	out := Service{
 		Team: team, Name: s.Name, Namespace: s.Namespace, Selector: SortedLabels(s.Selector),
 		AppPort: s.Port, AppPath: s.Path, Job: team + "/" + s.Name,
 		Endpoint: serviceEndpoint(strategy, s.Port, s.Path),
 	}
+	out.Why = serviceWhy(strategy, out, reason)
 	if s.SLOs != nil {
 		if a := s.SLOs.Availability; a != nil {
 			out.SLOs.Availability = &AvailabilitySLO{Target: a.Target}
@@ -184,11 +188,46 @@ func (r *resolver) claimed() []PodSelector {
 	}
 	for _, j := range r.plan.Jobs {
 		switch j.Kind {
-		case JobZtunnel, JobKubeStateMetrics, JobNodeExporter, JobService:
+		case JobZtunnel, JobKubeStateMetrics, JobNodeExporter:
 			out = append(out, PodSelector{Namespace: j.Namespaces[0], Labels: j.Selector})
 		}
 	}
+	for _, s := range r.plan.ServiceTargets {
+		out = append(out, PodSelector{Namespace: s.Namespace, Labels: s.Selector})
+	}
 	return out
+}
+
+// serviceTargets orders services for the team-services job: those without
+// a selector first (they tag a whole namespace), then by team and name.
+func serviceTargets(teams []Team) []Service {
+	var out []Service
+	for _, t := range teams {
+		out = append(out, t.Services...)
+	}
+	slices.SortStableFunc(out, func(a, b Service) int {
+		return cmp.Compare(min(len(a.Selector), 1), min(len(b.Selector), 1))
+	})
+	return out
+}
+
+// groupClaims puts claimed selectors with the same label keys into one
+// group, in order of first appearance, so one relabel rule drops them all.
+func groupClaims(claimed []PodSelector) []ClaimGroup {
+	var groups []ClaimGroup
+	index := map[string]int{}
+	for _, c := range claimed {
+		keys := c.Labels.Names()
+		id := strings.Join(keys, "\x00")
+		i, ok := index[id]
+		if !ok {
+			i = len(groups)
+			index[id] = i
+			groups = append(groups, ClaimGroup{Keys: keys})
+		}
+		groups[i].Matches = append(groups[i].Matches, c.Values())
+	}
+	return groups
 }
 
 // SortedLabels turns a map into labels sorted by name.

@@ -6,7 +6,6 @@ package render
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -91,6 +90,13 @@ func applyOverrides(dir string, sources map[string]string, contents map[string][
 
 func parse(names []string, sources map[string]string, contents map[string][]byte) (*Engine, error) {
 	root := template.New("").Option("missingkey=error").Funcs(FuncMap())
+	// include renders a named template into a string, as in Helm, so its
+	// output can be piped through functions.
+	root.Funcs(template.FuncMap{"include": func(name string, data any) (string, error) {
+		var buf bytes.Buffer
+		err := root.ExecuteTemplate(&buf, name, data)
+		return buf.String(), err
+	}})
 	for _, name := range names {
 		// Each template is named by the file it came from, so parse and
 		// execution errors point at the user's file.
@@ -110,11 +116,11 @@ func (e *Engine) Render(name string, data any) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	if err := e.root.ExecuteTemplate(&buf, src, data); err != nil {
-		var execErr template.ExecError
-		if errors.As(err, &execErr) {
-			return nil, fmt.Errorf("render %s: %w", src, execErr.Err)
-		}
-		return nil, fmt.Errorf("render %s: %w", src, err)
+		// text/template says "template: FILE:LINE:COL: executing "NAME" at
+		// <...>: ..."; keep the position and the cause.
+		msg := strings.TrimPrefix(err.Error(), "template: ")
+		msg = strings.Replace(msg, fmt.Sprintf("executing %q ", src), "", 1)
+		return nil, fmt.Errorf("render %s", msg)
 	}
 	return buf.Bytes(), nil
 }

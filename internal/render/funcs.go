@@ -67,7 +67,16 @@ func yamlQuote(v any) (string, error) {
 	if err := enc.Encode(fmt.Sprint(v)); err != nil {
 		return "", err
 	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
+	// JSON leaves DEL and the C1 controls literal; YAML forbids them.
+	var b strings.Builder
+	for _, r := range strings.TrimSuffix(buf.String(), "\n") {
+		if r >= 0x7f && r <= 0x9f {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String(), nil
 }
 
 var nonLabelChar = regexp.MustCompile(`[^a-zA-Z0-9_]`)

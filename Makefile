@@ -1,0 +1,54 @@
+# obsgen — `make test` installs what the tests need and runs them.
+GO       ?= go
+BIN      := bin
+PROM_MOD := github.com/prometheus/prometheus
+export GONOSUMDB ?= github.com/np-guard/models
+
+.PHONY: all test tools amtool vet generate check bench fuzz clean
+
+all: test
+
+## test: build the real tools, then go vet and every test
+test: tools vet
+	$(GO) test ./...
+
+vet:
+	$(GO) vet ./...
+
+## tools: prometheus and promtool from the pinned module, amtool from Debian
+tools: $(BIN)/prometheus $(BIN)/promtool amtool
+
+# Built from the same Prometheus module obsgen links against (see
+# internal/tools/tools.go); rebuilt when go.mod or go.sum change.
+$(BIN)/prometheus $(BIN)/promtool: go.mod go.sum internal/tools/tools.go
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/prometheus $(PROM_MOD)/cmd/prometheus
+	$(GO) build -o $(BIN)/promtool $(PROM_MOD)/cmd/promtool
+
+# amtool comes from Debian's prometheus-alertmanager (root, or sudo).
+amtool:
+	@command -v amtool >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null; }
+	@command -v amtool >/dev/null 2>&1 || { echo "amtool is still missing" >&2; exit 1; }
+
+## generate: regenerate out/ and the published JSON Schema
+generate:
+	UPDATE_GOLDEN=1 $(GO) test ./internal/e2e/ ./internal/schema/ -run 'TestOutIsUpToDate|TestCommittedSchemaMatchesTheTypes' -count=1
+	$(GO) run ./cmd/obsgen generate --check profiles/*.yaml
+
+## check: fail when out/ is stale (what CI does for users' repos)
+check:
+	$(GO) run ./cmd/obsgen generate --check profiles/*.yaml
+
+## bench: speed and memory of resolve + generate
+bench:
+	$(GO) test ./internal/pipeline/ -run '^$$' -bench . -benchmem -count 3
+
+## fuzz: fuzz the profile loader for a minute
+fuzz:
+	$(GO) test ./internal/profile/ -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/profile"
+)
+
+// run calls Main in dir and returns exit code, stdout and stderr.
+func run(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	t.Chdir(dir)
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// profilesDir is resolved before any test changes the working directory.
+var profilesDir = func() string {
+	p, err := filepath.Abs(filepath.Join("..", "..", "profiles"))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
+
+func repoProfile(t *testing.T, name string) string {
+	t.Helper()
+	return filepath.Join(profilesDir, name)
+}
+
+func TestGenerateWithoutArgumentsUsesTheBundledDefault(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := run(t, dir, "generate")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, filepath.Join("out", "default-permissive")+": 2 written, 0 unchanged, 0 pruned")
+	assert.FileExists(t, filepath.Join(dir, "out", "default-permissive", "prometheus", "prometheus.yml"))
+
+	code, out, _ = run(t, dir, "generate")
+	require.Equal(t, ExitOK, code)
+	assert.Contains(t, out, ": 0 written, 2 unchanged, 0 pruned", "a second run rewrites nothing")
+}
+
+func TestCheckExitsThreeWithADiffWhenStale(t *testing.T) {
+	dir := t.TempDir()
+	strict := repoProfile(t, "strict-deny.yaml")
+	code, _, errOut := run(t, dir, "generate", "--out", "gen", strict)
+	require.Equal(t, ExitOK, code, errOut)
+
+	code, out, _ := run(t, dir, "generate", "--check", "--out", "gen", strict)
+	assert.Equal(t, ExitOK, code, "fresh output is not stale")
+	assert.Empty(t, out)
+
+	cfg := filepath.Join(dir, "gen", "strict-deny", "prometheus", "prometheus.yml")
+	data, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfg, bytes.Replace(data, []byte("scrape_interval: 30s"), []byte("scrape_interval: 1m"), 1), 0o644))
+	require.NoError(t, os.Remove(filepath.Join(dir, "gen", "strict-deny", "kustomization.yaml")))
+
+	code, out, errOut = run(t, dir, "generate", "--check", "--out", "gen", strict)
+	assert.Equal(t, ExitDrift, code)
+	assert.Contains(t, out, "-  scrape_interval: 1m\n+  scrape_interval: 30s\n")
+	assert.Contains(t, out, "+ new   "+filepath.Join("gen", "strict-deny", "kustomization.yaml"))
+	assert.Contains(t, errOut, "stale")
+	after, _ := os.ReadFile(cfg)
+	assert.Contains(t, string(after), "scrape_interval: 1m", "--check writes nothing")
+}
+
+func TestInvalidProfilesReportEveryProblemAndWriteNothing(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte(`apiVersion: obsgen.dev/v1alpha1
+kind: Profile
+metadata:
+  name: bad
+mesh:
+  mtls: strict
+teams:
+  - name: a
+    namespace: [a]
+    services:
+      - {name: s, namespace: a, port: 70000}
+`), 0o644))
+	for _, cmd := range []string{"generate", "validate"} {
+		code, _, errOut := run(t, dir, cmd, repoProfile(t, "ambient.yaml"), "bad.yaml")
+		assert.Equal(t, ExitFailed, code)
+		assert.Equal(t, `bad.yaml:6:9: mesh.mtls: must be one of STRICT, PERMISSIVE, DISABLE (got "strict"); hint: did you mean "STRICT"?
+bad.yaml:9:5: teams[0].namespace: unknown field; hint: did you mean "namespaces"?
+obsgen: 2 problem(s) found; nothing was written
+`, errOut)
+		assert.NoDirExists(t, filepath.Join(dir, "out"), "a bad profile stops every profile from being written")
+	}
+}
+
+func TestValidateReportsTheStrategy(t *testing.T) {
+	code, out, errOut := run(t, t.TempDir(), "validate", repoProfile(t, "strict-deny.yaml"))
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Regexp(t, `strict-deny.yaml: ok: scrape strategy istio-certs, 10 scrape jobs, 2 files\n$`, out)
+}
+
+func TestTwoProfilesWithOneNameAreRejected(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(repoProfile(t, "ambient.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "copy.yaml"), data, 0o644))
+	code, _, errOut := run(t, dir, "generate", repoProfile(t, "ambient.yaml"), "copy.yaml")
+	assert.Equal(t, ExitFailed, code)
+	assert.Contains(t, errOut, `copy.yaml:7:9: metadata.name: "ambient" is also the name of`)
+}
+
+func TestSettingsComeFromFlagsThenEnvThenFile(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".obsgen.yaml"), []byte("out: from-file\n"), 0o644))
+	code, _, errOut := run(t, dir, "generate")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.DirExists(t, filepath.Join(dir, "from-file", "default-permissive"))
+
+	t.Setenv("OBSGEN_OUT", "from-env")
+	code, _, _ = run(t, dir, "generate")
+	require.Equal(t, ExitOK, code)
+	assert.DirExists(t, filepath.Join(dir, "from-env", "default-permissive"))
+
+	code, _, _ = run(t, dir, "generate", "--out", "from-flag")
+	require.Equal(t, ExitOK, code)
+	assert.DirExists(t, filepath.Join(dir, "from-flag", "default-permissive"))
+}
+
+func TestUnknownSettingsAndFlagsAreUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := run(t, dir, "generate", "--nope")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "unknown flag: --nope")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".obsgen.yaml"), []byte("outt: x\n"), 0o644))
+	code, _, errOut = run(t, dir, "generate")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, `unknown setting "outt"`)
+}
+
+func TestInitPrintsAValidProfileForEveryCombination(t *testing.T) {
+	for _, mode := range v1alpha1.MTLSMode("").Values() {
+		for _, stance := range v1alpha1.NetworkStance("").Values() {
+			for _, plane := range v1alpha1.DataPlane("").Values() {
+				code, out, errOut := run(t, t.TempDir(), "init", "--mtls", mode, "--network", stance, "--data-plane", plane)
+				require.Equal(t, ExitOK, code, "%s %s %s: %s", mode, stance, plane, errOut)
+				l, err := profile.Load("init.yaml", []byte(out))
+				require.NoError(t, err)
+				assert.Equal(t, v1alpha1.MTLSMode(mode), l.Profile.Mesh.MTLS)
+				assert.Equal(t, v1alpha1.NetworkStance(stance), l.Profile.Network.Stance)
+			}
+		}
+	}
+	code, _, errOut := run(t, t.TempDir(), "init", "--network", "deny-all")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, `--network "deny-all": must be one of open, default-deny, global-deny`)
+}
+
+func TestTemplatesDumpAndOverride(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := run(t, dir, "templates", "dump", "tmpl")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, filepath.Join("tmpl", "prometheus", "prometheus.yml.tmpl"))
+
+	code, _, errOut = run(t, dir, "templates", "dump", "tmpl")
+	assert.Equal(t, ExitFailed, code, "dump never overwrites")
+	assert.Contains(t, errOut, "exists")
+
+	kust := filepath.Join(dir, "tmpl", "kustomization.yaml.tmpl")
+	require.NoError(t, os.WriteFile(kust, []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n# overridden {{ .Plan.Nme }}\n"), 0o644))
+	code, _, errOut = run(t, dir, "generate", "--templates", "tmpl")
+	assert.Equal(t, ExitFailed, code)
+	assert.Contains(t, errOut, filepath.Join("tmpl", "kustomization.yaml.tmpl")+":3:21: ")
+	assert.Contains(t, errOut, "Nme")
+	assert.NoDirExists(t, filepath.Join(dir, "out"))
+
+	require.NoError(t, os.WriteFile(kust, []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n# overridden for {{ .Plan.Name }}\n"), 0o644))
+	t.Setenv("OBSGEN_TEMPLATES", "tmpl")
+	code, _, errOut = run(t, dir, "generate")
+	require.Equal(t, ExitOK, code, errOut)
+	got, err := os.ReadFile(filepath.Join(dir, "out", "default-permissive", "kustomization.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(got), "# overridden for default-permissive")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tmpl", "typo.yaml.tmpl"), []byte("x"), 0o644))
+	code, _, errOut = run(t, dir, "generate")
+	assert.Equal(t, ExitFailed, code)
+	assert.Contains(t, errOut, "has no built-in template of that name")
+}
+
+func TestSchemaAndExplain(t *testing.T) {
+	code, out, _ := run(t, t.TempDir(), "schema")
+	require.Equal(t, ExitOK, code)
+	assert.True(t, strings.HasPrefix(out, "{\n  \"$schema\""))
+
+	code, out, errOut := run(t, t.TempDir(), "explain", "scrape", repoProfile(t, "strict-deny.yaml"))
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "Scrape strategy istio-certs: metrics merging is off and mTLS is STRICT")
+	assert.Contains(t, out, "\npayments/checkout\n  scrapes https on port 8080, path /metrics with Istio certificates\n")
+	assert.Contains(t, out, "\nenvoy-stats\n  scrapes http on port 15090, path /stats/prometheus\n")
+}

@@ -1,0 +1,182 @@
+package plan
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+)
+
+func minimal() *v1alpha1.Profile {
+	return &v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind,
+		Metadata: v1alpha1.Metadata{Name: "c1"},
+		Teams: []v1alpha1.Team{{Name: "b-team", Namespaces: []string{"b2", "b1"},
+			Services: []v1alpha1.Service{{Name: "z", Namespace: "b1", Port: 8080}, {Name: "a", Namespace: "b2", Port: 9090, Selector: map[string]string{"app": "a"}}}},
+			{Name: "a-team", Namespaces: []string{"a"}}}}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestChooseStrategy(t *testing.T) {
+	tests := map[string]struct {
+		mesh    v1alpha1.Mesh
+		inMesh  bool
+		want    v1alpha1.ScrapeStrategy
+		problem bool
+	}{
+		"no mesh scrapes directly": {
+			mesh: v1alpha1.Mesh{Provider: v1alpha1.MeshNone}, want: v1alpha1.StrategyDirect},
+		"sidecars with merging use :15020 whatever the mode": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict}, want: v1alpha1.StrategyMerged},
+		"sidecars, STRICT, no merging need Istio certificates": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: ptr(false)}, want: v1alpha1.StrategyIstioCerts},
+		"sidecars, PERMISSIVE, no merging scrape plaintext": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSPermissive, MetricsMerging: ptr(false)}, want: v1alpha1.StrategyDirect},
+		"sidecars, DISABLE, no merging scrape plaintext": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSDisable, MetricsMerging: ptr(false)}, want: v1alpha1.StrategyDirect},
+		"ambient STRICT with Prometheus enrolled scrapes through ztunnel": {
+			mesh: v1alpha1.Mesh{DataPlane: v1alpha1.DataPlaneAmbient, MTLS: v1alpha1.MTLSStrict}, inMesh: true, want: v1alpha1.StrategyDirect},
+		"ambient STRICT with Prometheus outside opens metrics ports per workload": {
+			mesh: v1alpha1.Mesh{DataPlane: v1alpha1.DataPlaneAmbient, MTLS: v1alpha1.MTLSStrict}, want: v1alpha1.StrategyPermissivePort},
+		"ambient PERMISSIVE scrapes plaintext": {
+			mesh: v1alpha1.Mesh{DataPlane: v1alpha1.DataPlaneAmbient}, want: v1alpha1.StrategyDirect},
+		"an explicit strategy is kept": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, ScrapeStrategy: v1alpha1.StrategyPermissivePort}, want: v1alpha1.StrategyPermissivePort},
+		"istio-certs cannot work under PERMISSIVE": {
+			mesh: v1alpha1.Mesh{ScrapeStrategy: v1alpha1.StrategyIstioCerts}, want: v1alpha1.StrategyIstioCerts, problem: true},
+		"merged cannot work without merging": {
+			mesh: v1alpha1.Mesh{ScrapeStrategy: v1alpha1.StrategyMerged, MetricsMerging: ptr(false)}, want: v1alpha1.StrategyMerged, problem: true},
+		"direct cannot work against STRICT sidecars": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, ScrapeStrategy: v1alpha1.StrategyDirect}, want: v1alpha1.StrategyDirect, problem: true},
+		"direct cannot work against STRICT ztunnel from outside the mesh": {
+			mesh: v1alpha1.Mesh{DataPlane: v1alpha1.DataPlaneAmbient, MTLS: v1alpha1.MTLSStrict, ScrapeStrategy: v1alpha1.StrategyDirect}, want: v1alpha1.StrategyDirect, problem: true},
+		"permissive-port is only for STRICT": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSDisable, ScrapeStrategy: v1alpha1.StrategyPermissivePort}, want: v1alpha1.StrategyPermissivePort, problem: true},
+		"without a mesh only direct works": {
+			mesh: v1alpha1.Mesh{Provider: v1alpha1.MeshNone, ScrapeStrategy: v1alpha1.StrategyMerged}, want: v1alpha1.StrategyMerged, problem: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			in := minimal()
+			in.Mesh, in.Monitoring.InMesh = tc.mesh, tc.inMesh
+			p := WithDefaults(in)
+			got, reason := ChooseStrategy(p)
+			assert.Equal(t, tc.want, got)
+			assert.NotEmpty(t, reason)
+			problem, hint := StrategyProblem(p, got)
+			assert.Equal(t, tc.problem, problem != "", "problem %q", problem)
+			assert.Equal(t, tc.problem, hint != "", "hint %q", hint)
+		})
+	}
+}
+
+func TestResolveAppliesDefaultsAndSorts(t *testing.T) {
+	in := minimal()
+	p := Resolve(in)
+	assert.Equal(t, "c1", p.Cluster.Name, "cluster name defaults to metadata.name")
+	assert.Equal(t, 443, p.Cluster.APIServerPort)
+	assert.Equal(t, "monitoring", p.Monitoring.Namespace)
+	assert.Equal(t, "30s", p.Scrape.Interval)
+	assert.Equal(t, "merged", p.Scrape.Strategy, "Istio with merging on is the default")
+	assert.True(t, p.Monitoring.RawFlavour)
+	assert.False(t, p.Monitoring.OperatorFlavour)
+	assert.Equal(t, Component{Namespace: "monitoring", Port: 9093,
+		PodLabels: Labels{{Name: "app.kubernetes.io/name", Value: "alertmanager"}}}, p.Monitoring.Alertmanager)
+	require.Len(t, p.Teams, 2)
+	assert.Equal(t, "a-team", p.Teams[0].Name, "teams sorted")
+	assert.Equal(t, []string{"b1", "b2"}, p.Teams[1].Namespaces, "namespaces sorted")
+	assert.Equal(t, "a", p.Teams[1].Services[0].Name, "services sorted")
+	assert.Equal(t, "b-team", p.Teams[1].Receiver, "receiver defaults to the team name")
+	assert.Equal(t, "/metrics", p.Teams[1].Services[1].AppPath)
+	assert.Equal(t, Labels{{Name: "cluster", Value: "c1"}}, p.ExternalLabels)
+	assert.Empty(t, in.Monitoring.Namespace, "Resolve must not change its input")
+	assert.Nil(t, in.Mesh.MetricsMerging, "Resolve must not change its input")
+}
+
+func TestJobsFollowTheStrategy(t *testing.T) {
+	kinds := func(p *Plan) []JobKind {
+		var out []JobKind
+		for _, j := range p.Jobs {
+			out = append(out, j.Kind)
+		}
+		return out
+	}
+	platform := []JobKind{JobAPIServers, JobKubelet, JobCAdvisor, JobKubeStateMetrics, JobNodeExporter}
+	tests := map[string]struct {
+		mesh v1alpha1.Mesh
+		want []JobKind
+		svc  Endpoint
+	}{
+		"merged scrapes sidecars on 15020 and never 15090 as well": {
+			mesh: v1alpha1.Mesh{},
+			want: append(platform, JobIstiod, JobIstioMerged, JobPods, JobTeamServices),
+			svc:  Endpoint{Port: 15020, Path: "/stats/prometheus", Scheme: "http"},
+		},
+		"istio-certs adds the secure pod job and TLS service jobs": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: ptr(false)},
+			want: append(platform, JobIstiod, JobEnvoyStats, JobPods, JobPodsIstioSecure, JobTeamServices),
+			svc:  Endpoint{Port: 9090, Path: "/metrics", Scheme: "https", IstioTLS: true},
+		},
+		"ambient scrapes ztunnel and has no sidecar jobs": {
+			mesh: v1alpha1.Mesh{DataPlane: v1alpha1.DataPlaneAmbient},
+			want: append(platform, JobIstiod, JobZtunnel, JobPods, JobTeamServices),
+			svc:  Endpoint{Port: 9090, Path: "/metrics", Scheme: "http"},
+		},
+		"no mesh has no Istio jobs": {
+			mesh: v1alpha1.Mesh{Provider: v1alpha1.MeshNone},
+			want: append(platform, JobPods, JobTeamServices),
+			svc:  Endpoint{Port: 9090, Path: "/metrics", Scheme: "http"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			in := minimal()
+			in.Mesh = tc.mesh
+			p := Resolve(in)
+			assert.Equal(t, tc.want, kinds(p))
+			assert.Equal(t, tc.svc, p.Teams[1].Services[0].Endpoint)
+			last := p.Jobs[len(p.Jobs)-1]
+			assert.Equal(t, "team-services", last.Name)
+			assert.Equal(t, Endpoint{Scheme: tc.svc.Scheme, IstioTLS: tc.svc.IstioTLS}, last.Endpoint, "the job and the services agree on scheme and TLS")
+			assert.Equal(t, "b-team/a", p.Teams[1].Services[0].Job)
+			for _, j := range p.Jobs {
+				assert.NotEmpty(t, j.Why, "job %s has no explanation", j.Name)
+			}
+		})
+	}
+}
+
+func TestIstioCertsWiresThePrometheusPod(t *testing.T) {
+	in := minimal()
+	in.Mesh = v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: ptr(false)}
+	p := Resolve(in)
+	require.NotNil(t, p.Scrape.TLS)
+	assert.Equal(t, "/etc/prom-certs/root-cert.pem", p.Scrape.TLS.CAFile)
+	ann := map[string]string{}
+	for _, l := range p.Monitoring.Prometheus.PodAnnotations {
+		ann[l.Name] = l.Value
+	}
+	assert.Equal(t, "proxyMetadata:\n  OUTPUT_CERTS: /etc/istio-output-certs\n", ann["proxy.istio.io/config"])
+	assert.Equal(t, "", ann["traffic.sidecar.istio.io/includeOutboundIPRanges"])
+	assert.Contains(t, ann, "traffic.sidecar.istio.io/includeInboundPorts")
+
+	in.Mesh = v1alpha1.Mesh{}
+	assert.Equal(t, Labels{{Name: "sidecar.istio.io/inject", Value: "false"}}, Resolve(in).Monitoring.Prometheus.PodAnnotations,
+		"outside the mesh Prometheus must not get a sidecar")
+}
+
+func TestClaimedPodsAreDroppedFromAnnotationJobs(t *testing.T) {
+	p := Resolve(minimal())
+	assert.Contains(t, p.Claimed, PodSelector{Namespace: "b2", Labels: Labels{{Name: "app", Value: "a"}}})
+	assert.Contains(t, p.Claimed, PodSelector{Namespace: "b1"}, "a service without selector claims its namespace")
+	assert.Contains(t, p.Claimed, PodSelector{Namespace: "istio-system", Labels: Labels{{Name: "app", Value: "istiod"}}})
+	assert.Equal(t, []string{"b2", "app-value"}, PodSelector{Namespace: "b2", Labels: Labels{{Name: "app", Value: "app-value"}}}.Values())
+	assert.Equal(t, []ClaimGroup{
+		{Keys: []string{"app"}, Matches: [][]string{{"istio-system", "istiod"}, {"b2", "a"}}},
+		{Keys: []string{"app.kubernetes.io/name"}, Matches: [][]string{{"monitoring", "kube-state-metrics"}, {"monitoring", "node-exporter"}}},
+		{Keys: []string{}, Matches: [][]string{{"b1"}}},
+	}, p.ClaimGroups, "one drop rule per set of label keys")
+	assert.Equal(t, "z", p.ServiceTargets[0].Name, "services without a selector are tagged first, so selectors win")
+}
