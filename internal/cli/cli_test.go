@@ -95,7 +95,9 @@ teams:
 		assert.Equal(t, ExitFailed, code)
 		assert.Equal(t, `bad.yaml:6:9: mesh.mtls: must be one of STRICT, PERMISSIVE, DISABLE (got "strict"); hint: did you mean "STRICT"?
 bad.yaml:9:5: teams[0].namespace: unknown field; hint: did you mean "namespaces"?
-obsgen: 2 problem(s) found; nothing was written
+bad.yaml:11:30: teams[0].services[0].namespace: no team owns namespace "a"; hint: add it to teams[0].namespaces
+bad.yaml:11:39: teams[0].services[0].port: must be 1..65535 (got 70000)
+obsgen: 4 problem(s) found; nothing was written
 `, errOut)
 		assert.NoDirExists(t, filepath.Join(dir, "out"), "a bad profile stops every profile from being written")
 	}

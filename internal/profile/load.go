@@ -10,7 +10,9 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -44,14 +46,35 @@ func Load(file string, data []byte) (*Loaded, error) {
 	d := &decoder{file: file, pos: Positions{}}
 	var p v1alpha1.Profile
 	d.decode(root, reflect.ValueOf(&p).Elem(), "")
-	if len(d.diags) > 0 {
-		return nil, d.diags.Sorted()
-	}
 	l := &Loaded{File: file, Profile: &p, Positions: d.pos}
-	if diags := Validate(l); len(diags) > 0 {
-		return nil, diags
+	// Validate even what decoded only in part, so every problem shows at
+	// once, but leave out what merely follows from a decoding problem.
+	diags = append(d.diags, followOnFree(Validate(l), d.diags)...)
+	if len(diags) > 0 {
+		return nil, diags.Sorted()
 	}
 	return l, nil
+}
+
+// followOnFree drops validation problems that may follow from a decoding
+// problem: on the same field, a field inside or around it, or a sibling (a
+// misspelt mtls falls back to its default, which can make a valid
+// scrapeStrategy look wrong). Those show once the decoding problem is fixed.
+func followOnFree(validation, decoding diag.List) diag.List {
+	var out diag.List
+	for _, v := range validation {
+		if !slices.ContainsFunc(decoding, func(d diag.Diagnostic) bool { return followsFrom(v, d) }) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func followsFrom(v, d diag.Diagnostic) bool {
+	within := func(p, of string) bool {
+		return of == "" || p == of || strings.HasPrefix(p, of+".") || strings.HasPrefix(p, of+"[")
+	}
+	return within(v.Path, d.Path) || within(d.Path, v.Path) || parent(v.Path) == parent(d.Path)
 }
 
 // parseDocument parses exactly one YAML document whose root is a mapping.

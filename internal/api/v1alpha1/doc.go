@@ -1,0 +1,82 @@
+// Package v1alpha1 is obsgen's profile format, apiVersion
+// obsgen.dev/v1alpha1, kind Profile. Every field is optional unless marked
+// required; unset fields take the defaults noted below, which plan.Resolve
+// applies. `obsgen schema` prints the same reference as a JSON Schema.
+//
+// A complete profile, every field set:
+//
+//	apiVersion: obsgen.dev/v1alpha1      # required
+//	kind: Profile                        # required
+//	metadata:
+//	  name: prod-eu                      # required; output folder out/prod-eu/
+//	cluster:
+//	  name: prod-eu-1                    # `cluster` external label; default metadata.name
+//	  apiServerCIDRs: [10.0.0.10/32]     # required unless network.stance is open
+//	  apiServerPort: 6443                # default 443
+//	  nodeCIDRs: [10.10.0.0/16]          # required unless network.stance is open
+//	  podCIDR: 10.244.0.0/16             # optional
+//	mesh:
+//	  provider: istio                    # istio | none; default istio
+//	  dataPlane: sidecar                 # sidecar | ambient; default sidecar
+//	  mtls: STRICT                       # STRICT | PERMISSIVE | DISABLE; default PERMISSIVE
+//	  istioNamespace: istio-system       # default istio-system
+//	  metricsMerging: false              # meshConfig.enablePrometheusMerge; default true
+//	  scrapeStrategy: auto               # auto | merged | istio-certs | permissive-port | direct
+//	monitoring:
+//	  namespace: monitoring              # default monitoring
+//	  inMesh: false                      # default false
+//	  flavours: [prometheus, operator]   # default [prometheus]
+//	  prometheus:
+//	    name: prometheus                 # default prometheus
+//	    serviceAccount: prometheus       # default prometheus
+//	    podLabels:                       # default app.kubernetes.io/name: prometheus
+//	      app.kubernetes.io/name: prometheus
+//	    scrapeInterval: 30s              # default 30s
+//	    scrapeTimeout: 10s               # default 10s
+//	    evaluationInterval: 30s          # default 30s
+//	    externalLabels:
+//	      region: eu-west-1
+//	  alertmanager:                      # defaults: monitoring.namespace,
+//	    namespace: monitoring            # app.kubernetes.io/name: alertmanager, 9093
+//	    podLabels: {app.kubernetes.io/name: alertmanager}
+//	    port: 9093
+//	  grafana:                           # defaults: ..., grafana, 3000
+//	    namespace: grafana
+//	    podLabels: {app.kubernetes.io/name: grafana}
+//	    port: 3000
+//	  kubeStateMetrics:                  # defaults: ..., kube-state-metrics, 8080
+//	    namespace: monitoring
+//	    podLabels: {app.kubernetes.io/name: kube-state-metrics}
+//	    port: 8080
+//	  nodeExporter:                      # defaults: ..., node-exporter, 9100
+//	    namespace: monitoring
+//	    podLabels: {app.kubernetes.io/name: node-exporter}
+//	    port: 9100
+//	network:
+//	  stance: default-deny               # open | default-deny | global-deny; default open
+//	  engine: kubernetes                 # kubernetes | calico; default kubernetes
+//	  dns:
+//	    namespace: kube-system           # default kube-system
+//	    podLabels: {k8s-app: kube-dns}   # default k8s-app: kube-dns
+//	teams:
+//	  - name: payments                   # required; the `team` label
+//	    namespaces: [payments, payments-batch]   # required; each owned by one team
+//	    alerting:
+//	      receiver: payments-oncall      # default: the team name
+//	      severityReceivers:             # critical | warning | info
+//	        critical: payments-pager
+//	      labels:
+//	        cost_center: "4711"
+//	    services:
+//	      - name: checkout               # required; job label payments/checkout
+//	        namespace: payments          # required; a namespace of the team
+//	        selector: {app: checkout}    # required by permissive-port
+//	        port: 8080                   # required; the app's metrics port
+//	        path: /metrics               # default /metrics
+//	        slos:
+//	          availability:
+//	            target: 99.9             # percent of requests without 5xx
+//	          latency:
+//	            thresholdMs: 300
+//	            target: 99               # percent of requests under thresholdMs
+package v1alpha1
