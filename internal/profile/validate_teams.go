@@ -3,6 +3,8 @@ package profile
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/prometheus/common/model"
 
@@ -40,6 +42,25 @@ func (v *validator) teams() {
 	}
 	for i, t := range v.p.Teams {
 		v.services(i, t, ownerTeam)
+	}
+	v.overlappingServices()
+}
+
+// overlappingServices rejects two services that select the same pods: the
+// team-services job tags each pod with one service only.
+func (v *validator) overlappingServices() {
+	first := map[string]string{} // namespace + selector -> path
+	for i, t := range v.p.Teams {
+		for j, s := range t.Services {
+			key := s.Namespace + "\x00" + fmt.Sprint(plan.SortedLabels(s.Selector))
+			path := fmt.Sprintf("teams[%d].services[%d]", i, j)
+			if other, dup := first[key]; dup {
+				v.at(path+".selector", "give each service a selector of its own, such as {app: "+s.Name+"}",
+					"selects the same pods as %s", other)
+				continue
+			}
+			first[key] = path
+		}
 	}
 }
 
@@ -109,9 +130,7 @@ func (v *validator) services(i int, t v1alpha1.Team, ownerTeam map[string]int) {
 				"required by the permissive-port strategy: a port-level PeerAuthentication applies only to selected workloads")
 		}
 		v.servicePort(path+".port", s.Port)
-		if s.Path == "" || s.Path[0] != '/' {
-			v.at(path+".path", fmt.Sprintf("did you mean %q?", "/"+s.Path), "must start with / (got %q)", s.Path)
-		}
+		v.metricsPath(path+".path", s.Path)
 		v.slos(path+".slos", s.SLOs)
 	}
 }
@@ -160,5 +179,16 @@ func (v *validator) percent(path string, target float64) {
 		v.at(path, fmt.Sprintf("targets are percentages: did you mean %g?", target*100), "%g looks like a fraction, not a percentage", target)
 	case target <= 0 || target >= 100:
 		v.at(path, "", "must be a percentage between 0 and 100, exclusive (got %g)", target)
+	}
+}
+
+// metricsPath checks an HTTP path: it must start with '/' and hold no
+// query, fragment, space or control character.
+func (v *validator) metricsPath(path, p string) {
+	switch {
+	case p == "" || p[0] != '/':
+		v.at(path, fmt.Sprintf("did you mean %q?", "/"+p), "must start with / (got %q)", p)
+	case strings.ContainsAny(p, "?# ") || strings.ContainsFunc(p, unicode.IsControl):
+		v.at(path, "give the path only, such as /metrics", "must be a plain URL path (got %q)", p)
 	}
 }
