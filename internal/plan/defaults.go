@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/common/model"
+
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 )
 
@@ -27,6 +29,14 @@ const (
 func WithDefaults(in *v1alpha1.Profile) *v1alpha1.Profile {
 	p := deepCopy(in)
 	applyTagDefaults(reflect.ValueOf(p).Elem())
+	if pr := &p.Monitoring.Prometheus; in.Monitoring.Prometheus.ScrapeTimeout == "" {
+		// As in Prometheus, the default timeout is at most the interval.
+		interval, ierr := model.ParseDuration(pr.ScrapeInterval)
+		timeout, terr := model.ParseDuration(pr.ScrapeTimeout)
+		if ierr == nil && terr == nil && interval < timeout {
+			pr.ScrapeTimeout = pr.ScrapeInterval
+		}
+	}
 	if p.Cluster.Name == "" {
 		p.Cluster.Name = p.Metadata.Name
 	}

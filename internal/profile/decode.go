@@ -27,6 +27,12 @@ type decoder struct {
 	file  string
 	diags diag.List
 	pos   Positions
+	keys  Positions
+	// decoded and aliased count the nodes visited, and those reached
+	// through an alias, to refuse alias bombs as yaml.v3 does.
+	decoded, aliased int
+	aliasDepth       int
+	tooManyAliases   bool
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, hint, format string, args ...any) {
@@ -40,13 +46,20 @@ func nodePos(n *yaml.Node) diag.Pos { return diag.Pos{Line: n.Line, Col: n.Colum
 
 // decode fills v from n. v must be settable.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
+	if n.Kind == yaml.AliasNode {
+		d.aliasDepth++
+		defer func() { d.aliasDepth-- }()
+		for n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+	}
+	if d.excessiveAliasing(n) {
+		return
+	}
+	if isNull(n) {
+		return // leave the zero value: the field counts as unset and has no position
 	}
 	d.pos[path] = nodePos(n)
-	if isNull(n) {
-		return // leave the zero value: the field counts as unset
-	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		elem := reflect.New(v.Type().Elem())
@@ -60,6 +73,36 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.decodeMap(n, v, path)
 	default:
 		d.decodeScalar(n, v, path)
+	}
+}
+
+// excessiveAliasing applies yaml.v3's limit on alias expansion.
+func (d *decoder) excessiveAliasing(n *yaml.Node) bool {
+	if d.tooManyAliases {
+		return true
+	}
+	d.decoded++
+	if d.aliasDepth > 0 {
+		d.aliased++
+	}
+	if d.aliased > 100 && d.decoded > 1000 && float64(d.aliased)/float64(d.decoded) > allowedAliasRatio(d.decoded) {
+		d.tooManyAliases = true
+		d.errorf(n, "", "expand fewer aliases", "the profile expands to too much through YAML aliases")
+		return true
+	}
+	return false
+}
+
+// allowedAliasRatio is yaml.v3's: 99% of small documents may come from
+// aliases, 10% of documents over 4,000,000 nodes.
+func allowedAliasRatio(decoded int) float64 {
+	switch {
+	case decoded <= 400_000:
+		return 0.99
+	case decoded >= 4_000_000:
+		return 0.10
+	default:
+		return 0.99 - 0.89*(float64(decoded-400_000)/3_600_000)
 	}
 }
 
@@ -118,6 +161,7 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 			d.errorf(key, entryPath, "remove one of the two entries", "duplicate key")
 			continue
 		}
+		d.keys[entryPath] = nodePos(key)
 		elem := reflect.New(v.Type().Elem()).Elem()
 		d.decode(val, elem, entryPath)
 		m.SetMapIndex(reflect.ValueOf(key.Value), elem)

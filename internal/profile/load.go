@@ -25,6 +25,8 @@ type Loaded struct {
 	File      string
 	Profile   *v1alpha1.Profile
 	Positions Positions
+	// Keys maps a map entry's path (labels["team"]) to where its key starts.
+	Keys Positions
 }
 
 // maxProfileSize bounds what the loader reads; real profiles are a few KiB.
@@ -43,10 +45,10 @@ func Load(file string, data []byte) (*Loaded, error) {
 	if diags := checkHeader(file, root); diags != nil {
 		return nil, diags
 	}
-	d := &decoder{file: file, pos: Positions{}}
+	d := &decoder{file: file, pos: Positions{}, keys: Positions{}}
 	var p v1alpha1.Profile
 	d.decode(root, reflect.ValueOf(&p).Elem(), "")
-	l := &Loaded{File: file, Profile: &p, Positions: d.pos}
+	l := &Loaded{File: file, Profile: &p, Positions: d.pos, Keys: d.keys}
 	// Validate even what decoded only in part, so every problem shows at
 	// once, but leave out what merely follows from a decoding problem.
 	diags = append(d.diags, followOnFree(Validate(l), d.diags)...)
@@ -96,6 +98,10 @@ func parseDocument(file string, data []byte) (*yaml.Node, diag.List) {
 		return nil, diag.List{syntaxError(file, err)}
 	}
 	root := doc.Content[0]
+	if isNull(root) {
+		return nil, diag.List{{File: file, Pos: diag.Pos{Line: 1, Col: 1}, Message: "profile is empty",
+			Hint: "start from `obsgen init`"}}
+	}
 	if root.Kind != yaml.MappingNode {
 		return nil, diag.List{{File: file, Pos: nodePos(root), Message: fmt.Sprintf("profile must be a mapping (got %s)", describe(root))}}
 	}
@@ -104,11 +110,24 @@ func parseDocument(file string, data []byte) (*yaml.Node, diag.List) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// parserProblems are yaml.v3's parser (not scanner) errors: it reports them
+// on the 0-based line of the collection being parsed.
+var parserProblems = []string{
+	"did not find expected <stream-start>", "did not find expected <document start>",
+	"did not find expected node content", "did not find expected '-' indicator",
+	"did not find expected key", "did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"found undefined tag handle", "found duplicate %YAML directive",
+	"found incompatible YAML document", "found duplicate %TAG directive",
+}
+
 // syntaxError turns yaml.v3's "yaml: line N: msg" into a positioned diagnostic.
 func syntaxError(file string, err error) diag.Diagnostic {
-	d := diag.Diagnostic{File: file, Message: "invalid YAML: " + err.Error()}
+	d := diag.Diagnostic{File: file, Message: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if slices.Contains(parserProblems, m[2]) {
+			line++
+		}
 		d.Pos = diag.Pos{Line: line, Col: 1}
 		d.Message = "invalid YAML: " + m[2]
 	}
@@ -123,13 +142,20 @@ func checkHeader(file string, root *yaml.Node) diag.List {
 		{"apiVersion", v1alpha1.APIVersion}, {"kind", v1alpha1.Kind},
 	} {
 		val := lookup(root, want.key)
+		for val != nil && val.Kind == yaml.AliasNode {
+			val = val.Alias
+		}
 		switch {
 		case val == nil:
 			out = append(out, diag.Diagnostic{File: file, Pos: nodePos(root), Path: want.key,
 				Message: "missing", Hint: fmt.Sprintf("add `%s: %s`", want.key, want.value)})
-		case val.Value != want.value:
+		case val.Kind != yaml.ScalarNode || val.Value != want.value:
+			got := strconv.Quote(val.Value)
+			if val.Kind != yaml.ScalarNode {
+				got = describe(val)
+			}
 			out = append(out, diag.Diagnostic{File: file, Pos: nodePos(val), Path: want.key,
-				Message: fmt.Sprintf("must be %q (got %q)", want.value, val.Value),
+				Message: fmt.Sprintf("must be %q (got %s)", want.value, got),
 				Hint:    "this file is not an obsgen profile, or is for another obsgen version"})
 		}
 	}

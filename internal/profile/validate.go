@@ -3,8 +3,10 @@ package profile
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -41,6 +43,20 @@ func (v *validator) at(path, hint, format string, args ...any) {
 		File: v.l.File, Pos: v.pos(path), Path: path,
 		Message: fmt.Sprintf(format, args...), Hint: hint,
 	})
+}
+
+// atKey reports a problem with a map entry's key at the key.
+func (v *validator) atKey(path, hint, format string, args ...any) {
+	v.at(path, hint, format, args...)
+	if pos, ok := v.l.Keys[path]; ok {
+		v.diags[len(v.diags)-1].Pos = pos
+	}
+}
+
+// written tells whether the file gives path a (non-null) value.
+func (v *validator) written(path string) bool {
+	_, ok := v.l.Positions[path]
+	return ok
 }
 
 func (v *validator) pos(path string) diag.Pos {
@@ -82,7 +98,14 @@ func (v *validator) cluster() {
 	if c.PodCIDR != "" {
 		v.cidr("cluster.podCIDR", c.PodCIDR)
 	}
-	v.port("cluster.apiServerPort", c.APIServerPort)
+	if strings.ContainsFunc(c.Name, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		v.at("cluster.name", "write it on one line, such as prod-eu-1", "must be printable text on one line (got %q)", c.Name)
+	}
+	port := c.APIServerPort
+	if v.written("cluster.apiServerPort") {
+		port = v.l.Profile.Cluster.APIServerPort // an explicit 0 is not defaulted away
+	}
+	v.port("cluster.apiServerPort", port)
 	if v.p.Network.Stance == v1alpha1.StanceOpen {
 		return
 	}
@@ -143,10 +166,11 @@ func (v *validator) monitoring() {
 	v.dnsLabel("monitoring.namespace", m.Namespace)
 	v.uniqueFlavours(m.Flavours)
 	v.prometheus(m.Prometheus)
-	v.component("monitoring.alertmanager", m.Alertmanager)
-	v.component("monitoring.grafana", m.Grafana)
-	v.component("monitoring.kubeStateMetrics", m.KubeStateMetrics)
-	v.component("monitoring.nodeExporter", m.NodeExporter)
+	raw := v.l.Profile.Monitoring
+	v.component("monitoring.alertmanager", m.Alertmanager, raw.Alertmanager.Port)
+	v.component("monitoring.grafana", m.Grafana, raw.Grafana.Port)
+	v.component("monitoring.kubeStateMetrics", m.KubeStateMetrics, raw.KubeStateMetrics.Port)
+	v.component("monitoring.nodeExporter", m.NodeExporter, raw.NodeExporter.Port)
 }
 
 func (v *validator) uniqueFlavours(flavours []v1alpha1.Flavour) {
@@ -173,9 +197,9 @@ func (v *validator) prometheus(p v1alpha1.Prometheus) {
 	for _, k := range slices.Sorted(mapKeys(p.ExternalLabels)) {
 		lp := fmt.Sprintf("%s.externalLabels[%q]", path, k)
 		if k == "cluster" {
-			v.at(lp, "set cluster.name instead", "`cluster` is set from cluster.name")
+			v.atKey(lp, "set cluster.name instead", "`cluster` is set from cluster.name")
 		} else if !model.LabelName(k).IsValidLegacy() {
-			v.at(lp, "use letters, digits and _; do not start with a digit", "invalid Prometheus label name %q", k)
+			v.atKey(lp, "use letters, digits and _; do not start with a digit", "invalid Prometheus label name %q", k)
 		}
 	}
 }
@@ -189,10 +213,14 @@ func (v *validator) duration(path, s string) model.Duration {
 	return d
 }
 
-func (v *validator) component(path string, c v1alpha1.Component) {
+func (v *validator) component(path string, c v1alpha1.Component, rawPort int) {
 	v.dnsLabel(path+".namespace", c.Namespace)
 	v.labels(path+".podLabels", c.PodLabels)
-	v.port(path+".port", c.Port)
+	port := c.Port
+	if v.written(path + ".port") {
+		port = rawPort // an explicit 0 is not defaulted away
+	}
+	v.port(path+".port", port)
 }
 
 func (v *validator) network() {
@@ -206,19 +234,32 @@ func (v *validator) network() {
 }
 
 func (v *validator) dnsLabel(path, s string) {
-	if s == "" {
+	switch {
+	case s == "":
 		v.at(path, "", "missing")
-		return
-	}
-	if errs := validation.IsDNS1123Label(s); len(errs) > 0 {
-		v.at(path, "use lower-case letters, digits and '-', at most 63 characters", "invalid name %q: %s", s, errs[0])
+	case len(s) > validation.DNS1123LabelMaxLength:
+		v.at(path, "shorten it", "%q is longer than %d characters", s, validation.DNS1123LabelMaxLength)
+	case len(validation.IsDNS1123Label(s)) > 0:
+		hint := "use lower-case letters, digits and '-', starting and ending with a letter or digit"
+		if fixed := toDNSLabel(s); fixed != "" && len(validation.IsDNS1123Label(fixed)) == 0 {
+			hint = fmt.Sprintf("did you mean %q?", fixed)
+		}
+		v.at(path, hint, "invalid name %q: must be a DNS-1123 label (lower-case letters, digits and '-')", s)
 	}
 }
 
+var notDNS = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// toDNSLabel proposes a valid name for an invalid one: Payments_V2 -> payments-v2.
+func toDNSLabel(s string) string {
+	return strings.Trim(notDNS.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}
+
 func (v *validator) port(path string, port int) {
-	if port == 0 {
+	switch {
+	case port == 0 && !v.written(path):
 		v.at(path, "", "missing")
-	} else if port < 1 || port > 65535 {
+	case port < 1 || port > 65535:
 		v.at(path, "", "must be 1..65535 (got %d)", port)
 	}
 }
@@ -227,7 +268,7 @@ func (v *validator) labels(path string, labels map[string]string) {
 	for _, k := range slices.Sorted(mapKeys(labels)) {
 		lp := fmt.Sprintf("%s[%q]", path, k)
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-			v.at(lp, "", "invalid label key %q: %s", k, errs[0])
+			v.atKey(lp, "", "invalid label key %q: %s", k, errs[0])
 		}
 		if errs := validation.IsValidLabelValue(labels[k]); len(errs) > 0 {
 			v.at(lp, "", "invalid label value %q: %s", labels[k], errs[0])

@@ -73,7 +73,11 @@ func (v *validator) teamNamespaces(i int, t v1alpha1.Team, owner map[string]stri
 		p := fmt.Sprintf("%s[%d]", path, j)
 		v.dnsLabel(p, ns)
 		if first, dup := owner[ns]; dup {
-			v.at(p, fmt.Sprintf("a namespace belongs to one team; remove it here or at %s", first), "namespace %q is already owned at %s", ns, first)
+			hint := fmt.Sprintf("a namespace belongs to one team; remove it here or at %s", first)
+			if ownerTeam[ns] == i {
+				hint = "remove the repeated entry"
+			}
+			v.at(p, hint, "namespace %q is already owned at %s", ns, first)
 			continue
 		}
 		owner[ns], ownerTeam[ns] = p, i
@@ -98,16 +102,16 @@ func (v *validator) platformNamespace(path, ns string) {
 func (v *validator) alerting(path string, a v1alpha1.Alerting) {
 	for _, sev := range slices.Sorted(mapKeys(a.SeverityReceivers)) {
 		if !slices.Contains(severities, sev) {
-			v.at(fmt.Sprintf("%s.severityReceivers[%q]", path, sev), suggest(sev, severities), "unknown severity %q", sev)
+			v.atKey(fmt.Sprintf("%s.severityReceivers[%q]", path, sev), suggest(sev, severities), "unknown severity %q", sev)
 		}
 	}
 	for _, k := range slices.Sorted(mapKeys(a.Labels)) {
 		lp := fmt.Sprintf("%s.labels[%q]", path, k)
 		switch {
 		case slices.Contains(reservedAlertLabels, k):
-			v.at(lp, "obsgen sets it on every alert; pick another name", "label %q is reserved", k)
+			v.atKey(lp, "obsgen sets it on every alert; pick another name", "label %q is reserved", k)
 		case !model.LabelName(k).IsValidLegacy():
-			v.at(lp, "use letters, digits and _; do not start with a digit", "invalid Prometheus label name %q", k)
+			v.atKey(lp, "use letters, digits and _; do not start with a digit", "invalid Prometheus label name %q", k)
 		}
 	}
 }
@@ -176,7 +180,7 @@ func (v *validator) slos(path string, s *v1alpha1.SLOs) {
 func (v *validator) percent(path string, target float64) {
 	switch {
 	case target > 0 && target < 1:
-		v.at(path, fmt.Sprintf("targets are percentages: did you mean %g?", target*100), "%g looks like a fraction, not a percentage", target)
+		v.at(path, fmt.Sprintf("targets are percentages: did you mean %.12g?", target*100), "%g looks like a fraction, not a percentage", target)
 	case target <= 0 || target >= 100:
 		v.at(path, "", "must be a percentage between 0 and 100, exclusive (got %g)", target)
 	}
