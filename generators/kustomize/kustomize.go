@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/internal/output"
@@ -44,9 +45,9 @@ func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File,
 	if err != nil {
 		return output.File{}, err
 	}
-	var parsed map[string]any
-	if err := yaml.UnmarshalStrict(data, &parsed); err != nil {
-		return output.File{}, fmt.Errorf("%s is not valid YAML: %w", Path, err)
+	var k types.Kustomization
+	if err := yaml.UnmarshalStrict(data, &k); err != nil {
+		return output.File{}, fmt.Errorf("%s is not a valid kustomization: %w", Path, err)
 	}
 	return output.YAML(Path, data), nil
 }

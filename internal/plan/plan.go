@@ -178,10 +178,15 @@ type Label struct {
 type Labels []Label
 
 // Values lists the label values in name order.
-func (l Labels) Values() []string {
+func (l Labels) Values() []string { return l.each(func(lb Label) string { return lb.Value }) }
+
+// Names lists the label names in order.
+func (l Labels) Names() []string { return l.each(func(lb Label) string { return lb.Name }) }
+
+func (l Labels) each(f func(Label) string) []string {
 	out := make([]string, len(l))
 	for i, lb := range l {
-		out[i] = lb.Value
+		out[i] = f(lb)
 	}
 	return out
 }
@@ -192,14 +197,6 @@ func (s PodSelector) Values() []string {
 	return append([]string{s.Namespace}, s.Labels.Values()...)
 }
 
-// Names lists the label names in order.
-func (l Labels) Names() []string {
-	out := make([]string, len(l))
-	for i, lb := range l {
-		out[i] = lb.Name
-	}
-	return out
-}
 
 // SelectorValues lists the namespace, then the selector's values: what the
 // team-services rule over [namespace, selector labels...] matches.

@@ -1,0 +1,99 @@
+package prometheus
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/prometheus/config"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/templates"
+)
+
+func profileWith(mesh v1alpha1.Mesh, inMesh bool) *v1alpha1.Profile {
+	return &v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind,
+		Metadata:   v1alpha1.Metadata{Name: "t"},
+		Mesh:       mesh,
+		Monitoring: v1alpha1.Monitoring{InMesh: inMesh, Prometheus: v1alpha1.Prometheus{ExternalLabels: map[string]string{"region": "eu"}}},
+		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"}, Services: []v1alpha1.Service{
+			{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"}},
+		}}},
+	}
+}
+
+func TestGeneratedConfigLoadsAndMatchesThePlan(t *testing.T) {
+	off := false
+	tests := map[string]struct {
+		profile *v1alpha1.Profile
+		tls     bool
+	}{
+		"merged":          {profile: profileWith(v1alpha1.Mesh{}, false)},
+		"istio-certs":     {profile: profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, false), tls: true},
+		"permissive-port": {profile: profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, ScrapeStrategy: v1alpha1.StrategyPermissivePort}, true)},
+		"direct":          {profile: profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSPermissive, MetricsMerging: &off}, false)},
+		"ambient":         {profile: profileWith(v1alpha1.Mesh{DataPlane: v1alpha1.DataPlaneAmbient, MTLS: v1alpha1.MTLSStrict}, true)},
+		"no mesh":         {profile: profileWith(v1alpha1.Mesh{Provider: v1alpha1.MeshNone}, false)},
+	}
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			p := plan.Resolve(tc.profile)
+			files, err := Generate(p, engine)
+			require.NoError(t, err)
+			require.Len(t, files, 1)
+			assert.Equal(t, ConfigPath, files[0].Path)
+			cfg, err := config.Load(string(files[0].Data), promslog.NewNopLogger())
+			require.NoError(t, err)
+
+			var names []string
+			for _, sc := range cfg.ScrapeConfigs {
+				names = append(names, sc.JobName)
+				if sc.JobName == string(plan.JobTeamServices) {
+					assert.Equal(t, tc.tls, sc.HTTPClientConfig.TLSConfig.CertFile != "", "Istio client certificate only for istio-certs")
+					assert.Equal(t, map[bool]string{true: "https", false: "http"}[tc.tls], sc.Scheme)
+				}
+			}
+			var want []string
+			for _, j := range p.Jobs {
+				want = append(want, j.Name)
+			}
+			assert.Equal(t, want, names, "prometheus.yml has exactly the plan's jobs, in order")
+			assert.Equal(t, "t", cfg.GlobalConfig.ExternalLabels.Get("cluster"))
+			assert.Equal(t, "eu", cfg.GlobalConfig.ExternalLabels.Get("region"))
+			assert.Equal(t, []string{"rules/*.yaml"}, cfg.RuleFiles)
+			require.Len(t, cfg.AlertingConfig.AlertmanagerConfigs, 1)
+		})
+	}
+}
+
+func TestOnlyTheRawFlavourWritesPrometheusYml(t *testing.T) {
+	in := profileWith(v1alpha1.Mesh{}, false)
+	in.Monitoring.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourOperator}
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	files, err := Generate(plan.Resolve(in), engine)
+	require.NoError(t, err)
+	assert.Empty(t, files)
+}
+
+// TestAConfigPrometheusRejectsNeverReachesTheWriter: an override that
+// renders a config Prometheus cannot load fails generation.
+func TestAConfigPrometheusRejectsNeverReachesTheWriter(t *testing.T) {
+	dir := t.TempDir()
+	override := filepath.Join(dir, "prometheus", "prometheus.yml.tmpl")
+	require.NoError(t, os.MkdirAll(filepath.Dir(override), 0o755))
+	require.NoError(t, os.WriteFile(override, []byte("global:\n  scrape_intervall: 1m\n"), 0o644))
+	engine, err := render.New(templates.FS, dir)
+	require.NoError(t, err)
+	_, err = Generate(plan.Resolve(profileWith(v1alpha1.Mesh{}, false)), engine)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "prometheus/prometheus.yml does not load in Prometheus")
+	assert.Contains(t, err.Error(), "scrape_intervall")
+}
