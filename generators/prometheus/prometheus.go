@@ -11,15 +11,24 @@ import (
 	// Registers kubernetes_sd_configs with the config loader.
 	_ "github.com/prometheus/prometheus/discovery/kubernetes"
 
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/yaml"
+
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
 )
 
-// ConfigPath is where the raw configuration goes in a profile's output.
-const ConfigPath = "prometheus/prometheus.yml"
+// Paths of the raw flavour's files in a profile's output.
+const (
+	ConfigPath   = "prometheus/prometheus.yml"
+	PodPatchPath = "prometheus/prometheus-pod-patch.yaml"
+)
 
-const configTemplate = "prometheus/prometheus.yml.tmpl"
+const (
+	configTemplate   = "prometheus/prometheus.yml.tmpl"
+	podPatchTemplate = "prometheus/prometheus-pod-patch.yaml.tmpl"
+)
 
 // Generate renders prometheus.yml for the raw flavour.
 func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
@@ -34,5 +43,27 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	if _, err := config.Load(string(f.Data), promslog.NewNopLogger()); err != nil {
 		return nil, fmt.Errorf("%s does not load in Prometheus: %w", ConfigPath, err)
 	}
-	return []output.File{f}, nil
+	patch, err := podPatch(p, r)
+	if err != nil {
+		return nil, err
+	}
+	return []output.File{f, patch}, nil
+}
+
+// podPatch renders the strategic-merge patch that wires the user's
+// Prometheus pod for the strategy, and decodes it strictly into the
+// Kubernetes workload type it patches.
+func podPatch(p *plan.Plan, r *render.Engine) (output.File, error) {
+	data, err := r.Render(podPatchTemplate, p)
+	if err != nil {
+		return output.File{}, err
+	}
+	var obj any = &appsv1.StatefulSet{}
+	if p.Monitoring.Prometheus.Workload == "Deployment" {
+		obj = &appsv1.Deployment{}
+	}
+	if err := yaml.UnmarshalStrict(data, obj); err != nil {
+		return output.File{}, fmt.Errorf("%s is not a valid %s: %w", PodPatchPath, p.Monitoring.Prometheus.Workload, err)
+	}
+	return output.YAML(PodPatchPath, data), nil
 }

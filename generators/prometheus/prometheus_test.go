@@ -9,6 +9,9 @@ import (
 	"github.com/prometheus/prometheus/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
@@ -47,8 +50,9 @@ func TestGeneratedConfigLoadsAndMatchesThePlan(t *testing.T) {
 			p := plan.Resolve(tc.profile)
 			files, err := Generate(p, engine)
 			require.NoError(t, err)
-			require.Len(t, files, 1)
+			require.Len(t, files, 2)
 			assert.Equal(t, ConfigPath, files[0].Path)
+			assert.Equal(t, PodPatchPath, files[1].Path)
 			cfg, err := config.Load(string(files[0].Data), promslog.NewNopLogger())
 			require.NoError(t, err)
 
@@ -96,4 +100,40 @@ func TestAConfigPrometheusRejectsNeverReachesTheWriter(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "prometheus/prometheus.yml does not load in Prometheus")
 	assert.Contains(t, err.Error(), "scrape_intervall")
+}
+
+func TestPodPatchWiresPrometheusForTheStrategy(t *testing.T) {
+	off := false
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	patch := func(in *v1alpha1.Profile) *appsv1.StatefulSet {
+		files, err := Generate(plan.Resolve(in), engine)
+		require.NoError(t, err)
+		var s appsv1.StatefulSet
+		require.NoError(t, yaml.UnmarshalStrict(files[1].Data, &s))
+		return &s
+	}
+
+	s := patch(profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, false))
+	ann := s.Spec.Template.Annotations
+	assert.Equal(t, "true", ann["sidecar.istio.io/inject"], "istio-certs needs the cert-writing sidecar")
+	assert.Equal(t, "", ann["traffic.sidecar.istio.io/includeOutboundIPRanges"], "scrapes bypass the sidecar")
+	assert.Contains(t, ann["proxy.istio.io/config"], "OUTPUT_CERTS: /etc/istio-output-certs")
+	require.Len(t, s.Spec.Template.Spec.Volumes, 1)
+	assert.Equal(t, corev1.StorageMediumMemory, s.Spec.Template.Spec.Volumes[0].EmptyDir.Medium)
+	require.Len(t, s.Spec.Template.Spec.Containers, 1)
+	assert.Equal(t, "/etc/prom-certs/", s.Spec.Template.Spec.Containers[0].VolumeMounts[0].MountPath)
+
+	s = patch(profileWith(v1alpha1.Mesh{}, false))
+	assert.Equal(t, map[string]string{"sidecar.istio.io/inject": "false"}, s.Spec.Template.Annotations, "outside the mesh: no sidecar")
+	assert.Empty(t, s.Spec.Template.Spec.Volumes)
+
+	s = patch(profileWith(v1alpha1.Mesh{DataPlane: v1alpha1.DataPlaneAmbient, MTLS: v1alpha1.MTLSStrict}, true))
+	assert.Equal(t, map[string]string{"istio.io/dataplane-mode": "ambient"}, s.Spec.Template.Labels, "enrolled in ambient")
+
+	in := profileWith(v1alpha1.Mesh{}, false)
+	in.Monitoring.Prometheus.Workload = v1alpha1.WorkloadDeployment
+	files, err := Generate(plan.Resolve(in), engine)
+	require.NoError(t, err)
+	assert.Contains(t, string(files[1].Data), "kind: Deployment")
 }

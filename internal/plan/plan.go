@@ -89,12 +89,16 @@ type Monitoring struct {
 // Prometheus is the resolved Prometheus server.
 type Prometheus struct {
 	Name           string
+	Workload       string // StatefulSet or Deployment
 	ServiceAccount string
 	PodLabels      Labels
 	// PodAnnotations are what the Prometheus pods need for the strategy.
 	PodAnnotations Labels
-	// NamespaceLabels are what the monitoring namespace needs (ambient).
-	NamespaceLabels Labels
+	// PodLabels for the mesh: ambient enrollment of the Prometheus pods.
+	MeshPodLabels Labels
+	// CertsVolume is the in-memory volume the cert-writing sidecar fills
+	// (istio-certs only; empty otherwise).
+	CertsVolume string
 }
 
 // Component locates a piece of the monitoring stack.
@@ -196,7 +200,6 @@ func (l Labels) each(f func(Label) string) []string {
 func (s PodSelector) Values() []string {
 	return append([]string{s.Namespace}, s.Labels.Values()...)
 }
-
 
 // SelectorValues lists the namespace, then the selector's values: what the
 // team-services rule over [namespace, selector labels...] matches.

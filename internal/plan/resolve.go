@@ -89,10 +89,11 @@ func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Mo
 		RawFlavour:      slices.Contains(m.Flavours, v1alpha1.FlavourPrometheus),
 		OperatorFlavour: slices.Contains(m.Flavours, v1alpha1.FlavourOperator),
 		Prometheus: Prometheus{
-			Name: m.Prometheus.Name, ServiceAccount: m.Prometheus.ServiceAccount,
-			PodLabels:       SortedLabels(m.Prometheus.PodLabels),
-			PodAnnotations:  prometheusPodAnnotations(p, strategy),
-			NamespaceLabels: monitoringNamespaceLabels(p),
+			Name: m.Prometheus.Name, Workload: string(m.Prometheus.Workload), ServiceAccount: m.Prometheus.ServiceAccount,
+			PodLabels:      SortedLabels(m.Prometheus.PodLabels),
+			PodAnnotations: prometheusPodAnnotations(p, strategy),
+			MeshPodLabels:  meshPodLabels(p),
+			CertsVolume:    certsVolumeFor(strategy),
 		},
 		Alertmanager:     component(m.Alertmanager),
 		Grafana:          component(m.Grafana),
@@ -123,7 +124,16 @@ func prometheusPodAnnotations(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrat
 	}
 }
 
-func monitoringNamespaceLabels(p *v1alpha1.Profile) Labels {
+func certsVolumeFor(strategy v1alpha1.ScrapeStrategy) string {
+	if strategy == v1alpha1.StrategyIstioCerts {
+		return certsVolume
+	}
+	return ""
+}
+
+// meshPodLabels enrolls the Prometheus pods in ambient when the monitoring
+// stack is in the mesh (a pod label works without labelling the namespace).
+func meshPodLabels(p *v1alpha1.Profile) Labels {
 	if p.Mesh.Provider == v1alpha1.MeshIstio && p.Mesh.DataPlane == v1alpha1.DataPlaneAmbient && p.Monitoring.InMesh {
 		return Labels{{Name: "istio.io/dataplane-mode", Value: "ambient"}}
 	}

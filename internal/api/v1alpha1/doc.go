@@ -28,6 +28,7 @@
 //	  flavours: [prometheus, operator]   # default [prometheus]
 //	  prometheus:
 //	    name: prometheus                 # default prometheus
+//	    workload: StatefulSet            # StatefulSet | Deployment; default StatefulSet
 //	    serviceAccount: prometheus       # default prometheus
 //	    podLabels:                       # default app.kubernetes.io/name: prometheus
 //	      app.kubernetes.io/name: prometheus

@@ -96,3 +96,15 @@ const (
 
 // Values lists the valid network engines.
 func (NetworkEngine) Values() []string { return []string{"kubernetes", "calico"} }
+
+// WorkloadKind is the kind of the Prometheus workload.
+type WorkloadKind string
+
+// Workload kinds.
+const (
+	WorkloadStatefulSet WorkloadKind = "StatefulSet"
+	WorkloadDeployment  WorkloadKind = "Deployment"
+)
+
+// Values lists the valid workload kinds.
+func (WorkloadKind) Values() []string { return []string{"StatefulSet", "Deployment"} }

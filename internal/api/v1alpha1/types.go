@@ -118,6 +118,9 @@ type Monitoring struct {
 type Prometheus struct {
 	// Name prefixes the objects obsgen emits for this Prometheus.
 	Name string `yaml:"name,omitempty" json:"name,omitempty" jsonschema:"default=prometheus"`
+	// Workload is the kind of the Prometheus workload the raw flavour's pod
+	// patch targets: StatefulSet or Deployment.
+	Workload WorkloadKind `yaml:"workload,omitempty" json:"workload,omitempty" jsonschema:"default=StatefulSet"`
 	// ServiceAccount is the Prometheus pods' service account; under STRICT
 	// mTLS it is the identity Istio authorization policies allow.
 	ServiceAccount string `yaml:"serviceAccount,omitempty" json:"serviceAccount,omitempty" jsonschema:"default=prometheus"`
