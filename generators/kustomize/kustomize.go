@@ -6,6 +6,7 @@ package kustomize
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
@@ -36,7 +37,7 @@ func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File,
 		switch {
 		case f.Manifest:
 			d.Resources = append(d.Resources, f.Path)
-		case f.Path == "prometheus/prometheus.yml":
+		case strings.HasPrefix(f.Path, "prometheus/prometheus") && strings.HasSuffix(f.Path, ".yml"):
 			d.ConfigFiles = append(d.ConfigFiles, f.Path)
 		}
 	}

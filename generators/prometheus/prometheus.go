@@ -30,24 +30,54 @@ const (
 	podPatchTemplate = "prometheus/prometheus-pod-patch.yaml.tmpl"
 )
 
-// Generate renders prometheus.yml for the raw flavour.
+// ConfigData is what prometheus.yml.tmpl sees: the plan, and which shard
+// the configuration is for (0 when the targets are not split).
+type ConfigData struct {
+	*plan.Plan
+	Shard int
+}
+
+// Generate renders prometheus.yml (or one configuration per shard) and the
+// pod patch for the raw flavour.
 func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	if !p.Monitoring.RawFlavour {
 		return nil, nil
 	}
-	data, err := r.Render(configTemplate, p)
-	if err != nil {
-		return nil, err
-	}
-	f := output.YAML(ConfigPath, data)
-	if _, err := config.Load(string(f.Data), promslog.NewNopLogger()); err != nil {
-		return nil, fmt.Errorf("%s does not load in Prometheus: %w", ConfigPath, err)
+	var files []output.File
+	for shard := range max(p.Scrape.Shards, 1) {
+		f, err := Config(p, r, shard)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
 	}
 	patch, err := podPatch(p, r)
 	if err != nil {
 		return nil, err
 	}
-	return []output.File{f, patch}, nil
+	return append(files, patch), nil
+}
+
+// ConfigFile is the path of shard's configuration.
+func ConfigFile(p *plan.Plan, shard int) string {
+	if p.Scrape.Shards <= 1 {
+		return ConfigPath
+	}
+	return fmt.Sprintf("prometheus/prometheus-shard-%d.yml", shard)
+}
+
+// Config renders and checks one configuration.
+func Config(p *plan.Plan, r *render.Engine, shard int) (output.File, error) {
+	name := ConfigFile(p, shard)
+	data, err := r.Render(configTemplate, ConfigData{Plan: p, Shard: shard})
+	if err != nil {
+		return output.File{}, err
+	}
+	f := output.YAML(name, data)
+	if _, err := config.Load(string(f.Data), promslog.NewNopLogger()); err != nil {
+		return output.File{}, fmt.Errorf("%s does not load in Prometheus: %w", name, err)
+	}
+	return f, nil
 }
 
 // podPatch renders the strategic-merge patch that wires the user's

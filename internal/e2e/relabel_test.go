@@ -14,6 +14,9 @@ import (
 	"github.com/prometheus/prometheus/scrape"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"obsgen.dev/obsgen/generators/prometheus"
+	"obsgen.dev/obsgen/internal/output"
 )
 
 // pod is a pod as Kubernetes service discovery (role: pod) sees it.
@@ -95,14 +98,25 @@ func podRole(sc *config.ScrapeConfig) *kubernetes.SDConfig {
 	return nil
 }
 
-func loadGenerated(t *testing.T, profile string) *config.Config {
+// targetsOfProfile returns what the example's configurations scrape
+// together (every shard, when the profile is sharded).
+func targetsOfProfile(t *testing.T, profile string, pods []pod) []string {
 	t.Helper()
 	for _, ex := range examples(t) {
-		if ex.result.Plan.Name == profile {
-			cfg, err := config.Load(string(ex.result.Files[0].Data), promslog.NewNopLogger())
-			require.NoError(t, err)
-			return cfg
+		if ex.result.Plan.Name != profile {
+			continue
 		}
+		var out []string
+		for shard := range max(ex.result.Plan.Scrape.Shards, 1) {
+			name := prometheus.ConfigFile(ex.result.Plan, shard)
+			i := slices.IndexFunc(ex.result.Files, func(f output.File) bool { return f.Path == name })
+			require.GreaterOrEqual(t, i, 0, name)
+			cfg, err := config.Load(string(ex.result.Files[i].Data), promslog.NewNopLogger())
+			require.NoError(t, err)
+			out = append(out, scrapedTargets(t, cfg, pods)...)
+		}
+		slices.Sort(out)
+		return out
 	}
 	t.Fatalf("no example profile %s", profile)
 	return nil
@@ -186,7 +200,7 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, tc.want, scrapedTargets(t, loadGenerated(t, tc.profile), tc.pods))
+			assert.Equal(t, tc.want, targetsOfProfile(t, tc.profile, tc.pods))
 		})
 	}
 }

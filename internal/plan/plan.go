@@ -61,6 +61,9 @@ type Scrape struct {
 	Interval           string
 	Timeout            string
 	EvaluationInterval string
+	// Shards is how many Prometheus servers split the targets; 1 means no
+	// sharding.
+	Shards int
 	// TLS holds the Istio certificate files, set only for istio-certs.
 	TLS *TLSFiles
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
@@ -69,6 +70,7 @@ func resolveScrape(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy, reason
 	s := Scrape{
 		Strategy: string(strategy), Reason: reason,
 		Interval: pr.ScrapeInterval, Timeout: pr.ScrapeTimeout, EvaluationInterval: pr.EvaluationInterval,
+		Shards: pr.Shards,
 	}
 	if strategy == v1alpha1.StrategyIstioCerts {
 		s.TLS = &TLSFiles{
@@ -151,6 +153,20 @@ func externalLabels(p *v1alpha1.Profile) Labels {
 	}
 	labels["cluster"] = p.Cluster.Name
 	return SortedLabels(labels)
+}
+
+// ShardLabel is the external label that tells shards apart.
+const ShardLabel = "shard"
+
+// ShardExternalLabels are the external labels of shard i: the plan's, plus
+// shard="i" when the targets are split.
+func (p *Plan) ShardExternalLabels(i int) Labels {
+	if p.Scrape.Shards <= 1 {
+		return p.ExternalLabels
+	}
+	out := append(Labels{{Name: ShardLabel, Value: strconv.Itoa(i)}}, p.ExternalLabels...)
+	slices.SortFunc(out, func(a, b Label) int { return cmp.Compare(a.Name, b.Name) })
+	return out
 }
 
 func resolveTeams(in []v1alpha1.Team, strategy v1alpha1.ScrapeStrategy, reason string) []Team {

@@ -191,13 +191,16 @@ func (v *validator) prometheus(p v1alpha1.Prometheus) {
 	interval := v.duration(path+".scrapeInterval", p.ScrapeInterval)
 	timeout := v.duration(path+".scrapeTimeout", p.ScrapeTimeout)
 	v.duration(path+".evaluationInterval", p.EvaluationInterval)
+	if p.Shards < 1 || p.Shards > 64 {
+		v.at(path+".shards", "use 1 (no sharding) to 64", "must be 1..64 (got %d)", p.Shards)
+	}
 	if interval > 0 && timeout > interval {
 		v.at(path+".scrapeTimeout", "lower it to at most the scrape interval", "%s is longer than scrapeInterval %s", p.ScrapeTimeout, p.ScrapeInterval)
 	}
 	for _, k := range slices.Sorted(mapKeys(p.ExternalLabels)) {
 		lp := fmt.Sprintf("%s.externalLabels[%q]", path, k)
-		if k == "cluster" {
-			v.atKey(lp, "set cluster.name instead", "`cluster` is set from cluster.name")
+		if k == "cluster" || k == plan.ShardLabel {
+			v.atKey(lp, "obsgen sets it: cluster from cluster.name, shard from shards", "label %q is reserved", k)
 		} else if !model.LabelName(k).IsValidLegacy() {
 			v.atKey(lp, "use letters, digits and _; do not start with a digit", "invalid Prometheus label name %q", k)
 		}

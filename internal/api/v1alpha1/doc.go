@@ -35,6 +35,7 @@
 //	    scrapeInterval: 30s              # default 30s
 //	    scrapeTimeout: 10s               # default 10s
 //	    evaluationInterval: 30s          # default 30s
+//	    shards: 1                        # hashmod shards, one config each; default 1
 //	    externalLabels:
 //	      region: eu-west-1
 //	  alertmanager:                      # defaults: monitoring.namespace,

@@ -133,6 +133,10 @@ type Prometheus struct {
 	ScrapeTimeout string `yaml:"scrapeTimeout,omitempty" json:"scrapeTimeout,omitempty" jsonschema:"default=10s"`
 	// EvaluationInterval is how often rules are evaluated.
 	EvaluationInterval string `yaml:"evaluationInterval,omitempty" json:"evaluationInterval,omitempty" jsonschema:"default=30s"`
+	// Shards splits the scrape targets over this many Prometheus servers
+	// (hashmod of the target address); each gets its own configuration and a
+	// `shard` external label. Default: 1.
+	Shards int `yaml:"shards,omitempty" json:"shards,omitempty" jsonschema:"default=1,minimum=1,maximum=64"`
 	// ExternalLabels are added to every series and alert, next to
 	// `cluster`.
 	ExternalLabels map[string]string `yaml:"externalLabels,omitempty" json:"externalLabels,omitempty"`

@@ -1,0 +1,109 @@
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/prometheus/config"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"obsgen.dev/obsgen/internal/diag"
+	"obsgen.dev/obsgen/internal/pipeline"
+	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/templates"
+)
+
+// manyPods puts sidecar pods, annotated pods and service pods in every
+// namespace of the example, so every pod job has targets to split.
+func manyPods(ex example) []pod {
+	var pods []pod
+	ip := 0
+	next := func() string { ip++; return fmt.Sprintf("10.%d.%d.%d", ip/65536, ip/256%256, ip%256) }
+	for _, t := range ex.result.Plan.Teams {
+		for _, ns := range t.Namespaces {
+			for i := range 6 {
+				ann := map[string]string{"sidecar.istio.io/status": "{}", "prometheus.io/scrape": "true", "prometheus.io/port": "9000"}
+				pods = append(pods, pod{namespace: ns, name: fmt.Sprintf("p%d", i), ip: next(),
+					labels: map[string]string{"app": fmt.Sprintf("other-%d", i)}, annotations: ann, ports: sidecarPorts})
+			}
+		}
+		for _, s := range t.Services {
+			for i := range 4 {
+				labels := map[string]string{}
+				for _, l := range s.Selector {
+					labels[l.Name] = l.Value
+				}
+				pods = append(pods, pod{namespace: s.Namespace, name: fmt.Sprintf("%s-%d", s.Name, i), ip: next(),
+					labels: labels, annotations: map[string]string{"sidecar.istio.io/status": "{}"},
+					ports: map[string]int{"http": s.AppPort, "http-envoy-prom": 15090}})
+			}
+		}
+	}
+	return pods
+}
+
+// TestShardsSplitTargetsExactly: with N shards, every target the unsharded
+// configuration scrapes is scraped by exactly one shard, and no shard
+// scrapes anything else.
+func TestShardsSplitTargetsExactly(t *testing.T) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	for _, ex := range examples(t) {
+		for _, shards := range []int{2, 3} {
+			t.Run(fmt.Sprintf("%s/%d shards", ex.result.Plan.Name, shards), func(t *testing.T) {
+				pods := manyPods(ex)
+				whole := scrapedTargets(t, generateShard(t, engine, ex, 1, 0), pods)
+				require.NotEmpty(t, whole)
+				owner := map[string]int{}
+				for i := range shards {
+					part := scrapedTargets(t, generateShard(t, engine, ex, shards, i), pods)
+					assert.NotEmpty(t, part, "shard %d scrapes nothing", i)
+					for _, target := range part {
+						if prev, dup := owner[target]; dup {
+							t.Errorf("%s is scraped by shards %d and %d", target, prev, i)
+						}
+						owner[target] = i
+					}
+				}
+				assert.Len(t, owner, len(whole), "the shards together scrape exactly the unsharded targets")
+				for _, target := range whole {
+					assert.Contains(t, owner, target)
+				}
+			})
+		}
+	}
+}
+
+// generateShard renders the example with the given shard count and loads
+// the configuration of one shard.
+func generateShard(t *testing.T, engine *render.Engine, ex example, shards, shard int) *config.Config {
+	t.Helper()
+	p := *ex.result.Loaded.Profile
+	p.Monitoring.Prometheus.Shards = shards
+	data, err := yaml.Marshal(&p)
+	require.NoError(t, err)
+	res, err := pipeline.Run(ex.file, data, engine)
+	var diags diag.List
+	require.False(t, errors.As(err, &diags), "%v", err)
+	require.NoError(t, err)
+	want := "prometheus/prometheus.yml"
+	if shards > 1 {
+		want = fmt.Sprintf("prometheus/prometheus-shard-%d.yml", shard)
+	}
+	for _, f := range res.Files {
+		if f.Path == want {
+			cfg, err := config.Load(string(f.Data), promslog.NewNopLogger())
+			require.NoError(t, err)
+			if shards > 1 {
+				assert.Equal(t, fmt.Sprint(shard), cfg.GlobalConfig.ExternalLabels.Get("shard"))
+			}
+			return cfg
+		}
+	}
+	t.Fatalf("no %s generated", want)
+	return nil
+}
