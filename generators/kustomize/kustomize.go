@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
+	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -28,6 +29,11 @@ type Data struct {
 	Resources []string
 	// ConfigFiles are the raw Prometheus files for the config ConfigMap.
 	ConfigFiles []string
+	// AdditionalScrapeConfigs is the operator flavour's file for the
+	// additionalScrapeConfigs Secret, if any.
+	AdditionalScrapeConfigs string
+	AdditionalSecret        string
+	AdditionalKey           string
 }
 
 // Generate lists the manifests among files.
@@ -39,6 +45,9 @@ func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File,
 			d.Resources = append(d.Resources, f.Path)
 		case strings.HasPrefix(f.Path, "prometheus/prometheus") && strings.HasSuffix(f.Path, ".yml"):
 			d.ConfigFiles = append(d.ConfigFiles, f.Path)
+		case f.Path == operator.AdditionalPath:
+			d.AdditionalScrapeConfigs = f.Path
+			d.AdditionalSecret, d.AdditionalKey = operator.AdditionalSecret(p), operator.AdditionalKey
 		}
 	}
 	slices.Sort(d.Resources)

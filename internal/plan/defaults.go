@@ -64,6 +64,9 @@ func defaultComponent(c *v1alpha1.Component, namespace, name string, port int) {
 	if c.Port == 0 {
 		c.Port = port
 	}
+	if c.Service == "" {
+		c.Service = name
+	}
 }
 
 func defaultTeam(t *v1alpha1.Team) {

@@ -109,6 +109,7 @@ type Component struct {
 	Namespace string
 	PodLabels Labels
 	Port      int
+	Service   string
 }
 
 // Network is the resolved network-policy stance.

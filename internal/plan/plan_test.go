@@ -82,7 +82,7 @@ func TestResolveAppliesDefaultsAndSorts(t *testing.T) {
 	assert.Equal(t, "merged", p.Scrape.Strategy, "Istio with merging on is the default")
 	assert.True(t, p.Monitoring.RawFlavour)
 	assert.False(t, p.Monitoring.OperatorFlavour)
-	assert.Equal(t, Component{Namespace: "monitoring", Port: 9093,
+	assert.Equal(t, Component{Namespace: "monitoring", Port: 9093, Service: "alertmanager",
 		PodLabels: Labels{{Name: "app.kubernetes.io/name", Value: "alertmanager"}}}, p.Monitoring.Alertmanager)
 	require.Len(t, p.Teams, 2)
 	assert.Equal(t, "a-team", p.Teams[0].Name, "teams sorted")

@@ -143,7 +143,7 @@ func meshPodLabels(p *v1alpha1.Profile) Labels {
 }
 
 func component(c v1alpha1.Component) Component {
-	return Component{Namespace: c.Namespace, PodLabels: SortedLabels(c.PodLabels), Port: c.Port}
+	return Component{Namespace: c.Namespace, PodLabels: SortedLabels(c.PodLabels), Port: c.Port, Service: c.Service}
 }
 
 func externalLabels(p *v1alpha1.Profile) Labels {

@@ -224,6 +224,7 @@ func (v *validator) component(path string, c v1alpha1.Component, rawPort int) {
 		port = rawPort // an explicit 0 is not defaulted away
 	}
 	v.port(path+".port", port)
+	v.dnsLabel(path+".service", c.Service)
 }
 
 func (v *validator) network() {

@@ -150,6 +150,10 @@ type Component struct {
 	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
 	// Port is the component's HTTP port.
 	Port int `yaml:"port,omitempty" json:"port,omitempty" jsonschema:"minimum=1,maximum=65535"`
+	// Service is the Kubernetes Service in front of the pods; the operator
+	// flavour's Prometheus resource reaches Alertmanager through it.
+	// Default: the component's name (alertmanager, grafana, ...).
+	Service string `yaml:"service,omitempty" json:"service,omitempty"`
 }
 
 // Network describes the cluster's network-policy stance.

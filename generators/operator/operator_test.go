@@ -1,0 +1,204 @@
+package operator
+
+import (
+	"strings"
+	"testing"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/prometheus/config"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/templates"
+)
+
+func profileWith(mesh v1alpha1.Mesh, shards int) *v1alpha1.Profile {
+	return &v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind,
+		Metadata: v1alpha1.Metadata{Name: "t"}, Mesh: mesh,
+		Monitoring: v1alpha1.Monitoring{Flavours: []v1alpha1.Flavour{v1alpha1.FlavourOperator},
+			Prometheus: v1alpha1.Prometheus{Shards: shards}},
+		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"}, Services: []v1alpha1.Service{
+			{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"}},
+		}}},
+	}
+}
+
+// generated holds the operator output by kind.
+type generated struct {
+	prometheus      monitoringv1.Prometheus
+	serviceMonitors map[string]monitoringv1.ServiceMonitor
+	podMonitors     map[string]monitoringv1.PodMonitor
+	scrapeConfigs   map[string]monitoringv1alpha1.ScrapeConfig
+	additional      []string // job names
+	files           []output.File
+}
+
+func generate(t *testing.T, in *v1alpha1.Profile) (*plan.Plan, generated) {
+	t.Helper()
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	p := plan.Resolve(in)
+	files, err := Generate(p, engine)
+	require.NoError(t, err)
+	g := generated{serviceMonitors: map[string]monitoringv1.ServiceMonitor{}, podMonitors: map[string]monitoringv1.PodMonitor{},
+		scrapeConfigs: map[string]monitoringv1alpha1.ScrapeConfig{}, files: files}
+	for _, f := range files {
+		var meta metav1.TypeMeta
+		if f.Path != AdditionalPath {
+			require.NoError(t, yaml.Unmarshal(f.Data, &meta))
+		}
+		switch meta.Kind {
+		case "Prometheus":
+			require.NoError(t, yaml.UnmarshalStrict(f.Data, &g.prometheus))
+		case "ServiceMonitor":
+			var o monitoringv1.ServiceMonitor
+			require.NoError(t, yaml.UnmarshalStrict(f.Data, &o))
+			g.serviceMonitors[jobOf(t, o.Spec.Endpoints[0].RelabelConfigs)] = o
+		case "PodMonitor":
+			var o monitoringv1.PodMonitor
+			require.NoError(t, yaml.UnmarshalStrict(f.Data, &o))
+			g.podMonitors[jobOf(t, o.Spec.PodMetricsEndpoints[0].RelabelConfigs)] = o
+		case "ScrapeConfig":
+			var o monitoringv1alpha1.ScrapeConfig
+			require.NoError(t, yaml.UnmarshalStrict(f.Data, &o))
+			g.scrapeConfigs[*o.Spec.JobName] = o
+		default:
+			require.Equal(t, AdditionalPath, f.Path)
+			cfg, err := config.Load("scrape_configs:\n"+indent(string(f.Data)), promslog.NewNopLogger())
+			require.NoError(t, err)
+			for _, sc := range cfg.ScrapeConfigs {
+				g.additional = append(g.additional, sc.JobName)
+			}
+		}
+	}
+	return p, g
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for line := range strings.Lines(s) {
+		b.WriteString("  " + line)
+	}
+	return b.String()
+}
+
+// jobOf reads the job name a monitor's last relabeling sets.
+func jobOf(t *testing.T, rc []monitoringv1.RelabelConfig) string {
+	t.Helper()
+	last := rc[len(rc)-1]
+	require.Equal(t, "job", last.TargetLabel, "monitors end by naming the job as in the raw flavour")
+	return *last.Replacement
+}
+
+func TestEveryJobIsExpressedExactlyOnce(t *testing.T) {
+	off := false
+	tests := map[string]struct {
+		mesh       v1alpha1.Mesh
+		additional []string
+	}{
+		"istio-certs puts the jobs that need certificate files into additionalScrapeConfigs": {
+			mesh:       v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off},
+			additional: []string{"kubelet", "cadvisor", "kubernetes-pods-istio-secure", "team-services"},
+		},
+		"merged needs only the service-account token jobs there": {
+			mesh: v1alpha1.Mesh{}, additional: []string{"kubelet", "cadvisor"},
+		},
+		"ambient": {
+			mesh: v1alpha1.Mesh{DataPlane: v1alpha1.DataPlaneAmbient, MTLS: v1alpha1.MTLSStrict}, additional: []string{"kubelet", "cadvisor"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			p, g := generate(t, profileWith(tc.mesh, 1))
+			assert.Equal(t, tc.additional, g.additional)
+			seen := map[string]int{}
+			for _, j := range g.additional {
+				seen[j]++
+			}
+			for j := range g.serviceMonitors {
+				seen[j]++
+			}
+			for j := range g.podMonitors {
+				seen[j]++
+			}
+			for j := range g.scrapeConfigs {
+				seen[j]++
+			}
+			for _, j := range p.Jobs {
+				assert.Equal(t, 1, seen[j.Name], "job %s", j.Name)
+			}
+			assert.Len(t, seen, len(p.Jobs), "no resource for a job the plan does not have")
+		})
+	}
+}
+
+func TestMonitorsCarryTheRawJobsRelabeling(t *testing.T) {
+	off := false
+	p, g := generate(t, profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, 1))
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	raw, err := loadRawJobs(p, engine)
+	require.NoError(t, err)
+
+	envoy := g.podMonitors["envoy-stats"]
+	ep := envoy.Spec.PodMetricsEndpoints[0]
+	assert.Equal(t, "http-envoy-prom", *ep.Port)
+	assert.True(t, envoy.Spec.NamespaceSelector.Any)
+	assert.Equal(t, relabelings(raw.parsed["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[:len(ep.RelabelConfigs)-1])
+
+	ksm := g.podMonitors["kube-state-metrics"]
+	assert.Equal(t, int32(8080), *ksm.Spec.PodMetricsEndpoints[0].PortNumber)
+	assert.True(t, ksm.Spec.PodMetricsEndpoints[0].HonorLabels)
+	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "kube-state-metrics"}, ksm.Spec.Selector.MatchLabels)
+	assert.Equal(t, relabelings(raw.parsed["kube-state-metrics"].MetricRelabelConfigs), ksm.Spec.PodMetricsEndpoints[0].MetricRelabelConfigs)
+
+	api := g.serviceMonitors["kubernetes-apiservers"]
+	assert.Equal(t, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", api.Spec.Endpoints[0].TLSConfig.CAFile)
+	assert.Equal(t, []string{"default"}, api.Spec.NamespaceSelector.MatchNames)
+
+	pods := g.scrapeConfigs["kubernetes-pods"]
+	assert.Equal(t, relabelings(raw.parsed["kubernetes-pods"].RelabelConfigs), pods.Spec.RelabelConfigs)
+	assert.Equal(t, monitoringv1alpha1.KubernetesRolePod, pods.Spec.KubernetesSDConfigs[0].Role)
+}
+
+func TestThePrometheusResourceSelectsEveryMonitorAndIsWired(t *testing.T) {
+	off := false
+	_, g := generate(t, profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, 3))
+	spec := g.prometheus.Spec
+	for _, sel := range []*metav1.LabelSelector{spec.ServiceMonitorSelector, spec.PodMonitorSelector, spec.ScrapeConfigSelector, spec.RuleSelector} {
+		require.NotNil(t, sel)
+		assert.Equal(t, map[string]string{ProfileLabel: "t"}, sel.MatchLabels)
+	}
+	for _, f := range g.files {
+		if strings.HasSuffix(f.Path, ".yaml") && f.Path != AdditionalPath {
+			assert.Contains(t, string(f.Data), ProfileLabel+": t", "%s is selected by the Prometheus resource", f.Path)
+		}
+	}
+	assert.Equal(t, int32(3), *spec.Shards)
+	assert.Equal(t, &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "prometheus-additional-scrape-configs"}, Key: AdditionalKey}, spec.AdditionalScrapeConfigs)
+	assert.Equal(t, "true", spec.PodMetadata.Annotations["sidecar.istio.io/inject"])
+	require.Len(t, spec.Volumes, 1)
+	assert.Equal(t, corev1.StorageMediumMemory, spec.Volumes[0].EmptyDir.Medium)
+	assert.Equal(t, "/etc/prom-certs/", spec.VolumeMounts[0].MountPath)
+	assert.Equal(t, "alertmanager", spec.Alerting.Alertmanagers[0].Name)
+	assert.Equal(t, "t", spec.ExternalLabels["cluster"])
+}
+
+func TestOnlyTheOperatorFlavourWritesResources(t *testing.T) {
+	in := profileWith(v1alpha1.Mesh{}, 1)
+	in.Monitoring.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourPrometheus}
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	files, err := Generate(plan.Resolve(in), engine)
+	require.NoError(t, err)
+	assert.Empty(t, files)
+}

@@ -1,0 +1,56 @@
+package operator
+
+import (
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// prometheusResource is the Prometheus the monitors are for: it selects them
+// (and later the PrometheusRules) by the profile label, carries the pod
+// wiring of the scrape strategy and the shards, and points at Alertmanager.
+func (b builder) prometheusResource(selector map[string]string, additional *corev1.SecretKeySelector) *monitoringv1.Prometheus {
+	m := b.p.Monitoring
+	pr := m.Prometheus
+	sel := &metav1.LabelSelector{MatchLabels: selector}
+	common := monitoringv1.CommonPrometheusFields{
+		PodMetadata: &monitoringv1.EmbeddedObjectMetadata{
+			Labels:      labelMap(append(append(plan.Labels{}, pr.PodLabels...), pr.MeshPodLabels...)),
+			Annotations: labelMap(pr.PodAnnotations),
+		},
+		ServiceAccountName:      pr.ServiceAccount,
+		ServiceMonitorSelector:  sel,
+		PodMonitorSelector:      sel,
+		ScrapeConfigSelector:    sel,
+		ProbeSelector:           sel,
+		ScrapeInterval:          monitoringv1.Duration(b.p.Scrape.Interval),
+		ScrapeTimeout:           monitoringv1.Duration(b.p.Scrape.Timeout),
+		ExternalLabels:          labelMap(b.p.ExternalLabels),
+		AdditionalScrapeConfigs: additional,
+	}
+	if b.p.Scrape.Shards > 1 {
+		shards := int32(b.p.Scrape.Shards)
+		common.Shards = &shards
+	}
+	if pr.CertsVolume != "" {
+		common.Volumes = []corev1.Volume{{Name: pr.CertsVolume,
+			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}}}
+		common.VolumeMounts = []corev1.VolumeMount{{Name: pr.CertsVolume, MountPath: b.p.Scrape.TLS.MountPath, ReadOnly: true}}
+	}
+	am := m.Alertmanager
+	return &monitoringv1.Prometheus{
+		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusesKind},
+		ObjectMeta: b.meta(""),
+		Spec: monitoringv1.PrometheusSpec{
+			CommonPrometheusFields: common,
+			EvaluationInterval:     monitoringv1.Duration(b.p.Scrape.EvaluationInterval),
+			RuleSelector:           sel,
+			Alerting: &monitoringv1.AlertingSpec{Alertmanagers: []monitoringv1.AlertmanagerEndpoints{{
+				Namespace: &am.Namespace, Name: am.Service, Port: intstr.FromInt32(int32(am.Port)),
+			}}},
+		},
+	}
+}
