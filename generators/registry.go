@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"obsgen.dev/obsgen/generators/kustomize"
-	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/generators/prometheus"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
@@ -23,7 +22,6 @@ type Generator struct {
 // Registry is every generator, in order.
 var Registry = []Generator{
 	{Name: "prometheus", Generate: prometheus.Generate},
-	{Name: "operator", Generate: operator.Generate},
 }
 
 // Run runs the registry and then writes kustomization.yaml, which lists the

@@ -26,7 +26,7 @@ type builder struct {
 func (b builder) serviceMonitor(j plan.Job, raw *config.ScrapeConfig, selector map[string]string, port string) *monitoringv1.ServiceMonitor {
 	ep := monitoringv1.Endpoint{
 		Port: port, Path: raw.MetricsPath, Scheme: scheme(raw.Scheme),
-		RelabelConfigs: append(relabelings(raw.RelabelConfigs), renameJob(j.Name)),
+		RelabelConfigs: append(Relabelings(raw.RelabelConfigs), renameJob(j.Name)),
 	}
 	if j.Kind == plan.JobAPIServers {
 		ep.BearerTokenFile = saTokenFile
@@ -48,8 +48,8 @@ func (b builder) serviceMonitor(j plan.Job, raw *config.ScrapeConfig, selector m
 func (b builder) podMonitor(j plan.Job, raw *config.ScrapeConfig, portName string) *monitoringv1.PodMonitor {
 	ep := monitoringv1.PodMetricsEndpoint{
 		Path: raw.MetricsPath, Scheme: scheme(raw.Scheme), HonorLabels: raw.HonorLabels,
-		RelabelConfigs:       append(relabelings(raw.RelabelConfigs), renameJob(j.Name)),
-		MetricRelabelConfigs: relabelings(raw.MetricRelabelConfigs),
+		RelabelConfigs:       append(Relabelings(raw.RelabelConfigs), renameJob(j.Name)),
+		MetricRelabelConfigs: Relabelings(raw.MetricRelabelConfigs),
 	}
 	if portName != "" {
 		ep.Port = &portName
@@ -76,14 +76,14 @@ func (b builder) scrapeConfig(j plan.Job, raw *config.ScrapeConfig) *monitoringv
 	spec := monitoringv1alpha1.ScrapeConfigSpec{
 		JobName:             &name,
 		KubernetesSDConfigs: []monitoringv1alpha1.KubernetesSDConfig{{Role: monitoringv1alpha1.KubernetesRolePod}},
-		RelabelConfigs:      relabelings(raw.RelabelConfigs),
+		RelabelConfigs:      Relabelings(raw.RelabelConfigs),
 		Scheme:              scheme(raw.Scheme),
 	}
 	if raw.MetricsPath != "/metrics" {
 		spec.MetricsPath = &raw.MetricsPath
 	}
 	if len(raw.MetricRelabelConfigs) > 0 {
-		spec.MetricRelabelConfigs = relabelings(raw.MetricRelabelConfigs)
+		spec.MetricRelabelConfigs = Relabelings(raw.MetricRelabelConfigs)
 	}
 	return &monitoringv1alpha1.ScrapeConfig{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1alpha1.SchemeGroupVersion.String(), Kind: monitoringv1alpha1.ScrapeConfigsKind},

@@ -18,18 +18,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
-	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/config"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
-	"obsgen.dev/obsgen/internal/render"
 )
 
 // Paths and names of the operator flavour.
@@ -45,14 +41,31 @@ func AdditionalSecret(p *plan.Plan) string {
 	return p.Monitoring.Prometheus.Name + "-additional-scrape-configs"
 }
 
-// Generate writes the operator flavour.
-func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
-	if !p.Monitoring.OperatorFlavour {
-		return nil, nil
+// AdditionalJobs names the plan's jobs that only raw configuration can
+// express; they go into additionalScrapeConfigs.
+func AdditionalJobs(p *plan.Plan) []string {
+	var out []string
+	for _, j := range p.Jobs {
+		if needsFiles(j) {
+			out = append(out, j.Name)
+		}
 	}
-	raw, err := loadRawJobs(p, r)
-	if err != nil {
-		return nil, err
+	return out
+}
+
+// needsFiles tells whether a job reads files in the Prometheus container:
+// the service-account token (kubelet, cadvisor) or Istio certificates.
+func needsFiles(j plan.Job) bool {
+	return j.Kind == plan.JobKubelet || j.Kind == plan.JobCAdvisor || j.Endpoint.IstioTLS
+}
+
+// Generate builds the operator flavour from the unsharded raw configuration
+// as Prometheus loaded it (raw) and the YAML of the jobs AdditionalJobs
+// names (additional).
+func Generate(p *plan.Plan, raw *config.Config, additional []byte) ([]output.File, error) {
+	jobs := map[string]*config.ScrapeConfig{}
+	for _, sc := range raw.ScrapeConfigs {
+		jobs[sc.JobName] = sc
 	}
 	selector := map[string]string{ProfileLabel: p.Name}
 	b := builder{p: p, meta: func(job string) metav1.ObjectMeta {
@@ -64,13 +77,12 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 			Labels: map[string]string{ProfileLabel: p.Name, "app.kubernetes.io/managed-by": "obsgen"}}
 	}}
 	var files []output.File
-	var additional []string
 	for _, j := range p.Jobs {
-		obj := b.resourceFor(j, raw)
-		if obj == nil {
-			additional = append(additional, j.Name)
+		if needsFiles(j) {
 			continue
 		}
+		obj := b.resourceFor(j, jobs[j.Name])
+
 		f, err := manifest(resourcePath(obj, j.Name), obj)
 		if err != nil {
 			return nil, err
@@ -79,11 +91,7 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	}
 	var secretRef *corev1.SecretKeySelector
 	if len(additional) > 0 {
-		f, err := additionalFile(raw, additional)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, f)
+		files = append(files, additionalFile(additional))
 		secretRef = &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: AdditionalSecret(p)}, Key: AdditionalKey}
 	}
 	f, err := manifest(PrometheusPath, b.prometheusResource(selector, secretRef))
@@ -95,10 +103,9 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	return files, nil
 }
 
-// resourceFor returns the resource that expresses job j, or nil when only
-// additionalScrapeConfigs can.
-func (b builder) resourceFor(j plan.Job, raw *rawJobs) any {
-	rj := raw.parsed[j.Name]
+// resourceFor returns the resource that expresses job j, mirroring the raw
+// job rj. Jobs that need files are not asked for (see needsFiles).
+func (b builder) resourceFor(j plan.Job, rj *config.ScrapeConfig) any {
 	switch j.Kind {
 	case plan.JobAPIServers:
 		return b.serviceMonitor(j, rj, map[string]string{"component": "apiserver", "provider": "kubernetes"}, "https")
@@ -108,14 +115,10 @@ func (b builder) resourceFor(j plan.Job, raw *rawJobs) any {
 		return b.podMonitor(j, rj, "")
 	case plan.JobEnvoyStats:
 		return b.podMonitor(j, rj, "http-envoy-prom")
-	case plan.JobPods, plan.JobIstioMerged:
+	case plan.JobPods, plan.JobIstioMerged, plan.JobTeamServices:
 		return b.scrapeConfig(j, rj)
-	case plan.JobTeamServices:
-		if !j.Endpoint.IstioTLS {
-			return b.scrapeConfig(j, rj)
-		}
 	}
-	return nil // kubelet, cadvisor, kubernetes-pods-istio-secure, TLS team-services
+	panic(fmt.Sprintf("operator: no resource for job kind %s", j.Kind))
 }
 
 func resourcePath(obj any, job string) string {
@@ -174,21 +177,12 @@ func dropEmpty(m map[string]any) {
 	}
 }
 
-func additionalFile(raw *rawJobs, jobs []string) (output.File, error) {
-	data, err := raw.additionalYAML(jobs)
-	if err != nil {
-		return output.File{}, err
-	}
-	// Prove the list loads as scrape configs before it reaches the writer.
-	var wrapped []byte
-	for line := range strings.Lines(string(data)) {
-		wrapped = append(wrapped, "  "+line...)
-	}
-	if _, err := config.Load("scrape_configs:\n"+string(wrapped), promslog.NewNopLogger()); err != nil {
-		return output.File{}, fmt.Errorf("%s does not load in Prometheus: %w", AdditionalPath, err)
-	}
+// additionalFile holds the jobs only raw configuration can express. They are
+// rendered by the same template as prometheus.yml; the tests load the list
+// as scrape configs.
+func additionalFile(data []byte) output.File {
 	header := "# Scrape jobs that read files in the Prometheus container (service-account\n" +
 		"# token, Istio certificates), which no operator resource can express. The\n" +
 		"# Prometheus resource references them as additionalScrapeConfigs.\n"
-	return output.YAML(AdditionalPath, append([]byte(header), data...)), nil
+	return output.YAML(AdditionalPath, append([]byte(header), data...))
 }

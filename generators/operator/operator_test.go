@@ -1,4 +1,4 @@
-package operator
+package operator_test
 
 import (
 	"strings"
@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/generators/prometheus"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
@@ -47,13 +49,19 @@ func generate(t *testing.T, in *v1alpha1.Profile) (*plan.Plan, generated) {
 	engine, err := render.New(templates.FS, "")
 	require.NoError(t, err)
 	p := plan.Resolve(in)
-	files, err := Generate(p, engine)
+	all, err := prometheus.Generate(p, engine)
 	require.NoError(t, err)
+	var files []output.File
+	for _, f := range all {
+		if strings.HasPrefix(f.Path, "operator/") {
+			files = append(files, f)
+		}
+	}
 	g := generated{serviceMonitors: map[string]monitoringv1.ServiceMonitor{}, podMonitors: map[string]monitoringv1.PodMonitor{},
 		scrapeConfigs: map[string]monitoringv1alpha1.ScrapeConfig{}, files: files}
 	for _, f := range files {
 		var meta metav1.TypeMeta
-		if f.Path != AdditionalPath {
+		if f.Path != operator.AdditionalPath {
 			require.NoError(t, yaml.Unmarshal(f.Data, &meta))
 		}
 		switch meta.Kind {
@@ -72,7 +80,7 @@ func generate(t *testing.T, in *v1alpha1.Profile) (*plan.Plan, generated) {
 			require.NoError(t, yaml.UnmarshalStrict(f.Data, &o))
 			g.scrapeConfigs[*o.Spec.JobName] = o
 		default:
-			require.Equal(t, AdditionalPath, f.Path)
+			require.Equal(t, operator.AdditionalPath, f.Path)
 			cfg, err := config.Load("scrape_configs:\n"+indent(string(f.Data)), promslog.NewNopLogger())
 			require.NoError(t, err)
 			for _, sc := range cfg.ScrapeConfigs {
@@ -146,27 +154,31 @@ func TestMonitorsCarryTheRawJobsRelabeling(t *testing.T) {
 	p, g := generate(t, profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, 1))
 	engine, err := render.New(templates.FS, "")
 	require.NoError(t, err)
-	raw, err := loadRawJobs(p, engine)
+	_, cfg, err := prometheus.Config(p, engine, 0)
 	require.NoError(t, err)
+	raw := map[string]*config.ScrapeConfig{}
+	for _, sc := range cfg.ScrapeConfigs {
+		raw[sc.JobName] = sc
+	}
 
 	envoy := g.podMonitors["envoy-stats"]
 	ep := envoy.Spec.PodMetricsEndpoints[0]
 	assert.Equal(t, "http-envoy-prom", *ep.Port)
 	assert.True(t, envoy.Spec.NamespaceSelector.Any)
-	assert.Equal(t, relabelings(raw.parsed["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[:len(ep.RelabelConfigs)-1])
+	assert.Equal(t, operator.Relabelings(raw["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[:len(ep.RelabelConfigs)-1])
 
 	ksm := g.podMonitors["kube-state-metrics"]
 	assert.Equal(t, int32(8080), *ksm.Spec.PodMetricsEndpoints[0].PortNumber)
 	assert.True(t, ksm.Spec.PodMetricsEndpoints[0].HonorLabels)
 	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "kube-state-metrics"}, ksm.Spec.Selector.MatchLabels)
-	assert.Equal(t, relabelings(raw.parsed["kube-state-metrics"].MetricRelabelConfigs), ksm.Spec.PodMetricsEndpoints[0].MetricRelabelConfigs)
+	assert.Equal(t, operator.Relabelings(raw["kube-state-metrics"].MetricRelabelConfigs), ksm.Spec.PodMetricsEndpoints[0].MetricRelabelConfigs)
 
 	api := g.serviceMonitors["kubernetes-apiservers"]
 	assert.Equal(t, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", api.Spec.Endpoints[0].TLSConfig.CAFile)
 	assert.Equal(t, []string{"default"}, api.Spec.NamespaceSelector.MatchNames)
 
 	pods := g.scrapeConfigs["kubernetes-pods"]
-	assert.Equal(t, relabelings(raw.parsed["kubernetes-pods"].RelabelConfigs), pods.Spec.RelabelConfigs)
+	assert.Equal(t, operator.Relabelings(raw["kubernetes-pods"].RelabelConfigs), pods.Spec.RelabelConfigs)
 	assert.Equal(t, monitoringv1alpha1.KubernetesRolePod, pods.Spec.KubernetesSDConfigs[0].Role)
 }
 
@@ -176,15 +188,15 @@ func TestThePrometheusResourceSelectsEveryMonitorAndIsWired(t *testing.T) {
 	spec := g.prometheus.Spec
 	for _, sel := range []*metav1.LabelSelector{spec.ServiceMonitorSelector, spec.PodMonitorSelector, spec.ScrapeConfigSelector, spec.RuleSelector} {
 		require.NotNil(t, sel)
-		assert.Equal(t, map[string]string{ProfileLabel: "t"}, sel.MatchLabels)
+		assert.Equal(t, map[string]string{operator.ProfileLabel: "t"}, sel.MatchLabels)
 	}
 	for _, f := range g.files {
-		if strings.HasSuffix(f.Path, ".yaml") && f.Path != AdditionalPath {
-			assert.Contains(t, string(f.Data), ProfileLabel+": t", "%s is selected by the Prometheus resource", f.Path)
+		if strings.HasSuffix(f.Path, ".yaml") && f.Path != operator.AdditionalPath {
+			assert.Contains(t, string(f.Data), operator.ProfileLabel+": t", "%s is selected by the Prometheus resource", f.Path)
 		}
 	}
 	assert.Equal(t, int32(3), *spec.Shards)
-	assert.Equal(t, &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "prometheus-additional-scrape-configs"}, Key: AdditionalKey}, spec.AdditionalScrapeConfigs)
+	assert.Equal(t, &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "prometheus-additional-scrape-configs"}, Key: operator.AdditionalKey}, spec.AdditionalScrapeConfigs)
 	assert.Equal(t, "true", spec.PodMetadata.Annotations["sidecar.istio.io/inject"])
 	require.Len(t, spec.Volumes, 1)
 	assert.Equal(t, corev1.StorageMediumMemory, spec.Volumes[0].EmptyDir.Medium)
@@ -193,12 +205,23 @@ func TestThePrometheusResourceSelectsEveryMonitorAndIsWired(t *testing.T) {
 	assert.Equal(t, "t", spec.ExternalLabels["cluster"])
 }
 
-func TestOnlyTheOperatorFlavourWritesResources(t *testing.T) {
-	in := profileWith(v1alpha1.Mesh{}, 1)
-	in.Monitoring.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourPrometheus}
+func TestEachFlavourWritesOnlyItsFiles(t *testing.T) {
 	engine, err := render.New(templates.FS, "")
 	require.NoError(t, err)
-	files, err := Generate(plan.Resolve(in), engine)
-	require.NoError(t, err)
-	assert.Empty(t, files)
+	paths := func(flavours ...v1alpha1.Flavour) []string {
+		in := profileWith(v1alpha1.Mesh{}, 1)
+		in.Monitoring.Flavours = flavours
+		files, err := prometheus.Generate(plan.Resolve(in), engine)
+		require.NoError(t, err)
+		var out []string
+		for _, f := range files {
+			out = append(out, strings.SplitN(f.Path, "/", 2)[0])
+		}
+		return out
+	}
+	assert.NotContains(t, paths(v1alpha1.FlavourPrometheus), "operator")
+	assert.NotContains(t, paths(v1alpha1.FlavourOperator), "prometheus")
+	both := paths(v1alpha1.FlavourPrometheus, v1alpha1.FlavourOperator)
+	assert.Contains(t, both, "operator")
+	assert.Contains(t, both, "prometheus")
 }

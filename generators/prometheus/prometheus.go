@@ -4,7 +4,9 @@
 package prometheus
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/config"
@@ -14,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
+	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -27,35 +30,85 @@ const (
 
 const (
 	configTemplate   = "prometheus/prometheus.yml.tmpl"
+	jobsTemplate     = "prometheus/scrape-configs.yml.tmpl"
 	podPatchTemplate = "prometheus/prometheus-pod-patch.yaml.tmpl"
 )
 
-// ConfigData is what prometheus.yml.tmpl sees: the plan, and which shard
-// the configuration is for (0 when the targets are not split).
+// ConfigData is what prometheus.yml.tmpl sees: the plan, which shard the
+// configuration is for (0 when the targets are not split), and the jobs to
+// render (the plan's, or a subset).
 type ConfigData struct {
 	*plan.Plan
 	Shard int
+	Jobs  []plan.Job
 }
 
-// Generate renders prometheus.yml (or one configuration per shard) and the
-// pod patch for the raw flavour.
+// Generate writes both output flavours from one rendering of the scrape
+// jobs: the raw prometheus.yml (or one configuration per shard) with the pod
+// patch, and the Prometheus Operator resources, which mirror the raw jobs
+// as Prometheus loaded them.
 func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
-	if !p.Monitoring.RawFlavour {
-		return nil, nil
-	}
 	var files []output.File
-	for shard := range max(p.Scrape.Shards, 1) {
-		f, err := Config(p, r, shard)
+	var unsharded *config.Config
+	if p.Monitoring.RawFlavour {
+		for shard := range max(p.Scrape.Shards, 1) {
+			f, cfg, err := Config(p, r, shard)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, f)
+			if p.Scrape.Shards <= 1 {
+				unsharded = cfg
+			}
+		}
+		patch, err := podPatch(p, r)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, f)
+		files = append(files, patch)
 	}
-	patch, err := podPatch(p, r)
+	if !p.Monitoring.OperatorFlavour {
+		return files, nil
+	}
+	ops, err := operatorFiles(p, r, unsharded)
 	if err != nil {
 		return nil, err
 	}
-	return append(files, patch), nil
+	return append(files, ops...), nil
+}
+
+// operatorFiles builds the operator flavour from the unsharded raw jobs (the
+// operator shards by itself), rendering and loading them only when the raw
+// flavour did not already.
+func operatorFiles(p *plan.Plan, r *render.Engine, unsharded *config.Config) ([]output.File, error) {
+	single := *p
+	single.Scrape.Shards = 1
+	if unsharded == nil {
+		var err error
+		if _, unsharded, err = Config(&single, r, 0); err != nil {
+			return nil, err
+		}
+	}
+	extra, err := jobsYAML(&single, r, operator.AdditionalJobs(p))
+	if err != nil {
+		return nil, err
+	}
+	return operator.Generate(p, unsharded, extra)
+}
+
+// jobsYAML renders only the named jobs, as a YAML list of scrape configs.
+func jobsYAML(p *plan.Plan, r *render.Engine, names []string) ([]byte, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	var jobs []plan.Job
+	for _, j := range p.Jobs {
+		if slices.Contains(names, j.Name) {
+			jobs = append(jobs, j)
+		}
+	}
+	data, err := r.Render(jobsTemplate, ConfigData{Plan: p, Jobs: jobs})
+	return bytes.TrimLeft(data, "\n"), err
 }
 
 // ConfigFile is the path of shard's configuration.
@@ -66,18 +119,20 @@ func ConfigFile(p *plan.Plan, shard int) string {
 	return fmt.Sprintf("prometheus/prometheus-shard-%d.yml", shard)
 }
 
-// Config renders and checks one configuration.
-func Config(p *plan.Plan, r *render.Engine, shard int) (output.File, error) {
+// Config renders one configuration and loads it with Prometheus' own
+// loader, returning both.
+func Config(p *plan.Plan, r *render.Engine, shard int) (output.File, *config.Config, error) {
 	name := ConfigFile(p, shard)
-	data, err := r.Render(configTemplate, ConfigData{Plan: p, Shard: shard})
+	data, err := r.Render(configTemplate, ConfigData{Plan: p, Shard: shard, Jobs: p.Jobs})
 	if err != nil {
-		return output.File{}, err
+		return output.File{}, nil, err
 	}
 	f := output.YAML(name, data)
-	if _, err := config.Load(string(f.Data), promslog.NewNopLogger()); err != nil {
-		return output.File{}, fmt.Errorf("%s does not load in Prometheus: %w", name, err)
+	cfg, err := config.Load(string(f.Data), promslog.NewNopLogger())
+	if err != nil {
+		return output.File{}, nil, fmt.Errorf("%s does not load in Prometheus: %w", name, err)
 	}
-	return f, nil
+	return f, cfg, nil
 }
 
 // podPatch renders the strategic-merge patch that wires the user's

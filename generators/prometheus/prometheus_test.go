@@ -77,16 +77,6 @@ func TestGeneratedConfigLoadsAndMatchesThePlan(t *testing.T) {
 	}
 }
 
-func TestOnlyTheRawFlavourWritesPrometheusYml(t *testing.T) {
-	in := profileWith(v1alpha1.Mesh{}, false)
-	in.Monitoring.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourOperator}
-	engine, err := render.New(templates.FS, "")
-	require.NoError(t, err)
-	files, err := Generate(plan.Resolve(in), engine)
-	require.NoError(t, err)
-	assert.Empty(t, files)
-}
-
 // TestAConfigPrometheusRejectsNeverReachesTheWriter: an override that
 // renders a config Prometheus cannot load fails generation.
 func TestAConfigPrometheusRejectsNeverReachesTheWriter(t *testing.T) {
