@@ -1,0 +1,286 @@
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"obsgen.dev/obsgen/generators/prometheus"
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/diag"
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/pipeline"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/internal/simcluster"
+	"obsgen.dev/obsgen/internal/testtools"
+	"obsgen.dev/obsgen/templates"
+)
+
+// world builds the pods, nodes and services a plan implies in a simulated
+// cluster, and returns the targets the generated configuration must find,
+// as "job URL team=… namespace=… service=…".
+type world struct {
+	c    *simcluster.Cluster
+	p    *plan.Plan
+	want []string
+}
+
+func (w *world) expect(job, url, team, namespace, service string) {
+	w.want = append(w.want, fmt.Sprintf("%s %s team=%s namespace=%s service=%s", job, url, team, namespace, service))
+}
+
+func (w *world) hasJob(kind plan.JobKind) bool {
+	return slices.ContainsFunc(w.p.Jobs, func(j plan.Job) bool { return j.Kind == kind })
+}
+
+// appMode is how a sidecar-injected workload's application port answers.
+func (w *world) appMode() simcluster.Mode {
+	switch {
+	case !w.p.Mesh.Istio || w.p.Mesh.MTLS == "DISABLE":
+		return simcluster.Plain
+	case w.p.Mesh.MTLS == "STRICT":
+		return simcluster.MutualTLS
+	}
+	return simcluster.Permissive
+}
+
+func buildWorld(t *testing.T, p *plan.Plan) *world {
+	w := &world{c: simcluster.New(t), p: p}
+	w.platform()
+	w.istiod()
+	for _, team := range p.Teams {
+		for _, s := range team.Services {
+			w.servicePod(s)
+		}
+	}
+	w.unclaimedPods()
+	w.c.Start()
+	return w
+}
+
+func (w *world) platform() {
+	m := w.p.Monitoring
+	node := w.c.AddNode(simcluster.Node{Name: "node-1"})
+	w.expect("kubelet", "https://"+node+":10250/metrics", "", "", "")
+	w.expect("cadvisor", "https://"+node+":10250/metrics/cadvisor", "", "", "")
+	api := w.c.AddAPIServer()
+	w.expect("kubernetes-apiservers", "https://"+api+":6443/metrics", "", "", "")
+	ksm := w.c.AddPod(simcluster.Pod{Namespace: m.KubeStateMetrics.Namespace, Name: "kube-state-metrics-1",
+		Labels: labelMap(m.KubeStateMetrics.PodLabels), Node: "node-1",
+		Containers: []simcluster.Container{{Name: "ksm", Ports: []simcluster.Port{{Name: "http-metrics", Number: 8080}}}},
+		Serve:      []simcluster.Listener{{Port: 8080}}})
+	w.expect("kube-state-metrics", "http://"+ksm+":8080/metrics", "", "", "")
+	w.c.AddPod(simcluster.Pod{Namespace: m.NodeExporter.Namespace, Name: "node-exporter-1", HostNetwork: true, Node: "node-1",
+		Labels:     labelMap(m.NodeExporter.PodLabels),
+		Containers: []simcluster.Container{{Name: "node-exporter", Ports: []simcluster.Port{{Name: "metrics", Number: 9100}}}},
+		Serve:      []simcluster.Listener{{Port: 9100}}})
+	w.expect("node-exporter", "http://"+node+":9100/metrics", "", "", "")
+}
+
+func (w *world) istiod() {
+	if !w.p.Mesh.Istio {
+		return
+	}
+	ns := w.p.Mesh.IstioNamespace
+	ip := w.c.AddPod(simcluster.Pod{Namespace: ns, Name: "istiod-1", Labels: map[string]string{"app": "istiod"}, Node: "node-1",
+		Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15014"},
+		Containers:  []simcluster.Container{{Name: "discovery", Ports: []simcluster.Port{{Name: "http-monitoring", Number: 15014}}}},
+		Serve:       []simcluster.Listener{{Port: 15014}}})
+	w.c.AddService(simcluster.Service{Namespace: ns, Name: "istiod", Labels: map[string]string{"app": "istiod"},
+		Selector: map[string]string{"app": "istiod"},
+		Ports:    []simcluster.ServicePort{{Name: "http-monitoring", Port: 15014, TargetPort: 15014}}})
+	w.expect("istiod", "http://"+ip+":15014/metrics", "", ns, "")
+}
+
+// sidecarPod adds a sidecar-injected pod: its application port answers as
+// the mTLS mode makes it (mode), Envoy's 15090 and the agent's merged 15020
+// in plaintext, and with metrics merging the injector's annotations.
+func (w *world) sidecarPod(ns, name string, labels map[string]string, appPort int, appPath string, annotated bool, mode simcluster.Mode) string {
+	ann := map[string]string{"sidecar.istio.io/status": `{"containers":["istio-proxy"]}`}
+	if annotated || w.p.Mesh.MetricsMerging {
+		ann["prometheus.io/scrape"] = "true"
+		ann["prometheus.io/port"] = fmt.Sprint(appPort)
+		ann["prometheus.io/path"] = appPath
+	}
+	if w.p.Mesh.MetricsMerging {
+		ann["prometheus.io/port"], ann["prometheus.io/path"] = "15020", "/stats/prometheus"
+	}
+	return w.c.AddPod(simcluster.Pod{Namespace: ns, Name: name, Labels: labels, Annotations: ann, Node: "node-1",
+		Containers: []simcluster.Container{
+			{Name: "app", Ports: []simcluster.Port{{Name: "http", Number: int32(appPort)}}},
+			{Name: "istio-proxy", Ports: []simcluster.Port{{Name: "http-envoy-prom", Number: 15090}}},
+		},
+		Serve: []simcluster.Listener{
+			{Port: appPort, Mode: mode, Paths: []string{appPath}},
+			{Port: 15090, Paths: []string{"/stats/prometheus"}},
+			{Port: 15020, Paths: []string{"/stats/prometheus"}},
+		}})
+}
+
+func (w *world) servicePod(s plan.Service) {
+	labels := labelMap(s.Selector)
+	if labels == nil {
+		labels = map[string]string{"app": s.Name}
+	}
+	mode := w.appMode()
+	if w.p.Scrape.Strategy == "permissive-port" {
+		mode = simcluster.Permissive // the port-level PeerAuthentication opens exactly this port
+	}
+	ip := w.sidecarPod(s.Namespace, s.Name+"-1", labels, s.AppPort, s.AppPath, false, mode)
+	e := s.Endpoint
+	w.expect(s.Job, fmt.Sprintf("%s://%s:%d%s", e.Scheme, ip, e.Port, e.Path), s.Team, s.Namespace, s.Name)
+	if w.hasJob(plan.JobEnvoyStats) {
+		w.expect("envoy-stats", "http://"+ip+":15090/stats/prometheus", s.Team, s.Namespace, "")
+	}
+}
+
+// unclaimedPods adds an annotated sidecar pod no team service claims and an
+// annotated pod without a sidecar.
+func (w *world) unclaimedPods() {
+	if len(w.p.Teams) > 0 && w.p.Mesh.Sidecar {
+		team := w.p.Teams[0]
+		ns := team.Namespaces[0]
+		ip := w.sidecarPod(ns, "extra-1", map[string]string{"app": "extra"}, 9000, "/metrics", true, w.appMode())
+		switch {
+		case w.hasJob(plan.JobIstioMerged):
+			w.expect("istio-merged", "http://"+ip+":15020/stats/prometheus", team.Name, ns, "")
+		case w.hasJob(plan.JobPodsIstioSecure):
+			w.expect("kubernetes-pods-istio-secure", "https://"+ip+":9000/metrics", team.Name, ns, "")
+		case w.p.Scrape.Strategy == "direct":
+			w.expect("kubernetes-pods", "http://"+ip+":9000/metrics", team.Name, ns, "")
+		}
+		if w.hasJob(plan.JobEnvoyStats) {
+			w.expect("envoy-stats", "http://"+ip+":15090/stats/prometheus", team.Name, ns, "")
+		}
+	}
+	ip := w.c.AddPod(simcluster.Pod{Namespace: "tools", Name: "batch-1", Node: "node-1",
+		Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "9000"},
+		Containers:  []simcluster.Container{{Name: "batch", Ports: []simcluster.Port{{Name: "http", Number: 9000}}}},
+		Serve:       []simcluster.Listener{{Port: 9000}}})
+	w.expect("kubernetes-pods", "http://"+ip+":9000/metrics", "", "tools", "")
+}
+
+func labelMap(l plan.Labels) map[string]string {
+	if len(l) == 0 {
+		return nil
+	}
+	m := map[string]string{}
+	for _, lb := range l {
+		m[lb.Name] = lb.Value
+	}
+	return m
+}
+
+// lines renders Prometheus' active targets like world.want, and the ones
+// that are not up.
+func lines(ts simcluster.Targets) (all, down []string) {
+	for _, t := range ts.Active {
+		all = append(all, fmt.Sprintf("%s %s team=%s namespace=%s service=%s", t.Job(), t.ScrapeURL,
+			t.Labels["team"], t.Labels["namespace"], t.Labels["service"]))
+		if t.Health != "up" {
+			down = append(down, fmt.Sprintf("%s %s: %s %s", t.Job(), t.ScrapeURL, t.Health, t.LastError))
+		}
+	}
+	slices.Sort(all)
+	return all, down
+}
+
+// exampleVariant generates an example profile with some fields changed.
+func exampleVariant(t *testing.T, name string, change func(*v1alpha1.Profile)) *pipeline.Result {
+	t.Helper()
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	for _, ex := range examples(t) {
+		if ex.result.Plan.Name != name {
+			continue
+		}
+		p := *ex.result.Loaded.Profile
+		change(&p)
+		data, err := yaml.Marshal(&p)
+		require.NoError(t, err)
+		res, err := pipeline.Run(ex.file, data, engine)
+		var diags diag.List
+		require.False(t, errors.As(err, &diags), "%v", err)
+		require.NoError(t, err)
+		return res
+	}
+	t.Fatalf("no example %s", name)
+	return nil
+}
+
+func configOf(t *testing.T, res *pipeline.Result, shard int) string {
+	t.Helper()
+	name := prometheus.ConfigFile(res.Plan, shard)
+	i := slices.IndexFunc(res.Files, func(f output.File) bool { return f.Path == name })
+	require.GreaterOrEqual(t, i, 0, name)
+	return string(res.Files[i].Data)
+}
+
+// TestRealPrometheusScrapesTheSimulatedCluster starts the real Prometheus
+// server with each generated configuration against a simulated cluster:
+// it must discover exactly the expected targets, with the right job, port,
+// scheme and labels, and scrape every one of them successfully, including
+// application ports that accept only mutual TLS from a test CA.
+func TestRealPrometheusScrapesTheSimulatedCluster(t *testing.T) {
+	testtools.Find(t, "prometheus")
+	off, on := false, true
+	tests := map[string]struct {
+		profile  string
+		change   func(*v1alpha1.Profile)
+		strategy string
+	}{
+		"STRICT, istio-certs": {profile: "strict-deny", change: func(*v1alpha1.Profile) {}, strategy: "istio-certs"},
+		"STRICT, merged": {profile: "strict-deny", strategy: "merged",
+			change: func(p *v1alpha1.Profile) { p.Mesh.MetricsMerging = &on }},
+		"PERMISSIVE, merged": {profile: "default-permissive", change: func(*v1alpha1.Profile) {}, strategy: "merged"},
+		"PERMISSIVE, direct": {profile: "default-permissive", strategy: "direct",
+			change: func(p *v1alpha1.Profile) { p.Mesh.MetricsMerging = &off }},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			res := exampleVariant(t, tc.profile, tc.change)
+			require.Equal(t, tc.strategy, res.Plan.Scrape.Strategy)
+			w := buildWorld(t, res.Plan)
+			targets := simcluster.RunPrometheus(t, w.c.RewriteConfig(configOf(t, res, 0)))
+			got, down := lines(targets)
+			slices.Sort(w.want)
+			assert.Equal(t, w.want, got, "discovered targets")
+			assert.Empty(t, down, "every target must be up")
+		})
+	}
+}
+
+// TestRealPrometheusShardsSplitTheTargets runs both shards of the sharded
+// example against one simulated cluster: together they find exactly the
+// expected targets, each in one shard, all up.
+func TestRealPrometheusShardsSplitTheTargets(t *testing.T) {
+	testtools.Find(t, "prometheus")
+	res := exampleVariant(t, "calico-global-deny", func(*v1alpha1.Profile) {})
+	require.Equal(t, 2, res.Plan.Scrape.Shards)
+	w := buildWorld(t, res.Plan)
+	seen := map[string]int{}
+	for shard := range res.Plan.Scrape.Shards {
+		got, down := lines(simcluster.RunPrometheus(t, w.c.RewriteConfig(configOf(t, res, shard))))
+		assert.Empty(t, down, "shard %d: every target must be up", shard)
+		for _, l := range got {
+			if prev, dup := seen[l]; dup {
+				t.Errorf("%s is scraped by shards %d and %d", l, prev, shard)
+			}
+			seen[l] = shard
+		}
+	}
+	var union []string
+	for l := range seen {
+		union = append(union, l)
+	}
+	slices.Sort(union)
+	slices.Sort(w.want)
+	assert.Equal(t, w.want, union, "the shards together find exactly the expected targets")
+}
