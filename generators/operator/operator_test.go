@@ -1,6 +1,7 @@
 package operator_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -224,4 +225,24 @@ func TestEachFlavourWritesOnlyItsFiles(t *testing.T) {
 	both := paths(v1alpha1.FlavourPrometheus, v1alpha1.FlavourOperator)
 	assert.Contains(t, both, "operator")
 	assert.Contains(t, both, "prometheus")
+}
+
+func TestAgentModeIsAPrometheusAgent(t *testing.T) {
+	in := profileWith(v1alpha1.Mesh{}, 1)
+	in.Monitoring.Prometheus.Mode = v1alpha1.ModeAgent
+	in.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "central", URL: "http://thanos:19291/api/v1/receive",
+		Queue: &v1alpha1.Queue{MaxSamplesPerSend: 2000}}}
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	files, err := prometheus.Generate(plan.Resolve(in), engine)
+	require.NoError(t, err)
+	i := slices.IndexFunc(files, func(f output.File) bool { return f.Path == operator.PrometheusPath })
+	require.GreaterOrEqual(t, i, 0)
+	var agent monitoringv1alpha1.PrometheusAgent
+	require.NoError(t, yaml.UnmarshalStrict(files[i].Data, &agent))
+	assert.Equal(t, "PrometheusAgent", agent.Kind)
+	require.Len(t, agent.Spec.RemoteWrite, 1)
+	assert.Equal(t, monitoringv1.URL("http://thanos:19291/api/v1/receive"), agent.Spec.RemoteWrite[0].URL)
+	assert.Equal(t, 2000, agent.Spec.RemoteWrite[0].QueueConfig.MaxSamplesPerSend)
+	assert.Equal(t, map[string]string{operator.ProfileLabel: "t"}, agent.Spec.PodMonitorSelector.MatchLabels)
 }

@@ -2,6 +2,7 @@ package operator
 
 import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -11,8 +12,10 @@ import (
 
 // prometheusResource is the Prometheus the monitors are for: it selects them
 // (and later the PrometheusRules) by the profile label, carries the pod
-// wiring of the scrape strategy and the shards, and points at Alertmanager.
-func (b builder) prometheusResource(selector map[string]string, additional *corev1.SecretKeySelector) *monitoringv1.Prometheus {
+// wiring of the scrape strategy, the shards and remote write, and points at
+// Alertmanager. In agent mode it is a PrometheusAgent: no rules, no
+// alerting.
+func (b builder) prometheusResource(selector map[string]string, additional *corev1.SecretKeySelector) any {
 	m := b.p.Monitoring
 	pr := m.Prometheus
 	sel := &metav1.LabelSelector{MatchLabels: selector}
@@ -30,6 +33,7 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 		ScrapeTimeout:           monitoringv1.Duration(b.p.Scrape.Timeout),
 		ExternalLabels:          labelMap(b.p.ExternalLabels),
 		AdditionalScrapeConfigs: additional,
+		RemoteWrite:             remoteWrites(pr.RemoteWrite),
 	}
 	if b.p.Scrape.Shards > 1 {
 		shards := int32(b.p.Scrape.Shards)
@@ -39,6 +43,13 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 		common.Volumes = []corev1.Volume{{Name: pr.CertsVolume,
 			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}}}
 		common.VolumeMounts = []corev1.VolumeMount{{Name: pr.CertsVolume, MountPath: b.p.Scrape.TLS.MountPath, ReadOnly: true}}
+	}
+	if pr.Agent {
+		return &monitoringv1alpha1.PrometheusAgent{
+			TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1alpha1.SchemeGroupVersion.String(), Kind: monitoringv1alpha1.PrometheusAgentsKind},
+			ObjectMeta: b.meta(""),
+			Spec:       monitoringv1alpha1.PrometheusAgentSpec{CommonPrometheusFields: common},
+		}
 	}
 	am := m.Alertmanager
 	return &monitoringv1.Prometheus{
@@ -53,4 +64,21 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 			}}},
 		},
 	}
+}
+
+func remoteWrites(in []plan.RemoteWrite) []monitoringv1.RemoteWriteSpec {
+	var out []monitoringv1.RemoteWriteSpec
+	for _, rw := range in {
+		spec := monitoringv1.RemoteWriteSpec{URL: monitoringv1.URL(rw.URL), Name: &rw.Name, Headers: labelMap(rw.Headers)}
+		if rw.Capacity+rw.MinShards+rw.MaxShards+rw.MaxSamplesPerSend > 0 || rw.BatchSendDeadline != "" {
+			spec.QueueConfig = &monitoringv1.QueueConfig{Capacity: rw.Capacity, MinShards: rw.MinShards,
+				MaxShards: rw.MaxShards, MaxSamplesPerSend: rw.MaxSamplesPerSend}
+			if rw.BatchSendDeadline != "" {
+				d := monitoringv1.Duration(rw.BatchSendDeadline)
+				spec.QueueConfig.BatchSendDeadline = &d
+			}
+		}
+		out = append(out, spec)
+	}
+	return out
 }

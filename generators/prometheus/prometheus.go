@@ -5,6 +5,7 @@ package prometheus
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -129,10 +130,27 @@ func Config(p *plan.Plan, r *render.Engine, shard int) (output.File, *config.Con
 	}
 	f := output.YAML(name, data)
 	cfg, err := config.Load(string(f.Data), promslog.NewNopLogger())
+	if err == nil && p.Monitoring.Prometheus.Agent {
+		err = agentProblem(cfg)
+	}
 	if err != nil {
 		return output.File{}, nil, fmt.Errorf("%s does not load in Prometheus: %w", name, err)
 	}
 	return f, cfg, nil
+}
+
+// agentProblem applies the checks prometheus --agent adds to a loaded
+// configuration (config.LoadFile with agentMode, which reads from disk).
+func agentProblem(cfg *config.Config) error {
+	switch {
+	case len(cfg.AlertingConfig.AlertmanagerConfigs) > 0 || len(cfg.AlertingConfig.AlertRelabelConfigs) > 0:
+		return errors.New("field alerting is not allowed in agent mode")
+	case len(cfg.RuleFiles) > 0:
+		return errors.New("field rule_files is not allowed in agent mode")
+	case len(cfg.RemoteReadConfigs) > 0:
+		return errors.New("field remote_read is not allowed in agent mode")
+	}
+	return nil
 }
 
 // podPatch renders the strategic-merge patch that wires the user's

@@ -127,3 +127,26 @@ func TestPodPatchWiresPrometheusForTheStrategy(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(files[1].Data), "kind: Deployment")
 }
+
+func TestAgentModeWritesRemotelyWithoutRulesOrAlerting(t *testing.T) {
+	in := profileWith(v1alpha1.Mesh{}, false)
+	in.Monitoring.Prometheus.Mode = v1alpha1.ModeAgent
+	in.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "central", URL: "https://mimir.example/api/v1/push",
+		Headers: map[string]string{"X-Scope-OrgID": "t1"},
+		Queue:   &v1alpha1.Queue{Capacity: 5000, MaxShards: 10, BatchSendDeadline: "5s"}}}
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	f, cfg, err := Config(plan.Resolve(in), engine, 0)
+	require.NoError(t, err)
+	assert.Empty(t, cfg.RuleFiles)
+	assert.Empty(t, cfg.AlertingConfig.AlertmanagerConfigs)
+	assert.NotContains(t, string(f.Data), "evaluation_interval")
+	require.Len(t, cfg.RemoteWriteConfigs, 1)
+	rw := cfg.RemoteWriteConfigs[0]
+	assert.Equal(t, "central", rw.Name)
+	assert.Equal(t, "https://mimir.example/api/v1/push", rw.URL.String())
+	assert.Equal(t, map[string]string{"X-Scope-OrgID": "t1"}, rw.Headers)
+	assert.Equal(t, 5000, rw.QueueConfig.Capacity)
+	assert.Equal(t, 10, rw.QueueConfig.MaxShards)
+	assert.Equal(t, "5s", rw.QueueConfig.BatchSendDeadline.String())
+}

@@ -116,7 +116,7 @@ func TestTwoProfilesWithOneNameAreRejected(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "copy.yaml"), data, 0o644))
 	code, _, errOut := run(t, dir, "generate", repoProfile(t, "ambient.yaml"), "copy.yaml")
 	assert.Equal(t, ExitFailed, code)
-	assert.Contains(t, errOut, `copy.yaml:7:9: metadata.name: "ambient" is also the name of`)
+	assert.Contains(t, errOut, `copy.yaml:8:9: metadata.name: "ambient" is also the name of`)
 }
 
 func TestSettingsComeFromFlagsThenEnvThenFile(t *testing.T) {

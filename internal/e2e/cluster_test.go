@@ -3,8 +3,13 @@ package e2e
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,10 +44,14 @@ func (w *world) hasJob(kind plan.JobKind) bool {
 	return slices.ContainsFunc(w.p.Jobs, func(j plan.Job) bool { return j.Kind == kind })
 }
 
-// appMode is how a sidecar-injected workload's application port answers.
+// appMode is how a workload's application port answers Prometheus. Under
+// ambient with Prometheus enrolled, ztunnel on both ends carries the scrape
+// over HBONE, so the application sees plaintext.
 func (w *world) appMode() simcluster.Mode {
 	switch {
 	case !w.p.Mesh.Istio || w.p.Mesh.MTLS == "DISABLE":
+		return simcluster.Plain
+	case w.p.Mesh.Ambient && w.p.Scrape.Strategy == "direct":
 		return simcluster.Plain
 	case w.p.Mesh.MTLS == "STRICT":
 		return simcluster.MutualTLS
@@ -96,12 +105,24 @@ func (w *world) istiod() {
 		Selector: map[string]string{"app": "istiod"},
 		Ports:    []simcluster.ServicePort{{Name: "http-monitoring", Port: 15014, TargetPort: 15014}}})
 	w.expect("istiod", "http://"+ip+":15014/metrics", "", ns, "")
+	if w.p.Mesh.Ambient {
+		zt := w.c.AddPod(simcluster.Pod{Namespace: ns, Name: "ztunnel-1", Labels: map[string]string{"app": "ztunnel"}, Node: "node-1",
+			Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020"},
+			Containers:  []simcluster.Container{{Name: "istio-proxy", Ports: []simcluster.Port{{Name: "ztunnel-stats", Number: 15020}}}},
+			Serve:       []simcluster.Listener{{Port: 15020}}})
+		w.expect("ztunnel", "http://"+zt+":15020/metrics", "", ns, "")
+	}
 }
 
 // sidecarPod adds a sidecar-injected pod: its application port answers as
 // the mTLS mode makes it (mode), Envoy's 15090 and the agent's merged 15020
 // in plaintext, and with metrics merging the injector's annotations.
 func (w *world) sidecarPod(ns, name string, labels map[string]string, appPort int, appPath string, annotated bool, mode simcluster.Mode) string {
+	if !w.p.Mesh.Sidecar {
+		return w.c.AddPod(simcluster.Pod{Namespace: ns, Name: name, Labels: labels, Node: "node-1",
+			Containers: []simcluster.Container{{Name: "app", Ports: []simcluster.Port{{Name: "http", Number: int32(appPort)}}}},
+			Serve:      []simcluster.Listener{{Port: appPort, Mode: mode, Paths: []string{appPath}}}})
+	}
 	ann := map[string]string{"sidecar.istio.io/status": `{"containers":["istio-proxy"]}`}
 	if annotated || w.p.Mesh.MetricsMerging {
 		ann["prometheus.io/scrape"] = "true"
@@ -283,4 +304,34 @@ func TestRealPrometheusShardsSplitTheTargets(t *testing.T) {
 	slices.Sort(union)
 	slices.Sort(w.want)
 	assert.Equal(t, w.want, union, "the shards together find exactly the expected targets")
+}
+
+// TestRealPrometheusAgentScrapesAndRemoteWrites runs the ambient example, an
+// agent, with the real `prometheus --agent`: it finds and scrapes the
+// expected targets and remote-writes samples to the configured endpoint (a
+// receiver on loopback that checks the remote-write protocol headers).
+func TestRealPrometheusAgentScrapesAndRemoteWrites(t *testing.T) {
+	testtools.Find(t, "prometheus")
+	var writes atomic.Int64
+	receiver := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/receive" && len(body) > 0 &&
+			r.Header.Get("Content-Encoding") == "snappy" && r.Header.Get("X-Prometheus-Remote-Write-Version") != "" {
+			writes.Add(1)
+		}
+		rw.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(receiver.Close)
+	res := exampleVariant(t, "ambient", func(p *v1alpha1.Profile) {
+		p.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "central", URL: receiver.URL + "/api/v1/receive"}}
+	})
+	require.True(t, res.Plan.Monitoring.Prometheus.Agent)
+	w := buildWorld(t, res.Plan)
+	prom := simcluster.StartPrometheus(t, w.c.RewriteConfig(configOf(t, res, 0)), "--agent")
+	got, down := lines(prom.WaitForTargets(t, 60*time.Second, 2*time.Second))
+	slices.Sort(w.want)
+	assert.Equal(t, w.want, got, "discovered targets")
+	assert.Empty(t, down, "every target must be up")
+	assert.Eventually(t, func() bool { return writes.Load() > 0 }, 30*time.Second, 100*time.Millisecond,
+		"the agent remote-writes what it scrapes")
 }

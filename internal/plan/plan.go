@@ -91,7 +91,10 @@ type Monitoring struct {
 
 // Prometheus is the resolved Prometheus server.
 type Prometheus struct {
-	Name           string
+	Name string
+	// Agent tells that Prometheus runs in agent mode: no rules, no alerting.
+	Agent          bool
+	RemoteWrite    []RemoteWrite
 	Workload       string // StatefulSet or Deployment
 	ServiceAccount string
 	PodLabels      Labels
@@ -102,6 +105,19 @@ type Prometheus struct {
 	// CertsVolume is the in-memory volume the cert-writing sidecar fills
 	// (istio-certs only; empty otherwise).
 	CertsVolume string
+}
+
+// RemoteWrite is a remote-write endpoint with its queue settings (zero
+// values keep Prometheus' defaults).
+type RemoteWrite struct {
+	Name              string
+	URL               string
+	Headers           Labels
+	Capacity          int
+	MinShards         int
+	MaxShards         int
+	MaxSamplesPerSend int
+	BatchSendDeadline string
 }
 
 // Component locates a piece of the monitoring stack.

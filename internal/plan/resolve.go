@@ -91,6 +91,7 @@ func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Mo
 		RawFlavour:      slices.Contains(m.Flavours, v1alpha1.FlavourPrometheus),
 		OperatorFlavour: slices.Contains(m.Flavours, v1alpha1.FlavourOperator),
 		Prometheus: Prometheus{
+			Agent: m.Prometheus.Mode == v1alpha1.ModeAgent, RemoteWrite: remoteWrites(m.Prometheus.RemoteWrite),
 			Name: m.Prometheus.Name, Workload: string(m.Prometheus.Workload), ServiceAccount: m.Prometheus.ServiceAccount,
 			PodLabels:      SortedLabels(m.Prometheus.PodLabels),
 			PodAnnotations: prometheusPodAnnotations(p, strategy),
@@ -140,6 +141,19 @@ func meshPodLabels(p *v1alpha1.Profile) Labels {
 		return Labels{{Name: "istio.io/dataplane-mode", Value: "ambient"}}
 	}
 	return nil
+}
+
+func remoteWrites(in []v1alpha1.RemoteWrite) []RemoteWrite {
+	var out []RemoteWrite
+	for _, rw := range in {
+		r := RemoteWrite{Name: rw.Name, URL: rw.URL, Headers: SortedLabels(rw.Headers)}
+		if q := rw.Queue; q != nil {
+			r.Capacity, r.MinShards, r.MaxShards = q.Capacity, q.MinShards, q.MaxShards
+			r.MaxSamplesPerSend, r.BatchSendDeadline = q.MaxSamplesPerSend, q.BatchSendDeadline
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func component(c v1alpha1.Component) Component {

@@ -166,6 +166,7 @@ func (v *validator) monitoring() {
 	v.dnsLabel("monitoring.namespace", m.Namespace)
 	v.uniqueFlavours(m.Flavours)
 	v.prometheus(m.Prometheus)
+	v.remoteWrite(m.Prometheus)
 	raw := v.l.Profile.Monitoring
 	v.component("monitoring.alertmanager", m.Alertmanager, raw.Alertmanager.Port)
 	v.component("monitoring.grafana", m.Grafana, raw.Grafana.Port)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -68,7 +69,7 @@ func StartPrometheus(t testing.TB, config string, args ...string) *Prometheus {
 	}
 	p := &Prometheus{URL: "http://" + addr, out: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"--config.file=" + cfgFile,
-		"--storage.tsdb.path=" + filepath.Join(dir, "data"), "--web.listen-address=" + addr,
+		storageFlag(args) + "=" + filepath.Join(dir, "data"), "--web.listen-address=" + addr,
 		"--scrape.discovery-reload-interval=500ms"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
@@ -247,4 +248,12 @@ func tail(s string, n int) string {
 		lines = append([]string{fmt.Sprintf("... %d lines before", len(lines)-n)}, lines[len(lines)-n:]...)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// storageFlag picks the storage path flag: agent mode refuses the server's.
+func storageFlag(args []string) string {
+	if slices.Contains(args, "--agent") {
+		return "--storage.agent.path"
+	}
+	return "--storage.tsdb.path"
 }

@@ -36,6 +36,12 @@
 //	    scrapeTimeout: 10s               # default 10s
 //	    evaluationInterval: 30s          # default 30s
 //	    shards: 1                        # hashmod shards, one config each; default 1
+//	    mode: server                     # server | agent (scrape and remote-write only)
+//	    remoteWrite:                     # required in agent mode
+//	      - name: thanos
+//	        url: http://thanos-receive.monitoring:19291/api/v1/receive
+//	        headers: {X-Scope-OrgID: prod}
+//	        queue: {capacity: 10000, minShards: 1, maxShards: 50, maxSamplesPerSend: 2000, batchSendDeadline: 5s}
 //	    externalLabels:
 //	      region: eu-west-1
 //	  alertmanager:                      # defaults: monitoring.namespace,

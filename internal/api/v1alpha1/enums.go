@@ -108,3 +108,15 @@ const (
 
 // Values lists the valid workload kinds.
 func (WorkloadKind) Values() []string { return []string{"StatefulSet", "Deployment"} }
+
+// PrometheusMode is how Prometheus runs.
+type PrometheusMode string
+
+// Prometheus modes.
+const (
+	ModeServer PrometheusMode = "server"
+	ModeAgent  PrometheusMode = "agent"
+)
+
+// Values lists the valid Prometheus modes.
+func (PrometheusMode) Values() []string { return []string{"server", "agent"} }

@@ -137,9 +137,46 @@ type Prometheus struct {
 	// (hashmod of the target address); each gets its own configuration and a
 	// `shard` external label. Default: 1.
 	Shards int `yaml:"shards,omitempty" json:"shards,omitempty" jsonschema:"default=1,minimum=1,maximum=64"`
+	// Mode is `server` (scrape, store, evaluate rules, alert) or `agent`
+	// (scrape and remote-write only: no rules, no alerting, no local
+	// queries; Prometheus --agent, or the operator's PrometheusAgent).
+	Mode PrometheusMode `yaml:"mode,omitempty" json:"mode,omitempty" jsonschema:"default=server"`
+	// RemoteWrite sends every sample on to long-term storage (Thanos
+	// Receive, Mimir, Cortex or any remote-write endpoint). Required in
+	// agent mode.
+	RemoteWrite []RemoteWrite `yaml:"remoteWrite,omitempty" json:"remoteWrite,omitempty"`
 	// ExternalLabels are added to every series and alert, next to
 	// `cluster`.
 	ExternalLabels map[string]string `yaml:"externalLabels,omitempty" json:"externalLabels,omitempty"`
+}
+
+// RemoteWrite is one remote-write endpoint.
+type RemoteWrite struct {
+	// Name identifies the endpoint in Prometheus' metrics and logs; unique.
+	Name string `yaml:"name" json:"name" jsonschema:"required"`
+	// URL of the endpoint, http or https, such as
+	// http://thanos-receive.monitoring:19291/api/v1/receive.
+	URL string `yaml:"url" json:"url" jsonschema:"required"`
+	// Headers are sent with every request, for example X-Scope-OrgID for a
+	// Mimir tenant. Authorization and transport headers are not allowed.
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// Queue tunes the write queue; unset fields keep Prometheus' defaults.
+	Queue *Queue `yaml:"queue,omitempty" json:"queue,omitempty"`
+}
+
+// Queue tunes a remote-write queue (Prometheus' queue_config).
+type Queue struct {
+	// Capacity is how many samples each shard buffers.
+	Capacity int `yaml:"capacity,omitempty" json:"capacity,omitempty" jsonschema:"minimum=1"`
+	// MinShards is the least number of parallel senders.
+	MinShards int `yaml:"minShards,omitempty" json:"minShards,omitempty" jsonschema:"minimum=1"`
+	// MaxShards is the most parallel senders.
+	MaxShards int `yaml:"maxShards,omitempty" json:"maxShards,omitempty" jsonschema:"minimum=1"`
+	// MaxSamplesPerSend is the largest batch.
+	MaxSamplesPerSend int `yaml:"maxSamplesPerSend,omitempty" json:"maxSamplesPerSend,omitempty" jsonschema:"minimum=1"`
+	// BatchSendDeadline is how long a shard waits to fill a batch (a
+	// Prometheus duration).
+	BatchSendDeadline string `yaml:"batchSendDeadline,omitempty" json:"batchSendDeadline,omitempty"`
 }
 
 // Component locates one piece of the monitoring stack.

@@ -1,0 +1,78 @@
+package profile
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+)
+
+// reservedHeaders are the remote-write headers Prometheus refuses to let a
+// configuration set (prometheus/config, reservedHeaders and validateHeaders).
+var reservedHeaders = []string{
+	"authorization", "host", "content-encoding", "content-length", "content-type", "user-agent",
+	"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "www-authenticate",
+	"accept-encoding", "x-prometheus-remote-write-version", "x-prometheus-remote-read-version",
+	"x-amz-date", "x-amz-security-token", "x-amz-content-sha256",
+}
+
+// remoteWrite checks the mode and every remote-write endpoint.
+func (v *validator) remoteWrite(p v1alpha1.Prometheus) {
+	const path = "monitoring.prometheus"
+	if p.Mode == v1alpha1.ModeAgent && len(p.RemoteWrite) == 0 {
+		v.at(path+".mode", "add monitoring.prometheus.remoteWrite, or use mode: server",
+			"agent mode keeps no data and only remote-writes, so it needs a remoteWrite endpoint")
+	}
+	names := map[string]int{}
+	for i, rw := range p.RemoteWrite {
+		rp := fmt.Sprintf("%s.remoteWrite[%d]", path, i)
+		if rw.Name == "" {
+			v.at(rp+".name", "", "missing")
+		} else if j, dup := names[rw.Name]; dup {
+			v.at(rp+".name", fmt.Sprintf("rename it; remoteWrite[%d] has that name", j), "duplicate remote-write name %q", rw.Name)
+		} else {
+			names[rw.Name] = i
+		}
+		v.remoteURL(rp+".url", rw.URL)
+		for _, h := range slices.Sorted(mapKeys(rw.Headers)) {
+			if slices.Contains(reservedHeaders, strings.ToLower(h)) {
+				v.atKey(fmt.Sprintf("%s.headers[%q]", rp, h), "credentials and transport headers are set by Prometheus; use a tenant header such as X-Scope-OrgID",
+					"header %q is reserved by Prometheus", h)
+			}
+		}
+		v.queue(rp+".queue", rw.Queue)
+	}
+}
+
+func (v *validator) remoteURL(path, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		v.at(path, "such as http://thanos-receive.monitoring:19291/api/v1/receive", "missing")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		v.at(path, "give an absolute http or https URL, such as http://thanos-receive.monitoring:19291/api/v1/receive",
+			"not a remote-write URL (got %q)", raw)
+	}
+}
+
+func (v *validator) queue(path string, q *v1alpha1.Queue) {
+	if q == nil {
+		return
+	}
+	for _, f := range []struct {
+		name  string
+		value int
+	}{{"capacity", q.Capacity}, {"minShards", q.MinShards}, {"maxShards", q.MaxShards}, {"maxSamplesPerSend", q.MaxSamplesPerSend}} {
+		if f.value < 0 {
+			v.at(path+"."+f.name, "", "must be positive (got %d)", f.value)
+		}
+	}
+	if q.MinShards > 0 && q.MaxShards > 0 && q.MinShards > q.MaxShards {
+		v.at(path+".minShards", "", "is larger than maxShards (%d > %d)", q.MinShards, q.MaxShards)
+	}
+	if q.BatchSendDeadline != "" {
+		v.duration(path+".batchSendDeadline", q.BatchSendDeadline)
+	}
+}
