@@ -6,6 +6,7 @@ package generators
 import (
 	"fmt"
 
+	"obsgen.dev/obsgen/generators/federation"
 	"obsgen.dev/obsgen/generators/kustomize"
 	"obsgen.dev/obsgen/generators/prometheus"
 	"obsgen.dev/obsgen/internal/output"
@@ -22,6 +23,7 @@ type Generator struct {
 // Registry is every generator, in order.
 var Registry = []Generator{
 	{Name: "prometheus", Generate: prometheus.Generate},
+	{Name: "federation", Generate: federation.Generate},
 }
 
 // Run runs the registry and then writes kustomization.yaml, which lists the

@@ -29,6 +29,9 @@ type Data struct {
 	Resources []string
 	// ConfigFiles are the raw Prometheus files for the config ConfigMap.
 	ConfigFiles []string
+	// RuleFiles are the raw rule files for the rules ConfigMap, mounted at
+	// rules/ next to prometheus.yml.
+	RuleFiles []string
 	// AdditionalScrapeConfigs is the operator flavour's file for the
 	// additionalScrapeConfigs Secret, if any.
 	AdditionalScrapeConfigs string
@@ -45,6 +48,8 @@ func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File,
 			d.Resources = append(d.Resources, f.Path)
 		case strings.HasPrefix(f.Path, "prometheus/prometheus") && strings.HasSuffix(f.Path, ".yml"):
 			d.ConfigFiles = append(d.ConfigFiles, f.Path)
+		case strings.HasPrefix(f.Path, "prometheus/rules/"):
+			d.RuleFiles = append(d.RuleFiles, f.Path)
 		case f.Path == operator.AdditionalPath:
 			d.AdditionalScrapeConfigs = f.Path
 			d.AdditionalSecret, d.AdditionalKey = operator.AdditionalSecret(p), operator.AdditionalKey

@@ -68,14 +68,7 @@ func Generate(p *plan.Plan, raw *config.Config, additional []byte) ([]output.Fil
 		jobs[sc.JobName] = sc
 	}
 	selector := map[string]string{ProfileLabel: p.Name}
-	b := builder{p: p, meta: func(job string) metav1.ObjectMeta {
-		name := p.Monitoring.Prometheus.Name
-		if job != "" {
-			name += "-" + job
-		}
-		return metav1.ObjectMeta{Name: name, Namespace: p.Monitoring.Namespace,
-			Labels: map[string]string{ProfileLabel: p.Name, "app.kubernetes.io/managed-by": "obsgen"}}
-	}}
+	b := builder{p: p, meta: func(job string) metav1.ObjectMeta { return Meta(p, job) }}
 	var files []output.File
 	for _, j := range p.Jobs {
 		if needsFiles(j) {
@@ -83,7 +76,7 @@ func Generate(p *plan.Plan, raw *config.Config, additional []byte) ([]output.Fil
 		}
 		obj := b.resourceFor(j, jobs[j.Name])
 
-		f, err := manifest(resourcePath(obj, j.Name), obj)
+		f, err := Manifest(resourcePath(obj, j.Name), obj)
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +87,7 @@ func Generate(p *plan.Plan, raw *config.Config, additional []byte) ([]output.Fil
 		files = append(files, additionalFile(additional))
 		secretRef = &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: AdditionalSecret(p)}, Key: AdditionalKey}
 	}
-	f, err := manifest(PrometheusPath, b.prometheusResource(selector, secretRef))
+	f, err := Manifest(PrometheusPath, b.prometheusResource(selector, secretRef))
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +120,22 @@ func resourcePath(obj any, job string) string {
 	return fmt.Sprintf("operator/%s-%s.yaml", kind, job)
 }
 
-// manifest serializes a resource without the empty fields Kubernetes types
+// Meta names an operator resource <prometheus>-<suffix> (just <prometheus>
+// for an empty suffix) in the monitoring namespace, with the profile label
+// the Prometheus resource selects by.
+func Meta(p *plan.Plan, suffix string) metav1.ObjectMeta {
+	name := p.Monitoring.Prometheus.Name
+	if suffix != "" {
+		name += "-" + suffix
+	}
+	return metav1.ObjectMeta{Name: name, Namespace: p.Monitoring.Namespace,
+		Labels: map[string]string{ProfileLabel: p.Name, "app.kubernetes.io/managed-by": "obsgen"}}
+}
+
+// Manifest serializes a resource without the empty fields Kubernetes types
 // carry (creationTimestamp: null, status: {}), then decodes it strictly into
 // its own type again, so only valid resources are written.
-func manifest(path string, obj any) (output.File, error) {
+func Manifest(path string, obj any) (output.File, error) {
 	j, err := json.Marshal(obj)
 	if err != nil {
 		return output.File{}, fmt.Errorf("%s: %w", path, err)

@@ -132,3 +132,20 @@ func writeFile(t *testing.T, name string, data []byte) string {
 }
 
 func sanitize(s string) string { return strings.NewReplacer("/", "_", " ", "_").Replace(s) }
+
+// TestPromtoolAcceptsEveryRuleFile runs the real promtool check rules on
+// every rule file the example profiles generate.
+func TestPromtoolAcceptsEveryRuleFile(t *testing.T) {
+	promtool := testtools.Find(t, "promtool")
+	dir := t.TempDir()
+	var files []string
+	for _, ex := range examples(t) {
+		for _, f := range ex.result.Files {
+			if strings.HasPrefix(f.Path, "prometheus/rules/") {
+				files = append(files, writeFile(t, filepath.Join(dir, ex.result.Plan.Name+"-"+filepath.Base(f.Path)), f.Data))
+			}
+		}
+	}
+	require.NotEmpty(t, files, "the examples generate rule files")
+	runPromtool(t, promtool, append([]string{"check", "rules"}, files...))
+}

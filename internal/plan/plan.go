@@ -20,6 +20,8 @@ type Plan struct {
 	// job tags them: services without a selector first, so a service with
 	// a selector in the same namespace wins.
 	ServiceTargets []Service
+	// Federation is set when a global Prometheus federates from this one.
+	Federation *Federation
 	// Claimed are the pods dedicated jobs scrape; the annotation-driven jobs
 	// drop them so no target is scraped twice.
 	Claimed []PodSelector
@@ -105,6 +107,25 @@ type Prometheus struct {
 	// CertsVolume is the in-memory volume the cert-writing sidecar fills
 	// (istio-certs only; empty otherwise).
 	CertsVolume string
+}
+
+// Federation is what a global Prometheus needs to federate from this one.
+type Federation struct {
+	// Targets are the addresses the global Prometheus scrapes /federate on.
+	Targets []string
+	// Metrics are the Istio standard metrics aggregated to workload level.
+	Metrics []string
+}
+
+// IstioStandardMetrics are the series of Istio's standard metrics
+// (istio.io, docs/reference/config/metrics), histograms as their series.
+var IstioStandardMetrics = []string{
+	"istio_requests_total",
+	"istio_request_duration_milliseconds_bucket", "istio_request_duration_milliseconds_count", "istio_request_duration_milliseconds_sum",
+	"istio_request_bytes_bucket", "istio_request_bytes_count", "istio_request_bytes_sum",
+	"istio_response_bytes_bucket", "istio_response_bytes_count", "istio_response_bytes_sum",
+	"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total",
+	"istio_tcp_connections_opened_total", "istio_tcp_connections_closed_total",
 }
 
 // RemoteWrite is a remote-write endpoint with its queue settings (zero

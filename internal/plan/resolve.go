@@ -2,6 +2,7 @@ package plan
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -38,6 +39,7 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	}}
 	r.plan.Monitoring = resolveMonitoring(p, strategy)
 	r.plan.ExternalLabels = externalLabels(p)
+	r.plan.Federation = resolveFederation(p)
 	r.plan.Teams = resolveTeams(p.Teams, strategy, reason)
 	r.plan.ServiceTargets = serviceTargets(r.plan.Teams)
 	r.plan.Jobs = r.jobs(strategy)
@@ -141,6 +143,20 @@ func meshPodLabels(p *v1alpha1.Profile) Labels {
 		return Labels{{Name: "istio.io/dataplane-mode", Value: "ambient"}}
 	}
 	return nil
+}
+
+// resolveFederation returns nil unless federation is enabled (and Istio
+// metrics exist to aggregate).
+func resolveFederation(p *v1alpha1.Profile) *Federation {
+	f := p.Monitoring.Prometheus.Federation
+	if f == nil || !f.Enabled || p.Mesh.Provider != v1alpha1.MeshIstio {
+		return nil
+	}
+	targets := f.Targets
+	if len(targets) == 0 {
+		targets = []string{fmt.Sprintf("%s.%s.svc:9090", p.Monitoring.Prometheus.Name, p.Monitoring.Namespace)}
+	}
+	return &Federation{Targets: targets, Metrics: IstioStandardMetrics}
 }
 
 func remoteWrites(in []v1alpha1.RemoteWrite) []RemoteWrite {

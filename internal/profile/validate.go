@@ -167,6 +167,7 @@ func (v *validator) monitoring() {
 	v.uniqueFlavours(m.Flavours)
 	v.prometheus(m.Prometheus)
 	v.remoteWrite(m.Prometheus)
+	v.federation(m.Prometheus)
 	raw := v.l.Profile.Monitoring
 	v.component("monitoring.alertmanager", m.Alertmanager, raw.Alertmanager.Port)
 	v.component("monitoring.grafana", m.Grafana, raw.Grafana.Port)

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -74,5 +75,30 @@ func (v *validator) queue(path string, q *v1alpha1.Queue) {
 	}
 	if q.BatchSendDeadline != "" {
 		v.duration(path+".batchSendDeadline", q.BatchSendDeadline)
+	}
+}
+
+// federation checks the federation settings against the mode, the mesh and
+// the shards.
+func (v *validator) federation(p v1alpha1.Prometheus) {
+	const path = "monitoring.prometheus.federation"
+	f := p.Federation
+	if f == nil || !f.Enabled {
+		return
+	}
+	switch {
+	case p.Mode == v1alpha1.ModeAgent:
+		v.at(path+".enabled", "federate from a server, or ship the data with remoteWrite alone",
+			"an agent evaluates no recording rules, so it cannot serve the workload: series a global Prometheus federates")
+	case v.p.Mesh.Provider != v1alpha1.MeshIstio:
+		v.at(path+".enabled", "remove federation, or set mesh.provider: istio", "federation aggregates Istio's metrics, but there is no mesh")
+	case p.Shards > 1 && len(f.Targets) != p.Shards:
+		v.at(path+".targets", "list each shard's address, such as prometheus-0.monitoring.svc:9090",
+			"with %d shards the global Prometheus must federate every shard (got %d targets)", p.Shards, len(f.Targets))
+	}
+	for i, t := range f.Targets {
+		if _, port, err := net.SplitHostPort(t); err != nil || port == "" {
+			v.at(fmt.Sprintf("%s.targets[%d]", path, i), "write host:port, such as prometheus.monitoring.svc:9090", "not a host:port address (got %q)", t)
+		}
 	}
 }

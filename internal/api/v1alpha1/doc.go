@@ -37,6 +37,9 @@
 //	    evaluationInterval: 30s          # default 30s
 //	    shards: 1                        # hashmod shards, one config each; default 1
 //	    mode: server                     # server | agent (scrape and remote-write only)
+//	    federation:                      # for a global Prometheus (Istio best practice)
+//	      enabled: true                  # workload: recording rules + the /federate job
+//	      targets: [prometheus.monitoring.svc:9090]   # one per shard; default the Service
 //	    remoteWrite:                     # required in agent mode
 //	      - name: thanos
 //	        url: http://thanos-receive.monitoring:19291/api/v1/receive

@@ -145,9 +145,24 @@ type Prometheus struct {
 	// Receive, Mimir, Cortex or any remote-write endpoint). Required in
 	// agent mode.
 	RemoteWrite []RemoteWrite `yaml:"remoteWrite,omitempty" json:"remoteWrite,omitempty"`
+	// Federation prepares this Prometheus for a global one, as Istio
+	// recommends: workload-level recording rules and the /federate job the
+	// global Prometheus adds.
+	Federation *Federation `yaml:"federation,omitempty" json:"federation,omitempty"`
 	// ExternalLabels are added to every series and alert, next to
 	// `cluster`.
 	ExternalLabels map[string]string `yaml:"externalLabels,omitempty" json:"externalLabels,omitempty"`
+}
+
+// Federation configures hierarchical federation to a global Prometheus.
+type Federation struct {
+	// Enabled writes the workload: recording rules and the global
+	// Prometheus' /federate job. Default: false.
+	Enabled bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
+	// Targets are the host:port addresses the global Prometheus federates
+	// from, one per shard. Default: the Prometheus Service,
+	// <prometheus.name>.<namespace>.svc:9090.
+	Targets []string `yaml:"targets,omitempty" json:"targets,omitempty"`
 }
 
 // RemoteWrite is one remote-write endpoint.
