@@ -30,7 +30,9 @@ func TestKustomizationListsManifestsAndTheConfigMap(t *testing.T) {
 	var k types.Kustomization
 	require.NoError(t, yaml.UnmarshalStrict(f.Data, &k), string(f.Data))
 	assert.Equal(t, []string{"istio/a.yaml", "kubernetes/b.yaml"}, k.Resources, "manifests only, sorted")
-	require.Len(t, k.ConfigMapGenerator, 1)
+	require.Len(t, k.ConfigMapGenerator, 2)
+	assert.Equal(t, "prom-rules", k.ConfigMapGenerator[1].Name, "rule files get a ConfigMap of their own")
+	assert.Equal(t, []string{"x.yaml=prometheus/rules/x.yaml"}, k.ConfigMapGenerator[1].FileSources)
 	assert.Equal(t, "prom-config", k.ConfigMapGenerator[0].Name)
 	assert.Equal(t, "mon", k.ConfigMapGenerator[0].Namespace)
 	assert.Equal(t, []string{"prometheus.yml=prometheus/prometheus.yml"}, k.ConfigMapGenerator[0].FileSources)
