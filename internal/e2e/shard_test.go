@@ -84,6 +84,14 @@ func generateShard(t *testing.T, engine *render.Engine, ex example, shards, shar
 	t.Helper()
 	p := *ex.result.Loaded.Profile
 	p.Monitoring.Prometheus.Shards = shards
+	if f := p.Monitoring.Prometheus.Federation; f != nil && shards > 1 {
+		federation := *f // a global Prometheus federates every shard
+		federation.Targets = nil
+		for i := range shards {
+			federation.Targets = append(federation.Targets, fmt.Sprintf("prometheus-%d.monitoring.svc:9090", i))
+		}
+		p.Monitoring.Prometheus.Federation = &federation
+	}
 	data, err := yaml.Marshal(&p)
 	require.NoError(t, err)
 	res, err := pipeline.Run(ex.file, data, engine)
