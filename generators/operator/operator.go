@@ -14,12 +14,16 @@
 package operator
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/prometheus/prometheus/config"
+	yaml3 "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
@@ -69,29 +73,25 @@ func Generate(p *plan.Plan, raw *config.Config, additional []byte) ([]output.Fil
 	}
 	selector := map[string]string{ProfileLabel: p.Name}
 	b := builder{p: p, meta: func(job string) metav1.ObjectMeta { return Meta(p, job) }}
-	var files []output.File
+	var objects []object
 	for _, j := range p.Jobs {
-		if needsFiles(j) {
-			continue
+		if !needsFiles(j) {
+			obj := b.resourceFor(j, jobs[j.Name])
+			objects = append(objects, object{path: resourcePath(obj, j.Name), obj: obj})
 		}
-		obj := b.resourceFor(j, jobs[j.Name])
-
-		f, err := Manifest(resourcePath(obj, j.Name), obj)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, f)
 	}
 	var secretRef *corev1.SecretKeySelector
 	if len(additional) > 0 {
-		files = append(files, additionalFile(additional))
 		secretRef = &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: AdditionalSecret(p)}, Key: AdditionalKey}
 	}
-	f, err := Manifest(PrometheusPath, b.prometheusResource(selector, secretRef))
+	objects = append(objects, object{path: PrometheusPath, obj: b.prometheusResource(selector, secretRef)})
+	files, err := manifests(objects)
 	if err != nil {
 		return nil, err
 	}
-	files = append(files, f)
+	if len(additional) > 0 {
+		files = append(files, additionalFile(additional))
+	}
 	slices.SortFunc(files, func(a, b output.File) int { return cmp.Compare(a.Path, b.Path) })
 	return files, nil
 }
@@ -118,6 +118,25 @@ func resourcePath(obj any, job string) string {
 	kind := map[string]string{"*v1.ServiceMonitor": "servicemonitor", "*v1.PodMonitor": "podmonitor",
 		"*v1alpha1.ScrapeConfig": "scrapeconfig"}[fmt.Sprintf("%T", obj)]
 	return fmt.Sprintf("operator/%s-%s.yaml", kind, job)
+}
+
+// object is a resource and the path it is written to.
+type object struct {
+	path string
+	obj  any
+}
+
+// manifests serializes the objects concurrently (each is independent and
+// the slowest step for large profiles), keeping their order.
+func manifests(objects []object) ([]output.File, error) {
+	files := make([]output.File, len(objects))
+	errs := make([]error, len(objects))
+	var wg sync.WaitGroup
+	for i, o := range objects {
+		wg.Go(func() { files[i], errs[i] = Manifest(o.path, o.obj) })
+	}
+	wg.Wait()
+	return files, errors.Join(errs...)
 }
 
 // Meta names an operator resource <prometheus>-<suffix> (just <prometheus>
@@ -149,10 +168,13 @@ func Manifest(path string, obj any) (output.File, error) {
 		delete(meta, "creationTimestamp")
 	}
 	dropEmpty(m)
-	data, err := yaml.Marshal(m)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := yaml3.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
 		return output.File{}, fmt.Errorf("%s: %w", path, err)
 	}
+	data := buf.Bytes()
 	if err := yaml.UnmarshalStrict(data, obj); err != nil {
 		return output.File{}, fmt.Errorf("%s does not decode into %T: %w", path, obj, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/config"
@@ -49,52 +50,68 @@ type ConfigData struct {
 // patch, and the Prometheus Operator resources, which mirror the raw jobs
 // as Prometheus loaded them.
 func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
-	var files []output.File
-	var unsharded *config.Config
+	shards := max(p.Scrape.Shards, 1)
+	configs := make([]output.File, shards)
+	var patch output.File
+	var ops []output.File
+	var tasks []func() error
 	if p.Monitoring.RawFlavour {
-		for shard := range max(p.Scrape.Shards, 1) {
-			f, cfg, err := Config(p, r, shard)
-			if err != nil {
-				return nil, err
-			}
-			files = append(files, f)
-			if p.Scrape.Shards <= 1 {
-				unsharded = cfg
-			}
+		for i := range shards {
+			tasks = append(tasks, func() (err error) { configs[i], _, err = Config(p, r, i); return err })
 		}
-		patch, err := podPatch(p, r)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, patch)
+		tasks = append(tasks, func() (err error) { patch, err = podPatch(p, r); return err })
 	}
-	if !p.Monitoring.OperatorFlavour {
-		return files, nil
+	if p.Monitoring.OperatorFlavour {
+		tasks = append(tasks, func() (err error) { ops, err = operatorFiles(p, r); return err })
 	}
-	ops, err := operatorFiles(p, r, unsharded)
-	if err != nil {
+	if err := concurrently(tasks); err != nil {
 		return nil, err
+	}
+	var files []output.File
+	if p.Monitoring.RawFlavour {
+		files = append(configs, patch)
 	}
 	return append(files, ops...), nil
 }
 
-// operatorFiles builds the operator flavour from the unsharded raw jobs (the
-// operator shards by itself), rendering and loading them only when the raw
-// flavour did not already.
-func operatorFiles(p *plan.Plan, r *render.Engine, unsharded *config.Config) ([]output.File, error) {
+// operatorFiles builds the operator flavour from the unsharded jobs (the
+// operator shards by itself). It renders and loads the jobs the operator
+// resources mirror on its own, so it runs alongside the raw flavour.
+func operatorFiles(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	single := *p
 	single.Scrape.Shards = 1
-	if unsharded == nil {
-		var err error
-		if _, unsharded, err = Config(&single, r, 0); err != nil {
-			return nil, err
+	extra := operator.AdditionalJobs(p)
+	var mirrored []plan.Job
+	for _, j := range p.Jobs {
+		if !slices.Contains(extra, j.Name) {
+			mirrored = append(mirrored, j)
 		}
 	}
-	extra, err := jobsYAML(&single, r, operator.AdditionalJobs(p))
+	data, err := r.Render(configTemplate, ConfigData{Plan: &single, Jobs: mirrored})
 	if err != nil {
 		return nil, err
 	}
-	return operator.Generate(p, unsharded, extra)
+	cfg, err := config.Load(string(data), promslog.NewNopLogger())
+	if err != nil {
+		return nil, fmt.Errorf("the jobs of the operator flavour do not load in Prometheus: %w", err)
+	}
+	extraYAML, err := jobsYAML(&single, r, extra)
+	if err != nil {
+		return nil, err
+	}
+	return operator.Generate(p, cfg, extraYAML)
+}
+
+// concurrently runs independent rendering tasks on all cores (text/template
+// executes safely in parallel) and returns their errors in task order.
+func concurrently(tasks []func() error) error {
+	errs := make([]error, len(tasks))
+	var wg sync.WaitGroup
+	for i, task := range tasks {
+		wg.Go(func() { errs[i] = task() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // jobsYAML renders only the named jobs, as a YAML list of scrape configs.

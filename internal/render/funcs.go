@@ -61,6 +61,9 @@ func sortedValues(dict map[string]any) []any {
 // yamlQuote renders any string as a double-quoted YAML scalar (JSON string
 // syntax without HTML escaping), safe in any YAML context.
 func yamlQuote(v any) (string, error) {
+	if s, ok := v.(string); ok && plainSafe(s) {
+		return `"` + s + `"`, nil // the common case: names, paths, regexes of names
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -77,6 +80,17 @@ func yamlQuote(v any) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// plainSafe tells whether s needs no escaping inside double quotes: ASCII
+// printable characters other than the quote and the backslash.
+func plainSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 var nonLabelChar = regexp.MustCompile(`[^a-zA-Z0-9_]`)
