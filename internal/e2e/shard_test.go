@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
 	"testing"
 
@@ -9,12 +8,8 @@ import (
 	"github.com/prometheus/prometheus/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v3"
 
-	"obsgen.dev/obsgen/internal/diag"
-	"obsgen.dev/obsgen/internal/pipeline"
-	"obsgen.dev/obsgen/internal/render"
-	"obsgen.dev/obsgen/templates"
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 )
 
 // manyPods puts sidecar pods, annotated pods and service pods in every
@@ -50,17 +45,15 @@ func manyPods(ex example) []pod {
 // configuration scrapes is scraped by exactly one shard, and no shard
 // scrapes anything else.
 func TestShardsSplitTargetsExactly(t *testing.T) {
-	engine, err := render.New(templates.FS, "")
-	require.NoError(t, err)
 	for _, ex := range examples(t) {
 		for _, shards := range []int{2, 3} {
 			t.Run(fmt.Sprintf("%s/%d shards", ex.result.Plan.Name, shards), func(t *testing.T) {
 				pods := manyPods(ex)
-				whole := scrapedTargets(t, generateShard(t, engine, ex, 1, 0), pods)
+				whole := scrapedTargets(t, generateShard(t, ex, 1, 0), pods)
 				require.NotEmpty(t, whole)
 				owner := map[string]int{}
 				for i := range shards {
-					part := scrapedTargets(t, generateShard(t, engine, ex, shards, i), pods)
+					part := scrapedTargets(t, generateShard(t, ex, shards, i), pods)
 					assert.NotEmpty(t, part, "shard %d scrapes nothing", i)
 					for _, target := range part {
 						if prev, dup := owner[target]; dup {
@@ -78,40 +71,26 @@ func TestShardsSplitTargetsExactly(t *testing.T) {
 	}
 }
 
-// generateShard renders the example with the given shard count and loads
-// the configuration of one shard.
-func generateShard(t *testing.T, engine *render.Engine, ex example, shards, shard int) *config.Config {
+// generateShard renders the example with the given shard count (and one
+// federation target per shard, as validation requires) and loads the
+// configuration of one shard.
+func generateShard(t *testing.T, ex example, shards, shard int) *config.Config {
 	t.Helper()
-	p := *ex.result.Loaded.Profile
-	p.Monitoring.Prometheus.Shards = shards
-	if f := p.Monitoring.Prometheus.Federation; f != nil && shards > 1 {
-		federation := *f // a global Prometheus federates every shard
-		federation.Targets = nil
-		for i := range shards {
-			federation.Targets = append(federation.Targets, fmt.Sprintf("prometheus-%d.monitoring.svc:9090", i))
-		}
-		p.Monitoring.Prometheus.Federation = &federation
-	}
-	data, err := yaml.Marshal(&p)
-	require.NoError(t, err)
-	res, err := pipeline.Run(ex.file, data, engine)
-	var diags diag.List
-	require.False(t, errors.As(err, &diags), "%v", err)
-	require.NoError(t, err)
-	want := "prometheus/prometheus.yml"
-	if shards > 1 {
-		want = fmt.Sprintf("prometheus/prometheus-shard-%d.yml", shard)
-	}
-	for _, f := range res.Files {
-		if f.Path == want {
-			cfg, err := config.Load(string(f.Data), promslog.NewNopLogger())
-			require.NoError(t, err)
-			if shards > 1 {
-				assert.Equal(t, fmt.Sprint(shard), cfg.GlobalConfig.ExternalLabels.Get("shard"))
+	res := exampleVariant(t, ex.result.Plan.Name, func(p *v1alpha1.Profile) {
+		p.Monitoring.Prometheus.Shards = shards
+		if f := p.Monitoring.Prometheus.Federation; f != nil && shards > 1 {
+			federation := *f
+			federation.Targets = nil
+			for i := range shards {
+				federation.Targets = append(federation.Targets, fmt.Sprintf("prometheus-%d.monitoring.svc:9090", i))
 			}
-			return cfg
+			p.Monitoring.Prometheus.Federation = &federation
 		}
+	})
+	cfg, err := config.Load(configOf(t, res, shard), promslog.NewNopLogger())
+	require.NoError(t, err)
+	if shards > 1 {
+		assert.Equal(t, fmt.Sprint(shard), cfg.GlobalConfig.ExternalLabels.Get("shard"))
 	}
-	t.Fatalf("no %s generated", want)
-	return nil
+	return cfg
 }
