@@ -11,12 +11,6 @@ import (
 	"obsgen.dev/obsgen/internal/plan"
 )
 
-// Paths in the ServiceAccount volume every pod has.
-const (
-	saTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
-	saCAFile    = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
-)
-
 // builder turns one job into a resource. It sees the raw job it mirrors.
 type builder struct {
 	p    *plan.Plan
@@ -29,8 +23,8 @@ func (b builder) serviceMonitor(j plan.Job, raw *config.ScrapeConfig, selector m
 		RelabelConfigs: append(Relabelings(raw.RelabelConfigs), renameJob(j.Name)),
 	}
 	if j.Kind == plan.JobAPIServers {
-		ep.BearerTokenFile = saTokenFile
-		ep.TLSConfig = &monitoringv1.TLSConfig{TLSFilesConfig: monitoringv1.TLSFilesConfig{CAFile: saCAFile}}
+		ep.BearerTokenFile = plan.ServiceAccountTokenFile
+		ep.TLSConfig = &monitoringv1.TLSConfig{TLSFilesConfig: monitoringv1.TLSFilesConfig{CAFile: plan.ServiceAccountCAFile}}
 	}
 	return &monitoringv1.ServiceMonitor{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.ServiceMonitorsKind},

@@ -103,11 +103,11 @@ func (b builder) resourceFor(j plan.Job, rj *config.ScrapeConfig) any {
 	case plan.JobAPIServers:
 		return b.serviceMonitor(j, rj, map[string]string{"component": "apiserver", "provider": "kubernetes"}, "https")
 	case plan.JobIstiod:
-		return b.serviceMonitor(j, rj, map[string]string{"app": "istiod"}, "http-monitoring")
+		return b.serviceMonitor(j, rj, labelMap(plan.IstiodLabels), plan.PortNameIstiodMonitoring)
 	case plan.JobKubeStateMetrics, plan.JobNodeExporter, plan.JobZtunnel:
 		return b.podMonitor(j, rj, "")
 	case plan.JobEnvoyStats:
-		return b.podMonitor(j, rj, "http-envoy-prom")
+		return b.podMonitor(j, rj, plan.PortNameEnvoyProm)
 	case plan.JobPods, plan.JobIstioMerged, plan.JobTeamServices:
 		return b.scrapeConfig(j, rj)
 	}

@@ -40,7 +40,18 @@ const (
 	PortEnvoyMetrics     = 15090
 	PortKubelet          = 10250
 	PathIstioStats       = "/stats/prometheus"
+	// PortNameIstiodMonitoring is the istiod Service port of 15014.
+	PortNameIstiodMonitoring = "http-monitoring"
+	// PortNameEnvoyProm is the istio-proxy container port of 15090.
+	PortNameEnvoyProm = "http-envoy-prom"
+	// ServiceAccountTokenFile and ServiceAccountCAFile are where every pod
+	// finds its service-account credentials.
+	ServiceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+	ServiceAccountCAFile    = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 )
+
+// IstiodLabels select istiod's pods and Service.
+var IstiodLabels = Labels{{Name: "app", Value: "istiod"}}
 
 // Job is one Prometheus scrape job.
 type Job struct {

@@ -240,7 +240,7 @@ func resolveService(team string, s v1alpha1.Service, strategy v1alpha1.ScrapeStr
 func (r *resolver) claimed() []PodSelector {
 	var out []PodSelector
 	if r.plan.Mesh.Istio {
-		out = append(out, PodSelector{Namespace: r.plan.Mesh.IstioNamespace, Labels: Labels{{Name: "app", Value: "istiod"}}})
+		out = append(out, PodSelector{Namespace: r.plan.Mesh.IstioNamespace, Labels: IstiodLabels})
 	}
 	for _, j := range r.plan.Jobs {
 		switch j.Kind {
