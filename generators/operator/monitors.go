@@ -5,7 +5,6 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
-	"github.com/prometheus/prometheus/config"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"obsgen.dev/obsgen/internal/plan"
@@ -17,7 +16,7 @@ type builder struct {
 	meta func(name string) metav1.ObjectMeta
 }
 
-func (b builder) serviceMonitor(j plan.Job, raw *config.ScrapeConfig, selector map[string]string, port string) *monitoringv1.ServiceMonitor {
+func (b builder) serviceMonitor(j plan.Job, raw *Job, selector map[string]string, port string) *monitoringv1.ServiceMonitor {
 	ep := monitoringv1.Endpoint{
 		Port: port, Path: raw.MetricsPath, Scheme: scheme(raw.Scheme),
 		RelabelConfigs: append(Relabelings(raw.RelabelConfigs), renameJob(j.Name)),
@@ -39,7 +38,7 @@ func (b builder) serviceMonitor(j plan.Job, raw *config.ScrapeConfig, selector m
 
 // podMonitor selects pods by label and namespace (all namespaces when the
 // job names none) on a named port or a port number.
-func (b builder) podMonitor(j plan.Job, raw *config.ScrapeConfig, portName string) *monitoringv1.PodMonitor {
+func (b builder) podMonitor(j plan.Job, raw *Job, portName string) *monitoringv1.PodMonitor {
 	ep := monitoringv1.PodMetricsEndpoint{
 		Path: raw.MetricsPath, Scheme: scheme(raw.Scheme), HonorLabels: raw.HonorLabels,
 		RelabelConfigs:       append(Relabelings(raw.RelabelConfigs), renameJob(j.Name)),
@@ -65,7 +64,7 @@ func (b builder) podMonitor(j plan.Job, raw *config.ScrapeConfig, portName strin
 
 // scrapeConfig mirrors an annotation- or relabel-driven pod job exactly: the
 // same discovery, relabeling and job name.
-func (b builder) scrapeConfig(j plan.Job, raw *config.ScrapeConfig) *monitoringv1alpha1.ScrapeConfig {
+func (b builder) scrapeConfig(j plan.Job, raw *Job) *monitoringv1alpha1.ScrapeConfig {
 	name := j.Name
 	spec := monitoringv1alpha1.ScrapeConfigSpec{
 		JobName:             &name,

@@ -22,7 +22,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/prometheus/prometheus/config"
 	yaml3 "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -63,14 +62,10 @@ func needsFiles(j plan.Job) bool {
 	return j.Kind == plan.JobKubelet || j.Kind == plan.JobCAdvisor || j.Endpoint.IstioTLS
 }
 
-// Generate builds the operator flavour from the unsharded raw configuration
-// as Prometheus loaded it (raw) and the YAML of the jobs AdditionalJobs
+// Generate builds the operator flavour from the jobs of the unsharded raw
+// configuration (see ParseJobs) and the YAML of the jobs AdditionalJobs
 // names (additional).
-func Generate(p *plan.Plan, raw *config.Config, additional []byte) ([]output.File, error) {
-	jobs := map[string]*config.ScrapeConfig{}
-	for _, sc := range raw.ScrapeConfigs {
-		jobs[sc.JobName] = sc
-	}
+func Generate(p *plan.Plan, jobs map[string]*Job, additional []byte) ([]output.File, error) {
 	selector := map[string]string{ProfileLabel: p.Name}
 	b := builder{p: p, meta: func(job string) metav1.ObjectMeta { return Meta(p, job) }}
 	var objects []object
@@ -98,7 +93,7 @@ func Generate(p *plan.Plan, raw *config.Config, additional []byte) ([]output.Fil
 
 // resourceFor returns the resource that expresses job j, mirroring the raw
 // job rj. Jobs that need files are not asked for (see needsFiles).
-func (b builder) resourceFor(j plan.Job, rj *config.ScrapeConfig) any {
+func (b builder) resourceFor(j plan.Job, rj *Job) any {
 	switch j.Kind {
 	case plan.JobAPIServers:
 		return b.serviceMonitor(j, rj, map[string]string{"component": "apiserver", "provider": "kubernetes"}, "https")

@@ -9,6 +9,7 @@ import (
 	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -166,20 +167,20 @@ func TestMonitorsCarryTheRawJobsRelabeling(t *testing.T) {
 	ep := envoy.Spec.PodMetricsEndpoints[0]
 	assert.Equal(t, "http-envoy-prom", *ep.Port)
 	assert.True(t, envoy.Spec.NamespaceSelector.Any)
-	assert.Equal(t, operator.Relabelings(raw["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[:len(ep.RelabelConfigs)-1])
+	assert.Equal(t, fromPrometheus(raw["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[:len(ep.RelabelConfigs)-1])
 
 	ksm := g.podMonitors["kube-state-metrics"]
 	assert.Equal(t, int32(8080), *ksm.Spec.PodMetricsEndpoints[0].PortNumber)
 	assert.True(t, ksm.Spec.PodMetricsEndpoints[0].HonorLabels)
 	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "kube-state-metrics"}, ksm.Spec.Selector.MatchLabels)
-	assert.Equal(t, operator.Relabelings(raw["kube-state-metrics"].MetricRelabelConfigs), ksm.Spec.PodMetricsEndpoints[0].MetricRelabelConfigs)
+	assert.Equal(t, fromPrometheus(raw["kube-state-metrics"].MetricRelabelConfigs), ksm.Spec.PodMetricsEndpoints[0].MetricRelabelConfigs)
 
 	api := g.serviceMonitors["kubernetes-apiservers"]
 	assert.Equal(t, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", api.Spec.Endpoints[0].TLSConfig.CAFile)
 	assert.Equal(t, []string{"default"}, api.Spec.NamespaceSelector.MatchNames)
 
 	pods := g.scrapeConfigs["kubernetes-pods"]
-	assert.Equal(t, operator.Relabelings(raw["kubernetes-pods"].RelabelConfigs), pods.Spec.RelabelConfigs)
+	assert.Equal(t, fromPrometheus(raw["kubernetes-pods"].RelabelConfigs), pods.Spec.RelabelConfigs)
 	assert.Equal(t, monitoringv1alpha1.KubernetesRolePod, pods.Spec.KubernetesSDConfigs[0].Role)
 }
 
@@ -245,4 +246,60 @@ func TestAgentModeIsAPrometheusAgent(t *testing.T) {
 	assert.Equal(t, monitoringv1.URL("http://thanos:19291/api/v1/receive"), agent.Spec.RemoteWrite[0].URL)
 	assert.Equal(t, 2000, agent.Spec.RemoteWrite[0].QueueConfig.MaxSamplesPerSend)
 	assert.Equal(t, map[string]string{operator.ProfileLabel: "t"}, agent.Spec.PodMonitorSelector.MatchLabels)
+}
+
+// fromPrometheus converts relabel rules as Prometheus' loader parsed them,
+// leaving out its defaults, for comparison with what the resources carry.
+func fromPrometheus(in []*relabel.Config) []monitoringv1.RelabelConfig {
+	out := make([]monitoringv1.RelabelConfig, 0, len(in))
+	for _, c := range in {
+		rc := monitoringv1.RelabelConfig{TargetLabel: c.TargetLabel, Modulus: int64(c.Modulus)}
+		for _, l := range c.SourceLabels {
+			rc.SourceLabels = append(rc.SourceLabels, monitoringv1.LabelName(l))
+		}
+		if c.Separator != relabel.DefaultRelabelConfig.Separator {
+			rc.Separator = &c.Separator
+		}
+		if re := c.Regex.String(); re != relabel.DefaultRelabelConfig.Regex.String() {
+			rc.Regex = re
+		}
+		if c.Replacement != relabel.DefaultRelabelConfig.Replacement {
+			rc.Replacement = &c.Replacement
+		}
+		if c.Action != relabel.Replace {
+			rc.Action = string(c.Action)
+		}
+		out = append(out, rc)
+	}
+	return out
+}
+
+// TestResourcesCopyWhatPrometheusLoads: the operator resources read the
+// raw jobs without Prometheus' loader; for every example profile and every
+// job, what they copy equals what Prometheus' loader parses from the same
+// bytes.
+func TestResourcesCopyWhatPrometheusLoads(t *testing.T) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	off := false
+	for name, mesh := range map[string]v1alpha1.Mesh{
+		"istio-certs": {MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, "merged": {},
+		"ambient": {DataPlane: v1alpha1.DataPlaneAmbient}, "no mesh": {Provider: v1alpha1.MeshNone},
+	} {
+		p := plan.Resolve(profileWith(mesh, 1))
+		f, cfg, err := prometheus.Config(p, engine, 0)
+		require.NoError(t, err)
+		jobs, err := operator.ParseJobs(f.Data)
+		require.NoError(t, err)
+		require.Len(t, jobs, len(cfg.ScrapeConfigs), name)
+		for _, sc := range cfg.ScrapeConfigs {
+			j := jobs[sc.JobName]
+			require.NotNil(t, j, "%s: %s", name, sc.JobName)
+			assert.Equal(t, fromPrometheus(sc.RelabelConfigs), operator.Relabelings(j.RelabelConfigs), "%s: %s", name, sc.JobName)
+			assert.Equal(t, fromPrometheus(sc.MetricRelabelConfigs), operator.Relabelings(j.MetricRelabelConfigs), "%s: %s", name, sc.JobName)
+			assert.Equal(t, sc.MetricsPath, j.MetricsPath, "%s: %s", name, sc.JobName)
+			assert.Equal(t, sc.Scheme, j.Scheme, "%s: %s", name, sc.JobName)
+			assert.Equal(t, sc.HonorLabels, j.HonorLabels, "%s: %s", name, sc.JobName)
+		}
+	}
 }

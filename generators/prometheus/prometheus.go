@@ -50,56 +50,75 @@ type ConfigData struct {
 // patch, and the Prometheus Operator resources, which mirror the raw jobs
 // as Prometheus loaded them.
 func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
-	shards := max(p.Scrape.Shards, 1)
-	configs := make([]output.File, shards)
-	var patch output.File
-	var ops []output.File
+	rendered, single, err := renderConfigs(p, r)
+	if err != nil {
+		return nil, err
+	}
+	// Prometheus' loader proves every configuration while the operator
+	// flavour is built from the same bytes, on the other core.
 	var tasks []func() error
+	for _, f := range rendered {
+		tasks = append(tasks, func() error { return load(f, p.Monitoring.Prometheus.Agent) })
+	}
+	var patch output.File
 	if p.Monitoring.RawFlavour {
-		for i := range shards {
-			tasks = append(tasks, func() (err error) { configs[i], _, err = Config(p, r, i); return err })
-		}
 		tasks = append(tasks, func() (err error) { patch, err = podPatch(p, r); return err })
 	}
+	var ops []output.File
 	if p.Monitoring.OperatorFlavour {
-		tasks = append(tasks, func() (err error) { ops, err = operatorFiles(p, r); return err })
+		if !p.Monitoring.RawFlavour || len(rendered) > 1 {
+			tasks = append(tasks, func() error { return load(single, p.Monitoring.Prometheus.Agent) })
+		}
+		tasks = append(tasks, func() (err error) { ops, err = operatorFiles(p, r, single); return err })
 	}
 	if err := concurrently(tasks); err != nil {
 		return nil, err
 	}
 	var files []output.File
 	if p.Monitoring.RawFlavour {
-		files = append(configs, patch)
+		files = append(rendered, patch)
 	}
 	return append(files, ops...), nil
 }
 
-// operatorFiles builds the operator flavour from the unsharded jobs (the
-// operator shards by itself). It renders and loads the jobs the operator
-// resources mirror on its own, so it runs alongside the raw flavour.
-func operatorFiles(p *plan.Plan, r *render.Engine) ([]output.File, error) {
-	single := *p
-	single.Scrape.Shards = 1
-	extra := operator.AdditionalJobs(p)
-	var mirrored []plan.Job
-	for _, j := range p.Jobs {
-		if !slices.Contains(extra, j.Name) {
-			mirrored = append(mirrored, j)
+// renderConfigs renders the raw flavour's configurations (one per shard)
+// and the unsharded one the operator flavour mirrors (the operator shards by
+// itself), reusing the raw one when that is it.
+func renderConfigs(p *plan.Plan, r *render.Engine) (rendered []output.File, single output.File, err error) {
+	unsharded := *p
+	unsharded.Scrape.Shards = 1
+	var tasks []func() error
+	if p.Monitoring.RawFlavour {
+		rendered = make([]output.File, max(p.Scrape.Shards, 1))
+		for i := range rendered {
+			tasks = append(tasks, func() (err error) { rendered[i], err = renderConfig(p, r, i); return err })
 		}
 	}
-	data, err := r.Render(configTemplate, ConfigData{Plan: &single, Jobs: mirrored})
+	if p.Monitoring.OperatorFlavour && (!p.Monitoring.RawFlavour || p.Scrape.Shards > 1) {
+		tasks = append(tasks, func() (err error) { single, err = renderConfig(&unsharded, r, 0); return err })
+	}
+	if err := concurrently(tasks); err != nil {
+		return nil, output.File{}, err
+	}
+	if p.Monitoring.RawFlavour && len(rendered) == 1 {
+		single = rendered[0]
+	}
+	return rendered, single, nil
+}
+
+// operatorFiles builds the operator flavour from the unsharded configuration.
+func operatorFiles(p *plan.Plan, r *render.Engine, single output.File) ([]output.File, error) {
+	jobs, err := operator.ParseJobs(single.Data)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(string(data), promslog.NewNopLogger())
-	if err != nil {
-		return nil, fmt.Errorf("the jobs of the operator flavour do not load in Prometheus: %w", err)
-	}
-	extraYAML, err := jobsYAML(&single, r, extra)
+	unsharded := *p
+	unsharded.Scrape.Shards = 1
+	extra, err := jobsYAML(&unsharded, r, operator.AdditionalJobs(p))
 	if err != nil {
 		return nil, err
 	}
-	return operator.Generate(p, cfg, extraYAML)
+	return operator.Generate(p, jobs, extra)
 }
 
 // concurrently runs independent rendering tasks on all cores (text/template
@@ -140,20 +159,38 @@ func ConfigFile(p *plan.Plan, shard int) string {
 // Config renders one configuration and loads it with Prometheus' own
 // loader, returning both.
 func Config(p *plan.Plan, r *render.Engine, shard int) (output.File, *config.Config, error) {
-	name := ConfigFile(p, shard)
-	data, err := r.Render(configTemplate, ConfigData{Plan: p, Shard: shard, Jobs: p.Jobs})
+	f, err := renderConfig(p, r, shard)
 	if err != nil {
 		return output.File{}, nil, err
 	}
-	f := output.YAML(name, data)
+	cfg, err := loadConfig(f, p.Monitoring.Prometheus.Agent)
+	return f, cfg, err
+}
+
+func renderConfig(p *plan.Plan, r *render.Engine, shard int) (output.File, error) {
+	data, err := r.Render(configTemplate, ConfigData{Plan: p, Shard: shard, Jobs: p.Jobs})
+	if err != nil {
+		return output.File{}, err
+	}
+	return output.YAML(ConfigFile(p, shard), data), nil
+}
+
+func load(f output.File, agent bool) error {
+	_, err := loadConfig(f, agent)
+	return err
+}
+
+// loadConfig proves a configuration with Prometheus' own loader, and with
+// the checks prometheus --agent adds in agent mode.
+func loadConfig(f output.File, agent bool) (*config.Config, error) {
 	cfg, err := config.Load(string(f.Data), promslog.NewNopLogger())
-	if err == nil && p.Monitoring.Prometheus.Agent {
+	if err == nil && agent {
 		err = agentProblem(cfg)
 	}
 	if err != nil {
-		return output.File{}, nil, fmt.Errorf("%s does not load in Prometheus: %w", name, err)
+		return nil, fmt.Errorf("%s does not load in Prometheus: %w", f.Path, err)
 	}
-	return f, cfg, nil
+	return cfg, nil
 }
 
 // agentProblem applies the checks prometheus --agent adds to a loaded
