@@ -8,6 +8,7 @@ import (
 
 	"obsgen.dev/obsgen/generators/federation"
 	"obsgen.dev/obsgen/generators/kustomize"
+	"obsgen.dev/obsgen/generators/netpol"
 	"obsgen.dev/obsgen/generators/prometheus"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
@@ -24,6 +25,7 @@ type Generator struct {
 var Registry = []Generator{
 	{Name: "prometheus", Generate: prometheus.Generate},
 	{Name: "federation", Generate: federation.Generate},
+	{Name: "netpol", Generate: netpol.Generate},
 }
 
 // Run runs the registry and then writes kustomization.yaml, which lists the

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	yaml3 "go.yaml.in/yaml/v3"
@@ -177,8 +178,8 @@ func Manifest(path string, obj any) (output.File, error) {
 }
 
 // dropEmpty removes empty objects that Go structs without omitempty leave
-// behind (resources: {}, rules: {alert: {}}), keeping an empty selector,
-// which means "everything".
+// behind (resources: {}, rules: {alert: {}}), keeping empty selectors
+// (selector, podSelector, namespaceSelector): they mean "everything".
 func dropEmpty(m map[string]any) {
 	for k, v := range m {
 		sub, ok := v.(map[string]any)
@@ -193,7 +194,7 @@ func dropEmpty(m map[string]any) {
 			continue
 		}
 		dropEmpty(sub)
-		if len(sub) == 0 && k != "selector" {
+		if len(sub) == 0 && !strings.HasSuffix(strings.ToLower(k), "selector") {
 			delete(m, k)
 		}
 	}

@@ -106,7 +106,7 @@ obsgen: 4 problem(s) found; nothing was written
 func TestValidateReportsTheStrategy(t *testing.T) {
 	code, out, errOut := run(t, t.TempDir(), "validate", repoProfile(t, "strict-deny.yaml"))
 	require.Equal(t, ExitOK, code, errOut)
-	assert.Regexp(t, `strict-deny.yaml: ok: scrape strategy istio-certs, 10 scrape jobs, 14 files\n$`, out)
+	assert.Regexp(t, `strict-deny.yaml: ok: scrape strategy istio-certs, 10 scrape jobs, 19 files\n$`, out)
 }
 
 func TestTwoProfilesWithOneNameAreRejected(t *testing.T) {

@@ -20,6 +20,10 @@ type Plan struct {
 	// job tags them: services without a selector first, so a service with
 	// a selector in the same namespace wins.
 	ServiceTargets []Service
+	// Covered are the namespaces the network policies lock down.
+	Covered []string
+	// Flows are the connections the monitoring stack needs.
+	Flows []Flow
 	// Federation is set when a global Prometheus federates from this one.
 	Federation *Federation
 	// Claimed are the pods dedicated jobs scrape; the annotation-driven jobs
