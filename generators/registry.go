@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"obsgen.dev/obsgen/generators/federation"
+	"obsgen.dev/obsgen/generators/istio"
 	"obsgen.dev/obsgen/generators/kustomize"
 	"obsgen.dev/obsgen/generators/netpol"
 	"obsgen.dev/obsgen/generators/prometheus"
@@ -26,6 +27,7 @@ var Registry = []Generator{
 	{Name: "prometheus", Generate: prometheus.Generate},
 	{Name: "federation", Generate: federation.Generate},
 	{Name: "netpol", Generate: netpol.Generate},
+	{Name: "istio", Generate: istio.Generate},
 }
 
 // Run runs the registry and then writes kustomization.yaml, which lists the

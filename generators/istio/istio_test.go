@@ -1,0 +1,161 @@
+package istio
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	securityv1beta1 "istio.io/api/security/v1beta1"
+	securityv1 "istio.io/client-go/pkg/apis/security/v1"
+	"sigs.k8s.io/yaml"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/templates"
+)
+
+// effectiveMode applies Istio's precedence to the PeerAuthentications: the
+// mesh-wide policy, then the namespace's, then a workload policy whose
+// selector matches, then its port-level setting; UNSET inherits, and
+// PERMISSIVE is Istio's default.
+func effectiveMode(pas []*securityv1.PeerAuthentication, root, ns string, labels map[string]string, port int) string {
+	mode := "PERMISSIVE"
+	apply := func(m *securityv1beta1.PeerAuthentication_MutualTLS) {
+		if m != nil && m.Mode != securityv1beta1.PeerAuthentication_MutualTLS_UNSET {
+			mode = m.Mode.String()
+		}
+	}
+	for _, scope := range []func(*securityv1.PeerAuthentication) bool{
+		func(pa *securityv1.PeerAuthentication) bool { return pa.Namespace == root && pa.Spec.Selector == nil },
+		func(pa *securityv1.PeerAuthentication) bool {
+			return pa.Namespace == ns && ns != root && pa.Spec.Selector == nil
+		},
+	} {
+		for _, pa := range pas {
+			if scope(pa) {
+				apply(pa.Spec.Mtls)
+			}
+		}
+	}
+	for _, pa := range pas {
+		if pa.Namespace == ns && pa.Spec.Selector != nil && matches(pa.Spec.Selector.MatchLabels, labels) {
+			apply(pa.Spec.Mtls)
+			apply(pa.Spec.PortLevelMtls[uint32(port)])
+		}
+	}
+	return mode
+}
+
+func matches(selector, labels map[string]string) bool {
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func labelMapOf(l plan.Labels) map[string]string { return labelMap(l) }
+
+// TestNoPlaintextScrapeOfAStrictPort: for every mTLS mode × strategy ×
+// metrics merging × data plane × monitoring in or out of the mesh that
+// validates, each service's scraped port is plaintext-exempt (15020, 15090),
+// PERMISSIVE for exactly that port and workload, or scraped with Istio
+// certificates under STRICT; never a plaintext scrape of a STRICT port
+// (ambient with Prometheus enrolled excepted: ztunnel carries the scrape
+// over mTLS).
+func TestNoPlaintextScrapeOfAStrictPort(t *testing.T) {
+	combos := 0
+	for _, plane := range v1alpha1.DataPlane("").Values() {
+		for _, mode := range v1alpha1.MTLSMode("").Values() {
+			for _, strategy := range v1alpha1.ScrapeStrategy("").Values() {
+				for _, merging := range []bool{true, false} {
+					for _, inMesh := range []bool{true, false} {
+						in := &v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "m"},
+							Mesh: v1alpha1.Mesh{DataPlane: v1alpha1.DataPlane(plane), MTLS: v1alpha1.MTLSMode(mode),
+								ScrapeStrategy: v1alpha1.ScrapeStrategy(strategy), MetricsMerging: &merging},
+							Monitoring: v1alpha1.Monitoring{InMesh: inMesh},
+							Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"}, Services: []v1alpha1.Service{
+								{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"}},
+								{Name: "api", Namespace: "shop", Port: 9090, Selector: map[string]string{"app": "api"}},
+							}}}}
+						d := plan.WithDefaults(in)
+						chosen, _ := plan.ChooseStrategy(d)
+						if problem, _ := plan.StrategyProblem(d, chosen); problem != "" {
+							continue
+						}
+						combos++
+						name := fmt.Sprintf("%s/%s/%s/merging=%v/inMesh=%v", plane, mode, strategy, merging, inMesh)
+						checkScrapes(t, name, plan.Resolve(in))
+					}
+				}
+			}
+		}
+	}
+	assert.Greater(t, combos, 20, "combinations that validate")
+}
+
+func checkScrapes(t *testing.T, name string, p *plan.Plan) {
+	t.Helper()
+	pas := PeerAuthentications(p)
+	for _, s := range p.ServiceTargets {
+		e := s.Endpoint
+		labels := labelMapOf(s.Selector)
+		got := effectiveMode(pas, p.Mesh.IstioNamespace, s.Namespace, labels, e.Port)
+		switch {
+		case e.Port == plan.PortMergedMetrics || e.Port == plan.PortEnvoyMetrics:
+			assert.False(t, e.IstioTLS, "%s %s: exempt ports are plaintext", name, s.Job)
+		case e.IstioTLS:
+			assert.Equal(t, "STRICT", got, "%s %s: Istio certificates only work against STRICT (istio/istio#38720)", name, s.Job)
+		case got == "STRICT":
+			assert.True(t, p.Mesh.Ambient && p.Monitoring.InMesh, "%s %s: plaintext scrape of a STRICT port %d", name, s.Job, e.Port)
+		}
+		if p.Scrape.Strategy == "permissive-port" {
+			assert.Equal(t, "PERMISSIVE", got, "%s %s: the metrics port is opened", name, s.Job)
+			assert.Equal(t, "STRICT", effectiveMode(pas, p.Mesh.IstioNamespace, s.Namespace, labels, 1234),
+				"%s %s: only the metrics port is opened", name, s.Job)
+			other := map[string]string{"app": "other"}
+			assert.Equal(t, "STRICT", effectiveMode(pas, p.Mesh.IstioNamespace, s.Namespace, other, e.Port),
+				"%s %s: only this workload's port is opened", name, s.Job)
+		}
+	}
+}
+
+func TestPeerAuthenticationsDecodeAndFollowTheMode(t *testing.T) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	in := &v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "m"},
+		Mesh:  v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, ScrapeStrategy: v1alpha1.StrategyPermissivePort},
+		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop", "shop-jobs"}}}}
+	files, err := Generate(plan.Resolve(in), engine)
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	assert.True(t, files[0].Manifest)
+	docs := splitDocs(string(files[0].Data))
+	require.Len(t, docs, 3, "mesh-wide and one per team namespace; no services, no port exceptions")
+	for _, doc := range docs {
+		var pa securityv1.PeerAuthentication
+		require.NoError(t, yaml.UnmarshalStrict([]byte(doc), &pa))
+		assert.Equal(t, securityv1beta1.PeerAuthentication_MutualTLS_STRICT, pa.Spec.Mtls.Mode)
+	}
+	in.Mesh.Provider = v1alpha1.MeshNone
+	in.Mesh.ScrapeStrategy = v1alpha1.StrategyDirect
+	files, err = Generate(plan.Resolve(in), engine)
+	require.NoError(t, err)
+	assert.Empty(t, files, "no mesh, no Istio objects")
+}
+
+func splitDocs(s string) []string {
+	var out []string
+	for _, d := range regexpDocs.Split(s, -1) {
+		if len(d) > 0 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+var regexpDocs = regexp.MustCompile(`(?m)^---\n`)
