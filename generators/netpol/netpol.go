@@ -7,8 +7,11 @@ package netpol
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -34,69 +37,128 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 		return nil, nil
 	}
 	byNS := Policies(p)
-	var files []output.File
-	for _, ns := range p.Covered {
-		f, err := namespaceFile(ns, byNS[ns])
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, f)
+	files := make([]output.File, len(p.Covered))
+	errs := make([]error, len(p.Covered))
+	var wg sync.WaitGroup
+	for i, ns := range p.Covered {
+		wg.Go(func() { files[i], errs[i] = namespaceFile(ns, byNS[ns]) })
 	}
-	return files, nil
+	wg.Wait()
+	return files, errors.Join(errs...)
 }
 
-// Policies returns the policies of every covered namespace.
+// Policies returns the policies of every covered namespace: one per
+// selected set of pods, holding every ingress and egress rule of the flows
+// that start or end there. The namespace's policy for all its pods selects
+// them for both directions, so it is also the namespace's default deny.
 func Policies(p *plan.Plan) map[string][]*networkingv1.NetworkPolicy {
 	covered := func(ns string) bool { return slices.Contains(p.Covered, ns) }
-	out := map[string][]*networkingv1.NetworkPolicy{}
-	meta := func(ns, name string) metav1.ObjectMeta {
-		m := operator.Meta(p, "")
-		return metav1.ObjectMeta{Name: "obsgen-" + name, Namespace: ns, Labels: m.Labels}
-	}
+	b := &builder{p: p, index: map[string]*networkingv1.NetworkPolicy{}, out: map[string][]*networkingv1.NetworkPolicy{},
+		rules: map[string]*metav1.LabelSelector{}, flows: map[*networkingv1.NetworkPolicy][]string{}}
 	for _, ns := range p.Covered {
-		out[ns] = append(out[ns], &networkingv1.NetworkPolicy{
-			TypeMeta:   typeMeta,
-			ObjectMeta: meta(ns, "default-deny"),
-			Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{},
-				PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}},
-		})
+		b.policy(ns, nil).Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 	}
 	for _, f := range p.Flows {
 		if !f.From.IsCIDR() && !f.From.Any && covered(f.From.Namespace) {
-			out[f.From.Namespace] = append(out[f.From.Namespace], egress(meta(f.From.Namespace, f.ID+"-egress"), f))
+			np := b.policy(f.From.Namespace, f.From.Labels)
+			b.flows[np] = append(b.flows[np], f.ID)
+			if !b.merge(np, "egress", f.To, f.Ports) {
+				np.Spec.Egress = append(np.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: peers(f.To), Ports: ports(f.Ports)})
+				b.remember(np, "egress", f.To, f.Ports, np.Spec.Egress[len(np.Spec.Egress)-1].To[0].NamespaceSelector)
+			}
+			addType(np, networkingv1.PolicyTypeEgress)
 		}
 		if !f.To.IsCIDR() && covered(f.To.Namespace) {
-			out[f.To.Namespace] = append(out[f.To.Namespace], ingress(meta(f.To.Namespace, f.ID+"-ingress"), f))
+			np := b.policy(f.To.Namespace, f.To.Labels)
+			b.flows[np] = append(b.flows[np], f.ID)
+			if !b.merge(np, "ingress", f.From, f.Ports) {
+				np.Spec.Ingress = append(np.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: peers(f.From), Ports: ports(f.Ports)})
+				b.remember(np, "ingress", f.From, f.Ports, np.Spec.Ingress[len(np.Spec.Ingress)-1].From[0].NamespaceSelector)
+			}
+			addType(np, networkingv1.PolicyTypeIngress)
 		}
 	}
-	return out
+	for np, ids := range b.flows {
+		np.Annotations = map[string]string{flowsAnnotation: strings.Join(ids, " ")}
+	}
+	return b.out
+}
+
+// ruleKey identifies rules of a policy that differ only in the namespace of
+// their pod peer; CIDR and all-namespace peers are never merged.
+func ruleKey(np *networkingv1.NetworkPolicy, dir string, peer plan.Peer, pp []plan.PortProto) string {
+	if peer.IsCIDR() || peer.Any {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s|%s|%v|%v", np.Namespace, np.Name, dir, peer.Labels, pp)
+}
+
+// merge adds peer's namespace to an existing rule of np with the same pods
+// and ports, so Prometheus' egress to 3000 namespaces is one rule.
+func (b *builder) merge(np *networkingv1.NetworkPolicy, dir string, peer plan.Peer, pp []plan.PortProto) bool {
+	k := ruleKey(np, dir, peer, pp)
+	sel, ok := b.rules[k]
+	if k == "" || !ok {
+		return false
+	}
+	if ns, single := sel.MatchLabels[namespaceLabel]; single {
+		sel.MatchLabels = nil
+		sel.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: namespaceLabel, Operator: metav1.LabelSelectorOpIn, Values: []string{ns}}}
+	}
+	sel.MatchExpressions[0].Values = append(sel.MatchExpressions[0].Values, peer.Namespace)
+	return true
+}
+
+func (b *builder) remember(np *networkingv1.NetworkPolicy, dir string, peer plan.Peer, pp []plan.PortProto, at *metav1.LabelSelector) {
+	if k := ruleKey(np, dir, peer, pp); k != "" {
+		b.rules[k] = at
+	}
+}
+
+// builder collects the policies by namespace and selector.
+type builder struct {
+	p     *plan.Plan
+	index map[string]*networkingv1.NetworkPolicy
+	out   map[string][]*networkingv1.NetworkPolicy
+	// rules finds the namespace selector of a rule that can take more
+	// namespaces (a pointer the rule shares, so appends elsewhere cannot
+	// leave it stale).
+	rules map[string]*metav1.LabelSelector
+	// flows are the flow IDs each policy allows.
+	flows map[*networkingv1.NetworkPolicy][]string
+}
+
+// policy returns the policy of the pods labels selects in ns (all pods for
+// no labels), creating it on first use: obsgen-all for all pods, else
+// obsgen-<label values>.
+func (b *builder) policy(ns string, labels plan.Labels) *networkingv1.NetworkPolicy {
+	k := fmt.Sprintf("%s/%v", ns, labels)
+	if np, ok := b.index[k]; ok {
+		return np
+	}
+	name := "obsgen-all"
+	if len(labels) > 0 {
+		name = "obsgen-" + strings.Join(labels.Values(), "-")
+	}
+	np := &networkingv1.NetworkPolicy{TypeMeta: typeMeta,
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: operator.Meta(b.p, "").Labels},
+		Spec:       networkingv1.NetworkPolicySpec{PodSelector: selector(labels)}}
+	b.index[k] = np
+	b.out[ns] = append(b.out[ns], np)
+	return np
+}
+
+// flowsAnnotation lists the flows a policy allows, for reviewers; the
+// reports explain each flow.
+const flowsAnnotation = "obsgen.dev/flows"
+
+func addType(np *networkingv1.NetworkPolicy, t networkingv1.PolicyType) {
+	if !slices.Contains(np.Spec.PolicyTypes, t) {
+		np.Spec.PolicyTypes = append(np.Spec.PolicyTypes, t)
+	}
 }
 
 var typeMeta = metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"}
-
-func egress(meta metav1.ObjectMeta, f plan.Flow) *networkingv1.NetworkPolicy {
-	return &networkingv1.NetworkPolicy{TypeMeta: typeMeta, ObjectMeta: withWhy(meta, f),
-		Spec: networkingv1.NetworkPolicySpec{
-			PodSelector: selector(f.From.Labels),
-			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
-			Egress:      []networkingv1.NetworkPolicyEgressRule{{To: peers(f.To), Ports: ports(f.Ports)}},
-		}}
-}
-
-func ingress(meta metav1.ObjectMeta, f plan.Flow) *networkingv1.NetworkPolicy {
-	return &networkingv1.NetworkPolicy{TypeMeta: typeMeta, ObjectMeta: withWhy(meta, f),
-		Spec: networkingv1.NetworkPolicySpec{
-			PodSelector: selector(f.To.Labels),
-			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
-			Ingress:     []networkingv1.NetworkPolicyIngressRule{{From: peers(f.From), Ports: ports(f.Ports)}},
-		}}
-}
-
-// withWhy records the reason of the flow on the policy, for reviewers.
-func withWhy(meta metav1.ObjectMeta, f plan.Flow) metav1.ObjectMeta {
-	meta.Annotations = map[string]string{"obsgen.dev/why": f.Why}
-	return meta
-}
 
 func peers(p plan.Peer) []networkingv1.NetworkPolicyPeer {
 	switch {

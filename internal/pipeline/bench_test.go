@@ -90,3 +90,21 @@ func TestSyntheticProfileIsValid(t *testing.T) {
 	require.Len(t, res.Plan.Teams, 3)
 	require.Equal(t, "istio-certs", res.Plan.Scrape.Strategy)
 }
+
+// BenchmarkGenerator measures each generator of the registry alone on the
+// 1000-team profile, so a regression points at its generator.
+func BenchmarkGenerator(b *testing.B) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(b, err)
+	p := plan.Resolve(syntheticProfile(1000))
+	for _, g := range generators.Registry {
+		b.Run(g.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := g.Generate(p, engine); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
