@@ -6,7 +6,6 @@
 package istio
 
 import (
-	"bytes"
 	"fmt"
 
 	securityv1beta1 "istio.io/api/security/v1beta1"
@@ -28,18 +27,11 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	if !p.Mesh.Istio {
 		return nil, nil
 	}
-	var buf bytes.Buffer
-	for i, pa := range PeerAuthentications(p) {
-		f, err := operator.Manifest(PeerAuthenticationsPath, pa)
-		if err != nil {
-			return nil, fmt.Errorf("PeerAuthentication %s/%s: %w", pa.Namespace, pa.Name, err)
-		}
-		if i > 0 {
-			buf.WriteString("---\n")
-		}
-		buf.Write(bytes.TrimPrefix(f.Data, []byte(output.Header)))
+	f, err := operator.Documents(PeerAuthenticationsPath, PeerAuthentications(p))
+	if err != nil {
+		return nil, err
 	}
-	return []output.File{output.Manifest(PeerAuthenticationsPath, buf.Bytes())}, nil
+	return []output.File{f}, nil
 }
 
 // PeerAuthentications are the mesh-wide policy (named default in Istio's
@@ -60,7 +52,7 @@ func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
 		pa := peerAuthentication(p, s.Namespace, "obsgen-metrics-"+s.Name, int32(securityv1beta1.PeerAuthentication_MutualTLS_STRICT))
 		pa.Annotations = map[string]string{"obsgen.dev/why": fmt.Sprintf(
 			"Prometheus scrapes %s in plaintext on %d; every other port of the workload stays STRICT", s.Job, s.AppPort)}
-		pa.Spec.Selector = &typev1beta1.WorkloadSelector{MatchLabels: labelMap(s.Selector)}
+		pa.Spec.Selector = &typev1beta1.WorkloadSelector{MatchLabels: s.Selector.Map()}
 		pa.Spec.PortLevelMtls = map[uint32]*securityv1beta1.PeerAuthentication_MutualTLS{
 			uint32(s.AppPort): {Mode: securityv1beta1.PeerAuthentication_MutualTLS_PERMISSIVE},
 		}
@@ -78,12 +70,4 @@ func peerAuthentication(p *plan.Plan, ns, name string, mode int32) *securityv1.P
 			Mtls: &securityv1beta1.PeerAuthentication_MutualTLS{Mode: securityv1beta1.PeerAuthentication_MutualTLS_Mode(mode)},
 		},
 	}
-}
-
-func labelMap(l plan.Labels) map[string]string {
-	m := map[string]string{}
-	for _, lb := range l {
-		m[lb.Name] = lb.Value
-	}
-	return m
 }

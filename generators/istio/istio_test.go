@@ -58,8 +58,6 @@ func matches(selector, labels map[string]string) bool {
 	return true
 }
 
-func labelMapOf(l plan.Labels) map[string]string { return labelMap(l) }
-
 // TestNoPlaintextScrapeOfAStrictPort: for every mTLS mode × strategy ×
 // metrics merging × data plane × monitoring in or out of the mesh that
 // validates, each service's scraped port is plaintext-exempt (15020, 15090),
@@ -103,7 +101,7 @@ func checkScrapes(t *testing.T, name string, p *plan.Plan) {
 	pas := PeerAuthentications(p)
 	for _, s := range p.ServiceTargets {
 		e := s.Endpoint
-		labels := labelMapOf(s.Selector)
+		labels := s.Selector.Map()
 		got := effectiveMode(pas, p.Mesh.IstioNamespace, s.Namespace, labels, e.Port)
 		switch {
 		case e.Port == plan.PortMergedMetrics || e.Port == plan.PortEnvoyMetrics:

@@ -6,7 +6,6 @@
 package netpol
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -60,22 +59,10 @@ func Policies(p *plan.Plan) map[string][]*networkingv1.NetworkPolicy {
 	}
 	for _, f := range p.Flows {
 		if !f.From.IsCIDR() && !f.From.Any && covered(f.From.Namespace) {
-			np := b.policy(f.From.Namespace, f.From.Labels)
-			b.flows[np] = append(b.flows[np], f.ID)
-			if !b.merge(np, "egress", f.To, f.Ports) {
-				np.Spec.Egress = append(np.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: peers(f.To), Ports: ports(f.Ports)})
-				b.remember(np, "egress", f.To, f.Ports, np.Spec.Egress[len(np.Spec.Egress)-1].To[0].NamespaceSelector)
-			}
-			addType(np, networkingv1.PolicyTypeEgress)
+			b.add(b.policy(f.From.Namespace, f.From.Labels), networkingv1.PolicyTypeEgress, f.ID, f.To, f.Ports)
 		}
 		if !f.To.IsCIDR() && covered(f.To.Namespace) {
-			np := b.policy(f.To.Namespace, f.To.Labels)
-			b.flows[np] = append(b.flows[np], f.ID)
-			if !b.merge(np, "ingress", f.From, f.Ports) {
-				np.Spec.Ingress = append(np.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: peers(f.From), Ports: ports(f.Ports)})
-				b.remember(np, "ingress", f.From, f.Ports, np.Spec.Ingress[len(np.Spec.Ingress)-1].From[0].NamespaceSelector)
-			}
-			addType(np, networkingv1.PolicyTypeIngress)
+			b.add(b.policy(f.To.Namespace, f.To.Labels), networkingv1.PolicyTypeIngress, f.ID, f.From, f.Ports)
 		}
 	}
 	for np, ids := range b.flows {
@@ -84,9 +71,30 @@ func Policies(p *plan.Plan) map[string][]*networkingv1.NetworkPolicy {
 	return b.out
 }
 
+// add gives np a rule of direction dir with the flow's other end, merged
+// into an existing rule where only the namespace differs.
+func (b *builder) add(np *networkingv1.NetworkPolicy, dir networkingv1.PolicyType, id string, peer plan.Peer, pp []plan.PortProto) {
+	b.flows[np] = append(b.flows[np], id)
+	addType(np, dir)
+	if b.merge(np, dir, peer, pp) {
+		return
+	}
+	other := peers(peer)
+	if dir == networkingv1.PolicyTypeEgress {
+		np.Spec.Egress = append(np.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: other, Ports: ports(pp)})
+	} else {
+		np.Spec.Ingress = append(np.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: other, Ports: ports(pp)})
+	}
+	if k := ruleKey(np, dir, peer, pp); k != "" {
+		// The selector pointer is shared with the rule, so later appends to
+		// the rule slices cannot leave it stale.
+		b.rules[k] = other[0].NamespaceSelector
+	}
+}
+
 // ruleKey identifies rules of a policy that differ only in the namespace of
 // their pod peer; CIDR and all-namespace peers are never merged.
-func ruleKey(np *networkingv1.NetworkPolicy, dir string, peer plan.Peer, pp []plan.PortProto) string {
+func ruleKey(np *networkingv1.NetworkPolicy, dir networkingv1.PolicyType, peer plan.Peer, pp []plan.PortProto) string {
 	if peer.IsCIDR() || peer.Any {
 		return ""
 	}
@@ -95,7 +103,7 @@ func ruleKey(np *networkingv1.NetworkPolicy, dir string, peer plan.Peer, pp []pl
 
 // merge adds peer's namespace to an existing rule of np with the same pods
 // and ports, so Prometheus' egress to 3000 namespaces is one rule.
-func (b *builder) merge(np *networkingv1.NetworkPolicy, dir string, peer plan.Peer, pp []plan.PortProto) bool {
+func (b *builder) merge(np *networkingv1.NetworkPolicy, dir networkingv1.PolicyType, peer plan.Peer, pp []plan.PortProto) bool {
 	k := ruleKey(np, dir, peer, pp)
 	sel, ok := b.rules[k]
 	if k == "" || !ok {
@@ -109,20 +117,13 @@ func (b *builder) merge(np *networkingv1.NetworkPolicy, dir string, peer plan.Pe
 	return true
 }
 
-func (b *builder) remember(np *networkingv1.NetworkPolicy, dir string, peer plan.Peer, pp []plan.PortProto, at *metav1.LabelSelector) {
-	if k := ruleKey(np, dir, peer, pp); k != "" {
-		b.rules[k] = at
-	}
-}
-
 // builder collects the policies by namespace and selector.
 type builder struct {
 	p     *plan.Plan
 	index map[string]*networkingv1.NetworkPolicy
 	out   map[string][]*networkingv1.NetworkPolicy
 	// rules finds the namespace selector of a rule that can take more
-	// namespaces (a pointer the rule shares, so appends elsewhere cannot
-	// leave it stale).
+	// namespaces.
 	rules map[string]*metav1.LabelSelector
 	// flows are the flow IDs each policy allows.
 	flows map[*networkingv1.NetworkPolicy][]string
@@ -178,16 +179,7 @@ func peers(p plan.Peer) []networkingv1.NetworkPolicyPeer {
 	}}
 }
 
-func selector(l plan.Labels) metav1.LabelSelector {
-	if len(l) == 0 {
-		return metav1.LabelSelector{}
-	}
-	m := map[string]string{}
-	for _, lb := range l {
-		m[lb.Name] = lb.Value
-	}
-	return metav1.LabelSelector{MatchLabels: m}
-}
+func selector(l plan.Labels) metav1.LabelSelector { return metav1.LabelSelector{MatchLabels: l.Map()} }
 
 func ports(in []plan.PortProto) []networkingv1.NetworkPolicyPort {
 	out := make([]networkingv1.NetworkPolicyPort, len(in))
@@ -199,21 +191,13 @@ func ports(in []plan.PortProto) []networkingv1.NetworkPolicyPort {
 	return out
 }
 
-// namespaceFile writes a namespace's policies as one multi-document file,
-// each document decoded strictly into NetworkPolicy first.
+// namespaceFile writes a namespace's policies as one multi-document file.
 func namespaceFile(ns string, policies []*networkingv1.NetworkPolicy) (output.File, error) {
-	var buf bytes.Buffer
-	for i, np := range policies {
-		f, err := operator.Manifest(Dir+ns+".yaml", np)
-		if err != nil {
-			return output.File{}, fmt.Errorf("network policy %s/%s: %w", ns, np.Name, err)
-		}
-		if i > 0 {
-			buf.WriteString("---\n")
-		}
-		buf.Write(bytes.TrimPrefix(f.Data, []byte(output.Header)))
+	f, err := operator.Documents(Dir+ns+".yaml", policies)
+	if err != nil {
+		return output.File{}, fmt.Errorf("network policies of %s: %w", ns, err)
 	}
-	return output.Manifest(Dir+ns+".yaml", buf.Bytes()), nil
+	return f, nil
 }
 
 func corev1Protocol(p string) corev1.Protocol { return corev1.Protocol(p) }

@@ -55,7 +55,7 @@ func (b builder) podMonitor(j plan.Job, raw *Job, portName string) *monitoringv1
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PodMonitorsKind},
 		ObjectMeta: b.meta(j.Name),
 		Spec: monitoringv1.PodMonitorSpec{
-			Selector:            metav1.LabelSelector{MatchLabels: labelMap(j.Selector)},
+			Selector:            metav1.LabelSelector{MatchLabels: j.Selector.Map()},
 			NamespaceSelector:   ns,
 			PodMetricsEndpoints: []monitoringv1.PodMetricsEndpoint{ep},
 		},
@@ -95,15 +95,4 @@ func scheme(s string) *monitoringv1.Scheme {
 		return &v
 	}
 	panic(fmt.Sprintf("operator: unknown scheme %q", s))
-}
-
-func labelMap(l plan.Labels) map[string]string {
-	if len(l) == 0 {
-		return nil
-	}
-	m := make(map[string]string, len(l))
-	for _, lb := range l {
-		m[lb.Name] = lb.Value
-	}
-	return m
 }

@@ -99,7 +99,7 @@ func (b builder) resourceFor(j plan.Job, rj *Job) any {
 	case plan.JobAPIServers:
 		return b.serviceMonitor(j, rj, map[string]string{"component": "apiserver", "provider": "kubernetes"}, "https")
 	case plan.JobIstiod:
-		return b.serviceMonitor(j, rj, labelMap(plan.IstiodLabels), plan.PortNameIstiodMonitoring)
+		return b.serviceMonitor(j, rj, plan.IstiodLabels.Map(), plan.PortNameIstiodMonitoring)
 	case plan.JobKubeStateMetrics, plan.JobNodeExporter, plan.JobZtunnel:
 		return b.podMonitor(j, rj, "")
 	case plan.JobEnvoyStats:
@@ -175,6 +175,23 @@ func Manifest(path string, obj any) (output.File, error) {
 		return output.File{}, fmt.Errorf("%s does not decode into %T: %w", path, obj, err)
 	}
 	return output.Manifest(path, data), nil
+}
+
+// Documents writes objects as one multi-document YAML file, each decoded
+// strictly into its own type first (see Manifest).
+func Documents[T any](path string, objs []T) (output.File, error) {
+	var buf bytes.Buffer
+	for i, obj := range objs {
+		f, err := Manifest(path, obj)
+		if err != nil {
+			return output.File{}, err
+		}
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+		buf.Write(bytes.TrimPrefix(f.Data, []byte(output.Header)))
+	}
+	return output.Manifest(path, buf.Bytes()), nil
 }
 
 // dropEmpty removes empty objects that Go structs without omitempty leave

@@ -21,8 +21,8 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 	sel := &metav1.LabelSelector{MatchLabels: selector}
 	common := monitoringv1.CommonPrometheusFields{
 		PodMetadata: &monitoringv1.EmbeddedObjectMetadata{
-			Labels:      labelMap(append(append(plan.Labels{}, pr.PodLabels...), pr.MeshPodLabels...)),
-			Annotations: labelMap(pr.PodAnnotations),
+			Labels:      append(append(plan.Labels{}, pr.PodLabels...), pr.MeshPodLabels...).Map(),
+			Annotations: pr.PodAnnotations.Map(),
 		},
 		ServiceAccountName:      pr.ServiceAccount,
 		ServiceMonitorSelector:  sel,
@@ -31,7 +31,7 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 		ProbeSelector:           sel,
 		ScrapeInterval:          monitoringv1.Duration(b.p.Scrape.Interval),
 		ScrapeTimeout:           monitoringv1.Duration(b.p.Scrape.Timeout),
-		ExternalLabels:          labelMap(b.p.ExternalLabels),
+		ExternalLabels:          b.p.ExternalLabels.Map(),
 		AdditionalScrapeConfigs: additional,
 		RemoteWrite:             remoteWrites(pr.RemoteWrite),
 	}
@@ -69,7 +69,7 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 func remoteWrites(in []plan.RemoteWrite) []monitoringv1.RemoteWriteSpec {
 	var out []monitoringv1.RemoteWriteSpec
 	for _, rw := range in {
-		spec := monitoringv1.RemoteWriteSpec{URL: monitoringv1.URL(rw.URL), Name: &rw.Name, Headers: labelMap(rw.Headers)}
+		spec := monitoringv1.RemoteWriteSpec{URL: monitoringv1.URL(rw.URL), Name: &rw.Name, Headers: rw.Headers.Map()}
 		if rw.Capacity+rw.MinShards+rw.MaxShards+rw.MaxSamplesPerSend > 0 || rw.BatchSendDeadline != "" {
 			spec.QueueConfig = &monitoringv1.QueueConfig{Capacity: rw.Capacity, MinShards: rw.MinShards,
 				MaxShards: rw.MaxShards, MaxSamplesPerSend: rw.MaxSamplesPerSend}

@@ -81,12 +81,12 @@ func (w *world) platform() {
 	api := w.c.AddAPIServer()
 	w.expect("kubernetes-apiservers", "https://"+api+":6443/metrics", "", "", "")
 	ksm := w.c.AddPod(simcluster.Pod{Namespace: m.KubeStateMetrics.Namespace, Name: "kube-state-metrics-1",
-		Labels: labelMap(m.KubeStateMetrics.PodLabels), Node: "node-1",
+		Labels: m.KubeStateMetrics.PodLabels.Map(), Node: "node-1",
 		Containers: []simcluster.Container{{Name: "ksm", Ports: []simcluster.Port{{Name: "http-metrics", Number: 8080}}}},
 		Serve:      []simcluster.Listener{{Port: 8080}}})
 	w.expect("kube-state-metrics", "http://"+ksm+":8080/metrics", "", "", "")
 	w.c.AddPod(simcluster.Pod{Namespace: m.NodeExporter.Namespace, Name: "node-exporter-1", HostNetwork: true, Node: "node-1",
-		Labels:     labelMap(m.NodeExporter.PodLabels),
+		Labels:     m.NodeExporter.PodLabels.Map(),
 		Containers: []simcluster.Container{{Name: "node-exporter", Ports: []simcluster.Port{{Name: "metrics", Number: 9100}}}},
 		Serve:      []simcluster.Listener{{Port: 9100}}})
 	w.expect("node-exporter", "http://"+node+":9100/metrics", "", "", "")
@@ -145,7 +145,7 @@ func (w *world) sidecarPod(ns, name string, labels map[string]string, appPort in
 }
 
 func (w *world) servicePod(s plan.Service) {
-	labels := labelMap(s.Selector)
+	labels := s.Selector.Map()
 	if labels == nil {
 		labels = map[string]string{"app": s.Name}
 	}
@@ -185,17 +185,6 @@ func (w *world) unclaimedPods() {
 		Containers:  []simcluster.Container{{Name: "batch", Ports: []simcluster.Port{{Name: "http", Number: 9000}}}},
 		Serve:       []simcluster.Listener{{Port: 9000}}})
 	w.expect("kubernetes-pods", "http://"+ip+":9000/metrics", "", "tools", "")
-}
-
-func labelMap(l plan.Labels) map[string]string {
-	if len(l) == 0 {
-		return nil
-	}
-	m := map[string]string{}
-	for _, lb := range l {
-		m[lb.Name] = lb.Value
-	}
-	return m
 }
 
 // lines renders Prometheus' active targets like world.want, and the ones

@@ -49,6 +49,7 @@ func newSyntheticCluster(t *testing.T, p *plan.Plan) *syntheticCluster {
 		}
 	}
 	c.pod(t, outsideNamespace, plan.Labels{{Name: "app", Value: "outsider"}})
+	c.pod(t, outsideNamespace, p.Monitoring.Prometheus.PodLabels) // an impostor
 	for _, ns := range p.Covered {
 		for _, np := range netpol.Policies(p)[ns] {
 			require.NoError(t, c.engine.InsertObject(np))
@@ -147,6 +148,7 @@ func (c *syntheticCluster) forbidden(t *testing.T) int {
 	prom := c.pods[key(p.Monitoring.Namespace, p.Monitoring.Prometheus.PodLabels)]
 	grafana := c.pods[key(p.Monitoring.Grafana.Namespace, p.Monitoring.Grafana.PodLabels)]
 	outsider := c.pods[key(outsideNamespace, plan.Labels{{Name: "app", Value: "outsider"}})]
+	impostor := c.pods[key(outsideNamespace, p.Monitoring.Prometheus.PodLabels)]
 	n := 0
 	deny := func(src, dst string, port int, what string) {
 		n++
@@ -167,6 +169,7 @@ func (c *syntheticCluster) forbidden(t *testing.T) int {
 		deny(grafana, target, s.Endpoint.Port, "Grafana reaches a metrics port")
 		deny(outsider, target, s.Endpoint.Port, "a pod outside the covered namespaces reaches a metrics port")
 		deny(outsider, target, s.AppPort, "a pod outside the covered namespaces reaches a team")
+		deny(impostor, target, s.Endpoint.Port, "a pod labelled like Prometheus in another namespace reaches a metrics port")
 		deny(prom, target, 9999, "Prometheus reaches a port it does not scrape")
 	}
 	deny(prom, grafana, p.Monitoring.Grafana.Port, "Prometheus reaches Grafana")

@@ -226,6 +226,18 @@ type Label struct {
 // Labels is a list of labels sorted by name.
 type Labels []Label
 
+// Map returns the labels as a map, nil when there are none.
+func (l Labels) Map() map[string]string {
+	if len(l) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(l))
+	for _, lb := range l {
+		m[lb.Name] = lb.Value
+	}
+	return m
+}
+
 // Values lists the label values in name order.
 func (l Labels) Values() []string { return l.each(func(lb Label) string { return lb.Value }) }
 
