@@ -6,11 +6,13 @@ package generators
 import (
 	"fmt"
 
+	"obsgen.dev/obsgen/generators/calico"
 	"obsgen.dev/obsgen/generators/federation"
 	"obsgen.dev/obsgen/generators/istio"
 	"obsgen.dev/obsgen/generators/kustomize"
 	"obsgen.dev/obsgen/generators/netpol"
 	"obsgen.dev/obsgen/generators/prometheus"
+	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -27,7 +29,9 @@ var Registry = []Generator{
 	{Name: "prometheus", Generate: prometheus.Generate},
 	{Name: "federation", Generate: federation.Generate},
 	{Name: "netpol", Generate: netpol.Generate},
+	{Name: "calico", Generate: calico.Generate},
 	{Name: "istio", Generate: istio.Generate},
+	{Name: "reports", Generate: reports.Generate},
 }
 
 // Run runs the registry and then writes kustomization.yaml, which lists the

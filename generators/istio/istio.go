@@ -19,10 +19,14 @@ import (
 	"obsgen.dev/obsgen/internal/render"
 )
 
-// PeerAuthenticationsPath holds every PeerAuthentication obsgen writes.
-const PeerAuthenticationsPath = "istio/peerauthentications.yaml"
+// Files of the Istio objects.
+const (
+	PeerAuthenticationsPath   = "istio/peerauthentications.yaml"
+	AuthorizationPoliciesPath = "istio/authorizationpolicies.yaml"
+)
 
-// Generate writes the PeerAuthentications when the mesh is Istio.
+// Generate writes the PeerAuthentications when the mesh is Istio, and the
+// AuthorizationPolicies under a deny-by-default authorization stance.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	if !p.Mesh.Istio {
 		return nil, nil
@@ -31,7 +35,77 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []output.File{f}, nil
+	files := []output.File{f}
+	if aps := AuthorizationPolicies(p); len(aps) > 0 {
+		f, err := operator.Documents(AuthorizationPoliciesPath, aps)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// AuthorizationPolicies are, under a deny-by-default authorization stance,
+// one ALLOW policy per service whose metrics port Prometheus reaches
+// through the workload's proxy (sidecar or ztunnel): the service's
+// workloads, that port only, and when the scrape carries an identity (Istio
+// certificates, or Prometheus enrolled in ambient) the Prometheus service
+// account only. A plaintext scrape has no identity Istio could check
+// (source principals and namespaces require mTLS, istio.io
+// AuthorizationPolicy reference), so its policy names the port alone and
+// the network policies restrict who reaches it. Ports 15020 and 15090 are
+// not intercepted by the proxy's inbound listener and need no policy.
+func AuthorizationPolicies(p *plan.Plan) []*securityv1.AuthorizationPolicy {
+	if !p.Mesh.DenyByDefault {
+		return nil
+	}
+	var out []*securityv1.AuthorizationPolicy
+	for _, s := range p.ServiceTargets {
+		if !ThroughProxy(s.Endpoint) {
+			continue
+		}
+		rule := &securityv1beta1.Rule{To: []*securityv1beta1.Rule_To{{Operation: &securityv1beta1.Operation{Ports: []string{fmt.Sprint(s.Endpoint.Port)}}}}}
+		why := fmt.Sprintf("Prometheus scrapes %s on %d in plaintext: no identity to check, the network policies restrict the source", s.Job, s.Endpoint.Port)
+		if id := ScrapeIdentity(p, s.Endpoint); id != "" {
+			rule.From = []*securityv1beta1.Rule_From{{Source: &securityv1beta1.Source{Principals: []string{id}}}}
+			why = fmt.Sprintf("Prometheus (%s) scrapes %s on %d", id, s.Job, s.Endpoint.Port)
+		}
+		out = append(out, &securityv1.AuthorizationPolicy{
+			TypeMeta: metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "AuthorizationPolicy"},
+			ObjectMeta: metav1.ObjectMeta{Name: "obsgen-metrics-" + s.Name, Namespace: s.Namespace,
+				Labels: operator.Meta(p, "").Labels, Annotations: map[string]string{"obsgen.dev/why": why}},
+			Spec: securityv1beta1.AuthorizationPolicy{
+				Selector: workloadSelector(s.Selector),
+				Action:   securityv1beta1.AuthorizationPolicy_ALLOW,
+				Rules:    []*securityv1beta1.Rule{rule},
+			},
+		})
+	}
+	return out
+}
+
+// ThroughProxy tells whether a scrape of e passes the workload proxy's
+// inbound authorization: every port but the proxy's own metrics ports.
+func ThroughProxy(e plan.Endpoint) bool {
+	return e.Port != plan.PortMergedMetrics && e.Port != plan.PortEnvoyMetrics
+}
+
+// ScrapeIdentity is the SPIFFE principal (without spiffe://) Istio sees on
+// a scrape of e, or "" for a plaintext scrape.
+func ScrapeIdentity(p *plan.Plan, e plan.Endpoint) string {
+	m := p.Monitoring
+	if !e.IstioTLS && !(p.Mesh.Ambient && m.InMesh && p.Mesh.MTLS != "DISABLE") {
+		return ""
+	}
+	return fmt.Sprintf("%s/ns/%s/sa/%s", p.Mesh.TrustDomain, m.Namespace, m.Prometheus.ServiceAccount)
+}
+
+func workloadSelector(l plan.Labels) *typev1beta1.WorkloadSelector {
+	if len(l) == 0 {
+		return nil
+	}
+	return &typev1beta1.WorkloadSelector{MatchLabels: l.Map()}
 }
 
 // PeerAuthentications are the mesh-wide policy (named default in Istio's

@@ -3,6 +3,7 @@ package istio
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -74,7 +75,8 @@ func TestNoPlaintextScrapeOfAStrictPort(t *testing.T) {
 					for _, inMesh := range []bool{true, false} {
 						in := &v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "m"},
 							Mesh: v1alpha1.Mesh{DataPlane: v1alpha1.DataPlane(plane), MTLS: v1alpha1.MTLSMode(mode),
-								ScrapeStrategy: v1alpha1.ScrapeStrategy(strategy), MetricsMerging: &merging},
+								ScrapeStrategy: v1alpha1.ScrapeStrategy(strategy), MetricsMerging: &merging,
+								Authorization: v1alpha1.AuthorizationDenyByDefault},
 							Monitoring: v1alpha1.Monitoring{InMesh: inMesh},
 							Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"}, Services: []v1alpha1.Service{
 								{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"}},
@@ -87,7 +89,9 @@ func TestNoPlaintextScrapeOfAStrictPort(t *testing.T) {
 						}
 						combos++
 						name := fmt.Sprintf("%s/%s/%s/merging=%v/inMesh=%v", plane, mode, strategy, merging, inMesh)
-						checkScrapes(t, name, plan.Resolve(in))
+						p := plan.Resolve(in)
+						checkScrapes(t, name, p)
+						checkAuthorization(t, name, p)
 					}
 				}
 			}
@@ -120,6 +124,65 @@ func checkScrapes(t *testing.T, name string, p *plan.Plan) {
 				"%s %s: only this workload's port is opened", name, s.Job)
 		}
 	}
+}
+
+// checkAuthorization evaluates the ALLOW policies as Istio does under an
+// allow-nothing default (a request is allowed when a policy selecting the
+// workload has a rule whose from and to both match) and checks that
+// Prometheus reaches each proxied metrics port, that no other identity,
+// port or workload is allowed, and that a plaintext scrape's policy is the
+// only one without a principal.
+func checkAuthorization(t *testing.T, name string, p *plan.Plan) {
+	t.Helper()
+	aps := AuthorizationPolicies(p)
+	prometheus := fmt.Sprintf("cluster.local/ns/%s/sa/%s", p.Monitoring.Namespace, p.Monitoring.Prometheus.ServiceAccount)
+	allowed := func(ns string, labels map[string]string, principal string, port int) bool {
+		for _, ap := range aps {
+			if ap.Namespace != ns || (ap.Spec.Selector != nil && !matches(ap.Spec.Selector.MatchLabels, labels)) {
+				continue
+			}
+			require.Equal(t, securityv1beta1.AuthorizationPolicy_ALLOW, ap.Spec.Action)
+			for _, r := range ap.Spec.Rules {
+				from := len(r.From) == 0
+				for _, f := range r.From {
+					from = from || slices.Contains(f.Source.Principals, principal)
+				}
+				to := false
+				for _, tt := range r.To {
+					to = to || slices.Contains(tt.Operation.Ports, fmt.Sprint(port))
+				}
+				if from && to {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	proxied := 0
+	for _, s := range p.ServiceTargets {
+		labels := s.Selector.Map()
+		if !ThroughProxy(s.Endpoint) {
+			assert.False(t, allowed(s.Namespace, labels, prometheus, s.Endpoint.Port), "%s %s: exempt port needs no policy", name, s.Job)
+			continue
+		}
+		proxied++
+		identity := ScrapeIdentity(p, s.Endpoint)
+		// The scrape carries Prometheus' identity when it presents Istio
+		// certificates, or when ztunnel carries it (ambient, enrolled).
+		if s.Endpoint.IstioTLS || (p.Mesh.Ambient && p.Monitoring.InMesh && p.Mesh.MTLS != "DISABLE") {
+			assert.Equal(t, prometheus, identity, "%s %s", name, s.Job)
+		} else {
+			assert.Empty(t, identity, "%s %s: a plaintext scrape has no identity", name, s.Job)
+		}
+		assert.True(t, allowed(s.Namespace, labels, identity, s.Endpoint.Port), "%s %s: Prometheus must reach %d", name, s.Job, s.Endpoint.Port)
+		assert.False(t, allowed(s.Namespace, labels, identity, 1234), "%s %s: another port", name, s.Job)
+		assert.False(t, allowed(s.Namespace, map[string]string{"app": "other"}, identity, s.Endpoint.Port), "%s %s: another workload", name, s.Job)
+		assert.False(t, allowed("elsewhere", labels, identity, s.Endpoint.Port), "%s %s: another namespace", name, s.Job)
+		intruder := "cluster.local/ns/shop/sa/default"
+		assert.Equal(t, identity == "", allowed(s.Namespace, labels, intruder, s.Endpoint.Port),
+			"%s %s: another identity reaches the port only when the scrape is plaintext", name, s.Job)
+	}
+	assert.Len(t, aps, proxied, "%s: one policy per proxied metrics port", name)
 }
 
 func TestPeerAuthenticationsDecodeAndFollowTheMode(t *testing.T) {

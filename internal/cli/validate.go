@@ -4,13 +4,19 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"obsgen.dev/obsgen/generators/reports"
 )
 
 func (a *app) validateCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate PROFILE...",
-		Short: "Check profiles and generate them in memory; report every problem, write nothing",
-		Args:  cobra.MinimumNArgs(1),
+		Short: "Check profiles, generate them in memory and prove their network policies; write nothing",
+		Long: `Validate loads each profile, reports every problem with its position, generates
+all files in memory, and proves the network policies against a synthetic cluster:
+every connection monitoring needs is allowed and the ones it must not open are
+denied (reports/connectivity.md lists each check).`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			results, err := a.runAll(args)
 			if err != nil {
@@ -19,6 +25,17 @@ func (a *app) validateCommand() *cobra.Command {
 			for i, res := range results {
 				fmt.Fprintf(a.stdout, "%s: ok: scrape strategy %s, %d scrape jobs, %d files\n",
 					args[i], res.Plan.Scrape.Strategy, len(res.Plan.Jobs), len(res.Files))
+				_, proof, _, err := reports.Prove(res.Plan, true)
+				if err != nil {
+					return err
+				}
+				required, allowed, forbidden, denied := proof.Counts()
+				if proof.Enforced {
+					fmt.Fprintf(a.stdout, "%s: network: %d/%d required connections allowed, %d/%d forbidden connections denied (%s)\n",
+						args[i], allowed, required, denied, forbidden, proof.Model)
+				} else {
+					fmt.Fprintf(a.stdout, "%s: network: stance open, no policies: %d required connections, nothing isolated\n", args[i], required)
+				}
 			}
 			return nil
 		},

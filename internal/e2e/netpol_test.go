@@ -1,178 +1,162 @@
 package e2e
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
-	"github.com/np-guard/netpol-analyzer/pkg/netpol/eval"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"obsgen.dev/obsgen/generators/netpol"
+	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/reach"
 )
 
-// syntheticCluster holds one pod per distinct flow endpoint and an
-// intruder pod per team namespace, for the network-policy analyzer.
-type syntheticCluster struct {
-	p      *plan.Plan
-	engine *eval.PolicyEngine
-	pods   map[string]string // endpoint key -> "namespace/name"
-	next   int
-}
-
-func newSyntheticCluster(t *testing.T, p *plan.Plan) *syntheticCluster {
-	t.Helper()
-	c := &syntheticCluster{p: p, engine: eval.NewPolicyEngine(), pods: map[string]string{}}
-	namespaces := slices.Clone(p.Covered)
-	namespaces = append(namespaces, p.Network.DNS.Namespace, outsideNamespace)
-	slices.Sort(namespaces)
-	for _, ns := range slices.Compact(namespaces) {
-		require.NoError(t, c.engine.InsertObject(&corev1.Namespace{
-			TypeMeta:   metav1.TypeMeta{Kind: "Namespace", APIVersion: "v1"},
-			ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"kubernetes.io/metadata.name": ns}}}))
-	}
-	for _, f := range p.Flows {
-		for _, peer := range []plan.Peer{f.From, f.To} {
-			if !peer.IsCIDR() && !peer.Any {
-				c.pod(t, peer.Namespace, peer.Labels)
-			}
-		}
-	}
-	for _, t2 := range p.Teams {
-		for _, ns := range t2.Namespaces {
-			c.pod(t, ns, plan.Labels{{Name: "app", Value: "intruder"}})
-		}
-	}
-	c.pod(t, outsideNamespace, plan.Labels{{Name: "app", Value: "outsider"}})
-	c.pod(t, outsideNamespace, p.Monitoring.Prometheus.PodLabels) // an impostor
+func kubernetesPolicies(p *plan.Plan) []*networkingv1.NetworkPolicy {
+	var out []*networkingv1.NetworkPolicy
+	byNS := netpol.Policies(p)
 	for _, ns := range p.Covered {
-		for _, np := range netpol.Policies(p)[ns] {
-			require.NoError(t, c.engine.InsertObject(np))
-		}
+		out = append(out, byNS[ns]...)
 	}
-	return c
+	return out
 }
 
-// outsideNamespace has no policies of its own, so what its pod reaches is
-// decided by the destination's ingress policies alone.
-const outsideNamespace = "outside"
-
-func key(ns string, labels plan.Labels) string { return fmt.Sprintf("%s%v", ns, labels) }
-
-// pod returns the pod that stands for (ns, labels), creating it once.
-func (c *syntheticCluster) pod(t *testing.T, ns string, labels plan.Labels) string {
-	t.Helper()
-	k := key(ns, labels)
-	if name, ok := c.pods[k]; ok {
-		return name
-	}
-	c.next++
-	l := map[string]string{"obsgen.dev/synthetic": "true"}
-	for _, lb := range labels {
-		l[lb.Name] = lb.Value
-	}
-	name := fmt.Sprintf("pod-%d", c.next)
-	ip := fmt.Sprintf("100.64.%d.%d", c.next/250, c.next%250+1)
-	require.NoError(t, c.engine.InsertObject(&corev1.Pod{
-		TypeMeta:   metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: l},
-		Spec:       corev1.PodSpec{NodeName: "node-1"},
-		Status:     corev1.PodStatus{PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}}, HostIP: "100.127.0.1"},
-	}))
-	c.pods[k] = ns + "/" + name
-	return c.pods[k]
-}
-
-// endpoint names a peer for the analyzer: a pod, or an address in a range.
-func (c *syntheticCluster) endpoint(t *testing.T, p plan.Peer) string {
-	t.Helper()
-	switch {
-	case p.IsCIDR():
-		prefix := netip.MustParsePrefix(p.CIDRs[0])
-		if prefix.Bits() == prefix.Addr().BitLen() {
-			return prefix.Addr().String()
-		}
-		return prefix.Addr().Next().String()
-	case p.Any:
-		return c.pods[key(c.p.Teams[0].Namespaces[0], plan.Labels{{Name: "app", Value: "intruder"}})]
-	}
-	return c.pods[key(p.Namespace, p.Labels)]
-}
-
-func (c *syntheticCluster) allowed(t *testing.T, src, dst, proto string, port int) bool {
-	t.Helper()
-	ok, err := c.engine.CheckIfAllowed(src, dst, proto, fmt.Sprint(port))
-	require.NoError(t, err, "%s -> %s %s/%d", src, dst, proto, port)
-	return ok
-}
-
-// TestNetworkPoliciesAllowExactlyTheMonitoringFlows feeds the generated
-// NetworkPolicies and a synthetic cluster to np-guard's netpol-analyzer:
-// every flow monitoring needs is allowed, and the flows obsgen must not open
-// are denied: other teams and Grafana reaching a metrics port, teams reaching
-// each other, Prometheus reaching a port it does not scrape.
+// TestNetworkPoliciesAllowExactlyTheMonitoringFlows proves every example
+// that locks the network down: the Kubernetes NetworkPolicies with np-guard's
+// netpol-analyzer, the Calico policies with obsgen's Calico evaluator, over
+// the synthetic cluster. Every flow monitoring needs is allowed, and the
+// flows obsgen must not open are denied: other namespaces, Grafana, an
+// outsider or a pod labelled like Prometheus elsewhere reaching a metrics
+// port, teams reaching each other, Prometheus reaching a port it does not
+// scrape.
 func TestNetworkPoliciesAllowExactlyTheMonitoringFlows(t *testing.T) {
-	tested := 0
+	engines := map[string]int{}
+	for _, ex := range examples(t) {
+		p := ex.result.Plan
+		if p.Network.Stance == "open" {
+			continue
+		}
+		engines[p.Network.Engine]++
+		t.Run(p.Name, func(t *testing.T) {
+			_, r, _, err := reports.Prove(p, true)
+			require.NoError(t, err)
+			assert.NoError(t, r.Err())
+			required, allowed, forbidden, denied := r.Counts()
+			assert.Positive(t, required)
+			assert.Positive(t, forbidden)
+			t.Logf("%s (%s): %d/%d required flows allowed, %d/%d forbidden flows denied", p.Name, r.Model, allowed, required, denied, forbidden)
+		})
+	}
+	assert.Positive(t, engines["kubernetes"], "no example uses Kubernetes NetworkPolicies")
+	assert.Positive(t, engines["calico"], "no example uses Calico")
+}
+
+// TestTheProofCatchesWrongPolicies shows the proof is not vacuous: without
+// one of obsgen's policies a required flow is denied, and with an extra
+// allow-all ingress policy a forbidden flow is allowed.
+func TestTheProofCatchesWrongPolicies(t *testing.T) {
+	var p *plan.Plan
+	for _, ex := range examples(t) {
+		if ex.result.Plan.Name == "strict-deny" {
+			p = ex.result.Plan
+		}
+	}
+	require.NotNil(t, p)
+	c, err := reach.NewCluster(p)
+	require.NoError(t, err)
+	policies := kubernetesPolicies(p)
+
+	var withoutPrometheus []*networkingv1.NetworkPolicy
+	for _, np := range policies {
+		if np.Namespace == p.Monitoring.Namespace && np.Name == "obsgen-"+p.Monitoring.Prometheus.PodLabels.Values()[0] {
+			continue
+		}
+		withoutPrometheus = append(withoutPrometheus, np)
+	}
+	require.Len(t, withoutPrometheus, len(policies)-1, "the Prometheus policy exists")
+	// Without Prometheus' own policy its pods fall back to the namespace's
+	// default deny: every scrape is denied at the source.
+	m, err := reach.NewKubernetes(c, withoutPrometheus)
+	require.NoError(t, err)
+	r, err := reach.Prove(c, m)
+	require.NoError(t, err)
+	require.Error(t, r.Err())
+	assert.Contains(t, r.Err().Error(), "must be allowed but is denied")
+
+	team := p.ServiceTargets[0].Namespace
+	allowAll := &networkingv1.NetworkPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: "allow-all", Namespace: team},
+		Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{}}},
+	}
+	m, err = reach.NewKubernetes(c, append(policies, allowAll))
+	require.NoError(t, err)
+	r, err = reach.Prove(c, m)
+	require.NoError(t, err)
+	require.Error(t, r.Err())
+	assert.Contains(t, r.Err().Error(), "must be denied but is allowed")
+}
+
+// TestCompiledEvaluatorAgreesWithTheAnalyzer: the reports are computed by
+// obsgen's compiled NetworkPolicy evaluator; for every example, with its
+// policies and with each policy left out in turn, it must answer every
+// pair of synthetic pods and addresses on every port monitoring uses as
+// np-guard's netpol-analyzer does.
+func TestCompiledEvaluatorAgreesWithTheAnalyzer(t *testing.T) {
+	compared := 0
 	for _, ex := range examples(t) {
 		p := ex.result.Plan
 		if p.Network.Stance != "default-deny" || p.Network.Engine != "kubernetes" {
 			continue
 		}
-		tested++
-		t.Run(p.Name, func(t *testing.T) {
-			c := newSyntheticCluster(t, p)
-			required := 0
-			for _, f := range p.Flows {
-				src, dst := c.endpoint(t, f.From), c.endpoint(t, f.To)
-				for _, port := range f.Ports {
-					required++
-					assert.True(t, c.allowed(t, src, dst, port.Protocol, port.Port), "flow %s (%s): %s -> %s %s/%d must be allowed",
-						f.ID, f.Why, src, dst, port.Protocol, port.Port)
+		c, err := reach.NewCluster(p)
+		require.NoError(t, err)
+		policies := kubernetesPolicies(p)
+		variants := [][]*networkingv1.NetworkPolicy{policies}
+		for i := range policies {
+			variants = append(variants, append(slices.Clone(policies[:i]), policies[i+1:]...))
+		}
+		endpoints := []reach.Endpoint{{Addr: netip.MustParseAddr(strings.Split(p.Cluster.APIServerCIDRs[0], "/")[0])}}
+		for _, pod := range c.Pods {
+			endpoints = append(endpoints, reach.Endpoint{Pod: pod})
+		}
+		var ports []plan.PortProto
+		for _, f := range p.Flows {
+			ports = append(ports, f.Ports...)
+		}
+		for _, s := range p.ServiceTargets {
+			ports = append(ports, plan.PortProto{Port: s.AppPort, Protocol: "TCP"})
+		}
+		for vi, v := range variants {
+			ref, err := reach.NewKubernetes(c, v)
+			require.NoError(t, err)
+			fast, err := reach.NewCompiled(c, v)
+			require.NoError(t, err)
+			for _, src := range endpoints {
+				for _, dst := range endpoints {
+					if src == dst || (src.Pod == nil && dst.Pod == nil) {
+						continue
+					}
+					for _, pp := range ports {
+						want, err := ref.Allowed(src, dst, pp.Protocol, pp.Port)
+						require.NoError(t, err)
+						got, err := fast.Allowed(src, dst, pp.Protocol, pp.Port)
+						require.NoError(t, err)
+						compared++
+						if want != got {
+							t.Fatalf("%s variant %d: %s -> %s %s/%d: analyzer %v, compiled %v", p.Name, vi, src, dst, pp.Protocol, pp.Port, want, got)
+						}
+					}
 				}
-			}
-			denied := c.forbidden(t)
-			t.Logf("%s: %d required flows allowed, %d forbidden flows denied", p.Name, required, denied)
-		})
-	}
-	assert.Positive(t, tested, "no example uses the Kubernetes default-deny stance")
-}
-
-// forbidden checks what must stay closed and returns how many checks ran.
-func (c *syntheticCluster) forbidden(t *testing.T) int {
-	p := c.p
-	prom := c.pods[key(p.Monitoring.Namespace, p.Monitoring.Prometheus.PodLabels)]
-	grafana := c.pods[key(p.Monitoring.Grafana.Namespace, p.Monitoring.Grafana.PodLabels)]
-	outsider := c.pods[key(outsideNamespace, plan.Labels{{Name: "app", Value: "outsider"}})]
-	impostor := c.pods[key(outsideNamespace, p.Monitoring.Prometheus.PodLabels)]
-	n := 0
-	deny := func(src, dst string, port int, what string) {
-		n++
-		assert.False(t, c.allowed(t, src, dst, "TCP", port), "%s: %s -> %s TCP/%d must be denied", what, src, dst, port)
-	}
-	for _, s := range p.ServiceTargets {
-		target := c.pods[key(s.Namespace, s.Selector)]
-		for _, team := range p.Teams {
-			for _, ns := range team.Namespaces {
-				if ns == s.Namespace {
-					continue
-				}
-				intruder := c.pods[key(ns, plan.Labels{{Name: "app", Value: "intruder"}})]
-				deny(intruder, target, s.Endpoint.Port, "another namespace reaches a metrics port")
-				deny(intruder, target, s.AppPort, "teams' namespaces reach each other")
 			}
 		}
-		deny(grafana, target, s.Endpoint.Port, "Grafana reaches a metrics port")
-		deny(outsider, target, s.Endpoint.Port, "a pod outside the covered namespaces reaches a metrics port")
-		deny(outsider, target, s.AppPort, "a pod outside the covered namespaces reaches a team")
-		deny(impostor, target, s.Endpoint.Port, "a pod labelled like Prometheus in another namespace reaches a metrics port")
-		deny(prom, target, 9999, "Prometheus reaches a port it does not scrape")
 	}
-	deny(prom, grafana, p.Monitoring.Grafana.Port, "Prometheus reaches Grafana")
-	deny(outsider, prom, plan.PortPrometheus, "a pod outside the covered namespaces queries Prometheus")
-	return n
+	assert.Greater(t, compared, 10000)
+	t.Logf("%d connections compared", compared)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,10 @@ const (
 	defaultNodeExporterPort     = 9100
 	defaultServicePath          = "/metrics"
 )
+
+// DefaultExcludedNamespaces are the namespaces a Calico global deny leaves
+// alone unless the profile names others: Kubernetes' and Calico's own.
+var DefaultExcludedNamespaces = []string{"kube-system", "calico-system", "calico-apiserver", "tigera-operator"}
 
 // WithDefaults returns a deep copy of p with every unset field given its
 // documented default. It is the one place defaults are decided; validation
@@ -50,6 +55,9 @@ func WithDefaults(in *v1alpha1.Profile) *v1alpha1.Profile {
 	defaultComponent(&m.KubeStateMetrics, m.Namespace, "kube-state-metrics", defaultKubeStateMetricsPort)
 	defaultComponent(&m.NodeExporter, m.Namespace, "node-exporter", defaultNodeExporterPort)
 	p.Network.DNS.PodLabels = orLabels(p.Network.DNS.PodLabels, "k8s-app", "kube-dns")
+	if g := &p.Network.Calico.GlobalDeny; len(g.ExcludedNamespaces) == 0 {
+		g.ExcludedNamespaces = slices.Clone(DefaultExcludedNamespaces)
+	}
 	for i := range p.Teams {
 		defaultTeam(&p.Teams[i])
 	}

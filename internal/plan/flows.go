@@ -107,10 +107,19 @@ func (r *resolver) platformFlows(prom Peer) []Flow {
 		{ID: "grafana-to-prometheus", From: Peer{Namespace: m.Grafana.Namespace, Labels: m.Grafana.PodLabels}, To: prom,
 			Ports: tcp(PortPrometheus), Why: "Grafana queries Prometheus"},
 	}
+	grafana := Peer{Namespace: m.Grafana.Namespace, Labels: m.Grafana.PodLabels}
+	for i, e := range p.Network.GrafanaIngress {
+		out = append(out, Flow{ID: fmt.Sprintf("grafana-ingress-%d", i+1), From: e.Peer, To: grafana, Ports: tcp(m.Grafana.Port),
+			Why: "users open Grafana (network.grafanaIngress)"})
+	}
 	if !m.Prometheus.Agent {
-		out = append(out, Flow{ID: "prometheus-to-alertmanager", From: prom,
-			To: Peer{Namespace: m.Alertmanager.Namespace, Labels: m.Alertmanager.PodLabels}, Ports: tcp(m.Alertmanager.Port),
+		am := Peer{Namespace: m.Alertmanager.Namespace, Labels: m.Alertmanager.PodLabels}
+		out = append(out, Flow{ID: "prometheus-to-alertmanager", From: prom, To: am, Ports: tcp(m.Alertmanager.Port),
 			Why: "Prometheus sends alerts to Alertmanager"})
+		for i, e := range p.Network.AlertmanagerEgress {
+			out = append(out, Flow{ID: fmt.Sprintf("alertmanager-egress-%d", i+1), From: am, To: e.Peer, Ports: tcp(e.Ports...),
+				Why: "Alertmanager delivers notifications to its receivers (network.alertmanagerEgress)"})
+		}
 	}
 	return out
 }

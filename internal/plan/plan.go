@@ -58,6 +58,9 @@ type Mesh struct {
 	MTLS           string
 	IstioNamespace string
 	MetricsMerging bool
+	// DenyByDefault tells that an allow-nothing AuthorizationPolicy exists.
+	DenyByDefault bool
+	TrustDomain   string
 }
 
 // Scrape holds the global scrape settings and the chosen strategy.
@@ -158,6 +161,30 @@ type Network struct {
 	Stance string
 	Engine string
 	DNS    Component
+	// GrafanaIngress may open Grafana; AlertmanagerEgress receive
+	// Alertmanager's notifications.
+	GrafanaIngress     []ExternalPeer
+	AlertmanagerEgress []ExternalPeer
+	Calico             Calico
+}
+
+// ExternalPeer is a party outside the monitoring stack, with the ports it
+// serves (egress destinations only).
+type ExternalPeer struct {
+	Peer
+	Ports []int
+}
+
+// Calico holds the settings of the calico engine.
+type Calico struct {
+	// Order of obsgen's allow policies.
+	Order int
+	// ManageDeny tells obsgen to write the global deny-all.
+	ManageDeny bool
+	// DenyOrder is the deny-all's order.
+	DenyOrder int
+	// Excluded are the namespaces the global deny leaves alone.
+	Excluded []string
 }
 
 // Team is a resolved team.

@@ -34,8 +34,7 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 		Cluster: resolveCluster(p.Cluster),
 		Mesh:    resolveMesh(p.Mesh),
 		Scrape:  resolveScrape(p, strategy, reason),
-		Network: Network{Stance: string(p.Network.Stance), Engine: string(p.Network.Engine),
-			DNS: Component{Namespace: p.Network.DNS.Namespace, PodLabels: SortedLabels(p.Network.DNS.PodLabels), Port: 53}},
+		Network: resolveNetwork(p.Network),
 	}}
 	r.plan.Monitoring = resolveMonitoring(p, strategy)
 	r.plan.ExternalLabels = externalLabels(p)
@@ -66,6 +65,8 @@ func resolveMesh(m v1alpha1.Mesh) Mesh {
 		MTLS:           string(m.MTLS),
 		IstioNamespace: m.IstioNamespace,
 		MetricsMerging: istio && *m.MetricsMerging,
+		DenyByDefault:  istio && m.Authorization == v1alpha1.AuthorizationDenyByDefault,
+		TrustDomain:    m.TrustDomain,
 	}
 }
 
@@ -305,4 +306,26 @@ func sortedCopy(s []string) []string {
 		return nil
 	}
 	return slices.Sorted(slices.Values(s))
+}
+
+func resolveNetwork(n v1alpha1.Network) Network {
+	g := n.Calico.GlobalDeny
+	return Network{Stance: string(n.Stance), Engine: string(n.Engine),
+		DNS:                Component{Namespace: n.DNS.Namespace, PodLabels: SortedLabels(n.DNS.PodLabels), Port: PortDNS},
+		GrafanaIngress:     externalPeers(n.GrafanaIngress),
+		AlertmanagerEgress: externalPeers(n.AlertmanagerEgress),
+		Calico: Calico{Order: n.Calico.Order, ManageDeny: g.Manage == nil || *g.Manage, DenyOrder: g.Order,
+			Excluded: sortedCopy(g.ExcludedNamespaces)},
+	}
+}
+
+func externalPeers(in []v1alpha1.NetworkPeer) []ExternalPeer {
+	var out []ExternalPeer
+	for _, e := range in {
+		ports := slices.Clone(e.Ports)
+		slices.Sort(ports)
+		out = append(out, ExternalPeer{Peer: Peer{Namespace: e.Namespace, Labels: SortedLabels(e.PodLabels), CIDRs: sortedCopy(e.CIDRs)},
+			Ports: slices.Compact(ports)})
+	}
+	return out
 }

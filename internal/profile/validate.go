@@ -150,6 +150,12 @@ func (v *validator) cidr(path, c string) {
 func (v *validator) mesh() {
 	m := v.p.Mesh
 	v.dnsLabel("mesh.istioNamespace", m.IstioNamespace)
+	if errs := validation.IsDNS1123Subdomain(m.TrustDomain); len(errs) > 0 {
+		v.at("mesh.trustDomain", "use the mesh's trust domain as istioctl shows it, such as cluster.local", "invalid trust domain %q: must be a lower-case DNS name", m.TrustDomain)
+	}
+	if m.Authorization == v1alpha1.AuthorizationDenyByDefault && m.Provider != v1alpha1.MeshIstio {
+		v.at("mesh.authorization", "remove it, or set mesh.provider: istio", "deny-by-default is an Istio authorization stance (mesh.provider is %s)", m.Provider)
+	}
 	strategy, reason := plan.ChooseStrategy(v.p)
 	problem, hint := plan.StrategyProblem(v.p, strategy)
 	if problem == "" {
@@ -237,6 +243,100 @@ func (v *validator) network() {
 	}
 	v.dnsLabel("network.dns.namespace", n.DNS.Namespace)
 	v.labels("network.dns.podLabels", n.DNS.PodLabels)
+	for i, e := range n.GrafanaIngress {
+		path := fmt.Sprintf("network.grafanaIngress[%d]", i)
+		v.networkPeer(path, e)
+		if len(e.Ports) > 0 {
+			v.at(path+".ports", "remove it; Grafana's port is monitoring.grafana.port", "not used for Grafana ingress")
+		}
+	}
+	for i, e := range n.AlertmanagerEgress {
+		path := fmt.Sprintf("network.alertmanagerEgress[%d]", i)
+		v.networkPeer(path, e)
+		if len(e.Ports) == 0 {
+			v.at(path+".ports", "list the receivers' TCP ports, such as [443]", "missing")
+		}
+		for j, port := range e.Ports {
+			v.port(fmt.Sprintf("%s.ports[%d]", path, j), port)
+		}
+	}
+	v.calico()
+}
+
+// networkPeer checks a peer outside the stack: address ranges or pods,
+// never both.
+func (v *validator) networkPeer(path string, e v1alpha1.NetworkPeer) {
+	switch {
+	case len(e.CIDRs) > 0 && e.Namespace != "":
+		v.at(path+".namespace", "split it into two entries: one with cidrs, one with namespace", "set either cidrs or namespace, not both")
+	case len(e.CIDRs) == 0 && e.Namespace == "":
+		v.at(path, "add cidrs: [203.0.113.0/24], or namespace: ingress-nginx", "needs cidrs or namespace")
+	case e.Namespace != "":
+		v.dnsLabel(path+".namespace", e.Namespace)
+	}
+	if len(e.PodLabels) > 0 && e.Namespace == "" {
+		v.at(path+".podLabels", "add the pods' namespace", "podLabels need a namespace")
+	}
+	v.cidrs(path+".cidrs", e.CIDRs)
+	v.labels(path+".podLabels", e.PodLabels)
+}
+
+// calico checks the calico engine's orders and the global deny's
+// exclusions: excluding a namespace obsgen's policies cover would leave
+// it open while the report claims it is locked down.
+func (v *validator) calico() {
+	n := v.p.Network
+	if n.Engine != v1alpha1.EngineCalico {
+		return
+	}
+	c := n.Calico
+	if c.Order >= c.GlobalDeny.Order {
+		v.at("network.calico.order", fmt.Sprintf("set it below %d, or raise network.calico.globalDeny.order", c.GlobalDeny.Order),
+			"the allows (order %d) must come before the global deny (order %d): Calico applies lower orders first", c.Order, c.GlobalDeny.Order)
+	}
+	if n.Stance != v1alpha1.StanceGlobalDeny {
+		return
+	}
+	covered := v.coveredNamespaces()
+	seen := map[string]bool{}
+	for i, ns := range c.GlobalDeny.ExcludedNamespaces {
+		path := fmt.Sprintf("network.calico.globalDeny.excludedNamespaces[%d]", i)
+		v.dnsLabel(path, ns)
+		if seen[ns] {
+			v.at(path, "remove the duplicate", "%q is listed twice", ns)
+		}
+		seen[ns] = true
+		if why, ok := covered[ns]; ok {
+			v.at(path, "remove it from the exclusions: obsgen's allows are written for a namespace the deny covers",
+				"%q holds %s: excluded from the global deny, it would not be locked down", ns, why)
+		}
+	}
+}
+
+// coveredNamespaces names what each namespace obsgen's policies lock down
+// holds, as plan.CoveredNamespaces decides them.
+func (v *validator) coveredNamespaces() map[string]string {
+	m := v.p.Monitoring
+	out := map[string]string{}
+	add := func(ns, what string) {
+		if _, ok := out[ns]; !ok && ns != "" {
+			out[ns] = what
+		}
+	}
+	add(m.Namespace, "Prometheus (monitoring.namespace)")
+	add(m.Alertmanager.Namespace, "Alertmanager")
+	add(m.Grafana.Namespace, "Grafana")
+	add(m.KubeStateMetrics.Namespace, "kube-state-metrics")
+	add(m.NodeExporter.Namespace, "node-exporter")
+	if v.p.Mesh.Provider == v1alpha1.MeshIstio {
+		add(v.p.Mesh.IstioNamespace, "istiod (mesh.istioNamespace)")
+	}
+	for _, t := range v.p.Teams {
+		for _, ns := range t.Namespaces {
+			add(ns, "the workloads of team "+t.Name)
+		}
+	}
+	return out
 }
 
 func (v *validator) dnsLabel(path, s string) {

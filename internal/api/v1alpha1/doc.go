@@ -22,6 +22,8 @@
 //	  istioNamespace: istio-system       # default istio-system
 //	  metricsMerging: false              # meshConfig.enablePrometheusMerge; default true
 //	  scrapeStrategy: auto               # auto | merged | istio-certs | permissive-port | direct
+//	  authorization: allow               # allow | deny-by-default; default allow
+//	  trustDomain: cluster.local         # default cluster.local
 //	monitoring:
 //	  namespace: monitoring              # default monitoring
 //	  inMesh: false                      # default false
@@ -70,6 +72,18 @@
 //	  dns:
 //	    namespace: kube-system           # default kube-system
 //	    podLabels: {k8s-app: kube-dns}   # default k8s-app: kube-dns
+//	  grafanaIngress:                    # who may open Grafana; cidrs or namespace (+ podLabels)
+//	    - namespace: ingress-nginx
+//	      podLabels: {app.kubernetes.io/name: ingress-nginx}
+//	  alertmanagerEgress:                # where notifications go; cidrs or namespace, and ports
+//	    - cidrs: [198.51.100.0/24]
+//	      ports: [443]
+//	  calico:                            # engine calico only
+//	    order: 100                       # order of obsgen's allows; default 100
+//	    globalDeny:
+//	      manage: true                   # write the deny-all; default true
+//	      order: 2000                    # default 2000
+//	      excludedNamespaces: [kube-system, calico-system, calico-apiserver, tigera-operator]
 //	teams:
 //	  - name: payments                   # required; the `team` label
 //	    namespaces: [payments, payments-batch]   # required; each owned by one team

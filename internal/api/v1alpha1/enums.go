@@ -120,3 +120,15 @@ const (
 
 // Values lists the valid Prometheus modes.
 func (PrometheusMode) Values() []string { return []string{"server", "agent"} }
+
+// AuthorizationStance is the mesh's authorization default.
+type AuthorizationStance string
+
+// Authorization stances.
+const (
+	AuthorizationAllow         AuthorizationStance = "allow"
+	AuthorizationDenyByDefault AuthorizationStance = "deny-by-default"
+)
+
+// Values lists the valid authorization stances.
+func (AuthorizationStance) Values() []string { return []string{"allow", "deny-by-default"} }

@@ -83,6 +83,15 @@ type Mesh struct {
 	// port-level PERMISSIVE PeerAuthentication; `direct` scrapes app ports in
 	// plaintext (no mTLS to get past, or ambient with Prometheus enrolled).
 	ScrapeStrategy ScrapeStrategy `yaml:"scrapeStrategy,omitempty" json:"scrapeStrategy,omitempty" jsonschema:"default=auto"`
+	// Authorization is the mesh's authorization stance: `allow` (Istio's
+	// default: no AuthorizationPolicy denies anything) or `deny-by-default`
+	// (an allow-nothing AuthorizationPolicy exists; obsgen writes the ALLOW
+	// policies that let Prometheus reach each metrics port it scrapes
+	// through the proxy, and nothing else).
+	Authorization AuthorizationStance `yaml:"authorization,omitempty" json:"authorization,omitempty" jsonschema:"default=allow"`
+	// TrustDomain is the mesh's trust domain: the Prometheus identity is
+	// <trustDomain>/ns/<monitoring namespace>/sa/<service account>.
+	TrustDomain string `yaml:"trustDomain,omitempty" json:"trustDomain,omitempty" jsonschema:"default=cluster.local"`
 }
 
 // Monitoring describes the monitoring stack.
@@ -220,6 +229,57 @@ type Network struct {
 	// DNS locates the cluster DNS every pod must reach. Defaults: namespace
 	// kube-system, pod label k8s-app=kube-dns.
 	DNS DNS `yaml:"dns,omitempty" json:"dns,omitempty"`
+	// GrafanaIngress lists who may open Grafana (users' address ranges, or
+	// an ingress controller's pods). Under a deny stance nobody can reach
+	// Grafana's port without it.
+	GrafanaIngress []NetworkPeer `yaml:"grafanaIngress,omitempty" json:"grafanaIngress,omitempty"`
+	// AlertmanagerEgress lists where Alertmanager delivers notifications
+	// (the receivers' address ranges or pods, with their ports). Under a
+	// deny stance no notification leaves the cluster without it.
+	AlertmanagerEgress []NetworkPeer `yaml:"alertmanagerEgress,omitempty" json:"alertmanagerEgress,omitempty"`
+	// Calico tunes the projectcalico.org/v3 policies of the calico engine.
+	Calico Calico `yaml:"calico,omitempty" json:"calico,omitempty"`
+}
+
+// NetworkPeer is a party outside the monitoring stack: address ranges, or
+// the pods of a namespace (all of them, or those podLabels selects).
+type NetworkPeer struct {
+	// CIDRs are address ranges. Set either cidrs or namespace.
+	CIDRs []string `yaml:"cidrs,omitempty" json:"cidrs,omitempty"`
+	// Namespace of the peer pods.
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty"`
+	// PodLabels select the peer pods in namespace; empty means all of them.
+	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
+	// Ports are the TCP ports of an egress destination (required for
+	// alertmanagerEgress, unused for grafanaIngress: Grafana's port is
+	// known).
+	Ports []int `yaml:"ports,omitempty" json:"ports,omitempty"`
+}
+
+// Calico tunes the Calico policies.
+type Calico struct {
+	// Order of the allow policies obsgen writes. Calico applies lower
+	// orders first, so it must be below the deny's order.
+	Order int `yaml:"order,omitempty" json:"order,omitempty" jsonschema:"default=100,minimum=0"`
+	// GlobalDeny describes the global deny-all of the global-deny stance.
+	GlobalDeny GlobalDeny `yaml:"globalDeny,omitempty" json:"globalDeny,omitempty"`
+}
+
+// GlobalDeny is the Calico GlobalNetworkPolicy that denies all traffic not
+// explicitly allowed, outside the excluded namespaces.
+type GlobalDeny struct {
+	// Manage tells obsgen to write the deny-all GlobalNetworkPolicy. Set it
+	// to false when the cluster has one already: obsgen then writes the
+	// allows only, and proves them against the deny described here.
+	Manage *bool `yaml:"manage,omitempty" json:"manage,omitempty" jsonschema:"default=true"`
+	// Order of the deny-all policy (the policies of lower order are applied
+	// first).
+	Order int `yaml:"order,omitempty" json:"order,omitempty" jsonschema:"default=2000,minimum=1"`
+	// ExcludedNamespaces are left out of the deny: the system namespaces
+	// that must keep working on their own policies. Default: kube-system,
+	// calico-system, calico-apiserver, tigera-operator. They must not
+	// include a namespace obsgen's policies cover.
+	ExcludedNamespaces []string `yaml:"excludedNamespaces,omitempty" json:"excludedNamespaces,omitempty"`
 }
 
 // DNS locates the cluster DNS pods.

@@ -1,0 +1,291 @@
+// Package calico generates the projectcalico.org/v3 policies of the calico
+// engine. Under the global-deny stance: the GlobalNetworkPolicy that denies
+// all traffic outside the excluded namespaces (unless the cluster has its
+// own, network.calico.globalDeny.manage: false), with the DNS egress every
+// pod needs, as Calico's documentation writes it. Under default-deny: a
+// namespaced deny-all in each covered namespace. Then, for every flow of the
+// plan, Calico NetworkPolicies (order network.calico.order, before the
+// deny) with an egress allow at the source and an ingress allow at the
+// destination on exactly the flow's ports and protocol.
+package calico
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/calico"
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/render"
+)
+
+// Files of the Calico policies: one per namespace, and the global ones.
+const (
+	Dir        = "calico/"
+	GlobalPath = Dir + "globalnetworkpolicies.yaml"
+)
+
+// Names of the deny policies.
+const (
+	GlobalDenyName    = "obsgen-global-deny"
+	NamespaceDenyName = "obsgen-default-deny"
+)
+
+// Generate writes the Calico policies when the engine is calico.
+func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
+	if p.Network.Engine != "calico" || p.Network.Stance == "open" {
+		return nil, nil
+	}
+	var files []output.File
+	if gnp := GlobalDeny(p); gnp != nil && p.Network.Calico.ManageDeny {
+		f, err := operator.Documents(GlobalPath, []*calico.GlobalNetworkPolicy{gnp})
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	byNS := Policies(p)
+	nsFiles := make([]output.File, len(p.Covered))
+	errs := make([]error, len(p.Covered))
+	var wg sync.WaitGroup
+	for i, ns := range p.Covered {
+		wg.Go(func() { nsFiles[i], errs[i] = operator.Documents(Dir+ns+".yaml", byNS[ns]) })
+	}
+	wg.Wait()
+	return append(files, nsFiles...), errors.Join(errs...)
+}
+
+// All returns every Calico policy in force under the plan: the global deny
+// (written by obsgen or, when not managed, the one the profile describes)
+// and the namespaced policies.
+func All(p *plan.Plan) []calico.Policy {
+	var out []calico.Policy
+	if gnp := GlobalDeny(p); gnp != nil {
+		out = append(out, gnp)
+	}
+	byNS := Policies(p)
+	for _, ns := range p.Covered {
+		for _, np := range byNS[ns] {
+			out = append(out, np)
+		}
+	}
+	return out
+}
+
+// GlobalDeny is the global deny-all of the global-deny stance: every
+// endpoint outside the excluded namespaces, both directions, with no rule
+// but the DNS egress, so everything else ends at the tier's default deny.
+func GlobalDeny(p *plan.Plan) *calico.GlobalNetworkPolicy {
+	if p.Network.Stance != "global-deny" {
+		return nil
+	}
+	n := p.Network
+	gnp := calico.NewGlobalNetworkPolicy(GlobalDenyName)
+	gnp.Labels = operator.Meta(p, "").Labels
+	gnp.Annotations = map[string]string{whyAnnotation: "deny all traffic not explicitly allowed, outside " + strings.Join(n.Calico.Excluded, ", ") +
+		"; every pod may still resolve names through the cluster DNS"}
+	gnp.Spec.Order = calico.Float64(float64(n.Calico.DenyOrder))
+	gnp.Spec.Selector = calico.NotIn(calico.LabelNamespace, n.Calico.Excluded...).MustBuild()
+	gnp.Spec.Types = []calico.PolicyType{calico.PolicyTypeIngress, calico.PolicyTypeEgress}
+	dns := calico.EntityRule{
+		Selector:          podSelector(n.DNS.PodLabels.Map()),
+		NamespaceSelector: calico.Eq(calico.LabelName, n.DNS.Namespace).MustBuild(),
+		Ports:             []calico.Port{calico.SinglePort(plan.PortDNS)},
+	}
+	for _, proto := range []calico.Protocol{"UDP", "TCP"} {
+		gnp.Spec.Egress = append(gnp.Spec.Egress, calico.Rule{Action: calico.Allow, Protocol: calico.ProtocolPtr(proto), Destination: dns})
+	}
+	return gnp
+}
+
+// Policies returns the namespaced policies of every covered namespace: the
+// namespace's deny-all under default-deny, then one allow policy per
+// selected set of pods, holding the rules of every flow that starts or
+// ends there.
+func Policies(p *plan.Plan) map[string][]*calico.NetworkPolicy {
+	b := &builder{p: p, index: map[string]*draft{}, merge: map[string]*draftRule{}}
+	covered := func(ns string) bool { _, ok := slices.BinarySearch(p.Covered, ns); return ok }
+	for _, f := range p.Flows {
+		if !f.From.IsCIDR() && !f.From.Any && covered(f.From.Namespace) {
+			b.add(b.policy(f.From.Namespace, f.From.Labels), calico.PolicyTypeEgress, f.ID, f.To, f.Ports)
+		}
+		if !f.To.IsCIDR() && covered(f.To.Namespace) {
+			b.add(b.policy(f.To.Namespace, f.To.Labels), calico.PolicyTypeIngress, f.ID, f.From, f.Ports)
+		}
+	}
+	out := map[string][]*calico.NetworkPolicy{}
+	for _, ns := range p.Covered {
+		if p.Network.Stance == "default-deny" {
+			deny := calico.NewNetworkPolicy(ns, NamespaceDenyName)
+			deny.Labels = operator.Meta(p, "").Labels
+			deny.Annotations = map[string]string{whyAnnotation: "default deny: nothing in " + ns + " is reachable or reaches out unless allowed"}
+			deny.Spec.Order = calico.Float64(float64(p.Network.Calico.DenyOrder))
+			deny.Spec.Selector = calico.All().MustBuild()
+			deny.Spec.Types = []calico.PolicyType{calico.PolicyTypeIngress, calico.PolicyTypeEgress}
+			out[ns] = append(out[ns], deny)
+		}
+	}
+	for _, d := range b.drafts {
+		out[d.ns] = append(out[d.ns], d.build(p))
+	}
+	return out
+}
+
+// whyAnnotation and flowsAnnotation tell reviewers what a policy is for.
+const (
+	whyAnnotation   = "obsgen.dev/why"
+	flowsAnnotation = "obsgen.dev/flows"
+)
+
+// draft is an allow policy being collected.
+type draft struct {
+	ns     string
+	labels plan.Labels
+	types  []calico.PolicyType
+	rules  []*draftRule
+	flows  []string
+}
+
+// draftRule is one rule; namespaces grows while flows that differ only in
+// the peer's namespace are merged into it.
+type draftRule struct {
+	dir        calico.PolicyType
+	peer       plan.Peer
+	namespaces []string
+	protocol   string
+	ports      []int
+}
+
+type builder struct {
+	p      *plan.Plan
+	index  map[string]*draft
+	drafts []*draft
+	merge  map[string]*draftRule
+}
+
+func (b *builder) policy(ns string, labels plan.Labels) *draft {
+	k := fmt.Sprintf("%s/%v", ns, labels)
+	if d, ok := b.index[k]; ok {
+		return d
+	}
+	d := &draft{ns: ns, labels: labels}
+	b.index[k] = d
+	b.drafts = append(b.drafts, d)
+	return d
+}
+
+// add gives d one rule per protocol of the flow's ports.
+func (b *builder) add(d *draft, dir calico.PolicyType, id string, peer plan.Peer, pp []plan.PortProto) {
+	d.flows = append(d.flows, id)
+	if !slices.Contains(d.types, dir) {
+		d.types = append(d.types, dir)
+	}
+	byProto := map[string][]int{}
+	var protos []string
+	for _, x := range pp {
+		if _, ok := byProto[x.Protocol]; !ok {
+			protos = append(protos, x.Protocol)
+		}
+		byProto[x.Protocol] = append(byProto[x.Protocol], x.Port)
+	}
+	for _, proto := range protos {
+		ports := byProto[proto]
+		k := ""
+		if !peer.IsCIDR() && !peer.Any {
+			k = fmt.Sprintf("%s/%v|%s|%v|%s|%v", d.ns, d.labels, dir, peer.Labels, proto, ports)
+			if r, ok := b.merge[k]; ok {
+				r.namespaces = append(r.namespaces, peer.Namespace)
+				continue
+			}
+		}
+		r := &draftRule{dir: dir, peer: peer, protocol: proto, ports: ports}
+		if k != "" {
+			r.namespaces = []string{peer.Namespace}
+			b.merge[k] = r
+		}
+		d.rules = append(d.rules, r)
+	}
+}
+
+// name is obsgen-all for all pods of the namespace, else obsgen-<label
+// values>, as for the Kubernetes NetworkPolicies.
+func (d *draft) name() string {
+	if len(d.labels) == 0 {
+		return "obsgen-all"
+	}
+	return "obsgen-" + strings.Join(d.labels.Values(), "-")
+}
+
+func (d *draft) build(p *plan.Plan) *calico.NetworkPolicy {
+	np := calico.NewNetworkPolicy(d.ns, d.name())
+	np.Labels = operator.Meta(p, "").Labels
+	np.Annotations = map[string]string{flowsAnnotation: strings.Join(d.flows, " ")}
+	np.Spec.Order = calico.Float64(float64(p.Network.Calico.Order))
+	np.Spec.Selector = podSelector(d.labels.Map())
+	slices.SortFunc(d.types, func(a, b calico.PolicyType) int { return cmp.Compare(typeRank(a), typeRank(b)) })
+	np.Spec.Types = d.types
+	for _, r := range d.rules {
+		ports := make([]calico.Port, len(r.ports))
+		for i, port := range r.ports {
+			ports[i] = calico.SinglePort(uint16(port))
+		}
+		rule := calico.Rule{Action: calico.Allow, Protocol: calico.ProtocolPtr(calico.Protocol(r.protocol))}
+		other := r.entity()
+		if r.dir == calico.PolicyTypeEgress {
+			other.Ports = ports
+			rule.Destination = other
+			np.Spec.Egress = append(np.Spec.Egress, rule)
+		} else {
+			rule.Source = other
+			rule.Destination = calico.EntityRule{Ports: ports}
+			np.Spec.Ingress = append(np.Spec.Ingress, rule)
+		}
+	}
+	return np
+}
+
+func typeRank(t calico.PolicyType) int {
+	if t == calico.PolicyTypeIngress {
+		return 0
+	}
+	return 1
+}
+
+// entity is the rule's other end: address ranges, every pod of every
+// namespace, or pods by labels in the listed namespaces.
+func (r *draftRule) entity() calico.EntityRule {
+	switch {
+	case r.peer.IsCIDR():
+		return calico.EntityRule{Nets: slices.Clone(r.peer.CIDRs)}
+	case r.peer.Any:
+		return calico.EntityRule{NamespaceSelector: calico.All().MustBuild()}
+	}
+	e := calico.EntityRule{}
+	if len(r.namespaces) == 1 {
+		e.NamespaceSelector = calico.Eq(calico.LabelName, r.namespaces[0]).MustBuild()
+	} else {
+		e.NamespaceSelector = calico.In(calico.LabelName, r.namespaces...).MustBuild()
+	}
+	if len(r.peer.Labels) > 0 {
+		e.Selector = podSelector(r.peer.Labels.Map())
+	}
+	return e
+}
+
+// podSelector selects pods by all of their labels; all() without labels.
+func podSelector(labels map[string]string) string {
+	if len(labels) == 0 {
+		return calico.All().MustBuild()
+	}
+	var exprs []calico.Expr
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		exprs = append(exprs, calico.Eq(k, labels[k]))
+	}
+	return calico.And(exprs...).MustBuild()
+}

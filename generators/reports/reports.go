@@ -1,0 +1,298 @@
+// Package reports writes the connectivity reports: which connections the
+// generated network policies allow, proven by a policy model over a
+// synthetic cluster (see internal/reach), as a Markdown table and matrix
+// (reports/connectivity.md) and a Graphviz graph
+// (reports/connectivity.dot), so a reviewer sees in the GitOps diff what a
+// profile change opens or closes.
+package reports
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	calicogen "obsgen.dev/obsgen/generators/calico"
+	"obsgen.dev/obsgen/generators/netpol"
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/reach"
+	"obsgen.dev/obsgen/internal/render"
+)
+
+// Paths of the reports.
+const (
+	MarkdownPath = "reports/connectivity.md"
+	DotPath      = "reports/connectivity.dot"
+)
+
+// matrixLimit is the most pods the Markdown matrix shows; the tables list
+// every check whatever the size.
+const matrixLimit = 40
+
+// Generate proves the plan's policies and writes the reports. A proof
+// that fails is an error: obsgen never writes policies that break
+// monitoring or open more than it needs.
+func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
+	c, r, m, err := Prove(p, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("the generated network policies are wrong: %w", err)
+	}
+	md, err := markdown(p, c, r, m)
+	if err != nil {
+		return nil, err
+	}
+	return []output.File{output.Text(MarkdownPath, md), output.Text(DotPath, dot(p, r))}, nil
+}
+
+// Prove builds the synthetic cluster and the model of the plan's stance
+// and engine, and runs the proof. With reference set, Kubernetes
+// NetworkPolicies are evaluated by np-guard's netpol-analyzer (thorough,
+// but quadratic in the number of namespaces) instead of obsgen's compiled
+// evaluator; the tests show both agree.
+func Prove(p *plan.Plan, reference bool) (*reach.Cluster, *reach.Result, reach.Model, error) {
+	c, err := reach.NewCluster(p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := Model(p, c, reference)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := reach.Prove(c, m)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, r, m, nil
+}
+
+// Model returns the policy model of the plan's stance and engine.
+func Model(p *plan.Plan, c *reach.Cluster, reference bool) (reach.Model, error) {
+	switch {
+	case p.Network.Stance == "open":
+		return reach.Open{}, nil
+	case p.Network.Engine == "kubernetes":
+		policies := KubernetesPolicies(p)
+		if reference {
+			return reach.NewKubernetes(c, policies)
+		}
+		return reach.NewCompiled(c, policies)
+	case p.Network.Engine == "calico":
+		return reach.NewCalico(c, calicogen.All(p))
+	}
+	return nil, fmt.Errorf("reports: no policy model for stance %s with engine %s", p.Network.Stance, p.Network.Engine)
+}
+
+// KubernetesPolicies are the plan's NetworkPolicies, namespace by
+// namespace.
+func KubernetesPolicies(p *plan.Plan) []*networkingv1.NetworkPolicy {
+	var out []*networkingv1.NetworkPolicy
+	byNS := netpol.Policies(p)
+	for _, ns := range p.Covered {
+		out = append(out, byNS[ns]...)
+	}
+	return out
+}
+
+func markdown(p *plan.Plan, c *reach.Cluster, r *reach.Result, m reach.Model) ([]byte, error) {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	required, allowed, forbidden, denied := r.Counts()
+	w("# Connectivity of %s\n\n", p.Name)
+	w("Network stance **%s**", p.Network.Stance)
+	if p.Network.Stance != "open" {
+		w(" with the **%s** engine", p.Network.Engine)
+	}
+	w(". Each connection below was checked by %s over a synthetic cluster: ", r.Model)
+	w("one pod per distinct endpoint of the policies, an intruder pod in every team namespace, and an outsider and a ")
+	w("pod labelled like Prometheus in the uncovered namespace `%s`.\n\n", reach.OutsideNamespace)
+	w("- Required connections allowed: **%d of %d**\n", allowed, required)
+	if r.Enforced {
+		w("- Forbidden connections denied: **%d of %d**\n", denied, forbidden)
+	} else {
+		w("- Forbidden connections: not checked. Under the open stance obsgen writes no network policy, so every pod reaches every port.\n")
+	}
+	w("\n## Required connections\n\n| Flow | From | To | Port | Allowed | Why |\n|---|---|---|---|---|---|\n")
+	for _, ch := range r.Checks {
+		if ch.Want {
+			w("| %s | %s | %s | %s/%d | %s | %s |\n", ch.Flow, ch.From, ch.To, ch.Protocol, ch.Port, yesNo(ch.Got), ch.Why)
+		}
+	}
+	if r.Enforced {
+		w("\n## Forbidden connections\n\n| Check | From | To | Port | Denied | What it would mean |\n|---|---|---|---|---|---|\n")
+		for _, ch := range r.Checks {
+			if !ch.Want {
+				w("| %s | %s | %s | %s/%d | %s | %s |\n", ch.Flow, ch.From, ch.To, ch.Protocol, ch.Port, yesNo(!ch.Got), ch.Why)
+			}
+		}
+	}
+	if err := matrix(&b, c, m); err != nil {
+		return nil, err
+	}
+	return []byte(b.String()), nil
+}
+
+// matrix writes, for every pair of pods, the ports of the monitoring flows
+// (and the services' application ports) the model allows.
+func matrix(b *strings.Builder, c *reach.Cluster, m reach.Model) error {
+	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	w("\n## Matrix\n\n")
+	if len(c.Pods) > matrixLimit {
+		w("%d synthetic pods: the matrix is left out above %d; the tables list every check.\n", len(c.Pods), matrixLimit)
+		return nil
+	}
+	ports := candidatePorts(c.Plan)
+	w("Rows are sources, columns destinations. A cell lists which of the ports monitoring uses (%s) the policies allow; · means none.\n\n",
+		strings.Join(portNames(ports), ", "))
+	w("| from \\ to |")
+	for i := range c.Pods {
+		w(" %d |", i+1)
+	}
+	w("\n|---|")
+	for range c.Pods {
+		w("---|")
+	}
+	w("\n")
+	for i, src := range c.Pods {
+		w("| %d %s/%s |", i+1, src.Namespace, src.Role)
+		for _, dst := range c.Pods {
+			if src == dst {
+				w(" |")
+				continue
+			}
+			var open []string
+			for _, pp := range ports {
+				ok, err := m.Allowed(reach.Endpoint{Pod: src}, reach.Endpoint{Pod: dst}, pp.Protocol, pp.Port)
+				if err != nil {
+					return err
+				}
+				if ok {
+					open = append(open, portName(pp))
+				}
+			}
+			switch {
+			case len(open) == 0:
+				w(" · |")
+			case len(open) == len(ports):
+				w(" all |")
+			default:
+				w(" %s |", strings.Join(open, " "))
+			}
+		}
+		w("\n")
+	}
+	return nil
+}
+
+// candidatePorts are the ports of every flow and the services' application
+// ports, sorted.
+func candidatePorts(p *plan.Plan) []plan.PortProto {
+	var out []plan.PortProto
+	for _, f := range p.Flows {
+		out = append(out, f.Ports...)
+	}
+	for _, s := range p.ServiceTargets {
+		out = append(out, plan.PortProto{Port: s.AppPort, Protocol: "TCP"})
+	}
+	slices.SortFunc(out, func(a, b plan.PortProto) int {
+		return cmp.Or(cmp.Compare(a.Port, b.Port), cmp.Compare(a.Protocol, b.Protocol))
+	})
+	return slices.Compact(out)
+}
+
+func portName(pp plan.PortProto) string {
+	if pp.Protocol == "TCP" {
+		return fmt.Sprint(pp.Port)
+	}
+	return fmt.Sprintf("%d/%s", pp.Port, strings.ToLower(pp.Protocol))
+}
+
+func portNames(in []plan.PortProto) []string {
+	out := make([]string, len(in))
+	for i, pp := range in {
+		out[i] = portName(pp)
+	}
+	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "**NO**"
+}
+
+// dot draws the required connections between the pods and address ranges,
+// grouped by namespace. A required connection the policies deny is dotted
+// red, a forbidden one they allow dashed red; Generate refuses both, so
+// generated reports are all green.
+func dot(p *plan.Plan, r *reach.Result) []byte {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("digraph %q {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n", p.Name)
+	byNS := map[string][]*reach.Pod{}
+	for _, pod := range r.Pods {
+		byNS[pod.Namespace] = append(byNS[pod.Namespace], pod)
+	}
+	for i, ns := range slices.Sorted(maps.Keys(byNS)) {
+		w("  subgraph cluster_%d {\n    label=%q;\n", i, ns)
+		for _, pod := range byNS[ns] {
+			w("    %q [label=%q];\n", pod.Name, pod.Role)
+		}
+		w("  }\n")
+	}
+	type edge struct{ from, to string }
+	ports := map[edge][]string{}
+	state := map[edge]string{}
+	var order []edge
+	for _, ch := range r.Checks {
+		if !ch.Want && !ch.Got {
+			continue
+		}
+		e := edge{nodeID(ch.From), nodeID(ch.To)}
+		if _, ok := ports[e]; !ok {
+			order = append(order, e)
+		}
+		label := portName(plan.PortProto{Port: ch.Port, Protocol: ch.Protocol})
+		if !slices.Contains(ports[e], label) {
+			ports[e] = append(ports[e], label)
+		}
+		switch {
+		case !ch.Want:
+			state[e] = "color=red, penwidth=2, style=dashed"
+		case !ch.Got && state[e] == "":
+			state[e] = "color=red, style=dotted"
+		}
+	}
+	addrs := map[string]bool{}
+	for _, e := range order {
+		for _, n := range []string{e.from, e.to} {
+			if !strings.Contains(n, "/") && !addrs[n] {
+				addrs[n] = true
+				w("  %q [shape=ellipse];\n", n)
+			}
+		}
+	}
+	for _, e := range order {
+		attrs := state[e]
+		if attrs == "" {
+			attrs = "color=darkgreen"
+		}
+		w("  %q -> %q [label=%q, %s];\n", e.from, e.to, strings.Join(ports[e], ","), attrs)
+	}
+	w("}\n")
+	return []byte(b.String())
+}
+
+func nodeID(e reach.Endpoint) string {
+	if e.Pod != nil {
+		return e.Pod.Name
+	}
+	return e.Addr.String()
+}

@@ -1,0 +1,258 @@
+package reach
+
+import (
+	"fmt"
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// Compiled evaluates Kubernetes NetworkPolicies with their selectors
+// converted once, so a proof over thousands of namespaces stays linear.
+// np-guard's netpol-analyzer converts every selector on every check, which
+// makes Prometheus' egress rule over N namespaces cost O(N) per check; the
+// analyzer remains the reference: obsgen's tests assert that both answer
+// every check of every example profile alike.
+//
+// It implements the NetworkPolicy semantics of the Kubernetes API
+// reference (kubernetes.io/docs/concepts/services-networking/network-policies):
+// a pod is isolated for a direction when a policy of its namespace selects
+// it with that policy type; an isolated pod allows a connection when a rule
+// of one of those policies matches the peer and the port; a connection
+// needs the source's egress and the destination's ingress. Named ports are
+// refused: obsgen never writes them.
+type Compiled struct {
+	byNS      map[string][]compiledPolicy
+	nsLabels  map[string]labels.Set
+	podLabels map[*Pod]labels.Set
+}
+
+type compiledPolicy struct {
+	pods    labels.Selector
+	ingress *[]compiledRule // nil: the policy does not isolate ingress
+	egress  *[]compiledRule
+}
+
+type compiledRule struct {
+	all   bool // no peers: every peer
+	peers []compiledPeer
+	ports []compiledPort // empty: every port
+}
+
+type compiledPeer struct {
+	namespaces labels.Selector // nil with pods set: the policy's namespace
+	pods       labels.Selector // nil: every pod of the namespaces
+	ipBlock    *netip.Prefix
+	except     []netip.Prefix
+	policyNS   string
+}
+
+type compiledPort struct {
+	protocol  string
+	port, end int // 0: every port
+}
+
+// NewCompiled compiles the policies for the cluster's namespaces.
+func NewCompiled(c *Cluster, policies []*networkingv1.NetworkPolicy) (*Compiled, error) {
+	k := &Compiled{byNS: map[string][]compiledPolicy{}, nsLabels: map[string]labels.Set{}, podLabels: map[*Pod]labels.Set{}}
+	for _, ns := range c.Namespaces {
+		k.nsLabels[ns] = labels.Set{"kubernetes.io/metadata.name": ns}
+	}
+	for _, pod := range c.Pods {
+		k.podLabels[pod] = labels.Set(pod.Labels.Map())
+	}
+	for _, np := range policies {
+		cp, err := compilePolicy(np)
+		if err != nil {
+			return nil, fmt.Errorf("reach: NetworkPolicy %s/%s: %w", np.Namespace, np.Name, err)
+		}
+		k.byNS[np.Namespace] = append(k.byNS[np.Namespace], cp)
+	}
+	return k, nil
+}
+
+func compilePolicy(np *networkingv1.NetworkPolicy) (compiledPolicy, error) {
+	pods, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+	if err != nil {
+		return compiledPolicy{}, err
+	}
+	cp := compiledPolicy{pods: pods}
+	types := np.Spec.PolicyTypes
+	if len(types) == 0 { // the API server's default
+		types = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
+		if len(np.Spec.Egress) > 0 {
+			types = append(types, networkingv1.PolicyTypeEgress)
+		}
+	}
+	for _, t := range types {
+		var rules []compiledRule
+		if t == networkingv1.PolicyTypeIngress {
+			for _, r := range np.Spec.Ingress {
+				cr, err := compileRule(np.Namespace, r.From, r.Ports)
+				if err != nil {
+					return compiledPolicy{}, err
+				}
+				rules = append(rules, cr)
+			}
+			cp.ingress = &rules
+		} else {
+			for _, r := range np.Spec.Egress {
+				cr, err := compileRule(np.Namespace, r.To, r.Ports)
+				if err != nil {
+					return compiledPolicy{}, err
+				}
+				rules = append(rules, cr)
+			}
+			cp.egress = &rules
+		}
+	}
+	return cp, nil
+}
+
+func compileRule(ns string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (compiledRule, error) {
+	r := compiledRule{all: len(peers) == 0}
+	for _, p := range peers {
+		cp := compiledPeer{policyNS: ns}
+		var err error
+		if p.NamespaceSelector != nil {
+			if cp.namespaces, err = metav1.LabelSelectorAsSelector(p.NamespaceSelector); err != nil {
+				return r, err
+			}
+		}
+		if p.PodSelector != nil {
+			if cp.pods, err = metav1.LabelSelectorAsSelector(p.PodSelector); err != nil {
+				return r, err
+			}
+		}
+		if b := p.IPBlock; b != nil {
+			prefix, err := netip.ParsePrefix(b.CIDR)
+			if err != nil {
+				return r, err
+			}
+			cp.ipBlock = &prefix
+			for _, e := range b.Except {
+				ex, err := netip.ParsePrefix(e)
+				if err != nil {
+					return r, err
+				}
+				cp.except = append(cp.except, ex)
+			}
+		}
+		r.peers = append(r.peers, cp)
+	}
+	for _, p := range ports {
+		cp := compiledPort{protocol: string(corev1.ProtocolTCP)}
+		if p.Protocol != nil {
+			cp.protocol = string(*p.Protocol)
+		}
+		if p.Port != nil {
+			if p.Port.StrVal != "" {
+				return r, fmt.Errorf("named port %q is not supported", p.Port.StrVal)
+			}
+			cp.port, cp.end = int(p.Port.IntVal), int(p.Port.IntVal)
+			if p.EndPort != nil {
+				cp.end = int(*p.EndPort)
+			}
+		}
+		r.ports = append(r.ports, cp)
+	}
+	return r, nil
+}
+
+// Name describes the model.
+func (*Compiled) Name() string {
+	return "Kubernetes NetworkPolicy semantics (obsgen's compiled evaluator, checked against np-guard netpol-analyzer)"
+}
+
+// Allowed applies the source's egress and the destination's ingress.
+func (k *Compiled) Allowed(src, dst Endpoint, proto string, port int) (bool, error) {
+	if src.Pod != nil && !k.direction(src.Pod, dst, proto, port, false) {
+		return false, nil
+	}
+	if dst.Pod != nil && !k.direction(dst.Pod, src, proto, port, true) {
+		return false, nil
+	}
+	return true, nil
+}
+
+// direction decides pod's side: isolated pods need a matching rule.
+func (k *Compiled) direction(pod *Pod, peer Endpoint, proto string, port int, ingress bool) bool {
+	podLabels := k.labelsOf(pod)
+	isolated := false
+	for _, p := range k.byNS[pod.Namespace] {
+		rules := p.egress
+		if ingress {
+			rules = p.ingress
+		}
+		if rules == nil || !p.pods.Matches(podLabels) {
+			continue
+		}
+		isolated = true
+		for _, r := range *rules {
+			if r.matchesPort(proto, port) && (r.all || k.anyPeer(r.peers, peer)) {
+				return true
+			}
+		}
+	}
+	return !isolated
+}
+
+func (r compiledRule) matchesPort(proto string, port int) bool {
+	if len(r.ports) == 0 {
+		return true
+	}
+	for _, p := range r.ports {
+		if p.protocol == proto && (p.port == 0 || p.port <= port && port <= p.end) {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *Compiled) anyPeer(peers []compiledPeer, e Endpoint) bool {
+	for _, p := range peers {
+		if p.ipBlock != nil {
+			addr := e.Addr
+			if e.Pod != nil {
+				addr = e.Pod.IP
+			}
+			if p.ipBlock.Contains(addr) && !containsAny(p.except, addr) {
+				return true
+			}
+			continue
+		}
+		if e.Pod == nil {
+			continue // pod selectors never match an address outside the cluster's pods
+		}
+		if p.namespaces == nil {
+			if e.Pod.Namespace != p.policyNS {
+				continue
+			}
+		} else if !p.namespaces.Matches(k.nsLabels[e.Pod.Namespace]) {
+			continue
+		}
+		if p.pods == nil || p.pods.Matches(k.labelsOf(e.Pod)) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAny(prefixes []netip.Prefix, a netip.Addr) bool {
+	for _, p := range prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *Compiled) labelsOf(pod *Pod) labels.Set {
+	if l, ok := k.podLabels[pod]; ok {
+		return l
+	}
+	return labels.Set(pod.Labels.Map())
+}

@@ -1,0 +1,303 @@
+// Package reach proves what the generated network policies allow. It builds
+// a synthetic cluster from the plan (one representative pod per distinct
+// flow endpoint, an intruder pod in every team namespace, and an outsider
+// and a Prometheus impostor in a namespace obsgen does not cover), asks a
+// policy model whether each connection is allowed, and checks that every
+// flow monitoring needs is allowed and that the connections obsgen must not
+// open are denied.
+//
+// The models are np-guard's netpol-analyzer for Kubernetes NetworkPolicies
+// and obsgen's Calico evaluator for projectcalico.org/v3 policies. The
+// result feeds the connectivity reports and `obsgen validate`.
+package reach
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// Pod is a synthetic pod standing for the pods a peer selects.
+type Pod struct {
+	// Name is "namespace/name" as the models address pods.
+	Name      string
+	Namespace string
+	Labels    plan.Labels
+	IP        netip.Addr
+	// Role says what the pod stands for, for reports: prometheus,
+	// payments/checkout, intruder, ...
+	Role string
+}
+
+// Endpoint is one side of a connection: a pod, or an address.
+type Endpoint struct {
+	Pod  *Pod
+	Addr netip.Addr
+}
+
+// String names the endpoint as reports show it.
+func (e Endpoint) String() string {
+	if e.Pod != nil {
+		return e.Pod.Namespace + "/" + e.Pod.Role
+	}
+	return e.Addr.String()
+}
+
+// Model answers whether the policies allow a connection.
+type Model interface {
+	// Name describes the model for reports.
+	Name() string
+	Allowed(src, dst Endpoint, protocol string, port int) (bool, error)
+}
+
+// Check is one connection the proof asks about.
+type Check struct {
+	// Flow is the plan's flow ID for a required connection, or what a
+	// forbidden connection would mean.
+	Flow     string
+	From, To Endpoint
+	Protocol string
+	Port     int
+	// Want is true for a flow monitoring needs, false for one that must
+	// stay closed.
+	Want bool
+	// Got is the model's answer.
+	Got bool
+	Why string
+}
+
+// OK tells whether the model answered as the proof wants.
+func (c Check) OK() bool { return c.Want == c.Got }
+
+// Result is the outcome of a proof.
+type Result struct {
+	Model string
+	// Enforced is false under the open stance: no policy is written, so
+	// the forbidden connections are not checked.
+	Enforced bool
+	Pods     []*Pod
+	Checks   []Check
+}
+
+// Failures are the checks the model answered wrongly.
+func (r *Result) Failures() []Check {
+	var out []Check
+	for _, c := range r.Checks {
+		if !c.OK() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Counts are the required checks, how many of them are allowed, and the
+// forbidden checks and how many of them are denied.
+func (r *Result) Counts() (required, allowed, forbidden, denied int) {
+	for _, c := range r.Checks {
+		switch {
+		case c.Want:
+			required++
+			if c.Got {
+				allowed++
+			}
+		default:
+			forbidden++
+			if !c.Got {
+				denied++
+			}
+		}
+	}
+	return
+}
+
+// Err describes the failures, or returns nil.
+func (r *Result) Err() error {
+	f := r.Failures()
+	if len(f) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d connection checks fail under %s:", len(f), len(r.Checks), r.Model)
+	for i, c := range f {
+		if i == 10 {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(f)-10)
+			break
+		}
+		verb := "must be allowed but is denied"
+		if !c.Want {
+			verb = "must be denied but is allowed"
+		}
+		fmt.Fprintf(&b, "\n  %s -> %s %s/%d (%s): %s", c.From, c.To, c.Protocol, c.Port, c.Flow, verb)
+	}
+	return fmt.Errorf("%s", b.String())
+}
+
+// Cluster is the synthetic cluster of a plan.
+type Cluster struct {
+	Plan *plan.Plan
+	// Namespaces are every namespace a pod lives in, sorted.
+	Namespaces []string
+	Pods       []*Pod
+	byKey      map[string]*Pod
+	prefix     netip.Prefix
+	teamNS     []string
+}
+
+// OutsideNamespace holds the outsider and the impostor: no obsgen policy
+// covers it.
+const OutsideNamespace = "obsgen-outside"
+
+// Roles of the pods that stand for no flow endpoint.
+const (
+	RoleIntruder = "intruder"
+	RoleOutsider = "outsider"
+	RoleImpostor = "prometheus-impostor"
+)
+
+// NewCluster builds the synthetic cluster of p.
+func NewCluster(p *plan.Plan) (*Cluster, error) {
+	prefix, err := podPrefix(p)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Plan: p, byKey: map[string]*Pod{}, prefix: prefix, teamNS: teamNamespaces(p)}
+	roles := roleNames(p)
+	for _, f := range p.Flows {
+		for _, peer := range []plan.Peer{f.From, f.To} {
+			if !peer.IsCIDR() && !peer.Any {
+				c.add(peer.Namespace, peer.Labels, roles[key(peer.Namespace, peer.Labels)])
+			}
+		}
+	}
+	for _, ns := range c.teamNS {
+		c.add(ns, intruderLabels, RoleIntruder)
+	}
+	c.add(OutsideNamespace, outsiderLabels, RoleOutsider)
+	c.add(OutsideNamespace, p.Monitoring.Prometheus.PodLabels, RoleImpostor)
+	ns := slices.Clone(p.Covered)
+	ns = append(ns, p.Network.DNS.Namespace, OutsideNamespace)
+	for _, pod := range c.Pods {
+		ns = append(ns, pod.Namespace)
+	}
+	slices.Sort(ns)
+	c.Namespaces = slices.Compact(ns)
+	return c, nil
+}
+
+var (
+	intruderLabels = plan.Labels{{Name: "app", Value: "obsgen-intruder"}}
+	outsiderLabels = plan.Labels{{Name: "app", Value: "obsgen-outsider"}}
+)
+
+// podPrefix picks a range for the synthetic pod addresses that overlaps no
+// address range of the profile, so no pod is mistaken for a node or an API
+// server.
+func podPrefix(p *plan.Plan) (netip.Prefix, error) {
+	var taken []netip.Prefix
+	for _, c := range slices.Concat(p.Cluster.APIServerCIDRs, p.Cluster.NodeCIDRs) {
+		if pr, err := netip.ParsePrefix(c); err == nil {
+			taken = append(taken, pr)
+		}
+	}
+	for _, f := range p.Flows {
+		for _, c := range slices.Concat(f.From.CIDRs, f.To.CIDRs) {
+			if pr, err := netip.ParsePrefix(c); err == nil {
+				taken = append(taken, pr)
+			}
+		}
+	}
+candidates:
+	for _, s := range []string{"100.64.0.0/16", "10.254.0.0/16", "172.31.0.0/16", "192.168.0.0/16", "fd00:64::/48"} {
+		cand := netip.MustParsePrefix(s)
+		for _, t := range taken {
+			if t.Overlaps(cand) {
+				continue candidates
+			}
+		}
+		return cand, nil
+	}
+	return netip.Prefix{}, fmt.Errorf("the profile's address ranges cover every range obsgen uses for synthetic pods")
+}
+
+func key(ns string, labels plan.Labels) string { return fmt.Sprintf("%s%v", ns, labels) }
+
+// add returns the pod that stands for (ns, labels), creating it once.
+func (c *Cluster) add(ns string, labels plan.Labels, role string) *Pod {
+	k := key(ns, labels)
+	if pod, ok := c.byKey[k]; ok {
+		return pod
+	}
+	ip := c.prefix.Addr()
+	for range len(c.Pods) + 2 {
+		ip = ip.Next()
+	}
+	if role == "" {
+		role = "any-pod"
+		if len(labels) > 0 {
+			role = strings.Join(labels.Values(), "-")
+		}
+	}
+	pod := &Pod{Name: fmt.Sprintf("%s/pod-%d", ns, len(c.Pods)+1), Namespace: ns, Labels: labels, IP: ip, Role: role}
+	c.byKey[k] = pod
+	c.Pods = append(c.Pods, pod)
+	return pod
+}
+
+// Pod returns the pod of (ns, labels), or nil.
+func (c *Cluster) Pod(ns string, labels plan.Labels) *Pod { return c.byKey[key(ns, labels)] }
+
+// roleNames names the pods of the monitoring stack, the mesh and the
+// teams' services after what they are.
+func roleNames(p *plan.Plan) map[string]string {
+	m := p.Monitoring
+	out := map[string]string{
+		key(m.Namespace, m.Prometheus.PodLabels):                                 "prometheus",
+		key(m.Grafana.Namespace, m.Grafana.PodLabels):                            "grafana",
+		key(m.Alertmanager.Namespace, m.Alertmanager.PodLabels):                  "alertmanager",
+		key(m.KubeStateMetrics.Namespace, m.KubeStateMetrics.PodLabels):          "kube-state-metrics",
+		key(m.NodeExporter.Namespace, m.NodeExporter.PodLabels):                  "node-exporter",
+		key(p.Network.DNS.Namespace, p.Network.DNS.PodLabels):                    "dns",
+		key(p.Mesh.IstioNamespace, plan.IstiodLabels):                            "istiod",
+		key(p.Mesh.IstioNamespace, plan.Labels{{Name: "app", Value: "ztunnel"}}): "ztunnel",
+	}
+	for _, s := range p.ServiceTargets {
+		out[key(s.Namespace, s.Selector)] = s.Name
+	}
+	for _, ns := range teamNamespaces(p) {
+		if _, ok := out[key(ns, nil)]; !ok {
+			out[key(ns, nil)] = "any-pod"
+		}
+	}
+	return out
+}
+
+func teamNamespaces(p *plan.Plan) []string {
+	var out []string
+	for _, t := range p.Teams {
+		out = append(out, t.Namespaces...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// endpoint names a flow peer: its pod, an address in its range, or for
+// "any pod" the intruder of the first team namespace (or the outsider).
+func (c *Cluster) endpoint(p plan.Peer) Endpoint {
+	switch {
+	case p.IsCIDR():
+		prefix := netip.MustParsePrefix(p.CIDRs[0])
+		if prefix.Bits() == prefix.Addr().BitLen() {
+			return Endpoint{Addr: prefix.Addr()}
+		}
+		return Endpoint{Addr: prefix.Addr().Next()}
+	case p.Any:
+		if len(c.teamNS) > 0 {
+			return Endpoint{Pod: c.Pod(c.teamNS[0], intruderLabels)}
+		}
+		return Endpoint{Pod: c.Pod(OutsideNamespace, outsiderLabels)}
+	}
+	return Endpoint{Pod: c.Pod(p.Namespace, p.Labels)}
+}
