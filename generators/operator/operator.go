@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -26,7 +27,6 @@ import (
 	yaml3 "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
@@ -148,48 +148,69 @@ func Meta(p *plan.Plan, suffix string) metav1.ObjectMeta {
 }
 
 // Manifest serializes a resource without the empty fields Kubernetes types
-// carry (creationTimestamp: null, status: {}), then decodes it strictly into
-// its own type again, so only valid resources are written.
+// carry (creationTimestamp: null, status: {}), and decodes what is left
+// strictly into its own type again, so dropping empty fields can never
+// write a resource its type rejects. The check decodes JSON, a few times
+// cheaper than YAML; internal/e2e decodes every written YAML document
+// strictly by its kind.
 func Manifest(path string, obj any) (output.File, error) {
+	return Documents(path, []any{obj})
+}
+
+// document is obj as the map Manifest writes.
+func document(path string, obj any) (map[string]any, error) {
 	j, err := json.Marshal(obj)
 	if err != nil {
-		return output.File{}, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(j, &m); err != nil {
-		return output.File{}, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	delete(m, "status")
 	if meta, ok := m["metadata"].(map[string]any); ok {
 		delete(meta, "creationTimestamp")
 	}
 	dropEmpty(m)
-	var buf bytes.Buffer
-	enc := yaml3.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(m); err != nil {
-		return output.File{}, fmt.Errorf("%s: %w", path, err)
+	if err := decodeStrict(m, obj); err != nil {
+		return nil, fmt.Errorf("%s does not decode into %T: %w", path, obj, err)
 	}
-	data := buf.Bytes()
-	if err := yaml.UnmarshalStrict(data, obj); err != nil {
-		return output.File{}, fmt.Errorf("%s does not decode into %T: %w", path, obj, err)
+	return m, nil
+}
+
+// decodeStrict decodes m into a new value of obj's type, rejecting unknown
+// fields.
+func decodeStrict(m map[string]any, obj any) error {
+	j, err := json.Marshal(m)
+	if err != nil {
+		return err
 	}
-	return output.Manifest(path, data), nil
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.DisallowUnknownFields()
+	t := reflect.TypeOf(obj)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return dec.Decode(reflect.New(t).Interface())
 }
 
 // Documents writes objects as one multi-document YAML file, each decoded
 // strictly into its own type first (see Manifest).
 func Documents[T any](path string, objs []T) (output.File, error) {
 	var buf bytes.Buffer
-	for i, obj := range objs {
-		f, err := Manifest(path, obj)
+	enc := yaml3.NewEncoder(&buf)
+	enc.SetIndent(2)
+	for _, obj := range objs {
+		m, err := document(path, obj)
 		if err != nil {
 			return output.File{}, err
 		}
-		if i > 0 {
-			buf.WriteString("---\n")
+		if err := enc.Encode(m); err != nil {
+			return output.File{}, fmt.Errorf("%s: %w", path, err)
 		}
-		buf.Write(bytes.TrimPrefix(f.Data, []byte(output.Header)))
+	}
+	if err := enc.Close(); err != nil {
+		return output.File{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return output.Manifest(path, buf.Bytes()), nil
 }
