@@ -6,6 +6,7 @@ package generators
 import (
 	"fmt"
 
+	"obsgen.dev/obsgen/generators/adminnetpol"
 	"obsgen.dev/obsgen/generators/calico"
 	"obsgen.dev/obsgen/generators/federation"
 	"obsgen.dev/obsgen/generators/istio"
@@ -30,6 +31,7 @@ var Registry = []Generator{
 	{Name: "federation", Generate: federation.Generate},
 	{Name: "netpol", Generate: netpol.Generate},
 	{Name: "calico", Generate: calico.Generate},
+	{Name: "adminnetpol", Generate: adminnetpol.Generate},
 	{Name: "istio", Generate: istio.Generate},
 	{Name: "reports", Generate: reports.Generate},
 }

@@ -14,7 +14,9 @@ import (
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
+	"obsgen.dev/obsgen/generators/adminnetpol"
 	calicogen "obsgen.dev/obsgen/generators/calico"
 	"obsgen.dev/obsgen/generators/netpol"
 	"obsgen.dev/obsgen/internal/output"
@@ -85,6 +87,14 @@ func Model(p *plan.Plan, c *reach.Cluster, reference bool) (reach.Model, error) 
 		return reach.NewCompiled(c, policies)
 	case p.Network.Engine == "calico":
 		return reach.NewCalico(c, calicogen.All(p))
+	case p.Network.Engine == "admin-network-policy":
+		// The analyzer evaluates AdminNetworkPolicies and the baseline;
+		// obsgen's compiled evaluator reads NetworkPolicies only.
+		objs := []runtime.Object{adminnetpol.Baseline(p)}
+		for _, anp := range adminnetpol.Policies(p) {
+			objs = append(objs, anp)
+		}
+		return reach.NewAnalyzer(c, objs)
 	}
 	return nil, fmt.Errorf("reports: no policy model for stance %s with engine %s", p.Network.Stance, p.Network.Engine)
 }

@@ -107,7 +107,7 @@ func TestValidateReportsTheStrategyAndTheProof(t *testing.T) {
 	code, out, errOut := run(t, t.TempDir(), "validate", repoProfile(t, "strict-deny.yaml"))
 	require.Equal(t, ExitOK, code, errOut)
 	assert.Regexp(t, `strict-deny.yaml: ok: scrape strategy istio-certs, 10 scrape jobs, 23 files\n`, out)
-	assert.Regexp(t, `strict-deny.yaml: network: 32/32 required connections allowed, 41/41 forbidden connections denied \(Kubernetes NetworkPolicies \(np-guard netpol-analyzer\)\)\n$`, out)
+	assert.Regexp(t, `strict-deny.yaml: network: 32/32 required connections allowed, 41/41 forbidden connections denied \(np-guard netpol-analyzer\)\n$`, out)
 }
 
 func TestTwoProfilesWithOneNameAreRejected(t *testing.T) {

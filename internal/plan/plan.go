@@ -166,6 +166,8 @@ type Network struct {
 	GrafanaIngress     []ExternalPeer
 	AlertmanagerEgress []ExternalPeer
 	Calico             Calico
+	// ANPPriority is the priority of obsgen's AdminNetworkPolicies.
+	ANPPriority int
 }
 
 // ExternalPeer is a party outside the monitoring stack, with the ports it

@@ -316,6 +316,7 @@ func resolveNetwork(n v1alpha1.Network) Network {
 		AlertmanagerEgress: externalPeers(n.AlertmanagerEgress),
 		Calico: Calico{Order: n.Calico.Order, ManageDeny: g.Manage == nil || *g.Manage, DenyOrder: g.Order,
 			Excluded: sortedCopy(g.ExcludedNamespaces)},
+		ANPPriority: n.AdminNetworkPolicy.Priority,
 	}
 }
 

@@ -241,6 +241,13 @@ func (v *validator) network() {
 		v.at("network.engine", "set network.engine: calico, or use stance default-deny",
 			"a global deny needs the calico engine (got %s)", n.Engine)
 	}
+	if n.Engine == v1alpha1.EngineAdminNetworkPolicy && n.Stance != v1alpha1.StanceDefaultDeny {
+		v.at("network.engine", "set network.stance: default-deny, or another engine",
+			"admin-network-policy writes the default-deny stance (got stance %s)", n.Stance)
+	}
+	if p := n.AdminNetworkPolicy.Priority; p < 1 || p > 1000 {
+		v.at("network.adminNetworkPolicy.priority", "", "must be 1..1000 (got %d)", p)
+	}
 	v.dnsLabel("network.dns.namespace", n.DNS.Namespace)
 	v.labels("network.dns.podLabels", n.DNS.PodLabels)
 	for i, e := range n.GrafanaIngress {

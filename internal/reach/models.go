@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Open is the model of the open stance: no policies, everything allowed.
@@ -26,6 +27,16 @@ type Kubernetes struct {
 
 // NewKubernetes loads the cluster and the policies into the analyzer.
 func NewKubernetes(c *Cluster, policies []*networkingv1.NetworkPolicy) (*Kubernetes, error) {
+	objs := make([]runtime.Object, len(policies))
+	for i, np := range policies {
+		objs[i] = np
+	}
+	return NewAnalyzer(c, objs)
+}
+
+// NewAnalyzer loads the cluster and policy objects of any kind the analyzer
+// reads (NetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy).
+func NewAnalyzer(c *Cluster, policies []runtime.Object) (*Kubernetes, error) {
 	e := eval.NewPolicyEngine()
 	for _, ns := range c.Namespaces {
 		if err := e.InsertObject(&corev1.Namespace{
@@ -51,16 +62,16 @@ func NewKubernetes(c *Cluster, policies []*networkingv1.NetworkPolicy) (*Kuberne
 			return nil, fmt.Errorf("reach: pod %s: %w", pod.Name, err)
 		}
 	}
-	for _, np := range policies {
-		if err := e.InsertObject(np); err != nil {
-			return nil, fmt.Errorf("reach: NetworkPolicy %s/%s: %w", np.Namespace, np.Name, err)
+	for _, obj := range policies {
+		if err := e.InsertObject(obj); err != nil {
+			return nil, fmt.Errorf("reach: %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, err)
 		}
 	}
 	return &Kubernetes{engine: e}, nil
 }
 
 // Name describes the model.
-func (*Kubernetes) Name() string { return "Kubernetes NetworkPolicies (np-guard netpol-analyzer)" }
+func (*Kubernetes) Name() string { return "np-guard netpol-analyzer" }
 
 // Allowed asks the analyzer.
 func (k *Kubernetes) Allowed(src, dst Endpoint, proto string, port int) (bool, error) {

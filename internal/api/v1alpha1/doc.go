@@ -68,7 +68,7 @@
 //	    port: 9100
 //	network:
 //	  stance: default-deny               # open | default-deny | global-deny; default open
-//	  engine: kubernetes                 # kubernetes | calico; default kubernetes
+//	  engine: kubernetes                 # kubernetes | calico | admin-network-policy; default kubernetes
 //	  dns:
 //	    namespace: kube-system           # default kube-system
 //	    podLabels: {k8s-app: kube-dns}   # default k8s-app: kube-dns
@@ -84,6 +84,8 @@
 //	      manage: true                   # write the deny-all; default true
 //	      order: 2000                    # default 2000
 //	      excludedNamespaces: [kube-system, calico-system, calico-apiserver, tigera-operator]
+//	  adminNetworkPolicy:                # engine admin-network-policy only
+//	    priority: 50                     # 1..1000; default 50
 //	teams:
 //	  - name: payments                   # required; the `team` label
 //	    namespaces: [payments, payments-batch]   # required; each owned by one team

@@ -92,10 +92,13 @@ type NetworkEngine string
 const (
 	EngineKubernetes NetworkEngine = "kubernetes"
 	EngineCalico     NetworkEngine = "calico"
+	// EngineAdminNetworkPolicy writes a BaselineAdminNetworkPolicy deny
+	// and AdminNetworkPolicy allows (policy.networking.k8s.io/v1alpha1).
+	EngineAdminNetworkPolicy NetworkEngine = "admin-network-policy"
 )
 
 // Values lists the valid network engines.
-func (NetworkEngine) Values() []string { return []string{"kubernetes", "calico"} }
+func (NetworkEngine) Values() []string { return []string{"kubernetes", "calico", "admin-network-policy"} }
 
 // WorkloadKind is the kind of the Prometheus workload.
 type WorkloadKind string

@@ -224,7 +224,10 @@ type Network struct {
 	// needs) or `global-deny` (a Calico global deny-all exists or is emitted;
 	// obsgen emits the allows).
 	Stance NetworkStance `yaml:"stance,omitempty" json:"stance,omitempty" jsonschema:"default=open"`
-	// Engine is `kubernetes` (NetworkPolicy) or `calico` (projectcalico.org/v3).
+	// Engine is `kubernetes` (NetworkPolicy), `calico` (projectcalico.org/v3)
+	// or `admin-network-policy` (a BaselineAdminNetworkPolicy that denies the
+	// covered namespaces' traffic and AdminNetworkPolicies that allow the
+	// monitoring flows; default-deny only).
 	Engine NetworkEngine `yaml:"engine,omitempty" json:"engine,omitempty" jsonschema:"default=kubernetes"`
 	// DNS locates the cluster DNS every pod must reach. Defaults: namespace
 	// kube-system, pod label k8s-app=kube-dns.
@@ -239,6 +242,16 @@ type Network struct {
 	AlertmanagerEgress []NetworkPeer `yaml:"alertmanagerEgress,omitempty" json:"alertmanagerEgress,omitempty"`
 	// Calico tunes the projectcalico.org/v3 policies of the calico engine.
 	Calico Calico `yaml:"calico,omitempty" json:"calico,omitempty"`
+	// AdminNetworkPolicy tunes the admin-network-policy engine.
+	AdminNetworkPolicy AdminNetworkPolicy `yaml:"adminNetworkPolicy,omitempty" json:"adminNetworkPolicy,omitempty"`
+}
+
+// AdminNetworkPolicy tunes the AdminNetworkPolicies obsgen writes.
+type AdminNetworkPolicy struct {
+	// Priority of obsgen's AdminNetworkPolicies (1 is applied first, 1000
+	// last). Their Allow rules are final: they take precedence over every
+	// NetworkPolicy and AdminNetworkPolicy of a higher number.
+	Priority int `yaml:"priority,omitempty" json:"priority,omitempty" jsonschema:"default=50,minimum=1,maximum=1000"`
 }
 
 // NetworkPeer is a party outside the monitoring stack: address ranges, or

@@ -1,0 +1,193 @@
+// Package adminnetpol generates the admin-network-policy engine's objects
+// (policy.networking.k8s.io/v1alpha1, sigs.k8s.io/network-policy-api): the
+// BaselineAdminNetworkPolicy `default` denies every covered namespace's
+// traffic to and from pods and networks, and one AdminNetworkPolicy per
+// selected set of pods allows exactly the plan's flows. AdminNetworkPolicy
+// Allow rules are final, so the monitoring flows work whatever
+// NetworkPolicies the teams write; everything else falls through to the
+// teams' NetworkPolicies and then to the baseline deny.
+package adminnetpol
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+
+	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/render"
+)
+
+// Files of the engine.
+const (
+	ANPPath  = "kubernetes/adminnetworkpolicies.yaml"
+	BANPPath = "kubernetes/baselineadminnetworkpolicy.yaml"
+)
+
+const namespaceLabel = "kubernetes.io/metadata.name"
+
+var (
+	anpType  = metav1.TypeMeta{APIVersion: "policy.networking.k8s.io/v1alpha1", Kind: "AdminNetworkPolicy"}
+	banpType = metav1.TypeMeta{APIVersion: "policy.networking.k8s.io/v1alpha1", Kind: "BaselineAdminNetworkPolicy"}
+)
+
+// Generate writes the objects when the engine is admin-network-policy.
+func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
+	if p.Network.Engine != "admin-network-policy" {
+		return nil, nil
+	}
+	banp, err := operator.Documents(BANPPath, []*anpv1alpha1.BaselineAdminNetworkPolicy{Baseline(p)})
+	if err != nil {
+		return nil, err
+	}
+	anps, err := operator.Documents(ANPPath, Policies(p))
+	if err != nil {
+		return nil, err
+	}
+	return []output.File{banp, anps}, nil
+}
+
+// Baseline is the cluster's BaselineAdminNetworkPolicy (a singleton named
+// default): the covered namespaces deny ingress from every pod and egress to
+// every pod and network. Ingress from outside the pod network (the API
+// server, kubelet probes) is not matched by an ingress peer and stays open.
+func Baseline(p *plan.Plan) *anpv1alpha1.BaselineAdminNetworkPolicy {
+	all := []anpv1alpha1.AdminNetworkPolicyIngressPeer{{Namespaces: &metav1.LabelSelector{}}}
+	return &anpv1alpha1.BaselineAdminNetworkPolicy{TypeMeta: banpType,
+		ObjectMeta: metav1.ObjectMeta{Name: "default", Labels: operator.Meta(p, "").Labels,
+			Annotations: map[string]string{"obsgen.dev/why": "default deny for the namespaces obsgen covers"}},
+		Spec: anpv1alpha1.BaselineAdminNetworkPolicySpec{
+			Subject: anpv1alpha1.AdminNetworkPolicySubject{Namespaces: namespaces(p.Covered)},
+			Ingress: []anpv1alpha1.BaselineAdminNetworkPolicyIngressRule{{Name: "deny-all", Action: anpv1alpha1.BaselineAdminNetworkPolicyRuleActionDeny, From: all}},
+			Egress: []anpv1alpha1.BaselineAdminNetworkPolicyEgressRule{{Name: "deny-all", Action: anpv1alpha1.BaselineAdminNetworkPolicyRuleActionDeny,
+				To: []anpv1alpha1.AdminNetworkPolicyEgressPeer{{Namespaces: &metav1.LabelSelector{}}, {Networks: []anpv1alpha1.CIDR{"0.0.0.0/0", "::/0"}}}}},
+		},
+	}
+}
+
+// Policies are the AdminNetworkPolicies: one per selected set of pods of
+// a covered namespace, with an Allow rule per flow that starts or ends
+// there, rules that differ only in the peer's namespace merged.
+func Policies(p *plan.Plan) []*anpv1alpha1.AdminNetworkPolicy {
+	b := &builder{p: p, index: map[string]*anpv1alpha1.AdminNetworkPolicy{}, merge: map[string]*metav1.LabelSelector{}}
+	covered := func(ns string) bool { _, ok := slices.BinarySearch(p.Covered, ns); return ok }
+	for _, f := range p.Flows {
+		if !f.From.IsCIDR() && !f.From.Any && covered(f.From.Namespace) {
+			anp := b.policy(f.From.Namespace, f.From.Labels, f.ID)
+			if sel := b.merged(anp, "egress", f.To, f.Ports); sel != nil {
+				sel.MatchExpressions[0].Values = append(sel.MatchExpressions[0].Values, f.To.Namespace)
+			} else {
+				anp.Spec.Egress = append(anp.Spec.Egress, anpv1alpha1.AdminNetworkPolicyEgressRule{
+					Name: f.ID, Action: anpv1alpha1.AdminNetworkPolicyRuleActionAllow, To: b.egressPeers(anp, f.To, f.Ports), Ports: ports(f.Ports)})
+			}
+		}
+		// Ingress peers are pods only: traffic from address ranges is
+		// never denied by the baseline, so it needs no allow.
+		if !f.To.IsCIDR() && !f.From.IsCIDR() && covered(f.To.Namespace) {
+			anp := b.policy(f.To.Namespace, f.To.Labels, f.ID)
+			if sel := b.merged(anp, "ingress", f.From, f.Ports); sel != nil {
+				sel.MatchExpressions[0].Values = append(sel.MatchExpressions[0].Values, f.From.Namespace)
+			} else {
+				anp.Spec.Ingress = append(anp.Spec.Ingress, anpv1alpha1.AdminNetworkPolicyIngressRule{
+					Name: f.ID, Action: anpv1alpha1.AdminNetworkPolicyRuleActionAllow, From: b.ingressPeers(anp, f.From, f.Ports), Ports: ports(f.Ports)})
+			}
+		}
+	}
+	return b.out
+}
+
+type builder struct {
+	p     *plan.Plan
+	index map[string]*anpv1alpha1.AdminNetworkPolicy
+	out   []*anpv1alpha1.AdminNetworkPolicy
+	// merge finds the namespace selector of a rule that can take more
+	// namespaces.
+	merge map[string]*metav1.LabelSelector
+}
+
+// policy returns the policy of the pods labels selects in ns, named
+// obsgen-<ns>-all or obsgen-<ns>-<label values>.
+func (b *builder) policy(ns string, labels plan.Labels, flow string) *anpv1alpha1.AdminNetworkPolicy {
+	k := fmt.Sprintf("%s/%v", ns, labels)
+	anp, ok := b.index[k]
+	if !ok {
+		name := "obsgen-" + ns + "-all"
+		if len(labels) > 0 {
+			name = "obsgen-" + ns + "-" + strings.Join(labels.Values(), "-")
+		}
+		anp = &anpv1alpha1.AdminNetworkPolicy{TypeMeta: anpType,
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: operator.Meta(b.p, "").Labels, Annotations: map[string]string{}},
+			Spec: anpv1alpha1.AdminNetworkPolicySpec{Priority: int32(b.p.Network.ANPPriority),
+				Subject: anpv1alpha1.AdminNetworkPolicySubject{Pods: &anpv1alpha1.NamespacedPod{
+					NamespaceSelector: metav1.LabelSelector{MatchLabels: map[string]string{namespaceLabel: ns}},
+					PodSelector:       metav1.LabelSelector{MatchLabels: labels.Map()}}}}}
+		b.index[k] = anp
+		b.out = append(b.out, anp)
+	}
+	if f := anp.Annotations[flowsAnnotation]; !slices.Contains(strings.Fields(f), flow) {
+		anp.Annotations[flowsAnnotation] = strings.TrimSpace(f + " " + flow)
+	}
+	return anp
+}
+
+const flowsAnnotation = "obsgen.dev/flows"
+
+// merged returns the namespace selector of an existing rule of anp with the
+// same direction, pods and ports as peer, or nil.
+func (b *builder) merged(anp *anpv1alpha1.AdminNetworkPolicy, dir string, peer plan.Peer, pp []plan.PortProto) *metav1.LabelSelector {
+	if peer.IsCIDR() || peer.Any {
+		return nil
+	}
+	return b.merge[fmt.Sprintf("%s|%s|%v|%v", anp.Name, dir, peer.Labels, pp)]
+}
+
+// podPeer selects peer's pods by namespace name (an In list, so later
+// namespaces can join) and labels.
+func (b *builder) podPeer(anp *anpv1alpha1.AdminNetworkPolicy, dir string, peer plan.Peer, pp []plan.PortProto) *anpv1alpha1.NamespacedPod {
+	ns := &anpv1alpha1.NamespacedPod{
+		NamespaceSelector: metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: namespaceLabel, Operator: metav1.LabelSelectorOpIn, Values: []string{peer.Namespace}}}},
+		PodSelector: metav1.LabelSelector{MatchLabels: peer.Labels.Map()},
+	}
+	b.merge[fmt.Sprintf("%s|%s|%v|%v", anp.Name, dir, peer.Labels, pp)] = &ns.NamespaceSelector
+	return ns
+}
+
+func (b *builder) egressPeers(anp *anpv1alpha1.AdminNetworkPolicy, peer plan.Peer, pp []plan.PortProto) []anpv1alpha1.AdminNetworkPolicyEgressPeer {
+	switch {
+	case peer.IsCIDR():
+		nets := make([]anpv1alpha1.CIDR, len(peer.CIDRs))
+		for i, c := range peer.CIDRs {
+			nets[i] = anpv1alpha1.CIDR(c)
+		}
+		return []anpv1alpha1.AdminNetworkPolicyEgressPeer{{Networks: nets}}
+	case peer.Any:
+		return []anpv1alpha1.AdminNetworkPolicyEgressPeer{{Namespaces: &metav1.LabelSelector{}}}
+	}
+	return []anpv1alpha1.AdminNetworkPolicyEgressPeer{{Pods: b.podPeer(anp, "egress", peer, pp)}}
+}
+
+func (b *builder) ingressPeers(anp *anpv1alpha1.AdminNetworkPolicy, peer plan.Peer, pp []plan.PortProto) []anpv1alpha1.AdminNetworkPolicyIngressPeer {
+	if peer.Any {
+		return []anpv1alpha1.AdminNetworkPolicyIngressPeer{{Namespaces: &metav1.LabelSelector{}}}
+	}
+	return []anpv1alpha1.AdminNetworkPolicyIngressPeer{{Pods: b.podPeer(anp, "ingress", peer, pp)}}
+}
+
+func namespaces(ns []string) *metav1.LabelSelector {
+	return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+		{Key: namespaceLabel, Operator: metav1.LabelSelectorOpIn, Values: slices.Clone(ns)}}}
+}
+
+func ports(in []plan.PortProto) *[]anpv1alpha1.AdminNetworkPolicyPort {
+	out := make([]anpv1alpha1.AdminNetworkPolicyPort, len(in))
+	for i, p := range in {
+		out[i] = anpv1alpha1.AdminNetworkPolicyPort{PortNumber: &anpv1alpha1.Port{Protocol: corev1.Protocol(p.Protocol), Port: int32(p.Port)}}
+	}
+	return &out
+}

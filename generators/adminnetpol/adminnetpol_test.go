@@ -1,0 +1,110 @@
+package adminnetpol
+
+import (
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/runtime"
+	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	"sigs.k8s.io/yaml"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/reach"
+)
+
+func profile(plane v1alpha1.DataPlane) *v1alpha1.Profile {
+	off := false
+	return &v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "anp"},
+		Cluster: v1alpha1.Cluster{APIServerCIDRs: []string{"10.0.0.1/32"}, NodeCIDRs: []string{"10.1.0.0/16"}},
+		Mesh:    v1alpha1.Mesh{DataPlane: plane, MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off},
+		Monitoring: v1alpha1.Monitoring{InMesh: plane == v1alpha1.DataPlaneAmbient},
+		Network: v1alpha1.Network{Stance: v1alpha1.StanceDefaultDeny, Engine: v1alpha1.EngineAdminNetworkPolicy,
+			GrafanaIngress:     []v1alpha1.NetworkPeer{{Namespace: "ingress-nginx"}},
+			AlertmanagerEgress: []v1alpha1.NetworkPeer{{CIDRs: []string{"198.51.100.0/24"}, Ports: []int{443}}}},
+		Teams: []v1alpha1.Team{
+			{Name: "shop", Namespaces: []string{"shop", "shop-jobs"}, Services: []v1alpha1.Service{
+				{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"}},
+				{Name: "cron", Namespace: "shop-jobs", Port: 8080, Selector: map[string]string{"app": "web"}}}},
+			{Name: "bank", Namespaces: []string{"bank"}, Services: []v1alpha1.Service{
+				{Name: "ledger", Namespace: "bank", Port: 9102, Selector: map[string]string{"app": "ledger"}}}},
+		}}
+}
+
+func objects(p *plan.Plan) []runtime.Object {
+	objs := []runtime.Object{Baseline(p)}
+	for _, anp := range Policies(p) {
+		objs = append(objs, anp)
+	}
+	return objs
+}
+
+func prove(t *testing.T, p *plan.Plan, objs []runtime.Object) *reach.Result {
+	t.Helper()
+	c, err := reach.NewCluster(p)
+	require.NoError(t, err)
+	m, err := reach.NewAnalyzer(c, objs)
+	require.NoError(t, err)
+	r, err := reach.Prove(c, m)
+	require.NoError(t, err)
+	return r
+}
+
+// TestTheAnalyzerProvesTheAdminPolicies feeds the baseline deny and the
+// allows to np-guard's netpol-analyzer, for the sidecar and the ambient
+// data plane: every flow allowed, every forbidden connection denied.
+func TestTheAnalyzerProvesTheAdminPolicies(t *testing.T) {
+	for _, plane := range []v1alpha1.DataPlane{v1alpha1.DataPlaneSidecar, v1alpha1.DataPlaneAmbient} {
+		p := plan.Resolve(profile(plane))
+		r := prove(t, p, objects(p))
+		require.NoError(t, r.Err(), plane)
+		required, allowed, forbidden, denied := r.Counts()
+		assert.Equal(t, required, allowed)
+		assert.Equal(t, forbidden, denied)
+		assert.Greater(t, forbidden, 10)
+		t.Logf("%s: %d/%d required allowed, %d/%d forbidden denied", plane, allowed, required, denied, forbidden)
+	}
+}
+
+// TestTheAdminProofCatchesWrongPolicies: without Prometheus' allows its
+// scrapes hit the baseline deny; without the baseline an outsider reaches
+// a metrics port.
+func TestTheAdminProofCatchesWrongPolicies(t *testing.T) {
+	p := plan.Resolve(profile(v1alpha1.DataPlaneSidecar))
+	objs := slices.DeleteFunc(objects(p), func(o runtime.Object) bool {
+		anp, ok := o.(*anpv1alpha1.AdminNetworkPolicy)
+		return ok && anp.Name == "obsgen-monitoring-prometheus"
+	})
+	require.Len(t, objs, len(objects(p))-1)
+	err := prove(t, p, objs).Err()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "must be allowed but is denied")
+
+	err = prove(t, p, objects(p)[1:]).Err()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "must be denied but is allowed")
+}
+
+// TestDocumentsDecodeStrictly reads the written files back into the
+// upstream types.
+func TestDocumentsDecodeStrictly(t *testing.T) {
+	files, err := Generate(plan.Resolve(profile(v1alpha1.DataPlaneSidecar)), nil)
+	require.NoError(t, err)
+	require.Len(t, files, 2)
+	var banp anpv1alpha1.BaselineAdminNetworkPolicy
+	require.NoError(t, yaml.UnmarshalStrict(files[0].Data, &banp))
+	assert.Equal(t, "default", banp.Name, "the baseline is a singleton named default")
+	docs := regexp.MustCompile(`(?m)^---\n`).Split(string(files[1].Data), -1)
+	names := map[string]bool{}
+	for _, doc := range docs {
+		var anp anpv1alpha1.AdminNetworkPolicy
+		require.NoError(t, yaml.UnmarshalStrict([]byte(doc), &anp))
+		assert.Equal(t, int32(50), anp.Spec.Priority)
+		assert.False(t, names[anp.Name], "duplicate name %s", anp.Name)
+		names[anp.Name] = true
+	}
+	assert.Greater(t, len(docs), 5)
+}
