@@ -19,8 +19,8 @@ import (
 func profile(plane v1alpha1.DataPlane) *v1alpha1.Profile {
 	off := false
 	return &v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "anp"},
-		Cluster: v1alpha1.Cluster{APIServerCIDRs: []string{"10.0.0.1/32"}, NodeCIDRs: []string{"10.1.0.0/16"}},
-		Mesh:    v1alpha1.Mesh{DataPlane: plane, MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off},
+		Cluster:    v1alpha1.Cluster{APIServerCIDRs: []string{"10.0.0.1/32"}, NodeCIDRs: []string{"10.1.0.0/16"}},
+		Mesh:       v1alpha1.Mesh{DataPlane: plane, MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off},
 		Monitoring: v1alpha1.Monitoring{InMesh: plane == v1alpha1.DataPlaneAmbient},
 		Network: v1alpha1.Network{Stance: v1alpha1.StanceDefaultDeny, Engine: v1alpha1.EngineAdminNetworkPolicy,
 			GrafanaIngress:     []v1alpha1.NetworkPeer{{Namespace: "ingress-nginx"}},

@@ -98,7 +98,9 @@ const (
 )
 
 // Values lists the valid network engines.
-func (NetworkEngine) Values() []string { return []string{"kubernetes", "calico", "admin-network-policy"} }
+func (NetworkEngine) Values() []string {
+	return []string{"kubernetes", "calico", "admin-network-policy"}
+}
 
 // WorkloadKind is the kind of the Prometheus workload.
 type WorkloadKind string
