@@ -14,6 +14,7 @@ import (
 	"obsgen.dev/obsgen/generators/netpol"
 	"obsgen.dev/obsgen/generators/prometheus"
 	"obsgen.dev/obsgen/generators/reports"
+	"obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -29,6 +30,7 @@ type Generator struct {
 var Registry = []Generator{
 	{Name: "prometheus", Generate: prometheus.Generate},
 	{Name: "federation", Generate: federation.Generate},
+	{Name: "rules", Generate: rules.Generate},
 	{Name: "netpol", Generate: netpol.Generate},
 	{Name: "calico", Generate: calico.Generate},
 	{Name: "adminnetpol", Generate: adminnetpol.Generate},

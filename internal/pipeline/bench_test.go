@@ -36,7 +36,7 @@ func syntheticProfile(n int) *v1alpha1.Profile {
 				Name: fmt.Sprintf("svc-%d", j), Namespace: t.Namespaces[j], Port: 8080 + j,
 				Selector: map[string]string{"app": fmt.Sprintf("svc-%d", j)},
 				SLOs: &v1alpha1.SLOs{Availability: &v1alpha1.AvailabilitySLO{Target: 99.9},
-					Latency: &v1alpha1.LatencySLO{ThresholdMs: 300, Target: 99}},
+					Latency: &v1alpha1.LatencySLO{ThresholdMs: 250, Target: 99}},
 			})
 		}
 		p.Teams = append(p.Teams, t)

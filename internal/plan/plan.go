@@ -88,6 +88,7 @@ type TLSFiles struct {
 // Monitoring is the resolved monitoring stack.
 type Monitoring struct {
 	Namespace        string
+	RunbookBaseURL   string
 	InMesh           bool
 	RawFlavour       bool
 	OperatorFlavour  bool
@@ -134,6 +135,13 @@ var IstioStandardMetrics = []string{
 	"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total",
 	"istio_tcp_connections_opened_total", "istio_tcp_connections_closed_total",
 }
+
+// IstioDurationBucketsMs are the whole-millisecond boundaries of Istio's
+// istio_request_duration_milliseconds histogram (the proxy's default
+// buckets: 0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+// 30000, 60000, 300000, 600000, 1800000, 3600000). A latency objective's
+// threshold must be one of them.
+var IstioDurationBucketsMs = []int{1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000}
 
 // RemoteWrite is a remote-write endpoint with its queue settings (zero
 // values keep Prometheus' defaults).

@@ -92,6 +92,7 @@ func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Mo
 	m := p.Monitoring
 	return Monitoring{
 		Namespace:       m.Namespace,
+		RunbookBaseURL:  m.RunbookBaseURL,
 		InMesh:          m.InMesh,
 		RawFlavour:      slices.Contains(m.Flavours, v1alpha1.FlavourPrometheus),
 		OperatorFlavour: slices.Contains(m.Flavours, v1alpha1.FlavourOperator),

@@ -3,6 +3,7 @@ package profile
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -168,6 +169,10 @@ func (v *validator) mesh() {
 }
 
 func (v *validator) monitoring() {
+	if u, err := url.Parse(v.p.Monitoring.RunbookBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.at("monitoring.runbookBaseURL", "write an absolute http(s) URL such as https://runbooks.example.com/alerts/",
+			"not an http(s) URL (got %q)", v.p.Monitoring.RunbookBaseURL)
+	}
 	m := v.p.Monitoring
 	v.dnsLabel("monitoring.namespace", m.Namespace)
 	v.uniqueFlavours(m.Flavours)

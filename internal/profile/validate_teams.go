@@ -3,6 +3,7 @@ package profile
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -171,7 +172,11 @@ func (v *validator) slos(path string, s *v1alpha1.SLOs) {
 	}
 	if l := s.Latency; l != nil {
 		if l.ThresholdMs < 1 {
-			v.at(path+".latency.thresholdMs", "give the threshold in milliseconds, such as 300", "must be at least 1 (got %d)", l.ThresholdMs)
+			v.at(path+".latency.thresholdMs", "give the threshold in milliseconds, such as 250", "must be at least 1 (got %d)", l.ThresholdMs)
+		} else if !slices.Contains(plan.IstioDurationBucketsMs, l.ThresholdMs) {
+			v.at(path+".latency.thresholdMs", fmt.Sprintf("use a bucket boundary, such as %d", nearestBucket(l.ThresholdMs)),
+				"%d ms is not a boundary of Istio's request duration histogram, so the share of faster requests cannot be counted (boundaries: %s)",
+				l.ThresholdMs, intsJoin(plan.IstioDurationBucketsMs))
 		}
 		v.percent(path+".latency.target", l.Target)
 	}
@@ -195,4 +200,30 @@ func (v *validator) metricsPath(path, p string) {
 	case strings.ContainsAny(p, "?# ") || strings.ContainsFunc(p, unicode.IsControl):
 		v.at(path, "give the path only, such as /metrics", "must be a plain URL path (got %q)", p)
 	}
+}
+
+// nearestBucket is the histogram boundary closest to ms.
+func nearestBucket(ms int) int {
+	best := plan.IstioDurationBucketsMs[0]
+	for _, b := range plan.IstioDurationBucketsMs {
+		if abs(b-ms) < abs(best-ms) {
+			best = b
+		}
+	}
+	return best
+}
+
+func abs(i int) int {
+	if i < 0 {
+		return -i
+	}
+	return i
+}
+
+func intsJoin(in []int) string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = strconv.Itoa(v)
+	}
+	return strings.Join(out, ", ")
 }

@@ -105,6 +105,6 @@
 //	          availability:
 //	            target: 99.9             # percent of requests without 5xx
 //	          latency:
-//	            thresholdMs: 300
+//	            thresholdMs: 250
 //	            target: 99               # percent of requests under thresholdMs
 package v1alpha1

@@ -107,6 +107,9 @@ type Monitoring struct {
 	Flavours []Flavour `yaml:"flavours,omitempty" json:"flavours,omitempty" jsonschema:"uniqueItems=true"`
 	// Prometheus describes the Prometheus server.
 	Prometheus Prometheus `yaml:"prometheus,omitempty" json:"prometheus,omitempty"`
+	// RunbookBaseURL prefixes every alert's runbook_url annotation: the URL
+	// is the base followed by the alert name. Point it at your runbooks.
+	RunbookBaseURL string `yaml:"runbookBaseURL,omitempty" json:"runbookBaseURL,omitempty" jsonschema:"default=https://runbooks.example.com/alerts/"`
 	// Alertmanager describes Alertmanager. Defaults: the monitoring
 	// namespace, pod label app.kubernetes.io/name=alertmanager, port 9093.
 	Alertmanager Component `yaml:"alertmanager,omitempty" json:"alertmanager,omitempty"`

@@ -1,0 +1,30 @@
+package rules
+
+// MetricsByJob documents the metrics obsgen's rules (and dashboards) read,
+// by the scrape job that produces them, with where the name comes from.
+// A test fails when a rule reads a metric that no generated job produces
+// and no recording rule records: an orphan would leave an alert silent.
+var MetricsByJob = map[string][]string{
+	// Prometheus itself, for every job (up, scrape_*).
+	"*": {"up"},
+	// kube-state-metrics (kubernetes/kube-state-metrics docs/metrics).
+	"kube-state-metrics": {
+		"kube_pod_container_status_waiting_reason", "kube_pod_status_phase", "kube_pod_owner",
+		"kube_deployment_spec_replicas", "kube_deployment_status_replicas_available", "kube_deployment_status_replicas_updated",
+		"kube_statefulset_status_replicas_ready", "kube_statefulset_replicas", "kube_statefulset_status_replicas_updated",
+		"kube_job_failed", "kube_pod_container_status_restarts_total", "kube_pod_container_status_last_terminated_reason",
+	},
+	// cAdvisor through the kubelet's /metrics/cadvisor.
+	"cadvisor": {"container_cpu_cfs_throttled_periods_total", "container_cpu_cfs_periods_total"},
+	// The kubelet's own /metrics.
+	"kubelet": {"kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes", "kubelet_volume_stats_used_bytes"},
+	// Envoy's Istio standard metrics (istio.io docs/reference/config/metrics),
+	// scraped by envoy-stats, istio-merged or ztunnel.
+	"istio-proxy": {"istio_requests_total", "istio_request_duration_milliseconds_bucket"},
+	// istiod's monitoring port (pilot/pkg/xds, pkg/xds, pkg/kube/inject and
+	// security/pkg/server/ca monitoring.go; counters without _total).
+	"istiod": {"pilot_xds_pushes", "pilot_total_xds_rejects", "citadel_server_csr_sign_err_count", "sidecar_injection_failure_total"},
+}
+
+// proxyJobs are the jobs that scrape Istio's standard metrics.
+var proxyJobs = []string{"envoy-stats", "istio-merged", "ztunnel"}

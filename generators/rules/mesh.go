@@ -1,0 +1,205 @@
+package rules
+
+import (
+	"fmt"
+	"maps"
+
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// Windows of the per-service recording rules: what dashboards and the
+// multi-window, multi-burn-rate SLO alerts read.
+var Windows = []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
+
+// Quantiles recorded for the request duration, as name suffix and value.
+var Quantiles = []struct {
+	Name  string
+	Value string
+}{{"p50", "0.5"}, {"p90", "0.9"}, {"p99", "0.99"}}
+
+// serviceBy are the labels of the per-service recordings: the team of the
+// proxy that reports (the destination's, from the scrape job) and Istio's
+// destination service.
+const serviceBy = "team, destination_workload_namespace, destination_canonical_service"
+
+// serviceRecordings record, per destination service and window, the
+// request rate, the 5xx rate and ratio, the duration histogram's rate and
+// its p50/p90/p99, all as reported by the destination's proxy.
+func serviceRecordings() []Rule {
+	var out []Rule
+	for _, w := range Windows {
+		out = append(out,
+			Rule{Record: "service:istio_requests:rate" + w,
+				Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{reporter="destination"}[%s]))`, serviceBy, w)},
+			Rule{Record: "service:istio_requests_errors:rate" + w,
+				Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{reporter="destination", response_code=~"5.."}[%s]))`, serviceBy, w)},
+			// No 5xx series means no errors: the ratio is 0, not absent.
+			Rule{Record: "service:istio_requests_errors:ratio_rate" + w,
+				Expr: fmt.Sprintf(`(service:istio_requests_errors:rate%[1]s or service:istio_requests:rate%[1]s * 0) / service:istio_requests:rate%[1]s`, w)},
+			Rule{Record: "service:istio_request_duration_milliseconds_bucket:rate" + w,
+				Expr: fmt.Sprintf(`sum by (%s, le) (rate(istio_request_duration_milliseconds_bucket{reporter="destination"}[%s]))`, serviceBy, w)},
+		)
+		for _, q := range Quantiles {
+			out = append(out, Rule{Record: fmt.Sprintf("service:istio_request_duration_milliseconds:%s_rate%s", q.Name, w),
+				Expr: fmt.Sprintf(`histogram_quantile(%s, service:istio_request_duration_milliseconds_bucket:rate%s)`, q.Value, w)})
+		}
+	}
+	return out
+}
+
+// requestSeries are the labels of istio_requests_total as the envoy-stats
+// (or istio-merged) job scrapes it from the destination's sidecar.
+func (f fixture) requestSeries(extra map[string]string) map[string]string {
+	l := f.labels("envoy-stats", map[string]string{"pod": "shop-7d9f", "reporter": "destination",
+		"destination_workload_namespace": f.ns, "destination_canonical_service": "shop", "source_canonical_service": "web",
+		"connection_security_policy": "mutual_tls", "response_code": "200"})
+	maps.Copy(l, extra)
+	return l
+}
+
+// serviceLabels are the labels of a per-service recording of the fixture.
+func (f fixture) serviceLabels() map[string]string {
+	l := map[string]string{"destination_workload_namespace": f.ns, "destination_canonical_service": "shop"}
+	if f.team != "" {
+		l["team"] = f.team
+	}
+	return l
+}
+
+// trafficAlerts watch every destination service of the mesh: 5xx ratio,
+// p99 latency, traffic that stopped, and under STRICT plaintext requests.
+func trafficAlerts(p *plan.Plan, f fixture) []Rule {
+	ok := series("istio_requests_total", f.requestSeries(nil))
+	failed := series("istio_requests_total", f.requestSeries(map[string]string{"response_code": "503"}))
+	bucket := func(le string) string {
+		l := f.requestSeries(map[string]string{"le": le})
+		delete(l, "response_code")
+		return series("istio_request_duration_milliseconds_bucket", l)
+	}
+	svc := f.serviceLabels()
+	out := []Rule{
+		{
+			Alert: "IstioHighErrorRate",
+			Expr:  `service:istio_requests_errors:ratio_rate5m > 0.05 and service:istio_requests:rate5m > 0`,
+			For:   "10m", Labels: sev("warning"),
+			Annotations: ann("More than 5% of a service's requests fail with 5xx.",
+				"More than 5% of the requests to {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} failed with a 5xx status in the last 5 minutes."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{ok, "0+60x40"}, {failed, "0+10x40"}}, At: "30m", Expect: []map[string]string{svc}},
+				Quiet: Case{Series: []Series{{ok, "0+60x40"}, {failed, "0+1x40"}}, At: "30m"},
+			},
+		},
+		{
+			Alert: "IstioHighLatency",
+			Expr:  `service:istio_request_duration_milliseconds:p99_rate5m > 1000`,
+			For:   "10m", Labels: sev("warning"),
+			Annotations: ann("A service's p99 latency is above 1s.",
+				"The 99th percentile latency of {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} has been above 1000 ms for 10 minutes."),
+			Test: &Test{
+				// 40% of the requests take more than 1s.
+				Fire: Case{Series: []Series{{bucket("100"), "0+60x40"}, {bucket("1000"), "0+60x40"}, {bucket("2500"), "0+100x40"}, {bucket("+Inf"), "0+100x40"}},
+					At: "30m", Expect: []map[string]string{svc}},
+				Quiet: Case{Series: []Series{{bucket("100"), "0+100x40"}, {bucket("1000"), "0+100x40"}, {bucket("2500"), "0+100x40"}, {bucket("+Inf"), "0+100x40"}}, At: "30m"},
+			},
+		},
+		{
+			Alert: "IstioTrafficDropped",
+			Expr:  `service:istio_requests:rate5m == 0 and service:istio_requests:rate5m offset 1h > 0`,
+			For:   "5m", Labels: sev("warning"),
+			Annotations: ann("A service stopped receiving requests.",
+				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} received requests an hour ago and none in the last 5 minutes."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{ok, "0+60x70 4200x60"}}, At: "100m", Expect: []map[string]string{svc}},
+				Quiet: Case{Series: []Series{{ok, "0+60x130"}}, At: "100m"},
+			},
+		},
+	}
+	if p.Mesh.MTLS == "STRICT" && p.Scrape.Strategy != "permissive-port" {
+		// Under permissive-port Prometheus' own scrapes are plaintext
+		// requests to the metrics port, so the alert would always fire.
+		plain := series("istio_requests_total", f.requestSeries(map[string]string{"connection_security_policy": "none"}))
+		out = append(out, Rule{
+			Alert: "IstioPlaintextRequests",
+			Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{reporter="destination", connection_security_policy!="mutual_tls"}[5m])) > 0`,
+				serviceBy),
+			For: "5m", Labels: sev("warning"),
+			Annotations: ann("A service receives requests without mTLS although the mesh is STRICT.",
+				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} receives requests without mutual TLS; check its PeerAuthentication."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{ok, "0+60x30"}, {plain, "0+10x30"}}, At: "20m", Expect: []map[string]string{svc}},
+				Quiet: Case{Series: []Series{{ok, "0+60x30"}}, At: "20m"},
+			},
+		})
+	}
+	return out
+}
+
+// controlPlaneAlerts watch istiod through the metrics its monitoring port
+// serves. Istio exports counters under their declared names, without a
+// _total suffix (pkg/monitoring).
+func controlPlaneAlerts(p *plan.Plan) []Rule {
+	istiod := map[string]string{"job": "istiod", "namespace": p.Mesh.IstioNamespace, "pod": "istiod-5c7b9"}
+	with := func(k, v string) map[string]string { return expect(istiod, nil, map[string]string{k: v}) }
+	byPod := map[string]string{"namespace": p.Mesh.IstioNamespace, "pod": "istiod-5c7b9"}
+	out := []Rule{
+		{
+			Alert: "IstiodDown",
+			Expr:  `absent(up{job="istiod"} == 1)`,
+			For:   "5m", Labels: sev("critical"),
+			Annotations: ann("No istiod is up.",
+				"Prometheus has not scraped a healthy istiod for 5 minutes: proxies get no configuration or certificate updates."),
+			Test: &Test{
+				// absent() of a comparison cannot know the labels: none.
+				Fire:  Case{Series: []Series{{series("up", istiod), "0x20"}}, At: "15m", Expect: []map[string]string{{}}},
+				Quiet: Case{Series: []Series{{series("up", istiod), "1x20"}}, At: "15m"},
+			},
+		},
+		{
+			Alert: "IstiodXdsPushErrors",
+			Expr:  `sum by (namespace, pod) (rate(pilot_xds_pushes{job="istiod", type=~".+_senderr"}[5m])) > 0`,
+			For:   "10m", Labels: sev("warning"),
+			Annotations: ann("istiod fails to send xDS pushes.",
+				"istiod {{ $labels.namespace }}/{{ $labels.pod }} has been failing to send configuration to proxies for 10 minutes."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{series("pilot_xds_pushes", with("type", "cds_senderr")), "0+1x30"}}, At: "25m", Expect: []map[string]string{byPod}},
+				Quiet: Case{Series: []Series{{series("pilot_xds_pushes", with("type", "cds")), "0+100x30"}}, At: "25m"},
+			},
+		},
+		{
+			Alert: "IstiodXdsRejected",
+			Expr:  `sum by (namespace, pod, type) (increase(pilot_total_xds_rejects{job="istiod"}[10m])) > 0`,
+			For:   "5m", Labels: sev("warning"),
+			Annotations: ann("Proxies reject configuration from istiod.",
+				"Proxies rejected {{ $labels.type }} configuration pushed by istiod {{ $labels.namespace }}/{{ $labels.pod }}; check the proxies' logs and recent Istio resources."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{series("pilot_total_xds_rejects", with("type", "lds")), "0+1x30"}}, At: "20m", Expect: []map[string]string{expect(byPod, nil, map[string]string{"type": "lds"})}},
+				Quiet: Case{Series: []Series{{series("pilot_total_xds_rejects", with("type", "lds")), "5x30"}}, At: "20m"},
+			},
+		},
+		{
+			Alert: "IstiodCertificateSigningErrors",
+			Expr:  `sum by (namespace, pod) (increase(citadel_server_csr_sign_err_count{job="istiod"}[10m])) > 0`,
+			For:   "5m", Labels: sev("critical"),
+			Annotations: ann("istiod fails to sign workload certificates.",
+				"istiod {{ $labels.namespace }}/{{ $labels.pod }} failed to sign certificate requests: workloads cannot renew their mTLS certificates."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{series("citadel_server_csr_sign_err_count", with("error", "sign")), "0+1x30"}}, At: "20m", Expect: []map[string]string{byPod}},
+				Quiet: Case{Series: []Series{{series("citadel_server_csr_sign_err_count", with("error", "sign")), "2x30"}}, At: "20m"},
+			},
+		},
+	}
+	if p.Mesh.Sidecar {
+		out = append(out, Rule{
+			Alert: "IstioSidecarInjectionFailures",
+			Expr:  `sum by (namespace, pod) (increase(sidecar_injection_failure_total{job="istiod"}[10m])) > 0`,
+			For:   "5m", Labels: sev("warning"),
+			Annotations: ann("Sidecar injection fails.",
+				"istiod {{ $labels.namespace }}/{{ $labels.pod }} failed to inject sidecars: new pods start without a proxy (or not at all)."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{series("sidecar_injection_failure_total", istiod), "0+1x30"}}, At: "20m", Expect: []map[string]string{byPod}},
+				Quiet: Case{Series: []Series{{series("sidecar_injection_failure_total", istiod), "3x30"}}, At: "20m"},
+			},
+		})
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package rules
+
+// Group is one rule group, written to its own rule file.
+type Group struct {
+	// Name is the group's name; the file is prometheus/rules/<Name>.yaml.
+	Name  string
+	Rules []Rule
+}
+
+// Rule is a recording rule (Record) or an alerting rule (Alert). Every
+// alert carries a Test.
+type Rule struct {
+	Record      string
+	Alert       string
+	Expr        string
+	For         string
+	Labels      map[string]string
+	Annotations map[string]string
+	Test        *Test
+}
+
+// Test is an alert's unit test: a case where it fires and one where it
+// stays quiet, in promtool's test format.
+type Test struct {
+	Fire  Case
+	Quiet Case
+}
+
+// Case is one scenario: input series (1m apart), the evaluation time, and
+// for a firing case the labels of each expected alert beyond the rule's own
+// labels (hand-worked from the expression).
+type Case struct {
+	Series []Series
+	At     string
+	Expect []map[string]string
+}
+
+// Series is an input series in promtool's expanding notation.
+type Series struct {
+	Series string `yaml:"series"`
+	Values string `yaml:"values"`
+}
+
+// The YAML shapes of a rule file and a promtool test file.
+type (
+	ruleFile struct {
+		Groups []groupYAML `yaml:"groups"`
+	}
+	groupYAML struct {
+		Name  string     `yaml:"name"`
+		Rules []ruleYAML `yaml:"rules"`
+	}
+	ruleYAML struct {
+		Record      string            `yaml:"record,omitempty"`
+		Alert       string            `yaml:"alert,omitempty"`
+		Expr        string            `yaml:"expr"`
+		For         string            `yaml:"for,omitempty"`
+		Labels      map[string]string `yaml:"labels,omitempty"`
+		Annotations map[string]string `yaml:"annotations,omitempty"`
+	}
+	testFile struct {
+		RuleFiles          []string        `yaml:"rule_files"`
+		EvaluationInterval string          `yaml:"evaluation_interval"`
+		Tests              []testGroupYAML `yaml:"tests"`
+	}
+	testGroupYAML struct {
+		Name        string          `yaml:"name"`
+		Interval    string          `yaml:"interval"`
+		InputSeries []Series        `yaml:"input_series"`
+		AlertTests  []alertTestYAML `yaml:"alert_rule_test"`
+	}
+	alertTestYAML struct {
+		EvalTime  string         `yaml:"eval_time"`
+		AlertName string         `yaml:"alertname"`
+		ExpAlerts []expAlertYAML `yaml:"exp_alerts"`
+	}
+	expAlertYAML struct {
+		ExpLabels      map[string]string `yaml:"exp_labels"`
+		ExpAnnotations map[string]string `yaml:"exp_annotations"`
+	}
+)

@@ -1,0 +1,222 @@
+// Package rules generates obsgen's alerting and recording rules and, for
+// every alert, a unit test in promtool's format: a case where the alert
+// fires with its expected labels and annotations, and a case where it stays
+// quiet, on synthetic series that carry the metric and label names the
+// generated scrape jobs produce.
+//
+// Files: prometheus/rules/obsgen-<group>.yaml and
+// prometheus/tests/obsgen-<group>_test.yaml (raw flavour, not in agent
+// mode, where Prometheus evaluates no rules).
+package rules
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/template"
+	yaml "go.yaml.in/yaml/v3"
+
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/render"
+)
+
+// Folders of the rule and test files.
+const (
+	RulesDir = "prometheus/rules/"
+	TestsDir = "prometheus/tests/"
+)
+
+// EvaluationInterval of the unit tests; input series are 1m apart.
+const EvaluationInterval = "1m"
+
+// Groups returns the rule groups of the plan, in file order.
+func Groups(p *plan.Plan) []Group {
+	f := fixture{ns: "default"}
+	if len(p.Teams) > 0 {
+		f = fixture{ns: p.Teams[0].Namespaces[0], team: p.Teams[0].Name}
+	}
+	groups := []Group{
+		{Name: "obsgen-kubernetes-workloads", Rules: workloadAlerts(f)},
+		{Name: "obsgen-monitoring", Rules: monitoringAlerts(f)},
+	}
+	if p.Mesh.Istio {
+		groups = append(groups,
+			Group{Name: "obsgen-istio-services", Rules: append(serviceRecordings(), trafficAlerts(p, f)...)},
+			Group{Name: "obsgen-istio-control-plane", Rules: controlPlaneAlerts(p)},
+		)
+		if slos := sloRules(p); len(slos) > 0 {
+			groups = append(groups, Group{Name: "obsgen-slos", Rules: slos})
+		}
+	}
+	for gi := range groups {
+		for ri := range groups[gi].Rules {
+			r := &groups[gi].Rules[ri]
+			if r.Alert != "" {
+				r.Annotations = maps.Clone(r.Annotations)
+				r.Annotations["runbook_url"] = p.Monitoring.RunbookBaseURL + strings.ToLower(r.Alert)
+			}
+		}
+	}
+	return groups
+}
+
+// monitoringAlerts watch the scraping itself.
+func monitoringAlerts(f fixture) []Rule {
+	up := func(pod string) string {
+		return series("up", f.labels("envoy-stats", map[string]string{"pod": pod}))
+	}
+	return []Rule{{
+		Alert: "TargetDown",
+		Expr:  `100 * (count by (job, namespace, team) (up == 0) / count by (job, namespace, team) (up)) > 10`,
+		For:   "10m", Labels: sev("warning"),
+		Annotations: ann("Prometheus cannot scrape some targets of a job.",
+			"More than 10% of the {{ $labels.job }} targets in namespace {{ $labels.namespace }} have been down for 10 minutes: "+
+				"the target, a network policy or mTLS keeps Prometheus from scraping them."),
+		Test: &Test{
+			Fire:  Case{Series: []Series{{up("shop-a"), "0x30"}, {up("shop-b"), "1x30"}}, At: "20m", Expect: []map[string]string{f.labels("envoy-stats", nil)}},
+			Quiet: Case{Series: []Series{{up("shop-a"), "1x30"}, {up("shop-b"), "1x30"}}, At: "20m"},
+		},
+	}}
+}
+
+// Generate writes the rule files and their tests.
+func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
+	if p.Monitoring.Prometheus.Agent || !p.Monitoring.RawFlavour {
+		return nil, nil
+	}
+	groups := Groups(p)
+	var files []output.File
+	var ruleFiles []string
+	for _, g := range groups {
+		data, err := ruleFileYAML(g)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, output.YAML(RulesDir+g.Name+".yaml", data))
+		ruleFiles = append(ruleFiles, "../rules/"+g.Name+".yaml")
+	}
+	for _, g := range groups {
+		data, err := testFileYAML(p, g, ruleFiles)
+		if err != nil {
+			return nil, err
+		}
+		if data != nil {
+			files = append(files, output.YAML(TestsDir+g.Name+"_test.yaml", data))
+		}
+	}
+	return files, nil
+}
+
+// ruleFileYAML writes a group and checks it as Prometheus loads rule
+// files: every expression parses, every template expands.
+func ruleFileYAML(g Group) ([]byte, error) {
+	gy := groupYAML{Name: g.Name}
+	for _, r := range g.Rules {
+		gy.Rules = append(gy.Rules, ruleYAML{Record: r.Record, Alert: r.Alert, Expr: r.Expr, For: r.For, Labels: r.Labels, Annotations: r.Annotations})
+	}
+	data, err := marshal(ruleFile{Groups: []groupYAML{gy}})
+	if err != nil {
+		return nil, err
+	}
+	if _, errs := rulefmt.Parse(data, false, model.UTF8Validation, parser.NewParser(parser.Options{}), promslog.NewNopLogger()); len(errs) > 0 {
+		return nil, fmt.Errorf("rule group %s: %w", g.Name, errors.Join(errs...))
+	}
+	return data, nil
+}
+
+// testFileYAML writes the unit tests of a group's alerts.
+func testFileYAML(p *plan.Plan, g Group, ruleFiles []string) ([]byte, error) {
+	tf := testFile{RuleFiles: ruleFiles, EvaluationInterval: EvaluationInterval}
+	for _, r := range g.Rules {
+		if r.Alert == "" {
+			continue
+		}
+		if r.Test == nil {
+			return nil, fmt.Errorf("alert %s has no unit test", r.Alert)
+		}
+		name := r.Alert
+		if sev := r.Labels["severity"]; sev != "" {
+			name += " (" + sev + ")"
+		}
+		if svc := r.Labels["service"]; svc != "" {
+			name += " " + r.Labels["team"] + "/" + svc + " " + r.Labels["slo"]
+		}
+		fire, err := alertTest(p, r, r.Test.Fire)
+		if err != nil {
+			return nil, err
+		}
+		tf.Tests = append(tf.Tests,
+			testGroupYAML{Name: name + " fires", Interval: "1m", InputSeries: r.Test.Fire.Series, AlertTests: []alertTestYAML{fire}},
+			testGroupYAML{Name: name + " stays quiet", Interval: "1m", InputSeries: r.Test.Quiet.Series,
+				AlertTests: []alertTestYAML{{EvalTime: r.Test.Quiet.At, AlertName: r.Alert, ExpAlerts: []expAlertYAML{}}}},
+		)
+	}
+	if len(tf.Tests) == 0 {
+		return nil, nil
+	}
+	return marshal(tf)
+}
+
+// alertTest expects the case's alerts with the rule's labels and the
+// annotations Prometheus' template engine expands for them.
+func alertTest(p *plan.Plan, r Rule, c Case) (alertTestYAML, error) {
+	t := alertTestYAML{EvalTime: c.At, AlertName: r.Alert}
+	for _, exp := range c.Expect {
+		labels := maps.Clone(exp)
+		maps.Copy(labels, r.Labels)
+		anns := map[string]string{}
+		for k, text := range r.Annotations {
+			v, err := expand(p, r.Alert+"/"+k, text, labels)
+			if err != nil {
+				return t, err
+			}
+			anns[k] = v
+		}
+		t.ExpAlerts = append(t.ExpAlerts, expAlertYAML{ExpLabels: labels, ExpAnnotations: anns})
+	}
+	return t, nil
+}
+
+// expand renders an annotation template as the rule manager does
+// (rules.AlertingRule: the same definitions and template data).
+func expand(p *plan.Plan, name, text string, labels map[string]string) (string, error) {
+	defs := "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"
+	data := template.AlertTemplateData(labels, p.ExternalLabels.Map(), "", promql.Sample{})
+	te := template.NewTemplateExpander(context.Background(), defs+text, "__alert_"+name, data, 0, nil, &url.URL{}, nil)
+	out, err := te.Expand()
+	if err != nil {
+		return "", fmt.Errorf("annotation %s: %w", name, err)
+	}
+	return out, nil
+}
+
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), enc.Close()
+}
+
+// labelString writes {k="v", ...} sorted by name.
+func labelString(l map[string]string) string {
+	parts := make([]string, 0, len(l))
+	for _, k := range slices.Sorted(maps.Keys(l)) {
+		parts = append(parts, fmt.Sprintf("%s=%q", k, l[k]))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}

@@ -1,0 +1,95 @@
+package rules
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+func testPlan(mutate func(*v1alpha1.Profile)) *plan.Plan {
+	in := &v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "r"},
+		Mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict},
+		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"}, Services: []v1alpha1.Service{{
+			Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"},
+			SLOs: &v1alpha1.SLOs{Availability: &v1alpha1.AvailabilitySLO{Target: 99.9}, Latency: &v1alpha1.LatencySLO{ThresholdMs: 250, Target: 99}},
+		}}}}}
+	if mutate != nil {
+		mutate(in)
+	}
+	return plan.Resolve(in)
+}
+
+// TestNoRuleReadsAnOrphanMetric: every metric a rule reads is produced by
+// a scrape job the plan generates (per MetricsByJob) or recorded by a rule.
+func TestNoRuleReadsAnOrphanMetric(t *testing.T) {
+	for name, p := range map[string]*plan.Plan{
+		"sidecar": testPlan(nil),
+		"ambient": testPlan(func(in *v1alpha1.Profile) { in.Mesh.DataPlane = v1alpha1.DataPlaneAmbient }),
+		"no mesh": testPlan(func(in *v1alpha1.Profile) { in.Mesh.Provider = v1alpha1.MeshNone; in.Mesh.MTLS = "" }),
+	} {
+		produced := map[string]bool{}
+		for _, m := range MetricsByJob["*"] {
+			produced[m] = true
+		}
+		for _, j := range p.Jobs {
+			job := string(j.Kind)
+			if slices.Contains(proxyJobs, job) {
+				job = "istio-proxy"
+			}
+			for _, m := range MetricsByJob[job] {
+				produced[m] = true
+			}
+		}
+		groups := Groups(p)
+		for _, g := range groups {
+			for _, r := range g.Rules {
+				if r.Record != "" {
+					produced[r.Record] = true
+				}
+			}
+		}
+		read := 0
+		for _, g := range groups {
+			for _, r := range g.Rules {
+				expr, err := parser.NewParser(parser.Options{}).ParseExpr(r.Expr)
+				require.NoError(t, err, "%s %s%s", name, r.Alert, r.Record)
+				parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+					if vs, ok := n.(*parser.VectorSelector); ok {
+						read++
+						assert.True(t, produced[vs.Name], "%s: %s%s reads %s, which no generated job produces", name, r.Alert, r.Record, vs.Name)
+					}
+					return nil
+				})
+			}
+		}
+		assert.Greater(t, read, 20, name)
+	}
+}
+
+// TestEveryAlertHasItsAnnotationsAndATest: severity, summary, description,
+// runbook_url, and a firing and a quiet case.
+func TestEveryAlertHasItsAnnotationsAndATest(t *testing.T) {
+	alerts := 0
+	for _, g := range Groups(testPlan(nil)) {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			alerts++
+			assert.Contains(t, []string{"critical", "warning", "info"}, r.Labels["severity"], r.Alert)
+			for _, k := range []string{"summary", "description", "runbook_url"} {
+				assert.NotEmpty(t, r.Annotations[k], "%s lacks %s", r.Alert, k)
+			}
+			require.NotNil(t, r.Test, r.Alert)
+			assert.NotEmpty(t, r.Test.Fire.Expect, "%s: the firing case expects an alert", r.Alert)
+			assert.NotEmpty(t, r.Test.Quiet.Series, "%s: the quiet case has input", r.Alert)
+		}
+	}
+	assert.Greater(t, alerts, 15)
+}

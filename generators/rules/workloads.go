@@ -1,0 +1,212 @@
+package rules
+
+import "maps"
+
+// fixture names the namespace, team and objects the unit tests use: the
+// first namespace of the first team, so the series carry the labels the
+// scrape jobs give that namespace's objects.
+type fixture struct {
+	ns, team string
+}
+
+// labels returns the series labels of an object in the fixture's
+// namespace: job, namespace, team (when the namespace has one) and extra.
+func (f fixture) labels(job string, extra map[string]string) map[string]string {
+	l := map[string]string{"namespace": f.ns}
+	if job != "" {
+		l["job"] = job
+	}
+	if f.team != "" {
+		l["team"] = f.team
+	}
+	maps.Copy(l, extra)
+	return l
+}
+
+// series writes a series selector: name{labels}, labels sorted.
+func series(name string, labels map[string]string) string {
+	return name + labelString(labels)
+}
+
+// expect copies labels without job, for alerts whose expression
+// aggregates it away, and adds extra.
+func expect(labels map[string]string, drop []string, extra map[string]string) map[string]string {
+	out := maps.Clone(labels)
+	for _, d := range drop {
+		delete(out, d)
+	}
+	maps.Copy(out, extra)
+	return out
+}
+
+const ksm = `job="kube-state-metrics"`
+
+// workloadAlerts are kubernetes-mixin's workload alerts (same names and
+// meaning; thresholds and `for` as upstream), keyed by the team label that
+// the kube-state-metrics, cAdvisor and kubelet jobs derive from the
+// object's namespace, plus an OOM-kill alert the mixin lacks.
+func workloadAlerts(f fixture) []Rule {
+	pod := f.labels("kube-state-metrics", map[string]string{"pod": "shop-7d9f", "container": "app"})
+	crash := expect(pod, nil, map[string]string{"reason": "CrashLoopBackOff"})
+	waiting := expect(pod, nil, map[string]string{"reason": "ImagePullBackOff"})
+	phase := f.labels("kube-state-metrics", map[string]string{"pod": "shop-7d9f", "phase": "Pending"})
+	owner := f.labels("kube-state-metrics", map[string]string{"pod": "shop-7d9f", "owner_kind": "ReplicaSet", "owner_name": "shop-7d9f"})
+	deploy := f.labels("kube-state-metrics", map[string]string{"deployment": "shop"})
+	sts := f.labels("kube-state-metrics", map[string]string{"statefulset": "db"})
+	job := f.labels("kube-state-metrics", map[string]string{"job_name": "nightly"})
+	container := f.labels("cadvisor", map[string]string{"pod": "shop-7d9f", "container": "app"})
+	pvc := f.labels("kubelet", map[string]string{"persistentvolumeclaim": "data-db-0"})
+	oom := expect(pod, nil, map[string]string{"reason": "OOMKilled"})
+	return []Rule{
+		{
+			Alert: "KubePodCrashLooping",
+			Expr:  `max_over_time(kube_pod_container_status_waiting_reason{` + ksm + `, reason="CrashLoopBackOff"}[5m]) >= 1`,
+			For:   "15m", Labels: sev("warning"),
+			Annotations: ann("Pod is crash looping.",
+				"Pod {{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) is in waiting state (reason: CrashLoopBackOff)."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{series("kube_pod_container_status_waiting_reason", crash), "1x30"}}, At: "20m", Expect: []map[string]string{crash}},
+				Quiet: Case{Series: []Series{{series("kube_pod_container_status_waiting_reason", crash), "0x30"}}, At: "20m"},
+			},
+		},
+		{
+			Alert: "KubePodNotReady",
+			Expr: `sum by (namespace, pod, team) (max by (namespace, pod, team) (kube_pod_status_phase{` + ksm + `, phase=~"Pending|Unknown|Failed"})` +
+				` * on (namespace, pod) group_left (owner_kind) topk by (namespace, pod) (1, max by (namespace, pod, owner_kind) (kube_pod_owner{` + ksm + `, owner_kind!="Job"}))) > 0`,
+			For: "15m", Labels: sev("warning"),
+			Annotations: ann("Pod has been in a non-ready state for more than 15 minutes.",
+				"Pod {{ $labels.namespace }}/{{ $labels.pod }} has been in a non-ready state for longer than 15 minutes."),
+			Test: &Test{
+				Fire: Case{Series: []Series{{series("kube_pod_status_phase", phase), "1x30"}, {series("kube_pod_owner", owner), "1x30"}},
+					At: "20m", Expect: []map[string]string{expect(phase, []string{"job", "phase"}, nil)}},
+				Quiet: Case{Series: []Series{{series("kube_pod_status_phase", phase), "0x30"}, {series("kube_pod_owner", owner), "1x30"}}, At: "20m"},
+			},
+		},
+		{
+			Alert: "KubeDeploymentReplicasMismatch",
+			Expr: `(kube_deployment_spec_replicas{` + ksm + `} > kube_deployment_status_replicas_available{` + ksm + `})` +
+				` and (changes(kube_deployment_status_replicas_updated{` + ksm + `}[10m]) == 0)`,
+			For: "15m", Labels: sev("warning"),
+			Annotations: ann("Deployment has not matched the expected number of replicas.",
+				"Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has not matched the expected number of replicas for longer than 15 minutes."),
+			Test: &Test{
+				Fire: Case{Series: []Series{{series("kube_deployment_spec_replicas", deploy), "3x40"},
+					{series("kube_deployment_status_replicas_available", deploy), "1x40"}, {series("kube_deployment_status_replicas_updated", deploy), "3x40"}},
+					At: "30m", Expect: []map[string]string{deploy}},
+				Quiet: Case{Series: []Series{{series("kube_deployment_spec_replicas", deploy), "3x40"},
+					{series("kube_deployment_status_replicas_available", deploy), "3x40"}, {series("kube_deployment_status_replicas_updated", deploy), "3x40"}}, At: "30m"},
+			},
+		},
+		{
+			Alert: "KubeStatefulSetReplicasMismatch",
+			Expr: `(kube_statefulset_status_replicas_ready{` + ksm + `} != kube_statefulset_replicas{` + ksm + `})` +
+				` and (changes(kube_statefulset_status_replicas_updated{` + ksm + `}[10m]) == 0)`,
+			For: "15m", Labels: sev("warning"),
+			Annotations: ann("StatefulSet has not matched the expected number of replicas.",
+				"StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} has not matched the expected number of replicas for longer than 15 minutes."),
+			Test: &Test{
+				Fire: Case{Series: []Series{{series("kube_statefulset_status_replicas_ready", sts), "2x40"},
+					{series("kube_statefulset_replicas", sts), "3x40"}, {series("kube_statefulset_status_replicas_updated", sts), "3x40"}},
+					At: "30m", Expect: []map[string]string{sts}},
+				Quiet: Case{Series: []Series{{series("kube_statefulset_status_replicas_ready", sts), "3x40"},
+					{series("kube_statefulset_replicas", sts), "3x40"}, {series("kube_statefulset_status_replicas_updated", sts), "3x40"}}, At: "30m"},
+			},
+		},
+		{
+			Alert: "KubeContainerWaiting",
+			Expr:  `sum by (namespace, pod, container, reason, team) (kube_pod_container_status_waiting_reason{` + ksm + `, reason!="CrashLoopBackOff"}) > 0`,
+			For:   "1h", Labels: sev("warning"),
+			Annotations: ann("Pod container waiting longer than 1 hour.",
+				"Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} has been waiting ({{ $labels.reason }}) for longer than 1 hour."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{series("kube_pod_container_status_waiting_reason", waiting), "1x90"}}, At: "80m", Expect: []map[string]string{expect(waiting, []string{"job"}, nil)}},
+				Quiet: Case{Series: []Series{{series("kube_pod_container_status_waiting_reason", waiting), "1x30 0x60"}}, At: "80m"},
+			},
+		},
+		{
+			Alert: "KubeJobFailed",
+			Expr:  `kube_job_failed{` + ksm + `} > 0`,
+			For:   "15m", Labels: sev("warning"),
+			Annotations: ann("Job failed to complete.",
+				"Job {{ $labels.namespace }}/{{ $labels.job_name }} failed to complete. Removing the failed job after investigation clears this alert."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{series("kube_job_failed", job), "1x30"}}, At: "20m", Expect: []map[string]string{job}},
+				Quiet: Case{Series: []Series{{series("kube_job_failed", job), "0x30"}}, At: "20m"},
+			},
+		},
+		{
+			// Not in kubernetes-mixin: a restart within 10 minutes whose last
+			// termination throughout the window was an OOM kill, so it fires
+			// once per kill rather than for as long as the reason stays set.
+			Alert: "KubeContainerOOMKilled",
+			Expr: `(kube_pod_container_status_restarts_total{` + ksm + `} - kube_pod_container_status_restarts_total{` + ksm + `} offset 10m >= 1)` +
+				` and ignoring (reason) min_over_time(kube_pod_container_status_last_terminated_reason{` + ksm + `, reason="OOMKilled"}[10m]) == 1`,
+			Labels: sev("warning"),
+			Annotations: ann("Container was OOM-killed.",
+				"Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} was killed for running out of memory in the last 10 minutes."),
+			Test: &Test{
+				Fire: Case{Series: []Series{{series("kube_pod_container_status_restarts_total", pod), "0x10 1x20"},
+					{series("kube_pod_container_status_last_terminated_reason", oom), "0x10 1x20"}}, At: "20m", Expect: []map[string]string{pod}},
+				Quiet: Case{Series: []Series{{series("kube_pod_container_status_restarts_total", pod), "0x10 1x20"},
+					{series("kube_pod_container_status_last_terminated_reason", oom), "0x30"}}, At: "20m"},
+			},
+		},
+		{
+			Alert: "CPUThrottlingHigh",
+			Expr: `sum by (namespace, pod, container, team) (increase(container_cpu_cfs_throttled_periods_total{job="cadvisor", container!=""}[5m]))` +
+				` / sum by (namespace, pod, container, team) (increase(container_cpu_cfs_periods_total{job="cadvisor", container!=""}[5m])) > 0.25`,
+			For: "15m", Labels: sev("info"),
+			Annotations: ann("Processes experience elevated CPU throttling.",
+				"Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} is throttled in more than 25% of its CPU periods."),
+			Test: &Test{
+				Fire: Case{Series: []Series{{series("container_cpu_cfs_periods_total", container), "0+100x40"},
+					{series("container_cpu_cfs_throttled_periods_total", container), "0+50x40"}}, At: "30m", Expect: []map[string]string{expect(container, []string{"job"}, nil)}},
+				Quiet: Case{Series: []Series{{series("container_cpu_cfs_periods_total", container), "0+100x40"},
+					{series("container_cpu_cfs_throttled_periods_total", container), "0+10x40"}}, At: "30m"},
+			},
+		},
+		{
+			Alert: "KubePersistentVolumeFillingUp",
+			Expr: `kubelet_volume_stats_available_bytes{job="kubelet"} / kubelet_volume_stats_capacity_bytes{job="kubelet"} < 0.03` +
+				` and kubelet_volume_stats_used_bytes{job="kubelet"} > 0`,
+			For: "1m", Labels: sev("critical"),
+			Annotations: ann("PersistentVolume is filling up.",
+				"The volume claimed by {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has less than 3% free space."),
+			Test: &Test{
+				Fire: Case{Series: []Series{{series("kubelet_volume_stats_available_bytes", pvc), "2x20"},
+					{series("kubelet_volume_stats_capacity_bytes", pvc), "100x20"}, {series("kubelet_volume_stats_used_bytes", pvc), "98x20"}},
+					At: "10m", Expect: []map[string]string{pvc}},
+				Quiet: Case{Series: []Series{{series("kubelet_volume_stats_available_bytes", pvc), "50x20"},
+					{series("kubelet_volume_stats_capacity_bytes", pvc), "100x20"}, {series("kubelet_volume_stats_used_bytes", pvc), "50x20"}}, At: "10m"},
+			},
+		},
+		{
+			// kubernetes-mixin's second rule of the same name.
+			Alert: "KubePersistentVolumeFillingUp",
+			Expr: `kubelet_volume_stats_available_bytes{job="kubelet"} / kubelet_volume_stats_capacity_bytes{job="kubelet"} < 0.15` +
+				` and kubelet_volume_stats_used_bytes{job="kubelet"} > 0` +
+				` and predict_linear(kubelet_volume_stats_available_bytes{job="kubelet"}[6h], 4 * 24 * 3600) < 0`,
+			For: "1h", Labels: sev("warning"),
+			Annotations: ann("PersistentVolume is predicted to fill up within four days.",
+				"Based on the last 6 hours, the volume claimed by {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} fills up within four days."),
+			Test: &Test{
+				// 14% free of 100 bytes and shrinking by 0.01 a minute: the
+				// trend says empty in about a day, well within four.
+				Fire: Case{Series: []Series{{series("kubelet_volume_stats_available_bytes", pvc), "14-0.01x120"},
+					{series("kubelet_volume_stats_capacity_bytes", pvc), "100x120"}, {series("kubelet_volume_stats_used_bytes", pvc), "86+0.01x120"}},
+					At: "90m", Expect: []map[string]string{pvc}},
+				// The same fill level, but steady: no alert.
+				Quiet: Case{Series: []Series{{series("kubelet_volume_stats_available_bytes", pvc), "14x120"},
+					{series("kubelet_volume_stats_capacity_bytes", pvc), "100x120"}, {series("kubelet_volume_stats_used_bytes", pvc), "86x120"}}, At: "90m"},
+			},
+		},
+	}
+}
+
+func sev(s string) map[string]string { return map[string]string{"severity": s} }
+
+// ann holds an alert's summary and description; runbook_url is added for
+// every alert by the generator.
+func ann(summary, description string) map[string]string {
+	return map[string]string{"summary": summary, "description": description}
+}
