@@ -1,8 +1,13 @@
 package rules
 
-// Group is one rule group, written to its own rule file.
+// File is one rule file, prometheus/rules/<Name>.yaml, and its groups.
+type File struct {
+	Name   string
+	Groups []Group
+}
+
+// Group is one rule group.
 type Group struct {
-	// Name is the group's name; the file is prometheus/rules/<Name>.yaml.
 	Name  string
 	Rules []Rule
 }

@@ -46,7 +46,10 @@ func TestNoRuleReadsAnOrphanMetric(t *testing.T) {
 				produced[m] = true
 			}
 		}
-		groups := Groups(p)
+		var groups []Group
+		for _, f := range Files(p) {
+			groups = append(groups, f.Groups...)
+		}
 		for _, g := range groups {
 			for _, r := range g.Rules {
 				if r.Record != "" {
@@ -76,8 +79,8 @@ func TestNoRuleReadsAnOrphanMetric(t *testing.T) {
 // runbook_url, and a firing and a quiet case.
 func TestEveryAlertHasItsAnnotationsAndATest(t *testing.T) {
 	alerts := 0
-	for _, g := range Groups(testPlan(nil)) {
-		for _, r := range g.Rules {
+	for _, f := range Files(testPlan(nil)) {
+		for _, r := range rulesOf(f) {
 			if r.Alert == "" {
 				continue
 			}
@@ -92,4 +95,12 @@ func TestEveryAlertHasItsAnnotationsAndATest(t *testing.T) {
 		}
 	}
 	assert.Greater(t, alerts, 15)
+}
+
+func rulesOf(f File) []Rule {
+	var out []Rule
+	for _, g := range f.Groups {
+		out = append(out, g.Rules...)
+	}
+	return out
 }

@@ -40,26 +40,35 @@ func CanonicalService(s plan.Service) string {
 	return s.Name
 }
 
-// sloRules are, for each objective of the profile's services, the SLI
-// error ratio per window (slo:sli_error:ratio_rate<window>), the 30-day
-// error budget remaining, and the page and ticket burn-rate alerts.
-func sloRules(p *plan.Plan) []Rule {
-	var out []Rule
+// sloGroups are, for each service with objectives, one group (Prometheus
+// evaluates groups concurrently) holding per objective the SLI error ratio
+// per window (slo:sli_error:ratio_rate<window>), the 30-day error budget
+// remaining, and the page and ticket burn-rate alerts.
+func sloGroups(p *plan.Plan) []Group {
+	var out []Group
 	for _, s := range p.ServiceTargets {
-		if a := s.SLOs.Availability; a != nil {
-			out = append(out, objective(s, "availability", a.Target, func(w string) string {
-				return fmt.Sprintf(`service:istio_requests_errors:ratio_rate%s{%s}`, w, serviceMatcher(s))
-			})...)
+		if rules := sloRules(s); len(rules) > 0 {
+			out = append(out, Group{Name: "obsgen-slo-" + s.Team + "-" + s.Name, Rules: rules})
 		}
-		if l := s.SLOs.Latency; l != nil {
-			// Prometheus 3 normalises classic histogram bounds (le="250"
-			// becomes le="250.0"), so both spellings are matched.
-			le := fmt.Sprintf(`le=~"%d(\\.0)?"`, l.ThresholdMs)
-			out = append(out, objective(s, "latency", l.Target, func(w string) string {
-				return fmt.Sprintf(`1 - (sum without (le) (service:istio_request_duration_milliseconds_bucket:rate%[1]s{%[2]s, %[3]s})`+
-					` / sum without (le) (service:istio_request_duration_milliseconds_bucket:rate%[1]s{%[2]s, le="+Inf"}))`, w, serviceMatcher(s), le)
-			})...)
-		}
+	}
+	return out
+}
+
+func sloRules(s plan.Service) []Rule {
+	var out []Rule
+	if a := s.SLOs.Availability; a != nil {
+		out = append(out, objective(s, "availability", a.Target, func(w string) string {
+			return fmt.Sprintf(`service:istio_requests_errors:ratio_rate%s{%s}`, w, serviceMatcher(s))
+		})...)
+	}
+	if l := s.SLOs.Latency; l != nil {
+		// Prometheus 3 normalises classic histogram bounds (le="250"
+		// becomes le="250.0"), so both spellings are matched.
+		le := fmt.Sprintf(`le=~"%d(\\.0)?"`, l.ThresholdMs)
+		out = append(out, objective(s, "latency", l.Target, func(w string) string {
+			return fmt.Sprintf(`1 - (sum without (le) (service:istio_request_duration_milliseconds_bucket:rate%[1]s{%[2]s, %[3]s})`+
+				` / sum without (le) (service:istio_request_duration_milliseconds_bucket:rate%[1]s{%[2]s, le="+Inf"}))`, w, serviceMatcher(s), le)
+		})...)
 	}
 	return out
 }
@@ -152,7 +161,7 @@ func sliSeries(s plan.Service, slo string, errRatio float64, minutes int) []Seri
 	}
 	good := 1000 * (1 - errRatio)
 	bad := 1000 * errRatio
-	ramp := func(per float64) string { return fmt.Sprintf("0+%gx%d", per, minutes) }
+	ramp := func(per float64) string { return fmt.Sprintf("0+%sx%d", strconv.FormatFloat(per, 'g', 6, 64), minutes) }
 	if slo == "availability" {
 		return []Series{
 			{series("istio_requests_total", expect(base, nil, map[string]string{"response_code": "200"})), ramp(good)},
