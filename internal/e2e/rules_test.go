@@ -10,8 +10,65 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"obsgen.dev/obsgen/internal/ruletest"
 	"obsgen.dev/obsgen/internal/testtools"
 )
+
+// writeRules writes an example's rule and test files as they lie in out/
+// and returns the test files.
+func writeRules(t *testing.T, ex example) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var tests []string
+	for _, f := range ex.result.Files {
+		if !strings.HasPrefix(f.Path, "prometheus/rules/") && !strings.HasPrefix(f.Path, "prometheus/tests/") {
+			continue
+		}
+		path := filepath.Join(dir, filepath.FromSlash(f.Path))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, f.Data, 0o644))
+		if strings.HasPrefix(f.Path, "prometheus/tests/") {
+			tests = append(tests, path)
+		}
+	}
+	return tests
+}
+
+// TestInProcessRunnerPassesEveryGeneratedUnitTest runs the same tests with
+// the Prometheus 3.15 libraries in process (internal/ruletest), and shows
+// the runner fails a test whose expectation is wrong.
+func TestInProcessRunnerPassesEveryGeneratedUnitTest(t *testing.T) {
+	groups := 0
+	for _, ex := range examples(t) {
+		for _, path := range writeRules(t, ex) {
+			passed, failures := ruletest.RunFile(path)
+			for _, f := range failures {
+				t.Errorf("%s: %v", ex.result.Plan.Name, f)
+			}
+			groups += len(passed)
+		}
+	}
+	assert.Greater(t, groups, 100, "test groups passed")
+	t.Logf("%d test groups passed in process", groups)
+
+	var ex example
+	for _, e := range examples(t) {
+		if e.result.Plan.Name == "strict-deny" {
+			ex = e
+		}
+	}
+	for _, path := range writeRules(t, ex) {
+		if !strings.HasSuffix(path, "obsgen-kubernetes-workloads_test.yaml") {
+			continue
+		}
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "severity: warning", "severity: critical", 1)), 0o644))
+		_, failures := ruletest.RunFile(path)
+		require.Len(t, failures, 1, "a wrong expected severity fails exactly its test")
+		assert.Contains(t, failures[0].Error(), "KubePodCrashLooping")
+	}
+}
 
 // TestPromtoolRunsEveryGeneratedUnitTest writes each example's rule and
 // test files as they lie in out/ and runs the real `promtool test rules`
