@@ -29,8 +29,6 @@ const (
 	BANPPath = "kubernetes/baselineadminnetworkpolicy.yaml"
 )
 
-const namespaceLabel = "kubernetes.io/metadata.name"
-
 var (
 	anpType  = metav1.TypeMeta{APIVersion: "policy.networking.k8s.io/v1alpha1", Kind: "AdminNetworkPolicy"}
 	banpType = metav1.TypeMeta{APIVersion: "policy.networking.k8s.io/v1alpha1", Kind: "BaselineAdminNetworkPolicy"}
@@ -60,7 +58,7 @@ func Baseline(p *plan.Plan) *anpv1alpha1.BaselineAdminNetworkPolicy {
 	all := []anpv1alpha1.AdminNetworkPolicyIngressPeer{{Namespaces: &metav1.LabelSelector{}}}
 	return &anpv1alpha1.BaselineAdminNetworkPolicy{TypeMeta: banpType,
 		ObjectMeta: metav1.ObjectMeta{Name: "default", Labels: operator.Meta(p, "").Labels,
-			Annotations: map[string]string{"obsgen.dev/why": "default deny for the namespaces obsgen covers"}},
+			Annotations: map[string]string{operator.WhyAnnotation: "default deny for the namespaces obsgen covers"}},
 		Spec: anpv1alpha1.BaselineAdminNetworkPolicySpec{
 			Subject: anpv1alpha1.AdminNetworkPolicySubject{Namespaces: namespaces(p.Covered)},
 			Ingress: []anpv1alpha1.BaselineAdminNetworkPolicyIngressRule{{Name: "deny-all", Action: anpv1alpha1.BaselineAdminNetworkPolicyRuleActionDeny, From: all}},
@@ -116,26 +114,22 @@ func (b *builder) policy(ns string, labels plan.Labels, flow string) *anpv1alpha
 	k := fmt.Sprintf("%s/%v", ns, labels)
 	anp, ok := b.index[k]
 	if !ok {
-		name := "obsgen-" + ns + "-all"
-		if len(labels) > 0 {
-			name = "obsgen-" + ns + "-" + strings.Join(labels.Values(), "-")
-		}
+		// Cluster-scoped: the namespace joins the name.
+		name := "obsgen-" + ns + strings.TrimPrefix(plan.PolicyName(labels), "obsgen")
 		anp = &anpv1alpha1.AdminNetworkPolicy{TypeMeta: anpType,
 			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: operator.Meta(b.p, "").Labels, Annotations: map[string]string{}},
 			Spec: anpv1alpha1.AdminNetworkPolicySpec{Priority: int32(b.p.Network.ANPPriority),
 				Subject: anpv1alpha1.AdminNetworkPolicySubject{Pods: &anpv1alpha1.NamespacedPod{
-					NamespaceSelector: metav1.LabelSelector{MatchLabels: map[string]string{namespaceLabel: ns}},
+					NamespaceSelector: metav1.LabelSelector{MatchLabels: map[string]string{plan.NamespaceNameLabel: ns}},
 					PodSelector:       metav1.LabelSelector{MatchLabels: labels.Map()}}}}}
 		b.index[k] = anp
 		b.out = append(b.out, anp)
 	}
-	if f := anp.Annotations[flowsAnnotation]; !slices.Contains(strings.Fields(f), flow) {
-		anp.Annotations[flowsAnnotation] = strings.TrimSpace(f + " " + flow)
+	if f := anp.Annotations[operator.FlowsAnnotation]; !slices.Contains(strings.Fields(f), flow) {
+		anp.Annotations[operator.FlowsAnnotation] = strings.TrimSpace(f + " " + flow)
 	}
 	return anp
 }
-
-const flowsAnnotation = "obsgen.dev/flows"
 
 // merged returns the namespace selector of an existing rule of anp with the
 // same direction, pods and ports as peer, or nil.
@@ -151,7 +145,7 @@ func (b *builder) merged(anp *anpv1alpha1.AdminNetworkPolicy, dir string, peer p
 func (b *builder) podPeer(anp *anpv1alpha1.AdminNetworkPolicy, dir string, peer plan.Peer, pp []plan.PortProto) *anpv1alpha1.NamespacedPod {
 	ns := &anpv1alpha1.NamespacedPod{
 		NamespaceSelector: metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-			{Key: namespaceLabel, Operator: metav1.LabelSelectorOpIn, Values: []string{peer.Namespace}}}},
+			{Key: plan.NamespaceNameLabel, Operator: metav1.LabelSelectorOpIn, Values: []string{peer.Namespace}}}},
 		PodSelector: metav1.LabelSelector{MatchLabels: peer.Labels.Map()},
 	}
 	b.merge[fmt.Sprintf("%s|%s|%v|%v", anp.Name, dir, peer.Labels, pp)] = &ns.NamespaceSelector
@@ -181,7 +175,7 @@ func (b *builder) ingressPeers(anp *anpv1alpha1.AdminNetworkPolicy, peer plan.Pe
 
 func namespaces(ns []string) *metav1.LabelSelector {
 	return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-		{Key: namespaceLabel, Operator: metav1.LabelSelectorOpIn, Values: slices.Clone(ns)}}}
+		{Key: plan.NamespaceNameLabel, Operator: metav1.LabelSelectorOpIn, Values: slices.Clone(ns)}}}
 }
 
 func ports(in []plan.PortProto) *[]anpv1alpha1.AdminNetworkPolicyPort {

@@ -88,7 +88,7 @@ func GlobalDeny(p *plan.Plan) *calico.GlobalNetworkPolicy {
 	n := p.Network
 	gnp := calico.NewGlobalNetworkPolicy(GlobalDenyName)
 	gnp.Labels = operator.Meta(p, "").Labels
-	gnp.Annotations = map[string]string{whyAnnotation: "deny all traffic not explicitly allowed, outside " + strings.Join(n.Calico.Excluded, ", ") +
+	gnp.Annotations = map[string]string{operator.WhyAnnotation: "deny all traffic not explicitly allowed, outside " + strings.Join(n.Calico.Excluded, ", ") +
 		"; every pod may still resolve names through the cluster DNS"}
 	gnp.Spec.Order = calico.Float64(float64(n.Calico.DenyOrder))
 	gnp.Spec.Selector = calico.NotIn(calico.LabelNamespace, n.Calico.Excluded...).MustBuild()
@@ -124,7 +124,7 @@ func Policies(p *plan.Plan) map[string][]*calico.NetworkPolicy {
 		if p.Network.Stance == "default-deny" {
 			deny := calico.NewNetworkPolicy(ns, NamespaceDenyName)
 			deny.Labels = operator.Meta(p, "").Labels
-			deny.Annotations = map[string]string{whyAnnotation: "default deny: nothing in " + ns + " is reachable or reaches out unless allowed"}
+			deny.Annotations = map[string]string{operator.WhyAnnotation: "default deny: nothing in " + ns + " is reachable or reaches out unless allowed"}
 			deny.Spec.Order = calico.Float64(float64(p.Network.Calico.DenyOrder))
 			deny.Spec.Selector = calico.All().MustBuild()
 			deny.Spec.Types = []calico.PolicyType{calico.PolicyTypeIngress, calico.PolicyTypeEgress}
@@ -136,12 +136,6 @@ func Policies(p *plan.Plan) map[string][]*calico.NetworkPolicy {
 	}
 	return out
 }
-
-// whyAnnotation and flowsAnnotation tell reviewers what a policy is for.
-const (
-	whyAnnotation   = "obsgen.dev/why"
-	flowsAnnotation = "obsgen.dev/flows"
-)
 
 // draft is an allow policy being collected.
 type draft struct {
@@ -213,19 +207,10 @@ func (b *builder) add(d *draft, dir calico.PolicyType, id string, peer plan.Peer
 	}
 }
 
-// name is obsgen-all for all pods of the namespace, else obsgen-<label
-// values>, as for the Kubernetes NetworkPolicies.
-func (d *draft) name() string {
-	if len(d.labels) == 0 {
-		return "obsgen-all"
-	}
-	return "obsgen-" + strings.Join(d.labels.Values(), "-")
-}
-
 func (d *draft) build(p *plan.Plan) *calico.NetworkPolicy {
-	np := calico.NewNetworkPolicy(d.ns, d.name())
+	np := calico.NewNetworkPolicy(d.ns, plan.PolicyName(d.labels))
 	np.Labels = operator.Meta(p, "").Labels
-	np.Annotations = map[string]string{flowsAnnotation: strings.Join(d.flows, " ")}
+	np.Annotations = map[string]string{operator.FlowsAnnotation: strings.Join(d.flows, " ")}
 	np.Spec.Order = calico.Float64(float64(p.Network.Calico.Order))
 	np.Spec.Selector = podSelector(d.labels.Map())
 	slices.SortFunc(d.types, func(a, b calico.PolicyType) int { return cmp.Compare(typeRank(a), typeRank(b)) })

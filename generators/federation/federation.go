@@ -7,7 +7,6 @@ package federation
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/prometheus/common/model"
@@ -76,11 +75,7 @@ func globalJob(p *plan.Plan, r *render.Engine) (output.File, error) {
 	if err != nil {
 		return output.File{}, err
 	}
-	var indented strings.Builder
-	for line := range strings.Lines(string(data)) {
-		indented.WriteString("  " + line)
-	}
-	if _, err := config.Load("scrape_configs:\n"+indented.String(), promslog.NewNopLogger()); err != nil {
+	if _, err := config.Load("scrape_configs:\n"+render.IndentLines(2, string(data)), promslog.NewNopLogger()); err != nil {
 		return output.File{}, fmt.Errorf("%s does not load in Prometheus: %w", GlobalJobPath, err)
 	}
 	return output.YAML(GlobalJobPath, data), nil

@@ -74,7 +74,7 @@ func AuthorizationPolicies(p *plan.Plan) []*securityv1.AuthorizationPolicy {
 		out = append(out, &securityv1.AuthorizationPolicy{
 			TypeMeta: metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "AuthorizationPolicy"},
 			ObjectMeta: metav1.ObjectMeta{Name: "obsgen-metrics-" + s.Name, Namespace: s.Namespace,
-				Labels: operator.Meta(p, "").Labels, Annotations: map[string]string{"obsgen.dev/why": why}},
+				Labels: operator.Meta(p, "").Labels, Annotations: map[string]string{operator.WhyAnnotation: why}},
 			Spec: securityv1beta1.AuthorizationPolicy{
 				Selector: workloadSelector(s.Selector),
 				Action:   securityv1beta1.AuthorizationPolicy_ALLOW,
@@ -124,7 +124,7 @@ func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
 	}
 	for _, s := range p.ServiceTargets {
 		pa := peerAuthentication(p, s.Namespace, "obsgen-metrics-"+s.Name, int32(securityv1beta1.PeerAuthentication_MutualTLS_STRICT))
-		pa.Annotations = map[string]string{"obsgen.dev/why": fmt.Sprintf(
+		pa.Annotations = map[string]string{operator.WhyAnnotation: fmt.Sprintf(
 			"Prometheus scrapes %s in plaintext on %d; every other port of the workload stays STRICT", s.Job, s.AppPort)}
 		pa.Spec.Selector = &typev1beta1.WorkloadSelector{MatchLabels: s.Selector.Map()}
 		pa.Spec.PortLevelMtls = map[uint32]*securityv1beta1.PeerAuthentication_MutualTLS{

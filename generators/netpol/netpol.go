@@ -26,9 +26,6 @@ import (
 // Dir holds one file of policies per namespace.
 const Dir = "kubernetes/networkpolicies/"
 
-// namespaceLabel is set on every namespace by Kubernetes (1.21+).
-const namespaceLabel = "kubernetes.io/metadata.name"
-
 // Generate writes the policies when the stance is default-deny with the
 // Kubernetes engine.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
@@ -66,7 +63,7 @@ func Policies(p *plan.Plan) map[string][]*networkingv1.NetworkPolicy {
 		}
 	}
 	for np, ids := range b.flows {
-		np.Annotations = map[string]string{flowsAnnotation: strings.Join(ids, " ")}
+		np.Annotations = map[string]string{operator.FlowsAnnotation: strings.Join(ids, " ")}
 	}
 	return b.out
 }
@@ -109,9 +106,9 @@ func (b *builder) merge(np *networkingv1.NetworkPolicy, dir networkingv1.PolicyT
 	if k == "" || !ok {
 		return false
 	}
-	if ns, single := sel.MatchLabels[namespaceLabel]; single {
+	if ns, single := sel.MatchLabels[plan.NamespaceNameLabel]; single {
 		sel.MatchLabels = nil
-		sel.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: namespaceLabel, Operator: metav1.LabelSelectorOpIn, Values: []string{ns}}}
+		sel.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: plan.NamespaceNameLabel, Operator: metav1.LabelSelectorOpIn, Values: []string{ns}}}
 	}
 	sel.MatchExpressions[0].Values = append(sel.MatchExpressions[0].Values, peer.Namespace)
 	return true
@@ -137,21 +134,13 @@ func (b *builder) policy(ns string, labels plan.Labels) *networkingv1.NetworkPol
 	if np, ok := b.index[k]; ok {
 		return np
 	}
-	name := "obsgen-all"
-	if len(labels) > 0 {
-		name = "obsgen-" + strings.Join(labels.Values(), "-")
-	}
 	np := &networkingv1.NetworkPolicy{TypeMeta: typeMeta,
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: operator.Meta(b.p, "").Labels},
+		ObjectMeta: metav1.ObjectMeta{Name: plan.PolicyName(labels), Namespace: ns, Labels: operator.Meta(b.p, "").Labels},
 		Spec:       networkingv1.NetworkPolicySpec{PodSelector: selector(labels)}}
 	b.index[k] = np
 	b.out[ns] = append(b.out[ns], np)
 	return np
 }
-
-// flowsAnnotation lists the flows a policy allows, for reviewers; the
-// reports explain each flow.
-const flowsAnnotation = "obsgen.dev/flows"
 
 func addType(np *networkingv1.NetworkPolicy, t networkingv1.PolicyType) {
 	if !slices.Contains(np.Spec.PolicyTypes, t) {
@@ -174,7 +163,7 @@ func peers(p plan.Peer) []networkingv1.NetworkPolicyPeer {
 	}
 	sel := selector(p.Labels)
 	return []networkingv1.NetworkPolicyPeer{{
-		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{namespaceLabel: p.Namespace}},
+		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{plan.NamespaceNameLabel: p.Namespace}},
 		PodSelector:       &sel,
 	}}
 }

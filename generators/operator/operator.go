@@ -147,6 +147,14 @@ func Meta(p *plan.Plan, suffix string) metav1.ObjectMeta {
 		Labels: map[string]string{ProfileLabel: p.Name, "app.kubernetes.io/managed-by": "obsgen"}}
 }
 
+// Annotations that tell reviewers why an object exists: the reason in
+// words, or the plan's flow IDs a policy allows (reports/connectivity.md
+// explains each flow).
+const (
+	WhyAnnotation   = "obsgen.dev/why"
+	FlowsAnnotation = "obsgen.dev/flows"
+)
+
 // Manifest serializes a resource without the empty fields Kubernetes types
 // carry (creationTimestamp: null, status: {}), and decodes what is left
 // strictly into its own type again, so dropping empty fields can never

@@ -136,9 +136,7 @@ func ruleFileYAML(rf File) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("rule group %s: %w", g.Name, err)
 		}
-		for line := range strings.Lines(string(data)) {
-			buf.WriteString("  " + line)
-		}
+		buf.WriteString(render.IndentLines(2, string(data)) + "\n")
 	}
 	return buf.Bytes(), nil
 }
@@ -191,9 +189,7 @@ func testFileYAML(p *plan.Plan, rf File, ruleFiles []string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		for line := range strings.Lines(string(data)) {
-			buf.WriteString("  " + line)
-		}
+		buf.WriteString(render.IndentLines(2, string(data)) + "\n")
 	}
 	return buf.Bytes(), nil
 }

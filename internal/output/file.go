@@ -25,23 +25,19 @@ type File struct {
 
 // YAML returns a YAML file with the generated-code header.
 func YAML(p string, data []byte) File {
-	return File{Path: p, Data: withHeader(data)}
+	return File{Path: p, Data: withHeader(Header, data)}
 }
 
 // Manifest returns a Kubernetes manifest file with the header.
 func Manifest(p string, data []byte) File {
-	return File{Path: p, Data: withHeader(data), Manifest: true}
+	return File{Path: p, Data: withHeader(Header, data), Manifest: true}
 }
 
 // Text returns a generated file of another format with the generated-code
 // line in that format's comment syntax: Markdown and Graphviz files are
 // diffed by reviewers, so they say they are generated too.
 func Text(p string, data []byte) File {
-	data = bytes.TrimLeft(data, "\n")
-	if !bytes.HasSuffix(data, []byte("\n")) {
-		data = append(data, '\n')
-	}
-	return File{Path: p, Data: append([]byte(HeaderFor(p)), data...)}
+	return File{Path: p, Data: withHeader(HeaderFor(p), data)}
 }
 
 // HeaderFor is the generated-code line of a file, by its extension; JSON
@@ -58,12 +54,12 @@ func HeaderFor(p string) string {
 	return Header
 }
 
-func withHeader(data []byte) []byte {
+func withHeader(header string, data []byte) []byte {
 	data = bytes.TrimLeft(data, "\n")
 	if !bytes.HasSuffix(data, []byte("\n")) {
 		data = append(data, '\n')
 	}
-	return append([]byte(Header), data...)
+	return append([]byte(header), data...)
 }
 
 // CheckPath rejects paths that are absolute, not clean, or escape the

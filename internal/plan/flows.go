@@ -2,7 +2,9 @@ package plan
 
 import (
 	"fmt"
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"slices"
+	"strings"
 )
 
 // Peer is one side of a flow: pods (by namespace and labels; no labels
@@ -33,6 +35,19 @@ type Flow struct {
 	To    Peer
 	Ports []PortProto
 	Why   string
+}
+
+// NamespaceNameLabel is set on every namespace by Kubernetes (1.21+); the
+// policies select namespaces by it.
+const NamespaceNameLabel = "kubernetes.io/metadata.name"
+
+// PolicyName names obsgen's network policy for the pods labels selects in
+// a namespace: obsgen-all for all of them, else obsgen-<label values>.
+func PolicyName(labels Labels) string {
+	if len(labels) == 0 {
+		return "obsgen-all"
+	}
+	return "obsgen-" + strings.Join(labels.Values(), "-")
 }
 
 // Well-known ports of the flows (istio.io, application requirements).
@@ -84,7 +99,7 @@ func (r *resolver) proxyFlows(prom Peer) []Flow {
 		return nil
 	}
 	var out []Flow
-	for _, ns := range r.teamNamespaces() {
+	for _, ns := range r.plan.TeamNamespaces() {
 		out = append(out, Flow{ID: "scrape-proxy-" + ns, From: prom, To: Peer{Namespace: ns}, Ports: tcp(port),
 			Why: fmt.Sprintf("Prometheus scrapes the sidecars' metrics port %d", port)})
 	}
@@ -147,7 +162,7 @@ func (r *resolver) meshFlows(prom Peer) []Flow {
 			Why: "the mesh's proxies fetch configuration and certificates from istiod"})
 	}
 	if p.Mesh.Ambient {
-		for _, to := range r.teamNamespaces() {
+		for _, to := range r.plan.TeamNamespaces() {
 			out = append(out,
 				Flow{ID: "hbone-in-" + to, From: Peer{Any: true}, To: Peer{Namespace: to}, Ports: tcp(PortHBONE),
 					Why: "ambient traffic from the mesh's pods arrives over HBONE on 15008"},
@@ -182,7 +197,7 @@ func (r *resolver) proxyNamespaces() []string {
 	if !r.plan.Mesh.Sidecar {
 		return nil
 	}
-	out := r.teamNamespaces()
+	out := r.plan.TeamNamespaces()
 	m := r.plan.Monitoring
 	if m.InMesh || m.Prometheus.CertsVolume != "" {
 		out = append(out, m.Namespace)
@@ -195,31 +210,48 @@ func (r *resolver) proxyNamespaces() []string {
 func (r *resolver) dnsFlows() []Flow {
 	dns := r.plan.Network.DNS
 	var out []Flow
-	for _, ns := range r.CoveredNamespaces() {
+	for _, ns := range r.plan.Covered {
 		out = append(out, Flow{ID: "dns-" + ns, From: Peer{Namespace: ns}, To: Peer{Namespace: dns.Namespace, Labels: dns.PodLabels},
 			Ports: []PortProto{{Port: PortDNS, Protocol: "UDP"}, {Port: PortDNS, Protocol: "TCP"}}, Why: "every pod resolves names through the cluster DNS"})
 	}
 	return out
 }
 
-func (r *resolver) teamNamespaces() []string {
+// TeamNamespaces are every team's namespaces, sorted (a namespace belongs
+// to one team).
+func (p *Plan) TeamNamespaces() []string {
 	var out []string
-	for _, t := range r.plan.Teams {
+	for _, t := range p.Teams {
 		out = append(out, t.Namespaces...)
 	}
 	slices.Sort(out)
 	return out
 }
 
-// CoveredNamespaces are the namespaces obsgen's policies lock down: the
-// teams', the monitoring stack's and Istio's.
-func (r *resolver) CoveredNamespaces() []string {
-	m := r.plan.Monitoring
-	out := append(r.teamNamespaces(), m.Namespace, m.Grafana.Namespace, m.Alertmanager.Namespace,
-		m.KubeStateMetrics.Namespace, m.NodeExporter.Namespace)
-	if r.plan.Mesh.Istio {
-		out = append(out, r.plan.Mesh.IstioNamespace)
+// Covered names what each namespace obsgen's policies lock down holds: the
+// teams', the monitoring stack's and Istio's. p must have its defaults
+// (WithDefaults); validation reports exclusions from it, and the plan's
+// Covered are its keys.
+func Covered(p *v1alpha1.Profile) map[string]string {
+	m := p.Monitoring
+	out := map[string]string{}
+	add := func(ns, what string) {
+		if _, ok := out[ns]; !ok && ns != "" {
+			out[ns] = what
+		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	add(m.Namespace, "Prometheus (monitoring.namespace)")
+	add(m.Alertmanager.Namespace, "Alertmanager")
+	add(m.Grafana.Namespace, "Grafana")
+	add(m.KubeStateMetrics.Namespace, "kube-state-metrics")
+	add(m.NodeExporter.Namespace, "node-exporter")
+	if p.Mesh.Provider == v1alpha1.MeshIstio {
+		add(p.Mesh.IstioNamespace, "istiod (mesh.istioNamespace)")
+	}
+	for _, t := range p.Teams {
+		for _, ns := range t.Namespaces {
+			add(ns, "the workloads of team "+t.Name)
+		}
+	}
+	return out
 }

@@ -44,7 +44,7 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	r.plan.Jobs = r.jobs(strategy)
 	r.plan.Claimed = r.claimed()
 	r.plan.ClaimGroups = groupClaims(r.plan.Claimed)
-	r.plan.Covered = r.CoveredNamespaces()
+	r.plan.Covered = slices.Sorted(maps.Keys(Covered(p)))
 	r.plan.Flows = r.flows()
 	return r.plan
 }

@@ -309,7 +309,7 @@ func (v *validator) calico() {
 	if n.Stance != v1alpha1.StanceGlobalDeny {
 		return
 	}
-	covered := v.coveredNamespaces()
+	covered := plan.Covered(v.p)
 	seen := map[string]bool{}
 	for i, ns := range c.GlobalDeny.ExcludedNamespaces {
 		path := fmt.Sprintf("network.calico.globalDeny.excludedNamespaces[%d]", i)
@@ -323,32 +323,6 @@ func (v *validator) calico() {
 				"%q holds %s: excluded from the global deny, it would not be locked down", ns, why)
 		}
 	}
-}
-
-// coveredNamespaces names what each namespace obsgen's policies lock down
-// holds, as plan.CoveredNamespaces decides them.
-func (v *validator) coveredNamespaces() map[string]string {
-	m := v.p.Monitoring
-	out := map[string]string{}
-	add := func(ns, what string) {
-		if _, ok := out[ns]; !ok && ns != "" {
-			out[ns] = what
-		}
-	}
-	add(m.Namespace, "Prometheus (monitoring.namespace)")
-	add(m.Alertmanager.Namespace, "Alertmanager")
-	add(m.Grafana.Namespace, "Grafana")
-	add(m.KubeStateMetrics.Namespace, "kube-state-metrics")
-	add(m.NodeExporter.Namespace, "node-exporter")
-	if v.p.Mesh.Provider == v1alpha1.MeshIstio {
-		add(v.p.Mesh.IstioNamespace, "istiod (mesh.istioNamespace)")
-	}
-	for _, t := range v.p.Teams {
-		for _, ns := range t.Namespaces {
-			add(ns, "the workloads of team "+t.Name)
-		}
-	}
-	return out
 }
 
 func (v *validator) dnsLabel(path, s string) {

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 
 	"obsgen.dev/obsgen/internal/calico"
+
+	"obsgen.dev/obsgen/internal/plan"
 )
 
 // Calico evaluates projectcalico.org/v3 policies with obsgen's Calico
@@ -18,7 +20,7 @@ type Calico struct {
 func NewCalico(c *Cluster, policies []calico.Policy) (*Calico, error) {
 	var namespaces []calico.Namespace
 	for _, ns := range c.Namespaces {
-		namespaces = append(namespaces, calico.Namespace{Name: ns, Labels: map[string]string{"kubernetes.io/metadata.name": ns}})
+		namespaces = append(namespaces, calico.Namespace{Name: ns, Labels: map[string]string{plan.NamespaceNameLabel: ns}})
 	}
 	ev, err := calico.NewEvaluator(policies, namespaces)
 	if err != nil {

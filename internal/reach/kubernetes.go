@@ -8,6 +8,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"obsgen.dev/obsgen/internal/plan"
 )
 
 // Compiled evaluates Kubernetes NetworkPolicies with their selectors
@@ -59,7 +61,7 @@ type compiledPort struct {
 func NewCompiled(c *Cluster, policies []*networkingv1.NetworkPolicy) (*Compiled, error) {
 	k := &Compiled{byNS: map[string][]compiledPolicy{}, nsLabels: map[string]labels.Set{}, podLabels: map[*Pod]labels.Set{}}
 	for _, ns := range c.Namespaces {
-		k.nsLabels[ns] = labels.Set{"kubernetes.io/metadata.name": ns}
+		k.nsLabels[ns] = labels.Set{plan.NamespaceNameLabel: ns}
 	}
 	for _, pod := range c.Pods {
 		k.podLabels[pod] = labels.Set(pod.Labels.Map())

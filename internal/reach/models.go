@@ -8,6 +8,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"obsgen.dev/obsgen/internal/plan"
 )
 
 // Open is the model of the open stance: no policies, everything allowed.
@@ -41,7 +43,7 @@ func NewAnalyzer(c *Cluster, policies []runtime.Object) (*Kubernetes, error) {
 	for _, ns := range c.Namespaces {
 		if err := e.InsertObject(&corev1.Namespace{
 			TypeMeta:   metav1.TypeMeta{Kind: "Namespace", APIVersion: "v1"},
-			ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"kubernetes.io/metadata.name": ns}},
+			ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{plan.NamespaceNameLabel: ns}},
 		}); err != nil {
 			return nil, fmt.Errorf("reach: namespace %s: %w", ns, err)
 		}

@@ -163,7 +163,7 @@ func NewCluster(p *plan.Plan) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Plan: p, byKey: map[string]*Pod{}, prefix: prefix, teamNS: teamNamespaces(p)}
+	c := &Cluster{Plan: p, byKey: map[string]*Pod{}, prefix: prefix, teamNS: p.TeamNamespaces()}
 	roles := roleNames(p)
 	for _, f := range p.Flows {
 		for _, peer := range []plan.Peer{f.From, f.To} {
@@ -266,21 +266,12 @@ func roleNames(p *plan.Plan) map[string]string {
 	for _, s := range p.ServiceTargets {
 		out[key(s.Namespace, s.Selector)] = s.Name
 	}
-	for _, ns := range teamNamespaces(p) {
+	for _, ns := range p.TeamNamespaces() {
 		if _, ok := out[key(ns, nil)]; !ok {
 			out[key(ns, nil)] = "any-pod"
 		}
 	}
 	return out
-}
-
-func teamNamespaces(p *plan.Plan) []string {
-	var out []string
-	for _, t := range p.Teams {
-		out = append(out, t.Namespaces...)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // endpoint names a flow peer: its pod, an address in its range, or for

@@ -37,7 +37,7 @@ func FuncMap() template.FuncMap {
 	f["regexAlt"] = regexAlt
 	f["regexJoin"] = regexJoin
 	f["regexEscape"] = regexp.QuoteMeta
-	f["indentLines"] = indentLines
+	f["indentLines"] = IndentLines
 	return f
 }
 
@@ -115,9 +115,9 @@ func regexJoin(sep string, values []string) string {
 	return strings.Join(quoted, sep)
 }
 
-// indentLines prefixes every line of s with n spaces (sprig's indent does the
+// IndentLines prefixes every non-empty line of s with n spaces (sprig's indent does the
 // same but also indents an empty trailing line).
-func indentLines(n int, s string) string {
+func IndentLines(n int, s string) string {
 	pad := strings.Repeat(" ", n)
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	for i, l := range lines {
