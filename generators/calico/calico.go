@@ -176,7 +176,9 @@ func (b *builder) policy(ns string, labels plan.Labels) *draft {
 
 // add gives d one rule per protocol of the flow's ports.
 func (b *builder) add(d *draft, dir calico.PolicyType, id string, peer plan.Peer, pp []plan.PortProto) {
-	d.flows = append(d.flows, id)
+	if !slices.Contains(d.flows, id) { // a flow within one pod set is both egress and ingress
+		d.flows = append(d.flows, id)
+	}
 	if !slices.Contains(d.types, dir) {
 		d.types = append(d.types, dir)
 	}

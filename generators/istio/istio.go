@@ -119,6 +119,7 @@ func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
 			out = append(out, peerAuthentication(p, ns, "default", mode))
 		}
 	}
+	out = append(out, monitoringPeerAuthentications(p)...)
 	if p.Scrape.Strategy != "permissive-port" {
 		return out
 	}
@@ -129,6 +130,52 @@ func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
 		pa.Spec.Selector = &typev1beta1.WorkloadSelector{MatchLabels: s.Selector.Map()}
 		pa.Spec.PortLevelMtls = map[uint32]*securityv1beta1.PeerAuthentication_MutualTLS{
 			uint32(s.AppPort): {Mode: securityv1beta1.PeerAuthentication_MutualTLS_PERMISSIVE},
+		}
+		out = append(out, pa)
+	}
+	return out
+}
+
+// MonitoringPlaintextPorts are the ports of the monitoring stack that
+// receive plaintext from Prometheus (its outbound traffic bypasses its
+// sidecar) or from Grafana, by workload, when the monitoring namespace has
+// sidecars under STRICT: Prometheus' web port (Grafana's queries and the
+// prometheus self-scrape; not under istio-certs, whose Prometheus sidecar
+// intercepts no inbound port) and Alertmanager's port (alerts and the
+// alertmanager scrape).
+func MonitoringPlaintextPorts(p *plan.Plan) []PlaintextPort {
+	m := p.Monitoring
+	if !p.Mesh.Sidecar || !m.InMesh || p.Mesh.MTLS != "STRICT" {
+		return nil
+	}
+	var out []PlaintextPort
+	if p.Monitoring.Prometheus.CertsVolume == "" {
+		out = append(out, PlaintextPort{Name: "obsgen-prometheus", Namespace: m.Namespace, Selector: m.Prometheus.PodLabels, Port: plan.PortPrometheus,
+			Why: "Grafana queries Prometheus and Prometheus scrapes itself in plaintext (its outbound traffic bypasses its sidecar); every other port stays STRICT"})
+	}
+	if !m.Prometheus.Agent && m.Alertmanager.Namespace == m.Namespace {
+		out = append(out, PlaintextPort{Name: "obsgen-alertmanager", Namespace: m.Namespace, Selector: m.Alertmanager.PodLabels, Port: m.Alertmanager.Port,
+			Why: "Prometheus sends alerts to Alertmanager and scrapes it in plaintext (its outbound traffic bypasses its sidecar); every other port stays STRICT"})
+	}
+	return out
+}
+
+// PlaintextPort is a workload's port opened to plaintext.
+type PlaintextPort struct {
+	Name, Namespace string
+	Selector        plan.Labels
+	Port            int
+	Why             string
+}
+
+func monitoringPeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
+	var out []*securityv1.PeerAuthentication
+	for _, pp := range MonitoringPlaintextPorts(p) {
+		pa := peerAuthentication(p, pp.Namespace, pp.Name, int32(securityv1beta1.PeerAuthentication_MutualTLS_STRICT))
+		pa.Annotations = map[string]string{operator.WhyAnnotation: pp.Why}
+		pa.Spec.Selector = &typev1beta1.WorkloadSelector{MatchLabels: pp.Selector.Map()}
+		pa.Spec.PortLevelMtls = map[uint32]*securityv1beta1.PeerAuthentication_MutualTLS{
+			uint32(pp.Port): {Mode: securityv1beta1.PeerAuthentication_MutualTLS_PERMISSIVE},
 		}
 		out = append(out, pa)
 	}

@@ -103,6 +103,28 @@ func TestNoPlaintextScrapeOfAStrictPort(t *testing.T) {
 func checkScrapes(t *testing.T, name string, p *plan.Plan) {
 	t.Helper()
 	pas := PeerAuthentications(p)
+	// The monitoring stack's own plaintext traffic: Prometheus' web port
+	// (Grafana, the self-scrape) and Alertmanager's port, when their pods
+	// have STRICT sidecars.
+	m := p.Monitoring
+	sidecars := p.Mesh.Sidecar && m.InMesh && p.Mesh.MTLS == "STRICT"
+	promIntercepted := sidecars && m.Prometheus.CertsVolume == ""
+	for _, c := range []struct {
+		labels      map[string]string
+		port        int
+		intercepted bool
+	}{{m.Prometheus.PodLabels.Map(), plan.PortPrometheus, promIntercepted}, {m.Alertmanager.PodLabels.Map(), m.Alertmanager.Port, sidecars}} {
+		got := effectiveMode(pas, p.Mesh.IstioNamespace, m.Namespace, c.labels, c.port)
+		if c.intercepted {
+			assert.Equal(t, "PERMISSIVE", got, "%s: plaintext to %v:%d under STRICT sidecars", name, c.labels, c.port)
+			assert.Equal(t, "STRICT", effectiveMode(pas, p.Mesh.IstioNamespace, m.Namespace, c.labels, 1234), "%s: only port %d is opened", name, c.port)
+		}
+	}
+	if !sidecars {
+		for _, pa := range pas {
+			assert.NotEqual(t, m.Namespace, pa.Namespace, "%s: the monitoring stack needs no exception", name)
+		}
+	}
 	for _, s := range p.ServiceTargets {
 		e := s.Endpoint
 		labels := s.Selector.Map()

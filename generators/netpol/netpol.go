@@ -71,7 +71,9 @@ func Policies(p *plan.Plan) map[string][]*networkingv1.NetworkPolicy {
 // add gives np a rule of direction dir with the flow's other end, merged
 // into an existing rule where only the namespace differs.
 func (b *builder) add(np *networkingv1.NetworkPolicy, dir networkingv1.PolicyType, id string, peer plan.Peer, pp []plan.PortProto) {
-	b.flows[np] = append(b.flows[np], id)
+	if !slices.Contains(b.flows[np], id) { // a flow within one pod set is both egress and ingress
+		b.flows[np] = append(b.flows[np], id)
+	}
 	addType(np, dir)
 	if b.merge(np, dir, peer, pp) {
 		return

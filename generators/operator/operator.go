@@ -3,7 +3,8 @@
 // resource that expresses it with the raw job's relabeling:
 //
 //   - ServiceMonitor: kubernetes-apiservers, istiod (Service endpoints);
-//   - PodMonitor: kube-state-metrics, node-exporter, ztunnel, envoy-stats;
+//   - PodMonitor: kube-state-metrics, node-exporter, ztunnel, envoy-stats,
+//     prometheus and alertmanager;
 //   - ScrapeConfig: the annotation-driven jobs and plaintext team-services;
 //   - additionalScrapeConfigs (a Secret the Prometheus resource references):
 //     jobs that read files in the Prometheus container, which only raw
@@ -100,7 +101,7 @@ func (b builder) resourceFor(j plan.Job, rj *Job) any {
 		return b.serviceMonitor(j, rj, map[string]string{"component": "apiserver", "provider": "kubernetes"}, "https")
 	case plan.JobIstiod:
 		return b.serviceMonitor(j, rj, plan.IstiodLabels.Map(), plan.PortNameIstiodMonitoring)
-	case plan.JobKubeStateMetrics, plan.JobNodeExporter, plan.JobZtunnel:
+	case plan.JobKubeStateMetrics, plan.JobNodeExporter, plan.JobZtunnel, plan.JobPrometheus, plan.JobAlertmanager:
 		return b.podMonitor(j, rj, "")
 	case plan.JobEnvoyStats:
 		return b.podMonitor(j, rj, plan.PortNameEnvoyProm)

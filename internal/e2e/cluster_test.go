@@ -7,10 +7,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
@@ -90,6 +95,23 @@ func (w *world) platform() {
 		Containers: []simcluster.Container{{Name: "node-exporter", Ports: []simcluster.Port{{Name: "metrics", Number: 9100}}}},
 		Serve:      []simcluster.Listener{{Port: 9100}}})
 	w.expect("node-exporter", "http://"+node+":9100/metrics", "", "", "")
+	// The monitoring stack scrapes itself: the Prometheus pods and, unless
+	// Prometheus runs as an agent, Alertmanager. Under STRICT sidecars a
+	// port-level PERMISSIVE policy lets the plaintext scrape in.
+	mode := simcluster.Plain
+	if w.p.Mesh.Sidecar && m.InMesh && w.p.Mesh.MTLS == "STRICT" {
+		mode = simcluster.Permissive
+	}
+	prom := w.c.AddPod(simcluster.Pod{Namespace: m.Namespace, Name: "prometheus-0", Labels: m.Prometheus.PodLabels.Map(), Node: "node-1",
+		Containers: []simcluster.Container{{Name: "prometheus", Ports: []simcluster.Port{{Name: "web", Number: plan.PortPrometheus}}}},
+		Serve:      []simcluster.Listener{{Port: plan.PortPrometheus, Mode: mode}}})
+	w.expect("prometheus", fmt.Sprintf("http://%s:%d/metrics", prom, plan.PortPrometheus), "", m.Namespace, "")
+	if w.hasJob(plan.JobAlertmanager) {
+		am := w.c.AddPod(simcluster.Pod{Namespace: m.Alertmanager.Namespace, Name: "alertmanager-0", Labels: m.Alertmanager.PodLabels.Map(), Node: "node-1",
+			Containers: []simcluster.Container{{Name: "alertmanager", Ports: []simcluster.Port{{Name: "web", Number: int32(m.Alertmanager.Port)}}}},
+			Serve:      []simcluster.Listener{{Port: m.Alertmanager.Port, Mode: mode}}})
+		w.expect("alertmanager", fmt.Sprintf("http://%s:%d/metrics", am, m.Alertmanager.Port), "", m.Alertmanager.Namespace, "")
+	}
 }
 
 func (w *world) istiod() {
@@ -258,13 +280,69 @@ func TestRealPrometheusScrapesTheSimulatedCluster(t *testing.T) {
 			res := exampleVariant(t, tc.profile, tc.change)
 			require.Equal(t, tc.strategy, res.Plan.Scrape.Strategy)
 			w := buildWorld(t, res.Plan)
-			targets := simcluster.RunPrometheus(t, w.c.RewriteConfig(configOf(t, res, 0)))
+			// The rule files load next to the configuration (rule_files:
+			// rules/*.yaml); rules evaluate every second here.
+			ruleFiles := map[string][]byte{}
+			for _, f := range res.Files {
+				if name, ok := strings.CutPrefix(f.Path, "prometheus/rules/"); ok {
+					ruleFiles["rules/"+name] = f.Data
+				}
+			}
+			config := strings.Replace(w.c.RewriteConfig(configOf(t, res, 0)), "evaluation_interval: 30s", "evaluation_interval: 1s", 1)
+			prom := simcluster.StartPrometheusWithFiles(t, config, ruleFiles)
+			targets := prom.WaitForTargets(t, simcluster.DefaultTimeout, simcluster.DefaultSettle)
 			got, down := lines(targets)
 			slices.Sort(w.want)
 			assert.Equal(t, w.want, got, "discovered targets")
 			assert.Empty(t, down, "every target must be up")
+			checkRulesEvaluate(t, prom, ruleFiles)
 		})
 	}
+}
+
+// checkRulesEvaluate waits until the real Prometheus has evaluated every
+// rule of the generated rule files, and requires each one healthy: loaded,
+// evaluated, no error.
+func checkRulesEvaluate(t *testing.T, prom *simcluster.Prometheus, ruleFiles map[string][]byte) {
+	t.Helper()
+	require.NotEmpty(t, ruleFiles, "the raw flavour has rule files")
+	want := 0
+	for _, data := range ruleFiles {
+		groups, errs := rulefmt.Parse(data, false, model.UTF8Validation, parser.NewParser(parser.Options{}), promslog.NewNopLogger())
+		require.Empty(t, errs)
+		for _, g := range groups.Groups {
+			want += len(g.Rules)
+		}
+	}
+	var groups []simcluster.RuleGroup
+	deadline := time.Now().Add(simcluster.DefaultTimeout)
+	for {
+		var err error
+		groups, err = prom.Rules(t.Context())
+		require.NoError(t, err)
+		evaluated, total := 0, 0
+		for _, g := range groups {
+			for _, r := range g.Rules {
+				total++
+				if !r.LastEvaluation.IsZero() {
+					evaluated++
+				}
+			}
+		}
+		if total == want && evaluated == total {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus loaded %d of %d rules and evaluated %d", total, want, evaluated)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			assert.Equal(t, "ok", r.Health, "%s %s: %s", g.Name, r.Name, r.LastError)
+		}
+	}
+	t.Logf("%d rules in %d groups loaded and evaluated", want, len(groups))
 }
 
 // TestRealPrometheusShardsSplitTheTargets runs both shards of the sharded

@@ -119,6 +119,8 @@ func (r *resolver) platformFlows(prom Peer) []Flow {
 			Why: "Prometheus discovers targets through the API server and scrapes its metrics"},
 		{ID: "prometheus-to-nodes", From: prom, To: Peer{CIDRs: c.NodeCIDRs}, Ports: tcp(PortKubelet, m.NodeExporter.Port),
 			Why: "Prometheus scrapes kubelet, cAdvisor and node-exporter on the node addresses"},
+		{ID: "scrape-prometheus", From: prom, To: prom, Ports: tcp(PortPrometheus),
+			Why: "Prometheus scrapes its own servers' metrics"},
 		{ID: "grafana-to-prometheus", From: Peer{Namespace: m.Grafana.Namespace, Labels: m.Grafana.PodLabels}, To: prom,
 			Ports: tcp(PortPrometheus), Why: "Grafana queries Prometheus"},
 	}
@@ -130,7 +132,7 @@ func (r *resolver) platformFlows(prom Peer) []Flow {
 	if !m.Prometheus.Agent {
 		am := Peer{Namespace: m.Alertmanager.Namespace, Labels: m.Alertmanager.PodLabels}
 		out = append(out, Flow{ID: "prometheus-to-alertmanager", From: prom, To: am, Ports: tcp(m.Alertmanager.Port),
-			Why: "Prometheus sends alerts to Alertmanager"})
+			Why: "Prometheus sends alerts to Alertmanager and scrapes its metrics"})
 		for i, e := range p.Network.AlertmanagerEgress {
 			out = append(out, Flow{ID: fmt.Sprintf("alertmanager-egress-%d", i+1), From: am, To: e.Peer, Ports: tcp(e.Ports...),
 				Why: "Alertmanager delivers notifications to its receivers (network.alertmanagerEgress)"})

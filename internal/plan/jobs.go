@@ -17,6 +17,8 @@ const (
 	JobCAdvisor         JobKind = "cadvisor"
 	JobKubeStateMetrics JobKind = "kube-state-metrics"
 	JobNodeExporter     JobKind = "node-exporter"
+	JobPrometheus       JobKind = "prometheus"
+	JobAlertmanager     JobKind = "alertmanager"
 	JobIstiod           JobKind = "istiod"
 	JobZtunnel          JobKind = "ztunnel"
 	JobEnvoyStats       JobKind = "envoy-stats"
@@ -85,7 +87,7 @@ func (r *resolver) jobs(strategy v1alpha1.ScrapeStrategy) []Job {
 
 func (r *resolver) platformJobs() []Job {
 	m := r.plan.Monitoring
-	return []Job{
+	jobs := []Job{
 		{Name: string(JobAPIServers), Kind: JobAPIServers,
 			Endpoint:   Endpoint{Port: r.plan.Cluster.APIServerPort, Path: "/metrics", Scheme: "https"},
 			Namespaces: []string{"default"},
@@ -104,7 +106,18 @@ func (r *resolver) platformJobs() []Job {
 			Endpoint:   Endpoint{Port: m.NodeExporter.Port, Path: "/metrics", Scheme: "http"},
 			Namespaces: []string{m.NodeExporter.Namespace}, Selector: m.NodeExporter.PodLabels,
 			Why: "node-exporter runs on the host network and serves plaintext metrics on the node address."},
+		{Name: string(JobPrometheus), Kind: JobPrometheus,
+			Endpoint:   Endpoint{Port: PortPrometheus, Path: "/metrics", Scheme: "http"},
+			Namespaces: []string{m.Namespace}, Selector: m.Prometheus.PodLabels,
+			Why: "every Prometheus server scrapes the Prometheus pods on their web port 9090 in plaintext: rule evaluation, configuration reloads, alert delivery and TSDB growth are watched like any other target, and a server that stops answering is a TargetDown of this job."},
 	}
+	if !m.Prometheus.Agent {
+		jobs = append(jobs, Job{Name: string(JobAlertmanager), Kind: JobAlertmanager,
+			Endpoint:   Endpoint{Port: m.Alertmanager.Port, Path: "/metrics", Scheme: "http"},
+			Namespaces: []string{m.Alertmanager.Namespace}, Selector: m.Alertmanager.PodLabels,
+			Why: "Alertmanager serves its metrics in plaintext on the port Prometheus sends alerts to, so failed notifications and configuration reloads alert too."})
+	}
+	return jobs
 }
 
 func (r *resolver) meshJobs(strategy v1alpha1.ScrapeStrategy) []Job {

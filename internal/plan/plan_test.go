@@ -103,7 +103,7 @@ func TestJobsFollowTheStrategy(t *testing.T) {
 		}
 		return out
 	}
-	platform := []JobKind{JobAPIServers, JobKubelet, JobCAdvisor, JobKubeStateMetrics, JobNodeExporter}
+	platform := []JobKind{JobAPIServers, JobKubelet, JobCAdvisor, JobKubeStateMetrics, JobNodeExporter, JobPrometheus, JobAlertmanager}
 	tests := map[string]struct {
 		mesh v1alpha1.Mesh
 		want []JobKind
@@ -130,6 +130,12 @@ func TestJobsFollowTheStrategy(t *testing.T) {
 			svc:  Endpoint{Port: 9090, Path: "/metrics", Scheme: "http"},
 		},
 	}
+	t.Run("agent mode sends no alerts, so Alertmanager is not scraped", func(t *testing.T) {
+		in := minimal()
+		in.Monitoring.Prometheus.Mode = v1alpha1.ModeAgent
+		assert.NotContains(t, kinds(Resolve(in)), JobAlertmanager)
+		assert.Contains(t, kinds(Resolve(in)), JobPrometheus)
+	})
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			in := minimal()

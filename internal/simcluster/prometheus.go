@@ -57,11 +57,27 @@ func RunPrometheus(t testing.TB, config string) Targets {
 // fails.
 func StartPrometheus(t testing.TB, config string, args ...string) *Prometheus {
 	t.Helper()
+	return StartPrometheusWithFiles(t, config, nil, args...)
+}
+
+// StartPrometheusWithFiles is StartPrometheus with more files (rule files,
+// by path relative to the configuration file) next to the configuration.
+func StartPrometheusWithFiles(t testing.TB, config string, files map[string][]byte, args ...string) *Prometheus {
+	t.Helper()
 	bin := testtools.Find(t, "prometheus")
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgFile, []byte(config), 0o600); err != nil {
 		t.Fatalf("simcluster: write Prometheus configuration: %v", err)
+	}
+	for name, data := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatalf("simcluster: %v", err)
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatalf("simcluster: write %s: %v", name, err)
+		}
 	}
 	addr, err := freeAddr()
 	if err != nil {
@@ -181,6 +197,32 @@ func (p *Prometheus) Targets(ctx context.Context) (Targets, error) {
 	}
 	ts.sort()
 	return ts, nil
+}
+
+// RuleGroup is a rule group as Prometheus' /api/v1/rules reports it.
+type RuleGroup struct {
+	Name  string `json:"name"`
+	File  string `json:"file"`
+	Rules []struct {
+		Name           string    `json:"name"`
+		Type           string    `json:"type"`
+		Health         string    `json:"health"`
+		LastError      string    `json:"lastError"`
+		LastEvaluation time.Time `json:"lastEvaluation"`
+	} `json:"rules"`
+}
+
+// Rules fetches the loaded rule groups.
+func (p *Prometheus) Rules(ctx context.Context) ([]RuleGroup, error) {
+	var body struct {
+		Data struct {
+			Groups []RuleGroup `json:"groups"`
+		} `json:"data"`
+	}
+	if err := p.getJSON(ctx, "/api/v1/rules", &body); err != nil {
+		return nil, err
+	}
+	return body.Data.Groups, nil
 }
 
 // Query evaluates an instant PromQL query.
