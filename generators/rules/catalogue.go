@@ -18,6 +18,18 @@ var MetricsByJob = map[string][]string{
 	"cadvisor": {"container_cpu_cfs_throttled_periods_total", "container_cpu_cfs_periods_total"},
 	// The kubelet's own /metrics.
 	"kubelet": {"kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes", "kubelet_volume_stats_used_bytes"},
+	// Prometheus' own /metrics (prometheus/prometheus: rules/manager.go,
+	// config reloader, notifier/notifier.go, tsdb/head.go, tsdb/compact.go).
+	"prometheus": {
+		"prometheus_config_last_reload_successful", "prometheus_rule_evaluation_failures_total",
+		"prometheus_notifications_errors_total", "prometheus_notifications_sent_total",
+		"prometheus_tsdb_compactions_failed_total", "prometheus_tsdb_head_series",
+	},
+	// Alertmanager's own /metrics (prometheus/alertmanager: notify/notify.go,
+	// config/coordinator.go).
+	"alertmanager": {
+		"alertmanager_config_last_reload_successful", "alertmanager_notifications_total", "alertmanager_notifications_failed_total",
+	},
 	// Envoy's Istio standard metrics (istio.io docs/reference/config/metrics),
 	// scraped by envoy-stats, istio-merged or ztunnel.
 	"istio-proxy": {"istio_requests_total", "istio_request_duration_milliseconds_bucket"},

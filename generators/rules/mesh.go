@@ -201,5 +201,9 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 			},
 		})
 	}
+	// The control plane is the platform team's.
+	for i := range out {
+		out[i].Labels["team"] = p.Alerting.PlatformTeam
+	}
 	return out
 }

@@ -44,7 +44,7 @@ func Files(p *plan.Plan) []File {
 	}
 	files := []File{
 		{Name: "obsgen-kubernetes-workloads", Groups: []Group{{Name: "obsgen-kubernetes-workloads", Rules: workloadAlerts(f)}}},
-		{Name: "obsgen-monitoring", Groups: []Group{{Name: "obsgen-monitoring", Rules: monitoringAlerts(f)}}},
+		{Name: "obsgen-monitoring", Groups: []Group{{Name: "obsgen-monitoring", Rules: monitoringAlerts(p, f)}}},
 	}
 	if p.Mesh.Istio {
 		files = append(files,
@@ -72,25 +72,6 @@ func addRunbooks(p *plan.Plan, g *Group) {
 			r.Annotations["runbook_url"] = p.Monitoring.RunbookBaseURL + strings.ToLower(r.Alert)
 		}
 	}
-}
-
-// monitoringAlerts watch the scraping itself.
-func monitoringAlerts(f fixture) []Rule {
-	up := func(pod string) string {
-		return series("up", f.labels("envoy-stats", map[string]string{"pod": pod}))
-	}
-	return []Rule{{
-		Alert: "TargetDown",
-		Expr:  `100 * (count by (job, namespace, team) (up == 0) / count by (job, namespace, team) (up)) > 10`,
-		For:   "10m", Labels: sev("warning"),
-		Annotations: ann("Prometheus cannot scrape some targets of a job.",
-			"More than 10% of the {{ $labels.job }} targets in namespace {{ $labels.namespace }} have been down for 10 minutes: "+
-				"the target, a network policy or mTLS keeps Prometheus from scraping them."),
-		Test: &Test{
-			Fire:  Case{Series: []Series{{up("shop-a"), "0x30"}, {up("shop-b"), "1x30"}}, At: "20m", Expect: []map[string]string{f.labels("envoy-stats", nil)}},
-			Quiet: Case{Series: []Series{{up("shop-a"), "1x30"}, {up("shop-b"), "1x30"}}, At: "20m"},
-		},
-	}}
 }
 
 // Generate writes the rule files and their tests.

@@ -26,6 +26,8 @@ type Plan struct {
 	Flows []Flow
 	// Federation is set when a global Prometheus federates from this one.
 	Federation *Federation
+	// Alerting owns and routes the cluster-wide alerts and tunes the rest.
+	Alerting Alerting
 	// Claimed are the pods dedicated jobs scrape; the annotation-driven jobs
 	// drop them so no target is scraped twice.
 	Claimed []PodSelector
@@ -204,7 +206,11 @@ type Team struct {
 	Receiver          string
 	SeverityReceivers Labels
 	AlertLabels       Labels
-	Services          []Service
+	// DisabledAlerts are the alerts the team gets none of.
+	DisabledAlerts []string
+	// Overrides change alerts (by name) for this team only.
+	Overrides map[string]Override
+	Services  []Service
 }
 
 // Service is a resolved team service.

@@ -39,6 +39,7 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	r.plan.Monitoring = resolveMonitoring(p, strategy)
 	r.plan.ExternalLabels = externalLabels(p)
 	r.plan.Federation = resolveFederation(p)
+	r.plan.Alerting = resolveAlerting(p.Alerting)
 	r.plan.Teams = resolveTeams(p.Teams, strategy, reason)
 	r.plan.ServiceTargets = serviceTargets(r.plan.Teams)
 	r.plan.Jobs = r.jobs(strategy)
@@ -210,6 +211,7 @@ func resolveTeams(in []v1alpha1.Team, strategy v1alpha1.ScrapeStrategy, reason s
 			Name: t.Name, Namespaces: sortedCopy(t.Namespaces), Receiver: t.Alerting.Receiver,
 			SeverityReceivers: SortedLabels(t.Alerting.SeverityReceivers),
 			AlertLabels:       SortedLabels(t.Alerting.Labels),
+			DisabledAlerts:    sortedCopy(t.Alerting.Disable), Overrides: overrides(t.Alerting.Overrides),
 		}
 		for _, s := range t.Services {
 			team.Services = append(team.Services, resolveService(t.Name, s, strategy, reason))

@@ -25,6 +25,9 @@ type Profile struct {
 	Monitoring Monitoring `yaml:"monitoring,omitempty" json:"monitoring,omitempty"`
 	// Network describes the cluster's network-policy stance.
 	Network Network `yaml:"network,omitempty" json:"network,omitempty"`
+	// Alerting owns and routes the cluster-wide alerts and tunes the
+	// generated alerts for every team.
+	Alerting Alerts `yaml:"alerting,omitempty" json:"alerting,omitempty"`
 	// Teams lists the teams, the namespaces each owns and their services.
 	Teams []Team `yaml:"teams,omitempty" json:"teams,omitempty"`
 }
@@ -329,6 +332,11 @@ type Alerting struct {
 	SeverityReceivers map[string]string `yaml:"severityReceivers,omitempty" json:"severityReceivers,omitempty"`
 	// Labels are added to every alert of the team, for routing.
 	Labels map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
+	// Disable lists alerts (by name) the team gets none of.
+	Disable []string `yaml:"disable,omitempty" json:"disable,omitempty" jsonschema:"uniqueItems=true"`
+	// Overrides change an alert's threshold or `for` for this team only
+	// (over alerting.overrides).
+	Overrides map[string]AlertOverride `yaml:"overrides,omitempty" json:"overrides,omitempty"`
 }
 
 // Service is a workload whose application metrics Prometheus scrapes.

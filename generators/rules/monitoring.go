@@ -1,0 +1,154 @@
+package rules
+
+import (
+	"fmt"
+
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// monitoringAlerts watch the monitoring stack itself: every scrape job's
+// targets, and the prometheus and alertmanager jobs' own metrics (the
+// Prometheus and Alertmanager mixins' alerts of the same names, with their
+// thresholds and `for`, plus a head-series growth alert the mixins lack).
+func monitoringAlerts(p *plan.Plan, f fixture) []Rule {
+	m := p.Monitoring
+	up := func(pod string) string {
+		return series("up", f.labels("envoy-stats", map[string]string{"pod": pod}))
+	}
+	prom := map[string]string{"job": "prometheus", "namespace": m.Namespace, "pod": "prometheus-0", "instance": "10.0.0.9:9090"}
+	with := func(l map[string]string, kv ...string) map[string]string {
+		extra := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			extra[kv[i]] = kv[i+1]
+		}
+		return expect(l, nil, extra)
+	}
+	platformUp := map[string]string{"job": "kube-state-metrics", "namespace": m.KubeStateMetrics.Namespace, "pod": "kube-state-metrics-1"}
+	out := []Rule{{
+		Alert: "TargetDown",
+		// Targets of platform jobs carry no team label: they are the
+		// platform team's.
+		Expr: fmt.Sprintf(`label_replace(100 * (count by (job, namespace, team) (up == 0) / count by (job, namespace, team) (up)) > 10, "team", %q, "team", "")`, p.Alerting.PlatformTeam),
+		For:  "10m", Labels: sev("warning"),
+		Annotations: ann("Prometheus cannot scrape some targets of a job.",
+			"More than 10% of the {{ $labels.job }} targets in namespace {{ $labels.namespace }} have been down for 10 minutes: "+
+				"the target, a network policy or mTLS keeps Prometheus from scraping them."),
+		Test: &Test{
+			Fire: Case{Series: []Series{{up("shop-a"), "0x30"}, {up("shop-b"), "1x30"}, {series("up", platformUp), "0x30"}}, At: "20m",
+				Expect: []map[string]string{f.labels("envoy-stats", nil), expect(platformUp, []string{"pod"}, map[string]string{"team": p.Alerting.PlatformTeam})}},
+			Quiet: Case{Series: []Series{{up("shop-a"), "1x30"}, {up("shop-b"), "1x30"}, {series("up", platformUp), "1x30"}}, At: "20m"},
+		},
+	}, {
+		Alert: "PrometheusBadConfig",
+		// max_over_time: a failed scrape must not hide a failed reload.
+		Expr: `max_over_time(prometheus_config_last_reload_successful{job="prometheus"}[5m]) == 0`,
+		For:  "10m", Labels: sev("critical"),
+		Annotations: ann("Prometheus failed to reload its configuration.",
+			"Prometheus {{ $labels.namespace }}/{{ $labels.pod }} has failed to reload its configuration for 10 minutes: it keeps running the previous one."),
+		Test: &Test{
+			Fire:  Case{Series: []Series{{series("prometheus_config_last_reload_successful", prom), "1x5 0x25"}}, At: "25m", Expect: []map[string]string{prom}},
+			Quiet: Case{Series: []Series{{series("prometheus_config_last_reload_successful", prom), "1x30"}}, At: "25m"},
+		},
+	}, {
+		Alert: "PrometheusRuleFailures",
+		Expr:  `increase(prometheus_rule_evaluation_failures_total{job="prometheus"}[5m]) > 0`,
+		For:   "15m", Labels: sev("critical"),
+		Annotations: ann("Prometheus fails to evaluate rules.",
+			"Prometheus {{ $labels.namespace }}/{{ $labels.pod }} has failed to evaluate rules of group {{ $labels.rule_group }} for 15 minutes: their alerts cannot fire."),
+		Test: &Test{
+			Fire: Case{Series: []Series{{series("prometheus_rule_evaluation_failures_total", with(prom, "rule_group", "rules/obsgen-slos.yaml;obsgen-slo-shop")), "0+2x40"}}, At: "30m",
+				Expect: []map[string]string{with(prom, "rule_group", "rules/obsgen-slos.yaml;obsgen-slo-shop")}},
+			Quiet: Case{Series: []Series{{series("prometheus_rule_evaluation_failures_total", with(prom, "rule_group", "rules/obsgen-slos.yaml;obsgen-slo-shop")), "3x40"}}, At: "30m"},
+		},
+	}, {
+		Alert: "PrometheusErrorSendingAlertsToSomeAlertmanagers",
+		Expr: `(rate(prometheus_notifications_errors_total{job="prometheus"}[5m]) / rate(prometheus_notifications_sent_total{job="prometheus"}[5m]))
+* 100 > 1`,
+		For: "15m", Labels: sev("warning"),
+		Annotations: ann("Prometheus fails to send alerts to an Alertmanager.",
+			"Over 1% of the alerts Prometheus {{ $labels.namespace }}/{{ $labels.pod }} sent to {{ $labels.alertmanager }} have failed for 15 minutes: "+
+				"check that a network policy or mTLS does not block it."),
+		Test: &Test{
+			Fire: Case{Series: []Series{
+				{series("prometheus_notifications_errors_total", with(prom, "alertmanager", "http://10.0.0.7:9093/api/v2/alerts")), "0+1x30"},
+				{series("prometheus_notifications_sent_total", with(prom, "alertmanager", "http://10.0.0.7:9093/api/v2/alerts")), "0+10x30"}},
+				At: "25m", Expect: []map[string]string{with(prom, "alertmanager", "http://10.0.0.7:9093/api/v2/alerts")}},
+			Quiet: Case{Series: []Series{
+				{series("prometheus_notifications_errors_total", with(prom, "alertmanager", "http://10.0.0.7:9093/api/v2/alerts")), "0x30"},
+				{series("prometheus_notifications_sent_total", with(prom, "alertmanager", "http://10.0.0.7:9093/api/v2/alerts")), "0+10x30"}},
+				At: "25m"},
+		},
+	}, {
+		Alert: "PrometheusTSDBCompactionsFailing",
+		Expr:  `increase(prometheus_tsdb_compactions_failed_total{job="prometheus"}[3h]) > 0`,
+		For:   "4h", Labels: sev("warning"),
+		Annotations: ann("Prometheus fails to compact its TSDB.",
+			"Prometheus {{ $labels.namespace }}/{{ $labels.pod }} has failed to compact its blocks for 4 hours: the disk fills and queries slow down."),
+		Test: &Test{
+			Fire:  Case{Series: []Series{{series("prometheus_tsdb_compactions_failed_total", prom), "0+1x500"}}, At: "8h", Expect: []map[string]string{prom}},
+			Quiet: Case{Series: []Series{{series("prometheus_tsdb_compactions_failed_total", prom), "2x500"}}, At: "8h"},
+		},
+	}, {
+		Alert: "PrometheusHeadSeriesGrowth",
+		// Not in the mixin: a cardinality explosion (a new label with
+		// unbounded values) shows as fast head growth long before the
+		// server runs out of memory.
+		Expr: `prometheus_tsdb_head_series{job="prometheus"} > 1.5 * (prometheus_tsdb_head_series{job="prometheus"} offset 1h)
+and prometheus_tsdb_head_series{job="prometheus"} > 10000`,
+		For: "30m", Labels: sev("warning"),
+		Annotations: ann("The Prometheus head series grow fast.",
+			"Prometheus {{ $labels.namespace }}/{{ $labels.pod }} has held over 1.5 times as many head series as an hour earlier for 30 minutes: "+
+				"look for a new label with unbounded values (topk(10, count by (__name__) ({__name__=~\".+\"})))."),
+		Test: &Test{
+			Fire:  Case{Series: []Series{{series("prometheus_tsdb_head_series", prom), "20000x60 20000+1000x60"}}, At: "115m", Expect: []map[string]string{prom}},
+			Quiet: Case{Series: []Series{{series("prometheus_tsdb_head_series", prom), "20000+10x120"}}, At: "115m"},
+		},
+	}}
+	if !m.Prometheus.Agent {
+		out = append(out, alertmanagerAlerts(p)...)
+	}
+	for i := range out[1:] {
+		out[i+1].Labels["team"] = p.Alerting.PlatformTeam
+	}
+	return out
+}
+
+// alertmanagerAlerts are the Alertmanager mixin's reload and notification
+// alerts (alertmanager_notifications_failed_total has a reason label that
+// alertmanager_notifications_total lacks, hence ignoring (reason)).
+func alertmanagerAlerts(p *plan.Plan) []Rule {
+	am := map[string]string{"job": "alertmanager", "namespace": p.Monitoring.Alertmanager.Namespace, "pod": "alertmanager-0", "instance": "10.0.0.7:9093"}
+	integration := expect(am, nil, map[string]string{"integration": "webhook"})
+	failed := expect(integration, nil, map[string]string{"reason": "other"})
+	return []Rule{{
+		Alert: "AlertmanagerFailedReload",
+		Expr:  `max_over_time(alertmanager_config_last_reload_successful{job="alertmanager"}[5m]) == 0`,
+		For:   "10m", Labels: sev("critical"),
+		Annotations: ann("Alertmanager failed to reload its configuration.",
+			"Alertmanager {{ $labels.namespace }}/{{ $labels.pod }} has failed to reload its configuration for 10 minutes: it keeps routing with the previous one."),
+		Test: &Test{
+			Fire:  Case{Series: []Series{{series("alertmanager_config_last_reload_successful", am), "1x5 0x25"}}, At: "25m", Expect: []map[string]string{am}},
+			Quiet: Case{Series: []Series{{series("alertmanager_config_last_reload_successful", am), "1x30"}}, At: "25m"},
+		},
+	}, {
+		Alert: "AlertmanagerFailedToSendAlerts",
+		Expr: `rate(alertmanager_notifications_failed_total{job="alertmanager"}[5m])
+/ ignoring (reason) group_left
+rate(alertmanager_notifications_total{job="alertmanager"}[5m])
+> 0.01`,
+		For: "5m", Labels: sev("warning"),
+		Annotations: ann("Alertmanager fails to deliver notifications.",
+			"Alertmanager {{ $labels.namespace }}/{{ $labels.pod }} has failed to send over 1% of its {{ $labels.integration }} notifications ({{ $labels.reason }}) for 5 minutes: "+
+				"check the receiver and network.alertmanagerEgress."),
+		Test: &Test{
+			Fire: Case{Series: []Series{
+				{series("alertmanager_notifications_failed_total", failed), "0+1x20"},
+				{series("alertmanager_notifications_total", integration), "0+4x20"}},
+				At: "15m", Expect: []map[string]string{failed}},
+			Quiet: Case{Series: []Series{
+				{series("alertmanager_notifications_failed_total", failed), "0x20"},
+				{series("alertmanager_notifications_total", integration), "0+4x20"}},
+				At: "15m"},
+		},
+	}}
+}
