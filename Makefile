@@ -2,9 +2,10 @@
 GO       ?= go
 BIN      := bin
 PROM_MOD := github.com/prometheus/prometheus
+AM_MOD   := github.com/prometheus/alertmanager
 export GONOSUMDB ?= github.com/np-guard/models
 
-.PHONY: all test tools amtool vet generate check bench fuzz clean
+.PHONY: all test tools vet generate check bench fuzz clean
 
 all: test
 
@@ -15,23 +16,19 @@ test: tools vet
 vet:
 	$(GO) vet ./...
 
-## tools: prometheus and promtool from the pinned module, amtool from Debian
-tools: $(BIN)/prometheus $(BIN)/promtool amtool
+## tools: prometheus, promtool and amtool from the pinned modules
+tools: $(BIN)/prometheus $(BIN)/promtool $(BIN)/amtool
 
-# Built from the same Prometheus module obsgen links against (see
-# internal/tools/tools.go); rebuilt when go.mod or go.sum change.
+# Built from the same Prometheus and Alertmanager modules obsgen links
+# against (see internal/tools/tools.go); rebuilt when go.mod or go.sum change.
 $(BIN)/prometheus $(BIN)/promtool: go.mod go.sum internal/tools/tools.go
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/prometheus $(PROM_MOD)/cmd/prometheus
 	$(GO) build -o $(BIN)/promtool $(PROM_MOD)/cmd/promtool
 
-# amtool comes from Debian's prometheus-alertmanager (root, or sudo).
-amtool:
-	@command -v amtool >/dev/null 2>&1 || { \
-	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null; }
-	@command -v amtool >/dev/null 2>&1 || { echo "amtool is still missing" >&2; exit 1; }
+$(BIN)/amtool: go.mod go.sum internal/tools/tools.go
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/amtool $(AM_MOD)/cmd/amtool
 
 ## generate: regenerate out/ and the published JSON Schema
 generate:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"obsgen.dev/obsgen/generators/adminnetpol"
+	"obsgen.dev/obsgen/generators/alertmanager"
 	"obsgen.dev/obsgen/generators/calico"
 	"obsgen.dev/obsgen/generators/federation"
 	"obsgen.dev/obsgen/generators/istio"
@@ -31,6 +32,7 @@ var Registry = []Generator{
 	{Name: "prometheus", Generate: prometheus.Generate},
 	{Name: "federation", Generate: federation.Generate},
 	{Name: "rules", Generate: rules.Generate},
+	{Name: "alertmanager", Generate: alertmanager.Generate},
 	{Name: "netpol", Generate: netpol.Generate},
 	{Name: "calico", Generate: calico.Generate},
 	{Name: "adminnetpol", Generate: adminnetpol.Generate},

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
+	"obsgen.dev/obsgen/generators/alertmanager"
 	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
@@ -37,6 +38,8 @@ type Data struct {
 	AdditionalScrapeConfigs string
 	AdditionalSecret        string
 	AdditionalKey           string
+	// AlertmanagerConfig is alertmanager.yml, for the Alertmanager Secret.
+	AlertmanagerConfig string
 }
 
 // Generate lists the manifests among files.
@@ -50,6 +53,8 @@ func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File,
 			d.ConfigFiles = append(d.ConfigFiles, f.Path)
 		case strings.HasPrefix(f.Path, "prometheus/rules/"):
 			d.RuleFiles = append(d.RuleFiles, f.Path)
+		case f.Path == alertmanager.Path:
+			d.AlertmanagerConfig = f.Path
 		case f.Path == operator.AdditionalPath:
 			d.AdditionalScrapeConfigs = f.Path
 			d.AdditionalSecret, d.AdditionalKey = operator.AdditionalSecret(p), operator.AdditionalKey

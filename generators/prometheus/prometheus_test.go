@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -149,4 +151,26 @@ func TestAgentModeWritesRemotelyWithoutRulesOrAlerting(t *testing.T) {
 	assert.Equal(t, 5000, rw.QueueConfig.Capacity)
 	assert.Equal(t, 10, rw.QueueConfig.MaxShards)
 	assert.Equal(t, "5s", rw.QueueConfig.BatchSendDeadline.String())
+}
+
+// TestTeamAlertLabelsAreAddedByAlertRelabeling runs the generated
+// alert_relabel_configs through Prometheus' relabeling: a team's alerts get
+// its teams[].alerting.labels, other alerts do not.
+func TestTeamAlertLabelsAreAddedByAlertRelabeling(t *testing.T) {
+	in := profileWith(v1alpha1.Mesh{}, false)
+	in.Teams[0].Alerting.Labels = map[string]string{"cost_center": "4711", "tier": "gold"}
+	in.Teams = append(in.Teams, v1alpha1.Team{Name: "shop-admin", Namespaces: []string{"shop-admin"}})
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	files, err := Generate(plan.Resolve(in), engine)
+	require.NoError(t, err)
+	cfg, err := config.Load(string(files[0].Data), promslog.NewNopLogger())
+	require.NoError(t, err)
+	relabelled := func(team string) labels.Labels {
+		lb := labels.NewBuilder(labels.FromStrings("alertname", "KubePodCrashLooping", "team", team))
+		require.True(t, relabel.ProcessBuilder(lb, cfg.AlertingConfig.AlertRelabelConfigs...))
+		return lb.Labels()
+	}
+	assert.Equal(t, labels.FromStrings("alertname", "KubePodCrashLooping", "cost_center", "4711", "team", "shop", "tier", "gold"), relabelled("shop"))
+	assert.Equal(t, labels.FromStrings("alertname", "KubePodCrashLooping", "team", "shop-admin"), relabelled("shop-admin"), "the regex is anchored")
 }

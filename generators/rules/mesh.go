@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 	"maps"
+	"slices"
+	"strconv"
 
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -78,30 +80,8 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 	}
 	svc := f.serviceLabels()
 	out := []Rule{
-		{
-			Alert: "IstioHighErrorRate",
-			Expr:  `service:istio_requests_errors:ratio_rate5m > 0.05 and service:istio_requests:rate5m > 0`,
-			For:   "10m", Labels: sev("warning"),
-			Annotations: ann("More than 5% of a service's requests fail with 5xx.",
-				"More than 5% of the requests to {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} failed with a 5xx status in the last 5 minutes."),
-			Test: &Test{
-				Fire:  Case{Series: []Series{{ok, "0+60x40"}, {failed, "0+10x40"}}, At: "30m", Expect: []map[string]string{svc}},
-				Quiet: Case{Series: []Series{{ok, "0+60x40"}, {failed, "0+1x40"}}, At: "30m"},
-			},
-		},
-		{
-			Alert: "IstioHighLatency",
-			Expr:  `service:istio_request_duration_milliseconds:p99_rate5m > 1000`,
-			For:   "10m", Labels: sev("warning"),
-			Annotations: ann("A service's p99 latency is above 1s.",
-				"The 99th percentile latency of {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} has been above 1000 ms for 10 minutes."),
-			Test: &Test{
-				// 40% of the requests take more than 1s.
-				Fire: Case{Series: []Series{{bucket("100"), "0+60x40"}, {bucket("1000"), "0+60x40"}, {bucket("2500"), "0+100x40"}, {bucket("+Inf"), "0+100x40"}},
-					At: "30m", Expect: []map[string]string{svc}},
-				Quiet: Case{Series: []Series{{bucket("100"), "0+100x40"}, {bucket("1000"), "0+100x40"}, {bucket("2500"), "0+100x40"}, {bucket("+Inf"), "0+100x40"}}, At: "30m"},
-			},
-		},
+		istioErrors(f, svc, ok, failed),
+		istioLatency(f, svc, bucket),
 		{
 			Alert: "IstioTrafficDropped",
 			Expr:  `service:istio_requests:rate5m == 0 and service:istio_requests:rate5m offset 1h > 0`,
@@ -206,4 +186,48 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 		out[i].Labels["team"] = p.Alerting.PlatformTeam
 	}
 	return out
+}
+
+// istioErrors fires when more than the threshold's share of a service's
+// requests fail with 5xx. The test sends 1000 requests a minute, failing
+// half-way between the threshold and 100% (fires) or at half of it.
+func istioErrors(f fixture, svc map[string]string, ok, failed string) Rule {
+	t := f.threshold("IstioHighErrorRate")
+	fail := func(pct float64) []Series {
+		n := int(pct * 10)
+		return []Series{{ok, fmt.Sprintf("0+%dx40", 1000-n)}, {failed, fmt.Sprintf("0+%dx40", n)}}
+	}
+	return Rule{
+		Alert: "IstioHighErrorRate",
+		Expr:  `service:istio_requests_errors:ratio_rate5m > ` + ratio(t) + ` and service:istio_requests:rate5m > 0`,
+		For:   "10m", Labels: sev("warning"),
+		Annotations: ann("More than "+percent(t)+" of a service's requests fail with 5xx.",
+			"More than "+percent(t)+" of the requests to {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} failed with a 5xx status in the last 5 minutes."),
+		Test: &Test{
+			Fire:  Case{Series: fail(above(t)), At: "30m", Expect: []map[string]string{svc}},
+			Quiet: Case{Series: fail(t / 2), At: "30m"},
+		},
+	}
+}
+
+// istioLatency fires when a service's p99 latency is above the threshold,
+// an Istio bucket boundary. The test puts 40% of the requests in the bucket
+// above the threshold (p99 interpolates above it) or none.
+func istioLatency(f fixture, svc map[string]string, bucket func(le string) string) Rule {
+	t := int(f.threshold("IstioHighLatency"))
+	i := slices.Index(plan.IstioDurationBucketsMs, t)
+	next := strconv.Itoa(plan.IstioDurationBucketsMs[i+1])
+	le := strconv.Itoa(t)
+	return Rule{
+		Alert: "IstioHighLatency",
+		Expr:  fmt.Sprintf(`service:istio_request_duration_milliseconds:p99_rate5m > %d`, t),
+		For:   "10m", Labels: sev("warning"),
+		Annotations: ann(fmt.Sprintf("A service's p99 latency is above %d ms.", t),
+			fmt.Sprintf("The 99th percentile latency of {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} has been above %d ms for 10 minutes.", t)),
+		Test: &Test{
+			Fire: Case{Series: []Series{{bucket(le), "0+60x40"}, {bucket(next), "0+100x40"}, {bucket("+Inf"), "0+100x40"}},
+				At: "30m", Expect: []map[string]string{svc}},
+			Quiet: Case{Series: []Series{{bucket(le), "0+100x40"}, {bucket(next), "0+100x40"}, {bucket("+Inf"), "0+100x40"}}, At: "30m"},
+		},
+	}
 }

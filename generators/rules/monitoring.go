@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -12,9 +13,6 @@ import (
 // thresholds and `for`, plus a head-series growth alert the mixins lack).
 func monitoringAlerts(p *plan.Plan, f fixture) []Rule {
 	m := p.Monitoring
-	up := func(pod string) string {
-		return series("up", f.labels("envoy-stats", map[string]string{"pod": pod}))
-	}
 	prom := map[string]string{"job": "prometheus", "namespace": m.Namespace, "pod": "prometheus-0", "instance": "10.0.0.9:9090"}
 	with := func(l map[string]string, kv ...string) map[string]string {
 		extra := map[string]string{}
@@ -23,22 +21,7 @@ func monitoringAlerts(p *plan.Plan, f fixture) []Rule {
 		}
 		return expect(l, nil, extra)
 	}
-	platformUp := map[string]string{"job": "kube-state-metrics", "namespace": m.KubeStateMetrics.Namespace, "pod": "kube-state-metrics-1"}
-	out := []Rule{{
-		Alert: "TargetDown",
-		// Targets of platform jobs carry no team label: they are the
-		// platform team's.
-		Expr: fmt.Sprintf(`label_replace(100 * (count by (job, namespace, team) (up == 0) / count by (job, namespace, team) (up)) > 10, "team", %q, "team", "")`, p.Alerting.PlatformTeam),
-		For:  "10m", Labels: sev("warning"),
-		Annotations: ann("Prometheus cannot scrape some targets of a job.",
-			"More than 10% of the {{ $labels.job }} targets in namespace {{ $labels.namespace }} have been down for 10 minutes: "+
-				"the target, a network policy or mTLS keeps Prometheus from scraping them."),
-		Test: &Test{
-			Fire: Case{Series: []Series{{up("shop-a"), "0x30"}, {up("shop-b"), "1x30"}, {series("up", platformUp), "0x30"}}, At: "20m",
-				Expect: []map[string]string{f.labels("envoy-stats", nil), expect(platformUp, []string{"pod"}, map[string]string{"team": p.Alerting.PlatformTeam})}},
-			Quiet: Case{Series: []Series{{up("shop-a"), "1x30"}, {up("shop-b"), "1x30"}, {series("up", platformUp), "1x30"}}, At: "20m"},
-		},
-	}, {
+	out := []Rule{targetDown(p, f), {
 		Alert: "PrometheusBadConfig",
 		// max_over_time: a failed scrape must not hide a failed reload.
 		Expr: `max_over_time(prometheus_config_last_reload_successful{job="prometheus"}[5m]) == 0`,
@@ -151,4 +134,46 @@ rate(alertmanager_notifications_total{job="alertmanager"}[5m])
 				At: "15m"},
 		},
 	}}
+}
+
+// targetDown fires when more than the threshold's share of a job's targets
+// in a namespace are down. Targets of platform jobs carry no team label:
+// they are the platform team's. The test runs 20 envoy-stats targets (5%
+// each) and a kube-state-metrics one: enough of them down to pass the
+// threshold (fires, for both), or as many as stay at or under it.
+func targetDown(p *plan.Plan, f fixture) Rule {
+	t := f.threshold("TargetDown")
+	platformUp := map[string]string{"job": "kube-state-metrics", "namespace": p.Monitoring.KubeStateMetrics.Namespace, "pod": "kube-state-metrics-1"}
+	// A team's own copy (team="<team>") sees only the team's targets.
+	targets := func(down int, ksm string) []Series {
+		var out []Series
+		if !f.teamCopy {
+			out = append(out, Series{series("up", platformUp), ksm})
+		}
+		for i := range 20 {
+			v := "1x30"
+			if i < down {
+				v = "0x30"
+			}
+			out = append(out, Series{series("up", f.labels("envoy-stats", map[string]string{"pod": fmt.Sprintf("shop-%02d", i)})), v})
+		}
+		return out
+	}
+	expected := []map[string]string{f.labels("envoy-stats", nil)}
+	if !f.teamCopy {
+		expected = append(expected, expect(platformUp, []string{"pod"}, map[string]string{"team": p.Alerting.PlatformTeam}))
+	}
+	return Rule{
+		Alert: "TargetDown",
+		Expr: fmt.Sprintf(`label_replace(100 * (count by (job, namespace, team) (up == 0) / count by (job, namespace, team) (up)) > %s, "team", %q, "team", "")`,
+			strconv.FormatFloat(t, 'f', -1, 64), p.Alerting.PlatformTeam),
+		For: "10m", Labels: sev("warning"),
+		Annotations: ann("Prometheus cannot scrape some targets of a job.",
+			"More than "+percent(t)+" of the {{ $labels.job }} targets in namespace {{ $labels.namespace }} have been down for 10 minutes: "+
+				"the target, a network policy or mTLS keeps Prometheus from scraping them."),
+		Test: &Test{
+			Fire:  Case{Series: targets(int(t/5)+1, "0x30"), At: "20m", Expect: expected},
+			Quiet: Case{Series: targets(int(t/5), "1x30"), At: "20m"},
+		},
+	}
 }

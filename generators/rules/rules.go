@@ -18,10 +18,13 @@ import (
 	"slices"
 	"strings"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/template"
 	yaml "go.yaml.in/yaml/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -36,12 +39,21 @@ const (
 // EvaluationInterval of the unit tests; input series are 1m apart.
 const EvaluationInterval = "1m"
 
-// Files returns the rule files of the plan and their groups, in order.
+// Files returns the rule files of the plan and their groups, in order,
+// with the profile's knobs applied (see knobs.go).
 func Files(p *plan.Plan) []File {
-	f := fixture{ns: "default"}
-	if len(p.Teams) > 0 {
-		f = fixture{ns: p.Teams[0].Namespaces[0], team: p.Teams[0].Name}
+	files := catalogue(p, baseFixture(p, nil))
+	files = applyKnobs(p, files)
+	for fi := range files {
+		for gi := range files[fi].Groups {
+			addRunbooks(p, &files[fi].Groups[gi])
+		}
 	}
+	return files
+}
+
+// catalogue builds every rule file on the fixture f.
+func catalogue(p *plan.Plan, f fixture) []File {
 	files := []File{
 		{Name: "obsgen-kubernetes-workloads", Groups: []Group{{Name: "obsgen-kubernetes-workloads", Rules: workloadAlerts(f)}}},
 		{Name: "obsgen-monitoring", Groups: []Group{{Name: "obsgen-monitoring", Rules: monitoringAlerts(p, f)}}},
@@ -53,11 +65,6 @@ func Files(p *plan.Plan) []File {
 		)
 		if slos := sloGroups(p); len(slos) > 0 {
 			files = append(files, File{Name: "obsgen-slos", Groups: slos})
-		}
-	}
-	for fi := range files {
-		for gi := range files[fi].Groups {
-			addRunbooks(p, &files[fi].Groups[gi])
 		}
 	}
 	return files
@@ -74,9 +81,11 @@ func addRunbooks(p *plan.Plan, g *Group) {
 	}
 }
 
-// Generate writes the rule files and their tests.
+// Generate writes the rule files and their tests (raw flavour), and a
+// PrometheusRule per rule file (operator flavour).
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
-	if p.Monitoring.Prometheus.Agent || !p.Monitoring.RawFlavour {
+	m := p.Monitoring
+	if m.Prometheus.Agent || (!m.RawFlavour && !m.OperatorFlavour) {
 		return nil, nil
 	}
 	ruleFiles := Files(p)
@@ -87,8 +96,20 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, output.YAML(RulesDir+rf.Name+".yaml", data))
-		paths = append(paths, "../rules/"+rf.Name+".yaml")
+		if m.RawFlavour {
+			files = append(files, output.YAML(RulesDir+rf.Name+".yaml", data))
+			paths = append(paths, "../rules/"+rf.Name+".yaml")
+		}
+		if m.OperatorFlavour {
+			f, err := prometheusRule(p, rf.Name, data)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, f)
+		}
+	}
+	if !m.RawFlavour {
+		return files, nil
 	}
 	for _, rf := range ruleFiles {
 		data, err := testFileYAML(p, rf, paths)
@@ -100,6 +121,26 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 		}
 	}
 	return files, nil
+}
+
+// PrometheusRulePath is where the operator flavour's PrometheusRule of a
+// rule file goes.
+func PrometheusRulePath(name string) string { return "operator/prometheusrule-" + name + ".yaml" }
+
+// prometheusRule wraps a rule file's groups (groups: ...) in a
+// PrometheusRule the Prometheus resource selects by the profile label: the
+// spec is the rule file, indented.
+func prometheusRule(p *plan.Plan, name string, ruleFile []byte) (output.File, error) {
+	pr := &monitoringv1.PrometheusRule{
+		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},
+		ObjectMeta: operator.Meta(p, name),
+	}
+	f, err := operator.Manifest(PrometheusRulePath(name), pr)
+	if err != nil {
+		return f, err
+	}
+	f.Data = append(f.Data, "spec:\n"+render.IndentLines(2, strings.TrimSuffix(string(ruleFile), "\n"))+"\n"...)
+	return f, nil
 }
 
 // ruleFileYAML writes a rule file, one group at a time: yaml.v3's

@@ -7,6 +7,19 @@ import "maps"
 // scrape jobs give that namespace's objects.
 type fixture struct {
 	ns, team string
+	// thresholds override Thresholds' defaults, by alert.
+	thresholds map[string]float64
+	// teamCopy: the fixture of a team's own copy of a rule, whose test
+	// holds only that team's series.
+	teamCopy bool
+}
+
+// threshold is the alert's threshold in this fixture's rules.
+func (f fixture) threshold(alert string) float64 {
+	if t, ok := f.thresholds[alert]; ok {
+		return t
+	}
+	return Thresholds[alert].Default
 }
 
 // labels returns the series labels of an object in the fixture's
@@ -151,20 +164,7 @@ func workloadAlerts(f fixture) []Rule {
 					{series("kube_pod_container_status_last_terminated_reason", oom), "0x30"}}, At: "20m"},
 			},
 		},
-		{
-			Alert: "CPUThrottlingHigh",
-			Expr: `sum by (namespace, pod, container, team) (increase(container_cpu_cfs_throttled_periods_total{job="cadvisor", container!=""}[5m]))` +
-				` / sum by (namespace, pod, container, team) (increase(container_cpu_cfs_periods_total{job="cadvisor", container!=""}[5m])) > 0.25`,
-			For: "15m", Labels: sev("info"),
-			Annotations: ann("Processes experience elevated CPU throttling.",
-				"Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} is throttled in more than 25% of its CPU periods."),
-			Test: &Test{
-				Fire: Case{Series: []Series{{series("container_cpu_cfs_periods_total", container), "0+100x40"},
-					{series("container_cpu_cfs_throttled_periods_total", container), "0+50x40"}}, At: "30m", Expect: []map[string]string{expect(container, []string{"job"}, nil)}},
-				Quiet: Case{Series: []Series{{series("container_cpu_cfs_periods_total", container), "0+100x40"},
-					{series("container_cpu_cfs_throttled_periods_total", container), "0+10x40"}}, At: "30m"},
-			},
-		},
+		cpuThrottling(f, container),
 		{
 			Alert: "KubePersistentVolumeFillingUp",
 			Expr: `kubelet_volume_stats_available_bytes{job="kubelet"} / kubelet_volume_stats_capacity_bytes{job="kubelet"} < 0.03` +
@@ -209,4 +209,27 @@ func sev(s string) map[string]string { return map[string]string{"severity": s} }
 // every alert by the generator.
 func ann(summary, description string) map[string]string {
 	return map[string]string{"summary": summary, "description": description}
+}
+
+// cpuThrottling fires when a container is throttled in more than the
+// threshold's share of its CPU periods. The test throttles 1000 periods a
+// minute half-way between the threshold and 100% (fires) and at half the
+// threshold (quiet).
+func cpuThrottling(f fixture, container map[string]string) Rule {
+	t := f.threshold("CPUThrottlingHigh")
+	periods := series("container_cpu_cfs_periods_total", container)
+	throttled := series("container_cpu_cfs_throttled_periods_total", container)
+	return Rule{
+		Alert: "CPUThrottlingHigh",
+		Expr: `sum by (namespace, pod, container, team) (increase(container_cpu_cfs_throttled_periods_total{job="cadvisor", container!=""}[5m]))` +
+			` / sum by (namespace, pod, container, team) (increase(container_cpu_cfs_periods_total{job="cadvisor", container!=""}[5m])) > ` + ratio(t),
+		For: "15m", Labels: sev("info"),
+		Annotations: ann("Processes experience elevated CPU throttling.",
+			"Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} is throttled in more than "+percent(t)+" of its CPU periods."),
+		Test: &Test{
+			Fire: Case{Series: []Series{{periods, "0+1000x40"}, {throttled, perMille(above(t))}}, At: "30m",
+				Expect: []map[string]string{expect(container, []string{"job"}, nil)}},
+			Quiet: Case{Series: []Series{{periods, "0+1000x40"}, {throttled, perMille(t / 2)}}, At: "30m"},
+		},
+	}
 }

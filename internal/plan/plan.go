@@ -284,6 +284,16 @@ func (l Labels) Map() map[string]string {
 // Values lists the label values in name order.
 func (l Labels) Values() []string { return l.each(func(lb Label) string { return lb.Value }) }
 
+// Get returns the value of the label name and whether it is set.
+func (l Labels) Get(name string) (string, bool) {
+	for _, lb := range l {
+		if lb.Name == name {
+			return lb.Value, true
+		}
+	}
+	return "", false
+}
+
 // Names lists the label names in order.
 func (l Labels) Names() []string { return l.each(func(lb Label) string { return lb.Name }) }
 

@@ -101,12 +101,17 @@ func (v *validator) platformNamespace(path, ns string) {
 }
 
 func (v *validator) alerting(path string, a v1alpha1.Alerting) {
-	for _, sev := range slices.Sorted(mapKeys(a.SeverityReceivers)) {
-		if !slices.Contains(severities, sev) {
-			v.atKey(fmt.Sprintf("%s.severityReceivers[%q]", path, sev), suggest(sev, severities), "unknown severity %q", sev)
-		}
+	if v.written(path+".receiver") && a.Receiver == "" {
+		v.at(path+".receiver", "name an Alertmanager receiver, or leave the field out for the team's name", "empty receiver")
 	}
-	for _, k := range slices.Sorted(mapKeys(a.Labels)) {
+	v.severityReceivers(path, a.SeverityReceivers)
+	v.alertLabels(path, a.Labels)
+	v.teamKnobs(path, a)
+}
+
+// alertLabels checks labels added to alerts.
+func (v *validator) alertLabels(path string, l map[string]string) {
+	for _, k := range slices.Sorted(mapKeys(l)) {
 		lp := fmt.Sprintf("%s.labels[%q]", path, k)
 		switch {
 		case slices.Contains(reservedAlertLabels, k):

@@ -33,6 +33,7 @@ func FuncMap() template.FuncMap {
 	f["keys"] = sortedKeys
 	f["values"] = sortedValues
 	f["yq"] = yamlQuote
+	f["yqs"] = yamlSingleQuote
 	f["metaLabel"] = metaLabel
 	f["regexAlt"] = regexAlt
 	f["regexJoin"] = regexJoin
@@ -126,4 +127,11 @@ func IndentLines(n int, s string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// yamlSingleQuote writes s as a YAML single-quoted scalar (quotes doubled),
+// which reads better than double quotes for values full of double quotes,
+// such as Alertmanager matchers.
+func yamlSingleQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }

@@ -274,7 +274,7 @@ func TestFuncMapDropsNonRepeatableFunctions(t *testing.T) {
 		assert.NotContains(t, f, name)
 	}
 	for _, name := range []string{
-		"keys", "values", "yq", "metaLabel", "regexAlt", "regexJoin", "regexEscape",
+		"keys", "values", "yq", "yqs", "metaLabel", "regexAlt", "regexJoin", "regexEscape",
 		"indentLines", "dict", "join", "sha256sum",
 	} {
 		assert.Contains(t, f, name)

@@ -1,6 +1,6 @@
 // Package testtools finds the real tools obsgen's tests run against:
-// prometheus and promtool built from the pinned Prometheus module into bin/
-// (`make tools`), and amtool. Outside CI a missing tool skips the test with
+// prometheus, promtool and amtool built from the pinned modules into bin/
+// (`make tools`). Outside CI a missing tool skips the test with
 // the command that installs it; with CI=true it fails the test.
 package testtools
 
