@@ -34,6 +34,7 @@ func Validate(l *Loaded) diag.List {
 	v.monitoring()
 	v.network()
 	v.teams()
+	v.dashboards()
 	return v.diags.Sorted()
 }
 

@@ -27,6 +27,8 @@ type Profile struct {
 	Network Network `yaml:"network,omitempty" json:"network,omitempty"`
 	// Teams lists the teams, the namespaces each owns and their services.
 	Teams []Team `yaml:"teams,omitempty" json:"teams,omitempty"`
+	// Dashboards configures the Grafana dashboards.
+	Dashboards Dashboards `yaml:"dashboards,omitempty" json:"dashboards,omitempty"`
 }
 
 // Metadata names a profile.
