@@ -93,9 +93,16 @@ func monitoringAlerts(f fixture) []Rule {
 	}}
 }
 
+// Evaluated tells whether Prometheus evaluates obsgen's rules: with the
+// raw flavour, on a server (an agent evaluates none). Dashboards read the
+// recordings only then.
+func Evaluated(p *plan.Plan) bool {
+	return !p.Monitoring.Prometheus.Agent && p.Monitoring.RawFlavour
+}
+
 // Generate writes the rule files and their tests.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
-	if p.Monitoring.Prometheus.Agent || !p.Monitoring.RawFlavour {
+	if !Evaluated(p) {
 		return nil, nil
 	}
 	ruleFiles := Files(p)
