@@ -9,6 +9,7 @@ import (
 	"obsgen.dev/obsgen/generators/adminnetpol"
 	"obsgen.dev/obsgen/generators/calico"
 	"obsgen.dev/obsgen/generators/federation"
+	"obsgen.dev/obsgen/generators/grafana"
 	"obsgen.dev/obsgen/generators/istio"
 	"obsgen.dev/obsgen/generators/kustomize"
 	"obsgen.dev/obsgen/generators/netpol"
@@ -31,6 +32,7 @@ var Registry = []Generator{
 	{Name: "prometheus", Generate: prometheus.Generate},
 	{Name: "federation", Generate: federation.Generate},
 	{Name: "rules", Generate: rules.Generate},
+	{Name: "grafana", Generate: grafana.Generate},
 	{Name: "netpol", Generate: netpol.Generate},
 	{Name: "calico", Generate: calico.Generate},
 	{Name: "adminnetpol", Generate: adminnetpol.Generate},

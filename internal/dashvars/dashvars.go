@@ -22,8 +22,9 @@ var Builtins = map[string]string{
 	"__range_ms":      "3600000",
 }
 
-// variable matches ${name}, ${name:format}, [[name]] and $name.
-var variable = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)(?::[A-Za-z0-9_]+)?\}|\[\[([A-Za-z0-9_]+)\]\]|\$([A-Za-z0-9_]+)`)
+// variable matches ${name}, ${name:format}, [[name]] and $name; a name
+// starts with a letter or '_', so label_replace's $1 is not one.
+var variable = regexp.MustCompile(`\$\{([A-Za-z_]\w*)(?::\w+)?\}|\[\[([A-Za-z_]\w*)\]\]|\$([A-Za-z_]\w*)`)
 
 // Expand replaces every variable of s with its value in values or
 // Builtins, and returns the names it found no value for, sorted.

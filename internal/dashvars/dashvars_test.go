@@ -22,6 +22,9 @@ func TestExpand(t *testing.T) {
 			unknown: []string{"nope", "other"},
 		},
 		"a longer name is not a shorter one": {in: `x{a="$nsx"}`, want: `x{a="$nsx"}`, unknown: []string{"nsx"}},
+		"label_replace's references are not variables": {
+			in: `label_replace(x{a="$ns"}, "w", "$1", "d", "(.+)")`, want: `label_replace(x{a="shop"}, "w", "$1", "d", "(.+)")`,
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, unknown := Expand(tc.in, map[string]string{"ns": "shop"})
