@@ -10,6 +10,7 @@ import (
 	"obsgen.dev/obsgen/generators/alertmanager"
 	"obsgen.dev/obsgen/generators/calico"
 	"obsgen.dev/obsgen/generators/federation"
+	"obsgen.dev/obsgen/generators/grafana"
 	"obsgen.dev/obsgen/generators/istio"
 	"obsgen.dev/obsgen/generators/kustomize"
 	"obsgen.dev/obsgen/generators/netpol"
@@ -33,6 +34,7 @@ var Registry = []Generator{
 	{Name: "federation", Generate: federation.Generate},
 	{Name: "rules", Generate: rules.Generate},
 	{Name: "alertmanager", Generate: alertmanager.Generate},
+	{Name: "grafana", Generate: grafana.Generate},
 	{Name: "netpol", Generate: netpol.Generate},
 	{Name: "calico", Generate: calico.Generate},
 	{Name: "adminnetpol", Generate: adminnetpol.Generate},

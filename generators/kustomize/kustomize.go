@@ -1,6 +1,6 @@
 // Package kustomize writes the kustomization.yaml at the root of a
 // profile's output: every Kubernetes manifest as a resource, and the raw
-// Prometheus files as ConfigMaps.
+// Prometheus files and the Grafana dashboards as ConfigMaps.
 package kustomize
 
 import (
@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/generators/alertmanager"
+	"obsgen.dev/obsgen/generators/grafana"
 	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
@@ -40,6 +41,9 @@ type Data struct {
 	AdditionalKey           string
 	// AlertmanagerConfig is alertmanager.yml, for the Alertmanager Secret.
 	AlertmanagerConfig string
+	// GrafanaConfigMaps are the dashboards and the data source for
+	// Grafana's sidecar.
+	GrafanaConfigMaps []grafana.ConfigMap
 }
 
 // Generate lists the manifests among files.
@@ -61,6 +65,7 @@ func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File,
 		}
 	}
 	slices.Sort(d.Resources)
+	d.GrafanaConfigMaps = grafana.ConfigMaps(p, files)
 	data, err := r.Render(kustomizationTemplate, d)
 	if err != nil {
 		return output.File{}, err

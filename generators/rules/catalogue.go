@@ -6,16 +6,19 @@ package rules
 // and no recording rule records: an orphan would leave an alert silent.
 var MetricsByJob = map[string][]string{
 	// Prometheus itself, for every job (up, scrape_*).
-	"*": {"up"},
+	"*": {"up",
+		"scrape_duration_seconds", "scrape_samples_scraped"},
 	// kube-state-metrics (kubernetes/kube-state-metrics docs/metrics).
 	"kube-state-metrics": {
 		"kube_pod_container_status_waiting_reason", "kube_pod_status_phase", "kube_pod_owner",
 		"kube_deployment_spec_replicas", "kube_deployment_status_replicas_available", "kube_deployment_status_replicas_updated",
 		"kube_statefulset_status_replicas_ready", "kube_statefulset_replicas", "kube_statefulset_status_replicas_updated",
 		"kube_job_failed", "kube_pod_container_status_restarts_total", "kube_pod_container_status_last_terminated_reason",
+		"kube_pod_status_ready",
 	},
 	// cAdvisor through the kubelet's /metrics/cadvisor.
-	"cadvisor": {"container_cpu_cfs_throttled_periods_total", "container_cpu_cfs_periods_total"},
+	"cadvisor": {"container_cpu_cfs_throttled_periods_total", "container_cpu_cfs_periods_total",
+		"container_cpu_usage_seconds_total", "container_memory_working_set_bytes"},
 	// The kubelet's own /metrics.
 	"kubelet": {"kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes", "kubelet_volume_stats_used_bytes"},
 	// Prometheus' own /metrics (prometheus/prometheus: rules/manager.go,
@@ -32,10 +35,13 @@ var MetricsByJob = map[string][]string{
 	},
 	// Envoy's Istio standard metrics (istio.io docs/reference/config/metrics),
 	// scraped by envoy-stats, istio-merged or ztunnel.
-	"istio-proxy": {"istio_requests_total", "istio_request_duration_milliseconds_bucket"},
+	"istio-proxy": {"istio_requests_total", "istio_request_duration_milliseconds_bucket",
+		"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total"},
 	// istiod's monitoring port (pilot/pkg/xds, pkg/xds, pkg/kube/inject and
 	// security/pkg/server/ca monitoring.go; counters without _total).
-	"istiod": {"pilot_xds_pushes", "pilot_total_xds_rejects", "citadel_server_csr_sign_err_count", "sidecar_injection_failure_total"},
+	"istiod": {"pilot_xds_pushes", "pilot_total_xds_rejects", "citadel_server_csr_sign_err_count", "sidecar_injection_failure_total",
+		"pilot_xds", "pilot_proxy_convergence_time_bucket", "citadel_server_csr_count", "citadel_server_success_cert_issuance_count",
+		"sidecar_injection_success_total"},
 }
 
 // proxyJobs are the jobs that scrape Istio's standard metrics.

@@ -81,11 +81,19 @@ func addRunbooks(p *plan.Plan, g *Group) {
 	}
 }
 
+// Evaluated tells whether Prometheus evaluates obsgen's rules: on a server
+// (an agent evaluates none), from the raw rule files or the operator
+// flavour's PrometheusRules. Dashboards read the recordings only then.
+func Evaluated(p *plan.Plan) bool {
+	m := p.Monitoring
+	return !m.Prometheus.Agent && (m.RawFlavour || m.OperatorFlavour)
+}
+
 // Generate writes the rule files and their tests (raw flavour), and a
 // PrometheusRule per rule file (operator flavour).
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	m := p.Monitoring
-	if m.Prometheus.Agent || (!m.RawFlavour && !m.OperatorFlavour) {
+	if !Evaluated(p) {
 		return nil, nil
 	}
 	ruleFiles := Files(p)

@@ -13,6 +13,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
 
+	"obsgen.dev/obsgen/generators/grafana"
 	"obsgen.dev/obsgen/internal/calico"
 )
 
@@ -30,6 +31,8 @@ var upstreamTypes = map[string]func() any{
 	"monitoring.coreos.com/v1/PrometheusRule":        func() any { return &monitoringv1.PrometheusRule{} },
 	"monitoring.coreos.com/v1alpha1/PrometheusAgent": func() any { return &monitoringv1alpha1.PrometheusAgent{} },
 	"monitoring.coreos.com/v1alpha1/ScrapeConfig":    func() any { return &monitoringv1alpha1.ScrapeConfig{} },
+	// grafana-operator's module is not a dependency: obsgen's own type.
+	"grafana.integreatly.org/v1beta1/GrafanaDashboard": func() any { return &grafana.GrafanaDashboard{} },
 }
 
 // TestEveryManifestDecodesStrictlyIntoItsUpstreamType reads every document

@@ -61,6 +61,7 @@ func WithDefaults(in *v1alpha1.Profile) *v1alpha1.Profile {
 	for i := range p.Teams {
 		defaultTeam(&p.Teams[i])
 	}
+	defaultDashboards(p)
 	return p
 }
 
@@ -181,5 +182,6 @@ func deepCopy(in *v1alpha1.Profile) *v1alpha1.Profile {
 	if len(in.Teams) == 0 {
 		p.Teams = nil
 	}
+	copyDashboards(&p.Dashboards)
 	return &p
 }

@@ -33,6 +33,8 @@ type Plan struct {
 	Claimed []PodSelector
 	// ClaimGroups are Claimed grouped by label keys: one drop rule each.
 	ClaimGroups []ClaimGroup
+	// Dashboards are the Grafana dashboards to generate.
+	Dashboards Dashboards
 }
 
 // ClaimGroup holds claimed pod selectors that use the same label keys.

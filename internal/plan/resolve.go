@@ -47,6 +47,7 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	r.plan.ClaimGroups = groupClaims(r.plan.Claimed)
 	r.plan.Covered = slices.Sorted(maps.Keys(Covered(p)))
 	r.plan.Flows = r.flows()
+	r.plan.Dashboards = resolveDashboards(p)
 	return r.plan
 }
 

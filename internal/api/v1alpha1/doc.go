@@ -107,4 +107,26 @@
 //	          latency:
 //	            thresholdMs: 250
 //	            target: 99               # percent of requests under thresholdMs
+//	dashboards:
+//	  datasource:
+//	    name: Prometheus                 # default Prometheus
+//	    uid: obsgen-prod-eu              # default obsgen-<metadata.name>
+//	    url: http://prometheus.monitoring.svc:9090   # default the Service; required for agents and shards
+//	  disable: [control-plane]           # mesh | team | control-plane | monitoring
+//	  platformFolder: platform           # folder of the mesh, control-plane and monitoring dashboards
+//	  grafanaOperator:
+//	    enabled: true                    # GrafanaDashboard resources; default false
+//	    instanceLabels: {dashboards: grafana}   # default dashboards: grafana
+//	  extraRows:                         # rows added to team baselines (grafana/team-rows.yaml.tmpl)
+//	    - title: Checkout
+//	      teams: [payments]              # default every team
+//	      panels:
+//	        - title: Checkout requests
+//	          type: timeseries           # timeseries | stat | table; default timeseries
+//	          description: Requests the checkout service answered
+//	          unit: reqps                # default short
+//	          width: 24                  # grid columns, 1..24; default 12
+//	          queries:
+//	            - expr: sum(rate(istio_requests_total{team="$team", destination_canonical_service="checkout"}[$__rate_interval]))
+//	              legend: checkout
 package v1alpha1

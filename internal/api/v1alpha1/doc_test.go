@@ -32,7 +32,8 @@ func TestPackageExampleIsAValidProfile(t *testing.T) {
 	assert.Equal(t, 99.0, p.Teams[0].Services[0].SLOs.Latency.Target)
 	for _, path := range []string{"cluster.podCIDR", "mesh.scrapeStrategy", "monitoring.nodeExporter.port",
 		"network.dns.podLabels", "teams[0].alerting.severityReceivers", "teams[0].services[0].slos.latency.thresholdMs",
-		"monitoring.prometheus.externalLabels", "monitoring.prometheus.evaluationInterval"} {
+		"monitoring.prometheus.externalLabels", "monitoring.prometheus.evaluationInterval",
+		"dashboards.grafanaOperator.instanceLabels", "dashboards.extraRows[0].panels[0].queries[0].legend"} {
 		assert.Contains(t, l.Positions, path, "the example should show %s", path)
 	}
 }

@@ -30,6 +30,8 @@ type Profile struct {
 	Alerting Alerts `yaml:"alerting,omitempty" json:"alerting,omitempty"`
 	// Teams lists the teams, the namespaces each owns and their services.
 	Teams []Team `yaml:"teams,omitempty" json:"teams,omitempty"`
+	// Dashboards configures the Grafana dashboards.
+	Dashboards Dashboards `yaml:"dashboards,omitempty" json:"dashboards,omitempty"`
 }
 
 // Metadata names a profile.

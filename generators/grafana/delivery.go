@@ -1,0 +1,198 @@
+package grafana
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// Grafana's sidecar (kiwigrid k8s-sidecar, as the Grafana Helm chart runs
+// it) loads ConfigMaps with the dashboard label, into the folder the
+// annotation names (with the chart's sidecar.dashboards.folderAnnotation
+// set to it and provider.foldersFromFilesStructure on).
+const (
+	DashboardLabel   = "grafana_dashboard"
+	DatasourceLabel  = "grafana_datasource"
+	FolderAnnotation = "grafana_folder"
+)
+
+// ProvisionPath is where Grafana reads the dashboards when they are
+// mounted for file provisioning (grafana/dashboards/ of the output).
+func ProvisionPath(p *plan.Plan) string { return "/var/lib/grafana/dashboards/" + p.Name }
+
+// Grafana's provisioning files (grafana.com/docs, "Provision Grafana").
+type (
+	providersFile struct {
+		APIVersion int        `yaml:"apiVersion"`
+		Providers  []provider `yaml:"providers"`
+	}
+	provider struct {
+		Name                  string          `yaml:"name"`
+		OrgID                 int             `yaml:"orgId"`
+		Type                  string          `yaml:"type"`
+		DisableDeletion       bool            `yaml:"disableDeletion"`
+		AllowUIUpdates        bool            `yaml:"allowUiUpdates"`
+		UpdateIntervalSeconds int             `yaml:"updateIntervalSeconds"`
+		Options               providerOptions `yaml:"options"`
+	}
+	providerOptions struct {
+		Path                      string `yaml:"path"`
+		FoldersFromFilesStructure bool   `yaml:"foldersFromFilesStructure"`
+	}
+	datasourcesFile struct {
+		APIVersion  int          `yaml:"apiVersion"`
+		Datasources []datasource `yaml:"datasources"`
+	}
+	datasource struct {
+		Name      string         `yaml:"name"`
+		Type      string         `yaml:"type"`
+		UID       string         `yaml:"uid"`
+		Access    string         `yaml:"access"`
+		URL       string         `yaml:"url"`
+		IsDefault bool           `yaml:"isDefault"`
+		Editable  bool           `yaml:"editable"`
+		JSONData  datasourceJSON `yaml:"jsonData"`
+	}
+	datasourceJSON struct {
+		HTTPMethod string `yaml:"httpMethod"`
+		// TimeInterval is the scrape interval: Grafana's $__rate_interval
+		// is at least four of it.
+		TimeInterval string `yaml:"timeInterval"`
+	}
+)
+
+// provisioning writes the dashboard provider (folders from the directory
+// structure) and the data source the dashboards default to.
+func provisioning(p *plan.Plan) ([]output.File, error) {
+	providers := providersFile{APIVersion: 1, Providers: []provider{{
+		Name: "obsgen-" + p.Name, OrgID: 1, Type: "file", UpdateIntervalSeconds: 60,
+		Options: providerOptions{Path: ProvisionPath(p), FoldersFromFilesStructure: true},
+	}}}
+	ds := p.Dashboards.Datasource
+	sources := datasourcesFile{APIVersion: 1, Datasources: []datasource{{
+		Name: ds.Name, Type: "prometheus", UID: ds.UID, Access: "proxy", URL: ds.URL,
+		JSONData: datasourceJSON{HTTPMethod: "POST", TimeInterval: p.Scrape.Interval},
+	}}}
+	var files []output.File
+	for _, f := range []struct {
+		path string
+		v    any
+	}{{ProvidersPath, providers}, {DatasourcePath, sources}} {
+		data, err := marshalYAML(f.v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.path, err)
+		}
+		files = append(files, output.YAML(f.path, data))
+	}
+	return files, nil
+}
+
+func marshalYAML(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), enc.Close()
+}
+
+// ConfigMap is a ConfigMap the kustomization generates from one file.
+type ConfigMap struct {
+	Name, Namespace string
+	// Key is the file's name in the ConfigMap, File its path.
+	Key, File   string
+	Labels      plan.Labels
+	Annotations plan.Labels
+}
+
+// ConfigMaps lists the ConfigMaps Grafana's sidecar loads: one per
+// dashboard among files, labelled and annotated with its folder, and one
+// with the data source.
+func ConfigMaps(p *plan.Plan, files []output.File) []ConfigMap {
+	var out []ConfigMap
+	for _, f := range files {
+		switch {
+		case strings.HasPrefix(f.Path, DashboardsDir) && strings.HasSuffix(f.Path, ".json"):
+			folder := path.Base(path.Dir(f.Path))
+			out = append(out, ConfigMap{Name: configMapName(f.Path), Namespace: p.Dashboards.Namespace,
+				Key: path.Base(f.Path), File: f.Path,
+				Labels:      plan.Labels{{Name: DashboardLabel, Value: "1"}},
+				Annotations: plan.Labels{{Name: FolderAnnotation, Value: folder}}})
+		case f.Path == DatasourcePath:
+			out = append(out, ConfigMap{Name: "grafana-datasource-" + p.Name, Namespace: p.Dashboards.Namespace,
+				Key: "obsgen-" + p.Name + ".yaml", File: f.Path, Labels: plan.Labels{{Name: DatasourceLabel, Value: "1"}}})
+		}
+	}
+	return out
+}
+
+// configMapName names a dashboard's ConfigMap after its file, unique in a
+// profile (<team>-baseline, mesh-overview, ...).
+func configMapName(file string) string {
+	return "grafana-dashboard-" + strings.TrimSuffix(path.Base(file), ".json")
+}
+
+// GrafanaDashboard is grafana-operator's resource (apiVersion
+// grafana.integreatly.org/v1beta1), with the fields obsgen sets; the
+// module that defines it is not a dependency of obsgen.
+type GrafanaDashboard struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              GrafanaDashboardSpec `json:"spec"`
+}
+
+// GrafanaDashboardSpec is the part of the spec obsgen writes.
+type GrafanaDashboardSpec struct {
+	InstanceSelector *metav1.LabelSelector        `json:"instanceSelector"`
+	FolderTitle      string                       `json:"folder,omitempty"`
+	CustomUID        string                       `json:"uid,omitempty"`
+	ConfigMapRef     *corev1.ConfigMapKeySelector `json:"configMapRef,omitempty"`
+}
+
+// operatorResources writes a GrafanaDashboard per dashboard, reading the
+// JSON from the dashboard's ConfigMap in the same namespace.
+func operatorResources(p *plan.Plan, dashboards []Rendered) (output.File, error) {
+	docs := make([]GrafanaDashboard, 0, len(dashboards))
+	for _, d := range dashboards {
+		docs = append(docs, GrafanaDashboard{
+			TypeMeta: metav1.TypeMeta{APIVersion: "grafana.integreatly.org/v1beta1", Kind: "GrafanaDashboard"},
+			ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: p.Dashboards.Namespace,
+				Labels: map[string]string{operator.ProfileLabel: p.Name}},
+			Spec: GrafanaDashboardSpec{
+				InstanceSelector: &metav1.LabelSelector{MatchLabels: p.Dashboards.Operator.InstanceLabels.Map()},
+				FolderTitle:      d.Folder, CustomUID: d.UID,
+				ConfigMapRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: configMapName(d.Path())},
+					Key: path.Base(d.Path())},
+			},
+		})
+	}
+	return operator.Documents(OperatorPath, docs)
+}
+
+// index lists the dashboards with their panel counts and previews.
+func index(p *plan.Plan, dashboards []Rendered) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Dashboards of %s\n\n", p.Name)
+	fmt.Fprintf(&b, "Data source: %s (uid `%s`, %s). Load them with Grafana's sidecar (the `%s` ConfigMaps of the kustomization), "+
+		"file provisioning (`%s`, mounted at `%s`) or grafana-operator.\n\n", p.Dashboards.Datasource.Name, p.Dashboards.Datasource.UID,
+		p.Dashboards.Datasource.URL, DashboardLabel, ProvidersPath, ProvisionPath(p))
+	b.WriteString("| dashboard | folder | uid | panels | layout |\n|---|---|---|---|---|\n")
+	total := 0
+	for _, d := range dashboards {
+		total += d.Panels
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %d | [preview](%s) |\n", d.Title, d.Folder, d.UID, d.Panels,
+			strings.TrimPrefix(d.PreviewPath(), "reports/"))
+	}
+	fmt.Fprintf(&b, "\n%d dashboards, %d panels.\n", len(dashboards), total)
+	return []byte(b.String())
+}

@@ -1,0 +1,54 @@
+package grafana
+
+import (
+	"fmt"
+
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"obsgen.dev/obsgen/generators/rules"
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// byService is how the per-service recordings are keyed, without team.
+const byService = "destination_workload_namespace, destination_canonical_service"
+
+// meshOverview is the whole mesh at a glance: traffic, success rate,
+// latency, mTLS coverage and the services that fail most.
+func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
+	pq := newQueries(p)
+	b := newBoard(p, m, "Requests, errors, latency and mTLS across the mesh, from Istio's standard metrics.", tagPlatform)
+	if rules.Evaluated(p) {
+		b.Annotation(alertsAnnotation(`alertname=~"Istio.*"`))
+	}
+	b.WithRow(row("Traffic")).
+		WithPanel(singleStat("Requests", "Requests per second the mesh's destinations answered.", "reqps", 6, neutral,
+			q(pq.requests("", ""), "requests"))).
+		WithPanel(singleStat("Success rate", "Share of requests not answered with a 5xx status.", "percentunit", 6, atLeast(0.95, 0.99),
+			q("1 - ("+pq.errorRatio("", "")+")", "success"))).
+		WithPanel(singleStat("mTLS coverage", `Share of requests that arrived over mutual TLS (connection_security_policy="mutual_tls"), as the destinations report them.`,
+			"percentunit", 6, healthyAtOne, q(mtlsShare(""), "mTLS"))).
+		WithPanel(singleStat("Services with traffic", "Destination services that answered requests.", "short", 6, neutral,
+			q(fmt.Sprintf("count(%s)", pq.requests(byService, "")), "services"))).
+		WithPanel(graph("Requests by namespace", "Requests per second by destination namespace.", "reqps", 12,
+			q(pq.requests("destination_workload_namespace", ""), "{{destination_workload_namespace}}"))).
+		WithPanel(graph("Request duration", "Mesh-wide request duration quantiles, from the destinations' histograms.", "ms", 12,
+			q(meshQuantile(pq, "0.5"), "p50"), q(meshQuantile(pq, "0.9"), "p90"), q(meshQuantile(pq, "0.99"), "p99")))
+	b.WithRow(row("Errors and security")).
+		WithPanel(instantTable("Top services by errors", "The ten services with the highest share of 5xx responses.", "percentunit", 12,
+			q(fmt.Sprintf("topk(10, %s)", pq.errorRatio(byService, "")), ""))).
+		WithPanel(graph("mTLS coverage by namespace", "Share of each destination namespace's requests that used mutual TLS.", "percentunit", 12,
+			q(mtlsShare("destination_workload_namespace"), "{{destination_workload_namespace}}")))
+	return build(b)
+}
+
+// meshQuantile is a mesh-wide quantile: over every destination's buckets.
+func meshQuantile(pq queries, value string) string {
+	return fmt.Sprintf("histogram_quantile(%s, %s)", value, pq.buckets("le", ""))
+}
+
+// mtlsShare is the share of requests received over mutual TLS, by.
+func mtlsShare(by string) string {
+	all := fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), destination(), rateInterval)
+	mtls := fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), destination(`connection_security_policy="mutual_tls"`), rateInterval)
+	return fmt.Sprintf("(%s or %s * 0) / %s", mtls, all, all)
+}

@@ -1,0 +1,219 @@
+package grafana
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"obsgen.dev/obsgen/generators/rules"
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// Variables of a team baseline.
+const (
+	teamVar      = "team"
+	namespaceVar = "namespace"
+	workloadVar  = "workload"
+)
+
+// teamView is what a team baseline shows, as strings: the builder reads
+// nothing else, so a baseline built from placeholders is the template of
+// every team of the same shape (see shapes.go).
+type teamView struct {
+	uid, name  string
+	namespaces []string
+	services   []serviceView
+	// extras are rows from the team-rows template; a team with extras is
+	// built on its own.
+	extras []extraRow
+}
+
+// serviceView is one team service.
+type serviceView struct {
+	name, namespace, canonical, job string
+	objectives                      []objective
+}
+
+func newTeamView(t plan.Team, uid string) teamView {
+	v := teamView{uid: uid, name: t.Name, namespaces: t.Namespaces}
+	for _, s := range t.Services {
+		v.services = append(v.services, serviceView{name: s.Name, namespace: s.Namespace,
+			canonical: rules.CanonicalService(s), job: s.Job, objectives: objectives(s)})
+	}
+	return v
+}
+
+// strings lists pointers to every string of the view, in a fixed order.
+func (v *teamView) strings() []*string {
+	out := []*string{&v.uid, &v.name}
+	for i := range v.namespaces {
+		out = append(out, &v.namespaces[i])
+	}
+	for i := range v.services {
+		s := &v.services[i]
+		out = append(out, &s.name, &s.namespace, &s.canonical, &s.job)
+		for j := range s.objectives {
+			out = append(out, &s.objectives[j].budget, &s.objectives[j].threshold)
+		}
+	}
+	return out
+}
+
+// teamBaseline is one team's dashboard: an overview, the RED panels, peers,
+// TCP traffic and SLOs of every service, and its workloads' resources.
+func teamBaseline(p *plan.Plan, v teamView) (dashboard.Dashboard, error) {
+	m := Meta{Kind: KindTeam, UID: v.uid, Title: teamTitle(p, v.name)}
+	b := newBoard(p, m, "Requests, errors and duration of "+v.name+"'s services, their peers and SLOs, and the resources of its workloads.", tagTeam)
+	b.WithVariable(dashboard.NewConstantVariableBuilder(teamVar).Value(dashboard.StringOrMap{String: cog.ToPtr(v.name)})).
+		WithVariable(namespaceVariable(v.namespaces)).
+		WithVariable(workloadVariable(v.name))
+	if rules.Evaluated(p) {
+		b.Annotation(alertsAnnotation(eq("team", v.name)))
+	}
+	pq := newQueries(p)
+	teamOverview(b, p, pq, v)
+	for _, s := range v.services {
+		servicePanels(b, p, pq, v.name, s)
+	}
+	workloadPanels(b, v.name)
+	for _, r := range v.extras {
+		r.addTo(b)
+	}
+	return build(b)
+}
+
+// namespaceVariable selects among the team's namespaces; All is their
+// alternation.
+func namespaceVariable(namespaces []string) *dashboard.CustomVariableBuilder {
+	all := dashboard.StringOrArrayOfString{ArrayOfString: []string{"$__all"}}
+	return dashboard.NewCustomVariableBuilder(namespaceVar).Label("Namespace").
+		Values(dashboard.StringOrMap{String: cog.ToPtr(strings.Join(namespaces, ","))}).
+		Multi(true).IncludeAll(true).
+		Current(dashboard.VariableOption{Text: dashboard.StringOrArrayOfString{ArrayOfString: []string{"All"}}, Value: all})
+}
+
+// workloadQuery lists the team's Deployments and StatefulSets in the
+// selected namespaces (kube-state-metrics), as query_result lines.
+func workloadQuery(team string) string {
+	sel := matchers(eq("team", team), re("namespace", "$"+namespaceVar))
+	return fmt.Sprintf(`query_result(count by (workload) (label_replace(kube_deployment_spec_replicas{%[1]s}, "workload", "$1", "deployment", "(.+)")`+
+		` or label_replace(kube_statefulset_replicas{%[1]s}, "workload", "$1", "statefulset", "(.+)")))`, sel)
+}
+
+// workloadVariable selects workloads; pods are matched by name prefix.
+func workloadVariable(team string) *dashboard.QueryVariableBuilder {
+	qr := workloadQuery(team)
+	return dashboard.NewQueryVariableBuilder(workloadVar).Label("Workload").Datasource(promDS()).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(qr)}).Definition(qr).
+		Regex(`/workload="([^"]+)"/`).Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
+		Sort(dashboard.VariableSortAlphabeticalAsc).Multi(true).IncludeAll(true).AllValue(".*")
+}
+
+// teamNamespaces selects the Istio series of the team's selected namespaces.
+func (pq queries) teamNamespaces(team string) string {
+	return matchers(pq.team(team), re("destination_workload_namespace", "$"+namespaceVar))
+}
+
+func teamOverview(b *dashboard.DashboardBuilder, p *plan.Plan, pq queries, v teamView) {
+	b.WithRow(row("Overview"))
+	ready := q(fmt.Sprintf("sum(kube_pod_status_ready{%s})", matchers(`condition="true"`, eq("team", v.name), re("namespace", "$"+namespaceVar))), "ready")
+	if !p.Mesh.Istio {
+		b.WithPanel(singleStat("Ready pods", "Pods of the selected namespaces that are ready.", "short", 12, neutral, ready)).
+			WithPanel(singleStat("Targets up", "Share of the team services' scrape targets that are up.", "percentunit", 12, healthyAtOne,
+				q(upShare(matchers(eq("team", v.name), re("job", v.name+"/.+"))), "up")))
+		return
+	}
+	sel := pq.teamNamespaces(v.name)
+	b.WithPanel(singleStat("Requests", "Requests per second the team's services answered.", "reqps", 6, neutral, q(pq.requests("", sel), "requests"))).
+		WithPanel(singleStat("5xx ratio", "Share of the team's requests answered with 5xx.", "percentunit", 6, errorRatio, q(pq.errorRatio("", sel), "5xx"))).
+		WithPanel(singleStat("Slowest p99", "The highest p99 request duration among the team's services.", "ms", 6, latencyMs,
+			q(fmt.Sprintf("max(%s)", pq.quantile("p99", "0.99", pq.byServiceIfRaw(), sel)), "p99"))).
+		WithPanel(singleStat("Ready pods", "Pods of the selected namespaces that are ready.", "short", 6, neutral, ready))
+}
+
+// byServiceIfRaw groups raw buckets by service, as the recordings are.
+func (pq queries) byServiceIfRaw() string {
+	if pq.recorded {
+		return ""
+	}
+	return byService
+}
+
+// upShare is the share of the selected targets that are up, 0 when none
+// is discovered (a broken discovery or network policy shows, not "No data").
+func upShare(sel string) string {
+	return fmt.Sprintf("(sum(up{%[1]s}) / count(up{%[1]s})) or vector(0)", sel)
+}
+
+func servicePanels(b *dashboard.DashboardBuilder, p *plan.Plan, pq queries, team string, s serviceView) {
+	b.WithRow(row(fmt.Sprintf("Service %s (%s)", s.name, s.namespace)))
+	up := q(upShare(eq("job", s.job)), "up")
+	upHelp := "Share of the service's scrape targets (job " + s.job + ") that Prometheus scrapes successfully."
+	if !p.Mesh.Istio {
+		b.WithPanel(singleStat("Targets up", upHelp, "percentunit", 24, healthyAtOne, up))
+		return
+	}
+	sel := pq.serviceSelector(team, s)
+	b.WithPanel(graph("Requests", "Requests per second the service answered (rate).", "reqps", 6, q(pq.requests("", sel), "requests"))).
+		WithPanel(graph("5xx ratio", "Share of requests answered with 5xx (errors).", "percentunit", 6, q(pq.serviceErrorRatio(sel), "5xx"))).
+		WithPanel(graph("Duration", "Request duration quantiles (duration).", "ms", 6,
+			q(pq.quantile("p50", "0.5", "", sel), "p50"), q(pq.quantile("p90", "0.9", "", sel), "p90"), q(pq.quantile("p99", "0.99", "", sel), "p99"))).
+		WithPanel(singleStat("Targets up", upHelp, "percentunit", 6, healthyAtOne, up).Height(graphHeight)).
+		WithPanel(graph("Inbound by peer", "Requests per second the service received, by calling workload.", "reqps", 8,
+			q(fmt.Sprintf("sum by (source_canonical_service, source_workload_namespace) (rate(istio_requests_total{%s}[%s]))", destination(sel), rateInterval),
+				"{{source_canonical_service}}.{{source_workload_namespace}}"))).
+		WithPanel(graph("Outbound by peer", "Requests per second the service sent, by destination.", "reqps", 8,
+			q(fmt.Sprintf("sum by (destination_canonical_service, destination_workload_namespace) (rate(istio_requests_total{%s}[%s]))", pq.outbound(team, s), rateInterval),
+				"{{destination_canonical_service}}.{{destination_workload_namespace}}"))).
+		WithPanel(graph("TCP traffic", "Bytes per second the service's proxy sent and received.", "Bps", 8,
+			q(fmt.Sprintf("sum(rate(istio_tcp_sent_bytes_total{%s}[%s]))", destination(sel), rateInterval), "sent"),
+			q(fmt.Sprintf("sum(rate(istio_tcp_received_bytes_total{%s}[%s]))", destination(sel), rateInterval), "received")))
+	if len(s.objectives) > 0 {
+		sloPanels(b, pq, team, s)
+	}
+}
+
+// serviceSelector selects a service's destination series.
+func (pq queries) serviceSelector(team string, s serviceView) string {
+	return matchers(pq.team(team), eq("destination_workload_namespace", s.namespace), eq("destination_canonical_service", s.canonical))
+}
+
+// outbound selects the requests a service sent, as its proxy reports them.
+func (pq queries) outbound(team string, s serviceView) string {
+	return matchers(`reporter="source"`, pq.team(team), eq("source_workload_namespace", s.namespace), eq("source_canonical_service", s.canonical))
+}
+
+// burnWindows are the long windows of the page alerts.
+var burnWindows = []string{"1h", "6h"}
+
+func sloPanels(b *dashboard.DashboardBuilder, pq queries, team string, s serviceView) {
+	var left, burn []query
+	for _, o := range s.objectives {
+		left = append(left, q(pq.budgetRemaining(team, s, o), o.name))
+		for _, w := range burnWindows {
+			burn = append(burn, q(fmt.Sprintf("(%s) / %s", pq.sliError(team, s, o, w), o.budget), o.name+" "+w))
+		}
+	}
+	b.WithPanel(singleStat("Error budget remaining", "Share of each objective's 30-day error budget left.", "percentunit", 8, budgetLeft, left...).Height(graphHeight)).
+		WithPanel(graph("Burn rate", "How fast each objective spends its budget: 1 lasts 30 days; the alerts page at 14.4 (1h) and 6 (6h).", "short", 16, burn...).
+			Thresholds(thresholds(burnRates)))
+}
+
+func workloadPanels(b *dashboard.DashboardBuilder, team string) {
+	sel := matchers(eq("team", team), re("namespace", "$"+namespaceVar), re("pod", "$"+workloadVar+"-.*"))
+	containers := matchers(sel, `container!=""`)
+	b.WithRow(row("Workloads")).
+		WithPanel(graph("CPU", "CPU cores used, by pod (cAdvisor).", "short", 12,
+			q(fmt.Sprintf("sum by (pod) (rate(container_cpu_usage_seconds_total{%s}[%s]))", containers, rateInterval), "{{pod}}"))).
+		WithPanel(graph("Memory", "Working set, by pod (cAdvisor).", "bytes", 12,
+			q(fmt.Sprintf("sum by (pod) (container_memory_working_set_bytes{%s})", containers), "{{pod}}"))).
+		WithPanel(graph("Restarts", "Container restarts in the last hour, by pod (kube-state-metrics).", "short", 8,
+			q(fmt.Sprintf("sum by (pod) (increase(kube_pod_container_status_restarts_total{%s}[1h]))", sel), "{{pod}}"))).
+		WithPanel(graph("Ready pods", "Ready pods, by namespace (kube-state-metrics).", "short", 8,
+			q(fmt.Sprintf("sum by (namespace) (kube_pod_status_ready{%s})", matchers(`condition="true"`, sel)), "{{namespace}}"))).
+		WithPanel(graph("CPU throttling", "Share of CFS periods in which containers were throttled, by pod (cAdvisor).", "percentunit", 8,
+			q(fmt.Sprintf("sum by (pod) (increase(container_cpu_cfs_throttled_periods_total{%[1]s}[%[2]s])) / sum by (pod) (increase(container_cpu_cfs_periods_total{%[1]s}[%[2]s]))",
+				containers, rateInterval), "{{pod}}")))
+}
