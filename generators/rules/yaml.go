@@ -231,54 +231,62 @@ func plain(s string) bool {
 	default:
 		return false
 	}
-	word := true
-	for i := 0; i < len(s); i++ {
-		switch scalarByte[s[i]] {
-		case byteLetter:
-			continue
-		case byteOther:
-		case byteBad:
-			return false
-		case byteColon:
-			if i+1 == len(s) || s[i+1] == ' ' {
-				return false
-			}
-		case byteHash:
-			if i > 0 && s[i-1] == ' ' {
-				return false
-			}
-		}
-		word = false
+	if s[len(s)-1] == ' ' || !plainBytes(s) {
+		return false
 	}
-	if word && len(s) <= 5 {
+	if len(s) <= 5 {
 		switch strings.ToLower(s) {
 		case "true", "false", "null", "y", "yes", "on", "n", "no", "off":
 			return false
 		}
 	}
-	return s[len(s)-1] != ' '
+	return true
 }
 
-// Classes of the bytes of a plain scalar.
-const (
-	byteBad    = iota // control, DEL or not ASCII
-	byteLetter        // ASCII letter
-	byteOther         // other printable ASCII
-	byteColon
-	byteHash
-)
-
-var scalarByte = func() (t [256]uint8) {
-	for c := 0x20; c <= 0x7e; c++ {
-		t[c] = byteOther
-		if isLetter(byte(c)) {
-			t[c] = byteLetter
+// plainBytes tells whether s holds only printable ASCII (0x20 to 0x7e)
+// without `: `, ` #` or a trailing `:`, looking at eight bytes at a time.
+func plainBytes(s string) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	// hasZero tells whether a byte of x is 0.
+	hasZero := func(x uint64) bool { return (x-ones)&^x&highs != 0 }
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// A byte of 0x80 or more, below 0x20, or 0x7f (DEL).
+		if x&highs != 0 || (x-0x20*ones)&^x&highs != 0 || hasZero(x^0x7f*ones) {
+			return false
+		}
+		if hasZero(x^':'*ones) || hasZero(x^'#'*ones) {
+			for j := i; j < i+8; j++ {
+				if !plainAt(s, j) {
+					return false
+				}
+			}
 		}
 	}
-	t[':'] = byteColon
-	t['#'] = byteHash
-	return t
-}()
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || !plainAt(s, i) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainAt tells whether s[i] is no `:` before a space or the end, and no
+// `#` after a space.
+func plainAt(s string, i int) bool {
+	switch s[i] {
+	case ':':
+		return i+1 < len(s) && s[i+1] != ' '
+	case '#':
+		return i == 0 || s[i-1] != ' '
+	}
+	return true
+}
 
 // plainKey tells whether yaml.v3 writes s as a plain simple key.
 func plainKey(s string) bool {
@@ -293,6 +301,11 @@ func isLetter(c byte) bool {
 // runs of digits by value, other characters before letters (after them
 // when they follow a digit).
 func sortKeys(keys []string) {
+	if all(keys, isASCIILower) {
+		// Lower-case letters and underscores: the order of the bytes.
+		slices.Sort(keys)
+		return
+	}
 	slices.SortFunc(keys, func(a, b string) int {
 		switch {
 		case a == b:
@@ -307,10 +320,6 @@ func sortKeys(keys []string) {
 
 // keyLess is yaml.v3's keyList.Less for two strings.
 func keyLess(a, b string) bool {
-	if isASCIILower(a) && isASCIILower(b) {
-		// Lower-case letters and underscores: the order of the bytes.
-		return a < b
-	}
 	ar, br := []rune(a), []rune(b)
 	digits := false
 	for i := 0; i < len(ar) && i < len(br); i++ {
@@ -355,6 +364,15 @@ func keyLess(a, b string) bool {
 		return ar[i] < br[i]
 	}
 	return len(ar) < len(br)
+}
+
+func all(keys []string, f func(string) bool) bool {
+	for _, k := range keys {
+		if !f(k) {
+			return false
+		}
+	}
+	return true
 }
 
 func isASCIILower(s string) bool {

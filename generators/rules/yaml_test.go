@@ -571,3 +571,27 @@ func TestExpanderAsPrometheus(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainBytes: plainBytes, eight bytes at a time, agrees with a byte
+// by byte reading.
+func TestPlainBytes(t *testing.T) {
+	naive := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < 0x20 || c > 0x7e || c == ':' && (i+1 == len(s) || s[i+1] == ' ') || c == '#' && i > 0 && s[i-1] == ' ' {
+				return false
+			}
+		}
+		return true
+	}
+	base := []byte("abcd efgh:ijkl#mnop qrstu")
+	for n := 0; n <= len(base); n++ {
+		for i := 0; i < n; i++ {
+			for c := 0; c < 256; c++ {
+				b := slices.Clone(base[:n])
+				b[i] = byte(c)
+				require.Equal(t, naive(string(b)), plainBytes(string(b)), "%q", b)
+			}
+		}
+	}
+}
