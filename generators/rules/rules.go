@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -51,21 +52,30 @@ func Files(p *plan.Plan) []File {
 			files = append(files, File{Name: "obsgen-slos", Groups: slos})
 		}
 	}
-	for fi := range files {
-		for gi := range files[fi].Groups {
-			addRunbooks(p, &files[fi].Groups[gi])
-		}
+	for _, f := range files {
+		addRunbooks(p, f.Groups)
 	}
 	return files
 }
 
 // addRunbooks points every alert's runbook_url at the profile's base.
-func addRunbooks(p *plan.Plan, g *Group) {
-	for ri := range g.Rules {
-		r := &g.Rules[ri]
-		if r.Alert != "" {
-			r.Annotations = maps.Clone(r.Annotations)
-			r.Annotations["runbook_url"] = p.Monitoring.RunbookBaseURL + strings.ToLower(r.Alert)
+func addRunbooks(p *plan.Plan, groups []Group) {
+	urls := map[string]string{}
+	for gi := range groups {
+		for ri := range groups[gi].Rules {
+			r := &groups[gi].Rules[ri]
+			if r.Alert == "" {
+				continue
+			}
+			url, ok := urls[r.Alert]
+			if !ok {
+				url = p.Monitoring.RunbookBaseURL + strings.ToLower(r.Alert)
+				urls[r.Alert] = url
+			}
+			anns := make(map[string]string, len(r.Annotations)+1)
+			maps.Copy(anns, r.Annotations)
+			anns["runbook_url"] = url
+			r.Annotations = anns
 		}
 	}
 }
@@ -95,11 +105,13 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 		return nil, nil
 	}
 	ruleFiles := Files(p)
-	var files []output.File
-	var paths []string
-	for _, rf := range ruleFiles {
-		files = append(files, ruleFileYAML(rf).file(RulesDir+rf.Name+".yaml"))
-		paths = append(paths, "../rules/"+rf.Name+".yaml")
+	paths := make([]string, len(ruleFiles))
+	for i, rf := range ruleFiles {
+		paths[i] = "../rules/" + rf.Name + ".yaml"
+	}
+	files := make([]output.File, len(ruleFiles), 2*len(ruleFiles))
+	for i, rf := range ruleFiles {
+		files[i] = ruleFileYAML(rf).file(RulesDir + rf.Name + ".yaml")
 	}
 	e := newExpander(p)
 	for _, rf := range ruleFiles {
@@ -336,9 +348,33 @@ func marshal(v any) ([]byte, error) {
 
 // labelString writes {k="v", ...} sorted by name.
 func labelString(l map[string]string) string {
-	parts := make([]string, 0, len(l))
-	for _, k := range slices.Sorted(maps.Keys(l)) {
-		parts = append(parts, fmt.Sprintf("%s=%q", k, l[k]))
+	var arr [16]plan.Label
+	labels := arr[:0]
+	for k, v := range l {
+		labels = append(labels, plan.Label{Name: k, Value: v})
 	}
-	return "{" + strings.Join(parts, ", ") + "}"
+	slices.SortFunc(labels, func(a, b plan.Label) int { return strings.Compare(a.Name, b.Name) })
+	return labelList(labels)
+}
+
+// labelList writes {k="v", ...} in the labels' order.
+func labelList(labels plan.Labels) string {
+	n := 2
+	for _, l := range labels {
+		n += len(l.Name) + len(l.Value) + 5
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteByte('{')
+	var buf [64]byte
+	for i, l := range labels {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(l.Name)
+		b.WriteByte('=')
+		b.Write(strconv.AppendQuote(buf[:0], l.Value))
+	}
+	b.WriteByte('}')
+	return b.String()
 }
