@@ -13,9 +13,11 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -53,7 +55,7 @@ func Files(p *plan.Plan) []File {
 		}
 	}
 	for _, f := range files {
-		addRunbooks(p, f.Groups)
+		parallel(len(f.Groups), func(lo, hi int) { addRunbooks(p, f.Groups[lo:hi]) })
 	}
 	return files
 }
@@ -109,18 +111,29 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	for i, rf := range ruleFiles {
 		paths[i] = "../rules/" + rf.Name + ".yaml"
 	}
+	// The rule files and the test files are written concurrently.
 	files := make([]output.File, len(ruleFiles), 2*len(ruleFiles))
-	for i, rf := range ruleFiles {
-		files[i] = ruleFileYAML(rf).file(RulesDir + rf.Name + ".yaml")
-	}
-	e := newExpander(p)
-	for _, rf := range ruleFiles {
-		w, err := testFileYAML(e, rf, paths)
-		if err != nil {
-			return nil, err
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i, rf := range ruleFiles {
+			files[i] = ruleFileYAML(rf).file(RulesDir + rf.Name + ".yaml")
 		}
-		if w != nil {
-			files = append(files, w.file(TestsDir+rf.Name+"_test.yaml"))
+	})
+	tests := make([]*writer, len(ruleFiles))
+	e := newExpander(p)
+	var err error
+	for i, rf := range ruleFiles {
+		if tests[i], err = testFileYAML(e, rf, paths); err != nil {
+			break
+		}
+	}
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	for i, rf := range ruleFiles {
+		if tests[i] != nil {
+			files = append(files, tests[i].file(TestsDir+rf.Name+"_test.yaml"))
 		}
 	}
 	return files, nil
@@ -377,4 +390,22 @@ func labelList(labels plan.Labels) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// parallel calls f on consecutive ranges [lo, hi) covering [0, n), on up
+// to GOMAXPROCS goroutines, and waits for them; small n stay on the
+// calling goroutine.
+func parallel(n int, f func(lo, hi int)) {
+	const minChunk = 64
+	workers := min(runtime.GOMAXPROCS(0), (n+minChunk-1)/minChunk)
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
+	chunk := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += chunk {
+		wg.Go(func() { f(lo, min(lo+chunk, n)) })
+	}
+	wg.Wait()
 }

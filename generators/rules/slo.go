@@ -44,12 +44,21 @@ func CanonicalService(s plan.Service) string {
 // sloGroups are, for each service with objectives, one group (Prometheus
 // evaluates groups concurrently) holding per objective the SLI error ratio
 // per window (slo:sli_error:ratio_rate<window>), the 30-day error budget
-// remaining, and the page and ticket burn-rate alerts.
+// remaining, and the page and ticket burn-rate alerts. Services are
+// independent: their groups are built in parallel, in the services' order.
 func sloGroups(p *plan.Plan) []Group {
+	services := p.ServiceTargets
+	groups := make([]Group, len(services))
+	parallel(len(services), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s := services[i]
+			groups[i] = Group{Name: "obsgen-slo-" + s.Team + "-" + s.Name, Rules: sloRules(s)}
+		}
+	})
 	var out []Group
-	for _, s := range p.ServiceTargets {
-		if rules := sloRules(s); len(rules) > 0 {
-			out = append(out, Group{Name: "obsgen-slo-" + s.Team + "-" + s.Name, Rules: rules})
+	for _, g := range groups {
+		if len(g.Rules) > 0 {
+			out = append(out, g)
 		}
 	}
 	return out

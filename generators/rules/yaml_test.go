@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"math/rand"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -593,5 +594,24 @@ func TestPlainBytes(t *testing.T) {
 				require.Equal(t, naive(string(b)), plainBytes(string(b)), "%q", b)
 			}
 		}
+	}
+}
+
+// TestGenerateIsTheSameOnAnyNumberOfThreads: the groups built and the
+// files written in parallel come out in the same order, byte for byte.
+func TestGenerateIsTheSameOnAnyNumberOfThreads(t *testing.T) {
+	p := plan.Resolve(syntheticProfile(100))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var first []output.File
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		files, err := Generate(p, nil)
+		require.NoError(t, err)
+		require.NotEmpty(t, files)
+		if first == nil {
+			first = files
+			continue
+		}
+		require.Equal(t, first, files, "GOMAXPROCS=%d", procs)
 	}
 }
