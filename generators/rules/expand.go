@@ -25,7 +25,8 @@ type expander struct {
 	split    map[string][]segment // template -> its parts; nil: not simple
 }
 
-// segment is literal text, or (ref != refNone) the value of a label.
+// segment is literal text, or (ref != refNone) the name of the label, or
+// external label, whose value it stands for.
 type segment struct {
 	text string
 	ref  int
