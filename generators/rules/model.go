@@ -46,7 +46,8 @@ type Series struct {
 	Values string `yaml:"values"`
 }
 
-// The YAML shapes of a rule file and a promtool test file.
+// The YAML shapes of a rule file and a promtool test file: what the writer
+// (yaml.go) writes, and what the tests decode the files into.
 type (
 	ruleFile struct {
 		Groups []groupYAML `yaml:"groups"`

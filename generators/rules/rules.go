@@ -11,16 +11,16 @@ package rules
 
 import (
 	"bytes"
-	"context"
+	"errors"
 	"fmt"
 	"maps"
-	"net/url"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
-	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/template"
 	yaml "go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -44,10 +44,8 @@ const EvaluationInterval = "1m"
 func Files(p *plan.Plan) []File {
 	files := catalogue(p, baseFixture(p, nil))
 	files = applyKnobs(p, files)
-	for fi := range files {
-		for gi := range files[fi].Groups {
-			addRunbooks(p, &files[fi].Groups[gi])
-		}
+	for _, f := range files {
+		parallel(len(f.Groups), func(lo, hi int) { addRunbooks(p, f.Groups[lo:hi]) })
 	}
 	return files
 }
@@ -71,12 +69,23 @@ func catalogue(p *plan.Plan, f fixture) []File {
 }
 
 // addRunbooks points every alert's runbook_url at the profile's base.
-func addRunbooks(p *plan.Plan, g *Group) {
-	for ri := range g.Rules {
-		r := &g.Rules[ri]
-		if r.Alert != "" {
-			r.Annotations = maps.Clone(r.Annotations)
-			r.Annotations["runbook_url"] = p.Monitoring.RunbookBaseURL + strings.ToLower(r.Alert)
+func addRunbooks(p *plan.Plan, groups []Group) {
+	urls := map[string]string{}
+	for gi := range groups {
+		for ri := range groups[gi].Rules {
+			r := &groups[gi].Rules[ri]
+			if r.Alert == "" {
+				continue
+			}
+			url, ok := urls[r.Alert]
+			if !ok {
+				url = p.Monitoring.RunbookBaseURL + strings.ToLower(r.Alert)
+				urls[r.Alert] = url
+			}
+			anns := make(map[string]string, len(r.Annotations)+1)
+			maps.Copy(anns, r.Annotations)
+			anns["runbook_url"] = url
+			r.Annotations = anns
 		}
 	}
 }
@@ -97,35 +106,51 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 		return nil, nil
 	}
 	ruleFiles := Files(p)
-	var files []output.File
 	var paths []string
-	for _, rf := range ruleFiles {
-		data, err := ruleFileYAML(rf)
-		if err != nil {
-			return nil, err
-		}
-		if m.RawFlavour {
-			files = append(files, output.YAML(RulesDir+rf.Name+".yaml", data))
+	if m.RawFlavour {
+		for _, rf := range ruleFiles {
 			paths = append(paths, "../rules/"+rf.Name+".yaml")
 		}
-		if m.OperatorFlavour {
-			f, err := prometheusRule(p, rf.Name, data)
-			if err != nil {
-				return nil, err
+	}
+	// The rule files (and PrometheusRules) and the test files are written
+	// concurrently.
+	ruleOut := make([][]output.File, len(ruleFiles))
+	ruleErrs := make([]error, len(ruleFiles))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i, rf := range ruleFiles {
+			w := ruleFileYAML(rf)
+			if m.OperatorFlavour {
+				var f output.File
+				f, ruleErrs[i] = prometheusRule(p, rf.Name, w.b[len(output.Header):])
+				ruleOut[i] = append(ruleOut[i], f)
 			}
-			files = append(files, f)
+			if m.RawFlavour {
+				ruleOut[i] = append(ruleOut[i], w.file(RulesDir+rf.Name+".yaml"))
+			}
+		}
+	})
+	tests := make([]*writer, len(ruleFiles))
+	var err error
+	if m.RawFlavour {
+		e := newExpander(p)
+		for i, rf := range ruleFiles {
+			if tests[i], err = testFileYAML(e, rf, paths); err != nil {
+				break
+			}
 		}
 	}
-	if !m.RawFlavour {
-		return files, nil
+	wg.Wait()
+	if err := errors.Join(append(ruleErrs, err)...); err != nil {
+		return nil, err
 	}
-	for _, rf := range ruleFiles {
-		data, err := testFileYAML(p, rf, paths)
-		if err != nil {
-			return nil, err
-		}
-		if data != nil {
-			files = append(files, output.YAML(TestsDir+rf.Name+"_test.yaml", data))
+	var files []output.File
+	for _, fs := range ruleOut {
+		files = append(files, fs...)
+	}
+	for i, rf := range ruleFiles {
+		if tests[i] != nil {
+			files = append(files, tests[i].file(TestsDir+rf.Name+"_test.yaml"))
 		}
 	}
 	return files, nil
@@ -151,110 +176,214 @@ func prometheusRule(p *plan.Plan, name string, ruleFile []byte) (output.File, er
 	return f, nil
 }
 
-// ruleFileYAML writes a rule file, one group at a time: yaml.v3's
-// emitter slows down on very large documents. The files load in Prometheus
-// (the tests check every example with rulefmt and promtool check rules).
-func ruleFileYAML(rf File) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString("groups:\n")
+// ruleFileYAML writes a rule file (the shape of ruleFile). The files load
+// in Prometheus (the tests check every example with rulefmt and promtool
+// check rules).
+func ruleFileYAML(rf File) *writer {
+	total := 0
 	for _, g := range rf.Groups {
-		gy := groupYAML{Name: g.Name}
-		for _, r := range g.Rules {
-			gy.Rules = append(gy.Rules, ruleYAML{Record: r.Record, Alert: r.Alert, Expr: r.Expr, For: r.For, Labels: r.Labels, Annotations: r.Annotations})
-		}
-		data, err := marshal([]groupYAML{gy})
-		if err != nil {
-			return nil, fmt.Errorf("rule group %s: %w", g.Name, err)
-		}
-		buf.WriteString(render.IndentLines(2, string(data)) + "\n")
+		total += len(g.Rules)
 	}
-	return buf.Bytes(), nil
-}
-
-// testFileYAML writes the unit tests of a rule file's alerts.
-func testFileYAML(p *plan.Plan, rf File, ruleFiles []string) ([]byte, error) {
-	tf := testFile{RuleFiles: ruleFiles, EvaluationInterval: EvaluationInterval}
-	var rules []Rule
+	w := newWriter(4096)
+	w.b = append(w.b, "groups:\n"...)
+	done := 0
 	for _, g := range rf.Groups {
-		rules = append(rules, g.Rules...)
-	}
-	for _, r := range rules {
-		if r.Alert == "" {
+		w.reserve(done, len(g.Rules), total-done)
+		done += len(g.Rules)
+		w.item(2, "name")
+		w.value(4, g.Name)
+		w.key(4, "rules")
+		if len(g.Rules) == 0 {
+			w.b = append(w.b, " []\n"...)
 			continue
 		}
-		if r.Test == nil {
-			return nil, fmt.Errorf("alert %s has no unit test", r.Alert)
+		w.b = append(w.b, '\n')
+		for _, r := range g.Rules {
+			w.rule(6, r)
 		}
-		name := r.Alert
-		if sev := r.Labels["severity"]; sev != "" {
-			name += " (" + sev + ")"
-		}
-		if svc := r.Labels["service"]; svc != "" {
-			name += " " + r.Labels["team"] + "/" + svc + " " + r.Labels["slo"]
-		}
-		fire, err := alertTest(p, r, r.Test.Fire)
-		if err != nil {
-			return nil, err
-		}
-		tf.Tests = append(tf.Tests,
-			testGroupYAML{Name: name + " fires", Interval: "1m", InputSeries: r.Test.Fire.Series, AlertTests: []alertTestYAML{fire}},
-			testGroupYAML{Name: name + " stays quiet", Interval: "1m", InputSeries: r.Test.Quiet.Series,
-				AlertTests: []alertTestYAML{{EvalTime: r.Test.Quiet.At, AlertName: r.Alert, ExpAlerts: []expAlertYAML{}}}},
-		)
 	}
-	if len(tf.Tests) == 0 {
+	return w
+}
+
+// rule writes a rule as an item of a sequence whose dashes stand at col.
+func (w *writer) rule(col int, r Rule) {
+	first := true
+	key := func(k string) {
+		if first {
+			w.item(col, k)
+			first = false
+		} else {
+			w.key(col+2, k)
+		}
+	}
+	if r.Record != "" {
+		key("record")
+		w.value(col+2, r.Record)
+	}
+	if r.Alert != "" {
+		key("alert")
+		w.value(col+2, r.Alert)
+	}
+	key("expr")
+	w.value(col+2, r.Expr)
+	if r.For != "" {
+		w.field(col+2, "for", r.For)
+	}
+	if len(r.Labels) > 0 {
+		w.key(col+2, "labels")
+		w.mapping(col+4, r.Labels)
+	}
+	if len(r.Annotations) > 0 {
+		w.key(col+2, "annotations")
+		w.mapping(col+4, r.Annotations)
+	}
+}
+
+// testFileYAML writes the unit tests of a rule file's alerts (the shape of
+// testFile), or nil when it has no alert.
+func testFileYAML(e *expander, rf File, ruleFiles []string) (*writer, error) {
+	alerts, total := 0, 0
+	for _, g := range rf.Groups {
+		total += len(g.Rules)
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				alerts++
+			}
+		}
+	}
+	if alerts == 0 {
 		return nil, nil
 	}
-	// The head, then the tests a few at a time (see ruleFileYAML).
-	tests := tf.Tests
-	tf.Tests = nil
-	head, err := marshal(tf)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	buf.Write(bytes.Replace(head, []byte("tests: []\n"), []byte("tests:\n"), 1))
-	for chunk := range slices.Chunk(tests, 16) {
-		data, err := marshal(chunk)
-		if err != nil {
-			return nil, err
-		}
-		buf.WriteString(render.IndentLines(2, string(data)) + "\n")
-	}
-	return buf.Bytes(), nil
-}
-
-// alertTest expects the case's alerts with the rule's labels and the
-// annotations Prometheus' template engine expands for them.
-func alertTest(p *plan.Plan, r Rule, c Case) (alertTestYAML, error) {
-	t := alertTestYAML{EvalTime: c.At, AlertName: r.Alert}
-	for _, exp := range c.Expect {
-		labels := maps.Clone(exp)
-		maps.Copy(labels, r.Labels)
-		anns := map[string]string{}
-		for k, text := range r.Annotations {
-			v, err := expand(p, r.Alert+"/"+k, text, labels)
-			if err != nil {
-				return t, err
+	w := newWriter(4096)
+	w.testHead(ruleFiles)
+	done := 0
+	for _, g := range rf.Groups {
+		w.reserve(done, len(g.Rules), total-done)
+		done += len(g.Rules)
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
 			}
-			anns[k] = v
+			if r.Test == nil {
+				return nil, fmt.Errorf("alert %s has no unit test", r.Alert)
+			}
+			name := r.Alert
+			if sev := r.Labels["severity"]; sev != "" {
+				name += " (" + sev + ")"
+			}
+			if svc := r.Labels["service"]; svc != "" {
+				name += " " + r.Labels["team"] + "/" + svc + " " + r.Labels["slo"]
+			}
+			if err := w.testGroup(e, name+" fires", r, r.Test.Fire, true); err != nil {
+				return nil, err
+			}
+			if err := w.testGroup(e, name+" stays quiet", r, r.Test.Quiet, false); err != nil {
+				return nil, err
+			}
 		}
-		t.ExpAlerts = append(t.ExpAlerts, expAlertYAML{ExpLabels: labels, ExpAnnotations: anns})
 	}
-	return t, nil
+	return w, nil
 }
 
-// expand renders an annotation template as the rule manager does
-// (rules.AlertingRule: the same definitions and template data).
-func expand(p *plan.Plan, name, text string, labels map[string]string) (string, error) {
-	defs := "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"
-	data := template.AlertTemplateData(labels, p.ExternalLabels.Map(), "", promql.Sample{})
-	te := template.NewTemplateExpander(context.Background(), defs+text, "__alert_"+name, data, 0, nil, &url.URL{}, nil)
-	out, err := te.Expand()
-	if err != nil {
-		return "", fmt.Errorf("annotation %s: %w", name, err)
+// testHead writes a test file's rule files and evaluation interval, and
+// opens its tests.
+func (w *writer) testHead(ruleFiles []string) {
+	w.key(0, "rule_files")
+	if len(ruleFiles) == 0 {
+		w.b = append(w.b, " []\n"...)
+	} else {
+		w.b = append(w.b, '\n')
+		for _, f := range ruleFiles {
+			w.indent(2)
+			w.b = append(w.b, '-')
+			w.value(2, f)
+		}
 	}
-	return out, nil
+	w.field(0, "evaluation_interval", EvaluationInterval)
+	w.b = append(w.b, "tests:\n"...)
+}
+
+// testGroup writes one test of an alert: a case's input series and, for
+// the firing case, its expected alerts with the rule's labels and the
+// annotations Prometheus' template engine expands for them.
+func (w *writer) testGroup(e *expander, name string, r Rule, c Case, fire bool) error {
+	w.item(2, "name")
+	w.value(4, name)
+	w.field(4, "interval", "1m")
+	w.key(4, "input_series")
+	if len(c.Series) == 0 {
+		w.b = append(w.b, " []\n"...)
+	} else {
+		w.b = append(w.b, '\n')
+		for _, s := range c.Series {
+			w.item(6, "series")
+			w.value(8, s.Series)
+			w.field(8, "values", s.Values)
+		}
+	}
+	w.key(4, "alert_rule_test")
+	w.b = append(w.b, '\n')
+	w.item(6, "eval_time")
+	w.value(8, c.At)
+	w.field(8, "alertname", r.Alert)
+	w.key(8, "exp_alerts")
+	if !fire || len(c.Expect) == 0 {
+		w.b = append(w.b, " []\n"...)
+		return nil
+	}
+	w.b = append(w.b, '\n')
+	for _, exp := range c.Expect {
+		w.item(10, "exp_labels")
+		w.merged(14, r.Labels, exp)
+		w.key(12, "exp_annotations")
+		if len(r.Annotations) == 0 {
+			w.b = append(w.b, " {}\n"...)
+			continue
+		}
+		w.b = append(w.b, '\n')
+		var arr [8]string
+		keys := arr[:0]
+		for k := range r.Annotations {
+			keys = append(keys, k)
+		}
+		sortKeys(keys)
+		for _, k := range keys {
+			v, err := e.expand(r.Alert+"/"+k, r.Annotations[k], r.Labels, exp)
+			if err != nil {
+				return err
+			}
+			w.entry(14, k, v)
+		}
+	}
+	return nil
+}
+
+// merged writes at column col the labels of first and, unless first has
+// them, of second, as the mapping of their union.
+func (w *writer) merged(col int, first, second map[string]string) {
+	var arr [16]string
+	keys := arr[:0]
+	for k := range first {
+		keys = append(keys, k)
+	}
+	for k := range second {
+		if _, ok := first[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		w.b = append(w.b, " {}\n"...)
+		return
+	}
+	w.b = append(w.b, '\n')
+	sortKeys(keys)
+	for _, k := range keys {
+		v, ok := first[k]
+		if !ok {
+			v = second[k]
+		}
+		w.entry(col, k, v)
+	}
 }
 
 func marshal(v any) ([]byte, error) {
@@ -269,9 +398,51 @@ func marshal(v any) ([]byte, error) {
 
 // labelString writes {k="v", ...} sorted by name.
 func labelString(l map[string]string) string {
-	parts := make([]string, 0, len(l))
-	for _, k := range slices.Sorted(maps.Keys(l)) {
-		parts = append(parts, fmt.Sprintf("%s=%q", k, l[k]))
+	var arr [16]plan.Label
+	labels := arr[:0]
+	for k, v := range l {
+		labels = append(labels, plan.Label{Name: k, Value: v})
 	}
-	return "{" + strings.Join(parts, ", ") + "}"
+	slices.SortFunc(labels, func(a, b plan.Label) int { return strings.Compare(a.Name, b.Name) })
+	return labelList(labels)
+}
+
+// labelList writes {k="v", ...} in the labels' order.
+func labelList(labels plan.Labels) string {
+	n := 2
+	for _, l := range labels {
+		n += len(l.Name) + len(l.Value) + 5
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteByte('{')
+	var buf [64]byte
+	for i, l := range labels {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(l.Name)
+		b.WriteByte('=')
+		b.Write(strconv.AppendQuote(buf[:0], l.Value))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// parallel calls f on consecutive ranges [lo, hi) covering [0, n), on up
+// to GOMAXPROCS goroutines, and waits for them; small n stay on the
+// calling goroutine.
+func parallel(n int, f func(lo, hi int)) {
+	const minChunk = 64
+	workers := min(runtime.GOMAXPROCS(0), (n+minChunk-1)/minChunk)
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
+	chunk := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += chunk {
+		wg.Go(func() { f(lo, min(lo+chunk, n)) })
+	}
+	wg.Wait()
 }

@@ -1,9 +1,10 @@
 package rules
 
 import (
-	"fmt"
 	"maps"
+	"slices"
 	"strconv"
+	"strings"
 
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -43,67 +44,94 @@ func CanonicalService(s plan.Service) string {
 // sloGroups are, for each service with objectives, one group (Prometheus
 // evaluates groups concurrently) holding per objective the SLI error ratio
 // per window (slo:sli_error:ratio_rate<window>), the 30-day error budget
-// remaining, and the page and ticket burn-rate alerts.
+// remaining, and the page and ticket burn-rate alerts. Services are
+// independent: their groups are built in parallel, in the services' order.
 func sloGroups(p *plan.Plan) []Group {
+	services := p.ServiceTargets
+	groups := make([]Group, len(services))
+	parallel(len(services), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s := services[i]
+			groups[i] = Group{Name: "obsgen-slo-" + s.Team + "-" + s.Name, Rules: sloRules(s)}
+		}
+	})
 	var out []Group
-	for _, s := range p.ServiceTargets {
-		if rules := sloRules(s); len(rules) > 0 {
-			out = append(out, Group{Name: "obsgen-slo-" + s.Team + "-" + s.Name, Rules: rules})
+	for _, g := range groups {
+		if len(g.Rules) > 0 {
+			out = append(out, g)
 		}
 	}
 	return out
 }
 
 func sloRules(s plan.Service) []Rule {
-	var out []Rule
+	n := 0
+	if s.SLOs.Availability != nil {
+		n++
+	}
+	if s.SLOs.Latency != nil {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Rule, 0, n*(len(Windows)+2+len(BurnRates)/2))
+	matcher := serviceMatcher(s)
 	if a := s.SLOs.Availability; a != nil {
-		out = append(out, objective(s, "availability", a.Target, func(w string) string {
-			return fmt.Sprintf(`service:istio_requests_errors:ratio_rate%s{%s}`, w, serviceMatcher(s))
-		})...)
+		out = objective(out, s, "availability", a.Target, func(w string) string {
+			return "service:istio_requests_errors:ratio_rate" + w + "{" + matcher + "}"
+		})
 	}
 	if l := s.SLOs.Latency; l != nil {
 		// Prometheus 3 normalises classic histogram bounds (le="250"
 		// becomes le="250.0"), so both spellings are matched.
-		le := fmt.Sprintf(`le=~"%d(\\.0)?"`, l.ThresholdMs)
-		out = append(out, objective(s, "latency", l.Target, func(w string) string {
-			return fmt.Sprintf(`1 - (sum without (le) (service:istio_request_duration_milliseconds_bucket:rate%[1]s{%[2]s, %[3]s})`+
-				` / sum without (le) (service:istio_request_duration_milliseconds_bucket:rate%[1]s{%[2]s, le="+Inf"}))`, w, serviceMatcher(s), le)
-		})...)
+		le := `le=~"` + strconv.Itoa(l.ThresholdMs) + `(\\.0)?"`
+		out = objective(out, s, "latency", l.Target, func(w string) string {
+			return "1 - (sum without (le) (service:istio_request_duration_milliseconds_bucket:rate" + w + "{" + matcher + ", " + le + "})" +
+				" / sum without (le) (service:istio_request_duration_milliseconds_bucket:rate" + w + "{" + matcher + `, le="+Inf"}))`
+		})
 	}
 	return out
 }
 
 func serviceMatcher(s plan.Service) string {
-	return fmt.Sprintf(`destination_workload_namespace=%q, destination_canonical_service=%q`, s.Namespace, CanonicalService(s))
+	return "destination_workload_namespace=" + strconv.Quote(s.Namespace) + ", destination_canonical_service=" + strconv.Quote(CanonicalService(s))
 }
 
-// objective writes one SLO's rules; sli returns the error ratio of a window.
-func objective(s plan.Service, slo string, target float64, sli func(w string) string) []Rule {
+// sliRecords are the names of the SLI error ratios, by window.
+var sliRecords = func() []string {
+	out := make([]string, len(Windows))
+	for i, w := range Windows {
+		out[i] = "slo:sli_error:ratio_rate" + w
+	}
+	return out
+}()
+
+// objective appends one SLO's rules to out; sli returns the error ratio
+// of a window.
+func objective(out []Rule, s plan.Service, slo string, target float64, sli func(w string) string) []Rule {
 	labels := map[string]string{"service": s.Name, "slo": slo}
 	if s.Team != "" {
 		labels["team"] = s.Team
 	}
 	budget := strconv.FormatFloat(1-target/100, 'g', 6, 64)
-	sel := fmt.Sprintf(`{service=%q, slo=%q}`, s.Name, slo)
-	var out []Rule
-	for _, w := range Windows {
-		out = append(out, Rule{Record: "slo:sli_error:ratio_rate" + w, Expr: sli(w), Labels: labels})
+	sel := "{service=" + strconv.Quote(s.Name) + ", slo=" + strconv.Quote(slo) + "}"
+	for i, w := range Windows {
+		out = append(out, Rule{Record: sliRecords[i], Expr: sli(w), Labels: labels})
 	}
 	out = append(out,
-		Rule{Record: "slo:sli_error:ratio_rate30d", Expr: fmt.Sprintf(`avg_over_time(slo:sli_error:ratio_rate5m%s[30d])`, sel), Labels: labels},
-		Rule{Record: "slo:error_budget_remaining:ratio", Expr: fmt.Sprintf(`1 - slo:sli_error:ratio_rate30d%s / %s`, sel, budget), Labels: labels},
+		Rule{Record: "slo:sli_error:ratio_rate30d", Expr: "avg_over_time(slo:sli_error:ratio_rate5m" + sel + "[30d])", Labels: labels},
+		Rule{Record: "slo:error_budget_remaining:ratio", Expr: "1 - slo:sli_error:ratio_rate30d" + sel + " / " + budget, Labels: labels},
 	)
+	cond := func(long, short string, factor float64) string {
+		f := strconv.FormatFloat(factor, 'g', -1, 64)
+		return "(slo:sli_error:ratio_rate" + long + sel + " > " + f + " * " + budget +
+			" and slo:sli_error:ratio_rate" + short + sel + " > " + f + " * " + budget + ")"
+	}
+	selectors := sliSelectors(s, slo)
+	objectiveText := " objective (" + strconv.FormatFloat(target, 'g', -1, 64) + "% over 30 days) within "
 	for i := 0; i < len(BurnRates); i += 2 {
 		a, b := BurnRates[i], BurnRates[i+1]
-		cond := func(r struct {
-			Severity    string
-			For         string
-			Long, Short string
-			Factor      float64
-		}) string {
-			return fmt.Sprintf(`(slo:sli_error:ratio_rate%[1]s%[3]s > %[4]g * %[5]s and slo:sli_error:ratio_rate%[2]s%[3]s > %[4]g * %[5]s)`,
-				r.Long, r.Short, sel, r.Factor, budget)
-		}
 		kind := "page"
 		if a.Severity == "warning" {
 			kind = "ticket"
@@ -111,11 +139,11 @@ func objective(s plan.Service, slo string, target float64, sli func(w string) st
 		ruleLabels := maps.Clone(labels)
 		ruleLabels["severity"] = a.Severity
 		out = append(out, Rule{
-			Alert: "ErrorBudgetBurn", Expr: cond(a) + " or " + cond(b), For: a.For, Labels: ruleLabels,
-			Annotations: ann(fmt.Sprintf("%s is burning its %s error budget too fast (%s).", s.Job, slo, kind),
-				fmt.Sprintf("At this rate %s exhausts the error budget of its %s objective (%g%% over 30 days) within %s; the %s and %s windows both confirm it.",
-					s.Job, slo, target, exhaustion(a.Factor), a.Long+"/"+a.Short, b.Long+"/"+b.Short)),
-			Test: burnTest(s, slo, target, kind, labels),
+			Alert: "ErrorBudgetBurn", Expr: cond(a.Long, a.Short, a.Factor) + " or " + cond(b.Long, b.Short, b.Factor), For: a.For, Labels: ruleLabels,
+			Annotations: ann(s.Job+" is burning its "+slo+" error budget too fast ("+kind+").",
+				"At this rate "+s.Job+" exhausts the error budget of its "+slo+objectiveText+exhaustion(a.Factor)+
+					"; the "+a.Long+"/"+a.Short+" and "+b.Long+"/"+b.Short+" windows both confirm it."),
+			Test: burnTest(s, slo, selectors, target, kind, labels),
 		})
 	}
 	return out
@@ -123,7 +151,7 @@ func objective(s plan.Service, slo string, target float64, sli func(w string) st
 
 // exhaustion is how long a 30-day budget lasts at the faster burn rate.
 func exhaustion(factor float64) string {
-	return fmt.Sprintf("%.1f days", 30/factor)
+	return strconv.FormatFloat(30/factor, 'f', 1, 64) + " days"
 }
 
 // burnTest builds the firing and quiet cases of a burn-rate alert: a page
@@ -131,7 +159,7 @@ func exhaustion(factor float64) string {
 // windows cannot have fired yet: they wait an hour), a ticket at 5x after
 // 2h30 (fast enough for 3x, too slow for 6x), and no alert at half the
 // budget.
-func burnTest(s plan.Service, slo string, target float64, kind string, labels map[string]string) *Test {
+func burnTest(s plan.Service, slo string, selectors [2]string, target float64, kind string, labels map[string]string) *Test {
 	budget := 1 - target/100
 	at, errRatio := "30m", 20*budget
 	if kind == "ticket" {
@@ -140,37 +168,56 @@ func burnTest(s plan.Service, slo string, target float64, kind string, labels ma
 	if errRatio > 1 {
 		errRatio = 1
 	}
-	expected := maps.Clone(labels)
+	expected := make(map[string]string, len(labels)+2)
+	maps.Copy(expected, labels)
 	expected["destination_workload_namespace"] = s.Namespace
 	expected["destination_canonical_service"] = CanonicalService(s)
 	quietRatio := budget / 2
 	return &Test{
-		Fire:  Case{Series: sliSeries(s, slo, errRatio, 200), At: at, Expect: []map[string]string{expected}},
-		Quiet: Case{Series: sliSeries(s, slo, quietRatio, 200), At: at},
+		Fire:  Case{Series: sliSeries(selectors, slo, errRatio, 200), At: at, Expect: []map[string]string{expected}},
+		Quiet: Case{Series: sliSeries(selectors, slo, quietRatio, 200), At: at},
 	}
 }
 
-// sliSeries are a service's request counters with errRatio of the requests
-// bad: 5xx responses for availability, slower than the threshold for
-// latency, 1000 requests a minute.
-func sliSeries(s plan.Service, slo string, errRatio float64, minutes int) []Series {
-	base := map[string]string{"job": "envoy-stats", "namespace": s.Namespace, "pod": CanonicalService(s) + "-0", "reporter": "destination",
-		"destination_workload_namespace": s.Namespace, "destination_canonical_service": CanonicalService(s)}
+// sliSelectors are the two series of a service's SLI, as the envoy-stats
+// job scrapes them from its proxy: for availability its requests answered
+// 200 and 500, for latency the duration bucket of its threshold and +Inf.
+func sliSelectors(s plan.Service, slo string) [2]string {
+	canonical := CanonicalService(s)
+	labels := make(plan.Labels, 0, 8)
+	labels = append(labels,
+		plan.Label{Name: "job", Value: "envoy-stats"}, plan.Label{Name: "namespace", Value: s.Namespace},
+		plan.Label{Name: "pod", Value: canonical + "-0"}, plan.Label{Name: "reporter", Value: "destination"},
+		plan.Label{Name: "destination_workload_namespace", Value: s.Namespace}, plan.Label{Name: "destination_canonical_service", Value: canonical})
 	if s.Team != "" {
-		base["team"] = s.Team
+		labels = append(labels, plan.Label{Name: "team", Value: s.Team})
 	}
+	name, key, values := "istio_requests_total", "response_code", [2]string{"200", "500"}
+	if slo != "availability" {
+		name, key, values = "istio_request_duration_milliseconds_bucket", "le", [2]string{strconv.Itoa(s.SLOs.Latency.ThresholdMs), "+Inf"}
+	}
+	labels = append(labels, plan.Label{Name: key})
+	slices.SortFunc(labels, func(a, b plan.Label) int { return strings.Compare(a.Name, b.Name) })
+	i := slices.IndexFunc(labels, func(l plan.Label) bool { return l.Name == key })
+	var out [2]string
+	for j, v := range values {
+		labels[i].Value = v
+		out[j] = name + labelList(labels)
+	}
+	return out
+}
+
+// sliSeries are a service's request counters (its SLI's selectors) with
+// errRatio of the requests bad: 5xx responses for availability, slower
+// than the threshold for latency, 1000 requests a minute.
+func sliSeries(selectors [2]string, slo string, errRatio float64, minutes int) []Series {
 	good := 1000 * (1 - errRatio)
 	bad := 1000 * errRatio
-	ramp := func(per float64) string { return fmt.Sprintf("0+%sx%d", strconv.FormatFloat(per, 'g', 6, 64), minutes) }
+	ramp := func(per float64) string {
+		return "0+" + strconv.FormatFloat(per, 'g', 6, 64) + "x" + strconv.Itoa(minutes)
+	}
 	if slo == "availability" {
-		return []Series{
-			{series("istio_requests_total", expect(base, nil, map[string]string{"response_code": "200"})), ramp(good)},
-			{series("istio_requests_total", expect(base, nil, map[string]string{"response_code": "500"})), ramp(bad)},
-		}
+		return []Series{{selectors[0], ramp(good)}, {selectors[1], ramp(bad)}}
 	}
-	le := strconv.Itoa(s.SLOs.Latency.ThresholdMs)
-	return []Series{
-		{series("istio_request_duration_milliseconds_bucket", expect(base, nil, map[string]string{"le": le})), ramp(good)},
-		{series("istio_request_duration_milliseconds_bucket", expect(base, nil, map[string]string{"le": "+Inf"})), ramp(1000)},
-	}
+	return []Series{{selectors[0], ramp(good)}, {selectors[1], ramp(1000)}}
 }

@@ -108,3 +108,28 @@ func BenchmarkGenerator(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGeneratorScaling measures the rules generator at 100 and 1000
+// teams: its cost must grow linearly with the number of teams.
+func BenchmarkGeneratorScaling(b *testing.B) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(b, err)
+	var rules generators.Generator
+	for _, g := range generators.Registry {
+		if g.Name == "rules" {
+			rules = g
+		}
+	}
+	require.NotNil(b, rules.Generate, "the rules generator is registered")
+	for _, n := range []int{100, 1000} {
+		p := plan.Resolve(syntheticProfile(n))
+		b.Run(fmt.Sprintf("rules/teams=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := rules.Generate(p, engine); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

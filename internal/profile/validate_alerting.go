@@ -8,7 +8,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	"obsgen.dev/obsgen/generators/rules"
+	rules "obsgen.dev/obsgen/generators/rules/catalog"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 )
