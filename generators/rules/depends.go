@@ -24,19 +24,30 @@ func JobDependents(p *plan.Plan, files []File) (map[string][]string, error) {
 			jobsOf[m] = append(jobsOf[m], j.Name)
 		}
 	}
-	reads := map[string][]string{} // recording → metrics its expression reads
-	var alerts []Rule
+	// Rules of one name share their shape (the per-service SLO groups, a
+	// team's copy of an alert): the first of each name tells what it reads.
+	reads := map[string][]string{}      // recording → metrics its expression reads
+	alertReads := map[string][]string{} // alert → metrics its expression reads
+	var alerts []string
 	for _, f := range files {
 		for _, g := range f.Groups {
 			for _, r := range g.Rules {
+				name := r.Record + r.Alert
+				if _, seen := reads[name]; seen && r.Record != "" {
+					continue
+				}
+				if _, seen := alertReads[name]; seen && r.Alert != "" {
+					continue
+				}
 				names, err := metricNames(r.Expr)
 				if err != nil {
 					return nil, err
 				}
 				if r.Record != "" {
-					reads[r.Record] = append(reads[r.Record], names...)
+					reads[r.Record] = names
 				} else {
-					alerts = append(alerts, r)
+					alertReads[r.Alert] = names
+					alerts = append(alerts, r.Alert)
 				}
 			}
 		}
@@ -56,16 +67,13 @@ func JobDependents(p *plan.Plan, files []File) (map[string][]string, error) {
 	}
 	out := map[string][]string{}
 	for _, a := range alerts {
-		names, _ := metricNames(a.Expr)
 		jobs := map[string]bool{}
 		seen := map[string]bool{}
-		for _, m := range names {
+		for _, m := range alertReads[a] {
 			jobsRead(m, seen, jobs)
 		}
 		for j := range jobs {
-			if !slices.Contains(out[j], a.Alert) {
-				out[j] = append(out[j], a.Alert)
-			}
+			out[j] = append(out[j], a)
 		}
 	}
 	for j := range out {

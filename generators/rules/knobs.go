@@ -63,6 +63,9 @@ func teamFixture(p *plan.Plan, t plan.Team) fixture {
 
 func applyKnobs(p *plan.Plan, files []File) []File {
 	a := p.Alerting
+	if !hasKnobs(p) {
+		return files
+	}
 	scoped := map[string][]string{} // alert → teams that disable or override it
 	for _, t := range p.Teams {
 		for _, name := range t.DisabledAlerts {
@@ -131,7 +134,10 @@ func applyKnobs(p *plan.Plan, files []File) []File {
 				}
 			}
 			if len(rules) > 0 {
-				groups = append(groups, Group{Name: g.Name, Rules: dedupe(rules)})
+				if len(scoped) > 0 {
+					rules = dedupe(rules)
+				}
+				groups = append(groups, Group{Name: g.Name, Rules: rules})
 			}
 		}
 		if len(groups) > 0 {
@@ -272,4 +278,18 @@ func spelled(d model.Duration) string {
 		return "1 " + unit
 	}
 	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// hasKnobs tells whether the profile changes any alert.
+func hasKnobs(p *plan.Plan) bool {
+	a := p.Alerting
+	if len(a.Disabled) > 0 || len(a.Overrides) > 0 || len(a.Labels) > 0 {
+		return true
+	}
+	for _, t := range p.Teams {
+		if len(t.DisabledAlerts) > 0 || len(t.Overrides) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -172,8 +172,29 @@ func prometheusRule(p *plan.Plan, name string, ruleFile []byte) (output.File, er
 	if err != nil {
 		return f, err
 	}
-	f.Data = append(f.Data, "spec:\n"+render.IndentLines(2, strings.TrimSuffix(string(ruleFile), "\n"))+"\n"...)
+	f.Data = indentInto(append(f.Data, "spec:\n"...), ruleFile)
 	return f, nil
+}
+
+// indentInto appends src to dst with every non-empty line indented by two
+// spaces, in one allocation (rule files of large profiles run to tens of
+// megabytes).
+func indentInto(dst, src []byte) []byte {
+	out := make([]byte, len(dst), len(dst)+len(src)+2*bytes.Count(src, []byte("\n"))+2)
+	copy(out, dst)
+	for len(src) > 0 {
+		line := src
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i+1], src[i+1:]
+		} else {
+			src = nil
+		}
+		if len(line) > 1 || line[0] != '\n' {
+			out = append(out, "  "...)
+		}
+		out = append(out, line...)
+	}
+	return out
 }
 
 // ruleFileYAML writes a rule file (the shape of ruleFile). The files load
