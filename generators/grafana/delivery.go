@@ -1,18 +1,17 @@
 package grafana
 
 import (
-	"bytes"
 	"fmt"
 	"path"
 	"strings"
 
-	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/render"
 )
 
 // Grafana's sidecar (kiwigrid k8s-sidecar, as the Grafana Helm chart runs
@@ -87,23 +86,13 @@ func provisioning(p *plan.Plan) ([]output.File, error) {
 		path string
 		v    any
 	}{{ProvidersPath, providers}, {DatasourcePath, sources}} {
-		data, err := marshalYAML(f.v)
+		data, err := render.YAML(f.v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.path, err)
 		}
 		files = append(files, output.YAML(f.path, data))
 	}
 	return files, nil
-}
-
-func marshalYAML(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), enc.Close()
 }
 
 // ConfigMap is a ConfigMap the kustomization generates from one file.

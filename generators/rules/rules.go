@@ -21,7 +21,6 @@ import (
 	"sync"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
-	yaml "go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"obsgen.dev/obsgen/generators/operator"
@@ -405,16 +404,6 @@ func (w *writer) merged(col int, first, second map[string]string) {
 		}
 		w.entry(col, k, v)
 	}
-}
-
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), enc.Close()
 }
 
 // labelString writes {k="v", ...} sorted by name.

@@ -8,6 +8,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/render"
 )
 
 // writer appends YAML for the fixed shapes of the rule and test files
@@ -171,7 +172,7 @@ func scalarEntry(s, other string, key bool) any {
 
 // yamlOf marshals v as obsgen's YAML files do (yaml.v3, indent 2).
 func yamlOf(v any) string {
-	data, err := marshal(v)
+	data, err := render.YAML(v)
 	if err != nil {
 		// Only values yaml.v3 cannot represent fail; strings always can.
 		panic(err)

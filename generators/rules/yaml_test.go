@@ -50,7 +50,7 @@ func refRuleFileYAML(t *testing.T, rf File) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(output.Header + "groups:\n")
 	for _, g := range refRuleFile(rf).Groups {
-		data, err := marshal([]groupYAML{g})
+		data, err := render.YAML([]groupYAML{g})
 		require.NoError(t, err)
 		buf.WriteString(render.IndentLines(2, string(data)) + "\n")
 	}
@@ -101,13 +101,13 @@ func refTestFile(t *testing.T, p *plan.Plan, rf File, ruleFiles []string) (tf te
 func refTestFileYAML(t *testing.T, tf testFile) []byte {
 	tests := tf.Tests
 	tf.Tests = nil
-	head, err := marshal(tf)
+	head, err := render.YAML(tf)
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	buf.WriteString(output.Header)
 	buf.Write(bytes.Replace(head, []byte("tests: []\n"), []byte("tests:\n"), 1))
 	for chunk := range slices.Chunk(tests, 16) {
-		data, err := marshal(chunk)
+		data, err := render.YAML(chunk)
 		require.NoError(t, err)
 		buf.WriteString(render.IndentLines(2, string(data)) + "\n")
 	}
