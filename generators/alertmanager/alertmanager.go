@@ -61,10 +61,6 @@ type Inhibit struct {
 var SameAlert = []string{"alertname", "team", "namespace", "pod", "container", "persistentvolumeclaim",
 	"destination_workload_namespace", "destination_canonical_service", "slo", "job"}
 
-// teamLabelled are the job kinds whose targets carry the team label; a
-// TargetDown of these mutes only that team's alerts.
-var teamLabelled = []plan.JobKind{plan.JobEnvoyStats, plan.JobIstioMerged, plan.JobPods, plan.JobPodsIstioSecure, plan.JobTeamServices}
-
 // Generate writes alertmanager.yml, unless Prometheus runs as an agent
 // (no alerts) or the raw flavour is off.
 func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
@@ -129,7 +125,8 @@ func Build(p *plan.Plan) (Config, error) {
 		}
 		in := Inhibit{Source: []string{matcher("alertname", "=", "TargetDown"), matcher("job", "=", j.Name)},
 			Target: []string{matcher("alertname", "=~", strings.Join(alerts, "|")), matcher("severity", "!=", "critical")}}
-		if slices.Contains(teamLabelled, j.Kind) {
+		if j.CarriesTeam() { // TargetDown of these mutes only that team's alerts
+
 			in.Comment = fmt.Sprintf("targets of %s are down in a team's namespace: that team's warnings on its metrics see partial data", j.Name)
 			in.Equal = []string{"team"}
 		} else {

@@ -60,32 +60,11 @@ func TestEveryQueryParses(t *testing.T) {
 // scrape (rules.MetricsByJob), what its recording rules record, and ALERTS
 // where alerting rules run.
 func produced(p *plan.Plan) map[string]bool {
-	out := map[string]bool{}
-	jobs := []string{"*"}
-	for _, j := range p.Jobs {
-		jobs = append(jobs, string(j.Kind))
-		if j.Kind == plan.JobEnvoyStats || j.Kind == plan.JobIstioMerged || j.Kind == plan.JobZtunnel {
-			jobs = append(jobs, "istio-proxy")
-		}
+	if !obsrules.Evaluated(p) {
+		return obsrules.Produced(p, nil)
 	}
-	for _, j := range jobs {
-		for _, m := range obsrules.MetricsByJob[j] {
-			out[m] = true
-		}
-	}
-	if obsrules.Evaluated(p) {
-		for _, f := range obsrules.Files(p) {
-			for _, g := range f.Groups {
-				for _, r := range g.Rules {
-					if r.Record != "" {
-						out[r.Record] = true
-					} else {
-						out["ALERTS"] = true
-					}
-				}
-			}
-		}
-	}
+	out := obsrules.Produced(p, obsrules.Files(p))
+	out["ALERTS"] = true
 	return out
 }
 

@@ -174,3 +174,29 @@ func TestTeamAlertLabelsAreAddedByAlertRelabeling(t *testing.T) {
 	assert.Equal(t, labels.FromStrings("alertname", "KubePodCrashLooping", "cost_center", "4711", "team", "shop", "tier", "gold"), relabelled("shop"))
 	assert.Equal(t, labels.FromStrings("alertname", "KubePodCrashLooping", "team", "shop-admin"), relabelled("shop-admin"), "the regex is anchored")
 }
+
+// TestJobsThatCarryTheTeamLabel: a job's relabeling sets the team target
+// label exactly when the plan says its targets carry it (what Alertmanager's
+// TargetDown inhibitions rely on), for every strategy.
+func TestJobsThatCarryTheTeamLabel(t *testing.T) {
+	off := false
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	for name, mesh := range map[string]v1alpha1.Mesh{
+		"merged": {}, "istio-certs": {MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off},
+		"ambient": {DataPlane: v1alpha1.DataPlaneAmbient}, "no mesh": {Provider: v1alpha1.MeshNone},
+	} {
+		p := plan.Resolve(profileWith(mesh, false))
+		files, err := Generate(p, engine)
+		require.NoError(t, err)
+		cfg, err := config.Load(string(files[0].Data), promslog.NewNopLogger())
+		require.NoError(t, err)
+		for i, sc := range cfg.ScrapeConfigs {
+			team := false
+			for _, rc := range sc.RelabelConfigs {
+				team = team || rc.TargetLabel == "team"
+			}
+			assert.Equal(t, p.Jobs[i].CarriesTeam(), team, "%s: job %s", name, sc.JobName)
+		}
+	}
+}

@@ -1,5 +1,11 @@
 package rules
 
+import (
+	"slices"
+
+	"obsgen.dev/obsgen/internal/plan"
+)
+
 // MetricsByJob documents the metrics obsgen's rules (and dashboards) read,
 // by the scrape job that produces them, with where the name comes from.
 // A test fails when a rule reads a metric that no generated job produces
@@ -45,4 +51,37 @@ var MetricsByJob = map[string][]string{
 }
 
 // proxyJobs are the jobs that scrape Istio's standard metrics.
-var proxyJobs = []string{"envoy-stats", "istio-merged", "ztunnel"}
+var proxyJobs = []plan.JobKind{plan.JobEnvoyStats, plan.JobIstioMerged, plan.JobZtunnel}
+
+// JobMetrics are the catalogued metrics a job of this kind produces.
+func JobMetrics(kind plan.JobKind) []string {
+	if slices.Contains(proxyJobs, kind) {
+		return MetricsByJob["istio-proxy"]
+	}
+	return MetricsByJob[string(kind)]
+}
+
+// Produced are the metrics a plan's Prometheus holds: what every job and
+// each of the plan's jobs scrape, and what the recording rules of files
+// record.
+func Produced(p *plan.Plan, files []File) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range MetricsByJob["*"] {
+		out[m] = true
+	}
+	for _, j := range p.Jobs {
+		for _, m := range JobMetrics(j.Kind) {
+			out[m] = true
+		}
+	}
+	for _, f := range files {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				if r.Record != "" {
+					out[r.Record] = true
+				}
+			}
+		}
+	}
+	return out
+}

@@ -16,11 +16,7 @@ import (
 func JobDependents(p *plan.Plan, files []File) (map[string][]string, error) {
 	jobsOf := map[string][]string{} // metric → jobs producing it
 	for _, j := range p.Jobs {
-		key := string(j.Kind)
-		if slices.Contains(proxyJobs, key) {
-			key = "istio-proxy"
-		}
-		for _, m := range MetricsByJob[key] {
+		for _, m := range JobMetrics(j.Kind) {
 			jobsOf[m] = append(jobsOf[m], j.Name)
 		}
 	}

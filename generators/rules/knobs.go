@@ -81,7 +81,7 @@ func applyKnobs(p *plan.Plan, files []File) []File {
 	teamRule := func(t plan.Team, alert string) []Rule {
 		c, ok := teamCatalogues[t.Name]
 		if !ok {
-			c = catalogue(p, teamFixture(p, t))
+			c = fixtureFiles(p, teamFixture(p, t))
 			teamCatalogues[t.Name] = c
 		}
 		return find(c, alert)
@@ -114,8 +114,8 @@ func applyKnobs(p *plan.Plan, files []File) []File {
 					continue
 				}
 				// The shared rule, tested on a team it still covers.
-				for _, br := range find(catalogue(p, baseFixture(p, teams)), r.Alert) {
-					if br.Expr == r.Expr || len(find(files, r.Alert)) == 1 {
+				for _, br := range find(fixtureFiles(p, baseFixture(p, teams)), r.Alert) {
+					if br.Expr == r.Expr { // the one of this name (KubePersistentVolumeFillingUp has two)
 						rules = append(rules, global(p, scope(br, "team", labels.MatchNotRegexp, alternation(teams))))
 					}
 				}

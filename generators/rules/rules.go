@@ -51,6 +51,18 @@ func Files(p *plan.Plan) []File {
 
 // catalogue builds every rule file on the fixture f.
 func catalogue(p *plan.Plan, f fixture) []File {
+	files := fixtureFiles(p, f)
+	if p.Mesh.Istio {
+		if slos := sloGroups(p); len(slos) > 0 {
+			files = append(files, File{Name: "obsgen-slos", Groups: slos})
+		}
+	}
+	return files
+}
+
+// fixtureFiles are the rule files whose rules and tests depend on the
+// fixture: all but the per-service objectives.
+func fixtureFiles(p *plan.Plan, f fixture) []File {
 	files := []File{
 		{Name: "obsgen-kubernetes-workloads", Groups: []Group{{Name: "obsgen-kubernetes-workloads", Rules: workloadAlerts(f)}}},
 		{Name: "obsgen-monitoring", Groups: []Group{{Name: "obsgen-monitoring", Rules: monitoringAlerts(p, f)}}},
@@ -60,9 +72,6 @@ func catalogue(p *plan.Plan, f fixture) []File {
 			File{Name: "obsgen-istio-services", Groups: []Group{{Name: "obsgen-istio-services", Rules: append(serviceRecordings(), trafficAlerts(p, f)...)}}},
 			File{Name: "obsgen-istio-control-plane", Groups: []Group{{Name: "obsgen-istio-control-plane", Rules: controlPlaneAlerts(p)}}},
 		)
-		if slos := sloGroups(p); len(slos) > 0 {
-			files = append(files, File{Name: "obsgen-slos", Groups: slos})
-		}
 	}
 	return files
 }

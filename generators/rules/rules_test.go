@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/prometheus/prometheus/promql/parser"
@@ -33,29 +32,11 @@ func TestNoRuleReadsAnOrphanMetric(t *testing.T) {
 		"ambient": testPlan(func(in *v1alpha1.Profile) { in.Mesh.DataPlane = v1alpha1.DataPlaneAmbient }),
 		"no mesh": testPlan(func(in *v1alpha1.Profile) { in.Mesh.Provider = v1alpha1.MeshNone; in.Mesh.MTLS = "" }),
 	} {
-		produced := map[string]bool{}
-		for _, m := range MetricsByJob["*"] {
-			produced[m] = true
-		}
-		for _, j := range p.Jobs {
-			job := string(j.Kind)
-			if slices.Contains(proxyJobs, job) {
-				job = "istio-proxy"
-			}
-			for _, m := range MetricsByJob[job] {
-				produced[m] = true
-			}
-		}
+		files := Files(p)
+		produced := Produced(p, files)
 		var groups []Group
-		for _, f := range Files(p) {
+		for _, f := range files {
 			groups = append(groups, f.Groups...)
-		}
-		for _, g := range groups {
-			for _, r := range g.Rules {
-				if r.Record != "" {
-					produced[r.Record] = true
-				}
-			}
 		}
 		read := 0
 		for _, g := range groups {

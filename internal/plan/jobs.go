@@ -72,6 +72,19 @@ type Job struct {
 	Why string
 }
 
+// CarriesTeam tells whether the job's targets carry the team label (from
+// their namespace or service), as prometheus.yml's relabeling gives it to
+// the sidecar, annotated-pod and team-service jobs; the other jobs' targets
+// are the platform's (a test in generators/prometheus holds the two
+// together).
+func (j Job) CarriesTeam() bool {
+	switch j.Kind {
+	case JobEnvoyStats, JobIstioMerged, JobPods, JobPodsIstioSecure, JobTeamServices:
+		return true
+	}
+	return false
+}
+
 func (r *resolver) jobs(strategy v1alpha1.ScrapeStrategy) []Job {
 	jobs := r.platformJobs()
 	jobs = append(jobs, r.meshJobs(strategy)...)
