@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -28,6 +29,12 @@ type Endpoint struct {
 	ServiceAccountLabels map[string]string
 	// IPs are the pod's addresses, for nets and notNets.
 	IPs []netip.Addr
+	// Host marks a host endpoint (a node's interface, such as the ones
+	// calico-kube-controllers creates with hostEndpoint.autoCreate): it
+	// has no namespace, Calico gives it neither projectcalico.org/namespace
+	// nor namespace labels, and only global policies select it
+	// (docs.tigera.io calico/latest/reference/resources/hostendpoint).
+	Host bool
 }
 
 // String is "namespace/name", or "namespace/<k=v,...>" for an endpoint
@@ -323,8 +330,8 @@ func (ev *Evaluator) Allowed(src, dst Peer, proto string, port int) (bool, Trace
 		t.Err = errors.New("invalid source peer")
 	case dst.endpoint == nil && !dst.addr.IsValid():
 		t.Err = errors.New("invalid destination peer")
-	case src.endpoint != nil && src.endpoint.Namespace == "",
-		dst.endpoint != nil && dst.endpoint.Namespace == "":
+	case src.endpoint != nil && src.endpoint.Namespace == "" && !src.endpoint.Host,
+		dst.endpoint != nil && dst.endpoint.Namespace == "" && !dst.endpoint.Host:
 		t.Err = errors.New("an endpoint needs a namespace")
 	}
 	if t.Err != nil {
@@ -410,6 +417,10 @@ func (ev *Evaluator) peer(p Peer, t *Trace) *peerInfo {
 	pi := &peerInfo{endpoint: e, labels: map[string]string{}}
 	for _, a := range e.IPs {
 		pi.addrs = append(pi.addrs, a.Unmap())
+	}
+	if e.Host {
+		maps.Copy(pi.labels, e.Labels)
+		return pi
 	}
 	nsLabels, ok := ev.namespaces[e.Namespace]
 	if !ok {

@@ -217,11 +217,12 @@ func (r compiledRule) matchesPort(proto string, port int) bool {
 func (k *Compiled) anyPeer(peers []compiledPeer, e Endpoint) bool {
 	for _, p := range peers {
 		if p.ipBlock != nil {
-			addr := e.Addr
-			if e.Pod != nil {
-				addr = e.Pod.IP
-			}
-			if p.ipBlock.Contains(addr) && !containsAny(p.except, addr) {
+			// Whether an ipBlock matches pod addresses is left to the
+			// implementation (kubernetes.io network-policies: ipBlock is
+			// meant for cluster-external addresses); like np-guard's
+			// analyzer, the reference, it matches addresses only. obsgen
+			// never relies on an ipBlock for a flow between pods.
+			if e.Pod == nil && p.ipBlock.Contains(e.Addr) && !containsAny(p.except, e.Addr) {
 				return true
 			}
 			continue
