@@ -36,6 +36,7 @@ func Validate(l *Loaded) diag.List {
 	v.teams()
 	v.alertingSection()
 	v.dashboards()
+	v.connectivity()
 	return v.diags.Sorted()
 }
 
@@ -62,9 +63,13 @@ func (v *validator) written(path string) bool {
 	return ok
 }
 
-func (v *validator) pos(path string) diag.Pos {
+func (v *validator) pos(path string) diag.Pos { return v.l.Pos(path) }
+
+// Pos is where the file gives path, or the nearest enclosing field it
+// gives (line 1 for a field the file leaves to its default).
+func (l *Loaded) Pos(path string) diag.Pos {
 	for p := path; ; p = parent(p) {
-		if pos, ok := v.l.Positions[p]; ok {
+		if pos, ok := l.Positions[p]; ok {
 			return pos
 		}
 		if p == "" {

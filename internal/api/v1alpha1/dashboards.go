@@ -43,6 +43,10 @@ type Datasource struct {
 	// than one shard (each holds part of the series): point it at the
 	// store that sees everything (Thanos Query, Mimir, Cortex).
 	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+	// CIDRs are the URL's addresses when it points outside the cluster.
+	// Under a deny stance Grafana may reach only them on the URL's port:
+	// a NetworkPolicy cannot name a host.
+	CIDRs []string `yaml:"cidrs,omitempty" json:"cidrs,omitempty"`
 }
 
 // GrafanaOperator configures the grafana-operator resources.
@@ -53,6 +57,12 @@ type GrafanaOperator struct {
 	// dashboards (spec.instanceSelector.matchLabels). Default:
 	// dashboards=grafana.
 	InstanceLabels map[string]string `yaml:"instanceLabels,omitempty" json:"instanceLabels,omitempty"`
+	// Namespace of the grafana-operator pods, which watch the API server
+	// and call Grafana's API. Default: the Grafana namespace.
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty"`
+	// PodLabels select the grafana-operator pods. Default:
+	// app.kubernetes.io/name=grafana-operator.
+	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
 }
 
 // DashboardRow is a row of extra panels on team baselines.

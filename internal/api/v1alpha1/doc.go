@@ -24,6 +24,17 @@
 //	  scrapeStrategy: auto               # auto | merged | istio-certs | permissive-port | direct
 //	  authorization: allow               # allow | deny-by-default; default allow
 //	  trustDomain: cluster.local         # default cluster.local
+//	  peerAuthentication: manage         # manage | workloads-only | none; default manage
+//	  gateways:                          # kept reachable under a deny stance, and scraped
+//	    - name: public                   # required
+//	      namespace: istio-ingress       # default mesh.istioNamespace
+//	      podLabels: {istio: ingress}    # required
+//	      ports: [8080, 8443]            # required; 15021 (status) is added
+//	      sources:                       # default every pod and 0.0.0.0/0, ::/0
+//	        - cidrs: [0.0.0.0/0]
+//	      destinations:                  # egress gateways: where they send, with ports
+//	        - cidrs: [198.51.100.64/26]
+//	          ports: [443]
 //	monitoring:
 //	  namespace: monitoring              # default monitoring
 //	  inMesh: false                      # default false
@@ -42,9 +53,12 @@
 //	    federation:                      # for a global Prometheus (Istio best practice)
 //	      enabled: true                  # workload: recording rules + the /federate job
 //	      targets: [prometheus.monitoring.svc:9090]   # one per shard; default the Service
+//	      sources:                       # who scrapes /federate; required under a deny stance
+//	        - cidrs: [192.0.2.10/32]
 //	    remoteWrite:                     # required in agent mode
 //	      - name: thanos
 //	        url: http://thanos-receive.monitoring:19291/api/v1/receive
+//	        cidrs: []                    # the host's addresses; needed under a deny stance for a host outside the cluster
 //	        headers: {X-Scope-OrgID: prod}
 //	        queue: {capacity: 10000, minShards: 1, maxShards: 50, maxSamplesPerSend: 2000, batchSendDeadline: 5s}
 //	    externalLabels:
@@ -66,6 +80,10 @@
 //	    namespace: monitoring
 //	    podLabels: {app.kubernetes.io/name: node-exporter}
 //	    port: 9100
+//	  prometheusOperator:                # operator flavour; defaults: ..., prometheus-operator,
+//	    namespace: monitoring            # 10250 (its admission webhook)
+//	    podLabels: {app.kubernetes.io/name: prometheus-operator}
+//	    port: 10250
 //	network:
 //	  stance: default-deny               # open | default-deny | global-deny; default open
 //	  engine: kubernetes                 # kubernetes | calico | admin-network-policy; default kubernetes
@@ -112,11 +130,14 @@
 //	    name: Prometheus                 # default Prometheus
 //	    uid: obsgen-prod-eu              # default obsgen-<metadata.name>
 //	    url: http://prometheus.monitoring.svc:9090   # default the Service; required for agents and shards
+//	    cidrs: []                        # the URL host's addresses when it is outside the cluster
 //	  disable: [control-plane]           # mesh | team | control-plane | monitoring
 //	  platformFolder: platform           # folder of the mesh, control-plane and monitoring dashboards
 //	  grafanaOperator:
 //	    enabled: true                    # GrafanaDashboard resources; default false
 //	    instanceLabels: {dashboards: grafana}   # default dashboards: grafana
+//	    namespace: grafana               # the operator's pods; default the Grafana namespace
+//	    podLabels: {app.kubernetes.io/name: grafana-operator}   # default
 //	  extraRows:                         # rows added to team baselines (grafana/team-rows.yaml.tmpl)
 //	    - title: Checkout
 //	      teams: [payments]              # default every team

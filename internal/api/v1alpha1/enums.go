@@ -137,3 +137,18 @@ const (
 
 // Values lists the valid authorization stances.
 func (AuthorizationStance) Values() []string { return []string{"allow", "deny-by-default"} }
+
+// PeerAuthenticationOwnership says which PeerAuthentications obsgen writes.
+type PeerAuthenticationOwnership string
+
+// PeerAuthentication ownerships.
+const (
+	PeerAuthenticationManage        PeerAuthenticationOwnership = "manage"
+	PeerAuthenticationWorkloadsOnly PeerAuthenticationOwnership = "workloads-only"
+	PeerAuthenticationNone          PeerAuthenticationOwnership = "none"
+)
+
+// Values lists the valid PeerAuthentication ownerships.
+func (PeerAuthenticationOwnership) Values() []string {
+	return []string{"manage", "workloads-only", "none"}
+}

@@ -97,6 +97,42 @@ type Mesh struct {
 	// TrustDomain is the mesh's trust domain: the Prometheus identity is
 	// <trustDomain>/ns/<monitoring namespace>/sa/<service account>.
 	TrustDomain string `yaml:"trustDomain,omitempty" json:"trustDomain,omitempty" jsonschema:"default=cluster.local"`
+	// PeerAuthentication says which PeerAuthentications obsgen owns:
+	// `manage` writes the mesh-wide `default` in Istio's namespace, a
+	// `default` per team namespace and the workload port exceptions the
+	// scrape strategy needs; `workloads-only` writes the workload
+	// exceptions only (the platform manages the `default` objects); `none`
+	// writes none, which is valid only when the plan needs no exception.
+	PeerAuthentication PeerAuthenticationOwnership `yaml:"peerAuthentication,omitempty" json:"peerAuthentication,omitempty" jsonschema:"default=manage"`
+	// Gateways are the mesh's ingress and egress gateways. Under a deny
+	// stance obsgen keeps their traffic flowing (from their sources on
+	// their ports, to every pod of the mesh and to their destinations),
+	// lets Prometheus scrape their proxy and keeps their link to istiod.
+	// Gateways not listed here keep their link to istiod but, under the
+	// global-deny stance, none of their traffic.
+	Gateways []Gateway `yaml:"gateways,omitempty" json:"gateways,omitempty"`
+}
+
+// Gateway is an Istio ingress or egress gateway deployment.
+type Gateway struct {
+	// Name of the gateway, unique in the profile; it names the policies.
+	// A DNS-1123 label.
+	Name string `yaml:"name" json:"name" jsonschema:"required"`
+	// Namespace the gateway pods run in. Default: mesh.istioNamespace,
+	// where istioctl's default profile installs istio-ingressgateway.
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty"`
+	// PodLabels select the gateway pods, for example istio: ingressgateway.
+	PodLabels map[string]string `yaml:"podLabels" json:"podLabels" jsonschema:"required"`
+	// Ports are the container ports the gateway listens on for traffic
+	// (istio-ingressgateway: 8080 and 8443).
+	Ports []int `yaml:"ports" json:"ports" jsonschema:"required,minItems=1"`
+	// Sources may reach the gateway's ports: address ranges or pods.
+	// Default: every pod and every address (0.0.0.0/0, ::/0).
+	Sources []NetworkPeer `yaml:"sources,omitempty" json:"sources,omitempty"`
+	// Destinations are outside the cluster's pods (an egress gateway's
+	// external services): address ranges with their ports. The gateway
+	// may always reach every pod (its backends).
+	Destinations []NetworkPeer `yaml:"destinations,omitempty" json:"destinations,omitempty"`
 }
 
 // Monitoring describes the monitoring stack.
@@ -129,6 +165,12 @@ type Monitoring struct {
 	// monitoring namespace, pod label app.kubernetes.io/name=node-exporter,
 	// port 9100.
 	NodeExporter Component `yaml:"nodeExporter,omitempty" json:"nodeExporter,omitempty"`
+	// PrometheusOperator locates the Prometheus Operator (operator flavour
+	// only), which watches the API server and serves the admission webhook
+	// that checks PrometheusRules on port. Defaults: the monitoring
+	// namespace, pod label app.kubernetes.io/name=prometheus-operator, port
+	// 10250 (kube-prometheus-stack's prometheusOperator.tls.internalPort).
+	PrometheusOperator Component `yaml:"prometheusOperator,omitempty" json:"prometheusOperator,omitempty"`
 }
 
 // Prometheus describes the Prometheus server.
@@ -180,6 +222,10 @@ type Federation struct {
 	// from, one per shard. Default: the Prometheus Service,
 	// <prometheus.name>.<namespace>.svc:9090.
 	Targets []string `yaml:"targets,omitempty" json:"targets,omitempty"`
+	// Sources are where the global Prometheus scrapes /federate from
+	// (its address ranges, or its namespace and pod labels). Required
+	// under a deny stance: without it nothing reaches Prometheus' port.
+	Sources []NetworkPeer `yaml:"sources,omitempty" json:"sources,omitempty"`
 }
 
 // RemoteWrite is one remote-write endpoint.
@@ -194,6 +240,11 @@ type RemoteWrite struct {
 	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 	// Queue tunes the write queue; unset fields keep Prometheus' defaults.
 	Queue *Queue `yaml:"queue,omitempty" json:"queue,omitempty"`
+	// CIDRs are the endpoint's addresses. Under a deny stance Prometheus
+	// may reach only them on the URL's port: a NetworkPolicy cannot name a
+	// host. Not needed for an in-cluster Service URL
+	// (<service>.<namespace>[.svc...]), whose namespace's pods are allowed.
+	CIDRs []string `yaml:"cidrs,omitempty" json:"cidrs,omitempty"`
 }
 
 // Queue tunes a remote-write queue (Prometheus' queue_config).
