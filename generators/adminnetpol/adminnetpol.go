@@ -51,16 +51,20 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 }
 
 // Baseline is the cluster's BaselineAdminNetworkPolicy (a singleton named
-// default): the covered namespaces deny ingress from every pod and egress to
-// every pod and network. Ingress from outside the pod network (the API
+// default): the isolated namespaces deny ingress from every pod and egress
+// to every pod and network. Ingress from outside the pod network (the API
 // server, kubelet probes) is not matched by an ingress peer and stays open.
+// Each peer sets exactly one field: the CRD's peers have minProperties and
+// maxProperties 1 (config/crd/standard/
+// policy.networking.k8s.io_baselineadminnetworkpolicies.yaml), and
+// `namespaces: {}` selects every pod of every namespace.
 func Baseline(p *plan.Plan) *anpv1alpha1.BaselineAdminNetworkPolicy {
 	all := []anpv1alpha1.AdminNetworkPolicyIngressPeer{{Namespaces: &metav1.LabelSelector{}}}
 	return &anpv1alpha1.BaselineAdminNetworkPolicy{TypeMeta: banpType,
 		ObjectMeta: metav1.ObjectMeta{Name: "default", Labels: operator.Meta(p, "").Labels,
-			Annotations: map[string]string{operator.WhyAnnotation: "default deny for the namespaces obsgen covers"}},
+			Annotations: map[string]string{operator.WhyAnnotation: "default deny for the namespaces obsgen isolates"}},
 		Spec: anpv1alpha1.BaselineAdminNetworkPolicySpec{
-			Subject: anpv1alpha1.AdminNetworkPolicySubject{Namespaces: namespaces(p.Covered)},
+			Subject: anpv1alpha1.AdminNetworkPolicySubject{Namespaces: namespaces(p.IsolatedNamespaces())},
 			Ingress: []anpv1alpha1.BaselineAdminNetworkPolicyIngressRule{{Name: "deny-all", Action: anpv1alpha1.BaselineAdminNetworkPolicyRuleActionDeny, From: all}},
 			Egress: []anpv1alpha1.BaselineAdminNetworkPolicyEgressRule{{Name: "deny-all", Action: anpv1alpha1.BaselineAdminNetworkPolicyRuleActionDeny,
 				To: []anpv1alpha1.AdminNetworkPolicyEgressPeer{{Namespaces: &metav1.LabelSelector{}}, {Networks: []anpv1alpha1.CIDR{"0.0.0.0/0", "::/0"}}}}},
@@ -68,41 +72,74 @@ func Baseline(p *plan.Plan) *anpv1alpha1.BaselineAdminNetworkPolicy {
 	}
 }
 
-// Policies are the AdminNetworkPolicies: one per selected set of pods of
-// a covered namespace, with an Allow rule per flow that starts or ends
-// there, rules that differ only in the peer's namespace merged.
+// Policies are the AdminNetworkPolicies: one per selected set of pods,
+// with an Allow rule per flow that starts or ends there, rules that differ
+// only in the peer's namespace merged. A flow from (to) every pod gets its
+// rule in each isolated namespace's policy for all pods. The pods obsgen
+// selects in Istio's namespace, which the baseline leaves alone, end
+// their ingress rules with a Deny from every pod, so only the flows reach
+// istiod's and ztunnel's ports.
 func Policies(p *plan.Plan) []*anpv1alpha1.AdminNetworkPolicy {
 	b := &builder{p: p, index: map[string]*anpv1alpha1.AdminNetworkPolicy{}, merge: map[string]*metav1.LabelSelector{}}
-	covered := func(ns string) bool { _, ok := slices.BinarySearch(p.Covered, ns); return ok }
+	isolated := p.IsolatedNamespaces()
 	for _, f := range p.Flows {
-		if !f.From.IsCIDR() && !f.From.Any && covered(f.From.Namespace) {
-			anp := b.policy(f.From.Namespace, f.From.Labels, f.ID)
-			if sel := b.merged(anp, "egress", f.To, f.Ports); sel != nil {
-				sel.MatchExpressions[0].Values = append(sel.MatchExpressions[0].Values, f.To.Namespace)
-			} else {
-				anp.Spec.Egress = append(anp.Spec.Egress, anpv1alpha1.AdminNetworkPolicyEgressRule{
-					Name: f.ID, Action: anpv1alpha1.AdminNetworkPolicyRuleActionAllow, To: b.egressPeers(anp, f.To, f.Ports), Ports: ports(f.Ports)})
+		switch {
+		case !f.SourceSide():
+		case f.From.Any:
+			for _, ns := range isolated {
+				b.egress(b.policy(ns, nil, f.ID), f)
 			}
+		case f.From.IsPods() && p.DeniesEgress(f.From.Namespace):
+			b.egress(b.policy(f.From.Namespace, f.From.Labels, f.ID), f)
 		}
 		// Ingress peers are pods only: traffic from address ranges is
 		// never denied by the baseline, so it needs no allow.
-		if !f.To.IsCIDR() && !f.From.IsCIDR() && covered(f.To.Namespace) {
-			anp := b.policy(f.To.Namespace, f.To.Labels, f.ID)
-			if sel := b.merged(anp, "ingress", f.From, f.Ports); sel != nil {
-				sel.MatchExpressions[0].Values = append(sel.MatchExpressions[0].Values, f.From.Namespace)
-			} else {
-				anp.Spec.Ingress = append(anp.Spec.Ingress, anpv1alpha1.AdminNetworkPolicyIngressRule{
-					Name: f.ID, Action: anpv1alpha1.AdminNetworkPolicyRuleActionAllow, From: b.ingressPeers(anp, f.From, f.Ports), Ports: ports(f.Ports)})
+		if f.From.IsCIDR() {
+			continue
+		}
+		switch {
+		case !f.DestinationSide():
+		case f.To.Any:
+			for _, ns := range isolated {
+				b.ingress(b.policy(ns, nil, f.ID), f)
 			}
+		case f.To.IsPods() && p.DeniesIngress(f.To.Namespace):
+			b.ingress(b.policy(f.To.Namespace, f.To.Labels, f.ID), f)
+		}
+	}
+	for _, anp := range b.out {
+		if !slices.Contains(isolated, b.ns[anp]) && len(anp.Spec.Ingress) > 0 {
+			anp.Spec.Ingress = append(anp.Spec.Ingress, anpv1alpha1.AdminNetworkPolicyIngressRule{Name: "deny-others",
+				Action: anpv1alpha1.AdminNetworkPolicyRuleActionDeny, From: []anpv1alpha1.AdminNetworkPolicyIngressPeer{{Namespaces: &metav1.LabelSelector{}}}})
 		}
 	}
 	return b.out
+}
+
+func (b *builder) egress(anp *anpv1alpha1.AdminNetworkPolicy, f plan.Flow) {
+	if sel := b.merged(anp, "egress", f.To, f.Ports); sel != nil {
+		sel.MatchExpressions[0].Values = append(sel.MatchExpressions[0].Values, f.To.Namespace)
+		return
+	}
+	anp.Spec.Egress = append(anp.Spec.Egress, anpv1alpha1.AdminNetworkPolicyEgressRule{
+		Name: f.ID, Action: anpv1alpha1.AdminNetworkPolicyRuleActionAllow, To: b.egressPeers(anp, f.To, f.Ports), Ports: ports(f.Ports)})
+}
+
+func (b *builder) ingress(anp *anpv1alpha1.AdminNetworkPolicy, f plan.Flow) {
+	if sel := b.merged(anp, "ingress", f.From, f.Ports); sel != nil {
+		sel.MatchExpressions[0].Values = append(sel.MatchExpressions[0].Values, f.From.Namespace)
+		return
+	}
+	anp.Spec.Ingress = append(anp.Spec.Ingress, anpv1alpha1.AdminNetworkPolicyIngressRule{
+		Name: f.ID, Action: anpv1alpha1.AdminNetworkPolicyRuleActionAllow, From: b.ingressPeers(anp, f.From, f.Ports), Ports: ports(f.Ports)})
 }
 
 type builder struct {
 	p     *plan.Plan
 	index map[string]*anpv1alpha1.AdminNetworkPolicy
 	out   []*anpv1alpha1.AdminNetworkPolicy
+	// ns is the namespace of each policy's subject.
+	ns map[*anpv1alpha1.AdminNetworkPolicy]string
 	// merge finds the namespace selector of a rule that can take more
 	// namespaces.
 	merge map[string]*metav1.LabelSelector
@@ -124,6 +161,10 @@ func (b *builder) policy(ns string, labels plan.Labels, flow string) *anpv1alpha
 					PodSelector:       metav1.LabelSelector{MatchLabels: labels.Map()}}}}}
 		b.index[k] = anp
 		b.out = append(b.out, anp)
+		if b.ns == nil {
+			b.ns = map[*anpv1alpha1.AdminNetworkPolicy]string{}
+		}
+		b.ns[anp] = ns
 	}
 	if f := anp.Annotations[operator.FlowsAnnotation]; !slices.Contains(strings.Fields(f), flow) {
 		anp.Annotations[operator.FlowsAnnotation] = strings.TrimSpace(f + " " + flow)
@@ -178,7 +219,11 @@ func namespaces(ns []string) *metav1.LabelSelector {
 		{Key: plan.NamespaceNameLabel, Operator: metav1.LabelSelectorOpIn, Values: slices.Clone(ns)}}}
 }
 
+// ports lists the rule's ports; nil (every port) for none.
 func ports(in []plan.PortProto) *[]anpv1alpha1.AdminNetworkPolicyPort {
+	if len(in) == 0 {
+		return nil
+	}
 	out := make([]anpv1alpha1.AdminNetworkPolicyPort, len(in))
 	for i, p := range in {
 		out[i] = anpv1alpha1.AdminNetworkPolicyPort{PortNumber: &anpv1alpha1.Port{Protocol: corev1.Protocol(p.Protocol), Port: int32(p.Port)}}

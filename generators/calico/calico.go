@@ -37,40 +37,42 @@ const (
 	NamespaceDenyName = "obsgen-default-deny"
 )
 
-// Generate writes the Calico policies when the engine is calico.
+// Generate writes the Calico policies when the engine is calico: the
+// global policies, then one file per namespace that holds a policy.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	if p.Network.Engine != "calico" || p.Network.Stance == "open" {
 		return nil, nil
 	}
 	var files []output.File
-	if gnp := GlobalDeny(p); gnp != nil && p.Network.Calico.ManageDeny {
-		f, err := operator.Documents(GlobalPath, []*calico.GlobalNetworkPolicy{gnp})
+	if global := Globals(p, p.Network.Calico.ManageDeny); len(global) > 0 {
+		f, err := operator.Documents(GlobalPath, global)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, f)
 	}
 	byNS := Policies(p)
-	nsFiles := make([]output.File, len(p.Covered))
-	errs := make([]error, len(p.Covered))
+	namespaces := slices.Sorted(maps.Keys(byNS))
+	nsFiles := make([]output.File, len(namespaces))
+	errs := make([]error, len(namespaces))
 	var wg sync.WaitGroup
-	for i, ns := range p.Covered {
+	for i, ns := range namespaces {
 		wg.Go(func() { nsFiles[i], errs[i] = operator.Documents(Dir+ns+".yaml", byNS[ns]) })
 	}
 	wg.Wait()
 	return append(files, nsFiles...), errors.Join(errs...)
 }
 
-// All returns every Calico policy in force under the plan: the global deny
-// (written by obsgen or, when not managed, the one the profile describes)
-// and the namespaced policies.
+// All returns every Calico policy in force under the plan: the global
+// deny (written by obsgen or, when not managed, the one the profile
+// describes), obsgen's global allows and the namespaced policies.
 func All(p *plan.Plan) []calico.Policy {
 	var out []calico.Policy
-	if gnp := GlobalDeny(p); gnp != nil {
-		out = append(out, gnp)
+	for _, g := range Globals(p, true) {
+		out = append(out, g)
 	}
 	byNS := Policies(p)
-	for _, ns := range p.Covered {
+	for _, ns := range slices.Sorted(maps.Keys(byNS)) {
 		for _, np := range byNS[ns] {
 			out = append(out, np)
 		}
@@ -78,11 +80,40 @@ func All(p *plan.Plan) []calico.Policy {
 	return out
 }
 
+// Globals are the GlobalNetworkPolicies of the global-deny stance: the
+// deny-all (with deny) and the allows for flows from or to every pod,
+// which no namespaced policy can hold when every namespace is denied.
+func Globals(p *plan.Plan, deny bool) []*calico.GlobalNetworkPolicy {
+	var out []*calico.GlobalNetworkPolicy
+	if gnp := GlobalDeny(p); gnp != nil && deny {
+		out = append(out, gnp)
+	}
+	if gnp := GlobalAllow(p); gnp != nil {
+		out = append(out, gnp)
+	}
+	return out
+}
+
+// GlobalAllowName names obsgen's global allow policy.
+const GlobalAllowName = "obsgen-mesh"
+
+// denySelector selects what the global deny covers: workload endpoints
+// outside the excluded namespaces. has(projectcalico.org/namespace) keeps
+// host endpoints out: a GlobalNetworkPolicy selects them too, and with
+// automatic host endpoints a bare "not in" would cut every node off
+// (docs.tigera.io calico/latest/reference/resources/globalnetworkpolicy,
+// "applies to workload endpoint resources in all namespaces, and to host
+// endpoint resources"; network-policy/get-started/kubernetes-default-deny).
+func denySelector(p *plan.Plan) string {
+	return calico.And(calico.Has(calico.LabelNamespace), calico.NotIn(calico.LabelNamespace, p.Network.Calico.Excluded...)).MustBuild()
+}
+
 // GlobalDeny is the global deny-all of the global-deny stance: every
-// endpoint outside the excluded namespaces, both directions, with no rule
-// but the DNS egress, so everything else ends at the tier's default deny.
+// workload endpoint outside the excluded namespaces, both directions, with
+// no rule but the DNS egress, so everything else ends at the tier's
+// default deny.
 func GlobalDeny(p *plan.Plan) *calico.GlobalNetworkPolicy {
-	if p.Network.Stance != "global-deny" {
+	if !p.GlobalDeny() {
 		return nil
 	}
 	n := p.Network
@@ -91,7 +122,7 @@ func GlobalDeny(p *plan.Plan) *calico.GlobalNetworkPolicy {
 	gnp.Annotations = map[string]string{operator.WhyAnnotation: "deny all traffic not explicitly allowed, outside " + strings.Join(n.Calico.Excluded, ", ") +
 		"; every pod may still resolve names through the cluster DNS"}
 	gnp.Spec.Order = calico.Float64(float64(n.Calico.DenyOrder))
-	gnp.Spec.Selector = calico.NotIn(calico.LabelNamespace, n.Calico.Excluded...).MustBuild()
+	gnp.Spec.Selector = denySelector(p)
 	gnp.Spec.Types = []calico.PolicyType{calico.PolicyTypeIngress, calico.PolicyTypeEgress}
 	dns := calico.EntityRule{
 		Selector:          podSelector(n.DNS.PodLabels.Map()),
@@ -104,32 +135,75 @@ func GlobalDeny(p *plan.Plan) *calico.GlobalNetworkPolicy {
 	return gnp
 }
 
-// Policies returns the namespaced policies of every covered namespace: the
-// namespace's deny-all under default-deny, then one allow policy per
+// GlobalAllow holds, under the global-deny stance, the sides of the flows
+// from or to every pod: istiod's xDS for every proxy, ambient's HBONE,
+// gateways' backends. It selects what the deny selects, before it.
+func GlobalAllow(p *plan.Plan) *calico.GlobalNetworkPolicy {
+	if !p.GlobalDeny() {
+		return nil
+	}
+	d := &draft{}
+	b := &builder{p: p, merge: map[string]*draftRule{}}
+	for _, f := range p.Flows {
+		if f.From.Any && f.SourceSide() {
+			b.add(d, calico.PolicyTypeEgress, f.ID, f.To, f.Ports)
+		}
+		if f.To.Any && f.DestinationSide() {
+			b.add(d, calico.PolicyTypeIngress, f.ID, f.From, f.Ports)
+		}
+	}
+	if len(d.rules) == 0 {
+		return nil
+	}
+	np := d.build(p)
+	gnp := calico.NewGlobalNetworkPolicy(GlobalAllowName)
+	gnp.Labels, gnp.Annotations = np.Labels, np.Annotations
+	gnp.Spec.Order, gnp.Spec.Selector, gnp.Spec.Types = np.Spec.Order, denySelector(p), np.Spec.Types
+	gnp.Spec.Ingress, gnp.Spec.Egress = np.Spec.Ingress, np.Spec.Egress
+	return gnp
+}
+
+// Policies returns the namespaced policies: the deny-all of every
+// isolated namespace under default-deny, then one allow policy per
 // selected set of pods, holding the rules of every flow that starts or
-// ends there.
+// ends there. A flow from (to) every pod gets its rule in each isolated
+// namespace's policy for all pods under default-deny, and in GlobalAllow
+// under global-deny.
 func Policies(p *plan.Plan) map[string][]*calico.NetworkPolicy {
 	b := &builder{p: p, index: map[string]*draft{}, merge: map[string]*draftRule{}}
-	covered := func(ns string) bool { _, ok := slices.BinarySearch(p.Covered, ns); return ok }
+	var isolated []string
+	if !p.GlobalDeny() {
+		isolated = p.IsolatedNamespaces()
+	}
 	for _, f := range p.Flows {
-		if !f.From.IsCIDR() && !f.From.Any && covered(f.From.Namespace) {
+		switch {
+		case !f.SourceSide():
+		case f.From.Any:
+			for _, ns := range isolated {
+				b.add(b.policy(ns, nil), calico.PolicyTypeEgress, f.ID, f.To, f.Ports)
+			}
+		case f.From.IsPods() && p.DeniesEgress(f.From.Namespace):
 			b.add(b.policy(f.From.Namespace, f.From.Labels), calico.PolicyTypeEgress, f.ID, f.To, f.Ports)
 		}
-		if !f.To.IsCIDR() && covered(f.To.Namespace) {
+		switch {
+		case !f.DestinationSide():
+		case f.To.Any:
+			for _, ns := range isolated {
+				b.add(b.policy(ns, nil), calico.PolicyTypeIngress, f.ID, f.From, f.Ports)
+			}
+		case f.To.IsPods() && p.DeniesIngress(f.To.Namespace):
 			b.add(b.policy(f.To.Namespace, f.To.Labels), calico.PolicyTypeIngress, f.ID, f.From, f.Ports)
 		}
 	}
 	out := map[string][]*calico.NetworkPolicy{}
-	for _, ns := range p.Covered {
-		if p.Network.Stance == "default-deny" {
-			deny := calico.NewNetworkPolicy(ns, NamespaceDenyName)
-			deny.Labels = operator.Meta(p, "").Labels
-			deny.Annotations = map[string]string{operator.WhyAnnotation: "default deny: nothing in " + ns + " is reachable or reaches out unless allowed"}
-			deny.Spec.Order = calico.Float64(float64(p.Network.Calico.DenyOrder))
-			deny.Spec.Selector = calico.All().MustBuild()
-			deny.Spec.Types = []calico.PolicyType{calico.PolicyTypeIngress, calico.PolicyTypeEgress}
-			out[ns] = append(out[ns], deny)
-		}
+	for _, ns := range isolated {
+		deny := calico.NewNetworkPolicy(ns, NamespaceDenyName)
+		deny.Labels = operator.Meta(p, "").Labels
+		deny.Annotations = map[string]string{operator.WhyAnnotation: "default deny: nothing in " + ns + " is reachable or reaches out unless allowed"}
+		deny.Spec.Order = calico.Float64(float64(p.Network.Calico.DenyOrder))
+		deny.Spec.Selector = calico.All().MustBuild()
+		deny.Spec.Types = []calico.PolicyType{calico.PolicyTypeIngress, calico.PolicyTypeEgress}
+		out[ns] = append(out[ns], deny)
 	}
 	for _, d := range b.drafts {
 		out[d.ns] = append(out[d.ns], d.build(p))
@@ -182,6 +256,16 @@ func (b *builder) add(d *draft, dir calico.PolicyType, id string, peer plan.Peer
 	if !slices.Contains(d.types, dir) {
 		d.types = append(d.types, dir)
 	}
+	if len(pp) == 0 {
+		// Every port of every protocol: rules without protocol or ports.
+		if !peer.IsCIDR() {
+			d.rules = append(d.rules, &draftRule{dir: dir, peer: peer, namespaces: []string{peer.Namespace}})
+		}
+		for _, nets := range byFamily(peer.CIDRs) {
+			d.rules = append(d.rules, &draftRule{dir: dir, peer: plan.Peer{CIDRs: nets}})
+		}
+		return
+	}
 	byProto := map[string][]int{}
 	var protos []string
 	for _, x := range pp {
@@ -200,6 +284,14 @@ func (b *builder) add(d *draft, dir calico.PolicyType, id string, peer plan.Peer
 				continue
 			}
 		}
+		if peer.IsCIDR() {
+			// Calico refuses a rule whose nets mix IPv4 and IPv6: one
+			// rule per family.
+			for _, nets := range byFamily(peer.CIDRs) {
+				d.rules = append(d.rules, &draftRule{dir: dir, peer: plan.Peer{CIDRs: nets}, protocol: proto, ports: ports})
+			}
+			continue
+		}
 		r := &draftRule{dir: dir, peer: peer, protocol: proto, ports: ports}
 		if k != "" {
 			r.namespaces = []string{peer.Namespace}
@@ -207,6 +299,26 @@ func (b *builder) add(d *draft, dir calico.PolicyType, id string, peer plan.Peer
 		}
 		d.rules = append(d.rules, r)
 	}
+}
+
+// byFamily splits address ranges into the IPv4 ones and the IPv6 ones,
+// in that order, leaving out an empty family.
+func byFamily(cidrs []string) [][]string {
+	var v4, v6 []string
+	for _, c := range cidrs {
+		if strings.Contains(c, ":") {
+			v6 = append(v6, c)
+		} else {
+			v4 = append(v4, c)
+		}
+	}
+	var out [][]string
+	for _, f := range [][]string{v4, v6} {
+		if len(f) > 0 {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (d *draft) build(p *plan.Plan) *calico.NetworkPolicy {
@@ -222,7 +334,10 @@ func (d *draft) build(p *plan.Plan) *calico.NetworkPolicy {
 		for i, port := range r.ports {
 			ports[i] = calico.SinglePort(uint16(port))
 		}
-		rule := calico.Rule{Action: calico.Allow, Protocol: calico.ProtocolPtr(calico.Protocol(r.protocol))}
+		rule := calico.Rule{Action: calico.Allow}
+		if r.protocol != "" {
+			rule.Protocol = calico.ProtocolPtr(calico.Protocol(r.protocol))
+		}
 		other := r.entity()
 		if r.dir == calico.PolicyTypeEgress {
 			other.Ports = ports

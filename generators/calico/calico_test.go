@@ -1,6 +1,7 @@
 package calico
 
 import (
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -55,7 +56,7 @@ func TestEveryDocumentDecodesStrictly(t *testing.T) {
 				require.NoError(t, err, "%s: %s", f.Path, doc)
 				docs++
 				if gnp, ok := obj.(*calico.GlobalNetworkPolicy); ok {
-					assert.Equal(t, GlobalDenyName, gnp.Name)
+					assert.Contains(t, []string{GlobalDenyName, GlobalAllowName}, gnp.Name)
 				}
 			}
 		}
@@ -86,23 +87,62 @@ func TestGlobalDenyStance(t *testing.T) {
 	files, err := Generate(p, nil)
 	require.NoError(t, err)
 	for _, f := range files {
-		assert.NotEqual(t, GlobalPath, f.Path, "an unmanaged deny is not written")
+		if f.Path == GlobalPath {
+			assert.NotContains(t, string(f.Data), GlobalDenyName, "an unmanaged deny is not written")
+			assert.Contains(t, string(f.Data), GlobalAllowName, "obsgen's global allows are")
+		}
 	}
 	assert.Contains(t, All(p), calico.Policy(GlobalDeny(p)), "but it is modelled")
 	require.NoError(t, prove(t, p, All(p)).Err())
 }
 
-// TestDefaultDenyStance: each covered namespace gets its own deny-all.
+// TestDefaultDenyStance: each isolated namespace gets its own deny-all;
+// Istio's namespace gets none (gateways and add-ons installed there keep
+// their traffic), only ingress policies for the pods obsgen knows.
 func TestDefaultDenyStance(t *testing.T) {
 	p := plan.Resolve(profile(v1alpha1.StanceDefaultDeny))
 	assert.Nil(t, GlobalDeny(p))
 	byNS := Policies(p)
-	for _, ns := range p.Covered {
+	for _, ns := range p.IsolatedNamespaces() {
 		require.NotEmpty(t, byNS[ns], ns)
 		assert.Equal(t, NamespaceDenyName, byNS[ns][0].Name, ns)
 		assert.Equal(t, "all()", byNS[ns][0].Spec.Selector)
 	}
+	assert.NotContains(t, p.IsolatedNamespaces(), p.Mesh.IstioNamespace)
+	for _, np := range byNS[p.Mesh.IstioNamespace] {
+		assert.NotEqual(t, "all()", np.Spec.Selector, "nothing selects every pod of Istio's namespace")
+		assert.Equal(t, []calico.PolicyType{calico.PolicyTypeIngress}, np.Spec.Types, "%s: ingress only: istiod keeps its egress", np.Name)
+	}
 	require.NoError(t, prove(t, p, All(p)).Err())
+}
+
+// TestTheGlobalDenySparesHostEndpoints: a GlobalNetworkPolicy selects host
+// endpoints too (docs.tigera.io, GlobalNetworkPolicy reference). With
+// automatic host endpoints, a deny whose selector only says "namespace not
+// in ..." would match every node and cut the kubelet off; obsgen's selects
+// workload endpoints only. The companion shows the naive selector does cut
+// a node off in the same evaluator.
+func TestTheGlobalDenySparesHostEndpoints(t *testing.T) {
+	p := plan.Resolve(profile(v1alpha1.StanceGlobalDeny))
+	node := calico.Endpoint{Name: "node-1", Host: true, IPs: []netip.Addr{netip.MustParseAddr("10.1.0.5")},
+		Labels: map[string]string{"projectcalico.org/created-by": "calico-kube-controllers", "kubernetes.io/hostname": "node-1"}}
+	apiserver := calico.IPPeer(netip.MustParseAddr("10.0.0.1"))
+	allowed := func(policies []calico.Policy) bool {
+		ev, err := calico.NewEvaluator(policies, nil)
+		require.NoError(t, err)
+		ok, trace := ev.Allowed(apiserver, calico.EndpointPeer(node), "TCP", 10250)
+		require.NoError(t, trace.Err)
+		return ok
+	}
+	var policies []calico.Policy
+	for _, g := range Globals(p, true) {
+		policies = append(policies, g)
+	}
+	assert.True(t, allowed(policies), "the API server reaches the kubelet on a node with an automatic host endpoint")
+
+	naive := GlobalDeny(p)
+	naive.Spec.Selector = calico.NotIn(calico.LabelNamespace, p.Network.Calico.Excluded...).MustBuild()
+	assert.False(t, allowed([]calico.Policy{naive}), "a selector without has(projectcalico.org/namespace) denies the node")
 }
 
 // TestTheCalicoProofCatchesWrongPolicies: without Prometheus' allow policy

@@ -7,6 +7,7 @@ package istio
 
 import (
 	"fmt"
+	"slices"
 
 	securityv1beta1 "istio.io/api/security/v1beta1"
 	typev1beta1 "istio.io/api/type/v1beta1"
@@ -31,11 +32,14 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	if !p.Mesh.Istio {
 		return nil, nil
 	}
-	f, err := operator.Documents(PeerAuthenticationsPath, PeerAuthentications(p))
-	if err != nil {
-		return nil, err
+	var files []output.File
+	if pas := PeerAuthentications(p); len(pas) > 0 {
+		f, err := operator.Documents(PeerAuthenticationsPath, pas)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
 	}
-	files := []output.File{f}
 	if aps := AuthorizationPolicies(p); len(aps) > 0 {
 		f, err := operator.Documents(AuthorizationPoliciesPath, aps)
 		if err != nil {
@@ -55,7 +59,11 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 // (source principals and namespaces require mTLS, istio.io
 // AuthorizationPolicy reference), so its policy names the port alone and
 // the network policies restrict who reaches it. Ports 15020 and 15090 are
-// not intercepted by the proxy's inbound listener and need no policy.
+// not intercepted by the proxy's inbound listener and need no policy
+// (injection-template.yaml excludes them from capture; istio/istio#19975).
+// With the monitoring stack in the mesh, the stack's own ports get the
+// same port-only ALLOWs (MonitoringPorts): an allow-nothing policy denies
+// them too, and no alert would reach Alertmanager.
 func AuthorizationPolicies(p *plan.Plan) []*securityv1.AuthorizationPolicy {
 	if !p.Mesh.DenyByDefault {
 		return nil
@@ -71,18 +79,30 @@ func AuthorizationPolicies(p *plan.Plan) []*securityv1.AuthorizationPolicy {
 			rule.From = []*securityv1beta1.Rule_From{{Source: &securityv1beta1.Source{Principals: []string{id}}}}
 			why = fmt.Sprintf("Prometheus (%s) scrapes %s on %d", id, s.Job, s.Endpoint.Port)
 		}
-		out = append(out, &securityv1.AuthorizationPolicy{
-			TypeMeta: metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "AuthorizationPolicy"},
-			ObjectMeta: metav1.ObjectMeta{Name: "obsgen-metrics-" + s.Name, Namespace: s.Namespace,
-				Labels: operator.Meta(p, "").Labels, Annotations: map[string]string{operator.WhyAnnotation: why}},
-			Spec: securityv1beta1.AuthorizationPolicy{
-				Selector: workloadSelector(s.Selector),
-				Action:   securityv1beta1.AuthorizationPolicy_ALLOW,
-				Rules:    []*securityv1beta1.Rule{rule},
-			},
-		})
+		out = append(out, allow(p, "obsgen-metrics-"+s.Name, s.Namespace, s.Selector, why, rule))
+	}
+	for _, mp := range MonitoringPorts(p) {
+		var ports []string
+		for _, port := range mp.Ports {
+			ports = append(ports, fmt.Sprint(port))
+		}
+		rule := &securityv1beta1.Rule{To: []*securityv1beta1.Rule_To{{Operation: &securityv1beta1.Operation{Ports: ports}}}}
+		out = append(out, allow(p, mp.Name, mp.Namespace, mp.Selector, mp.Why+"; the network policies restrict the sources", rule))
 	}
 	return out
+}
+
+func allow(p *plan.Plan, name, ns string, selector plan.Labels, why string, rule *securityv1beta1.Rule) *securityv1.AuthorizationPolicy {
+	return &securityv1.AuthorizationPolicy{
+		TypeMeta: metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "AuthorizationPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
+			Labels: operator.Meta(p, "").Labels, Annotations: map[string]string{operator.WhyAnnotation: why}},
+		Spec: securityv1beta1.AuthorizationPolicy{
+			Selector: workloadSelector(selector),
+			Action:   securityv1beta1.AuthorizationPolicy_ALLOW,
+			Rules:    []*securityv1beta1.Rule{rule},
+		},
+	}
 }
 
 // ThroughProxy tells whether a scrape of e passes the workload proxy's
@@ -109,15 +129,23 @@ func workloadSelector(l plan.Labels) *typev1beta1.WorkloadSelector {
 }
 
 // PeerAuthentications are the mesh-wide policy (named default in Istio's
-// namespace), one namespace-wide policy per team namespace, and under
-// permissive-port one workload policy per service.
+// namespace) and one namespace-wide policy per team namespace, unless the
+// platform owns them (mesh.peerAuthentication), then the workload port
+// exceptions: under permissive-port one per service, and the monitoring
+// stack's plaintext ports.
 func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
 	mode := securityv1beta1.PeerAuthentication_MutualTLS_Mode_value[p.Mesh.MTLS]
-	out := []*securityv1.PeerAuthentication{peerAuthentication(p, p.Mesh.IstioNamespace, "default", mode)}
-	for _, t := range p.Teams {
-		for _, ns := range t.Namespaces {
-			out = append(out, peerAuthentication(p, ns, "default", mode))
+	var out []*securityv1.PeerAuthentication
+	if p.Mesh.DefaultPeerAuthentications {
+		out = append(out, peerAuthentication(p, p.Mesh.IstioNamespace, "default", mode))
+		for _, t := range p.Teams {
+			for _, ns := range t.Namespaces {
+				out = append(out, peerAuthentication(p, ns, "default", mode))
+			}
 		}
+	}
+	if !p.Mesh.WorkloadPeerAuthentications {
+		return out
 	}
 	out = append(out, monitoringPeerAuthentications(p)...)
 	if p.Scrape.Strategy != "permissive-port" {
@@ -136,35 +164,70 @@ func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
 	return out
 }
 
-// MonitoringPlaintextPorts are the ports of the monitoring stack that
-// receive plaintext from Prometheus (its outbound traffic bypasses its
-// sidecar) or from Grafana, by workload, when the monitoring namespace has
-// sidecars under STRICT: Prometheus' web port (Grafana's queries and the
-// prometheus self-scrape; not under istio-certs, whose Prometheus sidecar
-// intercepts no inbound port) and Alertmanager's port (alerts and the
-// alertmanager scrape).
-func MonitoringPlaintextPorts(p *plan.Plan) []PlaintextPort {
+// MonitoringPorts are the ports of the monitoring stack's own workloads
+// that an in-mesh stack must keep open, by workload, with why:
+// Prometheus' web port (Grafana's queries, the self-scrape, federation),
+// Alertmanager's (alerts, its scrape) and cluster port (gossip),
+// kube-state-metrics' (its scrape), Grafana's (users, grafana-operator)
+// and the Prometheus Operator's webhook port (the API server). Only
+// workloads in the monitoring namespace are in the mesh; in ambient only
+// the Prometheus pods are enrolled (their pod label).
+func MonitoringPorts(p *plan.Plan) []PlaintextPort {
 	m := p.Monitoring
-	if !p.Mesh.Sidecar || !m.InMesh || p.Mesh.MTLS != "STRICT" {
+	if !m.InMesh || !p.Mesh.Sidecar && !p.Mesh.Ambient {
 		return nil
 	}
-	var out []PlaintextPort
-	if p.Monitoring.Prometheus.CertsVolume == "" {
-		out = append(out, PlaintextPort{Name: "obsgen-prometheus", Namespace: m.Namespace, Selector: m.Prometheus.PodLabels, Port: plan.PortPrometheus,
-			Why: "Grafana queries Prometheus and Prometheus scrapes itself in plaintext (its outbound traffic bypasses its sidecar); every other port stays STRICT"})
+	out := []PlaintextPort{{Name: "obsgen-prometheus", Namespace: m.Namespace, Selector: m.Prometheus.PodLabels, Ports: []int{plan.PortPrometheus},
+		Why: "Grafana queries Prometheus and Prometheus scrapes itself (its outbound traffic bypasses its sidecar)"}}
+	if p.Mesh.Ambient {
+		return out
 	}
-	if !m.Prometheus.Agent && m.Alertmanager.Namespace == m.Namespace {
-		out = append(out, PlaintextPort{Name: "obsgen-alertmanager", Namespace: m.Namespace, Selector: m.Alertmanager.PodLabels, Port: m.Alertmanager.Port,
-			Why: "Prometheus sends alerts to Alertmanager and scrapes it in plaintext (its outbound traffic bypasses its sidecar); every other port stays STRICT"})
+	inNS := func(c plan.Component) bool { return c.Namespace == m.Namespace }
+	if !m.Prometheus.Agent && inNS(m.Alertmanager) {
+		out = append(out, PlaintextPort{Name: "obsgen-alertmanager", Namespace: m.Namespace, Selector: m.Alertmanager.PodLabels,
+			Ports: []int{m.Alertmanager.Port, plan.PortAlertmanagerGossip},
+			Why:   "Prometheus sends alerts to Alertmanager and scrapes it in plaintext (its outbound traffic bypasses its sidecar), and the replicas gossip"})
+	}
+	if inNS(m.KubeStateMetrics) {
+		out = append(out, PlaintextPort{Name: "obsgen-kube-state-metrics", Namespace: m.Namespace, Selector: m.KubeStateMetrics.PodLabels,
+			Ports: []int{m.KubeStateMetrics.Port}, Why: "Prometheus scrapes kube-state-metrics in plaintext (its outbound traffic bypasses its sidecar)"})
+	}
+	if inNS(m.Grafana) && p.Dashboards.Any() {
+		out = append(out, PlaintextPort{Name: "obsgen-grafana", Namespace: m.Namespace, Selector: m.Grafana.PodLabels,
+			Ports: []int{m.Grafana.Port}, Why: "users (often through an ingress controller outside the mesh) and grafana-operator open Grafana"})
+	}
+	if m.OperatorFlavour && inNS(m.PrometheusOperator) {
+		out = append(out, PlaintextPort{Name: "obsgen-prometheus-operator", Namespace: m.Namespace, Selector: m.PrometheusOperator.PodLabels,
+			Ports: []int{m.PrometheusOperator.Port}, Why: "the API server, outside the mesh, calls the Prometheus Operator's admission webhook"})
 	}
 	return out
 }
 
-// PlaintextPort is a workload's port opened to plaintext.
+// MonitoringPlaintextPorts are the MonitoringPorts that receive plaintext
+// under STRICT, and so need a port-level PERMISSIVE exception: all but
+// Alertmanager's cluster port (gossip between sidecars is mTLS; UDP is
+// not intercepted), and not Prometheus' web port under istio-certs, whose
+// cert-writing sidecar intercepts no inbound port.
+func MonitoringPlaintextPorts(p *plan.Plan) []PlaintextPort {
+	if p.Mesh.MTLS != "STRICT" {
+		return nil
+	}
+	var out []PlaintextPort
+	for _, mp := range MonitoringPorts(p) {
+		mp.Ports = slices.DeleteFunc(slices.Clone(mp.Ports), func(port int) bool { return port == plan.PortAlertmanagerGossip })
+		if mp.Name == "obsgen-prometheus" && p.Monitoring.Prometheus.CertsVolume != "" {
+			continue
+		}
+		out = append(out, mp)
+	}
+	return out
+}
+
+// PlaintextPort is a workload's ports opened to plaintext or allowed.
 type PlaintextPort struct {
 	Name, Namespace string
 	Selector        plan.Labels
-	Port            int
+	Ports           []int
 	Why             string
 }
 
@@ -172,10 +235,11 @@ func monitoringPeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthenticatio
 	var out []*securityv1.PeerAuthentication
 	for _, pp := range MonitoringPlaintextPorts(p) {
 		pa := peerAuthentication(p, pp.Namespace, pp.Name, int32(securityv1beta1.PeerAuthentication_MutualTLS_STRICT))
-		pa.Annotations = map[string]string{operator.WhyAnnotation: pp.Why}
+		pa.Annotations = map[string]string{operator.WhyAnnotation: pp.Why + "; every other port stays STRICT"}
 		pa.Spec.Selector = &typev1beta1.WorkloadSelector{MatchLabels: pp.Selector.Map()}
-		pa.Spec.PortLevelMtls = map[uint32]*securityv1beta1.PeerAuthentication_MutualTLS{
-			uint32(pp.Port): {Mode: securityv1beta1.PeerAuthentication_MutualTLS_PERMISSIVE},
+		pa.Spec.PortLevelMtls = map[uint32]*securityv1beta1.PeerAuthentication_MutualTLS{}
+		for _, port := range pp.Ports {
+			pa.Spec.PortLevelMtls[uint32(port)] = &securityv1beta1.PeerAuthentication_MutualTLS{Mode: securityv1beta1.PeerAuthentication_MutualTLS_PERMISSIVE}
 		}
 		out = append(out, pa)
 	}

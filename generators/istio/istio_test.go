@@ -100,27 +100,67 @@ func TestNoPlaintextScrapeOfAStrictPort(t *testing.T) {
 	assert.Greater(t, combos, 20, "combinations that validate")
 }
 
+// stackTarget is a port of the monitoring stack's own workloads that
+// receives plaintext (Prometheus' outbound bypasses its sidecar; users,
+// the API server and non-enrolled pods speak plaintext) when the stack is
+// in the mesh.
+type stackTarget struct {
+	labels map[string]string
+	port   int
+	// mtlsOnly marks a port only sidecars talk to (Alertmanager's gossip):
+	// it needs an ALLOW under deny-by-default, no plaintext exception.
+	mtlsOnly bool
+}
+
+// stackTargets lists them from the components' places: every component
+// in the monitoring namespace when it has sidecars; in ambient only the
+// Prometheus pods, the ones enrolled by their pod label.
+func stackTargets(p *plan.Plan) []stackTarget {
+	m := p.Monitoring
+	if !m.InMesh || !p.Mesh.Istio {
+		return nil
+	}
+	out := []stackTarget{{labels: m.Prometheus.PodLabels.Map(), port: plan.PortPrometheus}}
+	if p.Mesh.Ambient {
+		return out
+	}
+	if !m.Prometheus.Agent && m.Alertmanager.Namespace == m.Namespace {
+		out = append(out, stackTarget{labels: m.Alertmanager.PodLabels.Map(), port: m.Alertmanager.Port},
+			stackTarget{labels: m.Alertmanager.PodLabels.Map(), port: plan.PortAlertmanagerGossip, mtlsOnly: true})
+	}
+	if m.KubeStateMetrics.Namespace == m.Namespace {
+		out = append(out, stackTarget{labels: m.KubeStateMetrics.PodLabels.Map(), port: m.KubeStateMetrics.Port})
+	}
+	if m.Grafana.Namespace == m.Namespace && p.Dashboards.Any() {
+		out = append(out, stackTarget{labels: m.Grafana.PodLabels.Map(), port: m.Grafana.Port})
+	}
+	if m.OperatorFlavour && m.PrometheusOperator.Namespace == m.Namespace {
+		out = append(out, stackTarget{labels: m.PrometheusOperator.PodLabels.Map(), port: m.PrometheusOperator.Port})
+	}
+	return out
+}
+
 func checkScrapes(t *testing.T, name string, p *plan.Plan) {
 	t.Helper()
 	pas := PeerAuthentications(p)
-	// The monitoring stack's own plaintext traffic: Prometheus' web port
-	// (Grafana, the self-scrape) and Alertmanager's port, when their pods
-	// have STRICT sidecars.
 	m := p.Monitoring
-	sidecars := p.Mesh.Sidecar && m.InMesh && p.Mesh.MTLS == "STRICT"
-	promIntercepted := sidecars && m.Prometheus.CertsVolume == ""
-	for _, c := range []struct {
-		labels      map[string]string
-		port        int
-		intercepted bool
-	}{{m.Prometheus.PodLabels.Map(), plan.PortPrometheus, promIntercepted}, {m.Alertmanager.PodLabels.Map(), m.Alertmanager.Port, sidecars}} {
+	strict := p.Mesh.MTLS == "STRICT"
+	exceptions := 0
+	for _, c := range stackTargets(p) {
+		if c.mtlsOnly {
+			continue
+		}
+		// The cert-writing sidecar of istio-certs intercepts no inbound
+		// port: Prometheus' own port is not behind it.
+		intercepted := strict && !(c.port == plan.PortPrometheus && m.Prometheus.CertsVolume != "")
 		got := effectiveMode(pas, p.Mesh.IstioNamespace, m.Namespace, c.labels, c.port)
-		if c.intercepted {
-			assert.Equal(t, "PERMISSIVE", got, "%s: plaintext to %v:%d under STRICT sidecars", name, c.labels, c.port)
+		if intercepted {
+			exceptions++
+			assert.Equal(t, "PERMISSIVE", got, "%s: plaintext to %v:%d under STRICT", name, c.labels, c.port)
 			assert.Equal(t, "STRICT", effectiveMode(pas, p.Mesh.IstioNamespace, m.Namespace, c.labels, 1234), "%s: only port %d is opened", name, c.port)
 		}
 	}
-	if !sidecars {
+	if exceptions == 0 {
 		for _, pa := range pas {
 			assert.NotEqual(t, m.Namespace, pa.Namespace, "%s: the monitoring stack needs no exception", name)
 		}
@@ -204,7 +244,14 @@ func checkAuthorization(t *testing.T, name string, p *plan.Plan) {
 		assert.Equal(t, identity == "", allowed(s.Namespace, labels, intruder, s.Endpoint.Port),
 			"%s %s: another identity reaches the port only when the scrape is plaintext", name, s.Job)
 	}
-	assert.Len(t, aps, proxied, "%s: one policy per proxied metrics port", name)
+	workloads := map[string]bool{}
+	for _, c := range stackTargets(p) {
+		// Plaintext, or mTLS from the stack's own sidecars: port-only.
+		assert.True(t, allowed(p.Monitoring.Namespace, c.labels, "", c.port), "%s: %v:%d of the monitoring stack must stay reachable", name, c.labels, c.port)
+		assert.False(t, allowed(p.Monitoring.Namespace, c.labels, "", 1234), "%s: %v: another port", name, c.labels)
+		workloads[fmt.Sprint(c.labels)] = true
+	}
+	assert.Len(t, aps, proxied+len(workloads), "%s: one policy per proxied metrics port and per in-mesh stack workload", name)
 }
 
 func TestPeerAuthenticationsDecodeAndFollowTheMode(t *testing.T) {
@@ -242,3 +289,26 @@ func splitDocs(s string) []string {
 }
 
 var regexpDocs = regexp.MustCompile(`(?m)^---\n`)
+
+// TestThePlatformMayOwnTheDefaultPeerAuthentications: with
+// mesh.peerAuthentication workloads-only obsgen writes no `default`
+// PeerAuthentication (a platform that manages them is not fought), but
+// still the workload exceptions the scrape strategy needs; with none it
+// writes nothing.
+func TestThePlatformMayOwnTheDefaultPeerAuthentications(t *testing.T) {
+	in := &v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "m"},
+		Mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, ScrapeStrategy: v1alpha1.StrategyPermissivePort},
+		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"},
+			Services: []v1alpha1.Service{{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"}}}}}}
+	names := func(o v1alpha1.PeerAuthenticationOwnership) []string {
+		in.Mesh.PeerAuthentication = o
+		var out []string
+		for _, pa := range PeerAuthentications(plan.Resolve(in)) {
+			out = append(out, pa.Namespace+"/"+pa.Name)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"istio-system/default", "shop/default", "shop/obsgen-metrics-web"}, names(""), "manage is the default")
+	assert.Equal(t, []string{"shop/obsgen-metrics-web"}, names(v1alpha1.PeerAuthenticationWorkloadsOnly))
+	assert.Empty(t, names(v1alpha1.PeerAuthenticationNone))
+}

@@ -8,6 +8,7 @@ package netpol
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -27,38 +28,55 @@ import (
 const Dir = "kubernetes/networkpolicies/"
 
 // Generate writes the policies when the stance is default-deny with the
-// Kubernetes engine.
+// Kubernetes engine: one file per namespace that holds a policy.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	if p.Network.Stance != "default-deny" || p.Network.Engine != "kubernetes" {
 		return nil, nil
 	}
 	byNS := Policies(p)
-	files := make([]output.File, len(p.Covered))
-	errs := make([]error, len(p.Covered))
+	namespaces := slices.Sorted(maps.Keys(byNS))
+	files := make([]output.File, len(namespaces))
+	errs := make([]error, len(namespaces))
 	var wg sync.WaitGroup
-	for i, ns := range p.Covered {
+	for i, ns := range namespaces {
 		wg.Go(func() { files[i], errs[i] = namespaceFile(ns, byNS[ns]) })
 	}
 	wg.Wait()
 	return files, errors.Join(errs...)
 }
 
-// Policies returns the policies of every covered namespace: one per
-// selected set of pods, holding every ingress and egress rule of the flows
-// that start or end there. The namespace's policy for all its pods selects
-// them for both directions, so it is also the namespace's default deny.
+// Policies returns the policies of every namespace obsgen's policies
+// touch: one per selected set of pods, holding every ingress and egress
+// rule of the flows that start or end there. In an isolated namespace the
+// policy for all pods selects them for both directions, so it is also the
+// namespace's default deny. A flow from (to) every pod gets an egress
+// (ingress) rule in each isolated namespace's policy for all pods; pods
+// whose side obsgen does not isolate (plan.DeniesEgress, DeniesIngress)
+// need no rule.
 func Policies(p *plan.Plan) map[string][]*networkingv1.NetworkPolicy {
-	covered := func(ns string) bool { return slices.Contains(p.Covered, ns) }
 	b := &builder{p: p, index: map[string]*networkingv1.NetworkPolicy{}, out: map[string][]*networkingv1.NetworkPolicy{},
 		rules: map[string]*metav1.LabelSelector{}, flows: map[*networkingv1.NetworkPolicy][]string{}}
-	for _, ns := range p.Covered {
+	isolated := p.IsolatedNamespaces()
+	for _, ns := range isolated {
 		b.policy(ns, nil).Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 	}
 	for _, f := range p.Flows {
-		if !f.From.IsCIDR() && !f.From.Any && covered(f.From.Namespace) {
+		switch {
+		case !f.SourceSide():
+		case f.From.Any:
+			for _, ns := range isolated {
+				b.add(b.policy(ns, nil), networkingv1.PolicyTypeEgress, f.ID, f.To, f.Ports)
+			}
+		case f.From.IsPods() && p.DeniesEgress(f.From.Namespace):
 			b.add(b.policy(f.From.Namespace, f.From.Labels), networkingv1.PolicyTypeEgress, f.ID, f.To, f.Ports)
 		}
-		if !f.To.IsCIDR() && covered(f.To.Namespace) {
+		switch {
+		case !f.DestinationSide():
+		case f.To.Any:
+			for _, ns := range isolated {
+				b.add(b.policy(ns, nil), networkingv1.PolicyTypeIngress, f.ID, f.From, f.Ports)
+			}
+		case f.To.IsPods() && p.DeniesIngress(f.To.Namespace):
 			b.add(b.policy(f.To.Namespace, f.To.Labels), networkingv1.PolicyTypeIngress, f.ID, f.From, f.Ports)
 		}
 	}
@@ -172,7 +190,11 @@ func peers(p plan.Peer) []networkingv1.NetworkPolicyPeer {
 
 func selector(l plan.Labels) metav1.LabelSelector { return metav1.LabelSelector{MatchLabels: l.Map()} }
 
+// ports lists the rule's ports; none means every port.
 func ports(in []plan.PortProto) []networkingv1.NetworkPolicyPort {
+	if len(in) == 0 {
+		return nil
+	}
 	out := make([]networkingv1.NetworkPolicyPort, len(in))
 	for i, p := range in {
 		proto := corev1Protocol(p.Protocol)

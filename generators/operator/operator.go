@@ -226,7 +226,8 @@ func Documents[T any](path string, objs []T) (output.File, error) {
 
 // dropEmpty removes empty objects that Go structs without omitempty leave
 // behind (resources: {}, rules: {alert: {}}), keeping empty selectors
-// (selector, podSelector, namespaceSelector): they mean "everything".
+// (selector, podSelector, namespaceSelector, and an AdminNetworkPolicy
+// peer's namespaces): they mean "everything".
 func dropEmpty(m map[string]any) {
 	for k, v := range m {
 		sub, ok := v.(map[string]any)
@@ -241,7 +242,7 @@ func dropEmpty(m map[string]any) {
 			continue
 		}
 		dropEmpty(sub)
-		if len(sub) == 0 && !strings.HasSuffix(strings.ToLower(k), "selector") {
+		if len(sub) == 0 && !strings.HasSuffix(strings.ToLower(k), "selector") && k != "namespaces" {
 			delete(m, k)
 		}
 	}

@@ -199,7 +199,8 @@ func TestThePrometheusResourceSelectsEveryMonitorAndIsWired(t *testing.T) {
 	}
 	assert.Equal(t, int32(3), *spec.Shards)
 	assert.Equal(t, &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "prometheus-additional-scrape-configs"}, Key: operator.AdditionalKey}, spec.AdditionalScrapeConfigs)
-	assert.Equal(t, "true", spec.PodMetadata.Annotations["sidecar.istio.io/inject"])
+	assert.Equal(t, "true", spec.PodMetadata.Labels["sidecar.istio.io/inject"], "the injector selects the label")
+	assert.NotContains(t, spec.PodMetadata.Annotations, "sidecar.istio.io/inject")
 	require.Len(t, spec.Volumes, 1)
 	assert.Equal(t, corev1.StorageMediumMemory, spec.Volumes[0].EmptyDir.Medium)
 	assert.Equal(t, "/etc/prom-certs/", spec.VolumeMounts[0].MountPath)

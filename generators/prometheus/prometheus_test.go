@@ -108,7 +108,8 @@ func TestPodPatchWiresPrometheusForTheStrategy(t *testing.T) {
 
 	s := patch(profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, false))
 	ann := s.Spec.Template.Annotations
-	assert.Equal(t, "true", ann["sidecar.istio.io/inject"], "istio-certs needs the cert-writing sidecar")
+	assert.Equal(t, "true", s.Spec.Template.Labels["sidecar.istio.io/inject"], "istio-certs needs the cert-writing sidecar: the injector selects the label")
+	assert.NotContains(t, ann, "sidecar.istio.io/inject")
 	assert.Equal(t, "", ann["traffic.sidecar.istio.io/includeOutboundIPRanges"], "scrapes bypass the sidecar")
 	assert.Contains(t, ann["proxy.istio.io/config"], "OUTPUT_CERTS: /etc/istio-output-certs")
 	require.Len(t, s.Spec.Template.Spec.Volumes, 1)
@@ -117,7 +118,8 @@ func TestPodPatchWiresPrometheusForTheStrategy(t *testing.T) {
 	assert.Equal(t, "/etc/prom-certs/", s.Spec.Template.Spec.Containers[0].VolumeMounts[0].MountPath)
 
 	s = patch(profileWith(v1alpha1.Mesh{}, false))
-	assert.Equal(t, map[string]string{"sidecar.istio.io/inject": "false"}, s.Spec.Template.Annotations, "outside the mesh: no sidecar")
+	assert.Equal(t, map[string]string{"sidecar.istio.io/inject": "false"}, s.Spec.Template.Labels, "outside the mesh: no sidecar")
+	assert.Empty(t, s.Spec.Template.Annotations)
 	assert.Empty(t, s.Spec.Template.Spec.Volumes)
 
 	s = patch(profileWith(v1alpha1.Mesh{DataPlane: v1alpha1.DataPlaneAmbient, MTLS: v1alpha1.MTLSStrict}, true))

@@ -11,6 +11,7 @@ import (
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/generators/grafana"
@@ -20,17 +21,21 @@ import (
 // upstreamTypes are the Go types of every kind obsgen writes, by
 // apiVersion and kind.
 var upstreamTypes = map[string]func() any{
-	"networking.k8s.io/v1/NetworkPolicy":             func() any { return &networkingv1.NetworkPolicy{} },
-	"apps/v1/StatefulSet":                            func() any { return &appsv1.StatefulSet{} },
-	"apps/v1/Deployment":                             func() any { return &appsv1.Deployment{} },
-	"security.istio.io/v1/PeerAuthentication":        func() any { return &securityv1.PeerAuthentication{} },
-	"security.istio.io/v1/AuthorizationPolicy":       func() any { return &securityv1.AuthorizationPolicy{} },
-	"monitoring.coreos.com/v1/Prometheus":            func() any { return &monitoringv1.Prometheus{} },
-	"monitoring.coreos.com/v1/ServiceMonitor":        func() any { return &monitoringv1.ServiceMonitor{} },
-	"monitoring.coreos.com/v1/PodMonitor":            func() any { return &monitoringv1.PodMonitor{} },
-	"monitoring.coreos.com/v1/PrometheusRule":        func() any { return &monitoringv1.PrometheusRule{} },
-	"monitoring.coreos.com/v1alpha1/PrometheusAgent": func() any { return &monitoringv1alpha1.PrometheusAgent{} },
-	"monitoring.coreos.com/v1alpha1/ScrapeConfig":    func() any { return &monitoringv1alpha1.ScrapeConfig{} },
+	"networking.k8s.io/v1/NetworkPolicy":                   func() any { return &networkingv1.NetworkPolicy{} },
+	"apps/v1/StatefulSet":                                  func() any { return &appsv1.StatefulSet{} },
+	"apps/v1/Deployment":                                   func() any { return &appsv1.Deployment{} },
+	"security.istio.io/v1/PeerAuthentication":              func() any { return &securityv1.PeerAuthentication{} },
+	"security.istio.io/v1/AuthorizationPolicy":             func() any { return &securityv1.AuthorizationPolicy{} },
+	"monitoring.coreos.com/v1/Prometheus":                  func() any { return &monitoringv1.Prometheus{} },
+	"monitoring.coreos.com/v1/ServiceMonitor":              func() any { return &monitoringv1.ServiceMonitor{} },
+	"monitoring.coreos.com/v1/PodMonitor":                  func() any { return &monitoringv1.PodMonitor{} },
+	"monitoring.coreos.com/v1/PrometheusRule":              func() any { return &monitoringv1.PrometheusRule{} },
+	"monitoring.coreos.com/v1alpha1/PrometheusAgent":       func() any { return &monitoringv1alpha1.PrometheusAgent{} },
+	"monitoring.coreos.com/v1alpha1/ScrapeConfig":          func() any { return &monitoringv1alpha1.ScrapeConfig{} },
+	"policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy": func() any { return &anpv1alpha1.AdminNetworkPolicy{} },
+	"policy.networking.k8s.io/v1alpha1/BaselineAdminNetworkPolicy": func() any {
+		return &anpv1alpha1.BaselineAdminNetworkPolicy{}
+	},
 	// grafana-operator's module is not a dependency: obsgen's own type.
 	"grafana.integreatly.org/v1beta1/GrafanaDashboard": func() any { return &grafana.GrafanaDashboard{} },
 }

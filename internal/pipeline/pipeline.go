@@ -27,7 +27,7 @@ func Run(file string, data []byte, r *render.Engine) (*Result, error) {
 	p := plan.Resolve(l.Profile)
 	files, err := generators.Run(p, r)
 	if err != nil {
-		return nil, err
+		return nil, ProofDiagnostics(l, err)
 	}
 	return &Result{Loaded: l, Plan: p, Files: files}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -40,12 +41,17 @@ type Datasource struct {
 	Name string
 	UID  string
 	URL  string
+	// Endpoint is where the URL leads, for network policies.
+	Endpoint NetEndpoint
 }
 
 // GrafanaOperator holds the grafana-operator settings.
 type GrafanaOperator struct {
 	// InstanceLabels select the Grafana instances.
 	InstanceLabels Labels
+	// Namespace and PodLabels locate the operator's pods.
+	Namespace string
+	PodLabels Labels
 }
 
 // DashboardRow is a row of extra panels; Teams empty means every team.
@@ -105,6 +111,10 @@ func defaultDashboards(p *v1alpha1.Profile) {
 		d.Datasource.URL = fmt.Sprintf("http://%s.%s.svc:%d", pr.Name, p.Monitoring.Namespace, PrometheusPort)
 	}
 	d.GrafanaOperator.InstanceLabels = orLabels(d.GrafanaOperator.InstanceLabels, "dashboards", "grafana")
+	if d.GrafanaOperator.Namespace == "" {
+		d.GrafanaOperator.Namespace = p.Monitoring.Grafana.Namespace
+	}
+	d.GrafanaOperator.PodLabels = orLabels(d.GrafanaOperator.PodLabels, "app.kubernetes.io/name", "grafana-operator")
 }
 
 // copyDashboards copies what WithDefaults writes to: the extra rows' panels
@@ -120,6 +130,7 @@ func copyDashboards(d *v1alpha1.Dashboards) {
 	}
 	d.ExtraRows = rows
 	d.Disable = slices.Clone(d.Disable)
+	d.GrafanaOperator.PodLabels = maps.Clone(d.GrafanaOperator.PodLabels)
 }
 
 func resolveDashboards(p *v1alpha1.Profile) Dashboards {
@@ -129,12 +140,14 @@ func resolveDashboards(p *v1alpha1.Profile) Dashboards {
 	out := Dashboards{
 		Mesh: istio && on(v1alpha1.DashboardMesh), Team: on(v1alpha1.DashboardTeam) && len(p.Teams) > 0,
 		ControlPlane: istio && on(v1alpha1.DashboardControlPlane), Monitoring: on(v1alpha1.DashboardMonitoring),
-		Datasource:     Datasource{Name: d.Datasource.Name, UID: d.Datasource.UID, URL: d.Datasource.URL},
+		Datasource: Datasource{Name: d.Datasource.Name, UID: d.Datasource.UID, URL: d.Datasource.URL,
+			Endpoint: ResolveURL(d.Datasource.URL, d.Datasource.CIDRs, p.Monitoring.Grafana.Namespace)},
 		PlatformFolder: d.PlatformFolder,
 		Namespace:      p.Monitoring.Grafana.Namespace,
 	}
 	if d.GrafanaOperator.Enabled {
-		out.Operator = &GrafanaOperator{InstanceLabels: SortedLabels(d.GrafanaOperator.InstanceLabels)}
+		out.Operator = &GrafanaOperator{InstanceLabels: SortedLabels(d.GrafanaOperator.InstanceLabels),
+			Namespace: d.GrafanaOperator.Namespace, PodLabels: SortedLabels(d.GrafanaOperator.PodLabels)}
 	}
 	for _, r := range d.ExtraRows {
 		row := DashboardRow{Title: r.Title, Teams: sortedCopy(r.Teams)}

@@ -12,7 +12,8 @@ import (
 func TestDashboardsDefaults(t *testing.T) {
 	d := Resolve(minimal()).Dashboards
 	assert.True(t, d.Mesh && d.Team && d.ControlPlane && d.Monitoring, "every dashboard by default")
-	assert.Equal(t, Datasource{Name: "Prometheus", UID: "obsgen-c1", URL: "http://prometheus.monitoring.svc:9090"}, d.Datasource)
+	assert.Equal(t, Datasource{Name: "Prometheus", UID: "obsgen-c1", URL: "http://prometheus.monitoring.svc:9090",
+		Endpoint: NetEndpoint{Peer: Peer{Namespace: "monitoring"}, Port: 9090, InCluster: true}}, d.Datasource)
 	assert.Equal(t, "platform", d.PlatformFolder)
 	assert.Equal(t, "monitoring", d.Namespace, "Grafana's namespace")
 	assert.Nil(t, d.Operator)
@@ -42,7 +43,8 @@ func TestDashboardsFollowTheProfile(t *testing.T) {
 		"the operator gets the default instance labels": {
 			mutate: func(p *v1alpha1.Profile) { p.Dashboards.GrafanaOperator.Enabled = true },
 			check: func(t *testing.T, d Dashboards) {
-				assert.Equal(t, &GrafanaOperator{InstanceLabels: Labels{{Name: "dashboards", Value: "grafana"}}}, d.Operator)
+				assert.Equal(t, &GrafanaOperator{InstanceLabels: Labels{{Name: "dashboards", Value: "grafana"}},
+					Namespace: "monitoring", PodLabels: Labels{{Name: "app.kubernetes.io/name", Value: "grafana-operator"}}}, d.Operator)
 			},
 		},
 		"Grafana's namespace and the Prometheus Service name the defaults": {

@@ -21,7 +21,10 @@ const (
 	defaultGrafanaPort          = 3000
 	defaultKubeStateMetricsPort = 8080
 	defaultNodeExporterPort     = 9100
-	defaultServicePath          = "/metrics"
+	// The operator's TLS web port, which serves its admission webhook
+	// (kube-prometheus-stack: prometheusOperator.tls.internalPort 10250).
+	defaultPrometheusOperatorPort = 10250
+	defaultServicePath            = "/metrics"
 )
 
 // DefaultExcludedNamespaces are the namespaces a Calico global deny leaves
@@ -54,6 +57,12 @@ func WithDefaults(in *v1alpha1.Profile) *v1alpha1.Profile {
 	defaultComponent(&m.Grafana, m.Namespace, "grafana", defaultGrafanaPort)
 	defaultComponent(&m.KubeStateMetrics, m.Namespace, "kube-state-metrics", defaultKubeStateMetricsPort)
 	defaultComponent(&m.NodeExporter, m.Namespace, "node-exporter", defaultNodeExporterPort)
+	defaultComponent(&m.PrometheusOperator, m.Namespace, "prometheus-operator", defaultPrometheusOperatorPort)
+	for i := range p.Mesh.Gateways {
+		if g := &p.Mesh.Gateways[i]; g.Namespace == "" {
+			g.Namespace = p.Mesh.IstioNamespace
+		}
+	}
 	p.Network.DNS.PodLabels = orLabels(p.Network.DNS.PodLabels, "k8s-app", "kube-dns")
 	if g := &p.Network.Calico.GlobalDeny; len(g.ExcludedNamespaces) == 0 {
 		g.ExcludedNamespaces = slices.Clone(DefaultExcludedNamespaces)
@@ -170,10 +179,11 @@ func deepCopy(in *v1alpha1.Profile) *v1alpha1.Profile {
 	m := &p.Monitoring
 	m.Flavours = append([]v1alpha1.Flavour(nil), in.Monitoring.Flavours...)
 	m.Prometheus.PodLabels = maps.Clone(in.Monitoring.Prometheus.PodLabels)
-	for _, c := range []*v1alpha1.Component{&m.Alertmanager, &m.Grafana, &m.KubeStateMetrics, &m.NodeExporter} {
+	for _, c := range []*v1alpha1.Component{&m.Alertmanager, &m.Grafana, &m.KubeStateMetrics, &m.NodeExporter, &m.PrometheusOperator} {
 		c.PodLabels = maps.Clone(c.PodLabels)
 	}
 	p.Network.DNS.PodLabels = maps.Clone(in.Network.DNS.PodLabels)
+	p.Mesh.Gateways = slices.Clone(in.Mesh.Gateways)
 	p.Teams = make([]v1alpha1.Team, len(in.Teams))
 	for i, t := range in.Teams {
 		t.Services = append([]v1alpha1.Service(nil), t.Services...)

@@ -65,6 +65,25 @@ type Mesh struct {
 	// DenyByDefault tells that an allow-nothing AuthorizationPolicy exists.
 	DenyByDefault bool
 	TrustDomain   string
+	// DefaultPeerAuthentications tells obsgen to own the `default`
+	// PeerAuthentications (mesh-wide and per team namespace);
+	// WorkloadPeerAuthentications, the workload port exceptions.
+	DefaultPeerAuthentications  bool
+	WorkloadPeerAuthentications bool
+	// Gateways are the declared ingress and egress gateways.
+	Gateways []Gateway
+}
+
+// Gateway is a declared Istio gateway.
+type Gateway struct {
+	Name      string
+	Namespace string
+	PodLabels Labels
+	Ports     []int
+	// Sources may reach Ports (default: every pod and every address).
+	Sources []Peer
+	// Destinations are outside addresses the gateway sends to.
+	Destinations []ExternalPeer
 }
 
 // Scrape holds the global scrape settings and the chosen strategy.
@@ -101,6 +120,8 @@ type Monitoring struct {
 	Grafana          Component
 	KubeStateMetrics Component
 	NodeExporter     Component
+	// PrometheusOperator locates the operator (operator flavour).
+	PrometheusOperator Component
 }
 
 // Prometheus is the resolved Prometheus server.
@@ -127,6 +148,8 @@ type Federation struct {
 	Targets []string
 	// Metrics are the Istio standard metrics aggregated to workload level.
 	Metrics []string
+	// Sources are where the global Prometheus scrapes /federate from.
+	Sources []Peer
 }
 
 // IstioStandardMetrics are the series of Istio's standard metrics
@@ -158,6 +181,8 @@ type RemoteWrite struct {
 	MaxShards         int
 	MaxSamplesPerSend int
 	BatchSendDeadline string
+	// Endpoint is where the URL leads, for network policies.
+	Endpoint NetEndpoint
 }
 
 // Component locates a piece of the monitoring stack.

@@ -164,13 +164,18 @@ func TestIstioCertsWiresThePrometheusPod(t *testing.T) {
 	for _, l := range p.Monitoring.Prometheus.PodAnnotations {
 		ann[l.Name] = l.Value
 	}
-	assert.Equal(t, "proxyMetadata:\n  OUTPUT_CERTS: /etc/istio-output-certs\n", ann["proxy.istio.io/config"])
+	assert.Equal(t, "holdApplicationUntilProxyStarts: true\nproxyMetadata:\n  OUTPUT_CERTS: /etc/istio-output-certs\n", ann["proxy.istio.io/config"],
+		"Prometheus starts once the sidecar has written the certificates")
+	assert.NotContains(t, ann, "sidecar.istio.io/inject", "an annotation alone never calls the injector's webhook")
+	assert.Equal(t, Labels{{Name: "sidecar.istio.io/inject", Value: "true"}}, p.Monitoring.Prometheus.MeshPodLabels,
+		"the injector's objectSelector matches the label (mutatingwebhook.yaml)")
 	assert.Equal(t, "", ann["traffic.sidecar.istio.io/includeOutboundIPRanges"])
 	assert.Contains(t, ann, "traffic.sidecar.istio.io/includeInboundPorts")
 
 	in.Mesh = v1alpha1.Mesh{}
-	assert.Equal(t, Labels{{Name: "sidecar.istio.io/inject", Value: "false"}}, Resolve(in).Monitoring.Prometheus.PodAnnotations,
+	assert.Equal(t, Labels{{Name: "sidecar.istio.io/inject", Value: "false"}}, Resolve(in).Monitoring.Prometheus.MeshPodLabels,
 		"outside the mesh Prometheus must not get a sidecar")
+	assert.Empty(t, Resolve(in).Monitoring.Prometheus.PodAnnotations)
 }
 
 func TestClaimedPodsAreDroppedFromAnnotationJobs(t *testing.T) {

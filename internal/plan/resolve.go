@@ -32,7 +32,7 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	r := &resolver{plan: &Plan{
 		Name:    p.Metadata.Name,
 		Cluster: resolveCluster(p.Cluster),
-		Mesh:    resolveMesh(p.Mesh),
+		Mesh:    resolveMesh(p),
 		Scrape:  resolveScrape(p, strategy, reason),
 		Network: resolveNetwork(p.Network),
 	}}
@@ -46,8 +46,8 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	r.plan.Claimed = r.claimed()
 	r.plan.ClaimGroups = groupClaims(r.plan.Claimed)
 	r.plan.Covered = slices.Sorted(maps.Keys(Covered(p)))
-	r.plan.Flows = r.flows()
 	r.plan.Dashboards = resolveDashboards(p)
+	r.plan.Flows = r.flows()
 	return r.plan
 }
 
@@ -58,18 +58,45 @@ func resolveCluster(c v1alpha1.Cluster) Cluster {
 	}
 }
 
-func resolveMesh(m v1alpha1.Mesh) Mesh {
+func resolveMesh(p *v1alpha1.Profile) Mesh {
+	m := p.Mesh
 	istio := m.Provider == v1alpha1.MeshIstio
 	return Mesh{
-		Istio:          istio,
-		Sidecar:        istio && m.DataPlane == v1alpha1.DataPlaneSidecar,
-		Ambient:        istio && m.DataPlane == v1alpha1.DataPlaneAmbient,
-		MTLS:           string(m.MTLS),
-		IstioNamespace: m.IstioNamespace,
-		MetricsMerging: istio && *m.MetricsMerging,
-		DenyByDefault:  istio && m.Authorization == v1alpha1.AuthorizationDenyByDefault,
-		TrustDomain:    m.TrustDomain,
+		DefaultPeerAuthentications:  m.PeerAuthentication == v1alpha1.PeerAuthenticationManage,
+		WorkloadPeerAuthentications: m.PeerAuthentication != v1alpha1.PeerAuthenticationNone,
+		Gateways:                    gateways(p),
+		Istio:                       istio,
+		Sidecar:                     istio && m.DataPlane == v1alpha1.DataPlaneSidecar,
+		Ambient:                     istio && m.DataPlane == v1alpha1.DataPlaneAmbient,
+		MTLS:                        string(m.MTLS),
+		IstioNamespace:              m.IstioNamespace,
+		MetricsMerging:              istio && *m.MetricsMerging,
+		DenyByDefault:               istio && m.Authorization == v1alpha1.AuthorizationDenyByDefault,
+		TrustDomain:                 m.TrustDomain,
 	}
+}
+
+// gateways resolves the declared gateways; sources default to every pod
+// and every address.
+func gateways(p *v1alpha1.Profile) []Gateway {
+	if p.Mesh.Provider != v1alpha1.MeshIstio {
+		return nil
+	}
+	var out []Gateway
+	for _, g := range p.Mesh.Gateways {
+		ports := slices.Clone(g.Ports)
+		slices.Sort(ports)
+		gw := Gateway{Name: g.Name, Namespace: g.Namespace, PodLabels: SortedLabels(g.PodLabels), Ports: slices.Compact(ports),
+			Destinations: externalPeers(g.Destinations)}
+		for _, s := range externalPeers(g.Sources) {
+			gw.Sources = append(gw.Sources, s.Peer)
+		}
+		if len(gw.Sources) == 0 {
+			gw.Sources = []Peer{{Any: true}, {CIDRs: slices.Clone(Everywhere)}}
+		}
+		out = append(out, gw)
+	}
+	return out
 }
 
 func resolveScrape(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy, reason string) Scrape {
@@ -99,17 +126,18 @@ func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Mo
 		RawFlavour:      slices.Contains(m.Flavours, v1alpha1.FlavourPrometheus),
 		OperatorFlavour: slices.Contains(m.Flavours, v1alpha1.FlavourOperator),
 		Prometheus: Prometheus{
-			Agent: m.Prometheus.Mode == v1alpha1.ModeAgent, RemoteWrite: remoteWrites(m.Prometheus.RemoteWrite),
+			Agent: m.Prometheus.Mode == v1alpha1.ModeAgent, RemoteWrite: remoteWrites(m.Prometheus.RemoteWrite, m.Namespace),
 			Name: m.Prometheus.Name, Workload: string(m.Prometheus.Workload), ServiceAccount: m.Prometheus.ServiceAccount,
 			PodLabels:      SortedLabels(m.Prometheus.PodLabels),
 			PodAnnotations: prometheusPodAnnotations(p, strategy),
-			MeshPodLabels:  meshPodLabels(p),
+			MeshPodLabels:  meshPodLabels(p, strategy),
 			CertsVolume:    certsVolumeFor(strategy),
 		},
-		Alertmanager:     component(m.Alertmanager),
-		Grafana:          component(m.Grafana),
-		KubeStateMetrics: component(m.KubeStateMetrics),
-		NodeExporter:     component(m.NodeExporter),
+		Alertmanager:       component(m.Alertmanager),
+		Grafana:            component(m.Grafana),
+		KubeStateMetrics:   component(m.KubeStateMetrics),
+		NodeExporter:       component(m.NodeExporter),
+		PrometheusOperator: component(m.PrometheusOperator),
 	}
 }
 
@@ -121,17 +149,19 @@ func prometheusPodAnnotations(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrat
 	}
 	switch {
 	case strategy == v1alpha1.StrategyIstioCerts:
+		// holdApplicationUntilProxyStarts: Prometheus starts once the
+		// sidecar runs, so the certificates exist before its first scrape
+		// (istio.io docs/reference/config/istio.mesh.v1alpha1, ProxyConfig).
 		return SortedLabels(map[string]string{
-			"sidecar.istio.io/inject":                          "true",
 			"traffic.sidecar.istio.io/includeInboundPorts":     "",
 			"traffic.sidecar.istio.io/includeOutboundIPRanges": "",
-			"proxy.istio.io/config":                            "proxyMetadata:\n  OUTPUT_CERTS: " + certsSidecarPath + "\n",
+			"proxy.istio.io/config":                            "holdApplicationUntilProxyStarts: true\nproxyMetadata:\n  OUTPUT_CERTS: " + certsSidecarPath + "\n",
 			"sidecar.istio.io/userVolumeMount":                 `[{"name": "` + certsVolume + `", "mountPath": "` + certsSidecarPath + `"}]`,
 		})
 	case p.Monitoring.InMesh:
 		return Labels{{Name: "traffic.sidecar.istio.io/includeOutboundIPRanges", Value: ""}}
 	default:
-		return Labels{{Name: "sidecar.istio.io/inject", Value: "false"}}
+		return nil
 	}
 }
 
@@ -142,14 +172,35 @@ func certsVolumeFor(strategy v1alpha1.ScrapeStrategy) string {
 	return ""
 }
 
-// meshPodLabels enrolls the Prometheus pods in ambient when the monitoring
-// stack is in the mesh (a pod label works without labelling the namespace).
-func meshPodLabels(p *v1alpha1.Profile) Labels {
-	if p.Mesh.Provider == v1alpha1.MeshIstio && p.Mesh.DataPlane == v1alpha1.DataPlaneAmbient && p.Monitoring.InMesh {
+// meshPodLabels are the Prometheus pods' labels for the mesh. In ambient
+// with the monitoring stack in the mesh, istio.io/dataplane-mode: ambient
+// enrolls them (a pod label works without labelling the namespace). With
+// sidecars, sidecar.istio.io/inject decides injection: the injector's
+// webhook selects pods by this *label* (manifests/charts/istio-control/
+// istio-discovery/templates/mutatingwebhook.yaml objectSelector; istio.io
+// docs/setup/additional-setup/sidecar-injection, "Controlling the injection
+// policy"), so an annotation alone never brings the cert-writing sidecar to
+// a namespace without an injection label. "true" for istio-certs' sidecar,
+// "false" outside the mesh.
+func meshPodLabels(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Labels {
+	if p.Mesh.Provider != v1alpha1.MeshIstio {
+		return nil
+	}
+	switch {
+	case p.Mesh.DataPlane == v1alpha1.DataPlaneAmbient && p.Monitoring.InMesh:
 		return Labels{{Name: "istio.io/dataplane-mode", Value: "ambient"}}
+	case p.Mesh.DataPlane != v1alpha1.DataPlaneSidecar:
+		return nil
+	case strategy == v1alpha1.StrategyIstioCerts:
+		return Labels{{Name: SidecarInjectLabel, Value: "true"}}
+	case !p.Monitoring.InMesh:
+		return Labels{{Name: SidecarInjectLabel, Value: "false"}}
 	}
 	return nil
 }
+
+// SidecarInjectLabel is the pod label Istio's injector selects by.
+const SidecarInjectLabel = "sidecar.istio.io/inject"
 
 // resolveFederation returns nil unless federation is enabled (and Istio
 // metrics exist to aggregate).
@@ -162,13 +213,17 @@ func resolveFederation(p *v1alpha1.Profile) *Federation {
 	if len(targets) == 0 {
 		targets = []string{fmt.Sprintf("%s.%s.svc:9090", p.Monitoring.Prometheus.Name, p.Monitoring.Namespace)}
 	}
-	return &Federation{Targets: targets, Metrics: IstioStandardMetrics}
+	var sources []Peer
+	for _, s := range externalPeers(f.Sources) {
+		sources = append(sources, s.Peer)
+	}
+	return &Federation{Targets: targets, Metrics: IstioStandardMetrics, Sources: sources}
 }
 
-func remoteWrites(in []v1alpha1.RemoteWrite) []RemoteWrite {
+func remoteWrites(in []v1alpha1.RemoteWrite, namespace string) []RemoteWrite {
 	var out []RemoteWrite
 	for _, rw := range in {
-		r := RemoteWrite{Name: rw.Name, URL: rw.URL, Headers: SortedLabels(rw.Headers)}
+		r := RemoteWrite{Name: rw.Name, URL: rw.URL, Headers: SortedLabels(rw.Headers), Endpoint: ResolveURL(rw.URL, rw.CIDRs, namespace)}
 		if q := rw.Queue; q != nil {
 			r.Capacity, r.MinShards, r.MaxShards = q.Capacity, q.MinShards, q.MaxShards
 			r.MaxSamplesPerSend, r.BatchSendDeadline = q.MaxSamplesPerSend, q.BatchSendDeadline

@@ -15,40 +15,68 @@ import (
 // stays linear in the number of teams.
 const exhaustiveLimit = 24
 
-// Prove asks m about every connection the plan needs and every connection
-// obsgen must not open. Under the open stance only the needed flows are
-// asked: nothing is isolated.
+// Prove asks m about every connection the plan's flows open, every
+// connection the cluster needs (requirements.go, derived without the
+// flows) and every connection obsgen must not open. Under the open stance
+// the forbidden ones are not asked: nothing is isolated.
 func Prove(c *Cluster, m Model) (*Result, error) {
 	p := c.Plan
 	r := &Result{Model: m.Name(), Enforced: p.Network.Stance != "open", Pods: c.Pods}
-	ask := func(flow string, from, to Endpoint, proto string, port int, want bool, why string) error {
-		if from.Pod == nil && !from.Addr.IsValid() || to.Pod == nil && !to.Addr.IsValid() {
-			return fmt.Errorf("reach: flow %s has an endpoint without a pod", flow)
-		}
-		got, err := m.Allowed(from, to, proto, port)
-		if err != nil {
-			return fmt.Errorf("reach: %s -> %s %s/%d: %w", from, to, proto, port, err)
-		}
-		r.Checks = append(r.Checks, Check{Flow: flow, From: from, To: to, Protocol: proto, Port: port, Want: want, Got: got, Why: why})
-		return nil
-	}
 	for _, f := range p.Flows {
-		from, to := c.endpoint(f.From), c.endpoint(f.To)
-		for _, pp := range f.Ports {
-			if err := ask(f.ID, from, to, pp.Protocol, pp.Port, true, f.Why); err != nil {
+		from, to := c.flowEnds(f)
+		for _, pp := range c.flowPorts(f, to) {
+			if err := r.ask(m, Check{Flow: f.ID, From: from, To: to, Protocol: pp.Protocol, Port: pp.Port, Want: true, Why: f.Why, Source: f.Source, Ref: f.Ref}); err != nil {
 				return nil, err
 			}
+		}
+	}
+	for _, q := range c.reqs {
+		if err := r.ask(m, Check{Flow: q.id, From: q.from, To: q.to, Protocol: q.proto, Port: q.port, Want: true, Why: q.why, Source: q.source, Requirement: true}); err != nil {
+			return nil, err
 		}
 	}
 	if !r.Enforced {
 		return r, nil
 	}
 	for _, d := range c.forbidden() {
-		if err := ask(d.flow, d.from, d.to, "TCP", d.port, false, d.why); err != nil {
+		if err := r.ask(m, Check{Flow: d.flow, From: d.from, To: d.to, Protocol: "TCP", Port: d.port, Want: false, Why: d.why}); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
+}
+
+// ask puts ch to the model and records the answer. A panic inside a model
+// (a dependency's) becomes an error that names the connection.
+func (r *Result) ask(m Model, ch Check) (err error) {
+	if ch.From.Pod == nil && !ch.From.Addr.IsValid() || ch.To.Pod == nil && !ch.To.Addr.IsValid() {
+		return fmt.Errorf("reach: %s has an endpoint without a pod", ch.Flow)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("reach: %s evaluating %s -> %s %s/%d (%s) failed: %v", m.Name(), ch.From, ch.To, ch.Protocol, ch.Port, ch.Flow, v)
+		}
+	}()
+	got, err := m.Allowed(ch.From, ch.To, ch.Protocol, ch.Port)
+	if err != nil {
+		return fmt.Errorf("reach: %s -> %s %s/%d: %w", ch.From, ch.To, ch.Protocol, ch.Port, err)
+	}
+	ch.Got = got
+	r.Checks = append(r.Checks, ch)
+	return nil
+}
+
+// flowPorts are the ports to ask about for f: its own, or for a flow to
+// every port the destination's application port and a port nothing uses.
+func (c *Cluster) flowPorts(f plan.Flow, to Endpoint) []plan.PortProto {
+	if !f.AllPorts() {
+		return f.Ports
+	}
+	ports := []plan.PortProto{{Port: c.unusedPort(), Protocol: "TCP"}}
+	if to.Pod != nil {
+		ports = append([]plan.PortProto{{Port: c.appPort(to.Pod), Protocol: "TCP"}}, ports...)
+	}
+	return ports
 }
 
 type denial struct {
@@ -90,7 +118,10 @@ func (c *Cluster) forbidden() []denial {
 		deny("prometheus-unscraped-port", prom, target, unused, "Prometheus reaches a port it does not scrape")
 	}
 	for _, f := range p.Flows {
-		if f.From.IsCIDR() || f.From.Any || f.To.IsCIDR() || f.To.Any || !prometheusPeer(p, f.From) {
+		// Only where obsgen isolates the destination: elsewhere (a
+		// gateway's own namespace, a remote-write receiver's) whoever
+		// else may connect is not obsgen's to decide.
+		if !f.From.IsPods() || !f.To.IsPods() || !prometheusPeer(p, f.From) || !p.DeniesIngress(f.To.Namespace) {
 			continue
 		}
 		// Every scrape target, stack component and proxy port Prometheus

@@ -67,6 +67,13 @@ type Check struct {
 	// Got is the model's answer.
 	Got bool
 	Why string
+	// Source is the profile field that makes the connection needed; Ref
+	// the upstream document that requires it.
+	Source string
+	Ref    string
+	// Requirement marks a connection derived from the cluster's needs
+	// rather than from the plan's flows.
+	Requirement bool
 }
 
 // OK tells whether the model answered as the proof wants.
@@ -113,26 +120,44 @@ func (r *Result) Counts() (required, allowed, forbidden, denied int) {
 	return
 }
 
-// Err describes the failures, or returns nil.
+// Err describes the failures as a *ProofError, or returns nil.
 func (r *Result) Err() error {
 	f := r.Failures()
 	if len(f) == 0 {
 		return nil
 	}
+	return &ProofError{Model: r.Model, Total: len(r.Checks), Failures: f}
+}
+
+// ProofError lists the checks a model answered wrongly. Each failure names
+// the profile field it comes from, so the caller can position it.
+type ProofError struct {
+	Model    string
+	Total    int
+	Failures []Check
+}
+
+// Error describes at most ten failures.
+func (e *ProofError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d connection checks fail under %s:", len(f), len(r.Checks), r.Model)
-	for i, c := range f {
+	fmt.Fprintf(&b, "%d of %d connection checks fail under %s:", len(e.Failures), e.Total, e.Model)
+	for i, c := range e.Failures {
 		if i == 10 {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(f)-10)
+			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Failures)-10)
 			break
 		}
-		verb := "must be allowed but is denied"
-		if !c.Want {
-			verb = "must be denied but is allowed"
-		}
-		fmt.Fprintf(&b, "\n  %s -> %s %s/%d (%s): %s", c.From, c.To, c.Protocol, c.Port, c.Flow, verb)
+		fmt.Fprintf(&b, "\n  %s", c.Describe())
 	}
-	return fmt.Errorf("%s", b.String())
+	return b.String()
+}
+
+// Describe says what is wrong with a failed check.
+func (c Check) Describe() string {
+	verb := "must be allowed but is denied"
+	if !c.Want {
+		verb = "must be denied but is allowed"
+	}
+	return fmt.Sprintf("%s -> %s %s/%d (%s: %s): %s", c.From, c.To, c.Protocol, c.Port, c.Flow, c.Why, verb)
 }
 
 // Cluster is the synthetic cluster of a plan.
@@ -144,6 +169,11 @@ type Cluster struct {
 	byKey      map[string]*Pod
 	prefix     netip.Prefix
 	teamNS     []string
+	roles      map[string]string
+	// gateways are the pods of the declared gateways.
+	gateways map[*Pod]*plan.Gateway
+	// reqs are the connections the cluster needs (requirements.go).
+	reqs []requirement
 }
 
 // OutsideNamespace holds the outsider and the impostor: no obsgen policy
@@ -155,6 +185,8 @@ const (
 	RoleIntruder = "intruder"
 	RoleOutsider = "outsider"
 	RoleImpostor = "prometheus-impostor"
+	// RoleOpen stands in a namespace the global deny excludes.
+	RoleOpen = "unisolated"
 )
 
 // NewCluster builds the synthetic cluster of p.
@@ -163,12 +195,15 @@ func NewCluster(p *plan.Plan) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Plan: p, byKey: map[string]*Pod{}, prefix: prefix, teamNS: p.TeamNamespaces()}
-	roles := roleNames(p)
+	c := &Cluster{Plan: p, byKey: map[string]*Pod{}, prefix: prefix, teamNS: p.TeamNamespaces(),
+		roles: roleNames(p), gateways: map[*Pod]*plan.Gateway{}}
+	for i, g := range p.Mesh.Gateways {
+		c.gateways[c.add(g.Namespace, g.PodLabels, "gateway-"+g.Name)] = &p.Mesh.Gateways[i]
+	}
 	for _, f := range p.Flows {
 		for _, peer := range []plan.Peer{f.From, f.To} {
-			if !peer.IsCIDR() && !peer.Any {
-				c.add(peer.Namespace, peer.Labels, roles[key(peer.Namespace, peer.Labels)])
+			if peer.IsPods() {
+				c.add(peer.Namespace, peer.Labels, c.roles[key(peer.Namespace, peer.Labels)])
 			}
 		}
 	}
@@ -177,6 +212,11 @@ func NewCluster(p *plan.Plan) (*Cluster, error) {
 	}
 	c.add(OutsideNamespace, outsiderLabels, RoleOutsider)
 	c.add(OutsideNamespace, p.Monitoring.Prometheus.PodLabels, RoleImpostor)
+	if p.GlobalDeny() && len(p.Network.Calico.Excluded) > 0 {
+		c.add(p.Network.Calico.Excluded[0], outsiderLabels, RoleOpen)
+	}
+	c.addUndescribed()
+	c.reqs = c.requirements()
 	ns := slices.Clone(p.Covered)
 	ns = append(ns, p.Network.DNS.Namespace, OutsideNamespace)
 	for _, pod := range c.Pods {
@@ -204,7 +244,8 @@ func podPrefix(p *plan.Plan) (netip.Prefix, error) {
 	}
 	for _, f := range p.Flows {
 		for _, c := range slices.Concat(f.From.CIDRs, f.To.CIDRs) {
-			if pr, err := netip.ParsePrefix(c); err == nil {
+			// Every address (0.0.0.0/0, ::/0) holds the pods anyway.
+			if pr, err := netip.ParsePrefix(c); err == nil && pr.Bits() > 0 {
 				taken = append(taken, pr)
 			}
 		}
@@ -254,14 +295,18 @@ func (c *Cluster) Pod(ns string, labels plan.Labels) *Pod { return c.byKey[key(n
 func roleNames(p *plan.Plan) map[string]string {
 	m := p.Monitoring
 	out := map[string]string{
-		key(m.Namespace, m.Prometheus.PodLabels):                                 "prometheus",
-		key(m.Grafana.Namespace, m.Grafana.PodLabels):                            "grafana",
-		key(m.Alertmanager.Namespace, m.Alertmanager.PodLabels):                  "alertmanager",
-		key(m.KubeStateMetrics.Namespace, m.KubeStateMetrics.PodLabels):          "kube-state-metrics",
-		key(m.NodeExporter.Namespace, m.NodeExporter.PodLabels):                  "node-exporter",
-		key(p.Network.DNS.Namespace, p.Network.DNS.PodLabels):                    "dns",
-		key(p.Mesh.IstioNamespace, plan.IstiodLabels):                            "istiod",
-		key(p.Mesh.IstioNamespace, plan.Labels{{Name: "app", Value: "ztunnel"}}): "ztunnel",
+		key(m.Namespace, m.Prometheus.PodLabels):                            "prometheus",
+		key(m.Grafana.Namespace, m.Grafana.PodLabels):                       "grafana",
+		key(m.Alertmanager.Namespace, m.Alertmanager.PodLabels):             "alertmanager",
+		key(m.KubeStateMetrics.Namespace, m.KubeStateMetrics.PodLabels):     "kube-state-metrics",
+		key(m.NodeExporter.Namespace, m.NodeExporter.PodLabels):             "node-exporter",
+		key(p.Network.DNS.Namespace, p.Network.DNS.PodLabels):               "dns",
+		key(p.Mesh.IstioNamespace, plan.IstiodLabels):                       "istiod",
+		key(p.Mesh.IstioNamespace, plan.ZtunnelLabels):                      "ztunnel",
+		key(m.PrometheusOperator.Namespace, m.PrometheusOperator.PodLabels): "prometheus-operator",
+	}
+	if op := p.Dashboards.Operator; op != nil {
+		out[key(op.Namespace, op.PodLabels)] = "grafana-operator"
 	}
 	for _, s := range p.ServiceTargets {
 		out[key(s.Namespace, s.Selector)] = s.Name
@@ -272,6 +317,29 @@ func roleNames(p *plan.Plan) map[string]string {
 		}
 	}
 	return out
+}
+
+// flowEnds are the endpoints the proof asks about for f. A flow opened at
+// one side only is asked about from or to a pod that no deny isolates,
+// so the answer shows that side alone.
+func (c *Cluster) flowEnds(f plan.Flow) (from, to Endpoint) {
+	from, to = c.endpoint(f.From), c.endpoint(f.To)
+	if !f.DestinationSide() && f.To.Any {
+		to = c.openEndpoint()
+	}
+	if !f.SourceSide() && f.From.Any {
+		from = c.openEndpoint()
+	}
+	return from, to
+}
+
+// openEndpoint is a pod no deny isolates: in a namespace the global deny
+// excludes, else in the outside namespace.
+func (c *Cluster) openEndpoint() Endpoint {
+	if p := c.Plan; p.GlobalDeny() && len(p.Network.Calico.Excluded) > 0 {
+		return Endpoint{Pod: c.Pod(p.Network.Calico.Excluded[0], outsiderLabels)}
+	}
+	return Endpoint{Pod: c.Pod(OutsideNamespace, outsiderLabels)}
 }
 
 // endpoint names a flow peer: its pod, an address in its range, or for

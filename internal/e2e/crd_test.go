@@ -1,0 +1,95 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
+)
+
+// crdValidators loads the OpenAPI schemas of the AdminNetworkPolicy CRDs
+// that ship in the sigs.k8s.io/network-policy-api module obsgen links
+// (config/crd/experimental holds both kinds), as the API server would
+// validate the objects with them.
+func crdValidators(t *testing.T) map[string]validation.SchemaValidator {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/network-policy-api").Output()
+	require.NoError(t, err, "locate the network-policy-api module")
+	dir := filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "experimental")
+	validators := map[string]validation.SchemaValidator{}
+	for _, name := range []string{"policy.networking.k8s.io_adminnetworkpolicies.yaml", "policy.networking.k8s.io_baselineadminnetworkpolicies.yaml"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		var crd apiextensionsv1.CustomResourceDefinition
+		require.NoError(t, yaml.Unmarshal(data, &crd))
+		for _, v := range crd.Spec.Versions {
+			var internal apiextensions.JSONSchemaProps
+			require.NoError(t, apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(v.Schema.OpenAPIV3Schema, &internal, nil))
+			sv, _, err := validation.NewSchemaValidator(&internal)
+			require.NoError(t, err)
+			validators[crd.Spec.Group+"/"+v.Name+"/"+crd.Spec.Names.Kind] = sv
+		}
+	}
+	return validators
+}
+
+func validateAgainstCRD(sv validation.SchemaValidator, doc string) field.ErrorList {
+	var obj map[string]any
+	if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+		return field.ErrorList{field.Invalid(field.NewPath(""), doc, err.Error())}
+	}
+	return validation.ValidateCustomResource(nil, obj, sv)
+}
+
+// TestAdminNetworkPoliciesMatchTheirCRDs validates every AdminNetworkPolicy
+// and BaselineAdminNetworkPolicy obsgen writes against the CRDs' OpenAPI
+// schemas (minProperties/maxProperties on peers, enums, required fields),
+// which a strict decode into the Go types does not check. A peer `{}`, as
+// an empty selector dropped on the way to YAML once made it, is refused.
+func TestAdminNetworkPoliciesMatchTheirCRDs(t *testing.T) {
+	validators := crdValidators(t)
+	split := regexp.MustCompile(`(?m)^---\n`)
+	checked := 0
+	for _, ex := range examples(t) {
+		for _, f := range ex.result.Files {
+			if !strings.Contains(f.Path, "adminnetworkpolic") {
+				continue
+			}
+			for _, doc := range split.Split(string(f.Data), -1) {
+				var meta struct{ APIVersion, Kind string }
+				require.NoError(t, yaml.Unmarshal([]byte(doc), &meta))
+				sv, ok := validators[meta.APIVersion+"/"+meta.Kind]
+				require.True(t, ok, "no CRD for %s %s", meta.APIVersion, meta.Kind)
+				assert.Empty(t, validateAgainstCRD(sv, doc), "%s/%s", ex.result.Plan.Name, f.Path)
+				checked++
+			}
+		}
+	}
+	assert.Positive(t, checked, "an example uses the admin-network-policy engine")
+
+	broken := `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata:
+  name: default
+spec:
+  subject:
+    namespaces: {}
+  ingress:
+    - name: deny-all
+      action: Deny
+      from:
+        - {}
+`
+	errs := validateAgainstCRD(validators["policy.networking.k8s.io/v1alpha1/BaselineAdminNetworkPolicy"], broken)
+	assert.NotEmpty(t, errs, "a peer without a field breaks minProperties: 1")
+}

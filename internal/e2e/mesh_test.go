@@ -1,0 +1,167 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	adminnetpolgen "obsgen.dev/obsgen/generators/adminnetpol"
+	calicogen "obsgen.dev/obsgen/generators/calico"
+	"obsgen.dev/obsgen/generators/netpol"
+	"obsgen.dev/obsgen/generators/reports"
+	"obsgen.dev/obsgen/internal/diag"
+	"obsgen.dev/obsgen/internal/pipeline"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/reach"
+	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/internal/testtools"
+	"obsgen.dev/obsgen/templates"
+	"sigs.k8s.io/yaml"
+)
+
+// renderedPolicies is every policy object the plan's engine writes, as
+// text, to tell whether leaving a flow out changes them.
+func renderedPolicies(t *testing.T, p *plan.Plan) string {
+	var objs any
+	switch p.Network.Engine {
+	case "calico":
+		objs = calicogen.All(p)
+	case "admin-network-policy":
+		objs = []any{adminnetpolgen.Baseline(p), adminnetpolgen.Policies(p)}
+	default:
+		objs = netpol.Policies(p)
+	}
+	b, err := json.Marshal(objs)
+	require.NoError(t, err)
+	// The flows a policy serves are named in an annotation; only rules count.
+	return flowsAnnotation.ReplaceAllString(string(b), "")
+}
+
+var flowsAnnotation = regexp.MustCompile(`"obsgen.dev/flows":"[^"]*"`)
+
+// TestEveryFlowOfTheCatalogueIsNeeded leaves each flow of each example out
+// of the plan in turn, regenerates the policies and proves them against
+// the requirements the proof derives without the flows (upstream
+// documents, the components' places, pods the profile does not
+// describe). Whenever leaving the flow out changes the policies, the proof
+// must fail, and the failure must come out as a positioned diagnostic at
+// the profile field that needs the connection. A flow whose removal
+// passes the proof would be a connection nobody showed to be needed; a
+// catalogue that forgets one fails here.
+func TestEveryFlowOfTheCatalogueIsNeeded(t *testing.T) {
+	tried := 0
+	for _, ex := range examples(t) {
+		p := ex.result.Plan
+		if p.Network.Stance == "open" {
+			continue
+		}
+		full := renderedPolicies(t, p)
+		for i, f := range p.Flows {
+			cut := *p
+			cut.Flows = slices.Delete(slices.Clone(p.Flows), i, i+1)
+			if renderedPolicies(t, &cut) == full {
+				continue // not rendered for this engine (e.g. istiod's egress, left open)
+			}
+			tried++
+			_, r, _, err := reports.Prove(&cut, false)
+			require.NoError(t, err)
+			perr := r.Err()
+			if !assert.Error(t, perr, "%s: without flow %s (%s) the proof still passes", p.Name, f.ID, f.Why) {
+				continue
+			}
+			diags := pipeline.ProofDiagnostics(ex.result.Loaded, fmt.Errorf("generate reports: %w", perr))
+			var list diag.List
+			require.ErrorAs(t, diags, &list, "%s: a proof failure becomes diagnostics", p.Name)
+			positioned := slices.ContainsFunc(list, func(d diag.Diagnostic) bool {
+				return d.Pos.Line > 0 && d.Path != "" && d.Hint != "" && d.File == ex.file
+			})
+			assert.True(t, positioned, "%s: without flow %s the failure has no position: %v", p.Name, f.ID, list)
+		}
+	}
+	assert.Greater(t, tried, 60, "flows tried")
+	t.Logf("%d flows left out in turn, each caught", tried)
+}
+
+// TestTheMeshSurvivesThePolicies checks, for every example under a deny
+// stance, that the pods the profile does not describe keep the mesh: a
+// gateway in Istio's namespace and one in its own, a meshed namespace no
+// team owns, ztunnel and a waypoint in ambient all reach istiod's xDS and
+// CA port, and the gateways keep their traffic where obsgen's deny does
+// not cover them by the stance's definition.
+func TestTheMeshSurvivesThePolicies(t *testing.T) {
+	for _, ex := range examples(t) {
+		p := ex.result.Plan
+		if p.Network.Stance == "open" || !p.Mesh.Istio {
+			continue
+		}
+		t.Run(p.Name, func(t *testing.T) {
+			_, r, _, err := reports.Prove(p, false)
+			require.NoError(t, err)
+			require.NoError(t, r.Err())
+			xds := map[string]bool{}
+			traffic := map[string]bool{}
+			for _, c := range r.Checks {
+				if !c.Requirement || c.From.Pod == nil {
+					continue
+				}
+				switch c.Flow {
+				case "xds":
+					xds[c.From.Pod.Role] = c.Got
+				case "gateway-backends":
+					traffic[c.From.Pod.Role] = c.Got
+				}
+			}
+			want := []string{reach.RoleUnownedWorkload}
+			if p.Mesh.Ambient {
+				want = append(want, reach.RoleZtunnel, reach.RoleWaypoint)
+			}
+			if !slices.ContainsFunc(p.Mesh.Gateways, func(g plan.Gateway) bool { return g.Namespace == p.Mesh.IstioNamespace }) {
+				want = append(want, reach.RoleGatewayIstioNS)
+			}
+			for _, role := range want {
+				assert.True(t, xds[role], "%s keeps istiod's xDS and CA (15012)", role)
+			}
+			for _, g := range p.Mesh.Gateways {
+				assert.True(t, xds["gateway-"+g.Name], "declared gateway %s keeps istiod", g.Name)
+				assert.True(t, traffic["gateway-"+g.Name], "declared gateway %s reaches its backends", g.Name)
+			}
+		})
+	}
+}
+
+// TestEveryAddressIsAValidPeer: "Alertmanager may reach Slack" is written
+// as alertmanagerEgress cidrs [0.0.0.0/0] (and ::/0). Every example under
+// a deny stance, with its engine, must generate, prove (with the
+// reference models too) and keep every check green with it.
+func TestEveryAddressIsAValidPeer(t *testing.T) {
+	engines := map[string]bool{}
+	for _, ex := range examples(t) {
+		if ex.result.Plan.Network.Stance == "open" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(testtools.RepoRoot(t), ex.file))
+		require.NoError(t, err)
+		var doc map[string]any
+		require.NoError(t, yaml.Unmarshal(data, &doc))
+		network := doc["network"].(map[string]any)
+		network["alertmanagerEgress"] = []any{map[string]any{"cidrs": []any{"0.0.0.0/0", "::/0"}, "ports": []any{443}}}
+		changed, err := yaml.Marshal(doc)
+		require.NoError(t, err)
+		engine, err := render.New(templates.FS, "")
+		require.NoError(t, err)
+		res, err := pipeline.Run(ex.file, changed, engine)
+		require.NoError(t, err, ex.file)
+		_, r, _, err := reports.Prove(res.Plan, true)
+		require.NoError(t, err, ex.file)
+		assert.NoError(t, r.Err(), ex.file)
+		engines[res.Plan.Network.Engine] = true
+	}
+	assert.Len(t, engines, 3, "every engine: %v", engines)
+}

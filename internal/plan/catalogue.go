@@ -1,0 +1,339 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+)
+
+// The flow catalogue: every connection the mesh and the monitoring stack
+// need, each with the upstream document that requires it (Ref) and the
+// profile field that causes it (Source). Network policies allow exactly
+// these; internal/reach proves them against requirements it derives on its
+// own, over a synthetic cluster holding pods the profile does not describe.
+
+// Upstream documents the catalogue cites.
+const (
+	refIstioPorts          = "istio.io docs/ops/deployment/application-requirements (Ports used by Istio)"
+	refAmbientNetpol       = "istio.io docs/ambient/usage/networkpolicy"
+	refIstioPrometheus     = "istio.io docs/ops/integrations/prometheus"
+	refIstioGateway        = "istio.io docs/setup/additional-setup/gateway; manifests/charts/gateway (status-port 15021)"
+	refAMHA                = "github.com/prometheus/alertmanager README (High Availability, --cluster.listen-address :9094)"
+	refK8sSidecar          = "github.com/kiwigrid/k8s-sidecar README (Kubernetes API contact; the reload call goes to localhost)"
+	refGrafanaOperator     = "grafana-operator controllers/reconcilers/grafana/service_reconciler.go (AdminURL http://<service>.<namespace>.svc:3000)"
+	refPromOperator        = "prometheus-operator cmd/operator/main.go (--apiserver: in-cluster, the operator lists and watches the API server)"
+	refPromOperatorWebhook = "prometheus-community/helm-charts kube-prometheus-stack values.yaml (prometheusOperator.admissionWebhooks, tls.internalPort 10250)"
+	refKubeDNS             = "kubernetes.io docs/concepts/services-networking/network-policies (DNS must be allowed under default deny)"
+	refPromKubeSD          = "prometheus.io docs/prometheus/latest/configuration (kubernetes_sd_config talks to the API server)"
+	refRemoteWrite         = "prometheus.io docs/prometheus/latest/configuration (remote_write url)"
+	refFederation          = "prometheus.io docs/prometheus/latest/federation; istio.io docs/ops/best-practices/observability"
+	refGrafanaDS           = "grafana.com docs/grafana/latest/datasources/prometheus (server-side access: Grafana's backend calls the URL)"
+	refAlertmanager        = "prometheus.io docs/alerting/latest/configuration (receivers call their endpoints)"
+)
+
+// Profile fields that cause flows not tied to a list entry.
+const (
+	srcMesh       = "mesh.provider"
+	srcDataPlane  = "mesh.dataPlane"
+	srcMonitoring = "monitoring.namespace"
+	srcInMesh     = "monitoring.inMesh"
+	srcAPIServer  = "cluster.apiServerCIDRs"
+	srcNodes      = "cluster.nodeCIDRs"
+	srcFlavours   = "monitoring.flavours"
+	srcDashboards = "dashboards"
+)
+
+// flows derives every flow the mesh and the monitoring stack need.
+func (r *resolver) flows() []Flow {
+	prom := r.prometheusPeer()
+	out := r.scrapeFlows(prom)
+	out = append(out, r.stackFlows(prom)...)
+	out = append(out, r.endpointFlows(prom)...)
+	out = append(out, r.meshFlows()...)
+	out = append(out, r.ambientFlows(prom)...)
+	out = append(out, r.gatewayFlows(prom)...)
+	out = append(out, r.dnsFlows()...)
+	return out
+}
+
+func (r *resolver) prometheusPeer() Peer {
+	m := r.plan.Monitoring
+	return Peer{Namespace: m.Namespace, Labels: m.Prometheus.PodLabels}
+}
+
+// scrapeFlows are Prometheus' scrapes: every team service on the port
+// its strategy scrapes, the proxies, the exporters, itself, the API
+// servers, kubelets and node-exporter.
+func (r *resolver) scrapeFlows(prom Peer) []Flow {
+	p := r.plan
+	m, c := p.Monitoring, p.Cluster
+	var out []Flow
+	proxyPort := r.proxyMetricsPort()
+	for ti, t := range p.Teams {
+		for si, s := range t.Services {
+			if s.Endpoint.Port == proxyPort {
+				continue // the proxy flow of its namespace opens that port to Prometheus
+			}
+			out = append(out, Flow{ID: fmt.Sprintf("scrape-%s-%s", s.Team, s.Name), From: prom,
+				To: Peer{Namespace: s.Namespace, Labels: s.Selector}, Ports: tcp(s.Endpoint.Port),
+				Why:    fmt.Sprintf("Prometheus scrapes %s on %d (%s)", s.Job, s.Endpoint.Port, p.Scrape.Strategy),
+				Source: fmt.Sprintf("teams[%d].services[%d]", ti, si), Ref: refIstioPrometheus})
+		}
+	}
+	if proxyPort != 0 {
+		for _, ns := range p.TeamNamespaces() {
+			out = append(out, Flow{ID: "scrape-proxy-" + ns, From: prom, To: Peer{Namespace: ns}, Ports: tcp(proxyPort),
+				Why: fmt.Sprintf("Prometheus scrapes the sidecars' metrics port %d", proxyPort), Source: r.teamNamespacePath(ns), Ref: refIstioPrometheus})
+		}
+	}
+	ksm := Peer{Namespace: m.KubeStateMetrics.Namespace, Labels: m.KubeStateMetrics.PodLabels}
+	out = append(out,
+		Flow{ID: "scrape-kube-state-metrics", From: prom, To: ksm, Ports: tcp(m.KubeStateMetrics.Port),
+			Why: "Prometheus scrapes kube-state-metrics", Source: "monitoring.kubeStateMetrics", Ref: refIstioPrometheus},
+		Flow{ID: "kube-state-metrics-to-apiserver", From: ksm, To: Peer{CIDRs: c.APIServerCIDRs}, Ports: tcp(c.APIServerPort),
+			Why: "kube-state-metrics watches the API server", Source: srcAPIServer, Ref: "github.com/kubernetes/kube-state-metrics README"},
+		Flow{ID: "prometheus-to-apiserver", From: prom, To: Peer{CIDRs: c.APIServerCIDRs}, Ports: tcp(c.APIServerPort),
+			Why: "Prometheus discovers targets through the API server and scrapes its metrics", Source: srcAPIServer, Ref: refPromKubeSD},
+		Flow{ID: "prometheus-to-nodes", From: prom, To: Peer{CIDRs: c.NodeCIDRs}, Ports: tcp(PortKubelet, m.NodeExporter.Port),
+			Why: "Prometheus scrapes kubelet, cAdvisor and node-exporter on the node addresses", Source: srcNodes, Ref: refIstioPrometheus},
+		Flow{ID: "scrape-prometheus", From: prom, To: prom, Ports: tcp(PortPrometheus),
+			Why: "Prometheus scrapes its own servers' metrics", Source: "monitoring.prometheus.podLabels"},
+	)
+	if p.Mesh.Istio {
+		out = append(out, Flow{ID: "scrape-istiod", From: prom, To: Peer{Namespace: p.Mesh.IstioNamespace, Labels: IstiodLabels},
+			Ports: tcp(PortIstiodMonitoring), Why: "Prometheus scrapes istiod's monitoring port", Source: srcMesh, Ref: refIstioPorts})
+	}
+	if p.Mesh.Ambient {
+		out = append(out, Flow{ID: "scrape-ztunnel", From: prom, To: Peer{Namespace: p.Mesh.IstioNamespace, Labels: ZtunnelLabels},
+			Ports: tcp(PortMergedMetrics), Why: "Prometheus scrapes ztunnel", Source: srcDataPlane, Ref: refIstioPorts})
+	}
+	return out
+}
+
+// ZtunnelLabels select ztunnel's pods (manifests/charts/ztunnel: app: ztunnel).
+var ZtunnelLabels = Labels{{Name: "app", Value: "ztunnel"}}
+
+// proxyMetricsPort is the proxy port the mesh jobs scrape, 15090
+// (envoy-stats) or 15020 (istio-merged), or 0 without either job.
+func (r *resolver) proxyMetricsPort() int {
+	for _, j := range r.plan.Jobs {
+		if j.Kind == JobEnvoyStats || j.Kind == JobIstioMerged {
+			return j.Endpoint.Port
+		}
+	}
+	return 0
+}
+
+// teamNamespacePath is the profile path that lists namespace ns.
+func (r *resolver) teamNamespacePath(ns string) string {
+	for ti, t := range r.plan.Teams {
+		if i := slices.Index(t.Namespaces, ns); i >= 0 {
+			return fmt.Sprintf("teams[%d].namespaces[%d]", ti, i)
+		}
+	}
+	return "teams"
+}
+
+// stackFlows connect the monitoring stack's own parts: Grafana, its
+// sidecar and operator, Alertmanager and its cluster, the Prometheus
+// Operator.
+func (r *resolver) stackFlows(prom Peer) []Flow {
+	p := r.plan
+	m, c := p.Monitoring, p.Cluster
+	grafana := Peer{Namespace: m.Grafana.Namespace, Labels: m.Grafana.PodLabels}
+	apiserver := Peer{CIDRs: c.APIServerCIDRs}
+	var out []Flow
+	for i, e := range p.Network.GrafanaIngress {
+		out = append(out, Flow{ID: fmt.Sprintf("grafana-ingress-%d", i+1), From: e.Peer, To: grafana, Ports: tcp(m.Grafana.Port),
+			Why: "users open Grafana (network.grafanaIngress)", Source: fmt.Sprintf("network.grafanaIngress[%d]", i)})
+	}
+	if p.Dashboards.Any() {
+		out = append(out, Flow{ID: "grafana-to-apiserver", From: grafana, To: apiserver, Ports: tcp(c.APIServerPort),
+			Why: "Grafana's dashboard sidecar watches the dashboard ConfigMaps through the API server", Source: srcDashboards, Ref: refK8sSidecar})
+	}
+	if op := p.Dashboards.Operator; op != nil {
+		gop := Peer{Namespace: op.Namespace, Labels: op.PodLabels}
+		out = append(out,
+			Flow{ID: "grafana-operator-to-apiserver", From: gop, To: apiserver, Ports: tcp(c.APIServerPort),
+				Why: "grafana-operator watches its resources through the API server", Source: "dashboards.grafanaOperator.enabled", Ref: refGrafanaOperator},
+			Flow{ID: "grafana-operator-to-grafana", From: gop, To: grafana, Ports: tcp(m.Grafana.Port),
+				Why: "grafana-operator imports the dashboards through Grafana's HTTP API", Source: "dashboards.grafanaOperator.enabled", Ref: refGrafanaOperator})
+	}
+	if m.OperatorFlavour {
+		op := Peer{Namespace: m.PrometheusOperator.Namespace, Labels: m.PrometheusOperator.PodLabels}
+		out = append(out,
+			Flow{ID: "prometheus-operator-to-apiserver", From: op, To: apiserver, Ports: tcp(c.APIServerPort),
+				Why: "the Prometheus Operator watches its resources through the API server", Source: srcFlavours, Ref: refPromOperator},
+			// As for istiod's webhooks, the API server's source address is
+			// not predictable; the webhook is TLS the API server verifies.
+			Flow{ID: "prometheus-operator-webhook", From: Peer{CIDRs: Everywhere}, To: op, Ports: tcp(m.PrometheusOperator.Port),
+				Why: "the API server calls the Prometheus Operator's admission webhook for PrometheusRules", Source: "monitoring.prometheusOperator.port", Ref: refPromOperatorWebhook})
+	}
+	if !m.Prometheus.Agent {
+		am := Peer{Namespace: m.Alertmanager.Namespace, Labels: m.Alertmanager.PodLabels}
+		out = append(out,
+			Flow{ID: "prometheus-to-alertmanager", From: prom, To: am, Ports: tcp(m.Alertmanager.Port),
+				Why: "Prometheus sends alerts to Alertmanager and scrapes its metrics", Source: "monitoring.alertmanager"},
+			Flow{ID: "alertmanager-gossip", From: am, To: am, Ports: tcpAndUDP(PortAlertmanagerGossip),
+				Why: "Alertmanager replicas gossip silences and notifications, so an alert is sent once", Source: "monitoring.alertmanager", Ref: refAMHA})
+		for i, e := range p.Network.AlertmanagerEgress {
+			out = append(out, Flow{ID: fmt.Sprintf("alertmanager-egress-%d", i+1), From: am, To: e.Peer, Ports: tcp(e.Ports...),
+				Why:    "Alertmanager delivers notifications to its receivers (network.alertmanagerEgress)",
+				Source: fmt.Sprintf("network.alertmanagerEgress[%d]", i), Ref: refAlertmanager})
+		}
+	}
+	return out
+}
+
+// endpointFlows reach what the profile names by URL or address: the
+// remote-write endpoints, the dashboards' data source, and the global
+// Prometheus that federates.
+func (r *resolver) endpointFlows(prom Peer) []Flow {
+	p := r.plan
+	m := p.Monitoring
+	var out []Flow
+	for i, rw := range m.Prometheus.RemoteWrite {
+		if !rw.Endpoint.Known() {
+			continue // validation requires cidrs under a deny stance
+		}
+		out = append(out, Flow{ID: "remote-write-" + rw.Name, From: prom, To: r.narrow(rw.URL, rw.Endpoint), Ports: tcp(rw.Endpoint.Port),
+			Why:    "Prometheus remote-writes to " + rw.URL,
+			Source: fmt.Sprintf("monitoring.prometheus.remoteWrite[%d].url", i), Ref: refRemoteWrite})
+	}
+	grafana := Peer{Namespace: m.Grafana.Namespace, Labels: m.Grafana.PodLabels}
+	if ds := p.Dashboards.Datasource; p.Dashboards.Any() && ds.Endpoint.Known() {
+		to, id := r.narrow(ds.URL, ds.Endpoint), "grafana-to-datasource"
+		if slices.Equal(to.Labels, prom.Labels) && to.Namespace == prom.Namespace {
+			id = "grafana-to-prometheus"
+		}
+		out = append(out, Flow{ID: id, From: grafana, To: to, Ports: tcp(ds.Endpoint.Port),
+			Why: "Grafana queries its data source " + ds.URL, Source: "dashboards.datasource.url", Ref: refGrafanaDS})
+	}
+	if f := p.Federation; f != nil {
+		for i, s := range f.Sources {
+			out = append(out, Flow{ID: fmt.Sprintf("federation-%d", i+1), From: s, To: prom, Ports: tcp(PortPrometheus),
+				Why:    "the global Prometheus scrapes /federate",
+				Source: fmt.Sprintf("monitoring.prometheus.federation.sources[%d]", i), Ref: refFederation})
+		}
+	}
+	return out
+}
+
+// narrow picks the Prometheus pods out of an in-cluster endpoint whose
+// host is the Prometheus Service in the monitoring namespace.
+func (r *resolver) narrow(raw string, e NetEndpoint) Peer {
+	m := r.plan.Monitoring
+	if e.InCluster && e.Peer.Namespace == m.Namespace && e.Port == PortPrometheus && serviceName(raw) == m.Prometheus.Name {
+		return r.prometheusPeer()
+	}
+	return e.Peer
+}
+
+// meshFlows keep the mesh alive: every proxy (sidecars, gateways,
+// ztunnel, waypoints, in any namespace) reaches istiod for configuration
+// and certificates, the API server reaches istiod's webhooks, and istiod
+// reaches the API server.
+func (r *resolver) meshFlows() []Flow {
+	p := r.plan
+	if !p.Mesh.Istio {
+		return nil
+	}
+	istiod := Peer{Namespace: p.Mesh.IstioNamespace, Labels: IstiodLabels}
+	return []Flow{
+		// istiod authenticates xDS and CSR callers itself (mTLS or a
+		// service-account token), so 15012 is opened by port to every pod.
+		{ID: "xds", From: Peer{Any: true}, To: istiod, Ports: tcp(PortIstiodXDS),
+			Why: "every proxy (sidecars, gateways, ztunnel, waypoints) fetches configuration and certificates from istiod", Source: srcMesh, Ref: refIstioPorts},
+		// The API server's source address is not predictable (konnectivity,
+		// IPIP/VXLAN overlays, managed control planes), and the webhook is
+		// TLS with a CA the API server checks, so 15017 is open by port.
+		{ID: "webhooks", From: Peer{CIDRs: Everywhere}, To: istiod, Ports: tcp(PortIstiodWebhook),
+			Why: "the API server calls istiod's injection and validation webhooks", Source: srcMesh, Ref: refIstioPorts},
+		{ID: "istiod-to-apiserver", From: istiod, To: Peer{CIDRs: p.Cluster.APIServerCIDRs}, Ports: tcp(p.Cluster.APIServerPort),
+			Why: "istiod watches the API server", Source: srcAPIServer, Ref: refIstioPorts},
+	}
+}
+
+// ambientFlows are ambient's HBONE tunnel and kubelet probes for every
+// enrolled namespace, and for the Prometheus pods when they are enrolled.
+func (r *resolver) ambientFlows(prom Peer) []Flow {
+	p := r.plan
+	if !p.Mesh.Ambient {
+		return nil
+	}
+	type enrolled struct {
+		id, source string
+		peer       Peer
+	}
+	var pods []enrolled
+	for _, ns := range p.TeamNamespaces() {
+		pods = append(pods, enrolled{id: ns, source: r.teamNamespacePath(ns), peer: Peer{Namespace: ns}})
+	}
+	if p.Monitoring.InMesh {
+		pods = append(pods, enrolled{id: "prometheus", source: srcInMesh, peer: prom})
+	}
+	var out []Flow
+	for _, e := range pods {
+		out = append(out,
+			// The senders are enrolled pods, whose egress their own
+			// hbone-out flow opens.
+			Flow{ID: "hbone-in-" + e.id, From: Peer{Any: true}, To: e.peer, Ports: tcp(PortHBONE), Only: SideDestination,
+				Why: "ambient traffic from the mesh's pods arrives over HBONE on 15008", Source: e.source, Ref: refAmbientNetpol},
+			// ztunnel sends from inside the source pod's network namespace,
+			// so the sender's egress must allow 15008 too; each receiver
+			// opens its own ingress (hbone-in).
+			Flow{ID: "hbone-out-" + e.id, From: e.peer, To: Peer{Any: true}, Ports: tcp(PortHBONE), Only: SideSource,
+				Why: "ambient traffic leaves the mesh's pods over HBONE on 15008", Source: e.source, Ref: refAmbientNetpol},
+			// Every port: a probe may target any container port.
+			Flow{ID: "probes-" + e.id, From: Peer{CIDRs: []string{KubeletProbesAmbient}}, To: e.peer,
+				Why: "in ambient, kubelet probes arrive from 169.254.7.127, on any port", Source: e.source, Ref: refAmbientNetpol})
+	}
+	return out
+}
+
+// gatewayFlows keep every declared gateway's traffic: from its sources on
+// its ports and its status port, to every pod (its backends) and to its
+// destinations, and Prometheus' scrape of its proxy.
+func (r *resolver) gatewayFlows(prom Peer) []Flow {
+	var out []Flow
+	for gi, g := range r.plan.Mesh.Gateways {
+		gw := Peer{Namespace: g.Namespace, Labels: g.PodLabels}
+		src := fmt.Sprintf("mesh.gateways[%d]", gi)
+		ports := tcp(append(slices.Clone(g.Ports), PortGatewayStatus)...)
+		for i, s := range g.Sources {
+			out = append(out, Flow{ID: fmt.Sprintf("gateway-%s-in-%d", g.Name, i+1), From: s, To: gw, Ports: ports,
+				Why: "clients and load-balancer health checks reach the gateway " + g.Name, Source: src, Ref: refIstioGateway})
+		}
+		// The backends' own policies decide whether they accept the
+		// gateway; obsgen opens the gateway's side only.
+		out = append(out, Flow{ID: fmt.Sprintf("gateway-%s-backends", g.Name), From: gw, To: Peer{Any: true}, Only: SideSource,
+			Why: "the gateway " + g.Name + " forwards to its backends, on their ports", Source: src, Ref: refIstioGateway})
+		for i, d := range g.Destinations {
+			out = append(out, Flow{ID: fmt.Sprintf("gateway-%s-out-%d", g.Name, i+1), From: gw, To: d.Peer, Ports: tcp(d.Ports...),
+				Why: "the gateway " + g.Name + " reaches its destinations", Source: fmt.Sprintf("%s.destinations[%d]", src, i), Ref: refIstioGateway})
+		}
+		if port := r.proxyMetricsPort(); port != 0 {
+			out = append(out, Flow{ID: "scrape-gateway-" + g.Name, From: prom, To: gw, Ports: tcp(port),
+				Why: fmt.Sprintf("Prometheus scrapes the gateway's proxy on %d", port), Source: src, Ref: refIstioPrometheus})
+		}
+	}
+	return out
+}
+
+// PortGatewayStatus is the gateways' readiness port (status-port 15021),
+// which cloud load balancers health-check.
+const PortGatewayStatus = 15021
+
+// dnsFlows let every covered namespace resolve names. A global deny holds
+// the DNS egress itself, as Calico's documentation writes it.
+func (r *resolver) dnsFlows() []Flow {
+	dns := r.plan.Network.DNS
+	if r.plan.GlobalDeny() {
+		return nil
+	}
+	var out []Flow
+	for _, ns := range r.plan.Covered {
+		out = append(out, Flow{ID: "dns-" + ns, From: Peer{Namespace: ns}, To: Peer{Namespace: dns.Namespace, Labels: dns.PodLabels},
+			Ports: tcpAndUDP(PortDNS), Why: "every pod resolves names through the cluster DNS", Source: "network.dns", Ref: refKubeDNS})
+	}
+	return out
+}

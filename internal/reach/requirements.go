@@ -1,0 +1,450 @@
+package reach
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// Requirements are the connections a real cluster needs whatever obsgen's
+// flow catalogue says. They are derived here from the plan's facts (where
+// the components run, the mesh's mode, the teams, the endpoints the
+// profile names) and from upstream documents, never from plan.Flows, so a
+// flow the catalogue forgets fails the proof. They include pods the profile
+// does not describe: gateways installed the way Istio installs them, a
+// meshed namespace no team owns, a waypoint.
+
+// Pods the profile does not describe.
+const (
+	// UnownedNamespace is a meshed namespace outside every team.
+	UnownedNamespace = "obsgen-unowned"
+	// GatewayNamespace is where a gateway runs in its own namespace, as
+	// istio.io docs/setup/additional-setup/gateway installs it.
+	GatewayNamespace = "istio-ingress"
+
+	RoleGatewayIstioNS  = "istio-ingressgateway"
+	RoleGatewayOwnNS    = "ingress-gateway"
+	RoleUnownedWorkload = "unowned-workload"
+	RoleWaypoint        = "waypoint"
+	RoleZtunnel         = "ztunnel"
+)
+
+// Labels of the undescribed pods, from Istio's charts.
+var (
+	// manifests/charts/gateways/istio-ingress/values.yaml: the default
+	// profile's istio-ingressgateway in istio-system.
+	istioIngressLabels = plan.Labels{{Name: "app", Value: "istio-ingressgateway"}, {Name: "istio", Value: "ingressgateway"}}
+	// manifests/charts/gateway (helm install istio-ingress istio/gateway).
+	ownGatewayLabels = plan.Labels{{Name: "app", Value: "istio-ingress"}, {Name: "istio", Value: "ingress"}}
+	unownedLabels    = plan.Labels{{Name: "app", Value: "obsgen-unowned"}}
+	// manifests/charts/istio-control/istio-discovery/files/waypoint.yaml.
+	waypointLabels = plan.Labels{{Name: "gateway.networking.k8s.io/gateway-name", Value: "waypoint"}}
+)
+
+// Ports the undescribed gateways serve: istio-ingressgateway's Service
+// maps 80 and 443 to 8080 and 8443; 15021 is the status port load
+// balancers check (manifests/charts/gateways/istio-ingress/values.yaml).
+var gatewayTrafficPorts = []int{8080, 8443, plan.PortGatewayStatus}
+
+// requirement is one connection the cluster needs.
+type requirement struct {
+	id       string
+	from, to Endpoint
+	proto    string
+	port     int
+	why      string
+	// source is the profile field that makes it needed.
+	source string
+}
+
+// addUndescribed puts the pods the profile does not describe into the
+// cluster: both gateways (unless the profile declares gateways there),
+// a meshed namespace no team owns, ztunnel and a waypoint in ambient.
+func (c *Cluster) addUndescribed() {
+	p := c.Plan
+	if !p.Mesh.Istio {
+		return
+	}
+	declaredIn := func(ns string) bool {
+		return slices.ContainsFunc(p.Mesh.Gateways, func(g plan.Gateway) bool { return g.Namespace == ns })
+	}
+	if !declaredIn(p.Mesh.IstioNamespace) {
+		c.add(p.Mesh.IstioNamespace, istioIngressLabels, RoleGatewayIstioNS)
+	}
+	if !slices.ContainsFunc(p.Mesh.Gateways, func(g plan.Gateway) bool { return g.Namespace != p.Mesh.IstioNamespace }) {
+		c.add(GatewayNamespace, ownGatewayLabels, RoleGatewayOwnNS)
+	}
+	c.add(UnownedNamespace, unownedLabels, RoleUnownedWorkload)
+	if p.Mesh.Ambient {
+		c.add(p.Mesh.IstioNamespace, plan.ZtunnelLabels, RoleZtunnel)
+		if len(c.teamNS) > 0 {
+			c.add(c.teamNS[0], waypointLabels, RoleWaypoint)
+		}
+	}
+}
+
+// proxies are the pods that run an Istio proxy and so need istiod:
+// sidecars in every team namespace and in the unowned one, gateways,
+// ztunnel, waypoints, and Prometheus when it carries a sidecar.
+func (c *Cluster) proxies() []*Pod {
+	p := c.Plan
+	var out []*Pod
+	for _, pod := range c.Pods {
+		switch {
+		case pod.Namespace == UnownedNamespace, pod.Role == RoleGatewayIstioNS, pod.Role == RoleGatewayOwnNS,
+			pod.Role == RoleZtunnel, pod.Role == RoleWaypoint, c.gateways[pod] != nil:
+			out = append(out, pod)
+		case p.Mesh.Sidecar && slices.Contains(c.teamNS, pod.Namespace) && pod.Role != RoleIntruder:
+			out = append(out, pod)
+		case p.Mesh.Sidecar && pod.Role == "prometheus" && (p.Monitoring.InMesh || p.Monitoring.Prometheus.CertsVolume != ""):
+			out = append(out, pod)
+		}
+	}
+	return out
+}
+
+// enrolled are the pods ambient redirects through ztunnel: every pod of a
+// team namespace (the waypoint too), of the meshed namespace no team owns,
+// and Prometheus when it is in the mesh.
+func (c *Cluster) enrolled() []*Pod {
+	p := c.Plan
+	var out []*Pod
+	for _, pod := range c.Pods {
+		if slices.Contains(c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace || pod.Role == "prometheus" && p.Monitoring.InMesh {
+			out = append(out, pod)
+		}
+	}
+	return out
+}
+
+// requirements lists every connection the cluster needs.
+func (c *Cluster) requirements() []requirement {
+	var out []requirement
+	out = append(out, c.meshRequirements()...)
+	out = append(out, c.ambientRequirements()...)
+	out = append(out, c.gatewayRequirements()...)
+	out = append(out, c.monitoringRequirements()...)
+	return out
+}
+
+// meshRequirements: istio.io docs/ops/deployment/application-requirements,
+// "Ports used by Istio": every proxy reaches istiod on 15012 (xDS and CA;
+// gateways and ztunnel too: manifests/charts/ztunnel/templates/
+// daemonset.yaml CA_ADDRESS and XDS_ADDRESS), the API server reaches the
+// webhooks on 15017 from its own address or, behind konnectivity or an
+// overlay, from a node's, and istiod watches the API server.
+func (c *Cluster) meshRequirements() []requirement {
+	p := c.Plan
+	if !p.Mesh.Istio {
+		return nil
+	}
+	istiod := c.podEndpoint(p.Mesh.IstioNamespace, plan.IstiodLabels)
+	var out []requirement
+	for _, pod := range c.proxies() {
+		out = append(out, requirement{id: "xds", from: Endpoint{Pod: pod}, to: istiod, proto: "TCP", port: plan.PortIstiodXDS,
+			why: "a proxy fetches configuration and certificates from istiod", source: "mesh.provider"})
+	}
+	for _, from := range []Endpoint{c.address(p.Cluster.APIServerCIDRs), c.address(p.Cluster.NodeCIDRs)} {
+		if from.Addr.IsValid() {
+			out = append(out, requirement{id: "webhooks", from: from, to: istiod, proto: "TCP", port: plan.PortIstiodWebhook,
+				why: "the API server calls istiod's injection and validation webhooks", source: "mesh.provider"})
+		}
+	}
+	if api := c.address(p.Cluster.APIServerCIDRs); api.Addr.IsValid() {
+		out = append(out, requirement{id: "istiod-to-apiserver", from: istiod, to: api, proto: "TCP", port: p.Cluster.APIServerPort,
+			why: "istiod watches the API server", source: "cluster.apiServerCIDRs"})
+	}
+	return out
+}
+
+// ambientRequirements: istio.io docs/ambient/usage/networkpolicy: enrolled
+// pods receive and send HBONE on 15008, and kubelet probes arrive from
+// 169.254.7.127 on any port.
+func (c *Cluster) ambientRequirements() []requirement {
+	p := c.Plan
+	if !p.Mesh.Ambient {
+		return nil
+	}
+	enrolled := c.enrolled()
+	probe := Endpoint{Addr: netip.MustParsePrefix(plan.KubeletProbesAmbient).Addr()}
+	var out []requirement
+	for i, pod := range enrolled {
+		peer := enrolled[(i+1)%len(enrolled)]
+		source := "mesh.dataPlane"
+		if pod.Role == "prometheus" {
+			source = "monitoring.inMesh"
+		}
+		if peer != pod {
+			out = append(out, requirement{id: "hbone", from: Endpoint{Pod: peer}, to: Endpoint{Pod: pod}, proto: "TCP", port: plan.PortHBONE,
+				why: "ambient traffic between enrolled pods travels over HBONE on 15008", source: source})
+		}
+		for _, port := range []int{c.appPort(pod), c.unusedPort()} {
+			out = append(out, requirement{id: "probes", from: probe, to: Endpoint{Pod: pod}, proto: "TCP", port: port,
+				why: "kubelet probes of ambient pods arrive from 169.254.7.127", source: source})
+		}
+	}
+	return out
+}
+
+// gatewayRequirements: a gateway receives its clients' traffic on its
+// ports and the load balancer's health checks on 15021, and reaches its
+// backends. obsgen must not take that away: for declared gateways under
+// every stance, for undescribed ones wherever obsgen's deny does not cover
+// their namespace by design (under global-deny everything undeclared is
+// denied, which is the stance).
+func (c *Cluster) gatewayRequirements() []requirement {
+	p := c.Plan
+	client := Endpoint{Addr: netip.MustParseAddr("203.0.113.10")}
+	var out []requirement
+	for _, pod := range c.Pods {
+		var ports []int
+		var source string
+		clients := []Endpoint{client}
+		switch pod.Role {
+		case RoleGatewayIstioNS, RoleGatewayOwnNS:
+			if p.GlobalDeny() && !slices.Contains(p.Network.Calico.Excluded, pod.Namespace) {
+				continue
+			}
+			ports, source = gatewayTrafficPorts, "mesh.gateways"
+		default:
+			g := c.gateways[pod]
+			if g == nil {
+				continue
+			}
+			ports, source = append(slices.Clone(g.Ports), plan.PortGatewayStatus), c.gatewaySource(*g)
+			clients = nil
+			for _, s := range g.Sources {
+				if s.Any {
+					// Every pod: a team's pod, whose egress obsgen's deny
+					// isolates, stands for them.
+					clients = append(clients, c.endpoint(s))
+				} else {
+					clients = append(clients, c.peerEndpoint(s))
+				}
+			}
+			for i, d := range g.Destinations {
+				for _, port := range d.Ports {
+					out = append(out, requirement{id: "gateway-destinations", from: Endpoint{Pod: pod}, to: c.peerEndpoint(d.Peer), proto: "TCP", port: port,
+						why: "a gateway reaches its destinations", source: fmt.Sprintf("%s.destinations[%d]", source, i)})
+				}
+			}
+		}
+		for _, from := range clients {
+			for _, port := range ports {
+				out = append(out, requirement{id: "gateway-traffic", from: from, to: Endpoint{Pod: pod}, proto: "TCP", port: port,
+					why: "clients and load-balancer health checks reach a gateway", source: source})
+			}
+		}
+		// The backends' own policies decide whether they accept a gateway;
+		// obsgen must leave the gateway's egress open: asked towards a pod
+		// no deny isolates.
+		out = append(out, requirement{id: "gateway-backends", from: Endpoint{Pod: pod}, to: c.openEndpoint(), proto: "TCP", port: 8080,
+			why: "a gateway forwards to its backends", source: source})
+	}
+	return out
+}
+
+func (c *Cluster) gatewaySource(g plan.Gateway) string {
+	i := slices.IndexFunc(c.Plan.Mesh.Gateways, func(x plan.Gateway) bool { return x.Name == g.Name })
+	return fmt.Sprintf("mesh.gateways[%d]", i)
+}
+
+// address is an address inside the first of cidrs, or none.
+func (c *Cluster) address(cidrs []string) Endpoint {
+	if len(cidrs) == 0 {
+		return Endpoint{}
+	}
+	return c.endpoint(plan.Peer{CIDRs: cidrs[:1]})
+}
+
+// peerEndpoint is where a peer of the profile stands: its pod (added when
+// no flow named it), an address in its range, or any pod.
+func (c *Cluster) peerEndpoint(p plan.Peer) Endpoint {
+	if p.IsPods() {
+		return c.podEndpoint(p.Namespace, p.Labels)
+	}
+	return c.endpoint(p)
+}
+
+// podEndpoint is the pod of (ns, labels), added to the cluster when no
+// flow named it: requirements never depend on the flows.
+func (c *Cluster) podEndpoint(ns string, labels plan.Labels) Endpoint {
+	return Endpoint{Pod: c.add(ns, labels, c.roles[key(ns, labels)])}
+}
+
+// appPort is a port the pod serves: its service's application port, or
+// 8080.
+func (c *Cluster) appPort(pod *Pod) int {
+	for _, s := range c.Plan.ServiceTargets {
+		if s.Namespace == pod.Namespace && slices.Equal(s.Selector, pod.Labels) {
+			return s.AppPort
+		}
+	}
+	return 8080
+}
+
+// monitoringRequirements are the monitoring stack's connections: every
+// scrape of every job the plan configures (prometheus.yml is the
+// authority on what Prometheus scrapes), alert delivery and Alertmanager's
+// cluster (github.com/prometheus/alertmanager README, "High
+// Availability": 9094 TCP and UDP), Grafana's queries and its dashboard
+// sidecar's API-server watch (kiwigrid/k8s-sidecar README), the operators'
+// API-server watches and webhooks, the endpoints the profile names by URL,
+// and DNS from every namespace obsgen isolates.
+func (c *Cluster) monitoringRequirements() []requirement {
+	var out []requirement
+	out = append(out, c.scrapeRequirements()...)
+	out = append(out, c.stackRequirements()...)
+	out = append(out, c.dnsRequirements()...)
+	return out
+}
+
+func (c *Cluster) scrapeRequirements() []requirement {
+	p := c.Plan
+	m := p.Monitoring
+	prom := c.podEndpoint(m.Namespace, m.Prometheus.PodLabels)
+	var out []requirement
+	scrape := func(to Endpoint, port int, source string) {
+		out = append(out, requirement{id: "scrape", from: prom, to: to, proto: "TCP", port: port,
+			why: "Prometheus scrapes a target of its configuration", source: source})
+	}
+	for ti, t := range p.Teams {
+		for si, s := range t.Services {
+			scrape(c.podEndpoint(s.Namespace, s.Selector), s.Endpoint.Port, fmt.Sprintf("teams[%d].services[%d]", ti, si))
+		}
+	}
+	for _, j := range p.Jobs {
+		switch j.Kind {
+		case plan.JobEnvoyStats, plan.JobIstioMerged:
+			for _, ns := range c.teamNS {
+				scrape(c.podEndpoint(ns, nil), j.Endpoint.Port, "mesh.scrapeStrategy")
+			}
+			for _, pod := range c.Pods {
+				if g := c.gateways[pod]; g != nil {
+					scrape(Endpoint{Pod: pod}, j.Endpoint.Port, c.gatewaySource(*g))
+				}
+			}
+		case plan.JobIstiod:
+			scrape(c.podEndpoint(p.Mesh.IstioNamespace, plan.IstiodLabels), j.Endpoint.Port, "mesh.provider")
+		case plan.JobZtunnel:
+			scrape(c.podEndpoint(p.Mesh.IstioNamespace, plan.ZtunnelLabels), j.Endpoint.Port, "mesh.dataPlane")
+		case plan.JobKubeStateMetrics:
+			scrape(c.podEndpoint(m.KubeStateMetrics.Namespace, m.KubeStateMetrics.PodLabels), j.Endpoint.Port, "monitoring.kubeStateMetrics")
+		case plan.JobPrometheus:
+			// Each server scrapes every Prometheus pod, its replicas too.
+			scrape(Endpoint{Pod: c.replica(prom.Pod)}, j.Endpoint.Port, "monitoring.prometheus")
+		case plan.JobAlertmanager:
+			scrape(c.podEndpoint(m.Alertmanager.Namespace, m.Alertmanager.PodLabels), j.Endpoint.Port, "monitoring.alertmanager")
+		case plan.JobAPIServers:
+			scrape(c.address(p.Cluster.APIServerCIDRs), p.Cluster.APIServerPort, "cluster.apiServerCIDRs")
+		case plan.JobKubelet, plan.JobCAdvisor:
+			scrape(c.address(p.Cluster.NodeCIDRs), j.Endpoint.Port, "cluster.nodeCIDRs")
+		case plan.JobNodeExporter:
+			scrape(c.address(p.Cluster.NodeCIDRs), j.Endpoint.Port, "cluster.nodeCIDRs")
+		}
+	}
+	return slices.DeleteFunc(out, func(r requirement) bool { return r.to.Pod == nil && !r.to.Addr.IsValid() })
+}
+
+func (c *Cluster) stackRequirements() []requirement {
+	p := c.Plan
+	m := p.Monitoring
+	prom := c.podEndpoint(m.Namespace, m.Prometheus.PodLabels)
+	grafana := c.podEndpoint(m.Grafana.Namespace, m.Grafana.PodLabels)
+	api := c.address(p.Cluster.APIServerCIDRs)
+	var out []requirement
+	need := func(id string, from, to Endpoint, proto string, port int, why, source string) {
+		if (from.Pod != nil || from.Addr.IsValid()) && (to.Pod != nil || to.Addr.IsValid()) && port != 0 {
+			out = append(out, requirement{id: id, from: from, to: to, proto: proto, port: port, why: why, source: source})
+		}
+	}
+	need("watch-apiserver", c.podEndpoint(m.KubeStateMetrics.Namespace, m.KubeStateMetrics.PodLabels), api, "TCP", p.Cluster.APIServerPort,
+		"kube-state-metrics watches the API server", "cluster.apiServerCIDRs")
+	need("discovery", prom, api, "TCP", p.Cluster.APIServerPort, "Prometheus discovers its targets through the API server", "cluster.apiServerCIDRs")
+	if !m.Prometheus.Agent {
+		am := c.podEndpoint(m.Alertmanager.Namespace, m.Alertmanager.PodLabels)
+		need("alerts", prom, am, "TCP", m.Alertmanager.Port, "Prometheus sends alerts to Alertmanager", "monitoring.alertmanager")
+		peer := c.add(m.Alertmanager.Namespace, m.Alertmanager.PodLabels, "")
+		replica := c.replica(peer)
+		for _, proto := range []string{"TCP", "UDP"} {
+			need("alertmanager-cluster", Endpoint{Pod: replica}, Endpoint{Pod: peer}, proto, plan.PortAlertmanagerGossip,
+				"Alertmanager replicas gossip so each alert is sent once", "monitoring.alertmanager")
+		}
+		for i, e := range p.Network.AlertmanagerEgress {
+			for _, port := range e.Ports {
+				need("notifications", am, c.peerEndpoint(e.Peer), "TCP", port, "Alertmanager calls its receivers", fmt.Sprintf("network.alertmanagerEgress[%d]", i))
+			}
+		}
+	}
+	if d := p.Dashboards; d.Any() {
+		need("datasource", grafana, c.urlEndpoint(d.Datasource.Endpoint), "TCP", d.Datasource.Endpoint.Port,
+			"Grafana queries its data source "+d.Datasource.URL, "dashboards.datasource.url")
+		need("dashboard-sidecar", grafana, api, "TCP", p.Cluster.APIServerPort, "Grafana's dashboard sidecar watches ConfigMaps", "dashboards")
+		if op := d.Operator; op != nil {
+			gop := c.podEndpoint(op.Namespace, op.PodLabels)
+			need("grafana-operator", gop, api, "TCP", p.Cluster.APIServerPort, "grafana-operator watches the API server", "dashboards.grafanaOperator.enabled")
+			need("grafana-operator", gop, grafana, "TCP", m.Grafana.Port, "grafana-operator calls Grafana's API", "dashboards.grafanaOperator.enabled")
+		}
+	}
+	for i, e := range p.Network.GrafanaIngress {
+		need("grafana-users", c.peerEndpoint(e.Peer), grafana, "TCP", m.Grafana.Port, "users open Grafana", fmt.Sprintf("network.grafanaIngress[%d]", i))
+	}
+	if m.OperatorFlavour {
+		op := c.podEndpoint(m.PrometheusOperator.Namespace, m.PrometheusOperator.PodLabels)
+		need("prometheus-operator", op, api, "TCP", p.Cluster.APIServerPort, "the Prometheus Operator watches the API server", "monitoring.flavours")
+		need("prometheus-operator-webhook", api, op, "TCP", m.PrometheusOperator.Port, "the API server calls the operator's admission webhook", "monitoring.prometheusOperator.port")
+	}
+	for i, rw := range m.Prometheus.RemoteWrite {
+		need("remote-write", prom, c.urlEndpoint(rw.Endpoint), "TCP", rw.Endpoint.Port, "Prometheus remote-writes to "+rw.URL,
+			fmt.Sprintf("monitoring.prometheus.remoteWrite[%d].url", i))
+	}
+	if f := p.Federation; f != nil {
+		for i, s := range f.Sources {
+			need("federation", c.peerEndpoint(s), prom, "TCP", plan.PortPrometheus, "the global Prometheus scrapes /federate",
+				fmt.Sprintf("monitoring.prometheus.federation.sources[%d]", i))
+		}
+	}
+	return out
+}
+
+// urlEndpoint is where a URL of the profile leads: the Prometheus pods for
+// the Prometheus Service, any pod of a Service's namespace, or an address.
+func (c *Cluster) urlEndpoint(e plan.NetEndpoint) Endpoint {
+	m := c.Plan.Monitoring
+	switch {
+	case !e.Known():
+		return Endpoint{}
+	case e.InCluster && e.Peer.Namespace == m.Namespace && e.Port == plan.PortPrometheus:
+		return c.podEndpoint(m.Namespace, m.Prometheus.PodLabels)
+	case e.InCluster:
+		return c.podEndpoint(e.Peer.Namespace, nil)
+	}
+	return c.peerEndpoint(e.Peer)
+}
+
+// replica is a second pod like pod, for connections between replicas.
+func (c *Cluster) replica(pod *Pod) *Pod {
+	labels := append(slices.Clone(pod.Labels), plan.Label{Name: "obsgen.dev/replica", Value: "2"})
+	slices.SortFunc(labels, func(a, b plan.Label) int { return strings.Compare(a.Name, b.Name) })
+	return c.add(pod.Namespace, labels, pod.Role+"-2")
+}
+
+// dnsRequirements: kubernetes.io docs/concepts/services-networking/
+// network-policies: under a default deny, pods must still reach the
+// cluster DNS.
+func (c *Cluster) dnsRequirements() []requirement {
+	p := c.Plan
+	dns := c.podEndpoint(p.Network.DNS.Namespace, p.Network.DNS.PodLabels)
+	var out []requirement
+	for _, ns := range p.IsolatedNamespaces() {
+		from := c.podEndpoint(ns, nil)
+		for _, proto := range []string{"UDP", "TCP"} {
+			out = append(out, requirement{id: "dns", from: from, to: dns, proto: proto, port: plan.PortDNS,
+				why: "every pod resolves names through the cluster DNS", source: "network.dns"})
+		}
+	}
+	return out
+}
