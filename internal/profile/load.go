@@ -29,14 +29,16 @@ type Loaded struct {
 	Keys Positions
 }
 
-// maxProfileSize bounds what the loader reads; real profiles are a few KiB.
-const maxProfileSize = 8 << 20
+// MaxSize bounds the profiles the loader accepts; real profiles are a few
+// KiB. Readers need read no more than MaxSize+1 bytes to let Load report it.
+const MaxSize = 8 << 20
 
 // Load decodes and validates one profile. file names the source in
 // diagnostics. On any problem it returns a diag.List holding all of them.
 func Load(file string, data []byte) (*Loaded, error) {
-	if len(data) > maxProfileSize {
-		return nil, diag.List{{File: file, Message: fmt.Sprintf("profile is larger than %d bytes", maxProfileSize)}}
+	if len(data) > MaxSize {
+		return nil, diag.List{{File: file, Pos: offsetPos(data, MaxSize), Message: fmt.Sprintf("profile is larger than %d bytes", MaxSize),
+			Hint: "split it, or check that the right file was given"}}
 	}
 	root, diags := parseDocument(file, data)
 	if diags != nil {
