@@ -205,7 +205,13 @@ func (t *tree) recoverRun(names []string) error {
 func (t *tree) undoStaging(p *pending) error {
 	for _, s := range p.Sets {
 		for _, tmp := range s.temps() {
-			if _, err := t.removeFile(path.Join(s.Name, tmp)); err != nil {
+			// Staging creates regular files only, exclusively: anything
+			// else at a temporary name is not the run's to remove.
+			rel := path.Join(s.Name, tmp)
+			if info, err := t.lstat(rel); err != nil || !info.Mode().IsRegular() {
+				continue
+			}
+			if _, err := t.removeFile(rel); err != nil {
 				return err
 			}
 		}
