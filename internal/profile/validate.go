@@ -36,6 +36,7 @@ func Validate(l *Loaded) diag.List {
 	v.teams()
 	v.alertingSection()
 	v.dashboards()
+	v.zeroValues()
 	return v.diags.Sorted()
 }
 
