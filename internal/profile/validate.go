@@ -37,6 +37,7 @@ func Validate(l *Loaded) diag.List {
 	v.alertingSection()
 	v.dashboards()
 	v.zeroValues()
+	v.sinks()
 	return v.diags.Sorted()
 }
 
