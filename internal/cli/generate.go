@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"obsgen.dev/obsgen/internal/diag"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/pipeline"
+	"obsgen.dev/obsgen/internal/profile"
 	"obsgen.dev/obsgen/internal/render"
 	"obsgen.dev/obsgen/profiles"
 	"obsgen.dev/obsgen/templates"
@@ -46,25 +48,38 @@ func (a *app) generate(args []string, check bool) error {
 		return err
 	}
 	root := a.v.GetString(flagOut)
+	sets := make([]output.Set, len(results))
+	for i, res := range results {
+		sets[i] = output.Set{Name: res.Plan.Name, Files: res.Files}
+	}
+	if check {
+		return a.check(root, sets)
+	}
+	// One commit for every profile: all of them are written, or none.
+	written, err := output.Commit(root, sets)
+	if err != nil {
+		return err
+	}
+	for i, w := range written {
+		fmt.Fprintf(a.stdout, "%s: %d written, %d unchanged, %d pruned\n",
+			filepath.Join(root, sets[i].Name), len(w.Written), len(w.Unchanged), len(w.Pruned))
+	}
+	return nil
+}
+
+// check prints the drift of every output folder and reports errDrift if
+// any is stale.
+func (a *app) check(root string, sets []output.Set) error {
+	drifts, err := output.CheckAll(root, sets)
+	if err != nil {
+		return err
+	}
 	stale := false
-	for _, res := range results {
-		dir := filepath.Join(root, res.Plan.Name)
-		if check {
-			drift, err := output.Check(dir, res.Files)
-			if err != nil {
-				return err
-			}
-			if !drift.Empty() {
-				stale = true
-				fmt.Fprint(a.stdout, drift.String())
-			}
-			continue
+	for _, d := range drifts {
+		if !d.Empty() {
+			stale = true
+			fmt.Fprint(a.stdout, d.String())
 		}
-		w, err := output.Write(dir, res.Files)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stdout, "%s: %d written, %d unchanged, %d pruned\n", dir, len(w.Written), len(w.Unchanged), len(w.Pruned))
 	}
 	if stale {
 		return errDrift
@@ -85,13 +100,34 @@ func readSources(args []string) ([]source, error) {
 	}
 	out := make([]source, 0, len(args))
 	for _, file := range args {
-		data, err := os.ReadFile(file)
+		data, err := readProfile(file)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("read profile: %w", err)}
+			return nil, err
 		}
 		out = append(out, source{file: file, data: data})
 	}
 	return out, nil
+}
+
+// readProfile reads a profile file, a pipe (`<(...)`) or standard input's
+// device, but never more than the loader accepts plus one byte: the loader
+// then reports the size limit with a position, and /dev/zero or an endless
+// pipe cannot exhaust memory. A file that cannot be opened is a command-line
+// problem; one that fails while reading is not.
+func readProfile(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("read profile: %w", err)}
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.IsDir() {
+		return nil, usageError{fmt.Errorf("read profile: %s is a folder; name a profile file", file)}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, profile.MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read profile %s: %w", file, err)
+	}
+	return data, nil
 }
 
 // runAll generates every profile in memory and returns every profile

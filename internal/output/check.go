@@ -1,11 +1,10 @@
 package output
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -18,6 +17,9 @@ type Drift struct {
 	Changed []FileDiff // files whose content differs
 	New     []string   // generated files missing on disk
 	Stale   []string   // owned files no longer generated
+	// Leftovers are what an interrupted run left (temporary files, the
+	// pending record), relative to Dir; the next generate clears them.
+	Leftovers []string
 }
 
 // FileDiff is a unified diff of one changed file.
@@ -28,10 +30,10 @@ type FileDiff struct {
 
 // Empty tells whether the folder is up to date.
 func (d Drift) Empty() bool {
-	return len(d.Changed) == 0 && len(d.New) == 0 && len(d.Stale) == 0
+	return len(d.Changed) == 0 && len(d.New) == 0 && len(d.Stale) == 0 && len(d.Leftovers) == 0
 }
 
-// String renders unified diffs, then `+ new` and `- stale` lines.
+// String renders unified diffs, then `+ new`, `- stale` and leftover lines.
 func (d Drift) String() string {
 	var b strings.Builder
 	for _, c := range d.Changed {
@@ -43,38 +45,119 @@ func (d Drift) String() string {
 	for _, p := range d.Stale {
 		fmt.Fprintf(&b, "- stale %s\n", filepath.Join(d.Dir, filepath.FromSlash(p)))
 	}
+	for _, p := range d.Leftovers {
+		fmt.Fprintf(&b, "! left by an interrupted run: %s (run `obsgen generate` to finish it)\n", filepath.Join(d.Dir, filepath.FromSlash(p)))
+	}
 	return b.String()
 }
 
 // Check compares dir with the files Write would produce, without writing.
 func Check(dir string, files []File) (Drift, error) {
-	drift := Drift{Dir: dir}
-	files, err := prepare(files)
+	drifts, err := CheckAll(filepath.Dir(dir), []Set{{Name: filepath.Base(dir), Files: files}})
 	if err != nil {
-		return drift, err
+		return Drift{Dir: dir}, err
 	}
-	owned, err := readManifest(dir)
+	return drifts[0], nil
+}
+
+// CheckAll compares every output folder ROOT/<set.Name>/ with what Commit
+// would make of it, without writing, and with the same refusals: a link or
+// special file at a generated or owned path is an error, not a match.
+func CheckAll(root string, sets []Set) ([]Drift, error) {
+	prepared, err := prepareSets(sets)
 	if err != nil {
-		return drift, err
+		return nil, err
 	}
-	for _, f := range files {
-		target := filepath.Join(dir, filepath.FromSlash(f.Path))
-		existing, err := os.ReadFile(target)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			drift.New = append(drift.New, f.Path)
-		case err != nil:
-			return drift, fmt.Errorf("check %s: %w", target, err)
-		case !bytes.Equal(existing, f.Data):
-			drift.Changed = append(drift.Changed, FileDiff{Path: f.Path, Diff: unified(target, existing, f.Data)})
+	exists, err := checkRootDir(root)
+	if err != nil {
+		return nil, err
+	}
+	drifts := make([]Drift, len(prepared))
+	var t *tree
+	if exists {
+		if t, err = openTree(root); err != nil {
+			return nil, err
+		}
+		defer t.close()
+	}
+	for i, s := range prepared {
+		drifts[i] = Drift{Dir: filepath.Join(root, s.Name)}
+		if t == nil {
+			drifts[i].New = paths(s.Files)
+			continue
+		}
+		if err := t.checkSet(s, &drifts[i]); err != nil {
+			return nil, err
 		}
 	}
-	for _, p := range stale(files, owned) {
-		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p))); err == nil {
+	if exists && len(drifts) > 0 {
+		if _, err := t.lstat(PendingName); err == nil {
+			drifts[0].Leftovers = append(drifts[0].Leftovers, path.Join("..", PendingName))
+		}
+	}
+	return drifts, nil
+}
+
+func paths(files []File) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Path
+	}
+	return out
+}
+
+func (t *tree) checkSet(s Set, drift *Drift) error {
+	if info, err := t.root.Lstat(s.Name); err == nil {
+		if err := kindError(t.display(s.Name), info, true); err != nil {
+			return err
+		}
+	}
+	owned, err := t.readManifest(s.Name)
+	if err != nil {
+		return err
+	}
+	// What generate would refuse, --check refuses too.
+	if _, err := t.compare(s.Name, s.Files, owned, stale(s.Files, owned)); err != nil {
+		return err
+	}
+	for _, f := range s.Files {
+		if err := t.checkFile(s.Name, f, drift); err != nil {
+			return err
+		}
+	}
+	for _, p := range stale(s.Files, owned) {
+		exists, err := t.checkPrunable(path.Join(s.Name, p))
+		if err != nil {
+			return err
+		}
+		if exists {
 			drift.Stale = append(drift.Stale, p)
 		}
 	}
-	return drift, nil
+	temps, err := t.findTemps(s.Name)
+	for _, tmp := range temps {
+		drift.Leftovers = append(drift.Leftovers, strings.TrimPrefix(tmp, s.Name+"/"))
+	}
+	return err
+}
+
+func (t *tree) checkFile(name string, f File, drift *Drift) error {
+	rel := path.Join(name, f.Path)
+	existing, err := t.readRegular(rel, int64(len(f.Data)))
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) || errors.Is(err, errIsDir):
+		drift.New = append(drift.New, f.Path)
+	case err != nil:
+		return fmt.Errorf("check: %w", err)
+	case string(existing) != string(f.Data):
+		// The comparison read one byte past the generated length; the diff
+		// needs the whole file, still bounded.
+		if existing, err = t.readRegular(rel, maxManifestSize); err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+		drift.Changed = append(drift.Changed, FileDiff{Path: f.Path, Diff: unified(t.display(rel), existing, f.Data)})
+	}
+	return nil
 }
 
 func unified(name string, old, new []byte) string {

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 )
 
 // ManifestName is the file in each output folder that lists the files obsgen
@@ -26,52 +24,14 @@ type Result struct {
 	Pruned    []string
 }
 
-// Write makes dir hold exactly the given files plus the manifest. Files whose
-// content is unchanged are not rewritten; others are written to a temporary
-// file and renamed into place. Files listed in the previous manifest that are
-// no longer generated are removed; files obsgen never wrote are never
-// touched, and one in the way of a generated file is an error. Every check
-// runs before the first write.
+// Write makes dir hold exactly the given files plus the manifest, as a
+// Commit of one output folder into dir's parent.
 func Write(dir string, files []File) (Result, error) {
-	var res Result
-	files, err := prepare(files)
+	res, err := Commit(filepath.Dir(dir), []Set{{Name: filepath.Base(dir), Files: files}})
 	if err != nil {
-		return res, err
+		return Result{}, err
 	}
-	owned, err := readManifest(dir)
-	if err != nil {
-		return res, err
-	}
-	gone := stale(files, owned)
-	if err := checkConflicts(dir, files, owned, gone); err != nil {
-		return res, err
-	}
-	// Stale files where a new file or folder goes must leave first.
-	inTheWay, rest := splitInTheWay(files, gone)
-	if res.Pruned, err = prune(dir, inTheWay); err != nil {
-		return res, err
-	}
-	manifest := files[len(files)-1]
-	for _, f := range files[:len(files)-1] {
-		changed, err := writeIfChanged(dir, f)
-		if err != nil {
-			return res, err
-		}
-		if changed {
-			res.Written = append(res.Written, f.Path)
-		} else {
-			res.Unchanged = append(res.Unchanged, f.Path)
-		}
-	}
-	pruned, err := prune(dir, rest)
-	res.Pruned = append(res.Pruned, pruned...)
-	if err != nil {
-		return res, err // the old manifest still owns what is left
-	}
-	// The manifest goes last: until it is written, the previous one still
-	// owns every file a failed run may have left behind.
-	_, err = writeIfChanged(dir, manifest)
-	return res, err
+	return res[0], nil
 }
 
 // splitInTheWay separates the stale paths that are a folder or a file where
@@ -116,13 +76,29 @@ func prepare(files []File) ([]File, error) {
 	return append(slices.Clone(files), manifest), nil
 }
 
-func readManifest(dir string) ([]string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+// readManifest returns the paths the manifest of output folder name lists.
+func (t *tree) readManifest(name string) ([]string, error) {
+	rel := path.Join(name, ManifestName)
+	b, err := t.readRegular(rel, maxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	owned, err := ParseManifest(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; restore the file from version control or delete it", t.display(rel), err)
+	}
+	return owned, nil
+}
+
+// ParseManifest returns the paths a manifest lists, one a line after '#'
+// comments. Every entry must be a valid output path, so a corrupt or
+// planted manifest cannot make obsgen prune outside its folder.
+func ParseManifest(b []byte) ([]string, error) {
+	if len(b) > maxManifestSize {
+		return nil, fmt.Errorf("manifest is larger than %d bytes", maxManifestSize)
 	}
 	var owned []string
 	for line := range strings.Lines(string(b)) {
@@ -130,90 +106,82 @@ func readManifest(dir string) ([]string, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if CheckPath(line) != nil {
-			return nil, fmt.Errorf("%s: invalid entry %q; restore the file from version control or delete it", filepath.Join(dir, ManifestName), line)
+		if err := CheckPath(line); err != nil {
+			return nil, fmt.Errorf("invalid entry %q: %w", line, err)
 		}
 		owned = append(owned, line)
 	}
 	return owned, nil
 }
 
-// checkConflicts refuses to overwrite a file obsgen did not write, unless it
-// already holds exactly the generated content. A stale file or folder of
-// obsgen's own in the way of a new file is no conflict: Write prunes it first.
-func checkConflicts(dir string, files []File, owned, gone []string) error {
+// compare returns the files whose content on disk differs from the
+// generated one. It refuses to overwrite a file obsgen did not write, unless
+// it already holds exactly the generated content, and refuses links and
+// special files at every generated path. A stale file or folder of obsgen's
+// own in the way of a new file is no conflict: it is pruned first.
+func (t *tree) compare(name string, files []File, owned, gone []string) ([]File, error) {
+	var changed []File
 	for _, f := range files {
-		if f.Path == ManifestName || slices.Contains(owned, f.Path) {
-			continue
-		}
-		target := filepath.Join(dir, filepath.FromSlash(f.Path))
-		existing, err := os.ReadFile(target)
+		rel := path.Join(name, f.Path)
+		existing, err := t.readRegular(rel, int64(len(f.Data)))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-		case errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR):
-			if !onlyStaleInTheWay(dir, f.Path, gone) {
-				return fmt.Errorf("%s: a file or folder obsgen did not write is in the way; move it away, then generate again", target)
+		case errors.Is(err, errNotDir):
+			if err := t.fileInTheWay(name, f.Path, gone); err != nil {
+				return nil, err
+			}
+		case errors.Is(err, errIsDir):
+			if !t.onlyStaleInside(name, f.Path, gone) {
+				return nil, fmt.Errorf("%s: a folder obsgen did not write is in the way; move it away, then generate again", t.display(rel))
 			}
 		case err != nil:
-			return fmt.Errorf("check %s: %w", f.Path, err)
-		case !bytes.Equal(existing, f.Data):
-			return fmt.Errorf("%s exists and was not written by obsgen; move it away or delete it, then generate again", target)
+			return nil, err
+		case bytes.Equal(existing, f.Data):
+			continue
+		case f.Path != ManifestName && !slices.Contains(owned, f.Path):
+			return nil, fmt.Errorf("%s exists and was not written by obsgen; move it away or delete it, then generate again", t.display(rel))
 		}
+		changed = append(changed, f)
+	}
+	return changed, nil
+}
+
+// fileInTheWay checks the file found where a folder of generated path p
+// goes: it must be a stale file of obsgen's own, which is pruned first.
+func (t *tree) fileInTheWay(name, p string, gone []string) error {
+	parts := strings.Split(p, "/")
+	for i := 1; i < len(parts); i++ {
+		d := strings.Join(parts[:i], "/")
+		info, err := t.root.Lstat(path.Join(name, d))
+		if err != nil || info.IsDir() {
+			continue
+		}
+		if slices.Contains(gone, d) {
+			return nil
+		}
+		return fmt.Errorf("%s: a file obsgen did not write is in the way of %s; move it away, then generate again",
+			t.display(path.Join(name, d)), p)
 	}
 	return nil
 }
 
-// onlyStaleInTheWay tells whether everything on disk that blocks path p
-// (a file where a folder of p goes, or a folder where p goes) is stale and
-// owned by obsgen.
-func onlyStaleInTheWay(dir, p string, gone []string) bool {
-	for d := path.Dir(p); d != "."; d = path.Dir(d) {
-		if info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(d))); err == nil && !info.IsDir() {
-			return slices.Contains(gone, d)
-		}
-	}
+// onlyStaleInside tells whether a folder where generated path p goes holds
+// only stale files of obsgen's own (and folders), no link or other file.
+func (t *tree) onlyStaleInside(name, p string, gone []string) bool {
 	ok := true
-	_ = filepath.WalkDir(filepath.Join(dir, filepath.FromSlash(p)), func(f string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	err := fs.WalkDir(t.root.FS(), path.Join(name, p), func(f string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
 			return err
-		}
-		rel, _ := filepath.Rel(dir, f)
-		if !slices.Contains(gone, filepath.ToSlash(rel)) {
+		case d.IsDir():
+			return nil
+		case !d.Type().IsRegular() || !slices.Contains(gone, strings.TrimPrefix(f, name+"/")):
 			ok = false
+			return fs.SkipAll
 		}
 		return nil
 	})
-	return ok
-}
-
-func writeIfChanged(dir string, f File) (bool, error) {
-	target := filepath.Join(dir, filepath.FromSlash(f.Path))
-	if existing, err := os.ReadFile(target); err == nil && bytes.Equal(existing, f.Data) {
-		return false, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return false, fmt.Errorf("write %s: %w", target, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(target), ".obsgen-*.tmp")
-	if err != nil {
-		return false, fmt.Errorf("write %s: %w", target, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(f.Data); err != nil {
-		tmp.Close()
-		return false, fmt.Errorf("write %s: %w", target, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return false, fmt.Errorf("write %s: %w", target, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return false, fmt.Errorf("write %s: %w", target, err)
-	}
-	if err := os.Rename(tmp.Name(), target); err != nil {
-		return false, fmt.Errorf("write %s: %w", target, err)
-	}
-	return true, nil
+	return ok && err == nil
 }
 
 // stale lists owned paths no longer generated.
@@ -230,23 +198,4 @@ func stale(files []File, owned []string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// prune removes stale files and then the folders they leave empty.
-func prune(dir string, paths []string) ([]string, error) {
-	var pruned []string
-	for _, p := range paths {
-		target := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return pruned, fmt.Errorf("prune %s: %w", target, err)
-		} else if err == nil {
-			pruned = append(pruned, p)
-		}
-		for d := path.Dir(p); d != "."; d = path.Dir(d) {
-			if os.Remove(filepath.Join(dir, filepath.FromSlash(d))) != nil {
-				break // not empty, or gone already
-			}
-		}
-	}
-	return pruned, nil
 }

@@ -29,14 +29,19 @@ type Loaded struct {
 	Keys Positions
 }
 
-// maxProfileSize bounds what the loader reads; real profiles are a few KiB.
-const maxProfileSize = 8 << 20
+// MaxSize bounds the profiles the loader accepts; real profiles are a few
+// KiB. Readers need read no more than MaxSize+1 bytes to let Load report it.
+const MaxSize = 8 << 20
 
 // Load decodes and validates one profile. file names the source in
 // diagnostics. On any problem it returns a diag.List holding all of them.
 func Load(file string, data []byte) (*Loaded, error) {
-	if len(data) > maxProfileSize {
-		return nil, diag.List{{File: file, Message: fmt.Sprintf("profile is larger than %d bytes", maxProfileSize)}}
+	if len(data) > MaxSize {
+		return nil, diag.List{{File: file, Pos: offsetPos(data, MaxSize), Message: fmt.Sprintf("profile is larger than %d bytes", MaxSize),
+			Hint: "split it, or check that the right file was given"}}
+	}
+	if d := textProblem(file, data); d != nil {
+		return nil, diag.List{*d}
 	}
 	root, diags := parseDocument(file, data)
 	if diags != nil {
@@ -88,14 +93,14 @@ func parseDocument(file string, data []byte) (*yaml.Node, diag.List) {
 			return nil, diag.List{{File: file, Pos: diag.Pos{Line: 1, Col: 1}, Message: "profile is empty",
 				Hint: "start from `obsgen init`"}}
 		}
-		return nil, diag.List{syntaxError(file, err)}
+		return nil, diag.List{syntaxError(file, data, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, diag.List{{File: file, Pos: nodePos(&extra), Message: "more than one YAML document",
 			Hint: "put each profile in a file of its own"}}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, diag.List{syntaxError(file, err)}
+		return nil, diag.List{syntaxError(file, data, err)}
 	}
 	root := doc.Content[0]
 	if isNull(root) {
@@ -120,9 +125,15 @@ var parserProblems = []string{
 	"found incompatible YAML document", "found duplicate %TAG directive",
 }
 
-// syntaxError turns yaml.v3's "yaml: line N: msg" into a positioned diagnostic.
-func syntaxError(file string, err error) diag.Diagnostic {
-	d := diag.Diagnostic{File: file, Message: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+// syntaxError turns yaml.v3's "yaml: line N: msg" into a positioned
+// diagnostic. Its few errors without a line get the position of what they
+// name (an undefined alias), or the start of the file.
+func syntaxError(file string, data []byte, err error) diag.Diagnostic {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	d := diag.Diagnostic{File: file, Pos: diag.Pos{Line: 1, Col: 1}, Message: "invalid YAML: " + msg}
+	if pos, ok := anchorPos(data, msg); ok {
+		d.Pos, d.Hint = pos, "define the anchor (&name) before the alias (*name) uses it"
+	}
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		if slices.Contains(parserProblems, m[2]) {

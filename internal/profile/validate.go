@@ -37,6 +37,8 @@ func Validate(l *Loaded) diag.List {
 	v.alertingSection()
 	v.dashboards()
 	v.connectivity()
+	v.zeroValues()
+	v.sinks()
 	return v.diags.Sorted()
 }
 

@@ -5,8 +5,9 @@
 package render
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"text/template"
+	"time"
 )
 
 // Suffix marks template files; helpers shared by all templates live in
@@ -23,7 +26,8 @@ const Suffix = ".tmpl"
 
 // Engine renders named templates.
 type Engine struct {
-	root *template.Template
+	root   *template.Template
+	limits Limits
 	// source maps a template's logical name (its path in the embedded tree)
 	// to the file it was read from, for error messages.
 	source map[string]string
@@ -79,7 +83,7 @@ func applyOverrides(dir string, sources map[string]string, contents map[string][
 			return fmt.Errorf("template override %s has no built-in template of that name; built-in templates: %s (see `obsgen templates dump`)",
 				file, strings.Join(slices.Sorted(maps.Keys(contents)), ", "))
 		}
-		b, err := os.ReadFile(file)
+		b, err := readOverride(file)
 		if err != nil {
 			return fmt.Errorf("read template override: %w", err)
 		}
@@ -91,11 +95,11 @@ func applyOverrides(dir string, sources map[string]string, contents map[string][
 func parse(names []string, sources map[string]string, contents map[string][]byte) (*Engine, error) {
 	root := template.New("").Option("missingkey=error").Funcs(FuncMap())
 	// include renders a named template into a string, as in Helm, so its
-	// output can be piped through functions.
-	root.Funcs(template.FuncMap{"include": func(name string, data any) (string, error) {
-		var buf bytes.Buffer
-		err := root.ExecuteTemplate(&buf, name, data)
-		return buf.String(), err
+	// output can be piped through functions. Each Render call replaces it
+	// (and the functions whose output size the caller picks) with bounded
+	// versions; this one only declares it for parsing.
+	root.Funcs(template.FuncMap{"include": func(string, any) (string, error) {
+		return "", errors.New("include outside Render")
 	}})
 	for _, name := range names {
 		// Each template is named by the file it came from, so parse and
@@ -104,7 +108,15 @@ func parse(names []string, sources map[string]string, contents map[string][]byte
 			return nil, fmt.Errorf("parse template: %w", err)
 		}
 	}
-	return &Engine{root: root, source: sources}, nil
+	return &Engine{root: root, source: sources, limits: DefaultLimits}, nil
+}
+
+// WithLimits returns an engine rendering the same templates under other
+// limits.
+func (e *Engine) WithLimits(l Limits) *Engine {
+	c := *e
+	c.limits = l
+	return &c
 }
 
 // Render executes the template with the given logical name (its path in the
@@ -114,18 +126,61 @@ func (e *Engine) Render(name string, data any) ([]byte, error) {
 	if !ok || path.Base(name)[0] == '_' {
 		return nil, fmt.Errorf("render: no template %q", name)
 	}
-	var buf bytes.Buffer
-	if err := e.root.ExecuteTemplate(&buf, src, data); err != nil {
-		// text/template says "template: FILE:LINE:COL: executing "NAME" at
-		// <...>: ..."; keep the position and the cause.
-		msg := strings.TrimPrefix(err.Error(), "template: ")
-		msg = strings.Replace(msg, fmt.Sprintf("executing %q ", src), "", 1)
-		return nil, fmt.Errorf("render %s", msg)
+	// A clone per call gives the bounded functions their own budget, so
+	// generators can render concurrently.
+	tmpl, err := e.root.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", src, err)
 	}
-	return buf.Bytes(), nil
+	b := &budget{limits: e.limits, deadline: time.Now().Add(e.limits.Time)}
+	tmpl.Funcs(b.boundedFuncs(tmpl))
+	w := &limitedWriter{b: b}
+	if err := tmpl.ExecuteTemplate(w, src, data); err != nil {
+		return nil, renderError(src, err)
+	}
+	if addressLike(w.buf.Bytes()) {
+		return nil, fmt.Errorf("render %s: %w", src, errAddresses)
+	}
+	return w.buf.Bytes(), nil
+}
+
+// renderError keeps text/template's position and cause: it says
+// "template: FILE:LINE:COL: executing "NAME" at <...>: ...". An error of
+// the writer (the output or time budget) has no position, so it names the
+// template.
+func renderError(src string, err error) error {
+	if errors.Is(err, errTooLarge) || errors.Is(err, errTooSlow) {
+		if !strings.HasPrefix(err.Error(), "template: ") {
+			return fmt.Errorf("render %s: %w", src, err)
+		}
+	}
+	msg := strings.TrimPrefix(err.Error(), "template: ")
+	msg = strings.Replace(msg, fmt.Sprintf("executing %q ", src), "", 1)
+	return fmt.Errorf("render %s", msg)
 }
 
 // Names lists the logical template names, for `obsgen templates dump`.
 func (e *Engine) Names() []string {
 	return slices.Sorted(maps.Keys(e.source))
+}
+
+// maxTemplateSize bounds a template override; obsgen's own are a few KiB.
+const maxTemplateSize = 4 << 20
+
+// readOverride reads a template override, refusing a named pipe or device
+// (reading one would block or never end) and a file over maxTemplateSize.
+func readOverride(file string) ([]byte, error) {
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", file)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxTemplateSize+1))
+	if err == nil && len(b) > maxTemplateSize {
+		err = fmt.Errorf("%s is larger than %d bytes", file, maxTemplateSize)
+	}
+	return b, err
 }

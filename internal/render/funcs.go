@@ -39,6 +39,9 @@ func FuncMap() template.FuncMap {
 	f["regexJoin"] = regexJoin
 	f["regexEscape"] = regexp.QuoteMeta
 	f["indentLines"] = IndentLines
+	f["printf"] = deterministicPrintf
+	f["print"] = deterministicPrint(fmt.Sprint)
+	f["println"] = deterministicPrint(fmt.Sprintln)
 	return f
 }
 

@@ -1,0 +1,323 @@
+package output
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+)
+
+// Set is the generated files of one output folder, ROOT/<Name>/.
+type Set struct {
+	Name  string
+	Files []File
+}
+
+// setPlan is what a run changes in one output folder, decided before any
+// write.
+type setPlan struct {
+	name    string
+	files   []File // generated files, then the manifest
+	changed []File // those whose content on disk differs, manifest included
+	gone    []string
+	result  Result
+}
+
+// crashPoint is called before every change to disk; tests replace it to kill
+// the process there and prove the next run recovers.
+var crashPoint = func(step string) {}
+
+// Commit makes every output folder ROOT/<set.Name>/ hold exactly its set's
+// files plus a manifest, all or nothing across sets:
+//
+//  1. every set is checked (paths, manifests, hand-written files in the way,
+//     links and special files) before anything is written;
+//  2. a lock file in the root refuses a second concurrent run;
+//  3. a run killed earlier is finished (or undone) first;
+//  4. every changed file is staged as a temporary file in its output folder
+//     and flushed, and the pending record (PendingName) lists every rename
+//     and removal before the first of them;
+//  5. files are renamed into place, stale files pruned, each manifest
+//     renamed last, and the pending record removed.
+//
+// Unchanged files are not rewritten. Files listed in a previous manifest and
+// no longer generated are removed; files obsgen never wrote are never
+// touched, and one in the way of a generated file is an error.
+func Commit(root string, sets []Set) ([]Result, error) {
+	prepared, err := prepareSets(sets)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := checkRootDir(root); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("create output root: %w", err)
+	}
+	t, err := openTree(root)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	l, err := acquireLock(t)
+	if err != nil {
+		return nil, err
+	}
+	defer l.release()
+	return t.commit(prepared)
+}
+
+func (t *tree) commit(sets []Set) ([]Result, error) {
+	if err := t.recoverRun(setNames(sets)); err != nil {
+		return nil, err
+	}
+	plans := make([]*setPlan, len(sets))
+	for i, s := range sets {
+		p, err := t.planSet(s)
+		if err != nil {
+			return nil, err
+		}
+		plans[i] = p
+	}
+	p, err := t.stage(plans)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.apply(p); err != nil {
+		return nil, err
+	}
+	results := make([]Result, len(plans))
+	for i, sp := range plans {
+		results[i] = sp.result
+	}
+	return results, nil
+}
+
+// prepareSets checks every set's name and paths and appends its manifest.
+func prepareSets(sets []Set) ([]Set, error) {
+	out := make([]Set, len(sets))
+	seen := map[string]bool{}
+	for i, s := range sets {
+		if err := checkSetName(s.Name); err != nil {
+			return nil, err
+		}
+		if seen[s.Name] {
+			return nil, fmt.Errorf("two sets write the output folder %q", s.Name)
+		}
+		seen[s.Name] = true
+		files, err := prepare(s.Files)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Set{Name: s.Name, Files: files}
+	}
+	return out, nil
+}
+
+func setNames(sets []Set) []string {
+	names := make([]string, len(sets))
+	for i, s := range sets {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// planSet decides what changes in one output folder, and refuses anything
+// obsgen must not touch.
+func (t *tree) planSet(s Set) (*setPlan, error) {
+	if info, err := t.root.Lstat(s.Name); err == nil {
+		if err := kindError(t.display(s.Name), info, true); err != nil {
+			return nil, err
+		}
+	}
+	owned, err := t.readManifest(s.Name)
+	if err != nil {
+		return nil, err
+	}
+	sp := &setPlan{name: s.Name, files: s.Files, gone: stale(s.Files, owned)}
+	inTheWay, rest := splitInTheWay(s.Files, sp.gone)
+	for _, g := range append(inTheWay, rest...) {
+		exists, err := t.checkPrunable(path.Join(s.Name, g))
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			sp.result.Pruned = append(sp.result.Pruned, g)
+		}
+	}
+	if sp.changed, err = t.compare(s.Name, s.Files, owned, sp.gone); err != nil {
+		return nil, err
+	}
+	sp.fillResult()
+	return sp, nil
+}
+
+// checkPrunable tells whether a stale path still holds obsgen's regular
+// file, and refuses one that is now a link or special file: obsgen wrote a
+// regular file there, so something else replaced it.
+func (t *tree) checkPrunable(rel string) (bool, error) {
+	info, err := t.lstat(rel)
+	switch {
+	case errors.Is(err, os.ErrNotExist) || errors.Is(err, errNotDir):
+		return false, nil // gone, or a file where its folder was: nothing to prune
+	case err != nil:
+		return false, err
+	case info.IsDir():
+		return false, nil // a folder where the file was is not obsgen's
+	}
+	return true, kindError(t.display(rel), info, false)
+}
+
+func (sp *setPlan) fillResult() {
+	for _, f := range sp.files[:len(sp.files)-1] {
+		if slices.ContainsFunc(sp.changed, func(c File) bool { return c.Path == f.Path }) {
+			sp.result.Written = append(sp.result.Written, f.Path)
+		} else {
+			sp.result.Unchanged = append(sp.result.Unchanged, f.Path)
+		}
+	}
+}
+
+// stage writes every changed file as a temporary file in its output folder
+// and returns the pending record that renames them, already on disk in the
+// commit state. Until then, a crash leaves only temporary files, which the
+// next run removes.
+func (t *tree) stage(plans []*setPlan) (*pending, error) {
+	p := &pending{State: stateStaging}
+	for _, sp := range plans {
+		ps := pendingSet{Name: sp.name}
+		ps.PruneFirst, ps.Prune = splitInTheWay(sp.files, sp.gone)
+		for i, f := range sp.changed {
+			tmp := ".obsgen-" + strconv.Itoa(i) + ".tmp"
+			if f.Path == ManifestName {
+				ps.Manifest = tmp
+			} else {
+				ps.Moves = append(ps.Moves, move{Temp: tmp, Path: f.Path})
+			}
+		}
+		if _, err := t.root.Lstat(sp.name); err != nil && len(sp.changed) > 0 {
+			p.Created = append(p.Created, sp.name)
+		}
+		p.Sets = append(p.Sets, ps)
+	}
+	crashPoint("record staging")
+	if err := t.writePending(p); err != nil {
+		return nil, err
+	}
+	for i, sp := range plans {
+		if err := t.stageSet(sp, p.Sets[i]); err != nil {
+			return nil, errors.Join(err, t.undo(p))
+		}
+	}
+	p.State = stateCommit
+	crashPoint("record commit")
+	if err := t.writePending(p); err != nil {
+		return nil, errors.Join(err, t.undo(p))
+	}
+	return p, nil
+}
+
+// undo rolls a failed staging back, so an error leaves the tree as it was.
+func (t *tree) undo(p *pending) error {
+	if err := t.undoStaging(p); err != nil {
+		return err
+	}
+	return t.finish()
+}
+
+func (t *tree) stageSet(sp *setPlan, ps pendingSet) error {
+	if len(sp.changed) == 0 {
+		return nil
+	}
+	if err := t.mkdirs(sp.name); err != nil {
+		return err
+	}
+	data := map[string][]byte{}
+	for _, f := range sp.changed {
+		data[f.Path] = f.Data
+	}
+	for _, m := range ps.Moves {
+		crashPoint("stage " + m.Path)
+		if err := t.writeNew(path.Join(sp.name, m.Temp), data[m.Path]); err != nil {
+			return err
+		}
+	}
+	if ps.Manifest != "" {
+		crashPoint("stage manifest")
+		return t.writeNew(path.Join(sp.name, ps.Manifest), data[ManifestName])
+	}
+	return nil
+}
+
+// apply carries out a pending record in the commit state. It is idempotent,
+// so recovery can run it again after a crash at any point: a staged file
+// that is gone was renamed already, a stale file that is gone was pruned.
+func (t *tree) apply(p *pending) error {
+	for _, s := range p.Sets {
+		if err := t.applySet(s); err != nil {
+			return err
+		}
+	}
+	crashPoint("finish")
+	return t.finish()
+}
+
+func (t *tree) applySet(s pendingSet) error {
+	if err := t.prune(s.Name, s.PruneFirst); err != nil {
+		return err
+	}
+	for _, m := range s.Moves {
+		if err := t.moveIntoPlace(s.Name, m); err != nil {
+			return err
+		}
+	}
+	if err := t.prune(s.Name, s.Prune); err != nil {
+		return err
+	}
+	// The manifest goes last: until it is renamed, the previous one (and
+	// the pending record) still own every file this run may have left.
+	if s.Manifest != "" {
+		if err := t.moveIntoPlace(s.Name, move{Temp: s.Manifest, Path: ManifestName}); err != nil {
+			return err
+		}
+	}
+	t.syncFolder(s.Name)
+	return nil
+}
+
+// moveIntoPlace renames a staged file onto its generated path.
+func (t *tree) moveIntoPlace(name string, m move) error {
+	tmp := path.Join(name, m.Temp)
+	if _, err := t.lstat(tmp); errors.Is(err, os.ErrNotExist) {
+		return nil // renamed before a crash
+	}
+	target := path.Join(name, m.Path)
+	if err := t.mkdirs(path.Dir(target)); err != nil {
+		return err
+	}
+	if info, err := t.root.Lstat(target); err == nil {
+		if err := kindError(t.display(target), info, false); err != nil || info.IsDir() {
+			return fmt.Errorf("%s: something other than a file appeared there during the run; remove it, then run again", t.display(target))
+		}
+	}
+	crashPoint("rename " + m.Path)
+	if err := t.root.Rename(tmp, target); err != nil {
+		return fmt.Errorf("write %s: %w", t.display(target), err)
+	}
+	return nil
+}
+
+// prune removes stale files and then the folders they leave empty.
+func (t *tree) prune(name string, paths []string) error {
+	for _, p := range paths {
+		rel := path.Join(name, p)
+		crashPoint("prune " + p)
+		if _, err := t.removeFile(rel); err != nil && !errors.Is(err, errNotDir) && !errors.Is(err, errIsDir) {
+			return fmt.Errorf("prune: %w", err)
+		}
+		t.removeEmptyFolders(rel, name)
+	}
+	return nil
+}

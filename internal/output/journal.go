@@ -1,0 +1,280 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// PendingName is the record of a run in progress, in the output root. It is
+// written before the run changes anything, so a run killed at any point can
+// be finished or undone by the next one.
+const PendingName = ".obsgen-pending"
+
+// Pending run states.
+const (
+	// stateStaging: temporary files are being written; nothing the user
+	// sees has changed. Recovery removes the temporary files.
+	stateStaging = "staging"
+	// stateCommit: every temporary file is complete and on disk. Recovery
+	// renames the rest into place, prunes and writes the manifests.
+	stateCommit = "commit"
+)
+
+// tempName matches the temporary files obsgen writes; any such file in an
+// output folder is a leftover of a killed run and is removed.
+var tempName = regexp.MustCompile(`^\.obsgen-[^/]*\.tmp$`)
+
+// pending is what a run will do, in the order it does it.
+type pending struct {
+	State string `json:"state"`
+	// Created lists the output folders staging created, so undoing it can
+	// remove them again when they are left empty.
+	Created []string     `json:"created,omitempty"`
+	Sets    []pendingSet `json:"sets"`
+}
+
+// pendingSet is what a run does in one output folder. Paths are relative to
+// that folder.
+type pendingSet struct {
+	Name       string   `json:"name"`
+	PruneFirst []string `json:"pruneFirst,omitempty"` // stale files in the way of new ones
+	Moves      []move   `json:"moves,omitempty"`      // staged file -> generated path
+	Prune      []string `json:"prune,omitempty"`
+	Manifest   string   `json:"manifest,omitempty"` // staged new manifest, renamed last
+}
+
+// move renames a staged temporary file onto its generated path.
+type move struct {
+	Temp string `json:"temp"`
+	Path string `json:"path"`
+}
+
+// temps lists a set's temporary files.
+func (s pendingSet) temps() []string {
+	var out []string
+	for _, m := range s.Moves {
+		out = append(out, m.Temp)
+	}
+	if s.Manifest != "" {
+		out = append(out, s.Manifest)
+	}
+	return out
+}
+
+func (p *pending) encode() []byte {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		panic(fmt.Sprintf("output: encode pending run: %v", err)) // plain strings always encode
+	}
+	return append(b, '\n')
+}
+
+// parsePending decodes and checks a pending record: every name in it must
+// be one obsgen could have written, so a corrupt or planted record cannot
+// make recovery touch anything else.
+func parsePending(data []byte) (*pending, error) {
+	var p pending
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("not a pending-run record: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("not a pending-run record: data after the record")
+	}
+	if p.State != stateStaging && p.State != stateCommit {
+		return nil, fmt.Errorf("unknown state %q", p.State)
+	}
+	for _, c := range p.Created {
+		if err := checkSetName(c); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range p.Sets {
+		if err := s.check(); err != nil {
+			return nil, fmt.Errorf("set %q: %w", s.Name, err)
+		}
+	}
+	return &p, nil
+}
+
+func (s pendingSet) check() error {
+	if err := checkSetName(s.Name); err != nil {
+		return err
+	}
+	paths := append(append([]string{}, s.PruneFirst...), s.Prune...)
+	for _, m := range s.Moves {
+		paths = append(paths, m.Path)
+	}
+	for _, p := range paths {
+		if err := CheckPath(p); err != nil {
+			return err
+		}
+	}
+	for _, tmp := range s.temps() {
+		if !tempName.MatchString(tmp) {
+			return fmt.Errorf("invalid temporary file name %q", tmp)
+		}
+	}
+	return nil
+}
+
+// checkSetName accepts a single path component that cannot be confused
+// with obsgen's own files in the root.
+func checkSetName(name string) error {
+	if err := CheckPath(name); err != nil {
+		return fmt.Errorf("output folder name: %w", err)
+	}
+	if strings.Contains(name, "/") || name == ".." || strings.HasPrefix(name, ".obsgen") {
+		return fmt.Errorf("output folder name %q must be one plain folder name", name)
+	}
+	return nil
+}
+
+// readPending returns the pending record in the root, or nil.
+func (t *tree) readPending() (*pending, error) {
+	b, err := t.readRegular(PendingName, maxManifestSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read pending run: %w", err)
+	}
+	p, err := parsePending(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; restore it from version control or delete it, then run again", t.display(PendingName), err)
+	}
+	return p, nil
+}
+
+// writePending replaces the pending record atomically: it is itself staged
+// and renamed, so a reader never sees half of one.
+func (t *tree) writePending(p *pending) error {
+	const tmp = ".obsgen-pending.tmp"
+	if _, err := t.removeFile(tmp); err != nil {
+		return err
+	}
+	if err := t.writeNew(tmp, p.encode()); err != nil {
+		return err
+	}
+	if err := t.root.Rename(tmp, PendingName); err != nil {
+		return fmt.Errorf("record pending run: %w", err)
+	}
+	t.syncFolder(".")
+	return nil
+}
+
+// recoverRun finishes or undoes a run that was killed: a record in the
+// commit state is rolled forward, one still staging is rolled back. Stray
+// temporary files in the given output folders (and in the root) go too.
+func (t *tree) recoverRun(names []string) error {
+	p, err := t.readPending()
+	if err != nil {
+		return err
+	}
+	if p != nil {
+		switch p.State {
+		case stateCommit:
+			err = t.apply(p)
+		case stateStaging:
+			err = t.undoStaging(p)
+		}
+		if err != nil {
+			return fmt.Errorf("recover the interrupted run recorded in %s: %w", t.display(PendingName), err)
+		}
+		for _, s := range p.Sets {
+			names = append(names, s.Name)
+		}
+	}
+	for _, name := range append(names, ".") {
+		if err := t.removeTemps(name); err != nil {
+			return err
+		}
+	}
+	return t.finish()
+}
+
+// undoStaging removes a killed run's temporary files and the folders it
+// created for them; nothing else had changed.
+func (t *tree) undoStaging(p *pending) error {
+	for _, s := range p.Sets {
+		for _, tmp := range s.temps() {
+			// Staging creates regular files only, exclusively: anything
+			// else at a temporary name is not the run's to remove.
+			rel := path.Join(s.Name, tmp)
+			if info, err := t.lstat(rel); err != nil || !info.Mode().IsRegular() {
+				continue
+			}
+			if _, err := t.removeFile(rel); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range p.Created {
+		if info, err := t.lstat(c); err == nil && info.IsDir() {
+			_ = t.root.Remove(c) // only if empty
+		}
+	}
+	return nil
+}
+
+// finish removes the pending record once what it describes is done.
+func (t *tree) finish() error {
+	if _, err := t.removeFile(PendingName); err != nil {
+		return err
+	}
+	t.syncFolder(".")
+	return nil
+}
+
+// removeTemps removes leftover temporary files anywhere in the output
+// folder name ("." for the root itself, not below it), without following
+// links.
+func (t *tree) removeTemps(name string) error {
+	temps, err := t.findTemps(name)
+	if err != nil {
+		return err
+	}
+	for _, rel := range temps {
+		if _, err := t.removeFile(rel); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findTemps lists leftover temporary files in the output folder name.
+func (t *tree) findTemps(name string) ([]string, error) {
+	info, err := t.lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return nil, nil // reported when the folder is used
+	}
+	var out []string
+	err = fs.WalkDir(t.root.FS(), name, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && name == "." && p != ".":
+			return fs.SkipDir // the root holds only obsgen's own files and output folders
+		case d.Type().IsRegular() && tempName.MatchString(d.Name()):
+			out = append(out, p)
+		}
+		return nil // WalkDir does not descend into links: DirEntry types come from Lstat
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look for leftover temporary files in %s: %w", t.display(name), err)
+	}
+	return out, nil
+}

@@ -1,0 +1,64 @@
+package output
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// LockName is the file in the output root that a run holds locked, so two
+// runs never write one output tree at once.
+const LockName = ".obsgen.lock"
+
+// lock is a held run lock.
+type lock struct {
+	t    *tree
+	file *os.File
+}
+
+// acquireLock takes the run lock without waiting: a second run fails at
+// once with a clear message rather than queueing behind the first. The lock
+// file is removed on release, so after taking the lock it checks that the
+// path still names the file it locked (another run may have just removed
+// it) and tries again otherwise.
+func acquireLock(t *tree) (*lock, error) {
+	for range 10 {
+		f, err := t.root.OpenFile(LockName, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("lock %s: %w", t.display(LockName), err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return nil, fmt.Errorf("another obsgen run is writing to %s (it holds %s); wait for it to finish, then run again",
+					t.dir, t.display(LockName))
+			}
+			return nil, fmt.Errorf("lock %s: %w", t.display(LockName), err)
+		}
+		if t.stillNamed(f) {
+			return &lock{t: t, file: f}, nil
+		}
+		f.Close()
+	}
+	return nil, fmt.Errorf("lock %s: the lock file keeps changing; is another program removing it?", t.display(LockName))
+}
+
+// stillNamed tells whether the lock file's path names the open file f.
+func (t *tree) stillNamed(f *os.File) bool {
+	held, err := f.Stat()
+	if err != nil || !held.Mode().IsRegular() {
+		return false
+	}
+	named, err := t.root.Lstat(LockName)
+	return err == nil && os.SameFile(held, named)
+}
+
+// release removes the lock file, then unlocks it: removing first means no
+// other run can lock this file after it is unlocked and believe it holds
+// the lock while a third creates a new one.
+func (l *lock) release() {
+	_ = l.t.root.Remove(LockName)
+	_ = syscall.Flock(int(l.file.Fd()), syscall.LOCK_UN)
+	_ = l.file.Close()
+}
