@@ -18,6 +18,7 @@ import (
 
 	"obsgen.dev/obsgen/generators/adminnetpol"
 	calicogen "obsgen.dev/obsgen/generators/calico"
+	"obsgen.dev/obsgen/generators/istio"
 	"obsgen.dev/obsgen/generators/netpol"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
@@ -66,6 +67,9 @@ func Prove(p *plan.Plan, reference bool) (*reach.Cluster, *reach.Result, reach.M
 	m, err := Model(p, c, reference)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if p.Mesh.Istio {
+		m = reach.NewMesh(c, m, istio.PeerAuthentications(p), istio.AuthorizationPolicies(p))
 	}
 	r, err := reach.Prove(c, m)
 	if err != nil {
@@ -120,18 +124,28 @@ func markdown(p *plan.Plan, c *reach.Cluster, r *reach.Result, m reach.Model) ([
 		w(" with the **%s** engine", p.Network.Engine)
 	}
 	w(". Each connection below was checked by %s over a synthetic cluster: ", r.Model)
-	w("one pod per distinct endpoint of the policies, an intruder pod in every team namespace, and an outsider and a ")
-	w("pod labelled like Prometheus in the uncovered namespace `%s`.\n\n", reach.OutsideNamespace)
+	w("one pod per distinct endpoint of the policies, an intruder pod in every team namespace, an outsider and a ")
+	w("pod labelled like Prometheus in the uncovered namespace `%s`, and, with Istio, what real clusters hold beyond the profile: ", reach.OutsideNamespace)
+	w("a gateway in Istio's namespace and one in `%s`, a meshed namespace no team owns (`%s`), ztunnel and a waypoint in ambient.\n\n",
+		reach.GatewayNamespace, reach.UnownedNamespace)
+	w("Required connections are the flows obsgen opens (with the upstream document that requires each, in the flows table of the README) ")
+	w("and the connections the proof derives on its own from the cluster's needs (marked *derived*), so a flow obsgen forgets fails the proof. ")
+	w("With Istio a connection counts as allowed only when the network policies and Istio's mTLS (PeerAuthentication) and ")
+	w("authorization (AuthorizationPolicy) both let it through; forbidden connections are judged on the network policies.\n\n")
 	w("- Required connections allowed: **%d of %d**\n", allowed, required)
 	if r.Enforced {
 		w("- Forbidden connections denied: **%d of %d**\n", denied, forbidden)
 	} else {
 		w("- Forbidden connections: not checked. Under the open stance obsgen writes no network policy, so every pod reaches every port.\n")
 	}
-	w("\n## Required connections\n\n| Flow | From | To | Port | Allowed | Why |\n|---|---|---|---|---|---|\n")
+	w("\n## Required connections\n\n| Flow | From | To | Port | Allowed | Why | Profile field |\n|---|---|---|---|---|---|---|\n")
 	for _, ch := range r.Checks {
 		if ch.Want {
-			w("| %s | %s | %s | %s/%d | %s | %s |\n", ch.Flow, ch.From, ch.To, ch.Protocol, ch.Port, yesNo(ch.Got), ch.Why)
+			flow := ch.Flow
+			if ch.Requirement {
+				flow += " (derived)"
+			}
+			w("| %s | %s | %s | %s/%d | %s | %s | %s |\n", flow, ch.From, ch.To, ch.Protocol, ch.Port, yesNo(ch.Got), ch.Why, ch.Source)
 		}
 	}
 	if r.Enforced {

@@ -11,9 +11,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 
 	adminnetpolgen "obsgen.dev/obsgen/generators/adminnetpol"
 	calicogen "obsgen.dev/obsgen/generators/calico"
+	"obsgen.dev/obsgen/generators/istio"
 	"obsgen.dev/obsgen/generators/netpol"
 	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/diag"
@@ -164,4 +166,86 @@ func TestEveryAddressIsAValidPeer(t *testing.T) {
 		engines[res.Plan.Network.Engine] = true
 	}
 	assert.Len(t, engines, 3, "every engine: %v", engines)
+}
+
+// TestTheMeshLayerCatchesBrokenIstioObjects: a connection is proven only
+// when the network and Istio both let it through. Each case breaks one
+// Istio object (or the Prometheus pod's injection) of an example and the
+// proof must fail on the connection it guards.
+func TestTheMeshLayerCatchesBrokenIstioObjects(t *testing.T) {
+	byName := map[string]*plan.Plan{}
+	for _, ex := range examples(t) {
+		byName[ex.result.Plan.Name] = ex.result.Plan
+	}
+	without := func(name string) func(*plan.Plan, []*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) ([]*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) {
+		return func(_ *plan.Plan, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) ([]*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) {
+			pas = slices.DeleteFunc(slices.Clone(pas), func(pa *securityv1.PeerAuthentication) bool { return pa.Name == name })
+			aps = slices.DeleteFunc(slices.Clone(aps), func(ap *securityv1.AuthorizationPolicy) bool { return ap.Name == name })
+			return pas, aps
+		}
+	}
+	cases := map[string]struct {
+		example string
+		breakIt func(*plan.Plan, []*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) ([]*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy)
+		fails   string // a flow or requirement that must fail
+	}{
+		"without Alertmanager's plaintext exception Prometheus' alerts hit a STRICT port": {
+			example: "calico-global-deny", breakIt: keepAPs(without("obsgen-alertmanager")), fails: "alerts"},
+		"without Alertmanager's ALLOW no alert passes deny-by-default": {
+			example: "calico-global-deny", breakIt: keepPAs(without("obsgen-alertmanager")), fails: "alerts"},
+		"without a service's port exception the plaintext scrape hits STRICT": {
+			example: "calico-global-deny", breakIt: keepAPs(without("obsgen-metrics-order-api")), fails: "scrape"},
+		"without a service's ALLOW the scrape is denied by default": {
+			example: "strict-deny", breakIt: keepPAs(without("obsgen-metrics-checkout")), fails: "scrape"},
+		"without the service's ALLOW in ambient ztunnel denies Prometheus' scrape": {
+			example: "ambient", breakIt: keepPAs(without("obsgen-metrics-transcoder")), fails: "scrape"},
+		"with the injection annotation instead of the label no certificates exist": {
+			example: "strict-deny", fails: "scrape",
+			breakIt: func(p *plan.Plan, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) ([]*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) {
+				p.Monitoring.Prometheus.MeshPodLabels = nil
+				return pas, aps
+			}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			orig := byName[tc.example]
+			require.NotNil(t, orig, tc.example)
+			p := *orig
+			c, err := reach.NewCluster(&p)
+			require.NoError(t, err)
+			network, err := reports.Model(&p, c, false)
+			require.NoError(t, err)
+			pas, aps := istio.PeerAuthentications(&p), istio.AuthorizationPolicies(&p)
+			r, err := reach.Prove(c, reach.NewMesh(c, network, pas, aps))
+			require.NoError(t, err)
+			require.NoError(t, r.Err(), "the example passes as generated")
+
+			p.Monitoring.Prometheus = orig.Monitoring.Prometheus
+			pas, aps = tc.breakIt(&p, pas, aps)
+			r, err = reach.Prove(c, reach.NewMesh(c, network, pas, aps))
+			require.NoError(t, err)
+			var perr *reach.ProofError
+			require.ErrorAs(t, r.Err(), &perr)
+			assert.True(t, slices.ContainsFunc(perr.Failures, func(ch reach.Check) bool { return ch.Flow == tc.fails && ch.Want }),
+				"%s must fail: %v", tc.fails, perr)
+		})
+	}
+}
+
+type istioObjects = func(*plan.Plan, []*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) ([]*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy)
+
+// keepAPs applies f to the PeerAuthentications only; keepPAs to the
+// AuthorizationPolicies only.
+func keepAPs(f istioObjects) istioObjects {
+	return func(p *plan.Plan, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) ([]*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) {
+		pas, _ = f(p, pas, aps)
+		return pas, aps
+	}
+}
+
+func keepPAs(f istioObjects) istioObjects {
+	return func(p *plan.Plan, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) ([]*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) {
+		_, aps = f(p, pas, aps)
+		return pas, aps
+	}
 }

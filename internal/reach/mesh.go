@@ -1,0 +1,270 @@
+package reach
+
+import (
+	"fmt"
+	"slices"
+
+	securityv1beta1 "istio.io/api/security/v1beta1"
+	securityv1 "istio.io/client-go/pkg/apis/security/v1"
+
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// Mesh is the mesh layer of the proof: on top of a network model it
+// decides whether Istio lets a connection through, from the generated
+// PeerAuthentications and AuthorizationPolicies and what the cluster's pods
+// are in the mesh:
+//
+//   - injection: a team namespace (and the monitoring namespace when in the
+//     mesh) runs sidecars; the Prometheus pods follow their
+//     sidecar.istio.io/inject label, which the injector's webhook selects
+//     (manifests/charts/istio-control/istio-discovery/templates/
+//     mutatingwebhook.yaml); in ambient, enrolled pods go through ztunnel;
+//   - what a sidecar intercepts: every inbound port but 15020, 15021 and
+//     15090 (files/injection-template.yaml excludes them), nothing when
+//     traffic.sidecar.istio.io/includeInboundPorts is empty; outbound is
+//     bypassed with includeOutboundIPRanges "";
+//   - what a client speaks: a sidecar (or ztunnel) speaks mTLS to a mesh
+//     destination (auto mTLS), Prometheus presents Istio certificates on
+//     the istio-certs jobs, everyone else speaks plaintext;
+//   - PeerAuthentication: the narrowest of workload (port-level first),
+//     namespace and mesh-wide (root namespace) applies (istio.io
+//     docs/concepts/security, "Peer authentication"); STRICT refuses
+//     plaintext, DISABLE refuses mTLS, PERMISSIVE takes both;
+//   - AuthorizationPolicy under deny-by-default: an allow-nothing policy
+//     exists, so an intercepted request passes only when an ALLOW policy
+//     selecting the workload has a rule whose ports and principals match;
+//     a principal needs an mTLS identity (istio.io
+//     docs/reference/config/security/authorization-policy);
+//   - ambient: traffic between enrolled pods travels over HBONE, so the
+//     network sees port 15008, not the application's port
+//     (docs/ambient/usage/networkpolicy).
+//
+// A required connection is proven only when both layers let it through.
+type Mesh struct {
+	net      Model
+	c        *Cluster
+	pas      []*securityv1.PeerAuthentication
+	aps      []*securityv1.AuthorizationPolicy
+	defaults bool
+}
+
+// NewMesh layers the generated Istio objects over a network model. When
+// obsgen does not write the `default` PeerAuthentications the platform's
+// are taken to carry mesh.mtls.
+func NewMesh(c *Cluster, network Model, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) *Mesh {
+	return &Mesh{net: network, c: c, pas: pas, aps: aps, defaults: c.Plan.Mesh.DefaultPeerAuthentications}
+}
+
+// Name describes the two layers.
+func (m *Mesh) Name() string { return m.net.Name() + " and Istio's mTLS and authorization" }
+
+// Network is the model of the network layer alone.
+func (m *Mesh) Network() Model { return m.net }
+
+// mode is how a pod takes part in the mesh.
+type mode int
+
+const (
+	outside mode = iota
+	sidecar
+	enrolled
+)
+
+// meshMode says how pod takes part in the mesh, and whether its sidecar
+// intercepts inbound and outbound traffic.
+func (m *Mesh) meshMode(pod *Pod) (md mode, inbound, outbound bool) {
+	p := m.c.Plan
+	if pod == nil || !p.Mesh.Istio {
+		return outside, false, false
+	}
+	mon := p.Monitoring
+	if pod.Role == "prometheus" || pod.Role == "prometheus-2" {
+		if v, ok := mon.Prometheus.MeshPodLabels.Get("istio.io/dataplane-mode"); ok && v == "ambient" {
+			return enrolled, true, true
+		}
+		if v, ok := mon.Prometheus.MeshPodLabels.Get(plan.SidecarInjectLabel); ok {
+			if v != "true" {
+				return outside, false, false
+			}
+		} else if !mon.InMesh || p.Mesh.Ambient {
+			return outside, false, false
+		}
+		ann := mon.Prometheus.PodAnnotations
+		in, inSet := ann.Get("traffic.sidecar.istio.io/includeInboundPorts")
+		out, outSet := ann.Get("traffic.sidecar.istio.io/includeOutboundIPRanges")
+		return sidecar, !(inSet && in == ""), !(outSet && out == "")
+	}
+	meshed := slices.Contains(m.c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace ||
+		mon.InMesh && pod.Namespace == mon.Namespace && p.Mesh.Sidecar
+	switch {
+	case !meshed || pod.Role == RoleWaypoint:
+		return outside, false, false
+	case p.Mesh.Ambient:
+		return enrolled, true, true
+	}
+	return sidecar, true, true
+}
+
+// notIntercepted are the sidecar ports outside inbound capture.
+var notIntercepted = []int{plan.PortMergedMetrics, plan.PortGatewayStatus, plan.PortEnvoyMetrics}
+
+// Allowed asks the network about the connection as it travels on the wire,
+// then Istio.
+func (m *Mesh) Allowed(src, dst Endpoint, proto string, port int) (bool, error) {
+	ok, _, err := m.explain(src, dst, proto, port)
+	return ok, err
+}
+
+// Explain says which layer refused a connection, or "".
+func (m *Mesh) Explain(src, dst Endpoint, proto string, port int) (string, error) {
+	_, why, err := m.explain(src, dst, proto, port)
+	return why, err
+}
+
+func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string, error) {
+	srcMode, _, srcOut := m.meshMode(src.Pod)
+	dstMode, dstIn, _ := m.meshMode(dst.Pod)
+	wirePort := port
+	hbone := srcMode == enrolled && srcOut && dstMode == enrolled && proto == "TCP" && port != plan.PortHBONE
+	if hbone {
+		wirePort = plan.PortHBONE
+	}
+	ok, err := m.net.Allowed(src, dst, proto, wirePort)
+	if err != nil || !ok {
+		return false, fmt.Sprintf("the network policies deny %s/%d on the wire", proto, wirePort), err
+	}
+	if dstMode == outside || proto != "TCP" || !dstIn || dstMode == sidecar && slices.Contains(notIntercepted, port) ||
+		port == plan.PortHBONE || kubeletProbe(src) {
+		return true, "", nil
+	}
+	mtls, identity := m.client(src, dst, srcMode, srcOut, dstMode, port)
+	switch mode := m.peerAuthentication(dst.Pod, port); {
+	case mode == "STRICT" && !mtls:
+		return false, fmt.Sprintf("plaintext into a STRICT port %d (PeerAuthentication)", port), nil
+	case mode == "DISABLE" && mtls:
+		return false, fmt.Sprintf("mTLS into a DISABLE port %d (PeerAuthentication)", port), nil
+	}
+	if m.c.Plan.Mesh.DenyByDefault && !m.authorized(dst.Pod, identity, port) {
+		return false, fmt.Sprintf("no AuthorizationPolicy allows port %d from %q under deny-by-default", port, identity), nil
+	}
+	return true, "", nil
+}
+
+// kubeletProbe tells whether src is the address ambient gives kubelet
+// probes, which ztunnel lets through outside mTLS and authorization
+// (istio.io docs/ambient/usage/networkpolicy).
+func kubeletProbe(src Endpoint) bool {
+	return src.Pod == nil && src.Addr.String() == "169.254.7.127"
+}
+
+// client says whether the connection is mTLS and with which identity.
+func (m *Mesh) client(src, dst Endpoint, srcMode mode, srcOut bool, dstMode mode, port int) (mtls bool, identity string) {
+	p := m.c.Plan
+	if src.Pod == nil {
+		return false, ""
+	}
+	// The certificates exist only where the cert-writing sidecar was
+	// injected; without it the https scrape has nothing to present.
+	if (src.Pod.Role == "prometheus" || src.Pod.Role == "prometheus-2") && m.istioCertsScrape(dst.Pod, port) && srcMode == sidecar {
+		return true, m.identity(src.Pod)
+	}
+	if srcMode != outside && srcOut && dstMode != outside && p.Mesh.MTLS != "DISABLE" {
+		return true, m.identity(src.Pod)
+	}
+	return false, ""
+}
+
+// istioCertsScrape tells whether Prometheus scrapes port of dst with Istio
+// certificates (the istio-certs jobs).
+func (m *Mesh) istioCertsScrape(dst *Pod, port int) bool {
+	for _, s := range m.c.Plan.ServiceTargets {
+		if s.Endpoint.IstioTLS && s.Endpoint.Port == port && s.Namespace == dst.Namespace && slices.Equal(s.Selector, dst.Labels) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Mesh) identity(pod *Pod) string {
+	p := m.c.Plan
+	sa := "default"
+	if pod.Role == "prometheus" || pod.Role == "prometheus-2" {
+		sa = p.Monitoring.Prometheus.ServiceAccount
+	}
+	return fmt.Sprintf("%s/ns/%s/sa/%s", p.Mesh.TrustDomain, pod.Namespace, sa)
+}
+
+// peerAuthentication is the effective mode for pod's port: the platform's
+// mesh.mtls when obsgen leaves the defaults to it, then obsgen's mesh-wide,
+// namespace and workload policies, the narrowest last.
+func (m *Mesh) peerAuthentication(pod *Pod, port int) string {
+	p := m.c.Plan
+	mode := "PERMISSIVE"
+	if !m.defaults {
+		mode = p.Mesh.MTLS
+	}
+	apply := func(x *securityv1beta1.PeerAuthentication_MutualTLS) {
+		if x != nil && x.Mode != securityv1beta1.PeerAuthentication_MutualTLS_UNSET {
+			mode = x.Mode.String()
+		}
+	}
+	root := p.Mesh.IstioNamespace
+	for _, pa := range m.pas {
+		if pa.Namespace == root && pa.Spec.Selector == nil {
+			apply(pa.Spec.Mtls)
+		}
+	}
+	for _, pa := range m.pas {
+		if pa.Namespace == pod.Namespace && pod.Namespace != root && pa.Spec.Selector == nil {
+			apply(pa.Spec.Mtls)
+		}
+	}
+	for _, pa := range m.pas {
+		if pa.Namespace == pod.Namespace && pa.Spec.Selector != nil && selects(pa.Spec.Selector.MatchLabels, pod.Labels) {
+			apply(pa.Spec.Mtls)
+			apply(pa.Spec.PortLevelMtls[uint32(port)])
+		}
+	}
+	return mode
+}
+
+// authorized tells whether an ALLOW policy lets identity ("" for
+// plaintext) reach port of pod.
+func (m *Mesh) authorized(pod *Pod, identity string, port int) bool {
+	for _, ap := range m.aps {
+		if ap.Namespace != pod.Namespace || ap.Spec.Action != securityv1beta1.AuthorizationPolicy_ALLOW {
+			continue
+		}
+		if ap.Spec.Selector != nil && !selects(ap.Spec.Selector.MatchLabels, pod.Labels) {
+			continue
+		}
+		for _, r := range ap.Spec.Rules {
+			if ruleMatches(r, identity, port) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func ruleMatches(r *securityv1beta1.Rule, identity string, port int) bool {
+	from := len(r.From) == 0
+	for _, f := range r.From {
+		from = from || identity != "" && slices.Contains(f.Source.Principals, identity)
+	}
+	to := len(r.To) == 0
+	for _, t := range r.To {
+		to = to || slices.Contains(t.Operation.Ports, fmt.Sprint(port))
+	}
+	return from && to
+}
+
+func selects(selector map[string]string, labels plan.Labels) bool {
+	for k, v := range selector {
+		if got, ok := labels.Get(k); !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
