@@ -124,13 +124,18 @@ func GlobalDeny(p *plan.Plan) *calico.GlobalNetworkPolicy {
 	gnp.Spec.Order = calico.Float64(float64(n.Calico.DenyOrder))
 	gnp.Spec.Selector = denySelector(p)
 	gnp.Spec.Types = []calico.PolicyType{calico.PolicyTypeIngress, calico.PolicyTypeEgress}
-	dns := calico.EntityRule{
+	dns := []calico.EntityRule{{
 		Selector:          podSelector(n.DNS.PodLabels.Map()),
 		NamespaceSelector: calico.Eq(calico.LabelName, n.DNS.Namespace).MustBuild(),
-		Ports:             []calico.Port{calico.SinglePort(plan.PortDNS)},
+		Ports:             []calico.Port{calico.SinglePort(uint16(n.DNS.Port))},
+	}}
+	for _, nets := range byFamily(n.DNSCIDRs) {
+		dns = append(dns, calico.EntityRule{Nets: nets, Ports: []calico.Port{calico.SinglePort(plan.PortDNS)}})
 	}
-	for _, proto := range []calico.Protocol{"UDP", "TCP"} {
-		gnp.Spec.Egress = append(gnp.Spec.Egress, calico.Rule{Action: calico.Allow, Protocol: calico.ProtocolPtr(proto), Destination: dns})
+	for _, to := range dns {
+		for _, proto := range []calico.Protocol{"UDP", "TCP"} {
+			gnp.Spec.Egress = append(gnp.Spec.Egress, calico.Rule{Action: calico.Allow, Protocol: calico.ProtocolPtr(proto), Destination: to})
+		}
 	}
 	return gnp
 }

@@ -170,18 +170,18 @@ func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
 // Alertmanager's (alerts, its scrape) and cluster port (gossip),
 // kube-state-metrics' (its scrape), Grafana's (users, grafana-operator)
 // and the Prometheus Operator's webhook port (the API server). Only
-// workloads in the monitoring namespace are in the mesh; in ambient only
-// the Prometheus pods are enrolled (their pod label).
+// workloads in the monitoring namespace are in the mesh (in ambient the
+// namespace may be enrolled as a whole).
 func MonitoringPorts(p *plan.Plan) []PlaintextPort {
 	m := p.Monitoring
 	if !m.InMesh || !p.Mesh.Sidecar && !p.Mesh.Ambient {
 		return nil
 	}
-	out := []PlaintextPort{{Name: "obsgen-prometheus", Namespace: m.Namespace, Selector: m.Prometheus.PodLabels, Ports: []int{plan.PortPrometheus},
-		Why: "Grafana queries Prometheus and Prometheus scrapes itself (its outbound traffic bypasses its sidecar)"}}
+	why := "Grafana queries Prometheus and Prometheus scrapes itself (its outbound traffic bypasses its sidecar)"
 	if p.Mesh.Ambient {
-		return out
+		why = "Grafana and the global Prometheus query Prometheus, from outside the mesh too"
 	}
+	out := []PlaintextPort{{Name: "obsgen-prometheus", Namespace: m.Namespace, Selector: m.Prometheus.PodLabels, Ports: []int{plan.PortPrometheus}, Why: why}}
 	inNS := func(c plan.Component) bool { return c.Namespace == m.Namespace }
 	if !m.Prometheus.Agent && inNS(m.Alertmanager) {
 		out = append(out, PlaintextPort{Name: "obsgen-alertmanager", Namespace: m.Namespace, Selector: m.Alertmanager.PodLabels,

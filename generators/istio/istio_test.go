@@ -113,17 +113,13 @@ type stackTarget struct {
 }
 
 // stackTargets lists them from the components' places: every component
-// in the monitoring namespace when it has sidecars; in ambient only the
-// Prometheus pods, the ones enrolled by their pod label.
+// in the monitoring namespace, with sidecars or enrolled in ambient.
 func stackTargets(p *plan.Plan) []stackTarget {
 	m := p.Monitoring
 	if !m.InMesh || !p.Mesh.Istio {
 		return nil
 	}
 	out := []stackTarget{{labels: m.Prometheus.PodLabels.Map(), port: plan.PortPrometheus}}
-	if p.Mesh.Ambient {
-		return out
-	}
 	if !m.Prometheus.Agent && m.Alertmanager.Namespace == m.Namespace {
 		out = append(out, stackTarget{labels: m.Alertmanager.PodLabels.Map(), port: m.Alertmanager.Port},
 			stackTarget{labels: m.Alertmanager.PodLabels.Map(), port: plan.PortAlertmanagerGossip, mtlsOnly: true})

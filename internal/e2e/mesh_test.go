@@ -132,7 +132,9 @@ func TestTheMeshSurvivesThePolicies(t *testing.T) {
 			}
 			for _, g := range p.Mesh.Gateways {
 				assert.True(t, xds["gateway-"+g.Name], "declared gateway %s keeps istiod", g.Name)
-				assert.True(t, traffic["gateway-"+g.Name], "declared gateway %s reaches its backends", g.Name)
+				if len(g.Destinations) == 0 {
+					assert.True(t, traffic["gateway-"+g.Name], "declared ingress gateway %s reaches its backends", g.Name)
+				}
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // The flow catalogue: every connection the mesh and the monitoring stack
@@ -22,6 +23,8 @@ const (
 	refGrafanaOperator     = "grafana-operator controllers/reconcilers/grafana/service_reconciler.go (AdminURL http://<service>.<namespace>.svc:3000)"
 	refPromOperator        = "prometheus-operator cmd/operator/main.go (--apiserver: in-cluster, the operator lists and watches the API server)"
 	refPromOperatorWebhook = "prometheus-community/helm-charts kube-prometheus-stack values.yaml (prometheusOperator.admissionWebhooks, tls.internalPort 10250)"
+	refNodeLocalDNS        = "kubernetes.io docs/tasks/administer-cluster/nodelocaldns (pods query 169.254.20.10 on the host network)"
+	refKonnectivity        = "tigera/operator#5212 (on AKS and GKE webhook calls come from konnectivity-agent pods)"
 	refKubeDNS             = "kubernetes.io docs/concepts/services-networking/network-policies (DNS must be allowed under default deny)"
 	refPromKubeSD          = "prometheus.io docs/prometheus/latest/configuration (kubernetes_sd_config talks to the API server)"
 	refRemoteWrite         = "prometheus.io docs/prometheus/latest/configuration (remote_write url)"
@@ -52,7 +55,40 @@ func (r *resolver) flows() []Flow {
 	out = append(out, r.ambientFlows(prom)...)
 	out = append(out, r.gatewayFlows(prom)...)
 	out = append(out, r.dnsFlows()...)
+	return r.dropTunnelled(out)
+}
+
+// dropTunnelled leaves out, in ambient, the TCP ports of flows between two
+// enrolled ends: ztunnel carries them over HBONE, so the network only ever
+// sees 15008, which the hbone flows open (istio.io
+// docs/ambient/usage/networkpolicy).
+func (r *resolver) dropTunnelled(flows []Flow) []Flow {
+	if !r.plan.Mesh.Ambient {
+		return flows
+	}
+	var out []Flow
+	for _, f := range flows {
+		if r.enrolled(f.From) && r.enrolled(f.To) && len(f.Ports) > 0 && !slices.ContainsFunc(f.Ports, func(pp PortProto) bool { return pp.Port == PortHBONE }) {
+			// ztunnel carries TCP only: UDP (Alertmanager's gossip) still
+			// travels on its own port.
+			f.Ports = slices.DeleteFunc(slices.Clone(f.Ports), func(pp PortProto) bool { return pp.Protocol == "TCP" })
+			if len(f.Ports) == 0 {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
 	return out
+}
+
+// enrolled tells whether a peer's pods are in ambient: a team namespace,
+// or the monitoring namespace when the stack is in the mesh.
+func (r *resolver) enrolled(p Peer) bool {
+	if !p.IsPods() {
+		return false
+	}
+	m := r.plan.Monitoring
+	return slices.Contains(r.plan.TeamNamespaces(), p.Namespace) || m.InMesh && p.Namespace == m.Namespace
 }
 
 func (r *resolver) prometheusPeer() Peer {
@@ -80,9 +116,21 @@ func (r *resolver) scrapeFlows(prom Peer) []Flow {
 		}
 	}
 	if proxyPort != 0 {
-		for _, ns := range p.TeamNamespaces() {
-			out = append(out, Flow{ID: "scrape-proxy-" + ns, From: prom, To: Peer{Namespace: ns}, Ports: tcp(proxyPort),
-				Why: fmt.Sprintf("Prometheus scrapes the sidecars' metrics port %d", proxyPort), Source: r.teamNamespacePath(ns), Ref: refIstioPrometheus})
+		// The envoy-stats and istio-merged jobs discover proxies in every
+		// namespace: gateways, meshed namespaces no team owns.
+		out = append(out, Flow{ID: "scrape-proxies", From: prom, To: Peer{Any: true}, Ports: tcp(proxyPort), Only: SideSource,
+			Why: fmt.Sprintf("Prometheus scrapes every proxy's metrics port %d, in every namespace", proxyPort), Source: "mesh.scrapeStrategy", Ref: refIstioPrometheus})
+		namespaces := p.TeamNamespaces()
+		if p.Monitoring.InMesh && p.Mesh.Sidecar {
+			namespaces = append(namespaces, p.Monitoring.Namespace)
+		}
+		for _, ns := range namespaces {
+			source := srcInMesh
+			if ns != p.Monitoring.Namespace {
+				source = r.teamNamespacePath(ns)
+			}
+			out = append(out, Flow{ID: "scrape-proxy-" + ns, From: prom, To: Peer{Namespace: ns}, Ports: tcp(proxyPort), Only: SideDestination,
+				Why: fmt.Sprintf("Prometheus scrapes the sidecars' metrics port %d", proxyPort), Source: source, Ref: refIstioPrometheus})
 		}
 	}
 	ksm := Peer{Namespace: m.KubeStateMetrics.Namespace, Labels: m.KubeStateMetrics.PodLabels}
@@ -160,13 +208,15 @@ func (r *resolver) stackFlows(prom Peer) []Flow {
 	}
 	if m.OperatorFlavour {
 		op := Peer{Namespace: m.PrometheusOperator.Namespace, Labels: m.PrometheusOperator.PodLabels}
-		out = append(out,
-			Flow{ID: "prometheus-operator-to-apiserver", From: op, To: apiserver, Ports: tcp(c.APIServerPort),
+		out = append(out, r.withoutRedundantPodWebhooks([]Flow{
+			{ID: "prometheus-operator-to-apiserver", From: op, To: apiserver, Ports: tcp(c.APIServerPort),
 				Why: "the Prometheus Operator watches its resources through the API server", Source: srcFlavours, Ref: refPromOperator},
 			// As for istiod's webhooks, the API server's source address is
 			// not predictable; the webhook is TLS the API server verifies.
-			Flow{ID: "prometheus-operator-webhook", From: Peer{CIDRs: Everywhere}, To: op, Ports: tcp(m.PrometheusOperator.Port),
-				Why: "the API server calls the Prometheus Operator's admission webhook for PrometheusRules", Source: "monitoring.prometheusOperator.port", Ref: refPromOperatorWebhook})
+			{ID: "prometheus-operator-webhook", From: Peer{CIDRs: Everywhere}, To: op, Ports: tcp(m.PrometheusOperator.Port),
+				Why: "the API server calls the Prometheus Operator's admission webhook for PrometheusRules", Source: "monitoring.prometheusOperator.port", Ref: refPromOperatorWebhook},
+			{ID: "prometheus-operator-webhook-from-pods", From: Peer{Any: true}, To: op, Ports: tcp(m.PrometheusOperator.Port), Only: SideDestination,
+				Why: "the API server's webhook calls arrive through konnectivity pods", Source: "monitoring.prometheusOperator.port", Ref: refKonnectivity}})...)
 	}
 	if !m.Prometheus.Agent {
 		am := Peer{Namespace: m.Alertmanager.Namespace, Labels: m.Alertmanager.PodLabels}
@@ -238,7 +288,7 @@ func (r *resolver) meshFlows() []Flow {
 		return nil
 	}
 	istiod := Peer{Namespace: p.Mesh.IstioNamespace, Labels: IstiodLabels}
-	return []Flow{
+	return r.withoutRedundantPodWebhooks([]Flow{
 		// istiod authenticates xDS and CSR callers itself (mTLS or a
 		// service-account token), so 15012 is opened by port to every pod.
 		{ID: "xds", From: Peer{Any: true}, To: istiod, Ports: tcp(PortIstiodXDS),
@@ -248,13 +298,31 @@ func (r *resolver) meshFlows() []Flow {
 		// TLS with a CA the API server checks, so 15017 is open by port.
 		{ID: "webhooks", From: Peer{CIDRs: Everywhere}, To: istiod, Ports: tcp(PortIstiodWebhook),
 			Why: "the API server calls istiod's injection and validation webhooks", Source: srcMesh, Ref: refIstioPorts},
+		// On AKS and GKE the calls arrive from konnectivity-agent pods
+		// (tigera/operator#5212), which an address range may not match.
+		{ID: "webhooks-from-pods", From: Peer{Any: true}, To: istiod, Ports: tcp(PortIstiodWebhook), Only: SideDestination,
+			Why: "the API server's webhook calls arrive through konnectivity pods", Source: srcMesh, Ref: refKonnectivity},
 		{ID: "istiod-to-apiserver", From: istiod, To: Peer{CIDRs: p.Cluster.APIServerCIDRs}, Ports: tcp(p.Cluster.APIServerPort),
 			Why: "istiod watches the API server", Source: srcAPIServer, Ref: refIstioPorts},
+	})
+}
+
+// withoutRedundantPodWebhooks leaves out, under Calico, the webhook flows
+// from every pod: a Calico rule's nets match workload addresses too
+// (docs.tigera.io calico/latest/reference/resources/networkpolicy, "nets"),
+// so the flow from 0.0.0.0/0 and ::/0 already covers konnectivity pods. A
+// NetworkPolicy ipBlock may not match pods (the behaviour is left to the
+// implementation), nor can an AdminNetworkPolicy ingress peer be a range.
+func (r *resolver) withoutRedundantPodWebhooks(flows []Flow) []Flow {
+	if r.plan.Network.Engine != "calico" {
+		return flows
 	}
+	return slices.DeleteFunc(flows, func(f Flow) bool { return strings.HasSuffix(f.ID, "-from-pods") })
 }
 
 // ambientFlows are ambient's HBONE tunnel and kubelet probes for every
-// enrolled namespace, and for the Prometheus pods when they are enrolled.
+// enrolled namespace: the teams', and the monitoring namespace when the
+// stack is in the mesh.
 func (r *resolver) ambientFlows(prom Peer) []Flow {
 	p := r.plan
 	if !p.Mesh.Ambient {
@@ -269,7 +337,9 @@ func (r *resolver) ambientFlows(prom Peer) []Flow {
 		pods = append(pods, enrolled{id: ns, source: r.teamNamespacePath(ns), peer: Peer{Namespace: ns}})
 	}
 	if p.Monitoring.InMesh {
-		pods = append(pods, enrolled{id: "prometheus", source: srcInMesh, peer: prom})
+		// The namespace may be enrolled as a whole (monitoring.inMesh);
+		// obsgen's pod label enrolls Prometheus in any case.
+		pods = append(pods, enrolled{id: p.Monitoring.Namespace, source: srcInMesh, peer: Peer{Namespace: p.Monitoring.Namespace}})
 	}
 	var out []Flow
 	for _, e := range pods {
@@ -284,7 +354,7 @@ func (r *resolver) ambientFlows(prom Peer) []Flow {
 			Flow{ID: "hbone-out-" + e.id, From: e.peer, To: Peer{Any: true}, Ports: tcp(PortHBONE), Only: SideSource,
 				Why: "ambient traffic leaves the mesh's pods over HBONE on 15008", Source: e.source, Ref: refAmbientNetpol},
 			// Every port: a probe may target any container port.
-			Flow{ID: "probes-" + e.id, From: Peer{CIDRs: []string{KubeletProbesAmbient}}, To: e.peer,
+			Flow{ID: "probes-" + e.id, From: Peer{CIDRs: KubeletProbesAmbient}, To: e.peer,
 				Why: "in ambient, kubelet probes arrive from 169.254.7.127, on any port", Source: e.source, Ref: refAmbientNetpol})
 	}
 	return out
@@ -305,14 +375,19 @@ func (r *resolver) gatewayFlows(prom Peer) []Flow {
 		}
 		// The backends' own policies decide whether they accept the
 		// gateway; obsgen opens the gateway's side only.
-		out = append(out, Flow{ID: fmt.Sprintf("gateway-%s-backends", g.Name), From: gw, To: Peer{Any: true}, Only: SideSource,
-			Why: "the gateway " + g.Name + " forwards to its backends, on their ports", Source: src, Ref: refIstioGateway})
+		if len(g.Destinations) == 0 {
+			// An ingress gateway forwards to the mesh's pods; an egress
+			// gateway (one with destinations) only to them.
+			out = append(out, Flow{ID: fmt.Sprintf("gateway-%s-backends", g.Name), From: gw, To: Peer{Any: true}, Only: SideSource,
+				Why: "the gateway " + g.Name + " forwards to its backends, on their ports", Source: src, Ref: refIstioGateway})
+		}
 		for i, d := range g.Destinations {
 			out = append(out, Flow{ID: fmt.Sprintf("gateway-%s-out-%d", g.Name, i+1), From: gw, To: d.Peer, Ports: tcp(d.Ports...),
 				Why: "the gateway " + g.Name + " reaches its destinations", Source: fmt.Sprintf("%s.destinations[%d]", src, i), Ref: refIstioGateway})
 		}
 		if port := r.proxyMetricsPort(); port != 0 {
-			out = append(out, Flow{ID: "scrape-gateway-" + g.Name, From: prom, To: gw, Ports: tcp(port),
+			// Prometheus' egress comes from scrape-proxies.
+			out = append(out, Flow{ID: "scrape-gateway-" + g.Name, From: prom, To: gw, Ports: tcp(port), Only: SideDestination,
 				Why: fmt.Sprintf("Prometheus scrapes the gateway's proxy on %d", port), Source: src, Ref: refIstioPrometheus})
 		}
 	}
@@ -323,8 +398,10 @@ func (r *resolver) gatewayFlows(prom Peer) []Flow {
 // which cloud load balancers health-check.
 const PortGatewayStatus = 15021
 
-// dnsFlows let every covered namespace resolve names. A global deny holds
-// the DNS egress itself, as Calico's documentation writes it.
+// dnsFlows let every covered namespace resolve names: the DNS pods on
+// their port, and DNS addresses outside the pods (NodeLocal DNSCache) on
+// 53. A global deny holds the DNS egress itself, as Calico's
+// documentation writes it.
 func (r *resolver) dnsFlows() []Flow {
 	dns := r.plan.Network.DNS
 	if r.plan.GlobalDeny() {
@@ -333,7 +410,11 @@ func (r *resolver) dnsFlows() []Flow {
 	var out []Flow
 	for _, ns := range r.plan.Covered {
 		out = append(out, Flow{ID: "dns-" + ns, From: Peer{Namespace: ns}, To: Peer{Namespace: dns.Namespace, Labels: dns.PodLabels},
-			Ports: tcpAndUDP(PortDNS), Why: "every pod resolves names through the cluster DNS", Source: "network.dns", Ref: refKubeDNS})
+			Ports: tcpAndUDP(dns.Port), Why: "every pod resolves names through the cluster DNS", Source: "network.dns", Ref: refKubeDNS})
+		if cidrs := r.plan.Network.DNSCIDRs; len(cidrs) > 0 {
+			out = append(out, Flow{ID: "dns-local-" + ns, From: Peer{Namespace: ns}, To: Peer{CIDRs: cidrs},
+				Ports: tcpAndUDP(PortDNS), Why: "every pod resolves names through the node-local DNS cache", Source: "network.dns.cidrs", Ref: refNodeLocalDNS})
+		}
 	}
 	return out
 }

@@ -52,7 +52,7 @@ func WithDefaults(in *v1alpha1.Profile) *v1alpha1.Profile {
 	if len(m.Flavours) == 0 {
 		m.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourPrometheus}
 	}
-	m.Prometheus.PodLabels = orLabels(m.Prometheus.PodLabels, "app.kubernetes.io/name", "prometheus")
+	m.Prometheus.PodLabels = orLabels(m.Prometheus.PodLabels, "app.kubernetes.io/name", OperatorPodName(p))
 	defaultComponent(&m.Alertmanager, m.Namespace, "alertmanager", defaultAlertmanagerPort)
 	defaultComponent(&m.Grafana, m.Namespace, "grafana", defaultGrafanaPort)
 	defaultComponent(&m.KubeStateMetrics, m.Namespace, "kube-state-metrics", defaultKubeStateMetricsPort)
@@ -72,6 +72,18 @@ func WithDefaults(in *v1alpha1.Profile) *v1alpha1.Profile {
 	}
 	defaultDashboards(p)
 	return p
+}
+
+// OperatorPodName is the app.kubernetes.io/name the Prometheus Operator
+// gives the pods it runs for the profile: "prometheus-agent" for a
+// PrometheusAgent (pkg/prometheus/agent/operator.go), else "prometheus";
+// it overwrites the pod metadata's value, so obsgen's selectors must use
+// it. Without the operator flavour it is only the default.
+func OperatorPodName(p *v1alpha1.Profile) string {
+	if p.Monitoring.Prometheus.Mode == v1alpha1.ModeAgent && slices.Contains(p.Monitoring.Flavours, v1alpha1.FlavourOperator) {
+		return "prometheus-agent"
+	}
+	return "prometheus"
 }
 
 func defaultComponent(c *v1alpha1.Component, namespace, name string, port int) {

@@ -98,11 +98,14 @@ const (
 	// github.com/prometheus/alertmanager README, "High Availability":
 	// --cluster.listen-address defaults to 0.0.0.0:9094, TCP and UDP.
 	PortAlertmanagerGossip = 9094
-	// KubeletProbesAmbient is where kubelet probes of ambient pods come
-	// from: istio.io docs/ambient/usage/networkpolicy, "ambient ... the
-	// kubelet health probes ... SNAT ... 169.254.7.127".
-	KubeletProbesAmbient = "169.254.7.127/32"
 )
+
+// KubeletProbesAmbient is where kubelet probes of ambient pods come from:
+// istio.io docs/ambient/usage/networkpolicy ("by default ambient uses the
+// link-local address 169.254.7.127"), and its IPv6 twin
+// (cni/pkg/nodeagent/options.go, HostProbeSNATAddress and
+// HostProbeSNATAddressV6).
+var KubeletProbesAmbient = []string{"169.254.7.127/32", "fd16:9254:7127:1337:ffff:ffff:ffff:ffff/128"}
 
 // Everywhere are the address ranges of every IPv4 and IPv6 address.
 var Everywhere = []string{"0.0.0.0/0", "::/0"}

@@ -198,6 +198,9 @@ type Network struct {
 	Stance string
 	Engine string
 	DNS    Component
+	// DNSCIDRs are DNS addresses outside the pods (NodeLocal DNSCache),
+	// queried on port 53.
+	DNSCIDRs []string
 	// GrafanaIngress may open Grafana; AlertmanagerEgress receive
 	// Alertmanager's notifications.
 	GrafanaIngress     []ExternalPeer

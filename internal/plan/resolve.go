@@ -370,7 +370,8 @@ func sortedCopy(s []string) []string {
 func resolveNetwork(n v1alpha1.Network) Network {
 	g := n.Calico.GlobalDeny
 	return Network{Stance: string(n.Stance), Engine: string(n.Engine),
-		DNS:                Component{Namespace: n.DNS.Namespace, PodLabels: SortedLabels(n.DNS.PodLabels), Port: PortDNS},
+		DNS:                Component{Namespace: n.DNS.Namespace, PodLabels: SortedLabels(n.DNS.PodLabels), Port: n.DNS.Port},
+		DNSCIDRs:           sortedCopy(n.DNS.CIDRs),
 		GrafanaIngress:     externalPeers(n.GrafanaIngress),
 		AlertmanagerEgress: externalPeers(n.AlertmanagerEgress),
 		Calico: Calico{Order: n.Calico.Order, ManageDeny: g.Manage == nil || *g.Manage, DenyOrder: g.Order,

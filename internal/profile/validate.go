@@ -264,6 +264,8 @@ func (v *validator) network() {
 	}
 	v.dnsLabel("network.dns.namespace", n.DNS.Namespace)
 	v.labels("network.dns.podLabels", n.DNS.PodLabels)
+	v.port("network.dns.port", n.DNS.Port)
+	v.cidrs("network.dns.cidrs", n.DNS.CIDRs)
 	for i, e := range n.GrafanaIngress {
 		path := fmt.Sprintf("network.grafanaIngress[%d]", i)
 		v.networkPeer(path, e)

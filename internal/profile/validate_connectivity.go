@@ -2,6 +2,7 @@ package profile
 
 import (
 	"fmt"
+	"slices"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
@@ -14,6 +15,7 @@ import (
 // so under a deny stance an external host without cidrs would be a flow
 // silently denied.
 func (v *validator) connectivity() {
+	v.operatorPodLabels()
 	v.gateways()
 	v.peerAuthentication()
 	pr := v.p.Monitoring.Prometheus
@@ -103,5 +105,20 @@ func (v *validator) peerAuthentication() {
 	if v.p.Mesh.DataPlane == v1alpha1.DataPlaneSidecar && m.InMesh && v.p.Mesh.MTLS == v1alpha1.MTLSStrict {
 		v.at("mesh.peerAuthentication", "use workloads-only: obsgen then writes only the port exceptions",
 			"with the monitoring stack in a STRICT sidecar mesh, Grafana and Prometheus reach Prometheus and Alertmanager in plaintext, which needs obsgen's workload exceptions")
+	}
+}
+
+// operatorPodLabels: the Prometheus Operator sets app.kubernetes.io/name on
+// the pods it runs, over the pod metadata obsgen gives it, so every policy
+// that selects Prometheus by another value would miss the pods.
+func (v *validator) operatorPodLabels() {
+	m := v.p.Monitoring
+	if !slices.Contains(m.Flavours, v1alpha1.FlavourOperator) {
+		return
+	}
+	want := plan.OperatorPodName(v.p)
+	if got, ok := m.Prometheus.PodLabels["app.kubernetes.io/name"]; ok && got != want {
+		v.at(`monitoring.prometheus.podLabels["app.kubernetes.io/name"]`, fmt.Sprintf("set it to %q, or select the pods by another label", want),
+			"the Prometheus Operator labels its pods app.kubernetes.io/name=%s, whatever the pod metadata says: policies selecting %q would miss them", want, got)
 	}
 }

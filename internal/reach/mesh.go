@@ -96,7 +96,7 @@ func (m *Mesh) meshMode(pod *Pod) (md mode, inbound, outbound bool) {
 		return sidecar, !(inSet && in == ""), !(outSet && out == "")
 	}
 	meshed := slices.Contains(m.c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace ||
-		mon.InMesh && pod.Namespace == mon.Namespace && p.Mesh.Sidecar
+		mon.InMesh && pod.Namespace == mon.Namespace
 	switch {
 	case !meshed || pod.Role == RoleWaypoint:
 		return outside, false, false
@@ -145,7 +145,12 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 	case mode == "DISABLE" && mtls:
 		return false, fmt.Sprintf("mTLS into a DISABLE port %d (PeerAuthentication)", port), nil
 	}
-	if m.c.Plan.Mesh.DenyByDefault && !m.authorized(dst.Pod, identity, port) {
+	// A workload obsgen knows only by its namespace (a data source or a
+	// remote-write receiver behind a Service URL) gets its ALLOWs from the
+	// platform, which obsgen cannot see: authorization is judged for the
+	// workloads obsgen describes.
+	known := len(dst.Pod.Labels) > 0
+	if m.c.Plan.Mesh.DenyByDefault && known && !m.authorized(dst.Pod, identity, port) {
 		return false, fmt.Sprintf("no AuthorizationPolicy allows port %d from %q under deny-by-default", port, identity), nil
 	}
 	return true, "", nil

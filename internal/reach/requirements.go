@@ -108,12 +108,12 @@ func (c *Cluster) proxies() []*Pod {
 
 // enrolled are the pods ambient redirects through ztunnel: every pod of a
 // team namespace (the waypoint too), of the meshed namespace no team owns,
-// and Prometheus when it is in the mesh.
+// and of the monitoring namespace when the stack is in the mesh.
 func (c *Cluster) enrolled() []*Pod {
 	p := c.Plan
 	var out []*Pod
 	for _, pod := range c.Pods {
-		if slices.Contains(c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace || pod.Role == "prometheus" && p.Monitoring.InMesh {
+		if slices.Contains(c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace || pod.Namespace == p.Monitoring.Namespace && p.Monitoring.InMesh {
 			out = append(out, pod)
 		}
 	}
@@ -147,8 +147,8 @@ func (c *Cluster) meshRequirements() []requirement {
 		out = append(out, requirement{id: "xds", from: Endpoint{Pod: pod}, to: istiod, proto: "TCP", port: plan.PortIstiodXDS,
 			why: "a proxy fetches configuration and certificates from istiod", source: "mesh.provider"})
 	}
-	for _, from := range []Endpoint{c.address(p.Cluster.APIServerCIDRs), c.address(p.Cluster.NodeCIDRs)} {
-		if from.Addr.IsValid() {
+	for _, from := range []Endpoint{c.address(p.Cluster.APIServerCIDRs), c.address(p.Cluster.NodeCIDRs), c.konnectivity()} {
+		if from.Pod != nil || from.Addr.IsValid() {
 			out = append(out, requirement{id: "webhooks", from: from, to: istiod, proto: "TCP", port: plan.PortIstiodWebhook,
 				why: "the API server calls istiod's injection and validation webhooks", source: "mesh.provider"})
 		}
@@ -169,7 +169,7 @@ func (c *Cluster) ambientRequirements() []requirement {
 		return nil
 	}
 	enrolled := c.enrolled()
-	probe := Endpoint{Addr: netip.MustParsePrefix(plan.KubeletProbesAmbient).Addr()}
+	probe := Endpoint{Addr: netip.MustParsePrefix(plan.KubeletProbesAmbient[0]).Addr()}
 	var out []requirement
 	for i, pod := range enrolled {
 		peer := enrolled[(i+1)%len(enrolled)]
@@ -241,8 +241,10 @@ func (c *Cluster) gatewayRequirements() []requirement {
 		// The backends' own policies decide whether they accept a gateway;
 		// obsgen must leave the gateway's egress open: asked towards a pod
 		// no deny isolates.
-		out = append(out, requirement{id: "gateway-backends", from: Endpoint{Pod: pod}, to: c.openEndpoint(), proto: "TCP", port: 8080,
-			why: "a gateway forwards to its backends", source: source})
+		if g := c.gateways[pod]; g == nil || len(g.Destinations) == 0 {
+			out = append(out, requirement{id: "gateway-backends", from: Endpoint{Pod: pod}, to: c.openEndpoint(), proto: "TCP", port: 8080,
+				why: "an ingress gateway forwards to its backends", source: source})
+		}
 	}
 	return out
 }
@@ -250,6 +252,12 @@ func (c *Cluster) gatewayRequirements() []requirement {
 func (c *Cluster) gatewaySource(g plan.Gateway) string {
 	i := slices.IndexFunc(c.Plan.Mesh.Gateways, func(x plan.Gateway) bool { return x.Name == g.Name })
 	return fmt.Sprintf("mesh.gateways[%d]", i)
+}
+
+// konnectivity is a konnectivity-agent pod, through which the API server
+// reaches webhooks on AKS and GKE (tigera/operator#5212).
+func (c *Cluster) konnectivity() Endpoint {
+	return Endpoint{Pod: c.add("kube-system", plan.Labels{{Name: "k8s-app", Value: "konnectivity-agent"}}, "konnectivity-agent")}
 }
 
 // address is an address inside the first of cidrs, or none.
@@ -326,6 +334,16 @@ func (c *Cluster) scrapeRequirements() []requirement {
 				if g := c.gateways[pod]; g != nil {
 					scrape(Endpoint{Pod: pod}, j.Endpoint.Port, c.gatewaySource(*g))
 				}
+				// The job discovers every proxy: gateways and workloads the
+				// profile does not describe too (under a global deny those
+				// are denied by the stance's definition).
+				undescribed := pod.Role == RoleGatewayIstioNS || pod.Role == RoleGatewayOwnNS || pod.Role == RoleUnownedWorkload
+				if undescribed && !p.GlobalDeny() {
+					scrape(Endpoint{Pod: pod}, j.Endpoint.Port, "mesh.scrapeStrategy")
+				}
+			}
+			if m.InMesh && p.Mesh.Sidecar && m.KubeStateMetrics.Namespace == m.Namespace {
+				scrape(c.podEndpoint(m.Namespace, m.KubeStateMetrics.PodLabels), j.Endpoint.Port, "monitoring.inMesh")
 			}
 		case plan.JobIstiod:
 			scrape(c.podEndpoint(p.Mesh.IstioNamespace, plan.IstiodLabels), j.Endpoint.Port, "mesh.provider")
@@ -395,7 +413,9 @@ func (c *Cluster) stackRequirements() []requirement {
 	if m.OperatorFlavour {
 		op := c.podEndpoint(m.PrometheusOperator.Namespace, m.PrometheusOperator.PodLabels)
 		need("prometheus-operator", op, api, "TCP", p.Cluster.APIServerPort, "the Prometheus Operator watches the API server", "monitoring.flavours")
-		need("prometheus-operator-webhook", api, op, "TCP", m.PrometheusOperator.Port, "the API server calls the operator's admission webhook", "monitoring.prometheusOperator.port")
+		for _, from := range []Endpoint{api, c.konnectivity()} {
+			need("prometheus-operator-webhook", from, op, "TCP", m.PrometheusOperator.Port, "the API server calls the operator's admission webhook", "monitoring.prometheusOperator.port")
+		}
 	}
 	for i, rw := range m.Prometheus.RemoteWrite {
 		need("remote-write", prom, c.urlEndpoint(rw.Endpoint), "TCP", rw.Endpoint.Port, "Prometheus remote-writes to "+rw.URL,
@@ -439,11 +459,16 @@ func (c *Cluster) dnsRequirements() []requirement {
 	p := c.Plan
 	dns := c.podEndpoint(p.Network.DNS.Namespace, p.Network.DNS.PodLabels)
 	var out []requirement
+	local := c.address(p.Network.DNSCIDRs)
 	for _, ns := range p.IsolatedNamespaces() {
 		from := c.podEndpoint(ns, nil)
 		for _, proto := range []string{"UDP", "TCP"} {
-			out = append(out, requirement{id: "dns", from: from, to: dns, proto: proto, port: plan.PortDNS,
+			out = append(out, requirement{id: "dns", from: from, to: dns, proto: proto, port: p.Network.DNS.Port,
 				why: "every pod resolves names through the cluster DNS", source: "network.dns"})
+			if local.Addr.IsValid() {
+				out = append(out, requirement{id: "dns", from: from, to: local, proto: proto, port: plan.PortDNS,
+					why: "every pod resolves names through the node-local DNS cache", source: "network.dns.cidrs"})
+			}
 		}
 	}
 	return out

@@ -47,9 +47,11 @@ type Cluster struct {
 	// Name becomes the `cluster` external label of every series.
 	// Default: metadata.name.
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
-	// APIServerCIDRs are the addresses of the Kubernetes API server endpoints
-	// (the `default/kubernetes` Endpoints). Required when network.stance is
-	// not `open`: Prometheus needs egress to them for service discovery.
+	// APIServerCIDRs are the addresses of the Kubernetes API server
+	// endpoints (the `default/kubernetes` Endpoints), not the Service's
+	// ClusterIP: network policies see the address after the Service is
+	// resolved. Required when network.stance is not `open`: Prometheus needs
+	// egress to them for service discovery.
 	APIServerCIDRs []string `yaml:"apiServerCIDRs,omitempty" json:"apiServerCIDRs,omitempty"`
 	// APIServerPort is the port of the API server endpoints (often 6443 on
 	// kubeadm clusters, 443 on managed ones).
@@ -139,8 +141,10 @@ type Gateway struct {
 type Monitoring struct {
 	// Namespace is where Prometheus runs.
 	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty" jsonschema:"default=monitoring"`
-	// InMesh tells whether the monitoring namespace is part of the mesh
-	// (sidecar injection, or ambient enrollment). Default: false.
+	// InMesh tells whether the monitoring namespace is part of the mesh:
+	// labelled for sidecar injection, or enrolled in ambient as a whole
+	// (istio.io/dataplane-mode: ambient on the namespace). obsgen keeps its
+	// components reachable under STRICT and deny-by-default. Default: false.
 	InMesh bool `yaml:"inMesh,omitempty" json:"inMesh,omitempty"`
 	// Flavours lists the output flavours: `prometheus` (raw prometheus.yml
 	// and rule files) and/or `operator` (Prometheus Operator resources).
@@ -184,7 +188,9 @@ type Prometheus struct {
 	// mTLS it is the identity Istio authorization policies allow.
 	ServiceAccount string `yaml:"serviceAccount,omitempty" json:"serviceAccount,omitempty" jsonschema:"default=prometheus"`
 	// PodLabels select the Prometheus pods (network policies use them).
-	// Default: app.kubernetes.io/name=prometheus.
+	// Default: app.kubernetes.io/name=prometheus, or prometheus-agent in
+	// agent mode with the operator flavour: the Prometheus Operator sets
+	// that label on the pods it runs, whatever the pod metadata says.
 	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
 	// ScrapeInterval is the global scrape interval (a Prometheus duration).
 	ScrapeInterval string `yaml:"scrapeInterval,omitempty" json:"scrapeInterval,omitempty" jsonschema:"default=30s"`
@@ -360,6 +366,14 @@ type DNS struct {
 	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty" jsonschema:"default=kube-system"`
 	// PodLabels select the DNS pods.
 	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
+	// Port the DNS pods listen on (the Service's targetPort): 53, or 5353
+	// on OpenShift (namespace openshift-dns, podLabels
+	// dns.operator.openshift.io/daemonset-dns: default).
+	Port int `yaml:"port,omitempty" json:"port,omitempty" jsonschema:"default=53,minimum=1,maximum=65535"`
+	// CIDRs are DNS addresses outside the pods, such as NodeLocal
+	// DNSCache's link-local 169.254.20.10/32 on the host network: pods
+	// send their queries there, on port 53.
+	CIDRs []string `yaml:"cidrs,omitempty" json:"cidrs,omitempty"`
 }
 
 // Team is a group that owns namespaces and services and receives their alerts.
