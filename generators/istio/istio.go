@@ -8,6 +8,7 @@ package istio
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	securityv1beta1 "istio.io/api/security/v1beta1"
 	typev1beta1 "istio.io/api/type/v1beta1"
@@ -86,13 +87,53 @@ func AuthorizationPolicies(p *plan.Plan) []*securityv1.AuthorizationPolicy {
 		for _, port := range mp.Ports {
 			ports = append(ports, fmt.Sprint(port))
 		}
-		rule := &securityv1beta1.Rule{To: []*securityv1beta1.Rule_To{{Operation: &securityv1beta1.Operation{Ports: ports}}}}
-		out = append(out, allow(p, mp.Name, mp.Namespace, mp.Selector, mp.Why+"; the network policies restrict the sources", rule))
+		to := []*securityv1beta1.Rule_To{{Operation: &securityv1beta1.Operation{Ports: ports}}}
+		if !p.Mesh.Ambient {
+			rule := &securityv1beta1.Rule{To: to}
+			out = append(out, allow(p, mp.Name, mp.Namespace, mp.Selector, mp.Why+"; the network policies restrict the sources", rule))
+			continue
+		}
+		out = append(out, allow(p, mp.Name, mp.Namespace, mp.Selector, mp.Why+"; mesh callers from "+strings.Join(meshCallers(p), ", ")+
+			" only (the network policies see HBONE's 15008, not the port), plaintext callers as the network policies allow", ambientRules(p, to)...))
 	}
 	return out
 }
 
-func allow(p *plan.Plan, name, ns string, selector plan.Labels, why string, rule *securityv1beta1.Rule) *securityv1.AuthorizationPolicy {
+// ambientRules allow the stack's ports, in ambient, to mesh identities of
+// the namespaces that call them and to plaintext callers: HBONE hides the
+// port from the network policies, so identities must be narrowed here.
+// notPrincipals ["*"] matches a request without a principal, i.e.
+// plaintext (istio.io ISTIO-SECURITY-2021-004: mTLS-only fields compare
+// against an empty value for plaintext).
+func ambientRules(p *plan.Plan, to []*securityv1beta1.Rule_To) []*securityv1beta1.Rule {
+	return []*securityv1beta1.Rule{
+		{From: []*securityv1beta1.Rule_From{{Source: &securityv1beta1.Source{Namespaces: meshCallers(p)}}}, To: to},
+		{From: []*securityv1beta1.Rule_From{{Source: &securityv1beta1.Source{NotPrincipals: []string{"*"}}}}, To: to},
+	}
+}
+
+// meshCallers are the namespaces whose workloads call the monitoring
+// stack: its own, and the namespaces of the profile's Grafana users,
+// federating Prometheus and grafana-operator.
+func meshCallers(p *plan.Plan) []string {
+	out := []string{p.Monitoring.Namespace}
+	for _, e := range p.Network.GrafanaIngress {
+		out = append(out, e.Namespace)
+	}
+	if f := p.Federation; f != nil {
+		for _, s := range f.Sources {
+			out = append(out, s.Namespace)
+		}
+	}
+	if op := p.Dashboards.Operator; op != nil {
+		out = append(out, op.Namespace)
+	}
+	out = slices.DeleteFunc(out, func(ns string) bool { return ns == "" })
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func allow(p *plan.Plan, name, ns string, selector plan.Labels, why string, rules ...*securityv1beta1.Rule) *securityv1.AuthorizationPolicy {
 	return &securityv1.AuthorizationPolicy{
 		TypeMeta: metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "AuthorizationPolicy"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
@@ -100,7 +141,7 @@ func allow(p *plan.Plan, name, ns string, selector plan.Labels, why string, rule
 		Spec: securityv1beta1.AuthorizationPolicy{
 			Selector: workloadSelector(selector),
 			Action:   securityv1beta1.AuthorizationPolicy_ALLOW,
-			Rules:    []*securityv1beta1.Rule{rule},
+			Rules:    rules,
 		},
 	}
 }

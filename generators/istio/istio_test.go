@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -203,7 +204,9 @@ func checkAuthorization(t *testing.T, name string, p *plan.Plan) {
 			for _, r := range ap.Spec.Rules {
 				from := len(r.From) == 0
 				for _, f := range r.From {
-					from = from || slices.Contains(f.Source.Principals, principal)
+					from = from || principal != "" && slices.Contains(f.Source.Principals, principal) ||
+						principal == "" && slices.Contains(f.Source.NotPrincipals, "*") ||
+						principal != "" && slices.ContainsFunc(f.Source.Namespaces, func(ns string) bool { return strings.Contains(principal, "/ns/"+ns+"/") })
 				}
 				to := false
 				for _, tt := range r.To {
@@ -245,6 +248,12 @@ func checkAuthorization(t *testing.T, name string, p *plan.Plan) {
 		// Plaintext, or mTLS from the stack's own sidecars: port-only.
 		assert.True(t, allowed(p.Monitoring.Namespace, c.labels, "", c.port), "%s: %v:%d of the monitoring stack must stay reachable", name, c.labels, c.port)
 		assert.False(t, allowed(p.Monitoring.Namespace, c.labels, "", 1234), "%s: %v: another port", name, c.labels)
+		// In ambient the network policies see only HBONE's 15008: mesh
+		// callers are narrowed by identity. With sidecars the port is on
+		// the wire and the network policies narrow them.
+		stranger := "cluster.local/ns/elsewhere/sa/default"
+		assert.Equal(t, !p.Mesh.Ambient, allowed(p.Monitoring.Namespace, c.labels, stranger, c.port), "%s: %v:%d from another namespace's identity", name, c.labels, c.port)
+		assert.True(t, allowed(p.Monitoring.Namespace, c.labels, "cluster.local/ns/"+p.Monitoring.Namespace+"/sa/default", c.port), "%s: the stack's own identities", name)
 		workloads[fmt.Sprint(c.labels)] = true
 	}
 	assert.Len(t, aps, proxied+len(workloads), "%s: one policy per proxied metrics port and per in-mesh stack workload", name)

@@ -3,6 +3,7 @@ package reach
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	securityv1beta1 "istio.io/api/security/v1beta1"
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
@@ -256,13 +257,33 @@ func (m *Mesh) authorized(pod *Pod, identity string, port int) bool {
 func ruleMatches(r *securityv1beta1.Rule, identity string, port int) bool {
 	from := len(r.From) == 0
 	for _, f := range r.From {
-		from = from || identity != "" && slices.Contains(f.Source.Principals, identity)
+		from = from || sourceMatches(f.Source, identity)
 	}
 	to := len(r.To) == 0
 	for _, t := range r.To {
 		to = to || slices.Contains(t.Operation.Ports, fmt.Sprint(port))
 	}
 	return from && to
+}
+
+// sourceMatches evaluates the source fields obsgen writes: principals and
+// namespaces (mTLS only: they never match plaintext) and notPrincipals
+// ["*"] (a request without a principal, i.e. plaintext).
+func sourceMatches(s *securityv1beta1.Source, identity string) bool {
+	if slices.Contains(s.NotPrincipals, "*") {
+		return identity == ""
+	}
+	if identity == "" {
+		return false
+	}
+	if slices.Contains(s.Principals, identity) {
+		return true
+	}
+	var td, ns, sa string
+	if _, err := fmt.Sscanf(strings.ReplaceAll(identity, "/", " "), "%s ns %s sa %s", &td, &ns, &sa); err == nil {
+		return slices.Contains(s.Namespaces, ns)
+	}
+	return false
 }
 
 func selects(selector map[string]string, labels plan.Labels) bool {
