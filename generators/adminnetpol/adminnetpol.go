@@ -83,28 +83,17 @@ func Policies(p *plan.Plan) []*anpv1alpha1.AdminNetworkPolicy {
 	b := &builder{p: p, index: map[string]*anpv1alpha1.AdminNetworkPolicy{}, merge: map[string]*metav1.LabelSelector{}}
 	isolated := p.IsolatedNamespaces()
 	for _, f := range p.Flows {
-		switch {
-		case !f.SourceSide():
-		case f.From.Any:
-			for _, ns := range isolated {
-				b.egress(b.policy(ns, nil, f.ID), f)
-			}
-		case f.From.IsPods() && p.DeniesEgress(f.From.Namespace):
-			b.egress(b.policy(f.From.Namespace, f.From.Labels, f.ID), f)
+		egress, ingress := p.RuleSites(f, isolated)
+		for _, site := range egress {
+			b.egress(b.policy(site.Namespace, site.Labels, f.ID), f)
 		}
 		// Ingress peers are pods only: traffic from address ranges is
 		// never denied by the baseline, so it needs no allow.
 		if f.From.IsCIDR() {
 			continue
 		}
-		switch {
-		case !f.DestinationSide():
-		case f.To.Any:
-			for _, ns := range isolated {
-				b.ingress(b.policy(ns, nil, f.ID), f)
-			}
-		case f.To.IsPods() && p.DeniesIngress(f.To.Namespace):
-			b.ingress(b.policy(f.To.Namespace, f.To.Labels, f.ID), f)
+		for _, site := range ingress {
+			b.ingress(b.policy(site.Namespace, site.Labels, f.ID), f)
 		}
 	}
 	for _, anp := range b.out {

@@ -181,23 +181,12 @@ func Policies(p *plan.Plan) map[string][]*calico.NetworkPolicy {
 		isolated = p.IsolatedNamespaces()
 	}
 	for _, f := range p.Flows {
-		switch {
-		case !f.SourceSide():
-		case f.From.Any:
-			for _, ns := range isolated {
-				b.add(b.policy(ns, nil), calico.PolicyTypeEgress, f.ID, f.To, f.Ports)
-			}
-		case f.From.IsPods() && p.DeniesEgress(f.From.Namespace):
-			b.add(b.policy(f.From.Namespace, f.From.Labels), calico.PolicyTypeEgress, f.ID, f.To, f.Ports)
+		egress, ingress := p.RuleSites(f, isolated)
+		for _, site := range egress {
+			b.add(b.policy(site.Namespace, site.Labels), calico.PolicyTypeEgress, f.ID, f.To, f.Ports)
 		}
-		switch {
-		case !f.DestinationSide():
-		case f.To.Any:
-			for _, ns := range isolated {
-				b.add(b.policy(ns, nil), calico.PolicyTypeIngress, f.ID, f.From, f.Ports)
-			}
-		case f.To.IsPods() && p.DeniesIngress(f.To.Namespace):
-			b.add(b.policy(f.To.Namespace, f.To.Labels), calico.PolicyTypeIngress, f.ID, f.From, f.Ports)
+		for _, site := range ingress {
+			b.add(b.policy(site.Namespace, site.Labels), calico.PolicyTypeIngress, f.ID, f.From, f.Ports)
 		}
 	}
 	out := map[string][]*calico.NetworkPolicy{}

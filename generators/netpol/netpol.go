@@ -61,23 +61,12 @@ func Policies(p *plan.Plan) map[string][]*networkingv1.NetworkPolicy {
 		b.policy(ns, nil).Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 	}
 	for _, f := range p.Flows {
-		switch {
-		case !f.SourceSide():
-		case f.From.Any:
-			for _, ns := range isolated {
-				b.add(b.policy(ns, nil), networkingv1.PolicyTypeEgress, f.ID, f.To, f.Ports)
-			}
-		case f.From.IsPods() && p.DeniesEgress(f.From.Namespace):
-			b.add(b.policy(f.From.Namespace, f.From.Labels), networkingv1.PolicyTypeEgress, f.ID, f.To, f.Ports)
+		egress, ingress := p.RuleSites(f, isolated)
+		for _, site := range egress {
+			b.add(b.policy(site.Namespace, site.Labels), networkingv1.PolicyTypeEgress, f.ID, f.To, f.Ports)
 		}
-		switch {
-		case !f.DestinationSide():
-		case f.To.Any:
-			for _, ns := range isolated {
-				b.add(b.policy(ns, nil), networkingv1.PolicyTypeIngress, f.ID, f.From, f.Ports)
-			}
-		case f.To.IsPods() && p.DeniesIngress(f.To.Namespace):
-			b.add(b.policy(f.To.Namespace, f.To.Labels), networkingv1.PolicyTypeIngress, f.ID, f.From, f.Ports)
+		for _, site := range ingress {
+			b.add(b.policy(site.Namespace, site.Labels), networkingv1.PolicyTypeIngress, f.ID, f.From, f.Ports)
 		}
 	}
 	for np, ids := range b.flows {

@@ -160,6 +160,43 @@ func (p *Plan) DeniesIngress(ns string) bool {
 	return p.DeniesEgress(ns)
 }
 
+// Site is a set of pods whose policy holds one side of a flow.
+type Site struct {
+	Namespace string
+	Labels    Labels
+}
+
+// RuleSites says which pods' policies hold a flow's rules: its egress
+// rule at the source, its ingress rule at the destination. A side that
+// obsgen does not isolate needs none (DeniesEgress, DeniesIngress), a side
+// the flow leaves open (Only) neither, and "every pod" stands for the
+// namespaces in every (the isolated ones; none under a global deny, whose
+// engine holds those sides in a global policy).
+func (p *Plan) RuleSites(f Flow, every []string) (egress, ingress []Site) {
+	all := func() []Site {
+		out := make([]Site, len(every))
+		for i, ns := range every {
+			out[i] = Site{Namespace: ns}
+		}
+		return out
+	}
+	switch {
+	case !f.SourceSide():
+	case f.From.Any:
+		egress = all()
+	case f.From.IsPods() && p.DeniesEgress(f.From.Namespace):
+		egress = []Site{{Namespace: f.From.Namespace, Labels: f.From.Labels}}
+	}
+	switch {
+	case !f.DestinationSide():
+	case f.To.Any:
+		ingress = all()
+	case f.To.IsPods() && p.DeniesIngress(f.To.Namespace):
+		ingress = []Site{{Namespace: f.To.Namespace, Labels: f.To.Labels}}
+	}
+	return egress, ingress
+}
+
 // TeamNamespaces are every team's namespaces, sorted (a namespace belongs
 // to one team).
 func (p *Plan) TeamNamespaces() []string {
