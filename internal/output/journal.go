@@ -185,6 +185,12 @@ func (t *tree) recoverRun(names []string) error {
 		case stateStaging:
 			err = t.undoStaging(p)
 		}
+		var partial *partialError
+		if errors.As(err, &partial) && partial.settled() {
+			// What could not be rolled forward is owned by its folder's
+			// manifest now: this run re-plans from the disk and rewrites it.
+			err = nil
+		}
 		if err != nil {
 			return fmt.Errorf("recover the interrupted run recorded in %s: %w", t.display(PendingName), err)
 		}
