@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -178,6 +179,11 @@ func (t *tree) recoverRun(names []string) error {
 	if err != nil {
 		return err
 	}
+	if p != nil && p.State == stateCommit {
+		if err := t.checkOwned(p); err != nil {
+			return fmt.Errorf("%s: %w; restore it from version control or delete it, then run again", t.display(PendingName), err)
+		}
+	}
 	if p != nil {
 		switch p.State {
 		case stateCommit:
@@ -283,4 +289,48 @@ func (t *tree) findTemps(name string) ([]string, error) {
 		return nil, fmt.Errorf("look for leftover temporary files in %s: %w", t.display(name), err)
 	}
 	return out, nil
+}
+
+// checkOwned refuses a record that would remove or replace a file no
+// manifest says obsgen wrote: a record is a file in the repository like any
+// other, and a planted or corrupt one must not delete a hand-written file.
+// A stale file is owned by its folder's manifest; a generated path may also
+// be owned by the record's own staged manifest.
+func (t *tree) checkOwned(p *pending) error {
+	for _, s := range p.Sets {
+		owned, err := t.readManifest(s.Name)
+		if err != nil {
+			return err
+		}
+		staged, err := t.stagedManifest(s)
+		if err != nil {
+			return err
+		}
+		if err := t.checkAllOwned(s.Name, append(s.PruneFirst, s.Prune...), owned); err != nil {
+			return err
+		}
+		targets := make([]string, len(s.Moves))
+		for i, m := range s.Moves {
+			targets[i] = m.Path
+		}
+		if err := t.checkAllOwned(s.Name, targets, append(owned, staged...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkAllOwned refuses any of paths, in output folder name, that exists as
+// a file and is not in owned.
+func (t *tree) checkAllOwned(name string, paths, owned []string) error {
+	for _, p := range paths {
+		if slices.Contains(owned, p) {
+			continue
+		}
+		if info, err := t.lstat(path.Join(name, p)); err == nil && !info.IsDir() {
+			return fmt.Errorf("%s: the pending record would replace or remove it, but no manifest says obsgen wrote it, so it is left alone",
+				t.display(path.Join(name, p)))
+		}
+	}
+	return nil
 }

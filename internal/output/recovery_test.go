@@ -197,3 +197,29 @@ func killAt(t *testing.T, root string, version []output.Set, step string) {
 	}()
 	_, _ = output.Commit(root, version)
 }
+
+// A pending record is a file anyone with write access to the repository can
+// plant: recovery must prune or overwrite only files a manifest says obsgen
+// owns, never a hand-written one the record names.
+func TestAPendingRecordCannotTouchAHandWrittenFile(t *testing.T) {
+	tests := map[string]string{
+		"a prune of a hand-written file":       `{"state":"commit","sets":[{"name":"site","prune":["NOTES.md"]}]}`,
+		"a prune-first of a hand-written file": `{"state":"commit","sets":[{"name":"site","pruneFirst":["NOTES.md"]}]}`,
+		"a rename onto a hand-written file":    `{"state":"commit","sets":[{"name":"site","moves":[{"temp":".obsgen-0.tmp","path":"NOTES.md"}]}]}`,
+	}
+	for name, record := range tests {
+		t.Run(name, func(t *testing.T) {
+			root, _ := setupAttack(t)
+			writeFile(t, root, "site/NOTES.md", "mine\n")
+			writeFile(t, root, "site/.obsgen-0.tmp", "planted\n")
+			writeFile(t, root, output.PendingName, record)
+
+			_, err := output.Commit(root, []output.Set{{Name: "site", Files: attackFiles}})
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), filepath.Join(root, "site", "NOTES.md")+": the pending record would replace or remove it, but no manifest says obsgen wrote it")
+			assert.Contains(t, err.Error(), "delete it, then run again")
+			assert.Equal(t, "mine\n", tree(t, root)[filepath.Join("site", "NOTES.md")])
+		})
+	}
+}
