@@ -11,26 +11,27 @@ import (
 	"obsgen.dev/obsgen/internal/output"
 )
 
-// Temporary files a killed run of an older obsgen left (random names, next
-// to their targets) made --check report drift forever; the next run
-// removes them, and --check names them until then.
+// A temporary file a killed run left where the writer stages made --check
+// report drift forever; the next run removes it, and --check names it
+// until then. A file with a temporary-looking name anywhere else is not
+// obsgen's: it is neither reported nor removed.
 func TestLeftoverTemporaryFilesAreReportedThenRemoved(t *testing.T) {
 	root, _ := setupAttack(t)
-	writeFile(t, root, "site/sub/.obsgen-123456.tmp", "half a fi")
-	writeFile(t, root, "site/.obsgen-0.tmp", "")
+	writeFile(t, root, "site/sub/.obsgen-123456.tmp", "hand-made\n")
 	sets := []output.Set{{Name: "site", Files: attackFiles}}
 	_, err := output.Commit(root, sets)
 	require.NoError(t, err)
-	writeFile(t, root, "site/sub/.obsgen-123456.tmp", "half a fi")
+	writeFile(t, root, "site/.obsgen-0.tmp", "half a fi")
 
 	drifts, err := output.CheckAll(root, sets)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"sub/.obsgen-123456.tmp"}, drifts[0].Leftovers)
-	assert.Contains(t, drifts[0].String(), "left by an interrupted run: "+filepath.Join(root, "site", "sub", ".obsgen-123456.tmp"))
+	assert.Equal(t, []string{".obsgen-0.tmp"}, drifts[0].Leftovers)
+	assert.Contains(t, drifts[0].String(), "left by an interrupted run: "+filepath.Join(root, "site", ".obsgen-0.tmp"))
 
 	_, err = output.Commit(root, sets)
 	require.NoError(t, err)
-	assert.NoFileExists(t, filepath.Join(root, "site", "sub", ".obsgen-123456.tmp"))
+	assert.NoFileExists(t, filepath.Join(root, "site", ".obsgen-0.tmp"))
+	assert.FileExists(t, filepath.Join(root, "site", "sub", ".obsgen-123456.tmp"), "not where obsgen stages: not obsgen's")
 	drifts, err = output.CheckAll(root, sets)
 	require.NoError(t, err)
 	assert.True(t, drifts[0].Empty(), "%s", drifts[0])
