@@ -181,14 +181,16 @@ func TestWriterRefusesALinkedOrSpecialOutputRoot(t *testing.T) {
 			require.NoError(t, os.Mkdir(real, 0o755))
 			tc.plant(t, root, real)
 
-			_, err := output.Commit(root, []output.Set{{Name: "site", Files: attackFiles}})
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), root+" "+tc.wantErr)
-			assert.Empty(t, tree(t, real), "nothing is written through the link")
+			for _, given := range []string{root, root + "/", root + "/."} {
+				_, err := output.Commit(given, []output.Set{{Name: "site", Files: attackFiles}})
+				require.Error(t, err, "given as %q", given)
+				assert.Contains(t, err.Error(), root+" "+tc.wantErr)
+				assert.Empty(t, tree(t, real), "nothing is written through the link")
 
-			_, err = output.CheckAll(root, []output.Set{{Name: "site", Files: attackFiles}})
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), root+" "+tc.wantErr)
+				_, err = output.CheckAll(given, []output.Set{{Name: "site", Files: attackFiles}})
+				require.Error(t, err, "given as %q", given)
+				assert.Contains(t, err.Error(), root+" "+tc.wantErr)
+			}
 		})
 	}
 }

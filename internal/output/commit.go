@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 )
@@ -50,6 +51,7 @@ func Commit(root string, sets []Set) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	root = filepath.Clean(root)
 	if _, err := checkRootDir(root); err != nil {
 		return nil, err
 	}

@@ -27,6 +27,7 @@ type Result struct {
 // Write makes dir hold exactly the given files plus the manifest, as a
 // Commit of one output folder into dir's parent.
 func Write(dir string, files []File) (Result, error) {
+	dir = filepath.Clean(dir) // Dir and Base of "out/site/" are "out/site" and "site"
 	res, err := Commit(filepath.Dir(dir), []Set{{Name: filepath.Base(dir), Files: files}})
 	if err != nil {
 		return Result{}, err
