@@ -1,3 +1,5 @@
+//go:build unix
+
 package output
 
 import (
@@ -67,7 +69,7 @@ func (t *tree) openLockFile() (*os.File, error) {
 	if err := t.checkLockPath(); err != nil {
 		return nil, err
 	}
-	f, err := t.root.OpenFile(LockName, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+	f, err := t.root.OpenFile(LockName, os.O_RDWR|os.O_CREATE|oNoFollow|oNonBlock, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", t.display(LockName), err)
 	}

@@ -163,7 +163,7 @@ func (t *tree) readRegular(rel string, limit int64) ([]byte, error) {
 	}
 	// O_NONBLOCK: should a named pipe appear after the check, opening it
 	// must not wait for a writer.
-	f, err := t.root.OpenFile(rel, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := t.root.OpenFile(rel, os.O_RDONLY|oNoFollow|oNonBlock, 0)
 	if err != nil {
 		return nil, t.wrap(rel, err)
 	}
@@ -240,7 +240,7 @@ func (t *tree) removeEmptyFolders(rel, stop string) {
 
 // writeNew creates rel (which must not exist) with data, flushed to disk.
 func (t *tree) writeNew(rel string, data []byte) error {
-	f, err := t.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+	f, err := t.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", t.display(rel), err)
 	}
@@ -262,7 +262,7 @@ func (t *tree) writeNew(rel string, data []byte) error {
 
 // syncFolder flushes a folder's entries (renames, removals) to disk.
 func (t *tree) syncFolder(rel string) {
-	if f, err := t.root.OpenFile(rel, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0); err == nil {
+	if f, err := t.root.OpenFile(rel, os.O_RDONLY|oDirectory|oNoFollow, 0); err == nil {
 		_ = f.Sync()
 		_ = f.Close()
 	}
