@@ -515,16 +515,27 @@ func TestManifestRoundTripsEveryValidPath(t *testing.T) {
 // "Every check runs before the first write": a set that needs a path both
 // as a file and as a folder must fail before writing anything.
 func TestWriteRejectsAPathThatIsAlsoAFolderOfTheSet(t *testing.T) {
-	parent := t.TempDir()
-	dir := filepath.Join(parent, "out")
+	tests := map[string][]string{
+		"a file and a file inside it":                    {"a", "a/b.yaml"},
+		"a file and a deeper file inside it":             {"a", "a/x/b.yaml"},
+		"a path sorting between the file and its folder": {"a", "a-x", "a/b"},
+		"several paths sorting between, in any order":    {"a/b", "a.yaml", "a-x/c", "a"},
+	}
+	for name, paths := range tests {
+		t.Run(name, func(t *testing.T) {
+			parent := t.TempDir()
+			var files []output.File
+			for _, p := range paths {
+				files = append(files, output.YAML(p, []byte("x: 1\n")))
+			}
 
-	_, err := output.Write(dir, []output.File{
-		output.YAML("a", []byte("a: 1\n")),
-		output.YAML("a/b.yaml", []byte("b: 1\n")),
-	})
+			_, err := output.Write(filepath.Join(parent, "out"), files)
 
-	require.Error(t, err)
-	assert.Empty(t, tree(t, parent), "nothing is written")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `generated path "a" is also a folder of generated files`)
+			assert.Empty(t, tree(t, parent), "nothing is written")
+		})
+	}
 }
 
 // A file obsgen owns may become a folder in a later set (and back).
