@@ -181,14 +181,16 @@ func TestWriterRefusesALinkedOrSpecialOutputRoot(t *testing.T) {
 			require.NoError(t, os.Mkdir(real, 0o755))
 			tc.plant(t, root, real)
 
-			_, err := output.Commit(root, []output.Set{{Name: "site", Files: attackFiles}})
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), root+" "+tc.wantErr)
-			assert.Empty(t, tree(t, real), "nothing is written through the link")
+			for _, given := range []string{root, root + "/", root + "/."} {
+				_, err := output.Commit(given, []output.Set{{Name: "site", Files: attackFiles}})
+				require.Error(t, err, "given as %q", given)
+				assert.Contains(t, err.Error(), root+" "+tc.wantErr)
+				assert.Empty(t, tree(t, real), "nothing is written through the link")
 
-			_, err = output.CheckAll(root, []output.Set{{Name: "site", Files: attackFiles}})
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), root+" "+tc.wantErr)
+				_, err = output.CheckAll(given, []output.Set{{Name: "site", Files: attackFiles}})
+				require.Error(t, err, "given as %q", given)
+				assert.Contains(t, err.Error(), root+" "+tc.wantErr)
+			}
 		})
 	}
 }
@@ -274,4 +276,41 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	})
 	require.NoError(t, err)
 	return out
+}
+
+// Something other than a regular file at the lock path is refused at once
+// with a message naming it, not opened (a named pipe would be opened and
+// retried, a device opened for writing).
+func TestALockPathThatIsNotAFileIsRefused(t *testing.T) {
+	tests := map[string]struct {
+		plant   func(t *testing.T, lock string)
+		wantErr string
+	}{
+		"a named pipe": {
+			plant:   func(t *testing.T, lock string) { mkfifo(t, lock) },
+			wantErr: "is not a regular file or folder",
+		},
+		"a link": {
+			plant:   func(t *testing.T, lock string) { require.NoError(t, os.Symlink("/dev/null", lock)) },
+			wantErr: "is a symbolic link",
+		},
+		"a folder": {
+			plant:   func(t *testing.T, lock string) { require.NoError(t, os.Mkdir(lock, 0o755)) },
+			wantErr: "is a folder where obsgen needs a file",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			root, _ := setupAttack(t)
+			lock := filepath.Join(root, output.LockName)
+			tc.plant(t, lock)
+			before := snapshot(t, root)
+
+			_, err := output.Commit(root, []output.Set{{Name: "site", Files: attackFiles}})
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), lock+" "+tc.wantErr)
+			assert.Equal(t, before, snapshot(t, root))
+		})
+	}
 }

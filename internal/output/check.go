@@ -53,6 +53,7 @@ func (d Drift) String() string {
 
 // Check compares dir with the files Write would produce, without writing.
 func Check(dir string, files []File) (Drift, error) {
+	dir = filepath.Clean(dir)
 	drifts, err := CheckAll(filepath.Dir(dir), []Set{{Name: filepath.Base(dir), Files: files}})
 	if err != nil {
 		return Drift{Dir: dir}, err
@@ -68,10 +69,12 @@ func CheckAll(root string, sets []Set) ([]Drift, error) {
 	if err != nil {
 		return nil, err
 	}
-	exists, err := checkRootDir(root)
+	root = filepath.Clean(root)
+	info, err := checkRootDir(root)
 	if err != nil {
 		return nil, err
 	}
+	exists := info != nil
 	drifts := make([]Drift, len(prepared))
 	var t *tree
 	if exists {

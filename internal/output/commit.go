@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 )
@@ -50,6 +51,7 @@ func Commit(root string, sets []Set) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	root = filepath.Clean(root)
 	if _, err := checkRootDir(root); err != nil {
 		return nil, err
 	}
@@ -254,26 +256,36 @@ func (t *tree) stageSet(sp *setPlan, ps pendingSet) error {
 // apply carries out a pending record in the commit state. It is idempotent,
 // so recovery can run it again after a crash at any point: a staged file
 // that is gone was renamed already, a stale file that is gone was pruned.
+//
+// A folder whose changes cannot all be carried out (a subfolder the user
+// cannot write) does not stop the others: they are rolled forward, the
+// failed folder is settled, and the error names it as half-written.
 func (t *tree) apply(p *pending) error {
+	partial := &partialError{dir: t.dir}
 	for _, s := range p.Sets {
 		if err := t.applySet(s); err != nil {
-			return err
+			partial.add(t.display(s.Name), err, t.settle(s))
 		}
+	}
+	if len(partial.folders) > 0 {
+		if partial.settled() {
+			// Every folder's manifest now owns what the run may have
+			// written, so the record is no longer needed: the next run
+			// plans from what is on disk.
+			partial.unsettled = t.finish()
+		}
+		return partial
 	}
 	crashPoint("finish")
 	return t.finish()
 }
 
 func (t *tree) applySet(s pendingSet) error {
-	if err := t.prune(s.Name, s.PruneFirst); err != nil {
-		return err
-	}
+	err := t.prune(s.Name, s.PruneFirst)
 	for _, m := range s.Moves {
-		if err := t.moveIntoPlace(s.Name, m); err != nil {
-			return err
-		}
+		err = errors.Join(err, t.moveIntoPlace(s.Name, m))
 	}
-	if err := t.prune(s.Name, s.Prune); err != nil {
+	if err = errors.Join(err, t.prune(s.Name, s.Prune)); err != nil {
 		return err
 	}
 	// The manifest goes last: until it is renamed, the previous one (and
@@ -309,15 +321,18 @@ func (t *tree) moveIntoPlace(name string, m move) error {
 	return nil
 }
 
-// prune removes stale files and then the folders they leave empty.
+// prune removes stale files and then the folders they leave empty. It
+// carries on past a file it cannot remove, so as much as possible is done.
 func (t *tree) prune(name string, paths []string) error {
+	var errs error
 	for _, p := range paths {
 		rel := path.Join(name, p)
 		crashPoint("prune " + p)
 		if _, err := t.removeFile(rel); err != nil && !errors.Is(err, errNotDir) && !errors.Is(err, errIsDir) {
-			return fmt.Errorf("prune: %w", err)
+			errs = errors.Join(errs, fmt.Errorf("prune: %w", err))
+			continue
 		}
 		t.removeEmptyFolders(rel, name)
 	}
-	return nil
+	return errs
 }

@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -76,11 +78,22 @@ func CheckPath(p string) error {
 		return fmt.Errorf("output path %q is not clean", p)
 	case p == ".." || strings.HasPrefix(p, "../"):
 		return fmt.Errorf("output path %q escapes the output folder", p)
-	case p == ManifestName:
-		return fmt.Errorf("output path %q is reserved for obsgen's manifest", p)
+	case slices.ContainsFunc(strings.Split(p, "/"), reservedName):
+		// obsgen's bookkeeping lives under these names, and recovery
+		// removes temporary files: a generated file must never be one.
+		return fmt.Errorf("output path %q uses a name reserved for obsgen's own files (%s, %s, %s, .obsgen-*.tmp)",
+			p, ManifestName, PendingName, LockName)
 	case strings.ContainsFunc(p, unicode.IsControl) || strings.TrimSpace(p) != p || strings.HasPrefix(p, "#"):
 		// The manifest lists one path a line, with '#' comments.
 		return fmt.Errorf("output path %q has control characters, surrounding spaces or a leading '#'", p)
 	}
 	return nil
+}
+
+// anyTempName matches every name obsgen may give a temporary file.
+var anyTempName = regexp.MustCompile(`^\.obsgen-.*\.tmp$`)
+
+// reservedName tells whether a path component is one of obsgen's own.
+func reservedName(name string) bool {
+	return name == ManifestName || name == PendingName || name == LockName || anyTempName.MatchString(name)
 }

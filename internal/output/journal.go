@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -26,9 +27,22 @@ const (
 	stateCommit = "commit"
 )
 
-// tempName matches the temporary files obsgen writes; any such file in an
-// output folder is a leftover of a killed run and is removed.
-var tempName = regexp.MustCompile(`^\.obsgen-[^/]*\.tmp$`)
+// tempName matches the temporary files staging writes, directly in an
+// output folder; a pending record may name no other.
+var tempName = regexp.MustCompile(`^\.obsgen-[0-9]+\.tmp$`)
+
+// pendingTemp is where the pending record is staged, in the root.
+const pendingTemp = ".obsgen-pending.tmp"
+
+// leftoverTemp tells whether name, directly in an output folder, is where
+// staging or settling writes: such a file is a leftover of a killed run.
+// Nowhere else is a temporary-looking file obsgen's to remove.
+func leftoverTemp(folder, name string) bool {
+	if folder == "." {
+		return name == pendingTemp
+	}
+	return tempName.MatchString(name) || name == mergeTemp
+}
 
 // pending is what a run will do, in the order it does it.
 type pending struct {
@@ -156,7 +170,7 @@ func (t *tree) readPending() (*pending, error) {
 // writePending replaces the pending record atomically: it is itself staged
 // and renamed, so a reader never sees half of one.
 func (t *tree) writePending(p *pending) error {
-	const tmp = ".obsgen-pending.tmp"
+	const tmp = pendingTemp
 	if _, err := t.removeFile(tmp); err != nil {
 		return err
 	}
@@ -178,12 +192,23 @@ func (t *tree) recoverRun(names []string) error {
 	if err != nil {
 		return err
 	}
+	if p != nil && p.State == stateCommit {
+		if err := t.checkOwned(p); err != nil {
+			return fmt.Errorf("%s: %w; restore it from version control or delete it, then run again", t.display(PendingName), err)
+		}
+	}
 	if p != nil {
 		switch p.State {
 		case stateCommit:
 			err = t.apply(p)
 		case stateStaging:
 			err = t.undoStaging(p)
+		}
+		var partial *partialError
+		if errors.As(err, &partial) && partial.settled() {
+			// What could not be rolled forward is owned by its folder's
+			// manifest now: this run re-plans from the disk and rewrites it.
+			err = nil
 		}
 		if err != nil {
 			return fmt.Errorf("recover the interrupted run recorded in %s: %w", t.display(PendingName), err)
@@ -233,9 +258,8 @@ func (t *tree) finish() error {
 	return nil
 }
 
-// removeTemps removes leftover temporary files anywhere in the output
-// folder name ("." for the root itself, not below it), without following
-// links.
+// removeTemps removes leftover temporary files where the writer puts them
+// in the output folder name ("." for the root), without following links.
 func (t *tree) removeTemps(name string) error {
 	temps, err := t.findTemps(name)
 	if err != nil {
@@ -249,7 +273,9 @@ func (t *tree) removeTemps(name string) error {
 	return nil
 }
 
-// findTemps lists leftover temporary files in the output folder name.
+// findTemps lists leftover temporary files in the output folder name: only
+// at the exact places the writer stages, never below, so a hand-made file
+// with a temporary-looking name deeper down is left alone.
 func (t *tree) findTemps(name string) ([]string, error) {
 	info, err := t.lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -261,20 +287,61 @@ func (t *tree) findTemps(name string) ([]string, error) {
 	if !info.IsDir() {
 		return nil, nil // reported when the folder is used
 	}
-	var out []string
-	err = fs.WalkDir(t.root.FS(), name, func(p string, d fs.DirEntry, err error) error {
-		switch {
-		case err != nil:
-			return err
-		case d.IsDir() && name == "." && p != ".":
-			return fs.SkipDir // the root holds only obsgen's own files and output folders
-		case d.Type().IsRegular() && tempName.MatchString(d.Name()):
-			out = append(out, p)
-		}
-		return nil // WalkDir does not descend into links: DirEntry types come from Lstat
-	})
+	entries, err := fs.ReadDir(t.root.FS(), name)
 	if err != nil {
 		return nil, fmt.Errorf("look for leftover temporary files in %s: %w", t.display(name), err)
 	}
+	var out []string
+	for _, e := range entries {
+		// Staging creates regular files only: a link or folder there is
+		// not a leftover, and is refused where it is in the way.
+		if e.Type().IsRegular() && leftoverTemp(name, e.Name()) {
+			out = append(out, path.Join(name, e.Name()))
+		}
+	}
 	return out, nil
+}
+
+// checkOwned refuses a record that would remove or replace a file no
+// manifest says obsgen wrote: a record is a file in the repository like any
+// other, and a planted or corrupt one must not delete a hand-written file.
+// A stale file is owned by its folder's manifest; a generated path may also
+// be owned by the record's own staged manifest.
+func (t *tree) checkOwned(p *pending) error {
+	for _, s := range p.Sets {
+		owned, err := t.readManifest(s.Name)
+		if err != nil {
+			return err
+		}
+		staged, err := t.stagedManifest(s)
+		if err != nil {
+			return err
+		}
+		if err := t.checkAllOwned(s.Name, append(s.PruneFirst, s.Prune...), owned); err != nil {
+			return err
+		}
+		targets := make([]string, len(s.Moves))
+		for i, m := range s.Moves {
+			targets[i] = m.Path
+		}
+		if err := t.checkAllOwned(s.Name, targets, append(owned, staged...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkAllOwned refuses any of paths, in output folder name, that exists as
+// a file and is not in owned.
+func (t *tree) checkAllOwned(name string, paths, owned []string) error {
+	for _, p := range paths {
+		if slices.Contains(owned, p) {
+			continue
+		}
+		if info, err := t.lstat(path.Join(name, p)); err == nil && !info.IsDir() {
+			return fmt.Errorf("%s: the pending record would replace or remove it, but no manifest says obsgen wrote it, so it is left alone",
+				t.display(path.Join(name, p)))
+		}
+	}
+	return nil
 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 package output
 
 import (
@@ -6,10 +8,6 @@ import (
 	"os"
 	"syscall"
 )
-
-// LockName is the file in the output root that a run holds locked, so two
-// runs never write one output tree at once.
-const LockName = ".obsgen.lock"
 
 // lock is a held run lock.
 type lock struct {
@@ -24,9 +22,9 @@ type lock struct {
 // it) and tries again otherwise.
 func acquireLock(t *tree) (*lock, error) {
 	for range 10 {
-		f, err := t.root.OpenFile(LockName, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+		f, err := t.openLockFile()
 		if err != nil {
-			return nil, fmt.Errorf("lock %s: %w", t.display(LockName), err)
+			return nil, err
 		}
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 			f.Close()
@@ -61,4 +59,27 @@ func (l *lock) release() {
 	_ = l.t.root.Remove(LockName)
 	_ = syscall.Flock(int(l.file.Fd()), syscall.LOCK_UN)
 	_ = l.file.Close()
+}
+
+// openLockFile opens (or creates) the lock file, refusing anything but a
+// regular file: a link is not followed, and a named pipe or device is not
+// opened (O_NONBLOCK should one appear after the check) and is refused
+// once its type is known.
+func (t *tree) openLockFile() (*os.File, error) {
+	if err := t.checkLockPath(); err != nil {
+		return nil, err
+	}
+	f, err := t.root.OpenFile(LockName, os.O_RDWR|os.O_CREATE|oNoFollow|oNonBlock, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", t.display(LockName), err)
+	}
+	info, err := f.Stat()
+	if err == nil {
+		err = lockKindError(t.display(LockName), info)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }

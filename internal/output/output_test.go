@@ -267,21 +267,27 @@ func TestCheckPath(t *testing.T) {
 		path    string
 		wantErr string // empty: valid
 	}{
-		"a parent reference is rejected":         {path: "../x", wantErr: "escapes"},
-		"a bare parent reference is rejected":    {path: "..", wantErr: "escapes"},
-		"an absolute path is rejected":           {path: "/abs", wantErr: "absolute"},
-		"an unclean path is rejected":            {path: "a/../b", wantErr: "not clean"},
-		"a leading ./ is rejected":               {path: "./a", wantErr: "not clean"},
-		"a trailing slash is rejected":           {path: "a/", wantErr: "not clean"},
-		"a double slash is rejected":             {path: "a//b", wantErr: "not clean"},
-		"the empty path is rejected":             {path: "", wantErr: "empty"},
-		"the current folder is rejected":         {path: ".", wantErr: "empty"},
-		"a backslash is rejected":                {path: `a\b`, wantErr: "backslash"},
-		"the manifest name is rejected":          {path: ".obsgen-manifest", wantErr: "reserved"},
-		"a plain file is valid":                  {path: "a.yaml"},
-		"a nested file is valid":                 {path: "a/b/c.yaml"},
-		"a dotfile is valid":                     {path: ".hidden"},
-		"a name starting with two dots is valid": {path: "..x"},
+		"a parent reference is rejected":                {path: "../x", wantErr: "escapes"},
+		"a bare parent reference is rejected":           {path: "..", wantErr: "escapes"},
+		"an absolute path is rejected":                  {path: "/abs", wantErr: "absolute"},
+		"an unclean path is rejected":                   {path: "a/../b", wantErr: "not clean"},
+		"a leading ./ is rejected":                      {path: "./a", wantErr: "not clean"},
+		"a trailing slash is rejected":                  {path: "a/", wantErr: "not clean"},
+		"a double slash is rejected":                    {path: "a//b", wantErr: "not clean"},
+		"the empty path is rejected":                    {path: "", wantErr: "empty"},
+		"the current folder is rejected":                {path: ".", wantErr: "empty"},
+		"a backslash is rejected":                       {path: `a\b`, wantErr: "backslash"},
+		"the manifest name is rejected":                 {path: ".obsgen-manifest", wantErr: "reserved"},
+		"the manifest name in a subfolder is rejected":  {path: "a/.obsgen-manifest", wantErr: "reserved"},
+		"the pending record name is rejected":           {path: ".obsgen-pending", wantErr: "reserved"},
+		"the lock file name is rejected":                {path: ".obsgen.lock", wantErr: "reserved"},
+		"a temporary file name is rejected":             {path: ".obsgen-0.tmp", wantErr: "reserved"},
+		"a temporary-looking name deeper is rejected":   {path: "a/.obsgen-x.tmp/b.yaml", wantErr: "reserved"},
+		"a name merely starting like obsgen's is valid": {path: ".obsgen-notes.md"},
+		"a plain file is valid":                         {path: "a.yaml"},
+		"a nested file is valid":                        {path: "a/b/c.yaml"},
+		"a dotfile is valid":                            {path: ".hidden"},
+		"a name starting with two dots is valid":        {path: "..x"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -509,16 +515,27 @@ func TestManifestRoundTripsEveryValidPath(t *testing.T) {
 // "Every check runs before the first write": a set that needs a path both
 // as a file and as a folder must fail before writing anything.
 func TestWriteRejectsAPathThatIsAlsoAFolderOfTheSet(t *testing.T) {
-	parent := t.TempDir()
-	dir := filepath.Join(parent, "out")
+	tests := map[string][]string{
+		"a file and a file inside it":                    {"a", "a/b.yaml"},
+		"a file and a deeper file inside it":             {"a", "a/x/b.yaml"},
+		"a path sorting between the file and its folder": {"a", "a-x", "a/b"},
+		"several paths sorting between, in any order":    {"a/b", "a.yaml", "a-x/c", "a"},
+	}
+	for name, paths := range tests {
+		t.Run(name, func(t *testing.T) {
+			parent := t.TempDir()
+			var files []output.File
+			for _, p := range paths {
+				files = append(files, output.YAML(p, []byte("x: 1\n")))
+			}
 
-	_, err := output.Write(dir, []output.File{
-		output.YAML("a", []byte("a: 1\n")),
-		output.YAML("a/b.yaml", []byte("b: 1\n")),
-	})
+			_, err := output.Write(filepath.Join(parent, "out"), files)
 
-	require.Error(t, err)
-	assert.Empty(t, tree(t, parent), "nothing is written")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `generated path "a" is also a folder of generated files`)
+			assert.Empty(t, tree(t, parent), "nothing is written")
+		})
+	}
 }
 
 // A file obsgen owns may become a folder in a later set (and back).

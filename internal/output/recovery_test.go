@@ -11,26 +11,27 @@ import (
 	"obsgen.dev/obsgen/internal/output"
 )
 
-// Temporary files a killed run of an older obsgen left (random names, next
-// to their targets) made --check report drift forever; the next run
-// removes them, and --check names them until then.
+// A temporary file a killed run left where the writer stages made --check
+// report drift forever; the next run removes it, and --check names it
+// until then. A file with a temporary-looking name anywhere else is not
+// obsgen's: it is neither reported nor removed.
 func TestLeftoverTemporaryFilesAreReportedThenRemoved(t *testing.T) {
 	root, _ := setupAttack(t)
-	writeFile(t, root, "site/sub/.obsgen-123456.tmp", "half a fi")
-	writeFile(t, root, "site/.obsgen-0.tmp", "")
+	writeFile(t, root, "site/sub/.obsgen-123456.tmp", "hand-made\n")
 	sets := []output.Set{{Name: "site", Files: attackFiles}}
 	_, err := output.Commit(root, sets)
 	require.NoError(t, err)
-	writeFile(t, root, "site/sub/.obsgen-123456.tmp", "half a fi")
+	writeFile(t, root, "site/.obsgen-0.tmp", "half a fi")
 
 	drifts, err := output.CheckAll(root, sets)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"sub/.obsgen-123456.tmp"}, drifts[0].Leftovers)
-	assert.Contains(t, drifts[0].String(), "left by an interrupted run: "+filepath.Join(root, "site", "sub", ".obsgen-123456.tmp"))
+	assert.Equal(t, []string{".obsgen-0.tmp"}, drifts[0].Leftovers)
+	assert.Contains(t, drifts[0].String(), "left by an interrupted run: "+filepath.Join(root, "site", ".obsgen-0.tmp"))
 
 	_, err = output.Commit(root, sets)
 	require.NoError(t, err)
-	assert.NoFileExists(t, filepath.Join(root, "site", "sub", ".obsgen-123456.tmp"))
+	assert.NoFileExists(t, filepath.Join(root, "site", ".obsgen-0.tmp"))
+	assert.FileExists(t, filepath.Join(root, "site", "sub", ".obsgen-123456.tmp"), "not where obsgen stages: not obsgen's")
 	drifts, err = output.CheckAll(root, sets)
 	require.NoError(t, err)
 	assert.True(t, drifts[0].Empty(), "%s", drifts[0])
@@ -108,4 +109,118 @@ func TestAFailedStagingIsUndone(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), filepath.Join(root, "second", ".obsgen-0.tmp"))
 	assert.Equal(t, before, snapshot(t, root), "the first folder's staged file is removed too")
+}
+
+// failRename makes the rename of one generated file fail the way a folder
+// the user cannot write makes it fail, by putting a folder where it goes
+// just before obsgen renames it; it returns the folder, to be removed
+// once the "permissions" are fixed.
+func failRename(t *testing.T, root, set, file string) string {
+	t.Helper()
+	in := filepath.Join(root, set, filepath.FromSlash(file))
+	restore := output.SetCrashPoint(func(step string) {
+		if step == "rename "+file {
+			require.NoError(t, os.MkdirAll(filepath.Join(in, "x"), 0o755))
+		}
+	})
+	t.Cleanup(restore)
+	return in
+}
+
+// A rename that fails half way through a run (a subfolder the user cannot
+// write) must not wedge the output: the run rolls forward every other
+// folder, says which folder is half-written and how to fix it, leaves no
+// pending record, and the next run (of either version) converges once the
+// cause is gone.
+func TestAFailedRenameIsReportedAndDoesNotWedgeTheNextRun(t *testing.T) {
+	for name, next := range map[string][]output.Set{"the new version runs next": newVersion, "the old version runs next": oldVersion} {
+		t.Run(name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "out")
+			_, err := output.Commit(root, oldVersion)
+			require.NoError(t, err)
+			writeFile(t, root, "alpha/hand-written.md", "mine\n")
+			inTheWay := failRename(t, root, "alpha", "added/z.yaml")
+
+			_, err = output.Commit(root, newVersion)
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "the output is partly written: "+filepath.Join(root, "alpha")+" is half-written")
+			assert.Contains(t, err.Error(), inTheWay)
+			assert.Contains(t, err.Error(), "permissions")
+			assert.NotContains(t, err.Error(), filepath.Join(root, "beta"), "beta was written in full")
+			assert.Equal(t, contents(newVersion)["beta/c.yaml"][0], tree(t, root)[filepath.Join("beta", "c.yaml")])
+			assert.NoFileExists(t, filepath.Join(root, output.PendingName), "nothing is left for recovery to trip on")
+			assertOldOrNew(t, root)
+
+			output.SetCrashPoint(func(string) {})
+			require.NoError(t, os.RemoveAll(inTheWay))
+			_, err = output.Commit(root, next)
+			require.NoError(t, err)
+			assertConverged(t, root, next)
+		})
+	}
+}
+
+// A killed run whose record cannot be rolled forward by the next run (a
+// folder the user cannot write) must not make every later run fail in
+// recovery: the next run settles what it can and plans from the disk.
+func TestARecordThatCannotBeRolledForwardDoesNotWedge(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "out")
+	_, err := output.Commit(root, oldVersion)
+	require.NoError(t, err)
+	writeFile(t, root, "alpha/hand-written.md", "mine\n")
+	killAt(t, root, newVersion, "rename changed.yaml")
+	require.FileExists(t, filepath.Join(root, output.PendingName))
+	inTheWay := failRename(t, root, "alpha", "added/z.yaml")
+
+	_, err = output.Commit(root, oldVersion)
+
+	require.NoError(t, err, "the old version needs nothing the record could not do")
+	output.SetCrashPoint(func(string) {})
+	require.NoError(t, os.RemoveAll(inTheWay))
+	assertConverged(t, root, oldVersion)
+}
+
+// killAt runs a commit of version that stops dead before step, as a killed
+// process would: nothing after it runs, the lock is released by the kernel.
+func killAt(t *testing.T, root string, version []output.Set, step string) {
+	t.Helper()
+	type killed struct{}
+	restore := output.SetCrashPoint(func(s string) {
+		if s == step {
+			panic(killed{})
+		}
+	})
+	defer restore()
+	defer func() {
+		_, ok := recover().(killed)
+		require.True(t, ok, "the run did not reach %q", step)
+	}()
+	_, _ = output.Commit(root, version)
+}
+
+// A pending record is a file anyone with write access to the repository can
+// plant: recovery must prune or overwrite only files a manifest says obsgen
+// owns, never a hand-written one the record names.
+func TestAPendingRecordCannotTouchAHandWrittenFile(t *testing.T) {
+	tests := map[string]string{
+		"a prune of a hand-written file":       `{"state":"commit","sets":[{"name":"site","prune":["NOTES.md"]}]}`,
+		"a prune-first of a hand-written file": `{"state":"commit","sets":[{"name":"site","pruneFirst":["NOTES.md"]}]}`,
+		"a rename onto a hand-written file":    `{"state":"commit","sets":[{"name":"site","moves":[{"temp":".obsgen-0.tmp","path":"NOTES.md"}]}]}`,
+	}
+	for name, record := range tests {
+		t.Run(name, func(t *testing.T) {
+			root, _ := setupAttack(t)
+			writeFile(t, root, "site/NOTES.md", "mine\n")
+			writeFile(t, root, "site/.obsgen-0.tmp", "planted\n")
+			writeFile(t, root, output.PendingName, record)
+
+			_, err := output.Commit(root, []output.Set{{Name: "site", Files: attackFiles}})
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), filepath.Join(root, "site", "NOTES.md")+": the pending record would replace or remove it, but no manifest says obsgen wrote it")
+			assert.Contains(t, err.Error(), "delete it, then run again")
+			assert.Equal(t, "mine\n", tree(t, root)[filepath.Join("site", "NOTES.md")])
+		})
+	}
 }

@@ -53,27 +53,41 @@ func (t *tree) display(rel string) string {
 	return filepath.Join(t.dir, filepath.FromSlash(rel))
 }
 
-// checkRootDir refuses an output root that is a link or not a folder. A
-// missing root is fine: it is created when there is something to write.
-func checkRootDir(dir string) (exists bool, err error) {
+// checkRootDir refuses an output root that is a link or not a folder, and
+// returns what it found, nil for a missing root (created when there is
+// something to write). dir must be clean: Lstat of "link/" follows the link.
+func checkRootDir(dir string) (fs.FileInfo, error) {
 	info, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
+		return nil, nil
 	case err != nil:
-		return false, fmt.Errorf("output root: %w", err)
+		return nil, fmt.Errorf("output root: %w", err)
 	}
 	if err := kindError(dir, info, true); err != nil {
-		return false, fmt.Errorf("output root %w", err)
+		return nil, fmt.Errorf("output root %w", err)
 	}
-	return true, nil
+	return info, nil
 }
 
-// openTree opens dir, which checkRootDir accepted, as a tree.
+// openTree opens the clean path dir as a tree, checking that the folder
+// opened is the one checkRootDir accepted: OpenRoot follows a link, so a
+// link swapped in between would otherwise take the whole run elsewhere.
 func openTree(dir string) (*tree, error) {
+	checked, err := checkRootDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if checked == nil {
+		return nil, fmt.Errorf("open output root: %s: %w", dir, fs.ErrNotExist)
+	}
 	r, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open output root: %w", err)
+	}
+	if opened, err := r.Stat("."); err != nil || !os.SameFile(checked, opened) {
+		_ = r.Close()
+		return nil, fmt.Errorf("output root %s changed while obsgen opened it; is another program replacing it?", dir)
 	}
 	return &tree{dir: dir, root: r}, nil
 }
@@ -149,7 +163,7 @@ func (t *tree) readRegular(rel string, limit int64) ([]byte, error) {
 	}
 	// O_NONBLOCK: should a named pipe appear after the check, opening it
 	// must not wait for a writer.
-	f, err := t.root.OpenFile(rel, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := t.root.OpenFile(rel, os.O_RDONLY|oNoFollow|oNonBlock, 0)
 	if err != nil {
 		return nil, t.wrap(rel, err)
 	}
@@ -226,7 +240,7 @@ func (t *tree) removeEmptyFolders(rel, stop string) {
 
 // writeNew creates rel (which must not exist) with data, flushed to disk.
 func (t *tree) writeNew(rel string, data []byte) error {
-	f, err := t.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+	f, err := t.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", t.display(rel), err)
 	}
@@ -248,7 +262,7 @@ func (t *tree) writeNew(rel string, data []byte) error {
 
 // syncFolder flushes a folder's entries (renames, removals) to disk.
 func (t *tree) syncFolder(rel string) {
-	if f, err := t.root.OpenFile(rel, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0); err == nil {
+	if f, err := t.root.OpenFile(rel, os.O_RDONLY|oDirectory|oNoFollow, 0); err == nil {
 		_ = f.Sync()
 		_ = f.Close()
 	}

@@ -27,6 +27,7 @@ type Result struct {
 // Write makes dir hold exactly the given files plus the manifest, as a
 // Commit of one output folder into dir's parent.
 func Write(dir string, files []File) (Result, error) {
+	dir = filepath.Clean(dir) // Dir and Base of "out/site/" are "out/site" and "site"
 	res, err := Commit(filepath.Dir(dir), []Set{{Name: filepath.Base(dir), Files: files}})
 	if err != nil {
 		return Result{}, err
@@ -67,10 +68,8 @@ func prepare(files []File) ([]File, error) {
 		paths = append(paths, f.Path)
 	}
 	slices.Sort(paths)
-	for i := 1; i < len(paths); i++ {
-		if strings.HasPrefix(paths[i], paths[i-1]+"/") {
-			return nil, fmt.Errorf("generated path %q is also the folder of %q", paths[i-1], paths[i])
-		}
+	if err := checkNoFileIsAFolder(paths); err != nil {
+		return nil, err
 	}
 	manifest := File{Path: ManifestName, Data: []byte(manifestHeader + strings.Join(paths, "\n") + "\n")}
 	return append(slices.Clone(files), manifest), nil
@@ -198,4 +197,22 @@ func stale(files []File, owned []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// checkNoFileIsAFolder refuses a generated path that is also a folder of
+// another. Comparing sorted neighbours is not enough: "a-x" sorts between
+// "a" and "a/b" ('-' before '/'), so every parent folder goes in a set.
+func checkNoFileIsAFolder(sorted []string) error {
+	folders := map[string]bool{}
+	for _, p := range sorted {
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			folders[d] = true
+		}
+	}
+	for _, p := range sorted {
+		if folders[p] {
+			return fmt.Errorf("generated path %q is also a folder of generated files", p)
+		}
+	}
+	return nil
 }

@@ -77,6 +77,14 @@ func TestUserStringsThatAnInterpreterWouldExpandAreRefused(t *testing.T) {
 			placeholder: "TEAMLABEL", value: `{{ $labels.instance }}`,
 			want: `sinks.yaml:20:16: teams[0].alerting.labels["owner"]: Prometheus expands {{ }} templates in alert labels`,
 		},
+		"a capture-group reference in a team's alert label (an alert relabel replacement)": {
+			placeholder: "TEAMLABEL", value: `pay$1`,
+			want: `sinks.yaml:20:16: teams[0].alerting.labels["owner"]: relabeling expands $1 and ${name} in the replacement it lands in (got "pay$1")`,
+		},
+		"a named reference in a team's alert label": {
+			placeholder: "TEAMLABEL", value: `${team}`,
+			want: `sinks.yaml:20:16: teams[0].alerting.labels["owner"]: relabeling expands $1 and ${name}`,
+		},
 		"a Prometheus template in a global alert label": {
 			placeholder: "GLOBALLABEL", value: `{{ printf "x" }}`,
 			want: `sinks.yaml:14:10: alerting.labels["env"]: Prometheus expands {{ }} templates in alert labels`,

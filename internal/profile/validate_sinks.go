@@ -18,6 +18,11 @@ func (v *validator) sinks() {
 	v.promTemplates("alerting.labels", p.Alerting.Labels)
 	for i, t := range p.Teams {
 		v.promTemplates(fmt.Sprintf("teams[%d].alerting.labels", i), t.Alerting.Labels)
+		// A team's alert labels are set by alert_relabel_configs, as the
+		// replacement of each rule.
+		for _, k := range slices.Sorted(mapKeys(t.Alerting.Labels)) {
+			v.noDollar(fmt.Sprintf("teams[%d].alerting.labels[%q]", i, k), t.Alerting.Labels[k], relabelReason)
+		}
 		for j, s := range t.Services {
 			v.noDollar(fmt.Sprintf("teams[%d].services[%d].path", i, j), s.Path, relabelReason)
 		}

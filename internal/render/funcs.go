@@ -42,6 +42,9 @@ func FuncMap() template.FuncMap {
 	f["printf"] = deterministicPrintf
 	f["print"] = deterministicPrint(fmt.Sprint)
 	f["println"] = deterministicPrint(fmt.Sprintln)
+	// cat and toString print their arguments with fmt too.
+	f["cat"] = deterministicPrint(f["cat"].(func(...any) string))
+	f["toString"] = deterministicToString(f["toString"].(func(any) string))
 	return f
 }
 

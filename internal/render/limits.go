@@ -196,7 +196,7 @@ func (b *budget) intRange(start, stop, step int) ([]int, error) {
 // deterministicPrintf is text/template's printf without what prints memory
 // addresses: the %p verb, and pointers, functions and channels as arguments.
 func deterministicPrintf(format string, args ...any) (string, error) {
-	if strings.Contains(strings.ReplaceAll(format, "%%", ""), "%p") {
+	if pointerVerb.MatchString(strings.ReplaceAll(format, "%%", "")) {
 		return "", errors.New(`printf: the %p verb prints a memory address, which differs between runs`)
 	}
 	for i, a := range args {
@@ -211,10 +211,19 @@ func deterministicPrintf(format string, args ...any) (string, error) {
 // below the top level, a function, a channel or an unsafe pointer.
 func hasAddress(v reflect.Value) bool {
 	if v.Kind() == reflect.Pointer && !v.IsNil() {
-		v = v.Elem() // fmt prints &{...} for a pointer to a struct
+		switch v.Elem().Kind() {
+		case reflect.Struct, reflect.Slice, reflect.Array, reflect.Map:
+			v = v.Elem() // fmt prints &{...} or &[...] for these
+		default:
+			return true // and the address itself for any other, whatever the verb
+		}
 	}
 	return hasNestedAddress(v, 0)
 }
+
+// pointerVerb matches %p with any flags, width, precision or argument
+// index between the % and the p ("%5p", "%[1]p").
+var pointerVerb = regexp.MustCompile(`%[-+# 0-9.\[\]*]*p`)
 
 func hasNestedAddress(v reflect.Value, depth int) bool {
 	if depth > 8 {
@@ -267,4 +276,10 @@ func deterministicPrint(print func(...any) string) func(...any) (string, error) 
 		}
 		return print(args...), nil
 	}
+}
+
+// deterministicToString wraps sprig's toString the same way.
+func deterministicToString(toString func(any) string) func(any) (string, error) {
+	check := deterministicPrint(func(args ...any) string { return toString(args[0]) })
+	return func(v any) (string, error) { return check(v) }
 }

@@ -92,6 +92,13 @@ func TestTemplatesRunWithinLimits(t *testing.T) {
 			data:     pointed{P: &one},
 			want:     []string{"templates/t.tmpl:1:3:", "would print a memory address"},
 		},
+		"the %p verb with a width":                {template: `{{ printf "%5p" . }}`, data: &one, want: []string{"memory address"}},
+		"the %p verb with an argument index":      {template: `{{ printf "%[1]p" . }}`, data: &one, want: []string{"memory address"}},
+		"a pointer to an int printed with %d":     {template: `{{ printf "%d" . }}`, data: &one, want: []string{"memory address"}},
+		"a pointer to an int printed with %v":     {template: `{{ printf "%v" . }}`, data: &one, want: []string{"memory address"}},
+		"a pointer to an int printed by print":    {template: `{{ print . }}`, data: &one, want: []string{"memory address"}},
+		"a pointer to an int printed by toString": {template: `{{ toString . }}`, data: &one, want: []string{"memory address"}},
+		"a pointer to an int printed by cat":      {template: `{{ cat "x" . }}`, data: &one, want: []string{"memory address"}},
 		"a structure holding a pointer printed directly": {
 			template: `{{ . }}`,
 			data:     pointed{P: &one},

@@ -1,0 +1,27 @@
+package output
+
+import (
+	"io/fs"
+)
+
+// LockName is the file in the output root that a run holds locked, so two
+// runs never write one output tree at once. A run removes it when it ends.
+const LockName = ".obsgen.lock"
+
+// checkLockPath refuses a link, folder or special file at the lock path
+// before anything opens it.
+func (t *tree) checkLockPath() error {
+	info, err := t.root.Lstat(LockName)
+	if err != nil {
+		return nil // missing: created; any other problem shows when opened
+	}
+	return lockKindError(t.display(LockName), info)
+}
+
+// lockKindError refuses anything but a regular file as the lock file.
+func lockKindError(display string, info fs.FileInfo) error {
+	if info.IsDir() {
+		return &pathError{display, errIsDir}
+	}
+	return kindError(display, info, false)
+}

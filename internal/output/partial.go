@@ -1,0 +1,120 @@
+package output
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+)
+
+// mergeTemp is where settle stages a folder's merged manifest.
+const mergeTemp = ".obsgen-manifest.tmp"
+
+// partialError is a run that changed some output folders and could not
+// finish others: the user must learn that the tree is half-written, where,
+// and what to do, not just the error of one rename.
+type partialError struct {
+	dir     string
+	folders []string // half-written, as displayed
+	causes  []error
+	// unsettled is why the pending record could not be retired; the next
+	// run then rolls it forward again.
+	unsettled error
+}
+
+func (e *partialError) add(folder string, cause, settleErr error) {
+	e.folders = append(e.folders, folder)
+	e.causes = append(e.causes, cause)
+	e.unsettled = errors.Join(e.unsettled, settleErr)
+}
+
+func (e *partialError) settled() bool { return e.unsettled == nil }
+
+func (e *partialError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the output is partly written: %s is half-written (some files new, some old, its manifest owns both)",
+		strings.Join(e.folders, ", "))
+	if len(e.folders) > 1 {
+		b.WriteString("; those folders are half-written")
+	}
+	fmt.Fprintf(&b, "; every other output folder was written in full: %v", errors.Join(e.causes...))
+	fmt.Fprintf(&b, "; fix the cause (often permissions: every folder under %s must be writable by the user running obsgen), then run obsgen generate again", e.dir)
+	if e.unsettled != nil {
+		fmt.Fprintf(&b, "; it finishes the run recorded in %s first (could not settle it now: %v)", path.Join(e.dir, PendingName), e.unsettled)
+	} else {
+		b.WriteString("; it rewrites what is on disk from its manifests")
+	}
+	return b.String()
+}
+
+func (e *partialError) Unwrap() []error { return e.causes }
+
+// settle makes a folder whose recorded changes could not all be carried out
+// consistent without the record: its manifest becomes the union of the
+// previous one and the staged one, so every file obsgen may have written
+// there stays owned (rewritten or pruned by the next run, never mistaken for
+// a hand-written one), and the folder's temporary files go.
+func (t *tree) settle(s pendingSet) error {
+	owned, err := t.readManifest(s.Name)
+	if err != nil {
+		return err
+	}
+	staged, err := t.stagedManifest(s)
+	if err != nil {
+		return err
+	}
+	merged := slices.Compact(slices.Sorted(slices.Values(append(owned, staged...))))
+	if err := t.replaceManifest(s.Name, merged); err != nil {
+		return err
+	}
+	for _, tmp := range s.temps() {
+		if _, err := t.removeFile(path.Join(s.Name, tmp)); err != nil {
+			return err
+		}
+	}
+	t.syncFolder(s.Name)
+	return nil
+}
+
+// stagedManifest returns the entries of a set's staged manifest, if it is
+// still there.
+func (t *tree) stagedManifest(s pendingSet) ([]string, error) {
+	if s.Manifest == "" {
+		return nil, nil
+	}
+	rel := path.Join(s.Name, s.Manifest)
+	b, err := t.readRegular(rel, maxManifestSize)
+	if err != nil {
+		return nil, ignoreNotExist(err)
+	}
+	owned, err := ParseManifest(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.display(rel), err)
+	}
+	return owned, nil
+}
+
+// replaceManifest writes a folder's manifest atomically.
+func (t *tree) replaceManifest(name string, owned []string) error {
+	tmp := path.Join(name, mergeTemp)
+	if _, err := t.removeFile(tmp); err != nil {
+		return err
+	}
+	data := manifestHeader + strings.Join(owned, "\n") + "\n"
+	if err := t.writeNew(tmp, []byte(data)); err != nil {
+		return err
+	}
+	if err := t.root.Rename(tmp, path.Join(name, ManifestName)); err != nil {
+		return fmt.Errorf("write %s: %w", t.display(path.Join(name, ManifestName)), err)
+	}
+	return nil
+}
+
+func ignoreNotExist(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
