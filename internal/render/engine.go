@@ -133,6 +133,7 @@ func (e *Engine) Render(name string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("render %s: %w", src, err)
 	}
 	b := &budget{limits: e.limits, deadline: time.Now().Add(e.limits.Time)}
+	tmpl.Funcs(b.boundStrings(FuncMap()))
 	tmpl.Funcs(b.boundedFuncs(tmpl))
 	w := &limitedWriter{b: b}
 	if err := tmpl.ExecuteTemplate(w, src, data); err != nil {

@@ -37,6 +37,9 @@ type budget struct {
 	deadline time.Time
 	depth    int
 	written  int
+	// listed counts the numbers until and untilStep made: a loop that
+	// prints nothing still pays for its iterations.
+	listed int
 }
 
 var (
@@ -186,6 +189,14 @@ func (b *budget) intRange(start, stop, step int) ([]int, error) {
 	if err := b.fits(n); err != nil {
 		return nil, fmt.Errorf("a list of %d numbers: %w", n, err)
 	}
+	if err := b.check(); err != nil {
+		return nil, err
+	}
+	// Nested loops multiply: all the lists of one Render together stay
+	// within the output budget, counted in elements.
+	if b.listed += n; b.listed > b.limits.OutputBytes {
+		return nil, fmt.Errorf("lists of %d numbers in all: %w (limit %d)", b.listed, errTooLarge, b.limits.OutputBytes)
+	}
 	out := make([]int, 0, n)
 	for i := start; (step > 0 && i < stop) || (step < 0 && i > stop); i += step {
 		out = append(out, i)
@@ -282,4 +293,56 @@ func deterministicPrint(print func(...any) string) func(...any) (string, error) 
 func deterministicToString(toString func(any) string) func(any) (string, error) {
 	check := deterministicPrint(func(args ...any) string { return toString(args[0]) })
 	return func(v any) (string, error) { return check(v) }
+}
+
+var (
+	stringType = reflect.TypeFor[string]()
+	errorType  = reflect.TypeFor[error]()
+)
+
+// boundStrings wraps every function of fm that returns a string so that
+// each call checks the time budget and its result the output budget: a
+// string built up in a variable (cat, replace, join, printf ...) cannot
+// outgrow the output it would be printed to, and a loop that calls any
+// function stops at the deadline.
+func (b *budget) boundStrings(fm template.FuncMap) template.FuncMap {
+	out := template.FuncMap{}
+	for name, f := range fm {
+		v := reflect.ValueOf(f)
+		t := v.Type()
+		if t.Kind() != reflect.Func || t.NumOut() == 0 || t.Out(0) != stringType || t.NumOut() == 2 && t.Out(1) != errorType {
+			continue
+		}
+		out[name] = b.boundString(v, t).Interface()
+	}
+	return out
+}
+
+func (b *budget) boundString(v reflect.Value, t reflect.Type) reflect.Value {
+	in := make([]reflect.Type, t.NumIn())
+	for i := range in {
+		in[i] = t.In(i)
+	}
+	wrapped := reflect.FuncOf(in, []reflect.Type{stringType, errorType}, t.IsVariadic())
+	return reflect.MakeFunc(wrapped, func(args []reflect.Value) []reflect.Value {
+		fail := func(err error) []reflect.Value {
+			return []reflect.Value{reflect.ValueOf(""), reflect.ValueOf(&err).Elem()}
+		}
+		if err := b.check(); err != nil {
+			return fail(err)
+		}
+		var res []reflect.Value
+		if t.IsVariadic() {
+			res = v.CallSlice(args)
+		} else {
+			res = v.Call(args)
+		}
+		if len(res) == 2 && !res[1].IsNil() {
+			return fail(res[1].Interface().(error))
+		}
+		if err := b.fits(res[0].Len()); err != nil {
+			return fail(err)
+		}
+		return []reflect.Value{res[0], reflect.Zero(errorType)}
+	})
 }

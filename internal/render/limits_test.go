@@ -75,7 +75,22 @@ func TestTemplatesRunWithinLimits(t *testing.T) {
 		"a spent time budget": {
 			template: `{{ range until 10 }}x{{ end }}`,
 			limits:   &render.Limits{IncludeDepth: 8, OutputBytes: 500, Time: -time.Second},
-			want:     []string{"render templates/t.tmpl: rendering took too long"},
+			want:     []string{"render templates/t.tmpl:1:9: at <until 10>", "rendering took too long"},
+		},
+		"nested loops that print nothing": {
+			template: `{{ range until 400 }}{{ range until 400 }}{{ end }}{{ end }}`,
+			limits:   &render.Limits{IncludeDepth: 8, OutputBytes: 500, Time: time.Minute},
+			want:     []string{"templates/t.tmpl:1:", "lists of", "output is too large"},
+		},
+		"a string doubled in a variable": {
+			template: `{{ $s := "x" }}{{ range until 20 }}{{ $s = cat $s $s }}{{ end }}`,
+			limits:   &render.Limits{IncludeDepth: 8, OutputBytes: 500, Time: time.Minute},
+			want:     []string{"templates/t.tmpl:1:", "error calling cat", "output is too large"},
+		},
+		"replace that multiplies its input": {
+			template: `{{ $s := replace "" "yyyyyyyyyy" (repeat 100 "x") }}`,
+			limits:   &render.Limits{IncludeDepth: 8, OutputBytes: 500, Time: time.Minute},
+			want:     []string{"templates/t.tmpl:1:", "error calling replace", "output is too large"},
 		},
 		"printf with the %p verb": {
 			template: `{{ printf "%p" . }}`,
