@@ -241,6 +241,13 @@ func MonitoringPorts(p *plan.Plan) []PlaintextPort {
 		out = append(out, PlaintextPort{Name: "obsgen-prometheus-operator", Namespace: m.Namespace, Selector: m.PrometheusOperator.PodLabels,
 			Ports: []int{m.PrometheusOperator.Port}, Why: "the API server, outside the mesh, calls the Prometheus Operator's admission webhook"})
 	}
+	if p.Mesh.Ambient {
+		// obsgen enrolls the Prometheus pods; the others only when the
+		// platform enrolls the namespace, for which these stand ready.
+		for i := 1; i < len(out); i++ {
+			out[i].Why = "if the monitoring namespace is enrolled: " + strings.Replace(out[i].Why, " (its outbound traffic bypasses its sidecar)", "", 1)
+		}
+	}
 	return out
 }
 

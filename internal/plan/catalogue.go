@@ -81,14 +81,18 @@ func (r *resolver) dropTunnelled(flows []Flow) []Flow {
 	return out
 }
 
-// enrolled tells whether a peer's pods are in ambient: a team namespace,
-// or the monitoring namespace when the stack is in the mesh.
+// enrolled tells whether a peer's pods are surely in ambient: a team
+// namespace, or the Prometheus pods, which obsgen enrolls by their label.
+// The monitoring namespace's other pods are enrolled only if the platform
+// labels the namespace, so their direct ports stay open as well.
 func (r *resolver) enrolled(p Peer) bool {
 	if !p.IsPods() {
 		return false
 	}
 	m := r.plan.Monitoring
-	return slices.Contains(r.plan.TeamNamespaces(), p.Namespace) || m.InMesh && p.Namespace == m.Namespace
+	prom := r.prometheusPeer()
+	return slices.Contains(r.plan.TeamNamespaces(), p.Namespace) ||
+		m.InMesh && p.Namespace == prom.Namespace && slices.Equal(p.Labels, prom.Labels)
 }
 
 func (r *resolver) prometheusPeer() Peer {
@@ -215,7 +219,7 @@ func (r *resolver) stackFlows(prom Peer) []Flow {
 			// not predictable; the webhook is TLS the API server verifies.
 			{ID: "prometheus-operator-webhook", From: Peer{CIDRs: Everywhere}, To: op, Ports: tcp(m.PrometheusOperator.Port),
 				Why: "the API server calls the Prometheus Operator's admission webhook for PrometheusRules", Source: "monitoring.prometheusOperator.port", Ref: refPromOperatorWebhook},
-			{ID: "prometheus-operator-webhook-from-pods", From: Peer{Any: true}, To: op, Ports: tcp(m.PrometheusOperator.Port), Only: SideDestination,
+			{ID: "prometheus-operator-webhook-from-pods", From: konnectivity, To: op, Ports: tcp(m.PrometheusOperator.Port), Only: SideDestination,
 				Why: "the API server's webhook calls arrive through konnectivity pods", Source: "monitoring.prometheusOperator.port", Ref: refKonnectivity}})...)
 	}
 	if !m.Prometheus.Agent {
@@ -298,9 +302,10 @@ func (r *resolver) meshFlows() []Flow {
 		// TLS with a CA the API server checks, so 15017 is open by port.
 		{ID: "webhooks", From: Peer{CIDRs: Everywhere}, To: istiod, Ports: tcp(PortIstiodWebhook),
 			Why: "the API server calls istiod's injection and validation webhooks", Source: srcMesh, Ref: refIstioPorts},
-		// On AKS and GKE the calls arrive from konnectivity-agent pods
-		// (tigera/operator#5212), which an address range may not match.
-		{ID: "webhooks-from-pods", From: Peer{Any: true}, To: istiod, Ports: tcp(PortIstiodWebhook), Only: SideDestination,
+		// On AKS and GKE the calls arrive from konnectivity-agent pods in
+		// kube-system (tigera/operator#5212), which an address range may
+		// not match.
+		{ID: "webhooks-from-pods", From: konnectivity, To: istiod, Ports: tcp(PortIstiodWebhook), Only: SideDestination,
 			Why: "the API server's webhook calls arrive through konnectivity pods", Source: srcMesh, Ref: refKonnectivity},
 		{ID: "istiod-to-apiserver", From: istiod, To: Peer{CIDRs: p.Cluster.APIServerCIDRs}, Ports: tcp(p.Cluster.APIServerPort),
 			Why: "istiod watches the API server", Source: srcAPIServer, Ref: refIstioPorts},
@@ -393,6 +398,10 @@ func (r *resolver) gatewayFlows(prom Peer) []Flow {
 	}
 	return out
 }
+
+// konnectivity is where konnectivity-agent runs on AKS and GKE: the API
+// server's calls to webhooks arrive from its pods.
+var konnectivity = Peer{Namespace: "kube-system"}
 
 // PortGatewayStatus is the gateways' readiness port (status-port 15021),
 // which cloud load balancers health-check.

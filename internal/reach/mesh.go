@@ -96,8 +96,11 @@ func (m *Mesh) meshMode(pod *Pod) (md mode, inbound, outbound bool) {
 		out, outSet := ann.Get("traffic.sidecar.istio.io/includeOutboundIPRanges")
 		return sidecar, !(inSet && in == ""), !(outSet && out == "")
 	}
+	// The monitoring namespace's other pods: with sidecars the namespace
+	// is labelled for injection; in ambient obsgen enrolls only the
+	// Prometheus pods (by label), so the others are taken as outside.
 	meshed := slices.Contains(m.c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace ||
-		mon.InMesh && pod.Namespace == mon.Namespace
+		mon.InMesh && pod.Namespace == mon.Namespace && p.Mesh.Sidecar
 	switch {
 	case !meshed || pod.Role == RoleWaypoint:
 		return outside, false, false

@@ -108,12 +108,14 @@ func (c *Cluster) proxies() []*Pod {
 
 // enrolled are the pods ambient redirects through ztunnel: every pod of a
 // team namespace (the waypoint too), of the meshed namespace no team owns,
-// and of the monitoring namespace when the stack is in the mesh.
+// and the Prometheus pods when the stack is in the mesh (obsgen enrolls
+// them by their label; the namespace's other pods only if the platform
+// labels it, so the proof takes them as not enrolled).
 func (c *Cluster) enrolled() []*Pod {
 	p := c.Plan
 	var out []*Pod
 	for _, pod := range c.Pods {
-		if slices.Contains(c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace || pod.Namespace == p.Monitoring.Namespace && p.Monitoring.InMesh {
+		if slices.Contains(c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace || isPrometheus(pod) && p.Monitoring.InMesh {
 			out = append(out, pod)
 		}
 	}
@@ -473,3 +475,6 @@ func (c *Cluster) dnsRequirements() []requirement {
 	}
 	return out
 }
+
+// isPrometheus tells whether pod stands for the Prometheus servers.
+func isPrometheus(pod *Pod) bool { return pod.Role == "prometheus" || pod.Role == "prometheus-2" }

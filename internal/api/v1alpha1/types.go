@@ -142,8 +142,9 @@ type Monitoring struct {
 	// Namespace is where Prometheus runs.
 	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty" jsonschema:"default=monitoring"`
 	// InMesh tells whether the monitoring namespace is part of the mesh:
-	// labelled for sidecar injection, or enrolled in ambient as a whole
-	// (istio.io/dataplane-mode: ambient on the namespace). obsgen keeps its
+	// labelled for sidecar injection, or in ambient, where obsgen enrolls
+	// the Prometheus pods by label and the platform may enroll the whole
+	// namespace (the policies work either way). obsgen keeps the stack's
 	// components reachable under STRICT and deny-by-default. Default: false.
 	InMesh bool `yaml:"inMesh,omitempty" json:"inMesh,omitempty"`
 	// Flavours lists the output flavours: `prometheus` (raw prometheus.yml
