@@ -302,6 +302,15 @@ func (t *tree) findTemps(name string) ([]string, error) {
 	return out, nil
 }
 
+// manifests are a set's folder manifest and the record's staged one.
+func (t *tree) manifests(s pendingSet) (owned, staged []string, err error) {
+	if owned, err = t.readManifest(s.Name); err != nil {
+		return nil, nil, err
+	}
+	staged, err = t.stagedManifest(s)
+	return owned, staged, err
+}
+
 // checkOwned refuses a record that would remove or replace a file no
 // manifest says obsgen wrote: a record is a file in the repository like any
 // other, and a planted or corrupt one must not delete a hand-written file.
@@ -309,11 +318,7 @@ func (t *tree) findTemps(name string) ([]string, error) {
 // be owned by the record's own staged manifest.
 func (t *tree) checkOwned(p *pending) error {
 	for _, s := range p.Sets {
-		owned, err := t.readManifest(s.Name)
-		if err != nil {
-			return err
-		}
-		staged, err := t.stagedManifest(s)
+		owned, staged, err := t.manifests(s)
 		if err != nil {
 			return err
 		}

@@ -57,11 +57,7 @@ func (e *partialError) Unwrap() []error { return e.causes }
 // there stays owned (rewritten or pruned by the next run, never mistaken for
 // a hand-written one), and the folder's temporary files go.
 func (t *tree) settle(s pendingSet) error {
-	owned, err := t.readManifest(s.Name)
-	if err != nil {
-		return err
-	}
-	staged, err := t.stagedManifest(s)
+	owned, staged, err := t.manifests(s)
 	if err != nil {
 		return err
 	}

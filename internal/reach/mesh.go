@@ -80,7 +80,7 @@ func (m *Mesh) meshMode(pod *Pod) (md mode, inbound, outbound bool) {
 		return outside, false, false
 	}
 	mon := p.Monitoring
-	if pod.Role == "prometheus" || pod.Role == "prometheus-2" {
+	if isPrometheus(pod) {
 		if v, ok := mon.Prometheus.MeshPodLabels.Get("istio.io/dataplane-mode"); ok && v == "ambient" {
 			return enrolled, true, true
 		}
@@ -175,7 +175,7 @@ func (m *Mesh) client(src, dst Endpoint, srcMode mode, srcOut bool, dstMode mode
 	}
 	// The certificates exist only where the cert-writing sidecar was
 	// injected; without it the https scrape has nothing to present.
-	if (src.Pod.Role == "prometheus" || src.Pod.Role == "prometheus-2") && m.istioCertsScrape(dst.Pod, port) && srcMode == sidecar {
+	if isPrometheus(src.Pod) && m.istioCertsScrape(dst.Pod, port) && srcMode == sidecar {
 		return true, m.identity(src.Pod)
 	}
 	if srcMode != outside && srcOut && dstMode != outside && p.Mesh.MTLS != "DISABLE" {
@@ -198,7 +198,7 @@ func (m *Mesh) istioCertsScrape(dst *Pod, port int) bool {
 func (m *Mesh) identity(pod *Pod) string {
 	p := m.c.Plan
 	sa := "default"
-	if pod.Role == "prometheus" || pod.Role == "prometheus-2" {
+	if isPrometheus(pod) {
 		sa = p.Monitoring.Prometheus.ServiceAccount
 	}
 	return fmt.Sprintf("%s/ns/%s/sa/%s", p.Mesh.TrustDomain, pod.Namespace, sa)

@@ -295,7 +295,7 @@ func (c *Cluster) Pod(ns string, labels plan.Labels) *Pod { return c.byKey[key(n
 func roleNames(p *plan.Plan) map[string]string {
 	m := p.Monitoring
 	out := map[string]string{
-		key(m.Namespace, m.Prometheus.PodLabels):                            "prometheus",
+		key(m.Namespace, m.Prometheus.PodLabels):                            RolePrometheus,
 		key(m.Grafana.Namespace, m.Grafana.PodLabels):                       "grafana",
 		key(m.Alertmanager.Namespace, m.Alertmanager.PodLabels):             "alertmanager",
 		key(m.KubeStateMetrics.Namespace, m.KubeStateMetrics.PodLabels):     "kube-state-metrics",

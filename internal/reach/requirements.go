@@ -99,7 +99,7 @@ func (c *Cluster) proxies() []*Pod {
 			out = append(out, pod)
 		case p.Mesh.Sidecar && slices.Contains(c.teamNS, pod.Namespace) && pod.Role != RoleIntruder:
 			out = append(out, pod)
-		case p.Mesh.Sidecar && pod.Role == "prometheus" && (p.Monitoring.InMesh || p.Monitoring.Prometheus.CertsVolume != ""):
+		case p.Mesh.Sidecar && isPrometheus(pod) && (p.Monitoring.InMesh || p.Monitoring.Prometheus.CertsVolume != ""):
 			out = append(out, pod)
 		}
 	}
@@ -176,7 +176,7 @@ func (c *Cluster) ambientRequirements() []requirement {
 	for i, pod := range enrolled {
 		peer := enrolled[(i+1)%len(enrolled)]
 		source := "mesh.dataPlane"
-		if pod.Role == "prometheus" {
+		if isPrometheus(pod) {
 			source = "monitoring.inMesh"
 		}
 		if peer != pod {
@@ -476,5 +476,11 @@ func (c *Cluster) dnsRequirements() []requirement {
 	return out
 }
 
+// RolePrometheus names the pod of the Prometheus servers; its replica
+// (replica) is RolePrometheus + "-2".
+const RolePrometheus = "prometheus"
+
 // isPrometheus tells whether pod stands for the Prometheus servers.
-func isPrometheus(pod *Pod) bool { return pod.Role == "prometheus" || pod.Role == "prometheus-2" }
+func isPrometheus(pod *Pod) bool {
+	return pod.Role == RolePrometheus || pod.Role == RolePrometheus+"-2"
+}
