@@ -28,6 +28,8 @@ type Plan struct {
 	Federation *Federation
 	// Alerting owns and routes the cluster-wide alerts and tunes the rest.
 	Alerting Alerting
+	// Rules says where the rules are evaluated.
+	Rules Rules
 	// Claimed are the pods dedicated jobs scrape; the annotation-driven jobs
 	// drop them so no target is scraped twice.
 	Claimed []PodSelector
@@ -72,7 +74,28 @@ type Mesh struct {
 	WorkloadPeerAuthentications bool
 	// Gateways are the declared ingress and egress gateways.
 	Gateways []Gateway
+	// Waypoints are the declared ambient waypoints.
+	Waypoints []Waypoint
+	// RequestReporter is the `reporter` of the request metrics obsgen
+	// reads for a service: "destination" (the destination's sidecar), or
+	// "waypoint" in ambient, where only waypoints see requests.
+	RequestReporter string
 }
+
+// Waypoint is a declared ambient waypoint.
+type Waypoint struct {
+	Name      string
+	Namespace string
+	// Namespaces are those whose services use the waypoint.
+	Namespaces []string
+	// PodLabels select the waypoint's pods.
+	PodLabels Labels
+}
+
+// WaypointLabel is the label Istio's gateway controller puts on a
+// waypoint's pods: the Gateway's name (Gateway API GEP-1762; istio
+// pilot/pkg/config/kube/gateway/deploymentcontroller.go).
+const WaypointLabel = "gateway.networking.k8s.io/gateway-name"
 
 // Gateway is a declared Istio gateway.
 type Gateway struct {
@@ -258,6 +281,10 @@ type Service struct {
 	// Why explains the endpoint in plain words.
 	Why  string
 	SLOs SLOs
+	// Waypoint is the ambient waypoint that sees the service's requests
+	// ("" with sidecars, or in ambient when none serves its namespace:
+	// then no request metrics exist for it).
+	Waypoint string
 }
 
 // SLOs are a service's objectives; nil pointers mean none.

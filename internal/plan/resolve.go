@@ -40,7 +40,9 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	r.plan.ExternalLabels = externalLabels(p)
 	r.plan.Federation = resolveFederation(p)
 	r.plan.Alerting = resolveAlerting(p.Alerting)
+	r.plan.Rules = resolveRules(p)
 	r.plan.Teams = resolveTeams(p.Teams, strategy, reason)
+	assignWaypoints(r.plan.Teams, r.plan.Mesh.Waypoints)
 	r.plan.ServiceTargets = serviceTargets(r.plan.Teams)
 	r.plan.Jobs = r.jobs(strategy)
 	r.plan.Claimed = r.claimed()
@@ -65,6 +67,8 @@ func resolveMesh(p *v1alpha1.Profile) Mesh {
 		DefaultPeerAuthentications:  m.PeerAuthentication == v1alpha1.PeerAuthenticationManage,
 		WorkloadPeerAuthentications: m.PeerAuthentication != v1alpha1.PeerAuthenticationNone,
 		Gateways:                    gateways(p),
+		Waypoints:                   waypoints(p),
+		RequestReporter:             requestReporter(m.DataPlane),
 		Istio:                       istio,
 		Sidecar:                     istio && m.DataPlane == v1alpha1.DataPlaneSidecar,
 		Ambient:                     istio && m.DataPlane == v1alpha1.DataPlaneAmbient,
@@ -97,6 +101,49 @@ func gateways(p *v1alpha1.Profile) []Gateway {
 		out = append(out, gw)
 	}
 	return out
+}
+
+// requestReporter is the reporter of a service's request metrics: its
+// sidecar reports them as destination; in ambient only the waypoint sees
+// requests and reports them as waypoint (ztunnel reports TCP only).
+func requestReporter(d v1alpha1.DataPlane) string {
+	if d == v1alpha1.DataPlaneAmbient {
+		return "waypoint"
+	}
+	return "destination"
+}
+
+// waypoints resolves the declared waypoints (ambient only).
+func waypoints(p *v1alpha1.Profile) []Waypoint {
+	if p.Mesh.Provider != v1alpha1.MeshIstio || p.Mesh.DataPlane != v1alpha1.DataPlaneAmbient {
+		return nil
+	}
+	var out []Waypoint
+	for _, w := range p.Mesh.Waypoints {
+		ns := sortedCopy(w.Namespaces)
+		if len(ns) == 0 {
+			ns = []string{w.Namespace}
+		}
+		out = append(out, Waypoint{Name: w.Name, Namespace: w.Namespace, Namespaces: ns,
+			PodLabels: Labels{{Name: WaypointLabel, Value: w.Name}}})
+	}
+	slices.SortFunc(out, func(a, b Waypoint) int { return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name)) })
+	return out
+}
+
+// assignWaypoints gives each service the waypoint of its namespace.
+func assignWaypoints(teams []Team, ws []Waypoint) {
+	for ti := range teams {
+		for si := range teams[ti].Services {
+			s := &teams[ti].Services[si]
+			for _, w := range ws {
+				if slices.Contains(w.Namespaces, s.Namespace) {
+					s.Waypoint = w.Name
+					break
+				}
+			}
+		}
+	}
 }
 
 func resolveScrape(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy, reason string) Scrape {

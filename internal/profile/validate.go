@@ -188,6 +188,8 @@ func (v *validator) monitoring() {
 	v.prometheus(m.Prometheus)
 	v.remoteWrite(m.Prometheus)
 	v.federation(m.Prometheus)
+	v.ruleEvaluator(m)
+	v.waypoints()
 	raw := v.l.Profile.Monitoring
 	v.component("monitoring.alertmanager", m.Alertmanager, raw.Alertmanager.Port)
 	v.component("monitoring.grafana", m.Grafana, raw.Grafana.Port)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/plan"
 )
 
 // reservedHeaders are the remote-write headers Prometheus refuses to let a
@@ -100,5 +101,33 @@ func (v *validator) federation(p v1alpha1.Prometheus) {
 		if _, port, err := net.SplitHostPort(t); err != nil || port == "" {
 			v.at(fmt.Sprintf("%s.targets[%d]", path, i), "write host:port, such as prometheus.monitoring.svc:9090", "not a host:port address (got %q)", t)
 		}
+	}
+}
+
+// ruleEvaluator checks that the rules that need every series have a place
+// where every series is: an agent evaluates nothing, and a shard holds
+// part of the series.
+func (v *validator) ruleEvaluator(m v1alpha1.Monitoring) {
+	const path = "monitoring.rules.evaluator"
+	p := m.Prometheus
+	partial := ""
+	switch {
+	case p.Mode == v1alpha1.ModeAgent:
+		partial = "an agent evaluates no rules"
+	case p.Shards > 1:
+		partial = fmt.Sprintf("each of the %d shards holds part of the series, so absent() alerts and sums over a service's pods would be wrong on every shard", p.Shards)
+	}
+	switch e := m.Rules.Evaluator; {
+	case partial == "":
+		return
+	case e == v1alpha1.EvaluatorPrometheus:
+		v.at(path, "use thanos-ruler or mimir-ruler, the ruler of the store the remote write sends every series to",
+			"%s: Prometheus cannot evaluate the objectives and cluster-wide alerts", partial)
+	case (e == "" || e == v1alpha1.EvaluatorAuto) && len(p.RemoteWrite) > 0 && plan.StoreRuler(p.RemoteWrite) == "":
+		v.at(path, "set it to thanos-ruler or mimir-ruler: obsgen tells them apart by the remote-write path (/api/v1/receive is Thanos Receive, /api/v1/push is Mimir or Cortex) and cannot here",
+			"%s, and the ruler that sees every series cannot be told from the remote-write URLs", partial)
+	case (e == "" || e == v1alpha1.EvaluatorAuto) && len(p.RemoteWrite) == 0:
+		v.at(path, "add monitoring.prometheus.remoteWrite to a store with a ruler (Thanos Receive, Mimir), or use one server (shards: 1)",
+			"%s, and without remote write no ruler sees every series: the objectives and cluster-wide alerts would be evaluated nowhere", partial)
 	}
 }

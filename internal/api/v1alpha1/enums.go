@@ -152,3 +152,30 @@ const (
 func (PeerAuthenticationOwnership) Values() []string {
 	return []string{"manage", "workloads-only", "none"}
 }
+
+// RuleEvaluator names what evaluates obsgen's rules that need every series
+// of the cluster: absent() alerts, aggregations over a service's pods and
+// the objectives.
+type RuleEvaluator string
+
+// Rule evaluators.
+const (
+	// EvaluatorAuto picks prometheus for one server, and for an agent or a
+	// sharded server the ruler of the remote-write store (thanos-ruler for
+	// a Thanos Receive URL, .../api/v1/receive; mimir-ruler for a Mimir or
+	// Cortex URL, .../api/v1/push).
+	EvaluatorAuto       RuleEvaluator = "auto"
+	EvaluatorPrometheus RuleEvaluator = "prometheus"
+	// EvaluatorThanosRuler is a Thanos Ruler that queries every shard
+	// (through Thanos Query): PrometheusRule objects it selects, and rule
+	// files for `thanos rule --rule-file`.
+	EvaluatorThanosRuler RuleEvaluator = "thanos-ruler"
+	// EvaluatorMimirRuler is the Mimir (or Cortex) ruler: a rule namespace
+	// file that `mimirtool rules sync` loads.
+	EvaluatorMimirRuler RuleEvaluator = "mimir-ruler"
+)
+
+// Values lists the valid rule evaluators.
+func (RuleEvaluator) Values() []string {
+	return []string{"auto", "prometheus", "thanos-ruler", "mimir-ruler"}
+}

@@ -113,6 +113,30 @@ type Mesh struct {
 	// Gateways not listed here keep their link to istiod but, under the
 	// global-deny stance, none of their traffic.
 	Gateways []Gateway `yaml:"gateways,omitempty" json:"gateways,omitempty"`
+	// Waypoints are the ambient data plane's waypoint proxies. In ambient,
+	// request metrics (istio_requests_total, durations, response codes)
+	// come only from waypoints, reported with reporter="waypoint"; ztunnel
+	// reports TCP metrics only (istio.io ambient "post-migration
+	// observability" notes; Istio's own mesh dashboard queries
+	// reporter=~"source|waypoint", manifests/addons/dashboards/lib/
+	// queries.libsonnet). obsgen scrapes them, keeps their traffic flowing,
+	// and reads services' requests from them. A latency or availability
+	// objective needs a waypoint for its service's namespace.
+	Waypoints []Waypoint `yaml:"waypoints,omitempty" json:"waypoints,omitempty"`
+}
+
+// Waypoint is an ambient waypoint proxy: a Gateway of class istio-waypoint,
+// whose pods carry gateway.networking.k8s.io/gateway-name: <name>.
+type Waypoint struct {
+	// Name of the waypoint's Gateway resource (istioctl waypoint apply
+	// names it `waypoint` by default). A DNS-1123 label.
+	Name string `yaml:"name" json:"name" jsonschema:"required"`
+	// Namespace the waypoint runs in.
+	Namespace string `yaml:"namespace" json:"namespace" jsonschema:"required"`
+	// Namespaces whose services use the waypoint (labelled
+	// istio.io/use-waypoint: <name>, with istio.io/use-waypoint-namespace
+	// when it runs elsewhere). Default: the waypoint's namespace.
+	Namespaces []string `yaml:"namespaces,omitempty" json:"namespaces,omitempty" jsonschema:"uniqueItems=true"`
 }
 
 // Gateway is an Istio ingress or egress gateway deployment.
@@ -176,6 +200,25 @@ type Monitoring struct {
 	// namespace, pod label app.kubernetes.io/name=prometheus-operator, port
 	// 10250 (kube-prometheus-stack's prometheusOperator.tls.internalPort).
 	PrometheusOperator Component `yaml:"prometheusOperator,omitempty" json:"prometheusOperator,omitempty"`
+	// Rules says where obsgen's rules are evaluated.
+	Rules Rules `yaml:"rules,omitempty" json:"rules,omitempty"`
+}
+
+// Rules says where obsgen's alerting and recording rules are evaluated.
+// An agent evaluates none, and each shard of a sharded server holds part
+// of the series: absent() alerts and aggregations over a service's pods
+// are wrong there. Those rules go to a ruler that sees every series; the
+// rules about single series stay on each server.
+type Rules struct {
+	// Evaluator of the rules that need every series: `auto`, `prometheus`
+	// (one server), `thanos-ruler` or `mimir-ruler`. `auto` picks
+	// prometheus for one server, and for an agent or shards the ruler of
+	// the remote-write store its URL names (Thanos Receive
+	// .../api/v1/receive, Mimir or Cortex .../api/v1/push).
+	Evaluator RuleEvaluator `yaml:"evaluator,omitempty" json:"evaluator,omitempty" jsonschema:"default=auto"`
+	// Namespace is the Mimir ruler namespace of the rule file
+	// (mimirtool rules sync). Default: obsgen-<cluster.name>.
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty"`
 }
 
 // Prometheus describes the Prometheus server.

@@ -1,0 +1,106 @@
+package plan
+
+import (
+	"net/url"
+	"strings"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+)
+
+// Rules says where obsgen's rules are evaluated.
+//
+// Rules that read single series (a pod's restarts, one Prometheus' failed
+// reloads) are right on any server that holds the series, so every
+// Prometheus server (every shard) evaluates them. Rules that need every
+// series of the cluster (absent(), sums over a service's pods, the
+// objectives) are right only where every series is: one unsharded server,
+// or a ruler over the store every shard or agent writes to (Thanos Ruler
+// through Thanos Query, the Mimir or Cortex ruler).
+type Rules struct {
+	// Global evaluates the rules that need every series: "prometheus",
+	// "thanos-ruler" or "mimir-ruler".
+	Global string
+	// Local tells that the Prometheus servers evaluate the rules that read
+	// single series: false for an agent, which evaluates nothing.
+	Local bool
+	// Why explains the choice in plain words.
+	Why string
+	// MimirNamespace is the Mimir ruler namespace (mimir-ruler only).
+	MimirNamespace string
+	// ClusterScoped tells that the ruler reads a store that may hold other
+	// clusters: its rules select cluster="<name>" and keep the label.
+	ClusterScoped bool
+}
+
+// Evaluators of the rules that need every series.
+const (
+	EvaluatorPrometheus  = string(v1alpha1.EvaluatorPrometheus)
+	EvaluatorThanosRuler = string(v1alpha1.EvaluatorThanosRuler)
+	EvaluatorMimirRuler  = string(v1alpha1.EvaluatorMimirRuler)
+)
+
+// Ruler tells whether a ruler, not Prometheus, evaluates the rules that
+// need every series.
+func (r Rules) Ruler() bool { return r.Global != EvaluatorPrometheus }
+
+// Recorded tells whether obsgen's recording rules run somewhere, so
+// dashboards can read them.
+func (r Rules) Recorded() bool { return r.Global != "" }
+
+func resolveRules(p *v1alpha1.Profile) Rules {
+	pr := p.Monitoring.Prometheus
+	agent := pr.Mode == v1alpha1.ModeAgent
+	out := Rules{Local: !agent, Global: string(p.Monitoring.Rules.Evaluator)}
+	switch {
+	case out.Global != string(v1alpha1.EvaluatorAuto):
+		out.Why = "set in monitoring.rules.evaluator"
+	case !agent && pr.Shards <= 1:
+		out.Global, out.Why = EvaluatorPrometheus, "one Prometheus server holds every series"
+	default:
+		// Validation refuses a profile whose store cannot be told.
+		out.Global = StoreRuler(pr.RemoteWrite)
+		what := "an agent evaluates no rules"
+		if !agent {
+			what = "each shard holds part of the series"
+		}
+		out.Why = what + "; the " + out.Global + " reads the store the remote write sends every series to"
+	}
+	if out.Ruler() {
+		out.ClusterScoped = true
+		out.MimirNamespace = p.Monitoring.Rules.Namespace
+		if out.MimirNamespace == "" && out.Global == EvaluatorMimirRuler {
+			out.MimirNamespace = "obsgen-" + p.Cluster.Name
+		}
+	}
+	return out
+}
+
+// StoreRuler is the ruler of the store remote-write URLs lead to, told by
+// the URL's path: Thanos Receive's remote-write handler listens on
+// /api/v1/receive (thanos docs/components/receive.md), Mimir's and
+// Cortex's distributor on /api/v1/push (grafana/mimir
+// docs/sources/mimir/references/http-api, "Remote write"). "" when no URL
+// or the URLs disagree.
+func StoreRuler(rw []v1alpha1.RemoteWrite) string {
+	found := ""
+	for _, w := range rw {
+		u, err := url.Parse(w.URL)
+		if err != nil {
+			return ""
+		}
+		var kind string
+		switch path := strings.TrimSuffix(u.Path, "/"); {
+		case strings.HasSuffix(path, "/api/v1/receive"):
+			kind = EvaluatorThanosRuler
+		case strings.HasSuffix(path, "/api/v1/push"):
+			kind = EvaluatorMimirRuler
+		default:
+			return ""
+		}
+		if found != "" && found != kind {
+			return ""
+		}
+		found = kind
+	}
+	return found
+}
