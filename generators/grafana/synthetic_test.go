@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/plan"
 )
 
@@ -87,7 +86,7 @@ func (s *synthetic) podTarget(job, ns, pod string) map[string]string {
 	return l
 }
 
-func podName(svc plan.Service) string { return rules.CanonicalService(svc) + "-7d9f5c6b8-x2x4z" }
+func podName(svc plan.Service) string { return svc.CanonicalService() + "-7d9f5c6b8-x2x4z" }
 
 const node = "node-1"
 
@@ -155,7 +154,7 @@ func (s *synthetic) proxy(svc plan.Service) map[string]string {
 // client, over mTLS), its calls to a backend, its duration histogram and
 // TCP bytes.
 func (s *synthetic) istioTraffic(svc plan.Service) {
-	canon := rules.CanonicalService(svc)
+	canon := svc.CanonicalService()
 	dest := with(s.proxy(svc), "reporter", "destination", "destination_workload_namespace", svc.Namespace,
 		"destination_canonical_service", canon, "destination_workload", canon,
 		"source_workload_namespace", svc.Namespace, "source_canonical_service", "client", "source_workload", "client",
@@ -199,7 +198,7 @@ func (s *synthetic) workload(svc plan.Service) {
 	k := with(obj, "job", "kube-state-metrics", "instance", "10.0.0.1:443")
 	s.add("kube_pod_status_ready", with(k, "pod", pod, "condition", "true"), gauge(1))
 	s.add("kube_pod_container_status_restarts_total", with(k, "pod", pod, "container", "app"), counter(0.01))
-	s.add("kube_deployment_spec_replicas", with(k, "deployment", rules.CanonicalService(svc)), gauge(2))
+	s.add("kube_deployment_spec_replicas", with(k, "deployment", svc.CanonicalService()), gauge(2))
 }
 
 // statefulSet writes a StatefulSet with one pod in a team namespace.

@@ -40,7 +40,7 @@ func newTeamView(t plan.Team, uid string) teamView {
 	v := teamView{uid: uid, name: t.Name, namespaces: t.Namespaces}
 	for _, s := range t.Services {
 		v.services = append(v.services, serviceView{name: s.Name, namespace: s.Namespace,
-			canonical: rules.CanonicalService(s), job: s.Job, objectives: objectives(s)})
+			canonical: s.CanonicalService(), job: s.Job, objectives: objectives(s)})
 	}
 	return v
 }

@@ -103,7 +103,7 @@ func addRunbooks(p *plan.Plan, groups []Group) {
 // flavour's PrometheusRules. Dashboards read the recordings only then.
 func Evaluated(p *plan.Plan) bool {
 	m := p.Monitoring
-	return !m.Prometheus.Agent && (m.RawFlavour || m.OperatorFlavour)
+	return p.Rules.Recorded() && !m.Prometheus.Agent && (m.RawFlavour || m.OperatorFlavour)
 }
 
 // Generate writes the rule files and their tests (raw flavour), and a

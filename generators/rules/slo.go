@@ -25,22 +25,6 @@ var BurnRates = []struct {
 	{"warning", "1h", "3d", "6h", 1},
 }
 
-// CanonicalService is the Istio canonical service of a team service: what
-// destination_canonical_service holds for its pods. Istio takes it from
-// the pod's service.istio.io/canonical-name, app.kubernetes.io/name or app
-// label; obsgen reads those from the service's selector and falls back to
-// the service name.
-func CanonicalService(s plan.Service) string {
-	for _, key := range []string{"service.istio.io/canonical-name", "app.kubernetes.io/name", "app"} {
-		for _, l := range s.Selector {
-			if l.Name == key {
-				return l.Value
-			}
-		}
-	}
-	return s.Name
-}
-
 // sloGroups are, for each service with objectives, one group (Prometheus
 // evaluates groups concurrently) holding per objective the SLI error ratio
 // per window (slo:sli_error:ratio_rate<window>), the 30-day error budget
@@ -95,7 +79,7 @@ func sloRules(s plan.Service) []Rule {
 }
 
 func serviceMatcher(s plan.Service) string {
-	return "destination_workload_namespace=" + strconv.Quote(s.Namespace) + ", destination_canonical_service=" + strconv.Quote(CanonicalService(s))
+	return "destination_workload_namespace=" + strconv.Quote(s.Namespace) + ", destination_canonical_service=" + strconv.Quote(s.CanonicalService())
 }
 
 // sliRecords are the names of the SLI error ratios, by window.
@@ -171,7 +155,7 @@ func burnTest(s plan.Service, slo string, selectors [2]string, target float64, k
 	expected := make(map[string]string, len(labels)+2)
 	maps.Copy(expected, labels)
 	expected["destination_workload_namespace"] = s.Namespace
-	expected["destination_canonical_service"] = CanonicalService(s)
+	expected["destination_canonical_service"] = s.CanonicalService()
 	quietRatio := budget / 2
 	return &Test{
 		Fire:  Case{Series: sliSeries(selectors, slo, errRatio, 200), At: at, Expect: []map[string]string{expected}},
@@ -183,7 +167,7 @@ func burnTest(s plan.Service, slo string, selectors [2]string, target float64, k
 // job scrapes them from its proxy: for availability its requests answered
 // 200 and 500, for latency the duration bucket of its threshold and +Inf.
 func sliSelectors(s plan.Service, slo string) [2]string {
-	canonical := CanonicalService(s)
+	canonical := s.CanonicalService()
 	labels := make(plan.Labels, 0, 8)
 	labels = append(labels,
 		plan.Label{Name: "job", Value: "envoy-stats"}, plan.Label{Name: "namespace", Value: s.Namespace},

@@ -26,6 +26,19 @@ const (
 	JobPods             JobKind = "kubernetes-pods"
 	JobPodsIstioSecure  JobKind = "kubernetes-pods-istio-secure"
 	JobTeamServices     JobKind = "team-services"
+	// JobGateways scrapes the declared gateways' proxies; its targets
+	// carry GatewayTargetLabel.
+	JobGateways JobKind = "istio-gateways"
+	// JobWaypoints scrapes the declared ambient waypoints; its targets
+	// carry WaypointTargetLabel.
+	JobWaypoints JobKind = "istio-waypoints"
+)
+
+// Target labels of the gateway and waypoint jobs: the declared name of the
+// gateway or waypoint a target belongs to.
+const (
+	GatewayTargetLabel  = "gateway"
+	WaypointTargetLabel = "waypoint"
 )
 
 // Sidecar filters of the annotation-driven pod jobs.

@@ -373,3 +373,19 @@ func (s PodSelector) Values() []string {
 func (s Service) SelectorValues() []string {
 	return PodSelector{Namespace: s.Namespace, Labels: s.Selector}.Values()
 }
+
+// CanonicalService is the Istio canonical service of a team service: what
+// destination_canonical_service holds for its pods. Istio takes it from
+// the pod's service.istio.io/canonical-name, app.kubernetes.io/name or app
+// label; obsgen reads those from the service's selector and falls back to
+// the service name.
+func (s Service) CanonicalService() string {
+	for _, key := range []string{"service.istio.io/canonical-name", "app.kubernetes.io/name", "app"} {
+		for _, l := range s.Selector {
+			if l.Name == key {
+				return l.Value
+			}
+		}
+	}
+	return s.Name
+}

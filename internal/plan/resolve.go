@@ -127,7 +127,9 @@ func waypoints(p *v1alpha1.Profile) []Waypoint {
 		out = append(out, Waypoint{Name: w.Name, Namespace: w.Namespace, Namespaces: ns,
 			PodLabels: Labels{{Name: WaypointLabel, Value: w.Name}}})
 	}
-	slices.SortFunc(out, func(a, b Waypoint) int { return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name)) })
+	slices.SortFunc(out, func(a, b Waypoint) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
 	return out
 }
 
