@@ -58,7 +58,7 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 		Spec: monitoringv1.PrometheusSpec{
 			CommonPrometheusFields: common,
 			EvaluationInterval:     monitoringv1.Duration(b.p.Scrape.EvaluationInterval),
-			RuleSelector:           sel,
+			RuleSelector:           ruleSelector(sel),
 			Alerting: &monitoringv1.AlertingSpec{Alertmanagers: []monitoringv1.AlertmanagerEndpoints{{
 				Namespace: &am.Namespace, Name: am.Service, Port: intstr.FromInt32(int32(am.Port)),
 			}}},
@@ -80,5 +80,14 @@ func remoteWrites(in []plan.RemoteWrite) []monitoringv1.RemoteWriteSpec {
 		}
 		out = append(out, spec)
 	}
+	return out
+}
+
+// ruleSelector selects the profile's PrometheusRules meant for Prometheus:
+// those for a Thanos Ruler carry the same profile label and another
+// evaluator label.
+func ruleSelector(sel *metav1.LabelSelector) *metav1.LabelSelector {
+	out := sel.DeepCopy()
+	out.MatchLabels[plan.EvaluatorLabel] = plan.EvaluatorPrometheus
 	return out
 }

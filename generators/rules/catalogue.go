@@ -20,7 +20,7 @@ var MetricsByJob = map[string][]string{
 		"kube_deployment_spec_replicas", "kube_deployment_status_replicas_available", "kube_deployment_status_replicas_updated",
 		"kube_statefulset_status_replicas_ready", "kube_statefulset_replicas", "kube_statefulset_status_replicas_updated",
 		"kube_job_failed", "kube_pod_container_status_restarts_total", "kube_pod_container_status_last_terminated_reason",
-		"kube_pod_status_ready",
+		"kube_pod_status_ready", "kube_daemonset_status_number_unavailable",
 	},
 	// cAdvisor through the kubelet's /metrics/cadvisor.
 	"cadvisor": {"container_cpu_cfs_throttled_periods_total", "container_cpu_cfs_periods_total",
@@ -33,6 +33,9 @@ var MetricsByJob = map[string][]string{
 		"prometheus_config_last_reload_successful", "prometheus_rule_evaluation_failures_total",
 		"prometheus_notifications_errors_total", "prometheus_notifications_sent_total",
 		"prometheus_tsdb_compactions_failed_total", "prometheus_tsdb_head_series",
+		"prometheus_notifications_alertmanagers_discovered", "prometheus_remote_storage_samples_failed_total",
+		"prometheus_remote_storage_samples_total", "prometheus_remote_storage_highest_timestamp_in_seconds",
+		"prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
 	},
 	// Alertmanager's own /metrics (prometheus/alertmanager: notify/notify.go,
 	// config/coordinator.go).
@@ -47,14 +50,20 @@ var MetricsByJob = map[string][]string{
 	// security/pkg/server/ca monitoring.go; counters without _total).
 	"istiod": {"pilot_xds_pushes", "pilot_total_xds_rejects", "citadel_server_csr_sign_err_count", "sidecar_injection_failure_total",
 		"pilot_xds", "pilot_proxy_convergence_time_bucket", "citadel_server_csr_count", "citadel_server_success_cert_issuance_count",
-		"sidecar_injection_success_total"},
+		"sidecar_injection_success_total", "citadel_server_root_cert_expiry_timestamp"},
+	// istio-agent's metrics, which only the merged :15020 endpoint serves
+	// (security/pkg/nodeagent/cache, prefixed istio_agent_).
+	"istio-agent": {"istio_agent_cert_expiry_seconds"},
 }
 
 // proxyJobs are the jobs that scrape Istio's standard metrics.
-var proxyJobs = []plan.JobKind{plan.JobEnvoyStats, plan.JobIstioMerged, plan.JobZtunnel}
+var proxyJobs = []plan.JobKind{plan.JobEnvoyStats, plan.JobIstioMerged, plan.JobZtunnel, plan.JobGateways, plan.JobWaypoints}
 
 // JobMetrics are the catalogued metrics a job of this kind produces.
 func JobMetrics(kind plan.JobKind) []string {
+	if kind == plan.JobIstioMerged {
+		return append(slices.Clone(MetricsByJob["istio-proxy"]), MetricsByJob["istio-agent"]...)
+	}
 	if slices.Contains(proxyJobs, kind) {
 		return MetricsByJob["istio-proxy"]
 	}

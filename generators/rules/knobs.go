@@ -41,12 +41,16 @@ func baseFixture(p *plan.Plan, scoped []string) fixture {
 			thresholds[name] = *o.Threshold
 		}
 	}
+	reporter, job := p.Mesh.RequestReporter, string(plan.JobEnvoyStats)
+	if p.Mesh.Ambient {
+		job = string(plan.JobWaypoints)
+	}
 	for _, t := range p.Teams {
 		if !slices.Contains(scoped, t.Name) {
-			return fixture{ns: t.Namespaces[0], team: t.Name, thresholds: thresholds}
+			return fixture{ns: t.Namespaces[0], team: t.Name, thresholds: thresholds, reporter: reporter, proxyJob: job}
 		}
 	}
-	return fixture{ns: "default", thresholds: thresholds}
+	return fixture{ns: "default", thresholds: thresholds, reporter: reporter, proxyJob: job}
 }
 
 // teamFixture is a team's fixture with its thresholds over the global ones.

@@ -24,23 +24,37 @@ var Quantiles = []struct {
 // destination service.
 const serviceBy = "team, destination_workload_namespace, destination_canonical_service"
 
-// serviceRecordings record, per destination service and window, the
-// request rate, the 5xx rate and ratio, the duration histogram's rate and
-// its p50/p90/p99, all as reported by the destination's proxy.
-func serviceRecordings() []Rule {
-	var out []Rule
+// serviceRecordings record, per destination service, the request rate,
+// the 5xx rate and ratio, the duration histogram's rate and its
+// p50/p90/p99, as the service's reporter counts them without Prometheus'
+// scrapes (plan.RequestMatchers).
+//
+// Only the 5m window reads the raw counters. The longer windows average
+// the 5m recordings (avg_over_time), so a 3-day window reads a few
+// thousand samples of one series per service instead of every pod's raw
+// buckets at every evaluation. The 5xx rate always exists next to the
+// request rate (0 without 5xx), so both averages cover the same samples
+// and their ratio is the share of failed requests over the window. A
+// ratio divides only by a rate above 0: an idle window records nothing
+// rather than NaN (0/0), which would poison every window built on it.
+func serviceRecordings(p *plan.Plan) []Rule {
+	sel := p.RequestMatchers()
+	out := []Rule{
+		{Record: "service:istio_requests:rate5m",
+			Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s}[5m]))`, serviceBy, sel)},
+		{Record: "service:istio_requests_errors:rate5m",
+			Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s, response_code=~"5.."}[5m])) or service:istio_requests:rate5m * 0`, serviceBy, sel)},
+		{Record: "service:istio_request_duration_milliseconds_bucket:rate5m",
+			Expr: fmt.Sprintf(`sum by (%s, le) (rate(istio_request_duration_milliseconds_bucket{%s}[5m]))`, serviceBy, sel)},
+	}
+	for _, w := range Windows[1:] {
+		for _, name := range []string{"service:istio_requests:rate", "service:istio_requests_errors:rate", "service:istio_request_duration_milliseconds_bucket:rate"} {
+			out = append(out, Rule{Record: name + w, Expr: fmt.Sprintf(`avg_over_time(%s5m[%s])`, name, w)})
+		}
+	}
 	for _, w := range Windows {
-		out = append(out,
-			Rule{Record: "service:istio_requests:rate" + w,
-				Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{reporter="destination"}[%s]))`, serviceBy, w)},
-			Rule{Record: "service:istio_requests_errors:rate" + w,
-				Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{reporter="destination", response_code=~"5.."}[%s]))`, serviceBy, w)},
-			// No 5xx series means no errors: the ratio is 0, not absent.
-			Rule{Record: "service:istio_requests_errors:ratio_rate" + w,
-				Expr: fmt.Sprintf(`(service:istio_requests_errors:rate%[1]s or service:istio_requests:rate%[1]s * 0) / service:istio_requests:rate%[1]s`, w)},
-			Rule{Record: "service:istio_request_duration_milliseconds_bucket:rate" + w,
-				Expr: fmt.Sprintf(`sum by (%s, le) (rate(istio_request_duration_milliseconds_bucket{reporter="destination"}[%s]))`, serviceBy, w)},
-		)
+		out = append(out, Rule{Record: "service:istio_requests_errors:ratio_rate" + w,
+			Expr: fmt.Sprintf(`service:istio_requests_errors:rate%[1]s / (service:istio_requests:rate%[1]s > 0)`, w)})
 		for _, q := range Quantiles {
 			out = append(out, Rule{Record: fmt.Sprintf("service:istio_request_duration_milliseconds:%s_rate%s", q.Name, w),
 				Expr: fmt.Sprintf(`histogram_quantile(%s, service:istio_request_duration_milliseconds_bucket:rate%s)`, q.Value, w)})
@@ -52,7 +66,7 @@ func serviceRecordings() []Rule {
 // requestSeries are the labels of istio_requests_total as the envoy-stats
 // (or istio-merged) job scrapes it from the destination's sidecar.
 func (f fixture) requestSeries(extra map[string]string) map[string]string {
-	l := f.labels("envoy-stats", map[string]string{"pod": "shop-7d9f", "reporter": "destination",
+	l := f.labels(f.proxyJob, map[string]string{"pod": "shop-7d9f", "reporter": f.reporter,
 		"destination_workload_namespace": f.ns, "destination_canonical_service": "shop", "source_canonical_service": "web",
 		"connection_security_policy": "mutual_tls", "response_code": "200"})
 	maps.Copy(l, extra)
@@ -100,8 +114,8 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 		plain := series("istio_requests_total", f.requestSeries(map[string]string{"connection_security_policy": "none"}))
 		out = append(out, Rule{
 			Alert: "IstioPlaintextRequests",
-			Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{reporter="destination", connection_security_policy!="mutual_tls"}[5m])) > 0`,
-				serviceBy),
+			Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s, connection_security_policy!="mutual_tls"}[5m])) > 0`,
+				serviceBy, p.RequestMatchers()),
 			For: "5m", Labels: sev("warning"),
 			Annotations: ann("A service receives requests without mTLS although the mesh is STRICT.",
 				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} receives requests without mutual TLS; check its PeerAuthentication."),
@@ -136,10 +150,13 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 		},
 		{
 			Alert: "IstiodXdsPushErrors",
-			Expr:  `sum by (namespace, pod) (rate(pilot_xds_pushes{job="istiod", type=~".+_senderr"}[5m])) > 0`,
+			// pilot_xds_pushes counts <type>_senderr and <type>_builderr
+			// (pilot/pkg/xds/monitoring.go): a push istiod fails to build
+			// never reaches the proxies either.
+			Expr: `sum by (namespace, pod) (rate(pilot_xds_pushes{job="istiod", type=~".+_(senderr|builderr)"}[5m])) > 0`,
 			For:   "10m", Labels: sev("warning"),
-			Annotations: ann("istiod fails to send xDS pushes.",
-				"istiod {{ $labels.namespace }}/{{ $labels.pod }} has been failing to send configuration to proxies for 10 minutes."),
+			Annotations: ann("istiod fails to build or send xDS pushes.",
+				"istiod {{ $labels.namespace }}/{{ $labels.pod }} has been failing to build or send configuration to proxies for 10 minutes."),
 			Test: &Test{
 				Fire:  Case{Series: []Series{{series("pilot_xds_pushes", with("type", "cds_senderr")), "0+1x30"}}, At: "25m", Expect: []map[string]string{byPod}},
 				Quiet: Case{Series: []Series{{series("pilot_xds_pushes", with("type", "cds")), "0+100x30"}}, At: "25m"},
@@ -181,9 +198,15 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 			},
 		})
 	}
-	// The control plane is the platform team's.
+	out = append(out, certificateAlerts(p, istiod)...)
+	if p.Mesh.Ambient {
+		out = append(out, ztunnelUnavailable(p))
+	}
+	// The control plane is the platform team's. Every alert but
+	// IstiodDown (absent(): every istiod target) reads one istiod's series.
 	for i := range out {
 		out[i].Labels["team"] = p.Alerting.PlatformTeam
+		out[i].Local = out[i].Alert != "IstiodDown"
 	}
 	return out
 }

@@ -22,6 +22,12 @@ type Rule struct {
 	Labels      map[string]string
 	Annotations map[string]string
 	Test        *Test
+	// Local tells that the rule reads single series, so any server that
+	// holds them evaluates it right (a shard, see place.go); the others
+	// need every series of the cluster.
+	Local bool
+	// Heartbeat marks the Watchdog, which runs on every evaluator.
+	Heartbeat bool
 }
 
 // Test is an alert's unit test: a case where it fires and one where it
@@ -29,6 +35,8 @@ type Rule struct {
 type Test struct {
 	Fire  Case
 	Quiet Case
+	// AlwaysFires marks the Watchdog, which has no quiet case.
+	AlwaysFires bool
 }
 
 // Case is one scenario: input series (1m apart), the evaluation time, and

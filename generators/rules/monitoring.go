@@ -21,6 +21,8 @@ func monitoringAlerts(p *plan.Plan, f fixture) []Rule {
 		}
 		return expect(l, nil, extra)
 	}
+	// TargetDown compares a job's targets across pods (every series of
+	// the cluster); the others read one server's own metrics.
 	out := []Rule{targetDown(p, f), {
 		Alert: "PrometheusBadConfig",
 		// max_over_time: a failed scrape must not hide a failed reload.
@@ -88,10 +90,15 @@ and prometheus_tsdb_head_series{job="prometheus"} > 10000`,
 		},
 	}}
 	if !m.Prometheus.Agent {
+		out = append(out, deliveryAlerts(p)...)
 		out = append(out, alertmanagerAlerts(p)...)
+	}
+	if p.Rules.ClusterScoped {
+		out = append(out, clusterMetricsMissing(p))
 	}
 	for i := range out[1:] {
 		out[i+1].Labels["team"] = p.Alerting.PlatformTeam
+		out[i+1].Local = out[i+1].Alert != "ClusterMetricsMissing"
 	}
 	return out
 }

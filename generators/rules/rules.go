@@ -64,14 +64,18 @@ func catalogue(p *plan.Plan, f fixture) []File {
 // fixture: all but the per-service objectives.
 func fixtureFiles(p *plan.Plan, f fixture) []File {
 	files := []File{
+		{Name: "obsgen-watchdog", Groups: []Group{{Name: "obsgen-watchdog", Rules: []Rule{watchdog(p)}}}},
 		{Name: "obsgen-kubernetes-workloads", Groups: []Group{{Name: "obsgen-kubernetes-workloads", Rules: workloadAlerts(f)}}},
 		{Name: "obsgen-monitoring", Groups: []Group{{Name: "obsgen-monitoring", Rules: monitoringAlerts(p, f)}}},
 	}
 	if p.Mesh.Istio {
 		files = append(files,
-			File{Name: "obsgen-istio-services", Groups: []Group{{Name: "obsgen-istio-services", Rules: append(serviceRecordings(), trafficAlerts(p, f)...)}}},
+			File{Name: "obsgen-istio-services", Groups: []Group{{Name: "obsgen-istio-services", Rules: append(serviceRecordings(p), trafficAlerts(p, f)...)}}},
 			File{Name: "obsgen-istio-control-plane", Groups: []Group{{Name: "obsgen-istio-control-plane", Rules: controlPlaneAlerts(p)}}},
 		)
+		if len(p.Mesh.Gateways) > 0 {
+			files = append(files, File{Name: "obsgen-istio-gateways", Groups: []Group{{Name: "obsgen-istio-gateways", Rules: gatewayAlerts(p, f)}}})
+		}
 	}
 	return files
 }
@@ -98,49 +102,118 @@ func addRunbooks(p *plan.Plan, groups []Group) {
 	}
 }
 
-// Evaluated tells whether Prometheus evaluates obsgen's rules: on a server
-// (an agent evaluates none), from the raw rule files or the operator
-// flavour's PrometheusRules. Dashboards read the recordings only then.
+// Evaluated tells whether obsgen's recording rules run anywhere (a
+// Prometheus server or a ruler), so dashboards can read them.
 func Evaluated(p *plan.Plan) bool {
-	m := p.Monitoring
-	return p.Rules.Recorded() && !m.Prometheus.Agent && (m.RawFlavour || m.OperatorFlavour)
+	return p.Rules.Recorded()
 }
 
-// Generate writes the rule files and their tests (raw flavour), and a
-// PrometheusRule per rule file (operator flavour).
+// Folders of the ruler's rule files and tests, and the Mimir ruler's
+// namespace file.
+const (
+	RulerRulesDir = "ruler/rules/"
+	RulerTestsDir = "ruler/tests/"
+	MimirDir      = "ruler/mimir/"
+)
+
+// EvaluatorLabel tells which evaluator a PrometheusRule is for.
+const EvaluatorLabel = plan.EvaluatorLabel
+
+// layout is where one evaluator's files go.
+type layout struct {
+	rulesDir, testsDir string
+	raw                bool
+	// prometheusRule is the path of a rule file's PrometheusRule, "" for
+	// none; evaluator is its EvaluatorLabel.
+	prometheusRule func(name string) string
+	evaluator      string
+}
+
+// Generate writes, for each evaluator, its rule files and their unit tests
+// and, in the operator flavour, a PrometheusRule per rule file: the
+// Prometheus servers' (prometheus/, operator/) and the ruler's (ruler/,
+// with a Mimir namespace file for mimirtool rules sync).
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
-	m := p.Monitoring
-	if !Evaluated(p) {
+	if !p.Rules.Recorded() {
 		return nil, nil
 	}
-	ruleFiles := Files(p)
+	m := p.Monitoring
+	placed := Place(p, Files(p))
+	server := layout{rulesDir: RulesDir, testsDir: TestsDir, raw: m.RawFlavour, evaluator: plan.EvaluatorPrometheus}
+	if m.OperatorFlavour {
+		server.prometheusRule = PrometheusRulePath
+	}
+	files, err := evaluatorFiles(p, placed.Server, server)
+	if err != nil || !p.Rules.Ruler() {
+		return files, err
+	}
+	// The ruler's rule files are written in every flavour: its tests read
+	// them, and `thanos rule --rule-file` or a Cortex ruler loads them.
+	ruler := layout{rulesDir: RulerRulesDir, testsDir: RulerTestsDir, raw: true, evaluator: p.Rules.Global}
+	if m.OperatorFlavour && p.Rules.Global == plan.EvaluatorThanosRuler {
+		ruler.prometheusRule = RulerPrometheusRulePath
+	}
+	more, err := evaluatorFiles(p, placed.Ruler, ruler)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, more...)
+	if p.Rules.Global == plan.EvaluatorMimirRuler && len(placed.Ruler) > 0 {
+		files = append(files, mimirNamespaceFile(p.Rules.MimirNamespace, placed.Ruler))
+	}
+	return files, nil
+}
+
+// MimirNamespacePath is where the Mimir ruler's namespace file goes.
+func MimirNamespacePath(namespace string) string { return MimirDir + namespace + ".yaml" }
+
+// mimirNamespaceFile holds every group of the ruler in one namespace, in
+// mimirtool's rule-file format (a `namespace` key next to `groups`;
+// grafana/mimir pkg/mimirtool/rules/rwrulefmt). Load it with
+// `mimirtool rules sync --rule-files=<file> --namespaces=<namespace>`,
+// which leaves the tenant's other namespaces alone.
+func mimirNamespaceFile(namespace string, files []File) output.File {
+	var groups []Group
+	for _, f := range files {
+		groups = append(groups, f.Groups...)
+	}
+	w := ruleFileYAML(File{Name: namespace, Groups: groups})
+	body := w.b[len(output.Header):]
+	nw := newWriter(len(body) + 64)
+	nw.field(0, "namespace", namespace)
+	nw.b = append(nw.b, body...)
+	return nw.file(MimirNamespacePath(namespace))
+}
+
+// evaluatorFiles writes one evaluator's rule files, tests and
+// PrometheusRules. The rule files (and PrometheusRules) and the test files
+// are written concurrently.
+func evaluatorFiles(p *plan.Plan, ruleFiles []File, l layout) ([]output.File, error) {
 	var paths []string
-	if m.RawFlavour {
+	if l.raw {
 		for _, rf := range ruleFiles {
 			paths = append(paths, "../rules/"+rf.Name+".yaml")
 		}
 	}
-	// The rule files (and PrometheusRules) and the test files are written
-	// concurrently.
 	ruleOut := make([][]output.File, len(ruleFiles))
 	ruleErrs := make([]error, len(ruleFiles))
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i, rf := range ruleFiles {
 			w := ruleFileYAML(rf)
-			if m.OperatorFlavour {
+			if l.prometheusRule != nil {
 				var f output.File
-				f, ruleErrs[i] = prometheusRule(p, rf.Name, w.b[len(output.Header):])
+				f, ruleErrs[i] = prometheusRule(p, rf.Name, l, w.b[len(output.Header):])
 				ruleOut[i] = append(ruleOut[i], f)
 			}
-			if m.RawFlavour {
-				ruleOut[i] = append(ruleOut[i], w.file(RulesDir+rf.Name+".yaml"))
+			if l.raw {
+				ruleOut[i] = append(ruleOut[i], w.file(l.rulesDir+rf.Name+".yaml"))
 			}
 		}
 	})
 	tests := make([]*writer, len(ruleFiles))
 	var err error
-	if m.RawFlavour {
+	if l.raw {
 		e := newExpander(p)
 		for i, rf := range ruleFiles {
 			if tests[i], err = testFileYAML(e, rf, paths); err != nil {
@@ -158,7 +231,7 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	}
 	for i, rf := range ruleFiles {
 		if tests[i] != nil {
-			files = append(files, tests[i].file(TestsDir+rf.Name+"_test.yaml"))
+			files = append(files, tests[i].file(l.testsDir+rf.Name+"_test.yaml"))
 		}
 	}
 	return files, nil
@@ -168,15 +241,21 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 // rule file goes.
 func PrometheusRulePath(name string) string { return "operator/prometheusrule-" + name + ".yaml" }
 
+// RulerPrometheusRulePath is where the PrometheusRule of a Thanos Ruler's
+// rule file goes.
+func RulerPrometheusRulePath(name string) string { return "ruler/prometheusrule-" + name + ".yaml" }
+
 // prometheusRule wraps a rule file's groups (groups: ...) in a
-// PrometheusRule the Prometheus resource selects by the profile label: the
-// spec is the rule file, indented.
-func prometheusRule(p *plan.Plan, name string, ruleFile []byte) (output.File, error) {
+// PrometheusRule that the evaluator selects by the profile label and the
+// evaluator label: the spec is the rule file, indented.
+func prometheusRule(p *plan.Plan, name string, l layout, ruleFile []byte) (output.File, error) {
+	meta := operator.Meta(p, name)
+	meta.Labels[EvaluatorLabel] = l.evaluator
 	pr := &monitoringv1.PrometheusRule{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},
-		ObjectMeta: operator.Meta(p, name),
+		ObjectMeta: meta,
 	}
-	f, err := operator.Manifest(PrometheusRulePath(name), pr)
+	f, err := operator.Manifest(l.prometheusRule(name), pr)
 	if err != nil {
 		return f, err
 	}
@@ -305,6 +384,9 @@ func testFileYAML(e *expander, rf File, ruleFiles []string) (*writer, error) {
 			}
 			if err := w.testGroup(e, name+" fires", r, r.Test.Fire, true); err != nil {
 				return nil, err
+			}
+			if r.Test.AlwaysFires {
+				continue
 			}
 			if err := w.testGroup(e, name+" stays quiet", r, r.Test.Quiet, false); err != nil {
 				return nil, err

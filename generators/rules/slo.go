@@ -31,12 +31,13 @@ var BurnRates = []struct {
 // remaining, and the page and ticket burn-rate alerts. Services are
 // independent: their groups are built in parallel, in the services' order.
 func sloGroups(p *plan.Plan) []Group {
+	f := baseFixture(p, nil)
 	services := p.ServiceTargets
 	groups := make([]Group, len(services))
 	parallel(len(services), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			s := services[i]
-			groups[i] = Group{Name: "obsgen-slo-" + s.Team + "-" + s.Name, Rules: sloRules(s)}
+			groups[i] = Group{Name: "obsgen-slo-" + s.Team + "-" + s.Name, Rules: sloRules(f, s)}
 		}
 	})
 	var out []Group
@@ -48,7 +49,7 @@ func sloGroups(p *plan.Plan) []Group {
 	return out
 }
 
-func sloRules(s plan.Service) []Rule {
+func sloRules(f fixture, s plan.Service) []Rule {
 	n := 0
 	if s.SLOs.Availability != nil {
 		n++
@@ -62,17 +63,30 @@ func sloRules(s plan.Service) []Rule {
 	out := make([]Rule, 0, n*(len(Windows)+2+len(BurnRates)/2))
 	matcher := serviceMatcher(s)
 	if a := s.SLOs.Availability; a != nil {
-		out = objective(out, s, "availability", a.Target, func(w string) string {
+		out = objective(out, f, s, "availability", a.Target, func(w string) string {
 			return "service:istio_requests_errors:ratio_rate" + w + "{" + matcher + "}"
+		}, func() string {
+			failed := "sum_over_time(service:istio_requests_errors:rate5m{" + matcher + "}[30d])"
+			all := "sum_over_time(service:istio_requests:rate5m{" + matcher + "}[30d])"
+			return failed + " / (" + all + " > 0) or " + all + " * 0"
 		})
 	}
 	if l := s.SLOs.Latency; l != nil {
 		// Prometheus 3 normalises classic histogram bounds (le="250"
 		// becomes le="250.0"), so both spellings are matched.
 		le := `le=~"` + strconv.Itoa(l.ThresholdMs) + `(\\.0)?"`
-		out = objective(out, s, "latency", l.Target, func(w string) string {
-			return "1 - (sum without (le) (service:istio_request_duration_milliseconds_bucket:rate" + w + "{" + matcher + ", " + le + "})" +
-				" / sum without (le) (service:istio_request_duration_milliseconds_bucket:rate" + w + "{" + matcher + `, le="+Inf"}))`
+		bucket := func(w, le string) string {
+			return "sum without (le) (service:istio_request_duration_milliseconds_bucket:rate" + w + "{" + matcher + ", " + le + "})"
+		}
+		slow := func(fast, all string) string { return "1 - (" + fast + " / (" + all + " > 0))" }
+		out = objective(out, f, s, "latency", l.Target, func(w string) string {
+			return slow(bucket(w, le), bucket(w, `le="+Inf"`))
+		}, func() string {
+			sum30d := func(le string) string {
+				return "sum without (le) (sum_over_time(service:istio_request_duration_milliseconds_bucket:rate5m{" + matcher + ", " + le + "}[30d]))"
+			}
+			all := sum30d(`le="+Inf"`)
+			return slow(sum30d(le), all) + " or " + all + " * 0"
 		})
 	}
 	return out
@@ -92,8 +106,15 @@ var sliRecords = func() []string {
 }()
 
 // objective appends one SLO's rules to out; sli returns the error ratio
-// of a window.
-func objective(out []Rule, s plan.Service, slo string, target float64, sli func(w string) string) []Rule {
+// of a window, sli30d the error ratio of the 30-day budget window.
+//
+// The 30-day ratio divides the sums of the 5m recordings of failed and
+// all requests (a ratio of counter increases, sampled every evaluation)
+// rather than averaging the 5m ratio: an idle 5 minutes has a ratio of
+// 0/0, and avg_over_time over a window holding one NaN is NaN for 30
+// days. A service without a single request in 30 days has spent none of
+// its budget: the ratio is 0 (`or all * 0`).
+func objective(out []Rule, f fixture, s plan.Service, slo string, target float64, sli func(w string) string, sli30d func() string) []Rule {
 	labels := map[string]string{"service": s.Name, "slo": slo}
 	if s.Team != "" {
 		labels["team"] = s.Team
@@ -104,7 +125,7 @@ func objective(out []Rule, s plan.Service, slo string, target float64, sli func(
 		out = append(out, Rule{Record: sliRecords[i], Expr: sli(w), Labels: labels})
 	}
 	out = append(out,
-		Rule{Record: "slo:sli_error:ratio_rate30d", Expr: "avg_over_time(slo:sli_error:ratio_rate5m" + sel + "[30d])", Labels: labels},
+		Rule{Record: "slo:sli_error:ratio_rate30d", Expr: sli30d(), Labels: labels},
 		Rule{Record: "slo:error_budget_remaining:ratio", Expr: "1 - slo:sli_error:ratio_rate30d" + sel + " / " + budget, Labels: labels},
 	)
 	cond := func(long, short string, factor float64) string {
@@ -112,7 +133,7 @@ func objective(out []Rule, s plan.Service, slo string, target float64, sli func(
 		return "(slo:sli_error:ratio_rate" + long + sel + " > " + f + " * " + budget +
 			" and slo:sli_error:ratio_rate" + short + sel + " > " + f + " * " + budget + ")"
 	}
-	selectors := sliSelectors(s, slo)
+	selectors := sliSelectors(f, s, slo)
 	objectiveText := " objective (" + strconv.FormatFloat(target, 'g', -1, 64) + "% over 30 days) within "
 	for i := 0; i < len(BurnRates); i += 2 {
 		a, b := BurnRates[i], BurnRates[i+1]
@@ -166,12 +187,12 @@ func burnTest(s plan.Service, slo string, selectors [2]string, target float64, k
 // sliSelectors are the two series of a service's SLI, as the envoy-stats
 // job scrapes them from its proxy: for availability its requests answered
 // 200 and 500, for latency the duration bucket of its threshold and +Inf.
-func sliSelectors(s plan.Service, slo string) [2]string {
+func sliSelectors(f fixture, s plan.Service, slo string) [2]string {
 	canonical := s.CanonicalService()
 	labels := make(plan.Labels, 0, 8)
 	labels = append(labels,
-		plan.Label{Name: "job", Value: "envoy-stats"}, plan.Label{Name: "namespace", Value: s.Namespace},
-		plan.Label{Name: "pod", Value: canonical + "-0"}, plan.Label{Name: "reporter", Value: "destination"},
+		plan.Label{Name: "job", Value: f.proxyJob}, plan.Label{Name: "namespace", Value: s.Namespace},
+		plan.Label{Name: "pod", Value: canonical + "-0"}, plan.Label{Name: "reporter", Value: f.reporter},
 		plan.Label{Name: "destination_workload_namespace", Value: s.Namespace}, plan.Label{Name: "destination_canonical_service", Value: canonical})
 	if s.Team != "" {
 		labels = append(labels, plan.Label{Name: "team", Value: s.Team})

@@ -12,6 +12,9 @@ type fixture struct {
 	// teamCopy: the fixture of a team's own copy of a rule, whose test
 	// holds only that team's series.
 	teamCopy bool
+	// reporter and proxyJob are the reporter of a service's request
+	// metrics and the job that scrapes them (plan.Mesh.RequestReporter).
+	reporter, proxyJob string
 }
 
 // threshold is the alert's threshold in this fixture's rules.
@@ -59,6 +62,13 @@ const ksm = `job="kube-state-metrics"`
 // the kube-state-metrics, cAdvisor and kubelet jobs derive from the
 // object's namespace, plus an OOM-kill alert the mixin lacks.
 func workloadAlerts(f fixture) []Rule {
+	// Each reads one job's series of one object (a pod's from the
+	// kube-state-metrics target, a volume's from its node's kubelet, a
+	// container's from its node's cAdvisor): right on any shard.
+	return local(kubeWorkloadAlerts(f))
+}
+
+func kubeWorkloadAlerts(f fixture) []Rule {
 	pod := f.labels("kube-state-metrics", map[string]string{"pod": "shop-7d9f", "container": "app"})
 	crash := expect(pod, nil, map[string]string{"reason": "CrashLoopBackOff"})
 	waiting := expect(pod, nil, map[string]string{"reason": "ImagePullBackOff"})
@@ -232,4 +242,12 @@ func cpuThrottling(f fixture, container map[string]string) Rule {
 			Quiet: Case{Series: []Series{{periods, "0+1000x40"}, {throttled, perMille(t / 2)}}, At: "30m"},
 		},
 	}
+}
+
+// local marks rules that read single series (see place.go).
+func local(rules []Rule) []Rule {
+	for i := range rules {
+		rules[i].Local = true
+	}
+	return rules
 }

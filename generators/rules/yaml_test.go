@@ -89,7 +89,11 @@ func refTestFile(t *testing.T, p *plan.Plan, rf File, ruleFiles []string) (tf te
 				fire.ExpAlerts = append(fire.ExpAlerts, expAlertYAML{ExpLabels: labels, ExpAnnotations: anns})
 			}
 			tf.Tests = append(tf.Tests,
-				testGroupYAML{Name: name + " fires", Interval: "1m", InputSeries: r.Test.Fire.Series, AlertTests: []alertTestYAML{fire}},
+				testGroupYAML{Name: name + " fires", Interval: "1m", InputSeries: r.Test.Fire.Series, AlertTests: []alertTestYAML{fire}})
+			if r.Test.AlwaysFires {
+				continue
+			}
+			tf.Tests = append(tf.Tests,
 				testGroupYAML{Name: name + " stays quiet", Interval: "1m", InputSeries: r.Test.Quiet.Series,
 					AlertTests: []alertTestYAML{{EvalTime: r.Test.Quiet.At, AlertName: r.Alert, ExpAlerts: []expAlertYAML{}}}},
 			)
@@ -270,12 +274,13 @@ func TestWriterOnExampleProfiles(t *testing.T) {
 
 		// Generate writes the same files, under their paths.
 		if out, err := Generate(p, nil); err == nil && out != nil {
-			rules, tests, _ := writeFiles(t, p, Files(p))
+			server := Place(p, Files(p)).Server
+			rules, tests, _ := writeFiles(t, p, server)
 			var want []output.File
-			for i, rf := range Files(p) {
+			for i, rf := range server {
 				want = append(want, output.YAML(RulesDir+rf.Name+".yaml", bytes.TrimPrefix(rules[i], []byte(output.Header))))
 			}
-			for i, rf := range Files(p) {
+			for i, rf := range server {
 				if tests[i] != nil {
 					want = append(want, output.YAML(TestsDir+rf.Name+"_test.yaml", bytes.TrimPrefix(tests[i], []byte(output.Header))))
 				}

@@ -21,17 +21,28 @@ func writeRules(t *testing.T, ex example) []string {
 	dir := t.TempDir()
 	var tests []string
 	for _, f := range ex.result.Files {
-		if !strings.HasPrefix(f.Path, "prometheus/rules/") && !strings.HasPrefix(f.Path, "prometheus/tests/") {
+		if !isRuleFile(f.Path) {
 			continue
 		}
 		path := filepath.Join(dir, filepath.FromSlash(f.Path))
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, f.Data, 0o644))
-		if strings.HasPrefix(f.Path, "prometheus/tests/") {
+		if strings.HasPrefix(f.Path, "prometheus/tests/") || strings.HasPrefix(f.Path, "ruler/tests/") {
 			tests = append(tests, path)
 		}
 	}
 	return tests
+}
+
+// isRuleFile tells whether a generated file is a rule or test file of the
+// Prometheus servers (prometheus/) or of the ruler (ruler/).
+func isRuleFile(path string) bool {
+	for _, dir := range []string{"prometheus/rules/", "prometheus/tests/", "ruler/rules/", "ruler/tests/"} {
+		if strings.HasPrefix(path, dir) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestInProcessRunnerPassesEveryGeneratedUnitTest runs the same tests with

@@ -39,6 +39,11 @@ const (
 	EvaluatorMimirRuler  = string(v1alpha1.EvaluatorMimirRuler)
 )
 
+// EvaluatorLabel tells which evaluator a PrometheusRule is for: the
+// Prometheus resource selects "prometheus", a ThanosRuler "thanos-ruler",
+// so neither loads the other's rules.
+const EvaluatorLabel = "obsgen.dev/evaluator"
+
 // Ruler tells whether a ruler, not Prometheus, evaluates the rules that
 // need every series.
 func (r Rules) Ruler() bool { return r.Global != EvaluatorPrometheus }
@@ -103,4 +108,36 @@ func StoreRuler(rw []v1alpha1.RemoteWrite) string {
 		found = kind
 	}
 	return found
+}
+
+// PrometheusPrincipal is the SPIFFE identity Prometheus' requests carry
+// in Istio's metrics (source_principal) when they are mutual TLS: with
+// the istio-certs strategy's certificates, or through ztunnel in ambient.
+func (p *Plan) PrometheusPrincipal() string {
+	return "spiffe://" + p.Mesh.TrustDomain + "/ns/" + p.Monitoring.Namespace + "/sa/" + p.Monitoring.Prometheus.ServiceAccount
+}
+
+// RequestMatchers select, in Istio's request metrics, the requests a
+// service serves: those its reporter (the destination's sidecar, or the
+// waypoint in ambient) counts, without Prometheus' own scrapes. Scrapes of
+// an application port that pass the destination's proxy (istio-certs,
+// permissive-port, ambient through a waypoint) are counted in
+// istio_requests_total like any request: /metrics latency would count
+// against latency objectives and a service that only gets scraped would
+// never look idle. Mutual-TLS scrapes carry Prometheus' identity as
+// source_principal. Under permissive-port they are plaintext on a port
+// the port-level exception opens and only Prometheus may reach; every
+// other request of the STRICT mesh is mutual TLS, so plaintext ones are
+// the scrapes (connection_security_policy="none"; istio.io
+// docs/reference/config/metrics, labels).
+func (p *Plan) RequestMatchers() string {
+	m := `reporter="` + p.Mesh.RequestReporter + `"`
+	if !p.Mesh.Istio {
+		return m
+	}
+	m += `, source_principal!="` + p.PrometheusPrincipal() + `"`
+	if p.Scrape.Strategy == string(v1alpha1.StrategyPermissivePort) {
+		m += `, connection_security_policy!="none"`
+	}
+	return m
 }

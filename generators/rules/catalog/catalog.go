@@ -22,19 +22,27 @@ var Thresholds = map[string]Threshold{
 	"CPUThrottlingHigh":  {Default: 25, Unit: "%", Min: 1, Max: 99},
 	"IstioHighErrorRate": {Default: 5, Unit: "%", Min: 0.1, Max: 99},
 	"IstioHighLatency":   {Default: 1000, Unit: "ms", Buckets: true},
+	// A gateway's 5xx ratio and p99 latency (all its routes together).
+	"IstioGatewayHighErrorRate": {Default: 5, Unit: "%", Min: 0.1, Max: 99},
+	"IstioGatewayHighLatency":   {Default: 1000, Unit: "ms", Buckets: true},
 }
 
 // AlertGroups names every alert obsgen can generate, by rule group (the
 // SLO alerts live in one group per service, named obsgen-slo-<team>-<service>,
 // all under obsgen-slos here). A test keeps it equal to the generated rules.
 var AlertGroups = map[string][]string{
+	"obsgen-watchdog": {"Watchdog"},
 	"obsgen-kubernetes-workloads": {"KubePodCrashLooping", "KubePodNotReady", "KubeDeploymentReplicasMismatch", "KubeStatefulSetReplicasMismatch",
 		"KubeContainerWaiting", "KubeJobFailed", "KubeContainerOOMKilled", "CPUThrottlingHigh", "KubePersistentVolumeFillingUp"},
 	"obsgen-monitoring": {"TargetDown", "PrometheusBadConfig", "PrometheusRuleFailures", "PrometheusErrorSendingAlertsToSomeAlertmanagers",
-		"PrometheusTSDBCompactionsFailing", "PrometheusHeadSeriesGrowth", "AlertmanagerFailedReload", "AlertmanagerFailedToSendAlerts"},
-	"obsgen-istio-services":      {"IstioHighErrorRate", "IstioHighLatency", "IstioTrafficDropped", "IstioPlaintextRequests"},
-	"obsgen-istio-control-plane": {"IstiodDown", "IstiodXdsPushErrors", "IstiodXdsRejected", "IstiodCertificateSigningErrors", "IstioSidecarInjectionFailures"},
-	"obsgen-slos":                {"ErrorBudgetBurn"},
+		"PrometheusTSDBCompactionsFailing", "PrometheusHeadSeriesGrowth", "PrometheusNotConnectedToAlertmanagers",
+		"PrometheusRemoteStorageFailures", "PrometheusRemoteWriteBehind", "AlertmanagerFailedReload", "AlertmanagerFailedToSendAlerts",
+		"ClusterMetricsMissing"},
+	"obsgen-istio-services": {"IstioHighErrorRate", "IstioHighLatency", "IstioTrafficDropped", "IstioPlaintextRequests"},
+	"obsgen-istio-control-plane": {"IstiodDown", "IstiodXdsPushErrors", "IstiodXdsRejected", "IstiodCertificateSigningErrors", "IstioSidecarInjectionFailures",
+		"IstioRootCertificateExpiring", "IstioWorkloadCertificateExpiring", "ZtunnelUnavailable"},
+	"obsgen-istio-gateways": {"IstioGatewayHighErrorRate", "IstioGatewayHighLatency"},
+	"obsgen-slos":           {"ErrorBudgetBurn"},
 }
 
 // TeamAlerts are the alerts whose series carry the team label: a team may

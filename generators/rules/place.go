@@ -1,0 +1,272 @@
+package rules
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// Where a rule is right.
+//
+// A rule that reads single series (one pod's restarts, one Prometheus'
+// reloads, one istiod's push errors) gives the same answer on any server
+// that holds those series, and with hashmod sharding exactly one shard
+// holds each target's series: such rules are Local. Every other rule
+// needs every series of the cluster (absent(), a sum over a service's
+// pods, a ratio of targets, an objective): on a shard it sees part of
+// them and pages wrongly or records partial values, so it runs where
+// every series is (plan.Rules.Global). The Watchdog runs on every
+// evaluator, so each one's silence is noticed.
+
+// Placement are the rule files each evaluator loads.
+type Placement struct {
+	// Server holds what every Prometheus server (every shard) evaluates;
+	// empty for an agent.
+	Server []File
+	// Ruler holds what the ruler evaluates (plan.Rules.Ruler()), scoped
+	// to the cluster when the ruler reads a shared store.
+	Ruler []File
+}
+
+// Place splits files between the Prometheus servers and the ruler.
+func Place(p *plan.Plan, files []File) Placement {
+	r := p.Rules
+	var out Placement
+	if !r.Ruler() {
+		if r.Local {
+			out.Server = files
+		}
+		return out
+	}
+	if r.Local {
+		out.Server = keep(files, func(x Rule) bool { return x.Local || x.Heartbeat })
+	}
+	out.Ruler = keep(files, func(x Rule) bool { return !x.Local || x.Heartbeat || !r.Local })
+	if r.ClusterScoped {
+		out.Ruler = clusterScoped(out.Ruler, p.Cluster.Name)
+	}
+	return out
+}
+
+// keep returns the files with the rules in, dropping empty groups and
+// files.
+func keep(files []File, in func(Rule) bool) []File {
+	var out []File
+	for _, f := range files {
+		var groups []Group
+		for _, g := range f.Groups {
+			var rules []Rule
+			for _, r := range g.Rules {
+				if in(r) {
+					rules = append(rules, r)
+				}
+			}
+			if len(rules) > 0 {
+				groups = append(groups, Group{Name: g.Name, Rules: rules})
+			}
+		}
+		if len(groups) > 0 {
+			out = append(out, File{Name: f.Name, Groups: groups})
+		}
+	}
+	return out
+}
+
+// ClusterLabel is the external label that names the cluster on every
+// series a store receives (plan.ExternalLabels).
+const ClusterLabel = "cluster"
+
+// clusterScoped rewrites the rules for a ruler over a store other
+// clusters may write to: every selector reads only this cluster's series
+// (cluster="<name>"), every aggregation keeps `cluster`, so two clusters'
+// recordings never merge and each cluster's ruler records only its own.
+// Their tests get the label on every input series and, where the result
+// keeps it, on every expected alert.
+func clusterScoped(files []File, cluster string) []File {
+	out := make([]File, len(files))
+	for i, f := range files {
+		out[i] = File{Name: f.Name, Groups: make([]Group, len(f.Groups))}
+		for gi, g := range f.Groups {
+			rules := make([]Rule, len(g.Rules))
+			for ri, r := range g.Rules {
+				rules[ri] = scopeToCluster(r, cluster)
+			}
+			out[i].Groups[gi] = Group{Name: g.Name, Rules: rules}
+		}
+	}
+	return out
+}
+
+func scopeToCluster(r Rule, cluster string) Rule {
+	expr, err := parser.NewParser(parser.Options{}).ParseExpr(r.Expr)
+	if err != nil {
+		panic(fmt.Sprintf("rule %s%s: %v", r.Record, r.Alert, err)) // the catalogue's expressions parse (tested)
+	}
+	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.VectorSelector:
+			n.LabelMatchers = append(n.LabelMatchers, labels.MustNewMatcher(labels.MatchEqual, ClusterLabel, cluster))
+		case *parser.AggregateExpr:
+			if !n.Without && !slices.Contains(n.Grouping, ClusterLabel) && aggregatesByLabel(n.Op) {
+				n.Grouping = append([]string{ClusterLabel}, n.Grouping...)
+			}
+		case *parser.BinaryExpr:
+			if m := n.VectorMatching; m != nil && m.On && !slices.Contains(m.MatchingLabels, ClusterLabel) && len(m.MatchingLabels) > 0 {
+				m.MatchingLabels = append([]string{ClusterLabel}, m.MatchingLabels...)
+			}
+		}
+		return nil
+	})
+	keeps := keepsLabel(expr, ClusterLabel)
+	r.Expr = expr.String()
+	if r.Test != nil {
+		t := *r.Test
+		t.Fire = withClusterLabel(t.Fire, cluster, keeps)
+		t.Quiet = withClusterLabel(t.Quiet, cluster, keeps)
+		r.Test = &t
+	}
+	return r
+}
+
+// aggregatesByLabel tells whether an aggregation's `by` list names the
+// labels of its result (not count_values', topk's, ... parameters).
+func aggregatesByLabel(op parser.ItemType) bool {
+	switch op {
+	case parser.SUM, parser.AVG, parser.COUNT, parser.MIN, parser.MAX, parser.GROUP, parser.STDDEV, parser.STDVAR, parser.QUANTILE,
+		parser.TOPK, parser.BOTTOMK, parser.COUNT_VALUES, parser.LIMITK, parser.LIMIT_RATIO:
+		return true
+	}
+	return false
+}
+
+// keepsLabel tells whether the result of expr carries label, given that
+// every selector matches it with equality: Prometheus' rules for which
+// labels survive each operation (promql/engine.go: aggregations keep their
+// `by` labels, one-to-one matching `on` keeps only the listed labels,
+// absent() builds its labels from a selector's equality matchers).
+func keepsLabel(e parser.Expr, label string) bool {
+	switch n := e.(type) {
+	case *parser.VectorSelector, *parser.MatrixSelector, *parser.SubqueryExpr:
+		return true
+	case *parser.ParenExpr:
+		return keepsLabel(n.Expr, label)
+	case *parser.StepInvariantExpr:
+		return keepsLabel(n.Expr, label)
+	case *parser.UnaryExpr:
+		return keepsLabel(n.Expr, label)
+	case *parser.AggregateExpr:
+		if n.Without {
+			return !slices.Contains(n.Grouping, label) && keepsLabel(n.Expr, label)
+		}
+		return slices.Contains(n.Grouping, label)
+	case *parser.BinaryExpr:
+		return binaryKeeps(n, label)
+	case *parser.Call:
+		switch n.Func.Name {
+		case "absent", "absent_over_time":
+			_, isSelector := unwrap(n.Args[0]).(*parser.VectorSelector)
+			_, isRange := unwrap(n.Args[0]).(*parser.MatrixSelector)
+			return isSelector || isRange
+		case "vector", "time", "scalar", "pi":
+			return false
+		}
+		for _, a := range n.Args {
+			if a.Type() == parser.ValueTypeVector || a.Type() == parser.ValueTypeMatrix {
+				return keepsLabel(a, label)
+			}
+		}
+		return false
+	}
+	return false
+}
+
+func binaryKeeps(n *parser.BinaryExpr, label string) bool {
+	lv := n.LHS.Type() == parser.ValueTypeVector
+	rv := n.RHS.Type() == parser.ValueTypeVector
+	switch {
+	case lv && !rv:
+		return keepsLabel(n.LHS, label)
+	case rv && !lv:
+		return keepsLabel(n.RHS, label)
+	case !lv:
+		return false
+	}
+	m := n.VectorMatching
+	if n.Op == parser.LOR {
+		return keepsLabel(n.LHS, label) && keepsLabel(n.RHS, label)
+	}
+	if n.Op == parser.LAND || n.Op == parser.LUNLESS {
+		return keepsLabel(n.LHS, label)
+	}
+	side := n.LHS
+	if m != nil && m.Card == parser.CardOneToMany {
+		side = n.RHS
+	}
+	if m != nil && m.Card == parser.CardOneToOne && m.On {
+		return slices.Contains(m.MatchingLabels, label) && keepsLabel(side, label)
+	}
+	if m != nil && !m.On && slices.Contains(m.MatchingLabels, label) && m.Card == parser.CardOneToOne {
+		return false
+	}
+	return keepsLabel(side, label)
+}
+
+func unwrap(e parser.Expr) parser.Expr {
+	for {
+		switch n := e.(type) {
+		case *parser.ParenExpr:
+			e = n.Expr
+		case *parser.StepInvariantExpr:
+			e = n.Expr
+		default:
+			return e
+		}
+	}
+}
+
+// withClusterLabel puts cluster on every input series of a case and, when
+// the alert keeps it, on every expected alert.
+func withClusterLabel(c Case, cluster string, keeps bool) Case {
+	series := make([]Series, len(c.Series))
+	for i, s := range c.Series {
+		series[i] = Series{Series: addLabel(s.Series, ClusterLabel, cluster), Values: s.Values}
+	}
+	c.Series = series
+	if keeps {
+		expect := make([]map[string]string, len(c.Expect))
+		for i, e := range c.Expect {
+			expect[i] = maps.Clone(e)
+			if expect[i] == nil {
+				expect[i] = map[string]string{}
+			}
+			expect[i][ClusterLabel] = cluster
+		}
+		c.Expect = expect
+	}
+	return c
+}
+
+// addLabel adds name="value" to a series written as metric{labels}.
+func addLabel(series, name, value string) string {
+	lbls, err := parser.NewParser(parser.Options{}).ParseMetric(series)
+	if err != nil {
+		panic(fmt.Sprintf("series %s: %v", series, err)) // the catalogue's series parse (tested)
+	}
+	b := labels.NewBuilder(lbls)
+	b.Set(name, value)
+	var out plan.Labels
+	metric := ""
+	b.Labels().Range(func(l labels.Label) {
+		if l.Name == labels.MetricName {
+			metric = l.Value
+			return
+		}
+		out = append(out, plan.Label{Name: l.Name, Value: l.Value})
+	})
+	return metric + labelList(out)
+}
