@@ -177,7 +177,9 @@ func gatewayAlerts(p *plan.Plan, f fixture) []Rule {
 	}
 	lat := int(f.threshold("IstioGatewayHighLatency"))
 	next := strconv.Itoa(plan.IstioDurationBucketsMs[slices.Index(plan.IstioDurationBucketsMs, lat)+1])
-	bucket := func(le string) string { return series("istio_request_duration_milliseconds_bucket", expect(gw, nil, map[string]string{"le": le})) }
+	bucket := func(le string) string {
+		return series("istio_request_duration_milliseconds_bucket", expect(gw, nil, map[string]string{"le": le}))
+	}
 	sel := `job="istio-gateways", reporter="source"`
 	out := []Rule{{
 		Alert: "IstioGatewayHighErrorRate",

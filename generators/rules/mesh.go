@@ -154,7 +154,7 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 			// (pilot/pkg/xds/monitoring.go): a push istiod fails to build
 			// never reaches the proxies either.
 			Expr: `sum by (namespace, pod) (rate(pilot_xds_pushes{job="istiod", type=~".+_(senderr|builderr)"}[5m])) > 0`,
-			For:   "10m", Labels: sev("warning"),
+			For:  "10m", Labels: sev("warning"),
 			Annotations: ann("istiod fails to build or send xDS pushes.",
 				"istiod {{ $labels.namespace }}/{{ $labels.pod }} has been failing to build or send configuration to proxies for 10 minutes."),
 			Test: &Test{
