@@ -91,9 +91,13 @@ func prometheusRule(p *plan.Plan, groups *rulefmt.RuleGroups) *monitoringv1.Prom
 		}
 		spec.Groups = append(spec.Groups, rg)
 	}
+	// The Prometheus resource evaluates these (plan.EvaluatorLabel): the
+	// global Prometheus federates them from each server.
+	meta := operator.Meta(p, "istio-federation")
+	meta.Labels[plan.EvaluatorLabel] = plan.EvaluatorPrometheus
 	return &monitoringv1.PrometheusRule{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},
-		ObjectMeta: operator.Meta(p, "istio-federation"),
+		ObjectMeta: meta,
 		Spec:       spec,
 	}
 }
