@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	sigsyaml "sigs.k8s.io/yaml"
 	k8slabels "k8s.io/apimachinery/pkg/labels"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/diag"
@@ -84,8 +84,8 @@ func TestShardCheckCatchesWhatNeedsEverySeries(t *testing.T) {
 		`label_replace(100 * (count by (job, namespace, team) (up == 0) / count by (job, namespace, team) (up)) > 10, "team", "platform", "team", "")`: true,
 		`sum by (team, destination_workload_namespace, destination_canonical_service) (rate(istio_requests_total{job="envoy-stats"}[5m]))`:             true,
 		`kube_job_failed{job="kube-state-metrics"} > 0 and on (namespace) up{job="kubelet"}`:                                                           true,
-		`max_over_time(kube_pod_container_status_waiting_reason{job="kube-state-metrics", reason="CrashLoopBackOff"}[5m]) >= 1`:                       false,
-		`sum by (namespace, pod) (rate(pilot_xds_pushes{job="istiod", type=~".+_senderr"}[5m])) > 0`:                                                  false,
+		`max_over_time(kube_pod_container_status_waiting_reason{job="kube-state-metrics", reason="CrashLoopBackOff"}[5m]) >= 1`:                        false,
+		`sum by (namespace, pod) (rate(pilot_xds_pushes{job="istiod", type=~".+_senderr"}[5m])) > 0`:                                                   false,
 		`vector(1)`: false,
 	} {
 		assert.Equal(t, wrong, len(shardProblems(expr)) > 0, expr)
