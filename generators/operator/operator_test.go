@@ -188,10 +188,14 @@ func TestThePrometheusResourceSelectsEveryMonitorAndIsWired(t *testing.T) {
 	off := false
 	_, g := generate(t, profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, 3))
 	spec := g.prometheus.Spec
-	for _, sel := range []*metav1.LabelSelector{spec.ServiceMonitorSelector, spec.PodMonitorSelector, spec.ScrapeConfigSelector, spec.RuleSelector} {
+	for _, sel := range []*metav1.LabelSelector{spec.ServiceMonitorSelector, spec.PodMonitorSelector, spec.ScrapeConfigSelector} {
 		require.NotNil(t, sel)
 		assert.Equal(t, map[string]string{operator.ProfileLabel: "t"}, sel.MatchLabels)
 	}
+	// Rules: the profile's, and of those only the ones for Prometheus
+	// (a Thanos Ruler's carry the same profile label).
+	require.NotNil(t, spec.RuleSelector)
+	assert.Equal(t, map[string]string{operator.ProfileLabel: "t", plan.EvaluatorLabel: plan.EvaluatorPrometheus}, spec.RuleSelector.MatchLabels)
 	for _, f := range g.files {
 		if strings.HasSuffix(f.Path, ".yaml") && f.Path != operator.AdditionalPath {
 			assert.Contains(t, string(f.Data), operator.ProfileLabel+": t", "%s is selected by the Prometheus resource", f.Path)

@@ -123,11 +123,22 @@ func (v *validator) ruleEvaluator(m v1alpha1.Monitoring) {
 	case e == v1alpha1.EvaluatorPrometheus:
 		v.at(path, "use thanos-ruler or mimir-ruler, the ruler of the store the remote write sends every series to",
 			"%s: Prometheus cannot evaluate the objectives and cluster-wide alerts", partial)
-	case (e == "" || e == v1alpha1.EvaluatorAuto) && len(p.RemoteWrite) > 0 && plan.StoreRuler(p.RemoteWrite) == "":
+	case (e == "" || e == v1alpha1.EvaluatorAuto) && len(p.RemoteWrite) > 0 && plan.StoreRuler(p.RemoteWrite) == "" && allHTTP(p.RemoteWrite):
 		v.at(path, "set it to thanos-ruler or mimir-ruler: obsgen tells them apart by the remote-write path (/api/v1/receive is Thanos Receive, /api/v1/push is Mimir or Cortex) and cannot here",
 			"%s, and the ruler that sees every series cannot be told from the remote-write URLs", partial)
-	case (e == "" || e == v1alpha1.EvaluatorAuto) && len(p.RemoteWrite) == 0:
+	case (e == "" || e == v1alpha1.EvaluatorAuto) && len(p.RemoteWrite) == 0 && p.Mode != v1alpha1.ModeAgent: // an agent without remote write is refused already
 		v.at(path, "add monitoring.prometheus.remoteWrite to a store with a ruler (Thanos Receive, Mimir), or use one server (shards: 1)",
 			"%s, and without remote write no ruler sees every series: the objectives and cluster-wide alerts would be evaluated nowhere", partial)
 	}
+}
+
+// allHTTP tells whether every remote-write URL is an absolute http(s) URL
+// (the others are reported on their own).
+func allHTTP(rw []v1alpha1.RemoteWrite) bool {
+	for _, w := range rw {
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return false
+		}
+	}
+	return true
 }
