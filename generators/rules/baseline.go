@@ -35,17 +35,20 @@ func prometheusSelf(p *plan.Plan) map[string]string {
 func deliveryAlerts(p *plan.Plan) []Rule {
 	prom := prometheusSelf(p)
 	rw := expect(prom, nil, map[string]string{"remote_name": "store", "url": "https://store.example/api/v1/push"})
-	out := []Rule{{
-		Alert: "PrometheusNotConnectedToAlertmanagers",
-		Expr:  `max_over_time(prometheus_notifications_alertmanagers_discovered{job="prometheus"}[5m]) < 1`,
-		For:   "10m", Labels: sev("warning"),
-		Annotations: ann("Prometheus is not connected to any Alertmanager.",
-			"Prometheus {{ $labels.namespace }}/{{ $labels.pod }} has discovered no Alertmanager for 10 minutes: its alerts go nowhere."),
-		Test: &Test{
-			Fire:  Case{Series: []Series{{series("prometheus_notifications_alertmanagers_discovered", prom), "1x5 0x25"}}, At: "25m", Expect: []map[string]string{prom}},
-			Quiet: Case{Series: []Series{{series("prometheus_notifications_alertmanagers_discovered", prom), "1x30"}}, At: "25m"},
-		},
-	}}
+	var out []Rule
+	if !p.Monitoring.Prometheus.Agent { // an agent sends no alerts
+		out = append(out, Rule{
+			Alert: "PrometheusNotConnectedToAlertmanagers",
+			Expr:  `max_over_time(prometheus_notifications_alertmanagers_discovered{job="prometheus"}[5m]) < 1`,
+			For:   "10m", Labels: sev("warning"),
+			Annotations: ann("Prometheus is not connected to any Alertmanager.",
+				"Prometheus {{ $labels.namespace }}/{{ $labels.pod }} has discovered no Alertmanager for 10 minutes: its alerts go nowhere."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{series("prometheus_notifications_alertmanagers_discovered", prom), "1x5 0x25"}}, At: "25m", Expect: []map[string]string{prom}},
+				Quiet: Case{Series: []Series{{series("prometheus_notifications_alertmanagers_discovered", prom), "1x30"}}, At: "25m"},
+			},
+		})
+	}
 	if len(p.Monitoring.Prometheus.RemoteWrite) == 0 {
 		return out
 	}

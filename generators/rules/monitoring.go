@@ -34,7 +34,11 @@ func monitoringAlerts(p *plan.Plan, f fixture) []Rule {
 			Fire:  Case{Series: []Series{{series("prometheus_config_last_reload_successful", prom), "1x5 0x25"}}, At: "25m", Expect: []map[string]string{prom}},
 			Quiet: Case{Series: []Series{{series("prometheus_config_last_reload_successful", prom), "1x30"}}, At: "25m"},
 		},
-	}, {
+	}}
+	if m.Prometheus.Agent { // an agent evaluates, alerts and compacts nothing: its reloads and remote write remain
+		return monitoringTail(p, out)
+	}
+	out = append(out, []Rule{{
 		Alert: "PrometheusRuleFailures",
 		Expr:  `increase(prometheus_rule_evaluation_failures_total{job="prometheus"}[5m]) > 0`,
 		For:   "15m", Labels: sev("critical"),
@@ -88,11 +92,15 @@ and prometheus_tsdb_head_series{job="prometheus"} > 10000`,
 			Fire:  Case{Series: []Series{{series("prometheus_tsdb_head_series", prom), "20000x60 20000+1000x60"}}, At: "115m", Expect: []map[string]string{prom}},
 			Quiet: Case{Series: []Series{{series("prometheus_tsdb_head_series", prom), "20000+10x120"}}, At: "115m"},
 		},
-	}}
-	if !m.Prometheus.Agent {
-		out = append(out, deliveryAlerts(p)...)
-		out = append(out, alertmanagerAlerts(p)...)
-	}
+	}}...)
+	out = append(out, alertmanagerAlerts(p)...)
+	return monitoringTail(p, out)
+}
+
+// monitoringTail adds the delivery alerts and, on a ruler, the alert on a
+// cluster gone silent, and gives out[1:] to the platform team.
+func monitoringTail(p *plan.Plan, out []Rule) []Rule {
+	out = append(out, deliveryAlerts(p)...)
 	if p.Rules.ClusterScoped {
 		out = append(out, clusterMetricsMissing(p))
 	}

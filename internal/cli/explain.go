@@ -28,6 +28,19 @@ func (a *app) explainCommand() *cobra.Command {
 			return nil
 		},
 	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "rules PROFILE",
+		Short: "Tell where each rule group is evaluated (Prometheus, every shard, or the store's ruler) and why",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			results, err := a.runAll(args)
+			if err != nil {
+				return err
+			}
+			explainRules(a.stdout, results[0].Plan)
+			return nil
+		},
+	})
 	return cmd
 }
 
