@@ -14,6 +14,7 @@ const (
 	KindTeam         = "team"
 	KindControlPlane = "control-plane"
 	KindMonitoring   = "monitoring"
+	KindGateways     = "gateways"
 )
 
 // Tags of the platform and team dashboards; the links between dashboards
@@ -53,8 +54,8 @@ func teamTitle(p *plan.Plan, team string) string { return team + " baseline (" +
 func profileTag(p *plan.Plan) string { return "obsgen:" + p.Name }
 
 // newBoard starts a dashboard with what every obsgen dashboard has: its
-// identity, tags, time range, the data source variable, and links to the
-// other dashboards of the profile.
+// identity, tags, time range, the data source variable, on a shared store
+// the cluster variable, and links to the other dashboards of the profile.
 func newBoard(p *plan.Plan, m Meta, description, tag string) *dashboard.DashboardBuilder {
 	b := dashboard.NewDashboardBuilder(m.Title).Uid(m.UID).Description(description).
 		Tags([]string{"obsgen", profileTag(p), tag}).
@@ -62,7 +63,12 @@ func newBoard(p *plan.Plan, m Meta, description, tag string) *dashboard.Dashboar
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).
 		WithVariable(datasourceVariable(p.Dashboards.Datasource))
 	d := p.Dashboards
-	if d.Mesh || d.ControlPlane || d.Monitoring {
+	if d.Datasource.Shared {
+		// Before every variable whose query selects the cluster, so
+		// Grafana resolves it first.
+		b.WithVariable(clusterVariable(p.Cluster.Name))
+	}
+	if d.Platform() {
 		b.Link(dashboardsLink("Platform", profileTag(p), tagPlatform))
 	}
 	if d.Team {
@@ -81,6 +87,22 @@ func datasourceVariable(ds plan.Datasource) *dashboard.DatasourceVariableBuilder
 		})
 }
 
+// clusterQuery lists the clusters whose series the store holds: every
+// target's up carries the cluster external label.
+const clusterQuery = "label_values(up, " + clusterLabel + ")"
+
+// clusterVariable selects one cluster of a shared store; it defaults to
+// the profile's (cluster.name, the cluster external label).
+func clusterVariable(cluster string) *dashboard.QueryVariableBuilder {
+	return dashboard.NewQueryVariableBuilder(clusterVar).Label("Cluster").Datasource(promDS()).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(clusterQuery)}).Definition(clusterQuery).
+		Refresh(dashboard.VariableRefreshOnDashboardLoad).Sort(dashboard.VariableSortAlphabeticalAsc).
+		Current(dashboard.VariableOption{
+			Text:  dashboard.StringOrArrayOfString{String: cog.ToPtr(cluster)},
+			Value: dashboard.StringOrArrayOfString{String: cog.ToPtr(cluster)},
+		})
+}
+
 // dashboardsLink is a drop-down of the dashboards that carry all tags.
 func dashboardsLink(title string, tags ...string) *dashboard.DashboardLinkBuilder {
 	return dashboard.NewDashboardLinkBuilder(title).Type(dashboard.DashboardLinkTypeDashboards).
@@ -88,7 +110,11 @@ func dashboardsLink(title string, tags ...string) *dashboard.DashboardLinkBuilde
 }
 
 // alertsAnnotation marks the firing alerts that match selector on the
-// graphs. ALERTS exists where Prometheus evaluates obsgen's alerts.
+// graphs. ALERTS exists where obsgen's rules run: Prometheus writes it to
+// its storage (and remote-writes it with the external labels), a ruler to
+// the store it evaluates over (Mimir's ruler "writes any resulting series
+// to the ingesters", grafana/mimir docs, references/architecture/
+// components/ruler).
 func alertsAnnotation(selector string) *dashboard.AnnotationQueryBuilder {
 	return dashboard.NewAnnotationQueryBuilder().Name("Firing alerts").Datasource(promDS()).Enable(true).
 		IconColor("red").Expr(`ALERTS{alertstate="firing", ` + selector + `}`).

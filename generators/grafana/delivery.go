@@ -2,7 +2,9 @@ package grafana
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -60,14 +62,41 @@ type (
 		IsDefault bool           `yaml:"isDefault"`
 		Editable  bool           `yaml:"editable"`
 		JSONData  datasourceJSON `yaml:"jsonData"`
+		// SecureJSONData holds the headers' values (httpHeaderValue<n>).
+		SecureJSONData map[string]string `yaml:"secureJsonData,omitempty"`
 	}
 	datasourceJSON struct {
-		HTTPMethod string `yaml:"httpMethod"`
+		HTTPMethod string `yaml:"httpMethod" json:"httpMethod"`
 		// TimeInterval is the scrape interval: Grafana's $__rate_interval
 		// is at least four of it.
-		TimeInterval string `yaml:"timeInterval"`
+		TimeInterval string `yaml:"timeInterval" json:"timeInterval"`
+		// Headers are the headers' names (httpHeaderName<n>).
+		Headers map[string]string `yaml:",inline" json:"-"`
 	}
 )
+
+// datasourceHeaders splits the data source's headers as Grafana's
+// provisioning takes them: the n-th header's name in jsonData
+// httpHeaderName<n>, its value in secureJsonData httpHeaderValue<n>
+// (grafana.com/docs, "Provision Grafana", "Custom HTTP headers for data
+// sources").
+func datasourceHeaders(headers plan.Labels) (names, values map[string]string) {
+	if len(headers) == 0 {
+		return nil, nil
+	}
+	names, values = map[string]string{}, map[string]string{}
+	for i, h := range headers {
+		n := strconv.Itoa(i + 1)
+		names["httpHeaderName"+n], values["httpHeaderValue"+n] = h.Name, h.Value
+	}
+	return names, values
+}
+
+// datasourceJSONOf is the data source's jsonData.
+func datasourceJSONOf(p *plan.Plan) datasourceJSON {
+	names, _ := datasourceHeaders(p.Dashboards.Datasource.Headers)
+	return datasourceJSON{HTTPMethod: "POST", TimeInterval: p.Scrape.Interval, Headers: names}
+}
 
 // provisioning writes the dashboard provider (folders from the directory
 // structure) and the data source the dashboards default to.
@@ -77,9 +106,10 @@ func provisioning(p *plan.Plan) ([]output.File, error) {
 		Options: providerOptions{Path: ProvisionPath(p), FoldersFromFilesStructure: true},
 	}}}
 	ds := p.Dashboards.Datasource
+	_, secure := datasourceHeaders(ds.Headers)
 	sources := datasourcesFile{APIVersion: 1, Datasources: []datasource{{
 		Name: ds.Name, Type: "prometheus", UID: ds.UID, Access: "proxy", URL: ds.URL,
-		JSONData: datasourceJSON{HTTPMethod: "POST", TimeInterval: p.Scrape.Interval},
+		JSONData: datasourceJSONOf(p), SecureJSONData: secure,
 	}}}
 	var files []output.File
 	for _, f := range []struct {
@@ -146,6 +176,56 @@ type GrafanaDashboardSpec struct {
 	FolderTitle      string                       `json:"folder,omitempty"`
 	CustomUID        string                       `json:"uid,omitempty"`
 	ConfigMapRef     *corev1.ConfigMapKeySelector `json:"configMapRef,omitempty"`
+}
+
+// GrafanaDatasource is grafana-operator's data source resource (apiVersion
+// grafana.integreatly.org/v1beta1), with the fields obsgen sets, as
+// grafana-operator v5.16.0 defines them (api/v1beta1/
+// grafanadatasource_types.go: spec.uid, spec.instanceSelector,
+// spec.datasource with jsonData and secureJsonData as free-form objects).
+type GrafanaDatasource struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              GrafanaDatasourceSpec `json:"spec"`
+}
+
+// GrafanaDatasourceSpec is the part of the spec obsgen writes. spec.uid
+// (v5.16.0) replaces the deprecated spec.datasource.uid.
+type GrafanaDatasourceSpec struct {
+	InstanceSelector *metav1.LabelSelector     `json:"instanceSelector"`
+	CustomUID        string                    `json:"uid,omitempty"`
+	Datasource       GrafanaDatasourceInternal `json:"datasource"`
+}
+
+// GrafanaDatasourceInternal is the data source as Grafana's API takes it.
+type GrafanaDatasourceInternal struct {
+	Name           string            `json:"name"`
+	Type           string            `json:"type"`
+	URL            string            `json:"url"`
+	Access         string            `json:"access"`
+	JSONData       map[string]string `json:"jsonData,omitempty"`
+	SecureJSONData map[string]string `json:"secureJsonData,omitempty"`
+}
+
+// operatorDatasource is the provisioned data source as a
+// GrafanaDatasource: the same name, UID, URL, settings and headers,
+// imported by the Grafana instances the GrafanaDashboards select.
+func operatorDatasource(p *plan.Plan) (output.File, error) {
+	ds := p.Dashboards.Datasource
+	jsonData := map[string]string{"httpMethod": "POST", "timeInterval": p.Scrape.Interval}
+	names, secure := datasourceHeaders(ds.Headers)
+	maps.Copy(jsonData, names)
+	return operator.Manifest(OperatorDatasourcePath, GrafanaDatasource{
+		TypeMeta: metav1.TypeMeta{APIVersion: "grafana.integreatly.org/v1beta1", Kind: "GrafanaDatasource"},
+		ObjectMeta: metav1.ObjectMeta{Name: "obsgen-" + p.Name, Namespace: p.Dashboards.Namespace,
+			Labels: map[string]string{operator.ProfileLabel: p.Name}},
+		Spec: GrafanaDatasourceSpec{
+			InstanceSelector: &metav1.LabelSelector{MatchLabels: p.Dashboards.Operator.InstanceLabels.Map()},
+			CustomUID:        ds.UID,
+			Datasource: GrafanaDatasourceInternal{Name: ds.Name, Type: "prometheus", URL: ds.URL, Access: "proxy",
+				JSONData: jsonData, SecureJSONData: secure},
+		},
+	})
 }
 
 // operatorResources writes a GrafanaDashboard per dashboard, reading the

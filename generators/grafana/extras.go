@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	yaml "go.yaml.in/yaml/v3"
 
@@ -61,17 +62,40 @@ func teamExtras(p *plan.Plan, r *render.Engine, t plan.Team) ([]extraRow, error)
 	if len(bytes.TrimSpace(out)) == 0 {
 		return nil, nil
 	}
-	rows, err := parseExtraRows(out, t)
+	rows, err := parseExtraRows(out, t, p.Dashboards.Datasource.Shared)
+	if err == nil && p.Dashboards.Datasource.Shared {
+		err = selectCluster(rows)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s for team %s: %w", TeamRowsTemplate, t.Name, err)
 	}
 	return rows, nil
 }
 
+// selectCluster adds cluster="$cluster" to every selector of the rows'
+// queries: on a shared store a query without it would add up every
+// cluster's series.
+func selectCluster(rows []extraRow) error {
+	m := labels.MustNewMatcher(labels.MatchEqual, clusterLabel, "$"+clusterVar)
+	for i := range rows {
+		for j := range rows[i].Panels {
+			for k := range rows[i].Panels[j].Queries {
+				qr := &rows[i].Panels[j].Queries[k]
+				scoped, err := withMatcher(qr.Expr, m)
+				if err != nil {
+					return fmt.Errorf("rows[%d].panels[%d].queries[%d].expr: cannot select the cluster: %w", i, j, k, err)
+				}
+				qr.Expr = scoped
+			}
+		}
+	}
+	return nil
+}
+
 // parseExtraRows decodes the template's output strictly and checks every
 // panel, so a mistake fails the generation instead of drawing an empty or
 // broken panel.
-func parseExtraRows(data []byte, t plan.Team) ([]extraRow, error) {
+func parseExtraRows(data []byte, t plan.Team, shared bool) ([]extraRow, error) {
 	var rows []extraRow
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -79,6 +103,9 @@ func parseExtraRows(data []byte, t plan.Team) ([]extraRow, error) {
 		return nil, err
 	}
 	vars := map[string]string{teamVar: t.Name, namespaceVar: dashvars.Regex(t.Namespaces), workloadVar: ".*", datasourceVar: "prometheus"}
+	if shared {
+		vars[clusterVar] = "cluster"
+	}
 	for i, r := range rows {
 		if strings.TrimSpace(r.Title) == "" {
 			return nil, fmt.Errorf("rows[%d].title: missing", i)

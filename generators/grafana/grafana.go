@@ -12,10 +12,19 @@
 //   - Monitoring health: whether every job the plan generates is scraped
 //     under the profile's mTLS mode and network policy, scrape cost, rule
 //     and notification failures.
+//   - Istio gateways, when the profile declares gateways: per gateway the
+//     request rate, 5xx ratio and latency quantiles, by response code and
+//     by destination service.
+//
+// On a shared store (plan.Datasource.Shared) every dashboard has a cluster
+// variable and every query, extra panels' included, selects
+// cluster="$cluster". In ambient, request panels read the waypoints
+// (reporter="waypoint"); a service no waypoint serves gets its ztunnel TCP
+// panels instead.
 //
 // Files: grafana/dashboards/<folder>/<name>.json, the provisioning files
 // under grafana/provisioning/, optionally grafana-operator GrafanaDashboards
-// under grafana/operator/, and a layout preview per dashboard under
+// and a GrafanaDatasource under grafana/operator/, and a layout preview per dashboard under
 // reports/dashboards/ with an index in reports/dashboards.md. The
 // kustomization turns every dashboard into a ConfigMap for Grafana's
 // sidecar (see ConfigMaps).
@@ -40,8 +49,10 @@ const (
 	ProvidersPath  = ProvisionDir + "dashboards.yaml"
 	DatasourcePath = ProvisionDir + "datasources.yaml"
 	OperatorPath   = "grafana/operator/grafanadashboards.yaml"
-	PreviewDir     = "reports/dashboards/"
-	IndexPath      = "reports/dashboards.md"
+	// OperatorDatasourcePath holds the GrafanaDatasource.
+	OperatorDatasourcePath = "grafana/operator/grafanadatasource.yaml"
+	PreviewDir             = "reports/dashboards/"
+	IndexPath              = "reports/dashboards.md"
 )
 
 // maxDashboardBytes is the most a ConfigMap holds.
@@ -90,7 +101,11 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, f)
+		ds, err := operatorDatasource(p)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f, ds)
 	}
 	return files, nil
 }
@@ -108,6 +123,7 @@ func Dashboards(p *plan.Plan, r *render.Engine) ([]Rendered, error) {
 		{d.Mesh, meshOverview, platformMeta(p, KindMesh, "mesh-overview", "Mesh overview")},
 		{d.ControlPlane, controlPlane, platformMeta(p, KindControlPlane, "istio-control-plane", "Istio control plane")},
 		{d.Monitoring, monitoringHealth, platformMeta(p, KindMonitoring, "monitoring-health", "Monitoring health")},
+		{d.Gateways, gatewayDashboard, platformMeta(p, KindGateways, "istio-gateways", "Istio gateways")},
 	}
 	for _, pd := range platform {
 		if !pd.on {
@@ -141,7 +157,7 @@ func teamDashboards(p *plan.Plan, r *render.Engine) ([]Rendered, error) {
 	out := make([]Rendered, 0, len(p.Teams))
 	for _, t := range p.Teams {
 		m := teamMeta(p, t.Name)
-		v := newTeamView(t, m.UID)
+		v := newTeamView(p, t, m.UID)
 		extras, err := teamExtras(p, r, t)
 		if err != nil {
 			return nil, err

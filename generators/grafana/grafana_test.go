@@ -101,6 +101,9 @@ func TestEveryDashboardIsThere(t *testing.T) {
 			}
 		}
 		want := []string{KindMesh, KindControlPlane, KindMonitoring}
+		if len(ex.plan.Mesh.Gateways) > 0 {
+			want = append(want, KindGateways)
+		}
 		for range ex.plan.Teams {
 			want = append(want, KindTeam)
 		}
@@ -113,6 +116,7 @@ func TestEveryDashboardIsThere(t *testing.T) {
 			assert.True(t, paths[p], "%s: %s", ex.name, p)
 		}
 		assert.Equal(t, ex.plan.Dashboards.Operator != nil, paths[OperatorPath], ex.name)
+		assert.Equal(t, ex.plan.Dashboards.Operator != nil, paths[OperatorDatasourcePath], ex.name)
 	}
 }
 
@@ -160,7 +164,7 @@ func TestTeamDashboardsOfAShapeMatchDirectBuilds(t *testing.T) {
 		require.Len(t, got, len(p.Teams))
 		for i, team := range p.Teams {
 			m := teamMeta(p, team.Name)
-			v := newTeamView(team, m.UID)
+			v := newTeamView(p, team, m.UID)
 			v.extras, err = teamExtras(p, engine(t), team)
 			require.NoError(t, err)
 			want, err := buildTeam(p, m, v)

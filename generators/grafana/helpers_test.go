@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -55,18 +56,29 @@ func examples(t testing.TB) []example {
 	return cachedExamples
 }
 
-// freshExamples generates the dashboards of every example profile.
+// proofProfiles are profiles of the proofs beyond the examples.
+var proofProfiles = os.DirFS("testdata/profiles")
+
+// freshExamples generates the dashboards of every example profile, and of
+// the proofs' own profiles (testdata/profiles).
 func freshExamples(t testing.TB) []example {
 	t.Helper()
 	names, err := fs.Glob(profiles.FS, "*.yaml")
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(names), 4)
+	extra, err := fs.Glob(proofProfiles, "*.yaml")
+	require.NoError(t, err)
 	var out []example
-	for _, name := range names {
-		data, err := fs.ReadFile(profiles.FS, name)
+	for i, name := range append(names, extra...) {
+		from := fs.FS(profiles.FS)
+		if i >= len(names) {
+			from = proofProfiles
+		}
+		data, err := fs.ReadFile(from, name)
 		require.NoError(t, err)
 		l, err := profile.Load(name, data)
 		require.NoError(t, err, name)
+		require.Empty(t, profile.Validate(l), name)
 		p := plan.Resolve(l.Profile)
 		ds, err := Dashboards(p, engine(t))
 		require.NoError(t, err, name)
@@ -243,9 +255,16 @@ func variableExpr(q string) (string, bool) {
 }
 
 // variables are the values Grafana would substitute in a dashboard's
-// queries: the team, all its namespaces, all workloads.
+// queries: the profile's cluster, the first gateway, the team, all its
+// namespaces, all workloads.
 func variables(p *plan.Plan, m Meta) map[string]string {
 	vars := map[string]string{datasourceVar: p.Dashboards.Datasource.UID}
+	if p.Dashboards.Datasource.Shared {
+		vars[clusterVar] = p.Cluster.Name
+	}
+	if len(p.Mesh.Gateways) > 0 {
+		vars[gatewayVar] = p.Mesh.Gateways[0].Name
+	}
 	for _, t := range p.Teams {
 		if t.Name == m.Team {
 			vars[teamVar] = t.Name

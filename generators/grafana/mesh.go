@@ -5,7 +5,6 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
-	"obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/plan"
 )
 
@@ -17,8 +16,8 @@ const byService = "destination_workload_namespace, destination_canonical_service
 func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 	pq := newQueries(p)
 	b := newBoard(p, m, "Requests, errors, latency and mTLS across the mesh, from Istio's standard metrics.", tagPlatform)
-	if rules.Evaluated(p) {
-		b.Annotation(alertsAnnotation(`alertname=~"Istio.*"`))
+	if p.Rules.Recorded() {
+		b.Annotation(alertsAnnotation(pq.sel(`alertname=~"Istio.*"`)))
 	}
 	b.WithRow(row("Traffic")).
 		WithPanel(singleStat("Requests", "Requests per second the mesh's destinations answered.", "reqps", 6, neutral,
@@ -26,7 +25,7 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 		WithPanel(singleStat("Success rate", "Share of requests not answered with a 5xx status.", "percentunit", 6, atLeast(0.95, 0.99),
 			q("1 - ("+pq.errorRatio("", "")+")", "success"))).
 		WithPanel(singleStat("mTLS coverage", `Share of requests that arrived over mutual TLS (connection_security_policy="mutual_tls"), as the destinations report them.`,
-			"percentunit", 6, healthyAtOne, q(mtlsShare(""), "mTLS"))).
+			"percentunit", 6, healthyAtOne, q(pq.mtlsShare(""), "mTLS"))).
 		WithPanel(singleStat("Services with traffic", "Destination services that answered requests.", "short", 6, neutral,
 			q(fmt.Sprintf("count(%s)", pq.requests(byService, "")), "services"))).
 		WithPanel(graph("Requests by namespace", "Requests per second by destination namespace.", "reqps", 12,
@@ -37,7 +36,7 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 		WithPanel(instantTable("Top services by errors", "The ten services with the highest share of 5xx responses.", "percentunit", 12,
 			q(fmt.Sprintf("topk(10, %s)", pq.errorRatio(byService, "")), ""))).
 		WithPanel(graph("mTLS coverage by namespace", "Share of each destination namespace's requests that used mutual TLS.", "percentunit", 12,
-			q(mtlsShare("destination_workload_namespace"), "{{destination_workload_namespace}}")))
+			q(pq.mtlsShare("destination_workload_namespace"), "{{destination_workload_namespace}}")))
 	return build(b)
 }
 
@@ -46,9 +45,12 @@ func meshQuantile(pq queries, value string) string {
 	return fmt.Sprintf("histogram_quantile(%s, %s)", value, pq.buckets("le", ""))
 }
 
-// mtlsShare is the share of requests received over mutual TLS, by.
-func mtlsShare(by string) string {
-	all := fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), destination(), rateInterval)
-	mtls := fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), destination(`connection_security_policy="mutual_tls"`), rateInterval)
+// mtlsShare is the share of requests received over mutual TLS, by. In
+// ambient the waypoints report connection_security_policy as well (Istio's
+// own ambient test expects "mutual_tls" on reporter="waypoint" series:
+// istio/istio tests/integration/ambient/baseline_test.go, buildQuery).
+func (pq queries) mtlsShare(by string) string {
+	all := fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), pq.inbound(), rateInterval)
+	mtls := fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), pq.inbound(`connection_security_policy="mutual_tls"`), rateInterval)
 	return fmt.Sprintf("(%s or %s * 0) / %s", mtls, all, all)
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
-	"obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/plan"
 )
 
@@ -26,28 +25,30 @@ const teamServicesJob = `job=~".+/.+"`
 // scrape cost, and whether rules and notifications work.
 func monitoringHealth(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 	b := newBoard(p, m, "Whether Prometheus scrapes every target obsgen configured, under this mTLS mode and network policy, and whether rules and notifications work.", tagPlatform)
-	if rules.Evaluated(p) {
-		b.Annotation(alertsAnnotation(`alertname="TargetDown"`))
+	pq := newQueries(p)
+	if p.Rules.Recorded() {
+		b.Annotation(alertsAnnotation(pq.sel(`alertname="TargetDown"`)))
 	}
 	var jobs []query
 	for _, sel := range expectedJobs(p) {
-		jobs = append(jobs, q(upShare(sel.matcher), sel.name))
+		jobs = append(jobs, q(upShare(pq.sel(sel.matcher)), sel.name))
 	}
+	all := pq.sel()
 	b.WithRow(row("Scraping")).
 		WithPanel(singleStat(scrapeTitle(p), "Share of each job's targets that are up; 0 when a job discovers none. "+
 			"Scrape strategy "+p.Scrape.Strategy+": "+p.Scrape.Reason, "percentunit", 24, healthyAtOne, jobs...).Height(6)).
 		WithPanel(instantTable("Targets up per job and namespace", "Share of targets up, for every job and namespace.", "percentunit", 16,
-			q("sum by (job, namespace) (up) / count by (job, namespace) (up)", ""))).
+			q(fmt.Sprintf("sum by (job, namespace) (up{%[1]s}) / count by (job, namespace) (up{%[1]s})", all), ""))).
 		WithPanel(singleStat("Targets down", "Targets Prometheus failed to scrape.", "short", 8, badAboveZero,
-			q("count(up == 0) or vector(0)", "down")).Height(tableHeight)).
-		WithPanel(graph("Scrape duration", "Slowest scrape of each job.", "s", 12, q("max by (job) (scrape_duration_seconds)", "{{job}}"))).
-		WithPanel(graph("Samples scraped", "Samples per scrape, summed by job.", "short", 12, q("sum by (job) (scrape_samples_scraped)", "{{job}}")))
-	self := eq("job", JobPrometheus)
+			q(fmt.Sprintf("count(up{%s} == 0) or vector(0)", all), "down")).Height(tableHeight)).
+		WithPanel(graph("Scrape duration", "Slowest scrape of each job.", "s", 12, q(fmt.Sprintf("max by (job) (scrape_duration_seconds{%s})", all), "{{job}}"))).
+		WithPanel(graph("Samples scraped", "Samples per scrape, summed by job.", "short", 12, q(fmt.Sprintf("sum by (job) (scrape_samples_scraped{%s})", all), "{{job}}")))
+	self := pq.sel(eq("job", JobPrometheus))
 	b.WithRow(row("Prometheus and Alertmanager")).
 		WithPanel(singleStat("Configuration reloaded", "1 when Prometheus' last configuration reload succeeded.", "short", 12, atLeastOne,
 			q(fmt.Sprintf("min(prometheus_config_last_reload_successful{%s})", self), "reload")))
 	if p.Monitoring.Prometheus.Agent {
-		b.WithPanel(singleStat("Scrape jobs", "Jobs with at least one target.", "short", 12, neutral, q("count(count by (job) (up))", "jobs")))
+		b.WithPanel(singleStat("Scrape jobs", "Jobs with at least one target.", "short", 12, neutral, q(fmt.Sprintf("count(count by (job) (up{%s}))", all), "jobs")))
 		return build(b)
 	}
 	b.WithPanel(singleStat("Head series", "Series in Prometheus' head block.", "short", 12, neutral,
@@ -55,8 +56,8 @@ func monitoringHealth(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 		WithPanel(graph("Rule evaluation failures", "Failed rule evaluations per second, by group.", "ops", 12,
 			q(fmt.Sprintf("sum by (rule_group) (rate(prometheus_rule_evaluation_failures_total{%s}[%s]))", self, rateInterval), "{{rule_group}}"))).
 		WithPanel(graph("Alertmanager notifications", "Notifications per second sent and failed, by integration.", "ops", 12,
-			q(fmt.Sprintf("sum by (integration) (rate(alertmanager_notifications_total{%s}[%s]))", eq("job", JobAlertmanager), rateInterval), "sent {{integration}}"),
-			q(fmt.Sprintf("sum by (integration) (rate(alertmanager_notifications_failed_total{%s}[%s]))", eq("job", JobAlertmanager), rateInterval), "failed {{integration}}")))
+			q(fmt.Sprintf("sum by (integration) (rate(alertmanager_notifications_total{%s}[%s]))", pq.sel(eq("job", JobAlertmanager)), rateInterval), "sent {{integration}}"),
+			q(fmt.Sprintf("sum by (integration) (rate(alertmanager_notifications_failed_total{%s}[%s]))", pq.sel(eq("job", JobAlertmanager)), rateInterval), "failed {{integration}}")))
 	return build(b)
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
@@ -21,7 +22,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	obsrules "obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/dashvars"
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -56,18 +56,6 @@ func TestEveryQueryParses(t *testing.T) {
 	t.Logf("%d queries parsed", n)
 }
 
-// produced lists the metrics a plan's Prometheus holds: what its jobs
-// scrape (rules.MetricsByJob), what its recording rules record, and ALERTS
-// where alerting rules run.
-func produced(p *plan.Plan) map[string]bool {
-	if !obsrules.Evaluated(p) {
-		return obsrules.Produced(p, nil)
-	}
-	out := obsrules.Produced(p, obsrules.Files(p))
-	out["ALERTS"] = true
-	return out
-}
-
 // selectors lists the vector selectors of an expression.
 func selectors(expr parser.Expr) []*parser.VectorSelector {
 	var out []*parser.VectorSelector
@@ -80,60 +68,37 @@ func selectors(expr parser.Expr) []*parser.VectorSelector {
 	return out
 }
 
-// TestNoQueryReadsAnOrphanMetric: every metric a dashboard reads is scraped
-// by a job the plan generates or recorded by one of its rules.
-func TestNoQueryReadsAnOrphanMetric(t *testing.T) {
-	for _, ex := range examples(t) {
-		have := produced(ex.plan)
-		read := 0
-		for _, d := range ex.dashboards {
-			for _, q := range queriesOf(t, decode(t, d.JSON)) {
-				expr, err := newParser().ParseExpr(expanded(t, ex.plan, d, q))
-				require.NoError(t, err, q)
-				for _, vs := range selectors(expr) {
-					read++
-					assert.True(t, have[vs.Name], "%s: %s reads %s, which no generated job or rule produces", ex.name, q, vs.Name)
-				}
-			}
-		}
-		assert.Greater(t, read, 40, ex.name)
-	}
-}
+// loadedStorage holds a plan's synthetic series (on a shared store,
+// another cluster's too) and, where obsgen's recording rules run, what
+// they recorded over the same three hours.
+func loadedStorage(t *testing.T, p *plan.Plan) storage.Storage { return storageOf(t, p, true) }
 
-func TestProducedKnowsTheRecordingsOnlyWhereRulesRun(t *testing.T) {
-	for _, ex := range examples(t) {
-		have := produced(ex.plan)
-		assert.Equal(t, obsrules.Evaluated(ex.plan), have["service:istio_requests:rate5m"], ex.name)
-		assert.True(t, have["container_cpu_usage_seconds_total"], ex.name)
-	}
-}
-
-// loadedStorage holds a plan's synthetic series and, where Prometheus
-// evaluates obsgen's rules, what they recorded over the same three hours.
-func loadedStorage(t *testing.T, p *plan.Plan) storage.Storage {
+// storageOf is loadedStorage, with or without the other cluster's series.
+func storageOf(t *testing.T, p *plan.Plan, others bool) storage.Storage {
 	t.Helper()
-	st := promqltest.LoadedStorage(t, syntheticLoad(p))
+	return storageWith(t, p, others, contractRules(p))
+}
+
+// loadedStorageOf is loadedStorage with other recording rules.
+func loadedStorageOf(t *testing.T, p *plan.Plan, recordings string) storage.Storage {
+	t.Helper()
+	return storageWith(t, p, true, recordings)
+}
+
+func storageWith(t *testing.T, p *plan.Plan, others bool, contract string) storage.Storage {
+	t.Helper()
+	st := promqltest.LoadedStorage(t, syntheticLoad(p, others))
 	t.Cleanup(func() { st.Close() })
-	if !obsrules.Evaluated(p) {
+	if contract == "" {
 		return st
 	}
-	files, err := obsrules.Generate(p, nil)
-	require.NoError(t, err)
-	dir := t.TempDir()
-	var ruleFiles []string
-	for _, f := range files {
-		if !strings.HasPrefix(f.Path, obsrules.RulesDir) {
-			continue
-		}
-		path := filepath.Join(dir, filepath.Base(f.Path))
-		require.NoError(t, os.WriteFile(path, f.Data, 0o600))
-		ruleFiles = append(ruleFiles, path)
-	}
+	path := filepath.Join(t.TempDir(), "recordings.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(contract), 0o600))
 	m := rules.NewManager(&rules.ManagerOptions{
 		QueryFunc: rules.EngineQueryFunc(queryEngine(t), st), Appendable: st, Context: context.Background(),
 		NotifyFunc: func(context.Context, string, ...*rules.Alert) {}, Logger: promslog.NewNopLogger(), Parser: newParser(),
 	})
-	groups, errs := m.LoadGroups(time.Minute, labels.EmptyLabels(), "", nil, false, ruleFiles...)
+	groups, errs := m.LoadGroups(time.Minute, labels.EmptyLabels(), "", nil, false, path)
 	require.Empty(t, errs)
 	// Every 10 minutes is enough: recordings read raw series, except the
 	// 30-day SLI, which averages the 5-minute one over what there is.
@@ -238,4 +203,246 @@ func emptyPanels(t *testing.T, p *plan.Plan, dashboards []Rendered, st storage.S
 		}
 	}
 	return empty, count
+}
+
+// result evaluates an expression at the end of the synthetic series and
+// writes what it returned, one sorted line per series.
+func result(t *testing.T, ng *promql.Engine, st storage.Storage, expr string) string {
+	t.Helper()
+	qr, err := ng.NewInstantQuery(context.Background(), st, nil, expr, endTime())
+	require.NoError(t, err, expr)
+	defer qr.Close()
+	res := qr.Exec(context.Background())
+	require.NoError(t, res.Err, expr)
+	var lines []string
+	switch v := res.Value.(type) {
+	case promql.Vector:
+		for _, s := range v {
+			lines = append(lines, fmt.Sprintf("%s %v", s.Metric, s.F))
+		}
+	case promql.Scalar:
+		lines = append(lines, fmt.Sprint(v.V))
+	default:
+		t.Fatalf("%s: unexpected result %T", expr, res.Value)
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// shown are the queries a dashboard shows data of: its panels' and its
+// variables', but not the cluster variable's, which lists every cluster on
+// purpose.
+func shown(t *testing.T, p *plan.Plan, d Rendered) []promQuery {
+	var out []promQuery
+	for _, q := range queriesOf(t, decode(t, d.JSON)) {
+		if q.panel && q.where != "variable "+clusterVar {
+			out = append(out, promQuery{dashboard: q.dashboard, where: q.where, expr: expanded(t, p, d, q), panel: true})
+		}
+	}
+	return out
+}
+
+// clusterLeaks evaluates each (expanded) query on the store with this
+// cluster's series alone and with another cluster's next to them: a query
+// that selects its cluster returns the same either way. It lists those
+// that do not.
+func clusterLeaks(t *testing.T, queries []promQuery, alone, shared storage.Storage) []string {
+	ng := queryEngine(t)
+	var out []string
+	for _, q := range queries {
+		if result(t, ng, alone, q.expr) != result(t, ng, shared, q.expr) {
+			out = append(out, q.String())
+		}
+	}
+	return out
+}
+
+// sharedExamples are the examples whose dashboards query a shared store.
+func sharedExamples(t *testing.T) []example {
+	var out []example
+	for _, ex := range examples(t) {
+		if ex.plan.Dashboards.Datasource.Shared {
+			out = append(out, ex)
+		}
+	}
+	require.GreaterOrEqual(t, len(out), 3, "the agent, the shards and the ambient-mixed examples query a store")
+	return out
+}
+
+// TestNoPanelShowsAnotherCluster puts a second cluster's series (and its
+// recordings) into the store of every shared-store example, with other
+// values, and evaluates every panel and variable query with and without
+// them: none may change, so no panel adds in or lists another cluster.
+func TestNoPanelShowsAnotherCluster(t *testing.T) {
+	for _, ex := range sharedExamples(t) {
+		alone, shared := storageOf(t, ex.plan, false), storageOf(t, ex.plan, true)
+		var queries []promQuery
+		for _, d := range ex.dashboards {
+			queries = append(queries, shown(t, ex.plan, d)...)
+		}
+		assert.Empty(t, clusterLeaks(t, queries, alone, shared), ex.name)
+		t.Logf("%s: %d queries, none shows %s", ex.name, len(queries), otherCluster)
+	}
+}
+
+// withoutCluster drops the cluster matchers of an expression.
+func withoutCluster(t *testing.T, expr string) string {
+	parsed, err := newParser().ParseExpr(expr)
+	require.NoError(t, err)
+	for _, vs := range selectors(parsed) {
+		vs.LabelMatchers = slices.DeleteFunc(vs.LabelMatchers, func(m *labels.Matcher) bool { return m.Name == clusterLabel })
+	}
+	return parsed.String()
+}
+
+// TestNoPanelShowsAnotherClusterCatchesAMissingMatcher: a query that lost
+// its cluster matcher shows the other cluster, whichever it is: a sum, a
+// ratio, a quantile, a variable's values.
+func TestNoPanelShowsAnotherClusterCatchesAMissingMatcher(t *testing.T) {
+	for _, ex := range sharedExamples(t) {
+		alone, shared := storageOf(t, ex.plan, false), storageOf(t, ex.plan, true)
+		var unnoticed []string
+		for _, d := range ex.dashboards {
+			for _, q := range shown(t, ex.plan, d) {
+				q.expr = withoutCluster(t, q.expr)
+				if len(clusterLeaks(t, []promQuery{q}, alone, shared)) == 0 {
+					unnoticed = append(unnoticed, q.String())
+				}
+			}
+		}
+		assert.Empty(t, unnoticed, "%s: without its matcher every query shows the other cluster", ex.name)
+	}
+}
+
+// TestEverySelectorSelectsItsCluster: on a shared store every selector of
+// every panel, variable and annotation query selects cluster="$cluster"
+// (the cluster variable's own query aside); on this cluster's Prometheus,
+// whose series carry no external label, none names the cluster.
+func TestEverySelectorSelectsItsCluster(t *testing.T) {
+	for _, ex := range examples(t) {
+		shared := ex.plan.Dashboards.Datasource.Shared
+		for _, d := range ex.dashboards {
+			for _, q := range queriesOf(t, decode(t, d.JSON)) {
+				if q.where == "variable "+clusterVar {
+					continue
+				}
+				parsed, err := newParser().ParseExpr(expanded(t, ex.plan, d, q))
+				require.NoError(t, err, q)
+				for _, vs := range selectors(parsed) {
+					assert.Equal(t, shared, selectsCluster(vs, ex.plan.Cluster.Name), "%s: %s: %s", ex.name, q, vs)
+				}
+			}
+		}
+	}
+}
+
+// selectsCluster tells whether a selector holds cluster="<name>".
+func selectsCluster(vs *parser.VectorSelector, name string) bool {
+	for _, m := range vs.LabelMatchers {
+		if m.Name == clusterLabel {
+			return m.Type == labels.MatchEqual && m.Value == name
+		}
+	}
+	return false
+}
+
+// TestTheClusterVariableListsTheStoresClusters: it defaults to the
+// profile's cluster, and on the store it lists both clusters.
+func TestTheClusterVariableListsTheStoresClusters(t *testing.T) {
+	ex := sharedExamples(t)[0]
+	d := decode(t, ex.dashboards[0].JSON)
+	v := d.Templating.List[1]
+	require.Equal(t, clusterVar, v.Name, "the cluster variable follows the data source's")
+	assert.Equal(t, ex.plan.Cluster.Name, *v.Current.Value.String)
+	expr, ok := variableExpr(*v.Query.String)
+	require.True(t, ok)
+	got := result(t, queryEngine(t), loadedStorage(t, ex.plan), fmt.Sprintf("count by (%s) (%s)", clusterLabel, expr))
+	assert.Contains(t, got, otherCluster)
+	assert.Contains(t, got, ex.plan.Cluster.Name)
+}
+
+// ambientExample is the proofs' ambient cluster: a waypoint for one
+// namespace, none for the others.
+func ambientExample(t *testing.T) example {
+	for _, ex := range examples(t) {
+		if ex.name == "ambient-mixed" {
+			return ex
+		}
+	}
+	t.Fatal("no ambient-mixed example")
+	return example{}
+}
+
+// TestAmbientServicesWithoutAWaypointShowTCPAndSayWhy: a service with a
+// waypoint gets its request panels from it; one without gets ztunnel's
+// TCP panels, whose description says why there are no request panels.
+func TestAmbientServicesWithoutAWaypointShowTCPAndSayWhy(t *testing.T) {
+	ex := ambientExample(t)
+	rows := map[string][]dashboard.Panel{}
+	for _, d := range ex.dashboards {
+		if d.Kind != KindTeam {
+			continue
+		}
+		var current string
+		for _, p := range decode(t, d.JSON).Panels {
+			if p.RowPanel != nil {
+				current = *p.RowPanel.Title
+				continue
+			}
+			rows[current] = append(rows[current], *p.Panel)
+		}
+	}
+	titles := func(row string) []string {
+		var out []string
+		for _, p := range rows[row] {
+			out = append(out, *p.Title)
+		}
+		return out
+	}
+	assert.Contains(t, titles("Service transcoder (media)"), "Requests")
+	assert.Contains(t, titles("Service transcoder (media)"), "Burn rate")
+	for _, row := range []string{"Service archiver (media-batch)", "Service indexer (search)"} {
+		assert.Equal(t, []string{"TCP traffic", "TCP inbound by peer", "Targets up"}, titles(row))
+		assert.Contains(t, *rows[row][0].Description, "No waypoint serves namespace")
+		assert.Contains(t, *rows[row][0].Description, `reporter="waypoint"`)
+	}
+}
+
+// TestNoEmptyPanelsCatchesRequestsFromTheWrongReporter: in ambient a query
+// or a recording rule that reads reporter="destination" requests, as with
+// sidecars, finds none, and the proof says so.
+func TestNoEmptyPanelsCatchesRequestsFromTheWrongReporter(t *testing.T) {
+	ex := ambientExample(t)
+	st := loadedStorage(t, ex.plan)
+	broken := slices.Clone(ex.dashboards)
+	for i := range broken {
+		broken[i].JSON = []byte(strings.ReplaceAll(string(broken[i].JSON), `reporter=\"waypoint\"`, `reporter=\"destination\"`))
+	}
+	empty, _ := emptyPanels(t, ex.plan, broken, st)
+	assert.NotEmpty(t, empty, "raw request queries of the wrong reporter")
+
+	sidecarRules := *ex.plan
+	sidecarRules.Mesh.RequestReporter = reporterDestination
+	empty, _ = emptyPanels(t, ex.plan, ex.dashboards, loadedStorageOf(t, ex.plan, contractRules(&sidecarRules)))
+	assert.NotEmpty(t, empty, "recordings of the wrong reporter")
+}
+
+// TestNoEmptyPanelsCatchesAGatewayOfTheWrongReporter: a gateway reports
+// its requests as a client (reporter="source"); read as the destination
+// reports, its dashboard is empty.
+func TestNoEmptyPanelsCatchesAGatewayOfTheWrongReporter(t *testing.T) {
+	checked := 0
+	for _, ex := range examples(t) {
+		for _, d := range ex.dashboards {
+			if d.Kind != KindGateways {
+				continue
+			}
+			d.JSON = []byte(strings.ReplaceAll(string(d.JSON), `reporter=\"source\"`, `reporter=\"destination\"`))
+			empty, n := emptyPanels(t, ex.plan, []Rendered{d}, loadedStorage(t, ex.plan))
+			assert.NotEmpty(t, empty)
+			assert.Positive(t, n)
+			checked++
+		}
+	}
+	assert.GreaterOrEqual(t, checked, 3)
 }

@@ -5,28 +5,62 @@ import (
 	"strconv"
 	"strings"
 
-	"obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/plan"
 )
 
 // rateInterval is Grafana's rate window: at least four scrape intervals.
 const rateInterval = "$__rate_interval"
 
-// queries writes the PromQL of the dashboards. Where Prometheus evaluates
-// obsgen's recording rules (rules.Evaluated) it reads them: cheaper, and
-// the same numbers the alerts see. Elsewhere (an agent, the operator
-// flavour alone) it computes the same from the raw series.
+// clusterLabel is the external label every series carries in a shared
+// store (plan.ExternalLabels); clusterVar is the variable that selects it.
+const (
+	clusterLabel = "cluster"
+	clusterVar   = "cluster"
+)
+
+// Reporters of Istio's standard metrics (istio.io
+// docs/reference/config/metrics, "reporter"): the proxy on the
+// destination's side, or on the source's (a sidecar's outbound traffic, and
+// a gateway's: gateways are routers whose listeners report as clients,
+// istio/istio pilot/pkg/model/telemetry.go, MetricsForClass and
+// workloadMode for ListenerClassGateway).
+const (
+	reporterDestination = "destination"
+	reporterSource      = "source"
+)
+
+// queries writes the PromQL of the dashboards. Where obsgen's recording
+// rules run (plan.Rules.Recorded: Prometheus, or a ruler over the store)
+// it reads them: cheaper, and the same numbers the alerts see. Elsewhere
+// it computes the same from the raw series.
 type queries struct {
 	// recorded tells that the recording rules exist.
 	recorded bool
 	// proxyTeam tells that the Istio metrics carry the team label: the
-	// sidecar jobs derive it from the pod's namespace; ztunnel runs in
-	// Istio's namespace and reports for every team.
+	// sidecar jobs derive it from the pod's namespace; ztunnel and the
+	// waypoints report for every team.
 	proxyTeam bool
+	// cluster selects the dashboard's cluster on a shared store, where
+	// every series carries the cluster external label; "" on this
+	// cluster's Prometheus, whose series do not.
+	cluster string
+	// reporter reports the requests a service received: its sidecar
+	// ("destination"), or in ambient its waypoint ("waypoint");
+	// outboundReporter those it sent: its sidecar ("source"), or in
+	// ambient the destination's waypoint.
+	reporter, outboundReporter string
 }
 
 func newQueries(p *plan.Plan) queries {
-	return queries{recorded: rules.Evaluated(p), proxyTeam: p.Mesh.Sidecar}
+	pq := queries{recorded: p.Rules.Recorded(), proxyTeam: p.Mesh.Sidecar,
+		reporter: p.Mesh.RequestReporter, outboundReporter: reporterSource}
+	if p.Mesh.Ambient {
+		pq.outboundReporter = p.Mesh.RequestReporter
+	}
+	if p.Dashboards.Datasource.Shared {
+		pq.cluster = eq(clusterLabel, "$"+clusterVar)
+	}
+	return pq
 }
 
 // matchers joins label matchers, dropping empty ones.
@@ -44,6 +78,10 @@ func matchers(ms ...string) string {
 func eq(label, value string) string { return fmt.Sprintf("%s=%q", label, value) }
 func re(label, value string) string { return fmt.Sprintf("%s=~%q", label, value) }
 
+// sel is what every selector of a dashboard holds: the cluster matcher
+// (on a shared store) and ms.
+func (pq queries) sel(ms ...string) string { return matchers(append([]string{pq.cluster}, ms...)...) }
+
 // team is the team matcher of Istio metrics, when they carry the label.
 func (pq queries) team(team string) string {
 	if !pq.proxyTeam || team == "" {
@@ -52,26 +90,35 @@ func (pq queries) team(team string) string {
 	return eq("team", team)
 }
 
-// destination selects the requests a destination's proxy reported.
-func destination(ms ...string) string {
-	return matchers(append([]string{`reporter="destination"`}, ms...)...)
+// inbound selects the requests the destinations' proxies (or waypoints)
+// reported.
+func (pq queries) inbound(ms ...string) string {
+	return pq.sel(append([]string{eq("reporter", pq.reporter)}, ms...)...)
+}
+
+// tcpInbound selects the TCP traffic the destinations' proxies reported:
+// the sidecar's, or in ambient the destination node's ztunnel, which
+// reports inbound connections as reporter="destination" (istio/ztunnel
+// src/proxy/inbound.rs).
+func (pq queries) tcpInbound(ms ...string) string {
+	return pq.sel(append([]string{eq("reporter", reporterDestination)}, ms...)...)
 }
 
 // requests is the request rate of the selected destinations, summed by.
 func (pq queries) requests(by, sel string) string {
 	if pq.recorded {
-		return fmt.Sprintf("sum%s(service:istio_requests:rate5m{%s})", byClause(by), sel)
+		return fmt.Sprintf("sum%s(service:istio_requests:rate5m{%s})", byClause(by), pq.sel(sel))
 	}
-	return fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), destination(sel), rateInterval)
+	return fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), pq.inbound(sel), rateInterval)
 }
 
 // errors5xx is the 5xx rate, or 0 where there are requests but no errors.
 func (pq queries) errors5xx(by, sel string) string {
 	var errs string
 	if pq.recorded {
-		errs = fmt.Sprintf("sum%s(service:istio_requests_errors:rate5m{%s})", byClause(by), sel)
+		errs = fmt.Sprintf("sum%s(service:istio_requests_errors:rate5m{%s})", byClause(by), pq.sel(sel))
 	} else {
-		errs = fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), destination(sel, `response_code=~"5.."`), rateInterval)
+		errs = fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), pq.inbound(sel, `response_code=~"5.."`), rateInterval)
 	}
 	return fmt.Sprintf("(%s or %s * 0)", errs, pq.requests(by, sel))
 }
@@ -85,7 +132,7 @@ func (pq queries) errorRatio(by, sel string) string {
 // there are no errors).
 func (pq queries) serviceErrorRatio(sel string) string {
 	if pq.recorded {
-		return fmt.Sprintf("service:istio_requests_errors:ratio_rate5m{%s}", sel)
+		return fmt.Sprintf("service:istio_requests_errors:ratio_rate5m{%s}", pq.sel(sel))
 	}
 	return pq.errorRatio("", sel)
 }
@@ -93,7 +140,7 @@ func (pq queries) serviceErrorRatio(sel string) string {
 // quantile is a request-duration quantile (p50, p90, p99) in ms, by.
 func (pq queries) quantile(name, value, by, sel string) string {
 	if pq.recorded && by == "" {
-		return fmt.Sprintf("service:istio_request_duration_milliseconds:%s_rate5m{%s}", name, sel)
+		return fmt.Sprintf("service:istio_request_duration_milliseconds:%s_rate5m{%s}", name, pq.sel(sel))
 	}
 	return fmt.Sprintf("histogram_quantile(%s, %s)", value, pq.buckets(joinBy(by, "le"), sel))
 }
@@ -101,9 +148,9 @@ func (pq queries) quantile(name, value, by, sel string) string {
 // buckets is the duration histogram's bucket rates, summed by.
 func (pq queries) buckets(by, sel string) string {
 	if pq.recorded {
-		return fmt.Sprintf("sum%s(service:istio_request_duration_milliseconds_bucket:rate5m{%s})", byClause(by), sel)
+		return fmt.Sprintf("sum%s(service:istio_request_duration_milliseconds_bucket:rate5m{%s})", byClause(by), pq.sel(sel))
 	}
-	return fmt.Sprintf("sum%s(rate(istio_request_duration_milliseconds_bucket{%s}[%s]))", byClause(by), destination(sel), rateInterval)
+	return fmt.Sprintf("sum%s(rate(istio_request_duration_milliseconds_bucket{%s}[%s]))", byClause(by), pq.inbound(sel), rateInterval)
 }
 
 // byClause writes " by (labels) " for an aggregation, or nothing.
@@ -145,22 +192,22 @@ func budgetOf(target float64) string { return strconv.FormatFloat(1-target/100, 
 // sliError is an objective's error ratio over a window.
 func (pq queries) sliError(team string, s serviceView, o objective, window string) string {
 	if pq.recorded {
-		return fmt.Sprintf("slo:sli_error:ratio_rate%s{%s}", window, sloSelector(team, s, o))
+		return fmt.Sprintf("slo:sli_error:ratio_rate%s{%s}", window, pq.sel(sloSelector(team, s, o)))
 	}
 	sel := pq.serviceSelector(team, s)
 	if o.name == "availability" {
 		return fmt.Sprintf(`(sum(rate(istio_requests_total{%[1]s}[%[3]s])) or vector(0)) / sum(rate(istio_requests_total{%[2]s}[%[3]s]))`,
-			destination(sel, `response_code=~"5.."`), destination(sel), window)
+			pq.inbound(sel, `response_code=~"5.."`), pq.inbound(sel), window)
 	}
 	// Prometheus 3 writes classic bucket bounds as floats (le="250.0").
 	return fmt.Sprintf(`1 - sum(rate(istio_request_duration_milliseconds_bucket{%[1]s}[%[3]s])) / sum(rate(istio_request_duration_milliseconds_bucket{%[2]s}[%[3]s]))`,
-		destination(sel, re("le", o.threshold+`(\.0)?`)), destination(sel, `le="+Inf"`), window)
+		pq.inbound(sel, re("le", o.threshold+`(\.0)?`)), pq.inbound(sel, `le="+Inf"`), window)
 }
 
 // budgetRemaining is the share of an objective's 30-day budget left.
 func (pq queries) budgetRemaining(team string, s serviceView, o objective) string {
 	if pq.recorded {
-		return fmt.Sprintf("slo:error_budget_remaining:ratio{%s}", sloSelector(team, s, o))
+		return fmt.Sprintf("slo:error_budget_remaining:ratio{%s}", pq.sel(sloSelector(team, s, o)))
 	}
 	return fmt.Sprintf("1 - (%s) / %s", pq.sliError(team, s, o, "30d"), o.budget)
 }

@@ -60,8 +60,11 @@ func safeView(v *teamView) bool {
 func (v *teamView) key() string {
 	var b strings.Builder
 	b.WriteString(strconv.Itoa(len(v.namespaces)))
+	b.WriteString(strconv.FormatBool(v.l7))
 	for _, s := range v.services {
 		b.WriteByte('|')
+		b.WriteString(strconv.FormatBool(s.l7))
+		b.WriteString(strconv.FormatBool(s.viaWaypoint))
 		for _, o := range s.objectives {
 			b.WriteString(o.name)
 			b.WriteByte(',')

@@ -2,12 +2,12 @@ package grafana
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
-	"obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/plan"
 )
 
@@ -25,6 +25,10 @@ type teamView struct {
 	uid, name  string
 	namespaces []string
 	services   []serviceView
+	// l7 tells that request metrics exist for some of the team's
+	// namespaces: always with sidecars; in ambient where a waypoint serves
+	// one.
+	l7 bool
 	// extras are rows from the team-rows template; a team with extras is
 	// built on its own.
 	extras []extraRow
@@ -33,14 +37,28 @@ type teamView struct {
 // serviceView is one team service.
 type serviceView struct {
 	name, namespace, canonical, job string
-	objectives                      []objective
+	// waypoint serves the service in ambient; "" with sidecars, or when
+	// none does (see l7).
+	waypoint   string
+	objectives []objective
+	// l7 tells that request metrics exist for the service: always with
+	// sidecars; in ambient only from its waypoint (viaWaypoint). Flags, not
+	// strings, decide the panels: a shape's template is built from
+	// placeholder strings.
+	l7, viaWaypoint bool
 }
 
-func newTeamView(t plan.Team, uid string) teamView {
-	v := teamView{uid: uid, name: t.Name, namespaces: t.Namespaces}
+func newTeamView(p *plan.Plan, t plan.Team, uid string) teamView {
+	v := teamView{uid: uid, name: t.Name, namespaces: t.Namespaces, l7: !p.Mesh.Ambient}
+	for _, w := range p.Mesh.Waypoints {
+		for _, ns := range t.Namespaces {
+			v.l7 = v.l7 || slices.Contains(w.Namespaces, ns)
+		}
+	}
 	for _, s := range t.Services {
 		v.services = append(v.services, serviceView{name: s.Name, namespace: s.Namespace,
-			canonical: s.CanonicalService(), job: s.Job, objectives: objectives(s)})
+			canonical: s.CanonicalService(), job: s.Job, waypoint: s.Waypoint, objectives: objectives(s),
+			l7: !p.Mesh.Ambient || s.Waypoint != "", viaWaypoint: s.Waypoint != ""})
 	}
 	return v
 }
@@ -53,7 +71,7 @@ func (v *teamView) strings() []*string {
 	}
 	for i := range v.services {
 		s := &v.services[i]
-		out = append(out, &s.name, &s.namespace, &s.canonical, &s.job)
+		out = append(out, &s.name, &s.namespace, &s.canonical, &s.job, &s.waypoint)
 		for j := range s.objectives {
 			out = append(out, &s.objectives[j].budget, &s.objectives[j].threshold)
 		}
@@ -66,18 +84,18 @@ func (v *teamView) strings() []*string {
 func teamBaseline(p *plan.Plan, v teamView) (dashboard.Dashboard, error) {
 	m := Meta{Kind: KindTeam, UID: v.uid, Title: teamTitle(p, v.name)}
 	b := newBoard(p, m, "Requests, errors and duration of "+v.name+"'s services, their peers and SLOs, and the resources of its workloads.", tagTeam)
+	pq := newQueries(p)
 	b.WithVariable(dashboard.NewConstantVariableBuilder(teamVar).Value(dashboard.StringOrMap{String: cog.ToPtr(v.name)})).
 		WithVariable(namespaceVariable(v.namespaces)).
-		WithVariable(workloadVariable(v.name))
-	if rules.Evaluated(p) {
-		b.Annotation(alertsAnnotation(eq("team", v.name)))
+		WithVariable(workloadVariable(pq, v.name))
+	if p.Rules.Recorded() {
+		b.Annotation(alertsAnnotation(pq.sel(eq("team", v.name))))
 	}
-	pq := newQueries(p)
 	teamOverview(b, p, pq, v)
 	for _, s := range v.services {
 		servicePanels(b, p, pq, v.name, s)
 	}
-	workloadPanels(b, v.name)
+	workloadPanels(b, pq, v.name)
 	for _, r := range v.extras {
 		r.addTo(b)
 	}
@@ -96,15 +114,15 @@ func namespaceVariable(namespaces []string) *dashboard.CustomVariableBuilder {
 
 // workloadQuery lists the team's Deployments and StatefulSets in the
 // selected namespaces (kube-state-metrics), as query_result lines.
-func workloadQuery(team string) string {
-	sel := matchers(eq("team", team), re("namespace", "$"+namespaceVar))
+func workloadQuery(pq queries, team string) string {
+	sel := pq.sel(eq("team", team), re("namespace", "$"+namespaceVar))
 	return fmt.Sprintf(`query_result(count by (workload) (label_replace(kube_deployment_spec_replicas{%[1]s}, "workload", "$1", "deployment", "(.+)")`+
 		` or label_replace(kube_statefulset_replicas{%[1]s}, "workload", "$1", "statefulset", "(.+)")))`, sel)
 }
 
 // workloadVariable selects workloads; pods are matched by name prefix.
-func workloadVariable(team string) *dashboard.QueryVariableBuilder {
-	qr := workloadQuery(team)
+func workloadVariable(pq queries, team string) *dashboard.QueryVariableBuilder {
+	qr := workloadQuery(pq, team)
 	return dashboard.NewQueryVariableBuilder(workloadVar).Label("Workload").Datasource(promDS()).
 		Query(dashboard.StringOrMap{String: cog.ToPtr(qr)}).Definition(qr).
 		Regex(`/workload="([^"]+)"/`).Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
@@ -118,14 +136,23 @@ func (pq queries) teamNamespaces(team string) string {
 
 func teamOverview(b *dashboard.DashboardBuilder, p *plan.Plan, pq queries, v teamView) {
 	b.WithRow(row("Overview"))
-	ready := q(fmt.Sprintf("sum(kube_pod_status_ready{%s})", matchers(`condition="true"`, eq("team", v.name), re("namespace", "$"+namespaceVar))), "ready")
+	ready := q(fmt.Sprintf("sum(kube_pod_status_ready{%s})", pq.sel(`condition="true"`, eq("team", v.name), re("namespace", "$"+namespaceVar))), "ready")
 	if !p.Mesh.Istio {
 		b.WithPanel(singleStat("Ready pods", "Pods of the selected namespaces that are ready.", "short", 12, neutral, ready)).
 			WithPanel(singleStat("Targets up", "Share of the team services' scrape targets that are up.", "percentunit", 12, healthyAtOne,
-				q(upShare(matchers(eq("team", v.name), re("job", v.name+"/.+"))), "up")))
+				q(upShare(pq.sel(eq("team", v.name), re("job", v.name+"/.+"))), "up")))
 		return
 	}
 	sel := pq.teamNamespaces(v.name)
+	if !v.l7 {
+		tcp := pq.tcpInbound(sel)
+		b.WithPanel(singleStat("Bytes received", noWaypoint("the team's namespaces")+" Bytes per second the team's workloads received (ztunnel).", "Bps", 8, neutral,
+			q(fmt.Sprintf("sum(rate(istio_tcp_received_bytes_total{%s}[%s]))", tcp, rateInterval), "received"))).
+			WithPanel(singleStat("Bytes sent", "Bytes per second the team's workloads sent back (ztunnel).", "Bps", 8, neutral,
+				q(fmt.Sprintf("sum(rate(istio_tcp_sent_bytes_total{%s}[%s]))", tcp, rateInterval), "sent"))).
+			WithPanel(singleStat("Ready pods", "Pods of the selected namespaces that are ready.", "short", 8, neutral, ready))
+		return
+	}
 	b.WithPanel(singleStat("Requests", "Requests per second the team's services answered.", "reqps", 6, neutral, q(pq.requests("", sel), "requests"))).
 		WithPanel(singleStat("5xx ratio", "Share of the team's requests answered with 5xx.", "percentunit", 6, errorRatio, q(pq.errorRatio("", sel), "5xx"))).
 		WithPanel(singleStat("Slowest p99", "The highest p99 request duration among the team's services.", "ms", 6, latencyMs,
@@ -141,6 +168,15 @@ func (pq queries) byServiceIfRaw() string {
 	return byService
 }
 
+// noWaypoint says why a panel shows TCP traffic only: in ambient only a
+// waypoint sees requests and reports them (reporter="waypoint"); ztunnel
+// reports TCP bytes and connections (istio/ztunnel src/proxy/metrics.rs:
+// istio_tcp_* only).
+func noWaypoint(what string) string {
+	return "No waypoint serves " + what + ": in ambient only a waypoint sees requests (reporter=\"waypoint\"); ztunnel reports TCP traffic only, " +
+		"so there are no request, error or latency panels (add one with istioctl waypoint apply --enroll-namespace, and declare it under mesh.waypoints)."
+}
+
 // upShare is the share of the selected targets that are up, 0 when none
 // is discovered (a broken discovery or network policy shows, not "No data").
 func upShare(sel string) string {
@@ -149,30 +185,53 @@ func upShare(sel string) string {
 
 func servicePanels(b *dashboard.DashboardBuilder, p *plan.Plan, pq queries, team string, s serviceView) {
 	b.WithRow(row(fmt.Sprintf("Service %s (%s)", s.name, s.namespace)))
-	up := q(upShare(eq("job", s.job)), "up")
+	up := q(upShare(pq.sel(eq("job", s.job))), "up")
 	upHelp := "Share of the service's scrape targets (job " + s.job + ") that Prometheus scrapes successfully."
 	if !p.Mesh.Istio {
 		b.WithPanel(singleStat("Targets up", upHelp, "percentunit", 24, healthyAtOne, up))
 		return
 	}
 	sel := pq.serviceSelector(team, s)
-	b.WithPanel(graph("Requests", "Requests per second the service answered (rate).", "reqps", 6, q(pq.requests("", sel), "requests"))).
+	if !s.l7 {
+		tcpPanels(b, pq, s, sel, up, upHelp)
+		return
+	}
+	requestsHelp := "Requests per second the service answered (rate)."
+	if s.viaWaypoint {
+		requestsHelp = "Requests per second the service answered (rate), as waypoint " + s.waypoint + " reports them: in ambient only waypoints see requests."
+	}
+	b.WithPanel(graph("Requests", requestsHelp, "reqps", 6, q(pq.requests("", sel), "requests"))).
 		WithPanel(graph("5xx ratio", "Share of requests answered with 5xx (errors).", "percentunit", 6, q(pq.serviceErrorRatio(sel), "5xx"))).
 		WithPanel(graph("Duration", "Request duration quantiles (duration).", "ms", 6,
 			q(pq.quantile("p50", "0.5", "", sel), "p50"), q(pq.quantile("p90", "0.9", "", sel), "p90"), q(pq.quantile("p99", "0.99", "", sel), "p99"))).
 		WithPanel(singleStat("Targets up", upHelp, "percentunit", 6, healthyAtOne, up).Height(graphHeight)).
 		WithPanel(graph("Inbound by peer", "Requests per second the service received, by calling workload.", "reqps", 8,
-			q(fmt.Sprintf("sum by (source_canonical_service, source_workload_namespace) (rate(istio_requests_total{%s}[%s]))", destination(sel), rateInterval),
+			q(fmt.Sprintf("sum by (source_canonical_service, source_workload_namespace) (rate(istio_requests_total{%s}[%s]))", pq.inbound(sel), rateInterval),
 				"{{source_canonical_service}}.{{source_workload_namespace}}"))).
-		WithPanel(graph("Outbound by peer", "Requests per second the service sent, by destination.", "reqps", 8,
+		WithPanel(graph("Outbound by peer", pq.outboundHelp(), "reqps", 8,
 			q(fmt.Sprintf("sum by (destination_canonical_service, destination_workload_namespace) (rate(istio_requests_total{%s}[%s]))", pq.outbound(team, s), rateInterval),
 				"{{destination_canonical_service}}.{{destination_workload_namespace}}"))).
-		WithPanel(graph("TCP traffic", "Bytes per second the service's proxy sent and received.", "Bps", 8,
-			q(fmt.Sprintf("sum(rate(istio_tcp_sent_bytes_total{%s}[%s]))", destination(sel), rateInterval), "sent"),
-			q(fmt.Sprintf("sum(rate(istio_tcp_received_bytes_total{%s}[%s]))", destination(sel), rateInterval), "received")))
+		WithPanel(graph("TCP traffic", "Bytes per second the service's proxy (in ambient, its node's ztunnel) sent and received.", "Bps", 8,
+			q(fmt.Sprintf("sum(rate(istio_tcp_sent_bytes_total{%s}[%s]))", pq.tcpInbound(sel), rateInterval), "sent"),
+			q(fmt.Sprintf("sum(rate(istio_tcp_received_bytes_total{%s}[%s]))", pq.tcpInbound(sel), rateInterval), "received")))
 	if len(s.objectives) > 0 {
 		sloPanels(b, pq, team, s)
 	}
+}
+
+// tcpPanels are what an ambient service without a waypoint has: the TCP
+// traffic its node's ztunnel reports, and its targets. Validation refuses
+// objectives for such a service.
+func tcpPanels(b *dashboard.DashboardBuilder, pq queries, s serviceView, sel string, up query, upHelp string) {
+	why := noWaypoint("namespace " + s.namespace)
+	tcp := pq.tcpInbound(sel)
+	b.WithPanel(graph("TCP traffic", why+" Bytes per second the service sent and received, as its node's ztunnel reports them.", "Bps", 10,
+		q(fmt.Sprintf("sum(rate(istio_tcp_sent_bytes_total{%s}[%s]))", tcp, rateInterval), "sent"),
+		q(fmt.Sprintf("sum(rate(istio_tcp_received_bytes_total{%s}[%s]))", tcp, rateInterval), "received"))).
+		WithPanel(graph("TCP inbound by peer", why+" Bytes per second the service received, by calling workload.", "Bps", 8,
+			q(fmt.Sprintf("sum by (source_canonical_service, source_workload_namespace) (rate(istio_tcp_received_bytes_total{%s}[%s]))", tcp, rateInterval),
+				"{{source_canonical_service}}.{{source_workload_namespace}}"))).
+		WithPanel(singleStat("Targets up", upHelp, "percentunit", 6, healthyAtOne, up).Height(graphHeight))
 }
 
 // serviceSelector selects a service's destination series.
@@ -180,9 +239,17 @@ func (pq queries) serviceSelector(team string, s serviceView) string {
 	return matchers(pq.team(team), eq("destination_workload_namespace", s.namespace), eq("destination_canonical_service", s.canonical))
 }
 
-// outbound selects the requests a service sent, as its proxy reports them.
+// outbound selects the requests a service sent: as its sidecar reports
+// them, or in ambient as the destinations' waypoints do.
 func (pq queries) outbound(team string, s serviceView) string {
-	return matchers(`reporter="source"`, pq.team(team), eq("source_workload_namespace", s.namespace), eq("source_canonical_service", s.canonical))
+	return pq.sel(eq("reporter", pq.outboundReporter), pq.team(team), eq("source_workload_namespace", s.namespace), eq("source_canonical_service", s.canonical))
+}
+
+func (pq queries) outboundHelp() string {
+	if pq.outboundReporter == reporterSource {
+		return "Requests per second the service sent, by destination."
+	}
+	return "Requests per second the service sent, by destination, as the destinations' waypoints report them (destinations without a waypoint are missing)."
 }
 
 // burnWindows are the long windows of the page alerts.
@@ -201,8 +268,8 @@ func sloPanels(b *dashboard.DashboardBuilder, pq queries, team string, s service
 			Thresholds(thresholds(burnRates)))
 }
 
-func workloadPanels(b *dashboard.DashboardBuilder, team string) {
-	sel := matchers(eq("team", team), re("namespace", "$"+namespaceVar), re("pod", "$"+workloadVar+"-.*"))
+func workloadPanels(b *dashboard.DashboardBuilder, pq queries, team string) {
+	sel := pq.sel(eq("team", team), re("namespace", "$"+namespaceVar), re("pod", "$"+workloadVar+"-.*"))
 	containers := matchers(sel, `container!=""`)
 	b.WithRow(row("Workloads")).
 		WithPanel(graph("CPU", "CPU cores used, by pod (cAdvisor).", "short", 12,

@@ -45,6 +45,15 @@ func Expand(s string, values map[string]string) (string, []string) {
 	return out, slices.Sorted(maps.Keys(unknown))
 }
 
+// Locate returns the start and end of every variable in s, in order.
+func Locate(s string) [][2]int {
+	var out [][2]int
+	for _, m := range variable.FindAllStringIndex(s, -1) {
+		out = append(out, [2]int{m[0], m[1]})
+	}
+	return out
+}
+
 // Regex is what Grafana's Prometheus data source substitutes for a
 // multi-value variable inside a regex matcher: the values, regex-escaped,
 // as an alternation in parentheses. Backslashes are doubled, as Grafana

@@ -84,12 +84,13 @@ func TestKustomizationDeliversTheDashboards(t *testing.T) {
 }
 
 // TestDashboardFilesAreNotManifests: the JSON and previews are plain
-// files; only the GrafanaDashboards are Kubernetes resources.
+// files; only the GrafanaDashboards and the GrafanaDatasource are
+// Kubernetes resources.
 func TestDashboardFilesAreNotManifests(t *testing.T) {
 	for _, ex := range examples(t) {
 		for _, f := range ex.result.Files {
 			if strings.HasPrefix(f.Path, "grafana/") {
-				assert.Equal(t, f.Path == grafana.OperatorPath, f.Manifest, f.Path)
+				assert.Equal(t, f.Path == grafana.OperatorPath || f.Path == grafana.OperatorDatasourcePath, f.Manifest, f.Path)
 			}
 		}
 	}

@@ -38,6 +38,9 @@ var upstreamTypes = map[string]func() any{
 	},
 	// grafana-operator's module is not a dependency: obsgen's own type.
 	"grafana.integreatly.org/v1beta1/GrafanaDashboard": func() any { return &grafana.GrafanaDashboard{} },
+	// grafana-operator is not a dependency either: obsgen's own type,
+	// checked against the operator's CRD in crd_test.go.
+	"grafana.integreatly.org/v1beta1/GrafanaDatasource": func() any { return &grafana.GrafanaDatasource{} },
 }
 
 // TestEveryManifestDecodesStrictlyIntoItsUpstreamType reads every document

@@ -20,7 +20,10 @@ type Dashboards struct {
 	// Mesh, Team, ControlPlane and Monitoring tell which dashboards are
 	// generated; the mesh and control-plane ones need Istio.
 	Mesh, Team, ControlPlane, Monitoring bool
-	Datasource                           Datasource
+	// Gateways tells that the gateway dashboard is generated: Istio with
+	// declared gateways (Mesh.Gateways).
+	Gateways   bool
+	Datasource Datasource
 	// PlatformFolder holds the mesh, control-plane and monitoring
 	// dashboards; each team's go to a folder named after the team.
 	PlatformFolder string
@@ -34,7 +37,10 @@ type Dashboards struct {
 }
 
 // Any tells whether at least one dashboard is generated.
-func (d Dashboards) Any() bool { return d.Mesh || d.Team || d.ControlPlane || d.Monitoring }
+func (d Dashboards) Any() bool { return d.Platform() || d.Team }
+
+// Platform tells whether a platform dashboard is generated.
+func (d Dashboards) Platform() bool { return d.Mesh || d.ControlPlane || d.Monitoring || d.Gateways }
 
 // Datasource is the Prometheus data source of the dashboards.
 type Datasource struct {
@@ -43,6 +49,56 @@ type Datasource struct {
 	URL  string
 	// Endpoint is where the URL leads, for network policies.
 	Endpoint NetEndpoint
+	// Shared tells that the URL leads to a store that may hold other
+	// clusters' series (Thanos Query, Mimir, Cortex), not to this
+	// cluster's own Prometheus (see SharedStore). Every series there
+	// carries the cluster external label, so every dashboard query
+	// selects cluster="$cluster".
+	Shared bool
+	// Headers are sent with every query (a tenant header), sorted.
+	Headers Labels
+}
+
+// TenantHeader is the header that names the tenant of a multi-tenant
+// Mimir or Cortex, on writes and on queries alike (grafana/mimir
+// docs/sources/mimir/references/http-api: "X-Scope-OrgID").
+const TenantHeader = "X-Scope-OrgID"
+
+// SharedStore tells whether the dashboards of a profile (with its
+// defaults applied) query a store rather than this cluster's Prometheus:
+// always for an agent (it serves no queries) or shards (each holds part of
+// the series), and whenever the data source URL is not the Prometheus
+// Service (http://<prometheus.name>.<monitoring.namespace>[.svc...]:9090).
+// A store holds what remote write (or a Thanos sidecar) ships, and both
+// add the external labels, cluster among them; this cluster's Prometheus
+// keeps its own series without them.
+func SharedStore(p *v1alpha1.Profile) bool {
+	pr := p.Monitoring.Prometheus
+	if pr.Mode == v1alpha1.ModeAgent || pr.Shards > 1 {
+		return true
+	}
+	raw := p.Dashboards.Datasource.URL
+	e := ResolveURL(raw, nil, p.Monitoring.Grafana.Namespace)
+	local := e.InCluster && e.Peer.Namespace == p.Monitoring.Namespace && e.Port == PrometheusPort && serviceName(raw) == pr.Name
+	return !local
+}
+
+// RemoteWriteTenant is the X-Scope-OrgID the remote writes send (header
+// names are case-insensitive), "" when none sends one; ok is false when
+// they send different ones.
+func RemoteWriteTenant(rw []v1alpha1.RemoteWrite) (tenant string, ok bool) {
+	for _, w := range rw {
+		for name, value := range w.Headers {
+			if !strings.EqualFold(name, TenantHeader) {
+				continue
+			}
+			if tenant != "" && tenant != value {
+				return "", false
+			}
+			tenant = value
+		}
+	}
+	return tenant, true
 }
 
 // GrafanaOperator holds the grafana-operator settings.
@@ -110,6 +166,11 @@ func defaultDashboards(p *v1alpha1.Profile) {
 		pr := p.Monitoring.Prometheus
 		d.Datasource.URL = fmt.Sprintf("http://%s.%s.svc:%d", pr.Name, p.Monitoring.Namespace, PrometheusPort)
 	}
+	if d.Datasource.Headers == nil && SharedStore(p) {
+		if tenant, ok := RemoteWriteTenant(p.Monitoring.Prometheus.RemoteWrite); ok && tenant != "" {
+			d.Datasource.Headers = map[string]string{TenantHeader: tenant}
+		}
+	}
 	d.GrafanaOperator.InstanceLabels = orLabels(d.GrafanaOperator.InstanceLabels, "dashboards", "grafana")
 	if d.GrafanaOperator.Namespace == "" {
 		d.GrafanaOperator.Namespace = p.Monitoring.Grafana.Namespace
@@ -131,6 +192,7 @@ func copyDashboards(d *v1alpha1.Dashboards) {
 	d.ExtraRows = rows
 	d.Disable = slices.Clone(d.Disable)
 	d.GrafanaOperator.PodLabels = maps.Clone(d.GrafanaOperator.PodLabels)
+	d.Datasource.Headers = maps.Clone(d.Datasource.Headers)
 }
 
 func resolveDashboards(p *v1alpha1.Profile) Dashboards {
@@ -140,8 +202,10 @@ func resolveDashboards(p *v1alpha1.Profile) Dashboards {
 	out := Dashboards{
 		Mesh: istio && on(v1alpha1.DashboardMesh), Team: on(v1alpha1.DashboardTeam) && len(p.Teams) > 0,
 		ControlPlane: istio && on(v1alpha1.DashboardControlPlane), Monitoring: on(v1alpha1.DashboardMonitoring),
+		Gateways: istio && on(v1alpha1.DashboardGateways) && len(p.Mesh.Gateways) > 0,
 		Datasource: Datasource{Name: d.Datasource.Name, UID: d.Datasource.UID, URL: d.Datasource.URL,
-			Endpoint: ResolveURL(d.Datasource.URL, d.Datasource.CIDRs, p.Monitoring.Grafana.Namespace)},
+			Endpoint: ResolveURL(d.Datasource.URL, d.Datasource.CIDRs, p.Monitoring.Grafana.Namespace),
+			Shared:   SharedStore(p), Headers: SortedLabels(d.Datasource.Headers)},
 		PlatformFolder: d.PlatformFolder,
 		Namespace:      p.Monitoring.Grafana.Namespace,
 	}

@@ -12,6 +12,7 @@ import (
 func TestDashboardsDefaults(t *testing.T) {
 	d := Resolve(minimal()).Dashboards
 	assert.True(t, d.Mesh && d.Team && d.ControlPlane && d.Monitoring, "every dashboard by default")
+	assert.False(t, d.Gateways, "no gateway is declared")
 	assert.Equal(t, Datasource{Name: "Prometheus", UID: "obsgen-c1", URL: "http://prometheus.monitoring.svc:9090",
 		Endpoint: NetEndpoint{Peer: Peer{Namespace: "monitoring"}, Port: 9090, InCluster: true}}, d.Datasource)
 	assert.Equal(t, "platform", d.PlatformFolder)
@@ -58,6 +59,58 @@ func TestDashboardsFollowTheProfile(t *testing.T) {
 				assert.Equal(t, "http://prom.obs.svc:9090", d.Datasource.URL)
 			},
 		},
+		"this cluster's Prometheus holds its own series, without external labels": {
+			mutate: func(p *v1alpha1.Profile) {
+				p.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "m", URL: "https://m.example/api/v1/push",
+					Headers: map[string]string{"X-Scope-OrgID": "c1"}}}
+				p.Dashboards.Datasource.URL = "http://prometheus.monitoring:9090"
+			},
+			check: func(t *testing.T, d Dashboards) {
+				assert.False(t, d.Datasource.Shared)
+				assert.Nil(t, d.Datasource.Headers, "the remote write's tenant is for the store")
+			},
+		},
+		"another URL is a store, queried as the remote write's tenant": {
+			mutate: func(p *v1alpha1.Profile) {
+				p.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "m", URL: "https://m.example/api/v1/push",
+					Headers: map[string]string{"x-scope-orgid": "c1"}}}
+				p.Dashboards.Datasource.URL = "https://m.example/prometheus"
+			},
+			check: func(t *testing.T, d Dashboards) {
+				assert.True(t, d.Datasource.Shared)
+				assert.Equal(t, Labels{{Name: TenantHeader, Value: "c1"}}, d.Datasource.Headers)
+			},
+		},
+		"an agent always queries a store; headers the profile gives win, {} sends none": {
+			mutate: func(p *v1alpha1.Profile) {
+				p.Monitoring.Prometheus.Mode = v1alpha1.ModeAgent
+				p.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "m", URL: "https://m.example/api/v1/push",
+					Headers: map[string]string{"X-Scope-OrgID": "c1"}}}
+				p.Dashboards.Datasource.URL = "http://prometheus.monitoring.svc:9090"
+				p.Dashboards.Datasource.Headers = map[string]string{}
+			},
+			check: func(t *testing.T, d Dashboards) {
+				assert.True(t, d.Datasource.Shared, "an agent serves no queries: the URL leads elsewhere whatever its name")
+				assert.Nil(t, d.Datasource.Headers)
+			},
+		},
+		"shards always query a store": {
+			mutate: func(p *v1alpha1.Profile) {
+				p.Monitoring.Prometheus.Shards = 2
+				p.Dashboards.Datasource.URL = "http://thanos-query.monitoring:9090"
+				p.Dashboards.Datasource.Headers = map[string]string{"X-Scope-OrgID": "other"}
+			},
+			check: func(t *testing.T, d Dashboards) {
+				assert.True(t, d.Datasource.Shared)
+				assert.Equal(t, Labels{{Name: TenantHeader, Value: "other"}}, d.Datasource.Headers)
+			},
+		},
+		"the gateway dashboard needs declared gateways": {
+			mutate: func(p *v1alpha1.Profile) {
+				p.Mesh.Gateways = []v1alpha1.Gateway{{Name: "ingress", PodLabels: map[string]string{"istio": "ingressgateway"}, Ports: []int{8080}}}
+			},
+			check: func(t *testing.T, d Dashboards) { assert.True(t, d.Gateways) },
+		},
 		"extra rows get their panels' defaults": {
 			mutate: func(p *v1alpha1.Profile) {
 				p.Dashboards.ExtraRows = []v1alpha1.DashboardRow{{Title: "x", Teams: []string{"b-team", "a-team"},
@@ -84,6 +137,13 @@ func TestWithDefaultsLeavesTheExtraRowsOfTheInputAlone(t *testing.T) {
 	in.Dashboards.ExtraRows = []v1alpha1.DashboardRow{{Title: "x", Panels: []v1alpha1.DashboardPanel{{Title: "p"}}}}
 	WithDefaults(in)
 	assert.Empty(t, in.Dashboards.ExtraRows[0].Panels[0].Type)
+}
+
+func TestWithDefaultsLeavesTheHeadersOfTheInputAlone(t *testing.T) {
+	in := minimal()
+	in.Dashboards.Datasource.Headers = map[string]string{"X-Scope-OrgID": "a"}
+	WithDefaults(in).Dashboards.Datasource.Headers["X-Scope-OrgID"] = "b"
+	assert.Equal(t, "a", in.Dashboards.Datasource.Headers["X-Scope-OrgID"])
 }
 
 func TestGrafanaUID(t *testing.T) {

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/dashvars"
+	"obsgen.dev/obsgen/internal/plan"
 )
 
 // grafanaUID is what Grafana accepts as a dashboard or data source UID.
@@ -38,6 +40,7 @@ func (v *validator) dashboards() {
 		v.at(path+".datasource.uid", "use letters, digits, '-' and '_', at most 40 characters", "invalid Grafana UID %q", ds.UID)
 	}
 	v.datasourceURL(path+".datasource.url", ds.URL)
+	v.datasourceHeaders(path+".datasource.headers", ds.Headers)
 	for i, k := range d.Disable {
 		if slices.Index(d.Disable, k) != i {
 			v.at(fmt.Sprintf("%s.disable[%d]", path, i), "remove the repeated entry", "duplicate dashboard %q", k)
@@ -76,6 +79,40 @@ func (v *validator) datasourceURL(path, raw string) {
 		cause = "monitoring.prometheus.mode"
 	}
 	v.diags[len(v.diags)-1].Pos = v.pos(cause)
+}
+
+// httpToken is an HTTP header name (RFC 9110, section 5.1: a token).
+var httpToken = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+// datasourceHeaders checks the data source's headers, and that the tenant
+// header it defaults to is not ambiguous.
+func (v *validator) datasourceHeaders(path string, headers map[string]string) {
+	for _, h := range slices.Sorted(mapKeys(headers)) {
+		hp := fmt.Sprintf("%s[%q]", path, h)
+		value := headers[h]
+		switch {
+		case !httpToken.MatchString(h):
+			v.atKey(hp, "use an HTTP header name such as X-Scope-OrgID", "not an HTTP header name")
+		case strings.EqualFold(h, "Authorization") || strings.EqualFold(h, "Proxy-Authorization") || strings.EqualFold(h, "Cookie"):
+			v.atKey(hp, "configure credentials in Grafana itself: obsgen writes header values in clear into a ConfigMap and a GrafanaDatasource",
+				"header %q carries credentials", h)
+		case value == "" || strings.ContainsFunc(value, func(r rune) bool { return !unicode.IsPrint(r) }):
+			v.at(hp, "such as the tenant ID", "must be printable text on one line (got %q)", value)
+		case strings.Contains(value, "$"):
+			// Grafana looks up $NAME and ${NAME} in its environment in
+			// every provisioning file (grafana.com/docs, "Provision
+			// Grafana", "Use environment variables").
+			v.at(hp, "remove the $", "Grafana's provisioning would expand %q as an environment variable", value)
+		}
+	}
+	if v.l.Profile.Dashboards.Datasource.Headers != nil || !plan.SharedStore(v.p) || !v.dashboardsWanted() {
+		return
+	}
+	if _, ok := plan.RemoteWriteTenant(v.p.Monitoring.Prometheus.RemoteWrite); !ok {
+		v.at(path, "set the tenant the dashboards query, such as {X-Scope-OrgID: <tenant>}",
+			"the remote writes send different %s headers, so the data source's cannot default to theirs", plan.TenantHeader)
+		v.diags[len(v.diags)-1].Pos = v.pos("monitoring.prometheus.remoteWrite")
+	}
 }
 
 // dashboardsWanted tells whether the profile generates any dashboard.
@@ -142,9 +179,16 @@ func (v *validator) panelQuery(path, expr string) {
 		v.at(path, "", "missing")
 		return
 	}
-	expanded, unknown := dashvars.Expand(expr, teamDashboardVariables)
+	vars, have := teamDashboardVariables, "$team, $namespace, $workload"
+	if plan.SharedStore(v.p) {
+		// On a shared store the dashboards select a cluster (and add the
+		// matcher to every selector of extra panels themselves).
+		vars = maps.Clone(vars)
+		vars["cluster"], have = "prod", have+", $cluster"
+	}
+	expanded, unknown := dashvars.Expand(expr, vars)
 	if len(unknown) > 0 {
-		v.at(path, "the team dashboards have $team, $namespace, $workload and Grafana's $__rate_interval, $__interval and $__range",
+		v.at(path, "the team dashboards have "+have+" and Grafana's $__rate_interval, $__interval and $__range",
 			"unknown variable $%s", strings.Join(unknown, ", $"))
 		return
 	}

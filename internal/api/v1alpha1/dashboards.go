@@ -8,8 +8,9 @@ type Dashboards struct {
 	// Datasource is the Prometheus data source the dashboards query.
 	Datasource Datasource `yaml:"datasource,omitempty" json:"datasource,omitempty"`
 	// Disable lists the dashboards not to generate: `mesh` (mesh
-	// overview), `team` (the per-team baselines), `control-plane` (istiod)
-	// and `monitoring` (scrape and alerting health).
+	// overview), `team` (the per-team baselines), `control-plane` (istiod),
+	// `monitoring` (scrape and alerting health) and `gateways` (the
+	// declared gateways' traffic).
 	Disable []DashboardKind `yaml:"disable,omitempty" json:"disable,omitempty" jsonschema:"uniqueItems=true"`
 	// PlatformFolder is the Grafana folder of the mesh, control-plane and
 	// monitoring dashboards; each team's dashboards go to a folder named
@@ -18,7 +19,8 @@ type Dashboards struct {
 	PlatformFolder string `yaml:"platformFolder,omitempty" json:"platformFolder,omitempty" jsonschema:"default=platform"`
 	// GrafanaOperator also writes a GrafanaDashboard resource
 	// (grafana.integreatly.org/v1beta1) per dashboard, reading its JSON from
-	// the dashboard's ConfigMap.
+	// the dashboard's ConfigMap, and a GrafanaDatasource for the data
+	// source.
 	GrafanaOperator GrafanaOperator `yaml:"grafanaOperator,omitempty" json:"grafanaOperator,omitempty"`
 	// ExtraRows are rows of panels added to the team baselines, after the
 	// generated rows. Their queries may use the dashboard's variables
@@ -47,11 +49,20 @@ type Datasource struct {
 	// Under a deny stance Grafana may reach only them on the URL's port:
 	// a NetworkPolicy cannot name a host.
 	CIDRs []string `yaml:"cidrs,omitempty" json:"cidrs,omitempty"`
+	// Headers are sent with every query, such as the tenant header
+	// X-Scope-OrgID that a multi-tenant Mimir or Cortex requires. The
+	// values are written in clear into the provisioning file and the
+	// GrafanaDatasource: give no secret here. Default, when the data
+	// source is a shared store (see README, "Clusters on a shared store"):
+	// the X-Scope-OrgID the remote writes send; {} sends none.
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 }
 
 // GrafanaOperator configures the grafana-operator resources.
 type GrafanaOperator struct {
-	// Enabled writes a GrafanaDashboard per dashboard. Default: false.
+	// Enabled writes a GrafanaDashboard per dashboard and a
+	// GrafanaDatasource for the data source (grafana-operator v5.16.0 or
+	// later: both use spec.uid). Default: false.
 	Enabled bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
 	// InstanceLabels select the Grafana instances that import the
 	// dashboards (spec.instanceSelector.matchLabels). Default:
@@ -108,11 +119,12 @@ const (
 	DashboardTeam         DashboardKind = "team"
 	DashboardControlPlane DashboardKind = "control-plane"
 	DashboardMonitoring   DashboardKind = "monitoring"
+	DashboardGateways     DashboardKind = "gateways"
 )
 
 // Values lists the dashboard kinds.
 func (DashboardKind) Values() []string {
-	return []string{"mesh", "team", "control-plane", "monitoring"}
+	return []string{"mesh", "team", "control-plane", "monitoring", "gateways"}
 }
 
 // PanelType is the visualization of an extra panel.

@@ -131,10 +131,11 @@
 //	    uid: obsgen-prod-eu              # default obsgen-<metadata.name>
 //	    url: http://prometheus.monitoring.svc:9090   # default the Service; required for agents and shards
 //	    cidrs: []                        # the URL host's addresses when it is outside the cluster
-//	  disable: [control-plane]           # mesh | team | control-plane | monitoring
+//	    headers: {X-Scope-OrgID: prod-eu-1}   # default on a shared store: the remote write's X-Scope-OrgID
+//	  disable: [control-plane]           # mesh | team | control-plane | monitoring | gateways
 //	  platformFolder: platform           # folder of the mesh, control-plane and monitoring dashboards
 //	  grafanaOperator:
-//	    enabled: true                    # GrafanaDashboard resources; default false
+//	    enabled: true                    # GrafanaDashboard and GrafanaDatasource resources; default false
 //	    instanceLabels: {dashboards: grafana}   # default dashboards: grafana
 //	    namespace: grafana               # the operator's pods; default the Grafana namespace
 //	    podLabels: {app.kubernetes.io/name: grafana-operator}   # default
