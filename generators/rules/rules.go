@@ -189,11 +189,9 @@ func mimirNamespaceFile(namespace string, files []File) output.File {
 // PrometheusRules. The rule files (and PrometheusRules) and the test files
 // are written concurrently.
 func evaluatorFiles(p *plan.Plan, ruleFiles []File, l layout) ([]output.File, error) {
-	var paths []string
+	var needs [][]string
 	if l.raw {
-		for _, rf := range ruleFiles {
-			paths = append(paths, "../rules/"+rf.Name+".yaml")
-		}
+		needs = neededFiles(ruleFiles)
 	}
 	ruleOut := make([][]output.File, len(ruleFiles))
 	ruleErrs := make([]error, len(ruleFiles))
@@ -216,7 +214,7 @@ func evaluatorFiles(p *plan.Plan, ruleFiles []File, l layout) ([]output.File, er
 	if l.raw {
 		e := newExpander(p)
 		for i, rf := range ruleFiles {
-			if tests[i], err = testFileYAML(e, rf, paths); err != nil {
+			if tests[i], err = testFileYAML(e, rf, needs[i]); err != nil {
 				break
 			}
 		}
@@ -235,6 +233,55 @@ func evaluatorFiles(p *plan.Plan, ruleFiles []File, l layout) ([]output.File, er
 		}
 	}
 	return files, nil
+}
+
+// neededFiles lists, per rule file, the paths its unit tests load: the
+// file itself and the files that record what its rules read, directly or
+// through other recordings. promtool evaluates every loaded rule at every
+// step of a test, so loading only these keeps the tests fast.
+func neededFiles(files []File) [][]string {
+	recordedIn := map[string]int{}
+	for i, f := range files {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				if r.Record != "" {
+					recordedIn[r.Record] = i
+				}
+			}
+		}
+	}
+	reads := make([]map[int]bool, len(files))
+	for i, f := range files {
+		reads[i] = map[int]bool{}
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				names, _ := metricNames(r.Expr) // the catalogue's expressions parse (tested)
+				for _, n := range names {
+					if j, ok := recordedIn[n]; ok && j != i {
+						reads[i][j] = true
+					}
+				}
+			}
+		}
+	}
+	out := make([][]string, len(files))
+	for i := range files {
+		need := map[int]bool{i: true}
+		for queue := []int{i}; len(queue) > 0; queue = queue[1:] {
+			for j := range reads[queue[0]] {
+				if !need[j] {
+					need[j] = true
+					queue = append(queue, j)
+				}
+			}
+		}
+		for j, f := range files { // in the files' order
+			if need[j] {
+				out[i] = append(out[i], "../rules/"+f.Name+".yaml")
+			}
+		}
+	}
+	return out
 }
 
 // PrometheusRulePath is where the operator flavour's PrometheusRule of a

@@ -226,15 +226,15 @@ func checkTestFile(t *testing.T, p *plan.Plan, rf File, ruleFiles []string, data
 	require.Equal(t, normalizeTests(want), normalizeTests(got), rf.Name)
 }
 
-func writeFiles(t *testing.T, p *plan.Plan, files []File) (rules, tests [][]byte, paths []string) {
+func writeFiles(t *testing.T, p *plan.Plan, files []File) (rules, tests [][]byte, paths [][]string) {
 	t.Helper()
 	for _, rf := range files {
 		rules = append(rules, ruleFileYAML(rf).b)
-		paths = append(paths, "../rules/"+rf.Name+".yaml")
 	}
+	paths = neededFiles(files)
 	e := newExpander(p)
-	for _, rf := range files {
-		w, err := testFileYAML(e, rf, paths)
+	for i, rf := range files {
+		w, err := testFileYAML(e, rf, paths[i])
 		require.NoError(t, err, rf.Name)
 		if w == nil {
 			tests = append(tests, nil)
@@ -253,10 +253,10 @@ func checkPlan(t *testing.T, name string, p *plan.Plan) {
 	for i, rf := range files {
 		require.Equal(t, string(refRuleFileYAML(t, rf)), string(rules[i]), "%s: %s", name, rf.Name)
 		checkRuleFile(t, rf, rules[i], true)
-		if tf, ok := refTestFile(t, p, rf, paths); ok {
+		if tf, ok := refTestFile(t, p, rf, paths[i]); ok {
 			require.Equal(t, string(refTestFileYAML(t, tf)), string(tests[i]), "%s: %s", name, rf.Name)
 		}
-		checkTestFile(t, p, rf, paths, tests[i])
+		checkTestFile(t, p, rf, paths[i], tests[i])
 	}
 }
 

@@ -176,6 +176,46 @@ func (w sloWorld) groups(slo string, target float64) []exprTestGroup {
 	}}
 }
 
+// window30d are the groups of one objective over the 30-day budget
+// window, on raw counters sampled every minute and rules evaluated every
+// hour: days of failures that leave the window stop counting, idle days
+// count for nothing, and a NaN never appears.
+func (w sloWorld) window30d(slo string, target float64) []exprTestGroup {
+	budget := 1 - target/100
+	out := map[string]string{"destination_workload_namespace": w.svc.Namespace, "destination_canonical_service": w.svc.CanonicalService(),
+		"team": w.svc.Team, "service": w.svc.Name, "slo": slo}
+	if w.p.Rules.ClusterScoped {
+		out["cluster"] = w.p.Cluster.Name
+	}
+	const day = 24 * 60 // minutes
+	// counter: perMinute for the first 2 days, idle for 5, then rest
+	// per minute until day 33.
+	counter := func(first, rest float64) string {
+		f, r := strconv.FormatFloat(first, 'f', -1, 64), strconv.FormatFloat(rest, 'f', -1, 64)
+		top := strconv.FormatFloat(first*2*day, 'f', -1, 64)
+		return fmt.Sprintf("0+%sx%d %sx%d %s+%sx%d", f, 2*day, top, 5*day-1, top, r, 26*day)
+	}
+	name, key, good, fail := "istio_requests_total", "response_code", "200", "503"
+	if slo == "latency" {
+		name, key, good, fail = "istio_request_duration_milliseconds_bucket", "le", strconv.Itoa(w.svc.SLOs.Latency.ThresholdMs), "+Inf"
+	}
+	// Failing at 8 times the budget for the first two days, then at a
+	// quarter of it: once those days leave the window, 0.75 is left.
+	bad1, bad2 := 600*budget*8, 600*budget/4
+	var series []inputSerie
+	if slo == "latency" { // cumulative buckets: +Inf counts every request
+		series = []inputSerie{{selector(name, with(w.base(), key, good)), counter(600-bad1, 600-bad2)}, {selector(name, with(w.base(), key, fail)), counter(600, 600)}}
+	} else {
+		series = []inputSerie{{selector(name, with(w.base(), key, good)), counter(600-bad1, 600-bad2)}, {selector(name, with(w.base(), key, fail)), counter(bad1, bad2)}}
+	}
+	expr := fmt.Sprintf("round(1000 * slo:error_budget_remaining:ratio{service=%q, slo=%q}) / 1000", w.svc.Name, slo)
+	return []exprTestGroup{{
+		Name: w.svc.Job + " " + slo + ": failures older than 30 days stop counting; idle days count for nothing", Interval: "1m",
+		InputSeries: series,
+		ExprTests:   []exprCase{{Expr: expr, EvalTime: "32d23h", ExpSamples: []expSample{{selector("", out), 0.75}}}},
+	}}
+}
+
 func TestObjectivesSurviveIdleTimeAndIgnoreScrapes(t *testing.T) {
 	promtool := testtools.Find(t, "promtool")
 	checked := 0
@@ -192,6 +232,15 @@ func TestObjectivesSurviveIdleTimeAndIgnoreScrapes(t *testing.T) {
 		}
 		if len(groups) == 0 {
 			continue
+		}
+		var month []exprTestGroup
+		for _, s := range p.ServiceTargets {
+			if a := s.SLOs.Availability; a != nil {
+				month = append(month, sloWorld{p, s}.window30d("availability", a.Target)...)
+			}
+			if l := s.SLOs.Latency; l != nil {
+				month = append(month, sloWorld{p, s}.window30d("latency", l.Target)...)
+			}
 		}
 		dir := t.TempDir()
 		var ruleFiles []string
@@ -216,7 +265,13 @@ func TestObjectivesSurviveIdleTimeAndIgnoreScrapes(t *testing.T) {
 		require.NoError(t, err)
 		test := filepath.Join(dir, "slo_test.yaml")
 		require.NoError(t, os.WriteFile(test, data, 0o644))
-		cmd := exec.Command(promtool, "test", "rules", test)
+		// The month runs on hourly evaluations: every rule at every
+		// minute of 31 days would take promtool far too long.
+		data, err = yaml.Marshal(exprTestFile{RuleFiles: ruleFiles, EvaluationInterval: "1h", Tests: month})
+		require.NoError(t, err)
+		monthTest := filepath.Join(dir, "slo_month_test.yaml")
+		require.NoError(t, os.WriteFile(monthTest, data, 0o644))
+		cmd := exec.Command(promtool, "test", "rules", test, monthTest)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		assert.NoError(t, err, "%s (%s): promtool test rules:\n%s", p.Name, evaluator, out)
