@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/promql/promqltest"
 	"github.com/prometheus/prometheus/rules"
@@ -204,4 +205,77 @@ func compare(at AlertTestCase, got []string) error {
 		return fmt.Errorf("\n  want %q\n  got  %q", want, got)
 	}
 	return nil
+}
+
+// Query evaluates an instant query at the end of an evaluation.
+type Query func(expr string) (promql.Vector, error)
+
+// Evaluate loads the input series (1m apart), evaluates every group of the
+// rule files every evalInterval up to until, as Prometheus would, and then
+// calls check with a query function at until: what a dashboard reading
+// the evaluator's store would see.
+func Evaluate(ruleFiles []string, series []Series, evalInterval, until time.Duration, check func(Query)) error {
+	var load strings.Builder
+	load.WriteString("load 1m\n")
+	for _, s := range series {
+		fmt.Fprintf(&load, "  %s %s\n", s.Series, s.Values)
+	}
+	suite, err := promqltest.NewLazyLoader(load.String(), promqltest.LazyLoaderOpts{EnableAtModifier: true, EnableNegativeOffset: true})
+	if err != nil {
+		return err
+	}
+	defer suite.Close()
+	p := parser.NewParser(parser.Options{})
+	m := rules.NewManager(&rules.ManagerOptions{
+		QueryFunc:  rules.EngineQueryFunc(suite.QueryEngine(), suite.Storage()),
+		Appendable: suite.Storage(),
+		Context:    context.Background(),
+		NotifyFunc: func(context.Context, string, ...*rules.Alert) {},
+		Logger:     promslog.NewNopLogger(),
+		Parser:     p,
+	})
+	groupMap, errs := m.LoadGroups(evalInterval, labels.EmptyLabels(), "", nil, false, ruleFiles...)
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	var groups []*rules.Group
+	for _, k := range slices.Sorted(maps.Keys(groupMap)) {
+		groups = append(groups, groupMap[k])
+	}
+	mint := time.Unix(0, 0).UTC()
+	var evalErr error
+	for ts := mint; !ts.After(mint.Add(until)) && evalErr == nil; ts = ts.Add(evalInterval) {
+		suite.WithSamplesTill(ts, func(err error) {
+			if err != nil {
+				evalErr = err
+				return
+			}
+			for _, grp := range groups {
+				grp.Eval(suite.Context(), ts)
+			}
+			if ts.Add(evalInterval).After(mint.Add(until)) {
+				check(func(expr string) (promql.Vector, error) {
+					q, err := suite.QueryEngine().NewInstantQuery(suite.Context(), suite.Storage(), nil, expr, ts)
+					if err != nil {
+						return nil, err
+					}
+					defer q.Close()
+					res := q.Exec(suite.Context())
+					if res.Err != nil {
+						return nil, res.Err
+					}
+					v, err := res.Vector()
+					if err != nil { // a scalar: one sample
+						s, serr := res.Scalar()
+						if serr != nil {
+							return nil, err
+						}
+						return promql.Vector{{F: s.V}}, nil
+					}
+					return v, nil
+				})
+			}
+		})
+	}
+	return evalErr
 }
