@@ -51,6 +51,8 @@ func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File,
 	d := Data{Plan: p}
 	for _, f := range files {
 		switch {
+		case f.Manifest && strings.HasPrefix(f.Path, "ruler/"):
+			// A central ruler's rules: applied where the ruler runs.
 		case f.Manifest:
 			d.Resources = append(d.Resources, f.Path)
 		case strings.HasPrefix(f.Path, "prometheus/prometheus") && strings.HasSuffix(f.Path, ".yml"):

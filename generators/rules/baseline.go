@@ -53,7 +53,7 @@ func deliveryAlerts(p *plan.Plan) []Rule {
 		return out
 	}
 	failed, all := series("prometheus_remote_storage_samples_failed_total", rw), series("prometheus_remote_storage_samples_total", rw)
-	newest, sent := series("prometheus_remote_storage_highest_timestamp_in_seconds", prom), series("prometheus_remote_storage_queue_highest_sent_timestamp_seconds", rw)
+	newest, sent := series("prometheus_remote_storage_queue_highest_timestamp_seconds", rw), series("prometheus_remote_storage_queue_highest_sent_timestamp_seconds", rw)
 	return append(out, Rule{
 		Alert: "PrometheusRemoteStorageFailures",
 		Expr: `rate(prometheus_remote_storage_samples_failed_total{job="prometheus"}[5m])
@@ -69,9 +69,11 @@ func deliveryAlerts(p *plan.Plan) []Rule {
 		},
 	}, Rule{
 		Alert: "PrometheusRemoteWriteBehind",
-		Expr: `max_over_time(prometheus_remote_storage_highest_timestamp_in_seconds{job="prometheus"}[5m])
-- ignoring (remote_name, url) group_right
-max_over_time(prometheus_remote_storage_queue_highest_sent_timestamp_seconds{job="prometheus"}[5m])
+		// Per queue: the newest sample enqueued against the newest sent
+		// (storage/remote/queue_manager.go; the mixin's
+		// highest_timestamp_in_seconds is deprecated in Prometheus 3).
+		Expr: `max_over_time(prometheus_remote_storage_queue_highest_timestamp_seconds{job="prometheus"}[5m])
+- max_over_time(prometheus_remote_storage_queue_highest_sent_timestamp_seconds{job="prometheus"}[5m])
 > 120`,
 		For: "15m", Labels: sev("critical"),
 		Annotations: ann("Prometheus remote write is falling behind.",
@@ -211,4 +213,34 @@ func gatewayAlerts(p *plan.Plan, f fixture) []Rule {
 		out[i].Labels["team"] = p.Alerting.PlatformTeam
 	}
 	return out
+}
+
+// clusterTargetsDropped fires on a ruler when a fifth of the cluster's
+// targets vanished from the store within the hour: a shard (or an agent
+// replica) that died writes no `up == 0`, its targets' series just stop,
+// and the surviving shard keeps ClusterMetricsMissing quiet.
+func clusterTargetsDropped(p *plan.Plan) Rule {
+	up := func(i int) string {
+		return series("up", map[string]string{"job": "kubelet", "instance": "10.0.0." + strconv.Itoa(i) + ":10250"})
+	}
+	var fire, quiet []Series
+	for i := range 10 {
+		quiet = append(quiet, Series{up(i), "1x120"})
+		if i < 5 {
+			fire = append(fire, Series{up(i), "1x120"})
+		} else {
+			fire = append(fire, Series{up(i), "1x60"})
+		}
+	}
+	return Rule{
+		Alert: "ClusterTargetsDropped", Expr: `count(up) < 0.8 * count(up offset 1h)`, For: "15m",
+		Labels: map[string]string{"severity": "critical", "team": p.Alerting.PlatformTeam},
+		Annotations: ann("A fifth of the cluster's targets vanished from the store.",
+			"Cluster "+p.Cluster.Name+" has written fewer than 80% of the targets it wrote an hour ago for 15 minutes: "+
+				"a Prometheus shard or agent is down, or its remote write fails; the other alerts cannot see those targets."),
+		Test: &Test{
+			Fire:  Case{Series: fire, At: "90m", Expect: []map[string]string{{}}},
+			Quiet: Case{Series: quiet, At: "90m"},
+		},
+	}
 }

@@ -102,11 +102,11 @@ and prometheus_tsdb_head_series{job="prometheus"} > 10000`,
 func monitoringTail(p *plan.Plan, out []Rule) []Rule {
 	out = append(out, deliveryAlerts(p)...)
 	if p.Rules.ClusterScoped {
-		out = append(out, clusterMetricsMissing(p))
+		out = append(out, clusterMetricsMissing(p), clusterTargetsDropped(p))
 	}
 	for i := range out[1:] {
 		out[i+1].Labels["team"] = p.Alerting.PlatformTeam
-		out[i+1].Local = out[i+1].Alert != "ClusterMetricsMissing"
+		out[i+1].Local = out[i+1].Alert != "ClusterMetricsMissing" && out[i+1].Alert != "ClusterTargetsDropped"
 	}
 	return out
 }

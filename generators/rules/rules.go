@@ -43,6 +43,7 @@ const EvaluationInterval = "1m"
 func Files(p *plan.Plan) []File {
 	files := catalogue(p, baseFixture(p, nil))
 	files = applyKnobs(p, files)
+	files = splitGroups(files, MaxGroupRules)
 	for _, f := range files {
 		parallel(len(f.Groups), func(lo, hi int) { addRunbooks(p, f.Groups[lo:hi]) })
 	}
@@ -76,6 +77,31 @@ func fixtureFiles(p *plan.Plan, f fixture) []File {
 		if len(p.Mesh.Gateways) > 0 {
 			files = append(files, File{Name: "obsgen-istio-gateways", Groups: []Group{{Name: "obsgen-istio-gateways", Rules: gatewayAlerts(p, f)}}})
 		}
+	}
+	return files
+}
+
+// MaxGroupRules is the most rules a group holds: the Mimir ruler refuses
+// larger groups by default (-ruler.max-rules-per-rule-group, 20;
+// grafana/mimir pkg/util/validation/limits.go).
+const MaxGroupRules = 20
+
+// splitGroups cuts groups longer than max into consecutive groups named
+// <name>, <name>-2, ... A rule reading a recording of an earlier part
+// sees it one evaluation late, as any rule reading another group does.
+func splitGroups(files []File, max int) []File {
+	for fi, f := range files {
+		var groups []Group
+		for _, g := range f.Groups {
+			for part, lo := 1, 0; lo < len(g.Rules); part, lo = part+1, lo+max {
+				name := g.Name
+				if part > 1 {
+					name += "-" + strconv.Itoa(part)
+				}
+				groups = append(groups, Group{Name: name, Rules: g.Rules[lo:min(lo+max, len(g.Rules))]})
+			}
+		}
+		files[fi].Groups = groups
 	}
 	return files
 }
@@ -235,6 +261,19 @@ func evaluatorFiles(p *plan.Plan, ruleFiles []File, l layout) ([]output.File, er
 	return files, nil
 }
 
+// objectName makes a DNS-1123 subdomain of name, as Kubernetes object
+// names must be: lower case, characters other than [a-z0-9.-] become '-',
+// at most 253 characters, alphanumeric at both ends.
+func objectName(name string) string {
+	b := []byte(strings.ToLower(name))
+	for i, c := range b {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '.' && c != '-' {
+			b[i] = '-'
+		}
+	}
+	return strings.Trim(string(b[:min(len(b), 253)]), "-.")
+}
+
 // neededFiles lists, per rule file, the paths its unit tests load: the
 // file itself and the files that record what its rules read, directly or
 // through other recordings. promtool evaluates every loaded rule at every
@@ -298,6 +337,12 @@ func RulerPrometheusRulePath(name string) string { return "ruler/prometheusrule-
 func prometheusRule(p *plan.Plan, name string, l layout, ruleFile []byte) (output.File, error) {
 	meta := operator.Meta(p, name)
 	meta.Labels[EvaluatorLabel] = l.evaluator
+	if l.evaluator != plan.EvaluatorPrometheus {
+		// A central ruler loads the rules of many clusters: the name says
+		// which, and the namespace is the ruler's, chosen where they are
+		// applied (they are not in this cluster's kustomization).
+		meta.Name, meta.Namespace = objectName("obsgen-"+p.Cluster.Name+"-"+strings.TrimPrefix(name, "obsgen-")), ""
+	}
 	pr := &monitoringv1.PrometheusRule{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},
 		ObjectMeta: meta,

@@ -225,6 +225,8 @@ func TestRulerRulesStayInTheirCluster(t *testing.T) {
 		p := ex.result.Plan
 		for name, rf := range ruleFiles(t, ex, "ruler") {
 			for _, g := range rf.Groups {
+				// Mimir's default -ruler.max-rules-per-rule-group.
+				assert.LessOrEqual(t, len(g.Rules), 20, "%s: %s: group %s", p.Name, name, g.Name)
 				for _, r := range g.Rules {
 					e, err := parser.NewParser(parser.Options{}).ParseExpr(r.Expr)
 					require.NoError(t, err)
