@@ -49,11 +49,14 @@ type queries struct {
 	// outboundReporter those it sent: its sidecar ("source"), or in
 	// ambient the destination's waypoint.
 	reporter, outboundReporter string
+	// received selects the requests a service received without
+	// Prometheus' own scrapes (plan.RequestMatchers), as the recordings do.
+	received string
 }
 
 func newQueries(p *plan.Plan) queries {
 	pq := queries{recorded: p.Rules.Recorded(), proxyTeam: p.Mesh.Sidecar,
-		reporter: p.Mesh.RequestReporter, outboundReporter: reporterSource}
+		reporter: p.Mesh.RequestReporter, outboundReporter: reporterSource, received: p.RequestMatchers()}
 	if p.Mesh.Ambient {
 		pq.outboundReporter = p.Mesh.RequestReporter
 	}
@@ -93,7 +96,11 @@ func (pq queries) team(team string) string {
 // inbound selects the requests the destinations' proxies (or waypoints)
 // reported.
 func (pq queries) inbound(ms ...string) string {
-	return pq.sel(append([]string{eq("reporter", pq.reporter)}, ms...)...)
+	received := pq.received
+	if received == "" {
+		received = eq("reporter", pq.reporter)
+	}
+	return pq.sel(append([]string{received}, ms...)...)
 }
 
 // tcpInbound selects the TCP traffic the destinations' proxies reported:

@@ -279,8 +279,8 @@ func (s *synthetic) istioTraffic(svc plan.Service) {
 		"destination_canonical_service": canon, "destination_workload": canon,
 		"source_workload_namespace": svc.Namespace, "source_canonical_service": "client", "source_workload": "client",
 		"connection_security_policy": "mutual_tls"}
-	if s.other {
-		peers["connection_security_policy"] = "none"
+	if s.other { // not mutual TLS, and not the plaintext of scrapes the queries leave out
+		peers["connection_security_policy"] = "unknown"
 	}
 	calls := map[string]string{"source_workload_namespace": svc.Namespace,
 		"source_canonical_service": canon, "source_workload": canon,
