@@ -72,13 +72,18 @@ func TestShardsSplitTargetsExactly(t *testing.T) {
 }
 
 // generateShard renders the example with the given shard count (and one
-// federation target per shard and a dashboard data source that sees every
-// shard, as validation requires) and loads the configuration of one shard.
+// federation target per shard, a dashboard data source that sees every
+// shard and a remote-write store whose ruler sees every series, as
+// validation requires) and loads the configuration of one shard.
 func generateShard(t *testing.T, ex example, shards, shard int) *config.Config {
 	t.Helper()
 	res := exampleVariant(t, ex.result.Plan.Name, func(p *v1alpha1.Profile) {
 		p.Monitoring.Prometheus.Shards = shards
 		p.Dashboards.Datasource.URL = "http://thanos-query.monitoring.svc:9090"
+		if shards > 1 && len(p.Monitoring.Prometheus.RemoteWrite) == 0 {
+			p.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "thanos",
+				URL: "http://thanos-receive.monitoring.svc:19291/api/v1/receive"}}
+		}
 		if f := p.Monitoring.Prometheus.Federation; f != nil && shards > 1 {
 			federation := *f
 			federation.Targets = nil
