@@ -90,8 +90,10 @@ func (r *resolver) dropTunnelled(flows []Flow) []Flow {
 // The monitoring namespace's other pods are enrolled only if the platform
 // labels the namespace, so their direct ports stay open as well. A
 // waypoint never is: Istio's waypoint template labels its pods
-// istio.io/dataplane-mode: none, which the CNI node agent honours
-// (cni/pkg/util/podutil.go), so traffic to it travels on its own port.
+// istio.io/dataplane-mode: none, which the CNI's enablement selectors
+// exclude even in an ambient namespace (manifests/charts/istio-cni/
+// values.yaml ambient.enablementSelectors), so traffic to it travels on its
+// own port.
 func (r *resolver) enrolled(p Peer) bool {
 	if !p.IsPods() || isWaypoint(p) {
 		return false

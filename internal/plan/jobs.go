@@ -242,8 +242,10 @@ func gatewayJob(mesh Mesh) Job {
 //
 // 15020 is plaintext and passes no inbound listener: the template labels
 // the pods istio.io/dataplane-mode: none and sidecar.istio.io/inject:
-// "false", so neither ztunnel nor iptables capture their traffic
-// (cni/pkg/util/podutil.go), and the agent's server is not an Envoy
+// "false", so neither ztunnel nor iptables capture their traffic (the
+// CNI's enablement selectors exclude dataplane-mode none, manifests/charts/
+// istio-cni/values.yaml ambient.enablementSelectors; no sidecar, no
+// istio-init), and the agent's server is not an Envoy
 // listener; authorization policies bound to a waypoint apply to the
 // traffic it proxies (its HBONE listener on 15008), not to 15020. So the
 // scrape needs no ALLOW under deny-by-default, and from an enrolled

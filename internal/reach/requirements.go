@@ -128,9 +128,11 @@ func (c *Cluster) proxies() []*Pod {
 // pods when the stack is in the mesh (obsgen enrolls them by their label;
 // the namespace's other pods only if the platform labels it, so the proof
 // takes them as not enrolled). Waypoints never are: Istio's waypoint
-// template labels them istio.io/dataplane-mode: none, which the CNI node
-// agent honours (cni/pkg/util/podutil.go), so their probes are not
-// rewritten to 169.254.7.127 and their traffic is their own.
+// template labels them istio.io/dataplane-mode: none, which the CNI's
+// enablement selectors exclude even in an ambient namespace
+// (manifests/charts/istio-cni/values.yaml ambient.enablementSelectors), so
+// their probes are not rewritten to 169.254.7.127 and their traffic is
+// their own.
 func (c *Cluster) enrolled() []*Pod {
 	p := c.Plan
 	var out []*Pod
