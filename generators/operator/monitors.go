@@ -63,12 +63,16 @@ func (b builder) podMonitor(j plan.Job, raw *Job, portName string) *monitoringv1
 }
 
 // scrapeConfig mirrors an annotation- or relabel-driven pod job exactly: the
-// same discovery, relabeling and job name.
+// same discovery (in the job's namespaces, or all), relabeling and job name.
 func (b builder) scrapeConfig(j plan.Job, raw *Job) *monitoringv1alpha1.ScrapeConfig {
 	name := j.Name
+	sd := monitoringv1alpha1.KubernetesSDConfig{Role: monitoringv1alpha1.KubernetesRolePod}
+	if len(j.Namespaces) > 0 {
+		sd.Namespaces = &monitoringv1alpha1.NamespaceDiscovery{Names: j.Namespaces}
+	}
 	spec := monitoringv1alpha1.ScrapeConfigSpec{
 		JobName:             &name,
-		KubernetesSDConfigs: []monitoringv1alpha1.KubernetesSDConfig{{Role: monitoringv1alpha1.KubernetesRolePod}},
+		KubernetesSDConfigs: []monitoringv1alpha1.KubernetesSDConfig{sd},
 		RelabelConfigs:      Relabelings(raw.RelabelConfigs),
 		Scheme:              scheme(raw.Scheme),
 	}

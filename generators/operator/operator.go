@@ -5,7 +5,10 @@
 //   - ServiceMonitor: kubernetes-apiservers, istiod (Service endpoints);
 //   - PodMonitor: kube-state-metrics, node-exporter, ztunnel, envoy-stats,
 //     prometheus and alertmanager;
-//   - ScrapeConfig: the annotation-driven jobs and plaintext team-services;
+//   - ScrapeConfig: the annotation-driven jobs, plaintext team-services and
+//     the gateway and waypoint jobs (a PodMonitor's one selector cannot
+//     name each gateway's labels in its namespace, and its portNumber keeps
+//     only declared container ports, which a gateway's 15020 is not);
 //   - additionalScrapeConfigs (a Secret the Prometheus resource references):
 //     jobs that read files in the Prometheus container, which only raw
 //     configuration can: the service-account token of kubelet and cadvisor,
@@ -105,7 +108,7 @@ func (b builder) resourceFor(j plan.Job, rj *Job) any {
 		return b.podMonitor(j, rj, "")
 	case plan.JobEnvoyStats:
 		return b.podMonitor(j, rj, plan.PortNameEnvoyProm)
-	case plan.JobPods, plan.JobIstioMerged, plan.JobTeamServices:
+	case plan.JobPods, plan.JobIstioMerged, plan.JobTeamServices, plan.JobGateways, plan.JobWaypoints:
 		return b.scrapeConfig(j, rj)
 	}
 	panic(fmt.Sprintf("operator: no resource for job kind %s", j.Kind))

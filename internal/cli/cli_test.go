@@ -209,4 +209,15 @@ func TestSchemaAndExplain(t *testing.T) {
 	assert.Contains(t, out, "Scrape strategy istio-certs: metrics merging is off and mTLS is STRICT")
 	assert.Contains(t, out, "\npayments/checkout\n  scrapes https on port 8080, path /metrics with Istio certificates\n")
 	assert.Contains(t, out, "\nenvoy-stats\n  scrapes http on port 15090, path /stats/prometheus\n")
+
+	code, out, errOut = run(t, t.TempDir(), "explain", "scrape", repoProfile(t, "calico-global-deny.yaml"))
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "\nistio-gateways\n  scrapes http on port 15020, path /stats/prometheus\n")
+	assert.Contains(t, out, "\n  gateway=egress: pods istio=egressgateway in namespace istio-egress\n")
+	assert.Contains(t, out, "scrape-gateway-egress")
+
+	code, out, errOut = run(t, t.TempDir(), "explain", "scrape", repoProfile(t, "ambient.yaml"))
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "\nistio-waypoints\n  scrapes http on port 15020, path /stats/prometheus\n")
+	assert.Contains(t, out, "\n  waypoint=waypoint: pods gateway.networking.k8s.io/gateway-name=waypoint in namespace media\n    flows: hbone-in-media, hbone-out-media, scrape-waypoint-media-waypoint\n")
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -67,7 +68,39 @@ func explainScrape(w io.Writer, p *plan.Plan) {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s\n  scrapes %s\n%s\n", j.Name, describeEndpoint(j.Endpoint), wrap(j.Why, "  ", 78))
+		for _, tg := range j.Targets {
+			explainTarget(w, p, j, tg)
+		}
 	}
+}
+
+// explainTarget tells which pods a declared gateway or waypoint is, the
+// label its targets carry and the network flows that keep it working and
+// scraped (reports/connectivity.md checks each): those that name its pods
+// and, for a waypoint, its namespace's HBONE flows when they carry its
+// traffic.
+func explainTarget(w io.Writer, p *plan.Plan, j plan.Job, tg plan.JobTarget) {
+	var labels []string
+	for _, l := range tg.Pods.Labels {
+		labels = append(labels, l.Name+"="+l.Value)
+	}
+	fmt.Fprintf(w, "\n  %s=%s: pods %s in namespace %s\n", j.TargetLabel, tg.Name, strings.Join(labels, ","), tg.Pods.Namespace)
+	var flows []string
+	for _, f := range p.Flows {
+		if slices.ContainsFunc([]plan.Peer{f.From, f.To}, func(peer plan.Peer) bool {
+			return peer.IsPods() && peer.Namespace == tg.Pods.Namespace &&
+				(slices.Equal(peer.Labels, tg.Pods.Labels) || j.Kind == plan.JobWaypoints && len(peer.Labels) == 0 && opensHBONE(f))
+		}) {
+			flows = append(flows, f.ID)
+		}
+	}
+	if len(flows) > 0 {
+		fmt.Fprintf(w, "%s\n", wrap("flows: "+strings.Join(flows, ", "), "    ", 78))
+	}
+}
+
+func opensHBONE(f plan.Flow) bool {
+	return slices.Contains(f.Ports, plan.PortProto{Port: plan.PortHBONE, Protocol: "TCP"})
 }
 
 func describeEndpoint(e plan.Endpoint) string {

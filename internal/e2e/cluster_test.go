@@ -34,16 +34,24 @@ import (
 
 // world builds the pods, nodes and services a plan implies in a simulated
 // cluster, and returns the targets the generated configuration must find,
-// as "job URL team=… namespace=… service=…".
+// as "job URL team=… namespace=… service=…", followed by "gateway=…" or
+// "waypoint=…" for the targets of a declared gateway or waypoint.
 type world struct {
 	c    *simcluster.Cluster
 	p    *plan.Plan
 	want []string
+	// proxies are the declared gateways' and waypoints' pod IPs, with
+	// their target label ("gateway=<name>", "waypoint=<name>").
+	proxies map[string]string
 }
 
 func (w *world) expect(job, url, team, namespace, service string) {
 	w.want = append(w.want, fmt.Sprintf("%s %s team=%s namespace=%s service=%s", job, url, team, namespace, service))
 }
+
+// dedicatedLabels are the target labels of the gateway and waypoint jobs,
+// in the order lines shows them.
+var dedicatedLabels = []string{plan.GatewayTargetLabel, plan.WaypointTargetLabel}
 
 func (w *world) hasJob(kind plan.JobKind) bool {
 	return slices.ContainsFunc(w.p.Jobs, func(j plan.Job) bool { return j.Kind == kind })
@@ -65,9 +73,11 @@ func (w *world) appMode() simcluster.Mode {
 }
 
 func buildWorld(t *testing.T, p *plan.Plan) *world {
-	w := &world{c: simcluster.New(t), p: p}
+	w := &world{c: simcluster.New(t), p: p, proxies: map[string]string{}}
 	w.platform()
 	w.istiod()
+	w.gateways()
+	w.waypoints()
 	for _, team := range p.Teams {
 		for _, s := range team.Services {
 			w.servicePod(s)
@@ -133,6 +143,92 @@ func (w *world) istiod() {
 			Containers:  []simcluster.Container{{Name: "istio-proxy", Ports: []simcluster.Port{{Name: "ztunnel-stats", Number: 15020}}}},
 			Serve:       []simcluster.Listener{{Port: 15020}}})
 		w.expect("ztunnel", "http://"+zt+":15020/metrics", "", ns, "")
+	}
+}
+
+// jobPort is the port of the plan's job of kind.
+func (w *world) jobPort(kind plan.JobKind) int {
+	i := slices.IndexFunc(w.p.Jobs, func(j plan.Job) bool { return j.Kind == kind })
+	return w.p.Jobs[i].Endpoint.Port
+}
+
+// teamOf is the team of namespace ns, or "".
+func (w *world) teamOf(ns string) string {
+	for _, t := range w.p.Teams {
+		if slices.Contains(t.Namespaces, ns) {
+			return t.Name
+		}
+	}
+	return ""
+}
+
+// gateways adds each declared gateway's pod as Istio's gateway chart and
+// gateway injection template make it: the chart's prometheus.io
+// annotations (15020, /stats/prometheus; manifests/charts/gateway/
+// values.yaml), the injector's sidecar.istio.io/status, the istio-proxy
+// container's http-envoy-prom port 15090, and both metrics ports serving
+// in plaintext. istio-gateways must find it once, on its port.
+func (w *world) gateways() {
+	for _, g := range w.p.Mesh.Gateways {
+		ip := w.c.AddPod(simcluster.Pod{Namespace: g.Namespace, Name: g.Name + "-gateway-1", Labels: g.PodLabels.Map(), Node: "node-1",
+			Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus",
+				"inject.istio.io/templates": "gateway", "sidecar.istio.io/status": `{"containers":["istio-proxy"]}`},
+			Containers: []simcluster.Container{{Name: "istio-proxy", Ports: []simcluster.Port{{Name: "http-envoy-prom", Number: 15090}}}},
+			Serve: []simcluster.Listener{{Port: 15090, Paths: []string{"/stats/prometheus"}},
+				{Port: 15020, Paths: []string{"/stats/prometheus"}}}})
+		w.proxies[ip] = plan.GatewayTargetLabel + "=" + g.Name
+		w.expect(string(plan.JobGateways), fmt.Sprintf("http://%s:%d/stats/prometheus", ip, w.jobPort(plan.JobGateways)),
+			w.teamOf(g.Namespace), g.Namespace, "")
+		w.want[len(w.want)-1] += " " + w.proxies[ip]
+	}
+}
+
+// waypoints adds each declared waypoint's pod as Istio's waypoint template
+// makes it (manifests/charts/istio-control/istio-discovery/files/
+// waypoint.yaml): not enrolled nor injected, the prometheus.io annotations
+// on 15020, and the istio-proxy container's metrics, status-port and
+// http-envoy-prom ports. istio-waypoints must find it once, on 15020, with
+// the team of its namespace.
+func (w *world) waypoints() {
+	for _, wp := range w.p.Mesh.Waypoints {
+		labels := map[string]string{plan.WaypointLabel: wp.Name, "gateway.networking.k8s.io/gateway-class-name": "istio-waypoint",
+			"gateway.istio.io/managed": "istio.io-mesh-controller", "istio.io/dataplane-mode": "none", "sidecar.istio.io/inject": "false",
+			"service.istio.io/canonical-name": wp.Name, "service.istio.io/canonical-revision": "latest"}
+		ip := w.c.AddPod(simcluster.Pod{Namespace: wp.Namespace, Name: wp.Name + "-1", Labels: labels, Node: "node-1",
+			Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus",
+				"istio.io/rev": "default"},
+			Containers: []simcluster.Container{{Name: "istio-proxy", Ports: []simcluster.Port{
+				{Name: "metrics", Number: 15020}, {Name: "status-port", Number: 15021}, {Name: "http-envoy-prom", Number: 15090}}}},
+			Serve: []simcluster.Listener{{Port: 15020, Paths: []string{"/stats/prometheus"}},
+				{Port: 15090, Paths: []string{"/stats/prometheus"}}}})
+		w.proxies[ip] = plan.WaypointTargetLabel + "=" + wp.Name
+		w.expect(string(plan.JobWaypoints), fmt.Sprintf("http://%s:%d/stats/prometheus", ip, w.jobPort(plan.JobWaypoints)),
+			w.teamOf(wp.Namespace), wp.Namespace, "")
+		w.want[len(w.want)-1] += " " + w.proxies[ip]
+	}
+}
+
+// checkDedicatedTargets requires each declared gateway's and waypoint's
+// pod to be one active target, up, of its own job with its target label,
+// and of no other job: the generic proxy and annotation jobs leave it
+// alone.
+func (w *world) checkDedicatedTargets(t *testing.T, targets []simcluster.Target) {
+	t.Helper()
+	for ip, label := range w.proxies {
+		var got []simcluster.Target
+		for _, tg := range targets {
+			if strings.Contains(tg.ScrapeURL, "//"+ip+":") {
+				got = append(got, tg)
+			}
+		}
+		if !assert.Len(t, got, 1, "%s (%s) is one target: %v", ip, label, got) {
+			continue
+		}
+		name, value, _ := strings.Cut(label, "=")
+		job := map[string]plan.JobKind{plan.GatewayTargetLabel: plan.JobGateways, plan.WaypointTargetLabel: plan.JobWaypoints}[name]
+		assert.Equal(t, string(job), got[0].Job(), label)
+		assert.Equal(t, value, got[0].Labels[name], "%s: target label", label)
+		assert.Equal(t, "up", got[0].Health, "%s: %s", label, got[0].LastError)
 	}
 }
 
@@ -213,8 +309,14 @@ func (w *world) unclaimedPods() {
 // that are not up.
 func lines(ts simcluster.Targets) (all, down []string) {
 	for _, t := range ts.Active {
-		all = append(all, fmt.Sprintf("%s %s team=%s namespace=%s service=%s", t.Job(), t.ScrapeURL,
-			t.Labels["team"], t.Labels["namespace"], t.Labels["service"]))
+		line := fmt.Sprintf("%s %s team=%s namespace=%s service=%s", t.Job(), t.ScrapeURL,
+			t.Labels["team"], t.Labels["namespace"], t.Labels["service"])
+		for _, l := range dedicatedLabels {
+			if v := t.Labels[l]; v != "" {
+				line += " " + l + "=" + v
+			}
+		}
+		all = append(all, line)
 		if t.Health != "up" {
 			down = append(down, fmt.Sprintf("%s %s: %s %s", t.Job(), t.ScrapeURL, t.Health, t.LastError))
 		}
@@ -258,18 +360,31 @@ func configOf(t *testing.T, res *pipeline.Result, shard int) string {
 // server with each generated configuration against a simulated cluster:
 // it must discover exactly the expected targets, with the right job, port,
 // scheme and labels, and scrape every one of them successfully, including
-// application ports that accept only mutual TLS from a test CA.
+// application ports that accept only mutual TLS from a test CA. A declared
+// gateway is one target of istio-gateways, with metrics merging off (on
+// 15090, where envoy-stats would find it too) and on (15020, where
+// istio-merged would).
 func TestRealPrometheusScrapesTheSimulatedCluster(t *testing.T) {
 	testtools.Find(t, "prometheus")
 	off, on := false, true
+	// A gateway in its own namespace, labelled as Istio's gateway chart
+	// labels istio-ingress (helm install istio-ingress istio/gateway).
+	gateway := v1alpha1.Gateway{Name: "public", Namespace: "istio-ingress", PodLabels: map[string]string{"istio": "ingress"}, Ports: []int{8080, 8443}}
 	tests := map[string]struct {
 		profile  string
 		change   func(*v1alpha1.Profile)
 		strategy string
 	}{
-		"STRICT, istio-certs": {profile: "strict-deny", change: func(*v1alpha1.Profile) {}, strategy: "istio-certs"},
-		"STRICT, merged": {profile: "strict-deny", strategy: "merged",
-			change: func(p *v1alpha1.Profile) { p.Mesh.MetricsMerging = &on }},
+		// Metrics merging off: the gateway on Envoy's 15090, the port
+		// envoy-stats scrapes on sidecars, and not by envoy-stats too.
+		"STRICT, istio-certs, a gateway": {profile: "strict-deny", strategy: "istio-certs",
+			change: func(p *v1alpha1.Profile) { p.Mesh.Gateways = []v1alpha1.Gateway{gateway} }},
+		// Metrics merging on: the gateway on 15020, and not by istio-merged.
+		"STRICT, merged, a gateway": {profile: "strict-deny", strategy: "merged",
+			change: func(p *v1alpha1.Profile) {
+				p.Mesh.MetricsMerging = &on
+				p.Mesh.Gateways = []v1alpha1.Gateway{gateway}
+			}},
 		"PERMISSIVE, merged": {profile: "default-permissive", change: func(*v1alpha1.Profile) {}, strategy: "merged"},
 		"PERMISSIVE, direct": {profile: "default-permissive", strategy: "direct",
 			change: func(p *v1alpha1.Profile) { p.Mesh.MetricsMerging = &off }},
@@ -295,6 +410,7 @@ func TestRealPrometheusScrapesTheSimulatedCluster(t *testing.T) {
 			slices.Sort(w.want)
 			assert.Equal(t, w.want, got, "discovered targets")
 			assert.Empty(t, down, "every target must be up")
+			w.checkDedicatedTargets(t, targets.Active)
 			checkRulesEvaluate(t, prom, ruleFiles)
 		})
 	}
@@ -353,9 +469,13 @@ func TestRealPrometheusShardsSplitTheTargets(t *testing.T) {
 	res := exampleVariant(t, "calico-global-deny", func(*v1alpha1.Profile) {})
 	require.Equal(t, 2, res.Plan.Scrape.Shards)
 	w := buildWorld(t, res.Plan)
+	require.NotEmpty(t, res.Plan.Mesh.Gateways, "the example declares gateways")
 	seen := map[string]int{}
+	var active []simcluster.Target
 	for shard := range res.Plan.Scrape.Shards {
-		got, down := lines(simcluster.RunPrometheus(t, w.c.RewriteConfig(configOf(t, res, shard))))
+		targets := simcluster.RunPrometheus(t, w.c.RewriteConfig(configOf(t, res, shard)))
+		active = append(active, targets.Active...)
+		got, down := lines(targets)
 		assert.Empty(t, down, "shard %d: every target must be up", shard)
 		for _, l := range got {
 			if prev, dup := seen[l]; dup {
@@ -371,6 +491,7 @@ func TestRealPrometheusShardsSplitTheTargets(t *testing.T) {
 	slices.Sort(union)
 	slices.Sort(w.want)
 	assert.Equal(t, w.want, union, "the shards together find exactly the expected targets")
+	w.checkDedicatedTargets(t, active)
 }
 
 // TestRealPrometheusAgentScrapesAndRemoteWrites runs the ambient example, an
@@ -393,12 +514,15 @@ func TestRealPrometheusAgentScrapesAndRemoteWrites(t *testing.T) {
 		p.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "central", URL: receiver.URL + "/api/v1/receive"}}
 	})
 	require.True(t, res.Plan.Monitoring.Prometheus.Agent)
+	require.NotEmpty(t, res.Plan.Mesh.Waypoints, "the example declares a waypoint")
 	w := buildWorld(t, res.Plan)
 	prom := simcluster.StartPrometheus(t, w.c.RewriteConfig(configOf(t, res, 0)), "--agent")
-	got, down := lines(prom.WaitForTargets(t, 60*time.Second, 2*time.Second))
+	targets := prom.WaitForTargets(t, 60*time.Second, 2*time.Second)
+	got, down := lines(targets)
 	slices.Sort(w.want)
 	assert.Equal(t, w.want, got, "discovered targets")
 	assert.Empty(t, down, "every target must be up")
+	w.checkDedicatedTargets(t, targets.Active)
 	assert.Eventually(t, func() bool { return writes.Load() > 0 }, 30*time.Second, 100*time.Millisecond,
 		"the agent remote-writes what it scrapes")
 }

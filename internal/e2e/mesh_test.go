@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -94,9 +95,11 @@ func TestEveryFlowOfTheCatalogueIsNeeded(t *testing.T) {
 // TestTheMeshSurvivesThePolicies checks, for every example under a deny
 // stance, that the pods the profile does not describe keep the mesh: a
 // gateway in Istio's namespace and one in its own, a meshed namespace no
-// team owns, ztunnel and a waypoint in ambient all reach istiod's xDS and
-// CA port, and the gateways keep their traffic where obsgen's deny does
-// not cover them by the stance's definition.
+// team owns, ztunnel and a waypoint in ambient (the declared one, which
+// stands for it, or one the profile does not describe) all reach istiod's
+// xDS and CA port, the gateways keep their traffic where obsgen's deny does
+// not cover them by the stance's definition, and every waypoint keeps its
+// HBONE both ways.
 func TestTheMeshSurvivesThePolicies(t *testing.T) {
 	for _, ex := range examples(t) {
 		p := ex.result.Plan
@@ -109,6 +112,7 @@ func TestTheMeshSurvivesThePolicies(t *testing.T) {
 			require.NoError(t, r.Err())
 			xds := map[string]bool{}
 			traffic := map[string]bool{}
+			hbone := map[string]int{}
 			for _, c := range r.Checks {
 				if !c.Requirement || c.From.Pod == nil {
 					continue
@@ -118,11 +122,24 @@ func TestTheMeshSurvivesThePolicies(t *testing.T) {
 					xds[c.From.Pod.Role] = c.Got
 				case "gateway-backends":
 					traffic[c.From.Pod.Role] = c.Got
+				case "waypoint-hbone":
+					for _, pod := range []*reach.Pod{c.From.Pod, c.To.Pod} {
+						if strings.HasPrefix(pod.Role, reach.RoleWaypoint) && c.Got {
+							hbone[pod.Role]++
+						}
+					}
 				}
 			}
 			want := []string{reach.RoleUnownedWorkload}
 			if p.Mesh.Ambient {
-				want = append(want, reach.RoleZtunnel, reach.RoleWaypoint)
+				want = append(want, reach.RoleZtunnel)
+				for _, w := range p.Mesh.Waypoints {
+					want = append(want, "waypoint-"+w.Name)
+					assert.Equal(t, 2, hbone["waypoint-"+w.Name], "declared waypoint %s keeps HBONE in and out", w.Name)
+				}
+				if len(p.Mesh.Waypoints) == 0 {
+					want = append(want, reach.RoleWaypoint)
+				}
 			}
 			if !slices.ContainsFunc(p.Mesh.Gateways, func(g plan.Gateway) bool { return g.Namespace == p.Mesh.IstioNamespace }) {
 				want = append(want, reach.RoleGatewayIstioNS)

@@ -55,7 +55,8 @@ func (p pod) discovered() []model.LabelSet {
 }
 
 // scrapedTargets applies each pod-role job's relabeling, as Prometheus does,
-// and returns the distinct targets as "job scheme://address path team=... service=...".
+// and returns the distinct targets as "job scheme://address path team=...
+// service=...", followed by "gateway=..." or "waypoint=..." when set.
 func scrapedTargets(t *testing.T, cfg *config.Config, pods []pod) []string {
 	t.Helper()
 	seen := map[string]bool{}
@@ -75,8 +76,14 @@ func scrapedTargets(t *testing.T, cfg *config.Config, pods []pod) []string {
 				if res.IsEmpty() {
 					continue
 				}
-				seen[fmt.Sprintf("%s %s://%s%s team=%s service=%s", res.Get("job"), res.Get("__scheme__"),
-					res.Get("__address__"), res.Get("__metrics_path__"), res.Get("team"), res.Get("service"))] = true
+				key := fmt.Sprintf("%s %s://%s%s team=%s service=%s", res.Get("job"), res.Get("__scheme__"),
+					res.Get("__address__"), res.Get("__metrics_path__"), res.Get("team"), res.Get("service"))
+				for _, l := range dedicatedLabels {
+					if v := res.Get(l); v != "" {
+						key += " " + l + "=" + v
+					}
+				}
+				seen[key] = true
 			}
 		}
 	}
@@ -126,6 +133,17 @@ var sidecarPorts = map[string]int{"http": 8080, "http-envoy-prom": 15090}
 
 func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 	sidecar := map[string]string{"sidecar.istio.io/status": `{"containers":["istio-proxy"]}`}
+	// A gateway pod as Istio's gateway chart annotates it
+	// (manifests/charts/gateway/values.yaml) and the injector marks it.
+	gateway := map[string]string{"sidecar.istio.io/status": "{}", "inject.istio.io/templates": "gateway",
+		"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus"}
+	gatewayPorts := map[string]int{"http-envoy-prom": 15090}
+	// A waypoint pod as Istio's waypoint template makes it
+	// (manifests/charts/istio-control/istio-discovery/files/waypoint.yaml).
+	waypoint := map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus"}
+	waypointLabels := map[string]string{"gateway.networking.k8s.io/gateway-name": "waypoint", "istio.io/dataplane-mode": "none",
+		"sidecar.istio.io/inject": "false"}
+	waypointPorts := map[string]int{"metrics": 15020, "status-port": 15021, "http-envoy-prom": 15090}
 	merged := map[string]string{"sidecar.istio.io/status": "{}", "prometheus.io/scrape": "true",
 		"prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus"}
 	plain := map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "9000"}
@@ -181,6 +199,44 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 				"envoy-stats http://10.3.0.5:15090/stats/prometheus team=orders service=",
 				"envoy-stats http://10.3.0.6:15090/stats/prometheus team=identity service=",
 				"orders/order-api http://10.3.0.5:9090/metrics team=orders service=order-api",
+			},
+		},
+		"merged: a declared gateway is scraped once on 15020 by istio-gateways, an undeclared one by istio-merged": {
+			profile: "admin-network-policy",
+			pods: []pod{
+				{namespace: "istio-ingress", name: "istio-ingress-1", ip: "10.5.0.5", labels: map[string]string{"app": "istio-ingress", "istio": "ingress"},
+					annotations: gateway, ports: gatewayPorts},
+				{namespace: "istio-system", name: "istio-ingressgateway-1", ip: "10.5.0.6", labels: map[string]string{"app": "istio-ingressgateway", "istio": "ingressgateway"},
+					annotations: gateway, ports: gatewayPorts},
+			},
+			want: []string{
+				"istio-gateways http://10.5.0.5:15020/stats/prometheus team= service= gateway=public",
+				"istio-merged http://10.5.0.6:15020/stats/prometheus team= service=",
+			},
+		},
+		"permissive-port: declared gateways are scraped by istio-gateways only, not by envoy-stats": {
+			profile: "calico-global-deny",
+			pods: []pod{
+				{namespace: "istio-system", name: "istio-ingressgateway-1", ip: "10.3.0.7", labels: map[string]string{"app": "istio-ingressgateway", "istio": "ingressgateway"},
+					annotations: gateway, ports: gatewayPorts},
+				{namespace: "istio-egress", name: "istio-egressgateway-1", ip: "10.3.0.8", labels: map[string]string{"app": "istio-egressgateway", "istio": "egressgateway"},
+					annotations: gateway, ports: gatewayPorts},
+			},
+			want: []string{
+				"istio-gateways http://10.3.0.7:15020/stats/prometheus team= service= gateway=ingress",
+				"istio-gateways http://10.3.0.8:15020/stats/prometheus team= service= gateway=egress",
+			},
+		},
+		"ambient: the declared waypoint on 15020 by istio-waypoints with its namespace's team, not by kubernetes-pods": {
+			profile: "ambient",
+			pods: []pod{
+				{namespace: "media", name: "waypoint-1", ip: "10.4.0.9", labels: waypointLabels, annotations: waypoint, ports: waypointPorts},
+				{namespace: "media", name: "other-waypoint-1", ip: "10.4.0.10", annotations: waypoint, ports: waypointPorts,
+					labels: map[string]string{"gateway.networking.k8s.io/gateway-name": "other", "istio.io/dataplane-mode": "none"}},
+			},
+			want: []string{
+				"istio-waypoints http://10.4.0.9:15020/stats/prometheus team=media service= waypoint=waypoint",
+				"kubernetes-pods http://10.4.0.10:15020/stats/prometheus team=media service=",
 			},
 		},
 		"ambient: ztunnel on 15020, the service directly, nothing twice": {

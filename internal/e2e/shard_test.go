@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/common/promslog"
@@ -10,14 +12,30 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/plan"
 )
 
 // manyPods puts sidecar pods, annotated pods and service pods in every
-// namespace of the example, so every pod job has targets to split.
+// namespace of the example, and pods of every declared gateway and
+// waypoint, so every pod job has targets to split.
 func manyPods(ex example) []pod {
 	var pods []pod
 	ip := 0
 	next := func() string { ip++; return fmt.Sprintf("10.%d.%d.%d", ip/65536, ip/256%256, ip%256) }
+	proxy := map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus"}
+	for _, g := range ex.result.Plan.Mesh.Gateways {
+		for i := range 4 {
+			pods = append(pods, pod{namespace: g.Namespace, name: fmt.Sprintf("%s-%d", g.Name, i), ip: next(),
+				labels: g.PodLabels.Map(), annotations: proxy, ports: map[string]int{"http-envoy-prom": 15090}})
+		}
+	}
+	for _, w := range ex.result.Plan.Mesh.Waypoints {
+		for i := range 4 {
+			pods = append(pods, pod{namespace: w.Namespace, name: fmt.Sprintf("%s-%d", w.Name, i), ip: next(),
+				labels: map[string]string{"gateway.networking.k8s.io/gateway-name": w.Name}, annotations: proxy,
+				ports: map[string]int{"metrics": 15020, "http-envoy-prom": 15090}})
+		}
+	}
 	for _, t := range ex.result.Plan.Teams {
 		for _, ns := range t.Namespaces {
 			for i := range 6 {
@@ -51,6 +69,12 @@ func TestShardsSplitTargetsExactly(t *testing.T) {
 				pods := manyPods(ex)
 				whole := scrapedTargets(t, generateShard(t, ex, 1, 0), pods)
 				require.NotEmpty(t, whole)
+				for _, job := range []plan.JobKind{plan.JobGateways, plan.JobWaypoints} {
+					if slices.ContainsFunc(ex.result.Plan.Jobs, func(j plan.Job) bool { return j.Kind == job }) {
+						assert.True(t, slices.ContainsFunc(whole, func(s string) bool { return strings.HasPrefix(s, string(job)+" ") }),
+							"%s has targets to split", job)
+					}
+				}
 				owner := map[string]int{}
 				for i := range shards {
 					part := scrapedTargets(t, generateShard(t, ex, shards, i), pods)

@@ -18,6 +18,9 @@ const (
 	refAmbientNetpol       = "istio.io docs/ambient/usage/networkpolicy"
 	refIstioPrometheus     = "istio.io docs/ops/integrations/prometheus"
 	refIstioGateway        = "istio.io docs/setup/additional-setup/gateway; manifests/charts/gateway (status-port 15021)"
+	refGatewayMetrics      = "manifests/charts/gateway/values.yaml (prometheus.io/port 15020, /stats/prometheus) and templates/deployment.yaml (http-envoy-prom 15090)"
+	refWaypointMetrics     = "manifests/charts/istio-control/istio-discovery/files/waypoint.yaml (prometheus.io/port 15020, /stats/prometheus; container port metrics 15020)"
+	refWaypointHBONE       = "istio.io docs/ambient/usage/networkpolicy (HBONE on 15008); pilot/pkg/networking/core/listener_waypoint.go (buildWaypointInbound: the waypoint terminates CONNECT on 15008 and re-encapsulates it to the destination's ztunnel)"
 	refAMHA                = "github.com/prometheus/alertmanager README (High Availability, --cluster.listen-address :9094)"
 	refK8sSidecar          = "github.com/kiwigrid/k8s-sidecar README (Kubernetes API contact; the reload call goes to localhost)"
 	refGrafanaOperator     = "grafana-operator controllers/reconcilers/grafana/service_reconciler.go (AdminURL http://<service>.<namespace>.svc:3000)"
@@ -54,6 +57,7 @@ func (r *resolver) flows() []Flow {
 	out = append(out, r.meshFlows()...)
 	out = append(out, r.ambientFlows(prom)...)
 	out = append(out, r.gatewayFlows(prom)...)
+	out = append(out, r.waypointFlows(prom)...)
 	out = append(out, r.dnsFlows()...)
 	return r.dropTunnelled(out)
 }
@@ -84,9 +88,14 @@ func (r *resolver) dropTunnelled(flows []Flow) []Flow {
 // enrolled tells whether a peer's pods are surely in ambient: a team
 // namespace, or the Prometheus pods, which obsgen enrolls by their label.
 // The monitoring namespace's other pods are enrolled only if the platform
-// labels the namespace, so their direct ports stay open as well.
+// labels the namespace, so their direct ports stay open as well. A
+// waypoint never is: Istio's waypoint template labels its pods
+// istio.io/dataplane-mode: none, which the CNI's enablement selectors
+// exclude even in an ambient namespace (manifests/charts/istio-cni/
+// values.yaml ambient.enablementSelectors), so traffic to it travels on its
+// own port.
 func (r *resolver) enrolled(p Peer) bool {
-	if !p.IsPods() {
+	if !p.IsPods() || isWaypoint(p) {
 		return false
 	}
 	m := r.plan.Monitoring
@@ -325,6 +334,29 @@ func (r *resolver) withoutRedundantPodWebhooks(flows []Flow) []Flow {
 	return slices.DeleteFunc(flows, func(f Flow) bool { return strings.HasSuffix(f.ID, "-from-pods") })
 }
 
+// enrolledNamespace is a namespace whose pods ambientFlows give HBONE and
+// probes, named for the flows' IDs, with the profile field that enrolls it.
+type enrolledNamespace struct {
+	id, source string
+	peer       Peer
+}
+
+// hboneNamespaces are the namespaces whose every pod gets HBONE both ways
+// and ambient's probes: the teams', and the monitoring namespace when the
+// stack is in the mesh (it may be enrolled as a whole; obsgen's pod label
+// enrolls Prometheus in any case).
+func (r *resolver) hboneNamespaces() []enrolledNamespace {
+	p := r.plan
+	var out []enrolledNamespace
+	for _, ns := range p.TeamNamespaces() {
+		out = append(out, enrolledNamespace{id: ns, source: r.teamNamespacePath(ns), peer: Peer{Namespace: ns}})
+	}
+	if p.Monitoring.InMesh {
+		out = append(out, enrolledNamespace{id: p.Monitoring.Namespace, source: srcInMesh, peer: Peer{Namespace: p.Monitoring.Namespace}})
+	}
+	return out
+}
+
 // ambientFlows are ambient's HBONE tunnel and kubelet probes for every
 // enrolled namespace: the teams', and the monitoring namespace when the
 // stack is in the mesh.
@@ -333,21 +365,8 @@ func (r *resolver) ambientFlows(prom Peer) []Flow {
 	if !p.Mesh.Ambient {
 		return nil
 	}
-	type enrolled struct {
-		id, source string
-		peer       Peer
-	}
-	var pods []enrolled
-	for _, ns := range p.TeamNamespaces() {
-		pods = append(pods, enrolled{id: ns, source: r.teamNamespacePath(ns), peer: Peer{Namespace: ns}})
-	}
-	if p.Monitoring.InMesh {
-		// The namespace may be enrolled as a whole (monitoring.inMesh);
-		// obsgen's pod label enrolls Prometheus in any case.
-		pods = append(pods, enrolled{id: p.Monitoring.Namespace, source: srcInMesh, peer: Peer{Namespace: p.Monitoring.Namespace}})
-	}
 	var out []Flow
-	for _, e := range pods {
+	for _, e := range r.hboneNamespaces() {
 		out = append(out,
 			// The senders are enrolled pods, whose egress their own
 			// hbone-out flow opens.
@@ -390,10 +409,85 @@ func (r *resolver) gatewayFlows(prom Peer) []Flow {
 			out = append(out, Flow{ID: fmt.Sprintf("gateway-%s-out-%d", g.Name, i+1), From: gw, To: d.Peer, Ports: tcp(d.Ports...),
 				Why: "the gateway " + g.Name + " reaches its destinations", Source: fmt.Sprintf("%s.destinations[%d]", src, i), Ref: refIstioGateway})
 		}
-		if port := r.proxyMetricsPort(); port != 0 {
-			// Prometheus' egress comes from scrape-proxies.
-			out = append(out, Flow{ID: "scrape-gateway-" + g.Name, From: prom, To: gw, Ports: tcp(port), Only: SideDestination,
-				Why: fmt.Sprintf("Prometheus scrapes the gateway's proxy on %d", port), Source: src, Ref: refIstioPrometheus})
+		// The istio-gateways job scrapes each declared gateway; when its
+		// port is the one scrape-proxies opens to every pod, Prometheus'
+		// egress comes from there.
+		port := r.jobPort(JobGateways)
+		scrape := Flow{ID: "scrape-gateway-" + g.Name, From: prom, To: gw, Ports: tcp(port),
+			Why: fmt.Sprintf("Prometheus scrapes the gateway's proxy on %d (istio-gateways)", port), Source: src, Ref: refGatewayMetrics}
+		if port == r.proxyMetricsPort() {
+			scrape.Only = SideDestination
+		}
+		out = append(out, scrape)
+	}
+	return out
+}
+
+// jobPort is the port the plan's job of kind scrapes, or 0 without one.
+func (r *resolver) jobPort(kind JobKind) int {
+	for _, j := range r.plan.Jobs {
+		if j.Kind == kind {
+			return j.Endpoint.Port
+		}
+	}
+	return 0
+}
+
+// isWaypoint tells whether a peer is a waypoint's pods.
+func isWaypoint(p Peer) bool {
+	_, ok := p.Labels.Get(WaypointLabel)
+	return ok && p.IsPods()
+}
+
+// waypointFlows keep every declared waypoint working and scraped.
+//
+// Prometheus scrapes it on 15020 (istio-waypoints): the waypoint is not
+// enrolled, so the scrape travels on 15020 even from an enrolled
+// Prometheus, and it needs its own flow wherever the waypoint runs.
+//
+// Its mesh traffic is HBONE on 15008 both ways: clients' ztunnels send
+// from inside the client pods' network namespaces to the waypoint's
+// 15008, and the waypoint re-encapsulates to the destination pods'
+// ztunnel on 15008. In an enrolled namespace (hboneNamespaces) the
+// namespace's hbone-in and hbone-out flows already open both for every
+// pod, the waypoint's included; elsewhere (Istio's namespace, a namespace
+// of its own under a global deny) the waypoint gets its own: 15008 in from
+// every pod, and 15008 out to the namespaces it serves, whose own hbone-in
+// opens their side.
+//
+// Two needs have no flow of their own. istiod's 15012 (the waypoint's
+// CA_ADDR and discovery address, files/waypoint.yaml) is the xds flow,
+// open from every pod. Kubelet probes of its 15021 (readinessProbe and
+// startupProbe in files/waypoint.yaml) come from the node's own address:
+// ambient rewrites probes to 169.254.7.127 only for pods in the CNI's
+// istio-inpod-probes set, the enrolled ones (cni/pkg/iptables/iptables.go),
+// and a waypoint is not enrolled; traffic from a pod's own node is always
+// allowed by NetworkPolicy (kubernetes.io docs/concepts/services-networking/
+// network-policies, "traffic to and from the node where a Pod is running is
+// always allowed") and by Calico (projectcalico/calico#1683: a deny still
+// lets in "traffic coming from the host it lives on").
+func (r *resolver) waypointFlows(prom Peer) []Flow {
+	hbone := map[string]bool{}
+	for _, e := range r.hboneNamespaces() {
+		hbone[e.peer.Namespace] = true
+	}
+	var out []Flow
+	for wi, w := range r.plan.Mesh.Waypoints {
+		wp := Peer{Namespace: w.Namespace, Labels: w.PodLabels}
+		id := w.Namespace + "-" + w.Name
+		src := fmt.Sprintf("mesh.waypoints[%d]", wi)
+		out = append(out, Flow{ID: "scrape-waypoint-" + id, From: prom, To: wp, Ports: tcp(r.jobPort(JobWaypoints)),
+			Why: fmt.Sprintf("Prometheus scrapes the waypoint %s/%s on %d (istio-waypoints)", w.Namespace, w.Name, r.jobPort(JobWaypoints)), Source: src, Ref: refWaypointMetrics})
+		if hbone[w.Namespace] {
+			continue
+		}
+		// The senders are enrolled pods, whose egress their own
+		// hbone-out flow opens.
+		out = append(out, Flow{ID: "waypoint-" + id + "-hbone-in", From: Peer{Any: true}, To: wp, Ports: tcp(PortHBONE), Only: SideDestination,
+			Why: "clients' ztunnels send the traffic of the waypoint's services to it over HBONE on 15008", Source: src, Ref: refWaypointHBONE})
+		for _, ns := range w.Namespaces {
+			out = append(out, Flow{ID: "waypoint-" + id + "-to-" + ns, From: wp, To: Peer{Namespace: ns}, Ports: tcp(PortHBONE), Only: SideSource,
+				Why: "the waypoint forwards its services' traffic to their pods' ztunnel over HBONE on 15008", Source: src + ".namespaces", Ref: refWaypointHBONE})
 		}
 	}
 	return out

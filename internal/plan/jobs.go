@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 )
@@ -81,18 +82,32 @@ type Job struct {
 	Selector Labels
 	// Sidecars filters annotation-driven pod jobs by sidecar presence.
 	Sidecars string
+	// TargetLabel names the label that tells Targets apart (the gateway
+	// and waypoint jobs: GatewayTargetLabel, WaypointTargetLabel).
+	TargetLabel string
+	// Targets are the pods the job keeps, each tagged with its name.
+	Targets []JobTarget
 	// Why explains the port and scheme in plain words.
 	Why string
 }
 
+// JobTarget is a named set of pods a job keeps: a declared gateway or
+// waypoint.
+type JobTarget struct {
+	Name string
+	Pods PodSelector
+}
+
 // CarriesTeam tells whether the job's targets carry the team label (from
 // their namespace or service), as prometheus.yml's relabeling gives it to
-// the sidecar, annotated-pod and team-service jobs; the other jobs' targets
-// are the platform's (a test in generators/prometheus holds the two
-// together).
+// the sidecar, annotated-pod and team-service jobs, and to the gateway and
+// waypoint jobs (a waypoint or gateway in a team's namespace is that
+// team's, as envoy-stats labelled such a gateway before it had a job of
+// its own); the other jobs' targets are the platform's (a test in
+// generators/prometheus holds the two together).
 func (j Job) CarriesTeam() bool {
 	switch j.Kind {
-	case JobEnvoyStats, JobIstioMerged, JobPods, JobPodsIstioSecure, JobTeamServices:
+	case JobEnvoyStats, JobIstioMerged, JobPods, JobPodsIstioSecure, JobTeamServices, JobGateways, JobWaypoints:
 		return true
 	}
 	return false
@@ -171,7 +186,88 @@ func (r *resolver) meshJobs(strategy v1alpha1.ScrapeStrategy) []Job {
 			Endpoint: Endpoint{Port: PortMergedMetrics, Path: PathIstioStats, Scheme: "http"}, Sidecars: SidecarOnly,
 			Why: "with metrics merging each sidecar pod serves Envoy's, the agent's and the application's metrics in plaintext on :15020/stats/prometheus, outside mTLS; pods of declared team services are left to their own jobs, and :15090 is not scraped as well, which would count Envoy's metrics twice."})
 	}
+	if len(mesh.Gateways) > 0 {
+		jobs = append(jobs, gatewayJob(mesh))
+	}
+	if len(mesh.Waypoints) > 0 {
+		jobs = append(jobs, waypointJob(mesh))
+	}
 	return jobs
+}
+
+// gatewayJob scrapes exactly the declared gateways' pods on their proxy's
+// metrics endpoint. Istio's gateway chart annotates its pods
+// prometheus.io/port "15020", prometheus.io/path "/stats/prometheus"
+// (manifests/charts/gateway/values.yaml, podAnnotations), where the
+// agent serves its own and Envoy's metrics (pilot/cmd/pilot-agent/status/
+// server.go handleStats, PILOT_AGENT_MERGE_ENVOY_STATS on by default);
+// Envoy alone serves them on 15090, the istio-proxy container's
+// http-envoy-prom port (manifests/charts/gateway/templates/deployment.yaml;
+// istio-discovery files/gateway-injection-template.yaml). With metrics
+// merging the job takes 15020, as the chart and the merged sidecars do;
+// without it 15090, Envoy's metrics only, as envoy-stats takes them from
+// sidecars.
+//
+// Both ports are plaintext and pass no inbound listener: a gateway has no
+// traffic capture (the gateway injection template has no init container),
+// 15020 is the agent's own HTTP server and 15090 a listener of Envoy's
+// bootstrap with no filter but the stats route (tools/packaging/common/
+// envoy_bootstrap.json), so neither PeerAuthentication nor an
+// AuthorizationPolicy applies to them: deny-by-default needs no ALLOW.
+func gatewayJob(mesh Mesh) Job {
+	port, what := PortEnvoyMetrics, "Envoy's metrics on :15090/stats/prometheus (its http-envoy-prom port), as envoy-stats takes them from sidecars with metrics merging off"
+	if mesh.MetricsMerging {
+		port, what = PortMergedMetrics, "the agent's and Envoy's metrics on :15020/stats/prometheus, where Istio's gateway chart points its prometheus.io annotations"
+	}
+	var ns []string
+	var targets []JobTarget
+	for _, g := range mesh.Gateways {
+		ns = append(ns, g.Namespace)
+		targets = append(targets, JobTarget{Name: g.Name, Pods: PodSelector{Namespace: g.Namespace, Labels: g.PodLabels}})
+	}
+	return Job{Name: string(JobGateways), Kind: JobGateways,
+		Endpoint: Endpoint{Port: port, Path: PathIstioStats, Scheme: "http"}, Namespaces: compactSorted(ns),
+		TargetLabel: GatewayTargetLabel, Targets: targets,
+		Why: "each declared gateway's pods (mesh.gateways: namespace and podLabels) serve " + what + ", in plaintext: a gateway captures no traffic, so neither mTLS nor authorization policies apply to its metrics ports. Each target carries gateway=<name>; the generic proxy and annotation jobs leave these pods alone, so nothing is scraped twice."}
+}
+
+// waypointJob scrapes exactly the declared waypoints' pods. Istio's
+// waypoint template (manifests/charts/istio-control/istio-discovery/files/
+// waypoint.yaml) labels them gateway.networking.k8s.io/gateway-name:
+// <name>, declares container ports 15020 (metrics), 15021 (status-port)
+// and 15090 (http-envoy-prom), and annotates them prometheus.io/port
+// "15020", prometheus.io/path "/stats/prometheus": the agent's and
+// Envoy's metrics there, the L7 metrics with reporter="waypoint" among
+// them.
+//
+// 15020 is plaintext and passes no inbound listener: the template labels
+// the pods istio.io/dataplane-mode: none and sidecar.istio.io/inject:
+// "false", so neither ztunnel nor iptables capture their traffic (the
+// CNI's enablement selectors exclude dataplane-mode none, manifests/charts/
+// istio-cni/values.yaml ambient.enablementSelectors; no sidecar, no
+// istio-init), and the agent's server is not an Envoy
+// listener; authorization policies bound to a waypoint apply to the
+// traffic it proxies (its HBONE listener on 15008), not to 15020. So the
+// scrape needs no ALLOW under deny-by-default, and from an enrolled
+// Prometheus ztunnel sends it straight to 15020, not over HBONE, since the
+// waypoint is no HBONE workload (pilot/pkg/serviceregistry/ambient/
+// workloads.go setTunnelProtocol).
+func waypointJob(mesh Mesh) Job {
+	var ns []string
+	var targets []JobTarget
+	for _, w := range mesh.Waypoints {
+		ns = append(ns, w.Namespace)
+		targets = append(targets, JobTarget{Name: w.Name, Pods: PodSelector{Namespace: w.Namespace, Labels: w.PodLabels}})
+	}
+	return Job{Name: string(JobWaypoints), Kind: JobWaypoints,
+		Endpoint: Endpoint{Port: PortMergedMetrics, Path: PathIstioStats, Scheme: "http"}, Namespaces: compactSorted(ns),
+		TargetLabel: WaypointTargetLabel, Targets: targets,
+		Why: "each declared waypoint's pods (gateway.networking.k8s.io/gateway-name: <name> in its namespace) serve the agent's and Envoy's metrics, the request metrics with reporter=\"waypoint\" among them, in plaintext on :15020/stats/prometheus, as Istio's waypoint template annotates them; waypoints are not enrolled in ambient, so the scrape reaches 15020 directly and no mTLS or authorization policy applies. Each target carries waypoint=<name>, and the team of its namespace; the annotation-driven jobs leave these pods alone, so nothing is scraped twice."}
+}
+
+// compactSorted sorts s and drops duplicates.
+func compactSorted(s []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(s)))
 }
 
 func (r *resolver) podJobs(strategy v1alpha1.ScrapeStrategy) []Job {

@@ -35,6 +35,11 @@ type Plan struct {
 	Claimed []PodSelector
 	// ClaimGroups are Claimed grouped by label keys: one drop rule each.
 	ClaimGroups []ClaimGroup
+	// ProxyClaimGroups group the claimed pods whose proxy a dedicated job
+	// scrapes (declared gateways and waypoints): envoy-stats, which keeps
+	// every http-envoy-prom port, drops these (and not the team services'
+	// pods, whose Envoy it still scrapes).
+	ProxyClaimGroups []ClaimGroup
 	// Dashboards are the Grafana dashboards to generate.
 	Dashboards Dashboards
 }
@@ -94,7 +99,9 @@ type Waypoint struct {
 
 // WaypointLabel is the label Istio's gateway controller puts on a
 // waypoint's pods: the Gateway's name (Gateway API GEP-1762; istio
-// pilot/pkg/config/kube/gateway/deploymentcontroller.go).
+// pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go
+// GatewayNameLabel, and the Deployment's selector in istio-discovery
+// files/waypoint.yaml).
 const WaypointLabel = "gateway.networking.k8s.io/gateway-name"
 
 // Gateway is a declared Istio gateway.

@@ -191,3 +191,65 @@ func TestClaimedPodsAreDroppedFromAnnotationJobs(t *testing.T) {
 	}, p.ClaimGroups, "one drop rule per set of label keys")
 	assert.Equal(t, "z", p.ServiceTargets[0].Name, "services without a selector are tagged first, so selectors win")
 }
+
+func TestGatewaysAndWaypointsHaveJobsOfTheirOwn(t *testing.T) {
+	job := func(p *Plan, kind JobKind) *Job {
+		for i := range p.Jobs {
+			if p.Jobs[i].Kind == kind {
+				return &p.Jobs[i]
+			}
+		}
+		return nil
+	}
+	gw := v1alpha1.Gateway{Name: "public", Namespace: "istio-ingress", PodLabels: map[string]string{"istio": "ingress"}, Ports: []int{8080}}
+	pods := PodSelector{Namespace: "istio-ingress", Labels: Labels{{Name: "istio", Value: "ingress"}}}
+	for merging, port := range map[bool]int{true: 15020, false: 15090} {
+		in := minimal()
+		in.Mesh = v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: ptr(merging), Gateways: []v1alpha1.Gateway{gw}}
+		p := Resolve(in)
+		j := job(p, JobGateways)
+		require.NotNil(t, j, "merging %v", merging)
+		assert.Equal(t, Endpoint{Port: port, Path: "/stats/prometheus", Scheme: "http"}, j.Endpoint, "merging %v: the chart's 15020, or Envoy's 15090", merging)
+		assert.Equal(t, []string{"istio-ingress"}, j.Namespaces)
+		assert.Equal(t, GatewayTargetLabel, j.TargetLabel)
+		assert.Equal(t, []JobTarget{{Name: "public", Pods: pods}}, j.Targets)
+		assert.Contains(t, p.Claimed, pods, "the annotation-driven jobs drop it")
+		assert.Equal(t, []ClaimGroup{{Keys: []string{"istio"}, Matches: [][]string{{"istio-ingress", "ingress"}}}}, p.ProxyClaimGroups,
+			"envoy-stats drops it, and not the team services' pods")
+	}
+
+	ambient := func(ns string) *Plan {
+		in := minimal()
+		in.Mesh = v1alpha1.Mesh{DataPlane: v1alpha1.DataPlaneAmbient, MTLS: v1alpha1.MTLSStrict,
+			Waypoints: []v1alpha1.Waypoint{{Name: "wp", Namespace: ns, Namespaces: []string{"b1"}}}}
+		in.Monitoring.InMesh = true
+		in.Network.Stance = v1alpha1.StanceDefaultDeny
+		return Resolve(in)
+	}
+	flows := func(p *Plan) map[string]Flow {
+		out := map[string]Flow{}
+		for _, f := range p.Flows {
+			out[f.ID] = f
+		}
+		return out
+	}
+	p := ambient("b1")
+	j := job(p, JobWaypoints)
+	require.NotNil(t, j)
+	assert.Equal(t, Endpoint{Port: 15020, Path: "/stats/prometheus", Scheme: "http"}, j.Endpoint)
+	assert.True(t, j.CarriesTeam(), "a waypoint in a team's namespace is that team's")
+	wp := Peer{Namespace: "b1", Labels: Labels{{Name: WaypointLabel, Value: "wp"}}}
+	scrape, ok := flows(p)["scrape-waypoint-b1-wp"]
+	require.True(t, ok)
+	assert.Equal(t, wp, scrape.To)
+	assert.Equal(t, tcp(15020), scrape.Ports, "a waypoint is not enrolled: the scrape is not tunnelled, even from an enrolled Prometheus")
+	assert.True(t, scrape.SourceSide() && scrape.DestinationSide())
+	assert.NotContains(t, flows(p), "waypoint-b1-wp-hbone-in", "b1's hbone-in carries it")
+
+	f := flows(ambient("istio-system"))
+	in, out := f["waypoint-istio-system-wp-hbone-in"], f["waypoint-istio-system-wp-to-b1"]
+	assert.Equal(t, Flow{ID: in.ID, From: Peer{Any: true}, To: Peer{Namespace: "istio-system", Labels: wp.Labels}, Ports: tcp(15008), Only: SideDestination,
+		Why: in.Why, Source: "mesh.waypoints[0]", Ref: refWaypointHBONE}, in)
+	assert.Equal(t, Flow{ID: out.ID, From: Peer{Namespace: "istio-system", Labels: wp.Labels}, To: Peer{Namespace: "b1"}, Ports: tcp(15008), Only: SideSource,
+		Why: out.Why, Source: "mesh.waypoints[0].namespaces", Ref: refWaypointHBONE}, out)
+}

@@ -47,6 +47,7 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	r.plan.Jobs = r.jobs(strategy)
 	r.plan.Claimed = r.claimed()
 	r.plan.ClaimGroups = groupClaims(r.plan.Claimed)
+	r.plan.ProxyClaimGroups = groupClaims(r.proxyClaimed())
 	r.plan.Covered = slices.Sorted(maps.Keys(Covered(p)))
 	r.plan.Dashboards = resolveDashboards(p)
 	r.plan.Flows = r.flows()
@@ -359,8 +360,24 @@ func (r *resolver) claimed() []PodSelector {
 			out = append(out, PodSelector{Namespace: j.Namespaces[0], Labels: j.Selector})
 		}
 	}
+	out = append(out, r.proxyClaimed()...)
 	for _, s := range r.plan.ServiceTargets {
 		out = append(out, PodSelector{Namespace: s.Namespace, Labels: s.Selector})
+	}
+	return out
+}
+
+// proxyClaimed are the pods whose proxy a dedicated job scrapes: the
+// declared gateways (istio-gateways) and waypoints (istio-waypoints).
+// Besides the annotation-driven jobs, envoy-stats drops them too: both
+// carry an http-envoy-prom container port it would keep.
+func (r *resolver) proxyClaimed() []PodSelector {
+	var out []PodSelector
+	for _, g := range r.plan.Mesh.Gateways {
+		out = append(out, PodSelector{Namespace: g.Namespace, Labels: g.PodLabels})
+	}
+	for _, w := range r.plan.Mesh.Waypoints {
+		out = append(out, PodSelector{Namespace: w.Namespace, Labels: w.PodLabels})
 	}
 	return out
 }

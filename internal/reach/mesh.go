@@ -102,7 +102,7 @@ func (m *Mesh) meshMode(pod *Pod) (md mode, inbound, outbound bool) {
 	meshed := slices.Contains(m.c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace ||
 		mon.InMesh && pod.Namespace == mon.Namespace && p.Mesh.Sidecar
 	switch {
-	case !meshed || pod.Role == RoleWaypoint:
+	case !meshed || m.c.isWaypoint(pod):
 		return outside, false, false
 	case p.Mesh.Ambient:
 		return enrolled, true, true

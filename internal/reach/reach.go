@@ -170,8 +170,10 @@ type Cluster struct {
 	prefix     netip.Prefix
 	teamNS     []string
 	roles      map[string]string
-	// gateways are the pods of the declared gateways.
-	gateways map[*Pod]*plan.Gateway
+	// gateways are the pods of the declared gateways; waypoints, of the
+	// declared waypoints.
+	gateways  map[*Pod]*plan.Gateway
+	waypoints map[*Pod]*plan.Waypoint
 	// reqs are the connections the cluster needs (requirements.go).
 	reqs []requirement
 }
@@ -196,9 +198,13 @@ func NewCluster(p *plan.Plan) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{Plan: p, byKey: map[string]*Pod{}, prefix: prefix, teamNS: p.TeamNamespaces(),
-		roles: roleNames(p), gateways: map[*Pod]*plan.Gateway{}}
+		roles: roleNames(p), gateways: map[*Pod]*plan.Gateway{}, waypoints: map[*Pod]*plan.Waypoint{}}
 	for i, g := range p.Mesh.Gateways {
 		c.gateways[c.add(g.Namespace, g.PodLabels, "gateway-"+g.Name)] = &p.Mesh.Gateways[i]
+	}
+	for i, w := range p.Mesh.Waypoints {
+		// Selected as Istio selects them, not by the plan's labels.
+		c.waypoints[c.add(w.Namespace, waypointPodLabels(w.Name), "waypoint-"+w.Name)] = &p.Mesh.Waypoints[i]
 	}
 	for _, f := range p.Flows {
 		for _, peer := range []plan.Peer{f.From, f.To} {

@@ -40,9 +40,19 @@ var (
 	// manifests/charts/gateway (helm install istio-ingress istio/gateway).
 	ownGatewayLabels = plan.Labels{{Name: "app", Value: "istio-ingress"}, {Name: "istio", Value: "ingress"}}
 	unownedLabels    = plan.Labels{{Name: "app", Value: "obsgen-unowned"}}
-	// manifests/charts/istio-control/istio-discovery/files/waypoint.yaml.
-	waypointLabels = plan.Labels{{Name: "gateway.networking.k8s.io/gateway-name", Value: "waypoint"}}
+	// A waypoint the profile does not declare, named as `istioctl
+	// waypoint apply` names it by default.
+	waypointLabels = waypointPodLabels("waypoint")
 )
+
+// waypointPodLabels select the pods of the waypoint name: Istio's waypoint
+// Deployment selects them by gateway.networking.k8s.io/gateway-name: <name>
+// (manifests/charts/istio-control/istio-discovery/files/waypoint.yaml,
+// spec.selector; pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go
+// GatewayNameLabel).
+func waypointPodLabels(name string) plan.Labels {
+	return plan.Labels{{Name: "gateway.networking.k8s.io/gateway-name", Value: name}}
+}
 
 // Ports the undescribed gateways serve: istio-ingressgateway's Service
 // maps 80 and 443 to 8080 and 8443; 15021 is the status port load
@@ -62,7 +72,11 @@ type requirement struct {
 
 // addUndescribed puts the pods the profile does not describe into the
 // cluster: both gateways (unless the profile declares gateways there),
-// a meshed namespace no team owns, ztunnel and a waypoint in ambient.
+// a meshed namespace no team owns, ztunnel and, in ambient, a waypoint in
+// the first team namespace (unless the profile declares the waypoint that
+// runs in or serves that namespace, which then stands for it: a waypoint
+// no objective needs runs like a declared one, but nothing scrapes it on
+// purpose).
 func (c *Cluster) addUndescribed() {
 	p := c.Plan
 	if !p.Mesh.Istio {
@@ -80,7 +94,10 @@ func (c *Cluster) addUndescribed() {
 	c.add(UnownedNamespace, unownedLabels, RoleUnownedWorkload)
 	if p.Mesh.Ambient {
 		c.add(p.Mesh.IstioNamespace, plan.ZtunnelLabels, RoleZtunnel)
-		if len(c.teamNS) > 0 {
+		described := func(w plan.Waypoint) bool {
+			return w.Namespace == c.teamNS[0] || slices.Contains(w.Namespaces, c.teamNS[0])
+		}
+		if len(c.teamNS) > 0 && !slices.ContainsFunc(p.Mesh.Waypoints, described) {
 			c.add(c.teamNS[0], waypointLabels, RoleWaypoint)
 		}
 	}
@@ -95,7 +112,7 @@ func (c *Cluster) proxies() []*Pod {
 	for _, pod := range c.Pods {
 		switch {
 		case pod.Namespace == UnownedNamespace, pod.Role == RoleGatewayIstioNS, pod.Role == RoleGatewayOwnNS,
-			pod.Role == RoleZtunnel, pod.Role == RoleWaypoint, c.gateways[pod] != nil:
+			pod.Role == RoleZtunnel, c.isWaypoint(pod), c.gateways[pod] != nil:
 			out = append(out, pod)
 		case p.Mesh.Sidecar && slices.Contains(c.teamNS, pod.Namespace) && pod.Role != RoleIntruder:
 			out = append(out, pod)
@@ -107,19 +124,30 @@ func (c *Cluster) proxies() []*Pod {
 }
 
 // enrolled are the pods ambient redirects through ztunnel: every pod of a
-// team namespace (the waypoint too), of the meshed namespace no team owns,
-// and the Prometheus pods when the stack is in the mesh (obsgen enrolls
-// them by their label; the namespace's other pods only if the platform
-// labels it, so the proof takes them as not enrolled).
+// team namespace, of the meshed namespace no team owns, and the Prometheus
+// pods when the stack is in the mesh (obsgen enrolls them by their label;
+// the namespace's other pods only if the platform labels it, so the proof
+// takes them as not enrolled). Waypoints never are: Istio's waypoint
+// template labels them istio.io/dataplane-mode: none, which the CNI's
+// enablement selectors exclude even in an ambient namespace
+// (manifests/charts/istio-cni/values.yaml ambient.enablementSelectors), so
+// their probes are not rewritten to 169.254.7.127 and their traffic is
+// their own.
 func (c *Cluster) enrolled() []*Pod {
 	p := c.Plan
 	var out []*Pod
 	for _, pod := range c.Pods {
-		if slices.Contains(c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace || isPrometheus(pod) && p.Monitoring.InMesh {
+		meshed := slices.Contains(c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace || isPrometheus(pod) && p.Monitoring.InMesh
+		if meshed && !c.isWaypoint(pod) {
 			out = append(out, pod)
 		}
 	}
 	return out
+}
+
+// isWaypoint tells whether pod stands for a waypoint, declared or not.
+func (c *Cluster) isWaypoint(pod *Pod) bool {
+	return pod.Role == RoleWaypoint || c.waypoints[pod] != nil
 }
 
 // requirements lists every connection the cluster needs.
@@ -127,6 +155,7 @@ func (c *Cluster) requirements() []requirement {
 	var out []requirement
 	out = append(out, c.meshRequirements()...)
 	out = append(out, c.ambientRequirements()...)
+	out = append(out, c.waypointRequirements()...)
 	out = append(out, c.gatewayRequirements()...)
 	out = append(out, c.monitoringRequirements()...)
 	return out
@@ -164,13 +193,17 @@ func (c *Cluster) meshRequirements() []requirement {
 
 // ambientRequirements: istio.io docs/ambient/usage/networkpolicy: enrolled
 // pods receive and send HBONE on 15008, and kubelet probes arrive from
-// 169.254.7.127 on any port.
+// 169.254.7.127 on any port. Under a global deny the meshed namespace no
+// team owns is left out, as its gateways' and proxies' scrapes are: the
+// stance denies what the profile does not describe.
 func (c *Cluster) ambientRequirements() []requirement {
 	p := c.Plan
 	if !p.Mesh.Ambient {
 		return nil
 	}
-	enrolled := c.enrolled()
+	enrolled := slices.DeleteFunc(c.enrolled(), func(pod *Pod) bool {
+		return pod.Namespace == UnownedNamespace && p.GlobalDeny() && !slices.Contains(p.Network.Calico.Excluded, pod.Namespace)
+	})
 	probe := Endpoint{Addr: netip.MustParsePrefix(plan.KubeletProbesAmbient[0]).Addr()}
 	var out []requirement
 	for i, pod := range enrolled {
@@ -189,6 +222,49 @@ func (c *Cluster) ambientRequirements() []requirement {
 		}
 	}
 	return out
+}
+
+// waypointRequirements: a waypoint takes its services' traffic over HBONE
+// on 15008 from the clients' ztunnels, which send from inside the client
+// pods, and forwards it over HBONE to the destination pods' ztunnel
+// (istio.io docs/ambient/usage/networkpolicy; istio's pilot/pkg/networking/
+// core/listener_waypoint.go buildWaypointInbound). Clients and
+// destinations stand in the namespaces it serves that are surely enrolled
+// (the teams'); an undeclared waypoint serves its own namespace.
+// Its other needs are asked elsewhere: istiod's 15012 with every proxy,
+// its scrape with every job's targets. Its kubelet probes come from its
+// own node, which no policy can refuse (a waypoint is not enrolled, so
+// they are not rewritten to 169.254.7.127); no model here knows nodes, so
+// they are not asked.
+func (c *Cluster) waypointRequirements() []requirement {
+	var out []requirement
+	for _, pod := range c.Pods {
+		if !c.isWaypoint(pod) {
+			continue
+		}
+		served, source := []string{pod.Namespace}, "mesh.dataPlane"
+		if w := c.waypoints[pod]; w != nil {
+			served, source = w.Namespaces, c.waypointSource(*w)
+		}
+		wp := Endpoint{Pod: pod}
+		for _, ns := range served {
+			if !slices.Contains(c.teamNS, ns) {
+				continue
+			}
+			peer := c.podEndpoint(ns, nil)
+			out = append(out,
+				requirement{id: "waypoint-hbone", from: peer, to: wp, proto: "TCP", port: plan.PortHBONE,
+					why: "clients' ztunnels send a waypoint its services' traffic over HBONE", source: source},
+				requirement{id: "waypoint-hbone", from: wp, to: peer, proto: "TCP", port: plan.PortHBONE,
+					why: "a waypoint forwards its services' traffic to their pods over HBONE", source: source})
+		}
+	}
+	return out
+}
+
+func (c *Cluster) waypointSource(w plan.Waypoint) string {
+	i := slices.IndexFunc(c.Plan.Mesh.Waypoints, func(x plan.Waypoint) bool { return x.Namespace == w.Namespace && x.Name == w.Name })
+	return fmt.Sprintf("mesh.waypoints[%d]", i)
 }
 
 // gatewayRequirements: a gateway receives its clients' traffic on its
@@ -333,12 +409,10 @@ func (c *Cluster) scrapeRequirements() []requirement {
 				scrape(c.podEndpoint(ns, nil), j.Endpoint.Port, "mesh.scrapeStrategy")
 			}
 			for _, pod := range c.Pods {
-				if g := c.gateways[pod]; g != nil {
-					scrape(Endpoint{Pod: pod}, j.Endpoint.Port, c.gatewaySource(*g))
-				}
-				// The job discovers every proxy: gateways and workloads the
-				// profile does not describe too (under a global deny those
-				// are denied by the stance's definition).
+				// The job discovers every proxy but the declared gateways':
+				// gateways and workloads the profile does not describe
+				// (under a global deny those are denied by the stance's
+				// definition).
 				undescribed := pod.Role == RoleGatewayIstioNS || pod.Role == RoleGatewayOwnNS || pod.Role == RoleUnownedWorkload
 				if undescribed && !p.GlobalDeny() {
 					scrape(Endpoint{Pod: pod}, j.Endpoint.Port, "mesh.scrapeStrategy")
@@ -346,6 +420,18 @@ func (c *Cluster) scrapeRequirements() []requirement {
 			}
 			if m.InMesh && p.Mesh.Sidecar && m.KubeStateMetrics.Namespace == m.Namespace {
 				scrape(c.podEndpoint(m.Namespace, m.KubeStateMetrics.PodLabels), j.Endpoint.Port, "monitoring.inMesh")
+			}
+		case plan.JobGateways:
+			for _, pod := range c.Pods {
+				if g := c.gateways[pod]; g != nil {
+					scrape(Endpoint{Pod: pod}, j.Endpoint.Port, c.gatewaySource(*g))
+				}
+			}
+		case plan.JobWaypoints:
+			for _, pod := range c.Pods {
+				if w := c.waypoints[pod]; w != nil {
+					scrape(Endpoint{Pod: pod}, j.Endpoint.Port, c.waypointSource(*w))
+				}
 			}
 		case plan.JobIstiod:
 			scrape(c.podEndpoint(p.Mesh.IstioNamespace, plan.IstiodLabels), j.Endpoint.Port, "mesh.provider")

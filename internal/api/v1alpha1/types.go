@@ -109,7 +109,8 @@ type Mesh struct {
 	// Gateways are the mesh's ingress and egress gateways. Under a deny
 	// stance obsgen keeps their traffic flowing (from their sources on
 	// their ports, to every pod of the mesh and to their destinations),
-	// lets Prometheus scrape their proxy and keeps their link to istiod.
+	// lets Prometheus scrape their proxy (job istio-gateways, each target
+	// labelled gateway=<name>) and keeps their link to istiod.
 	// Gateways not listed here keep their link to istiod but, under the
 	// global-deny stance, none of their traffic.
 	Gateways []Gateway `yaml:"gateways,omitempty" json:"gateways,omitempty"`
@@ -119,8 +120,9 @@ type Mesh struct {
 	// reports TCP metrics only (istio.io ambient "post-migration
 	// observability" notes; Istio's own mesh dashboard queries
 	// reporter=~"source|waypoint", manifests/addons/dashboards/lib/
-	// queries.libsonnet). obsgen scrapes them, keeps their traffic flowing,
-	// and reads services' requests from them. A latency or availability
+	// queries.libsonnet). obsgen scrapes them (job istio-waypoints, each
+	// target labelled waypoint=<name>), keeps their traffic flowing, and
+	// reads services' requests from them. A latency or availability
 	// objective needs a waypoint for its service's namespace.
 	Waypoints []Waypoint `yaml:"waypoints,omitempty" json:"waypoints,omitempty"`
 }
