@@ -42,12 +42,12 @@ func TestGenerateWithoutArgumentsUsesTheBundledDefault(t *testing.T) {
 	dir := t.TempDir()
 	code, out, errOut := run(t, dir, "generate")
 	require.Equal(t, ExitOK, code, errOut)
-	assert.Contains(t, out, filepath.Join("out", "default-permissive")+": 28 written, 0 unchanged, 0 pruned")
+	assert.Contains(t, out, filepath.Join("out", "default-permissive")+": 29 written, 0 unchanged, 0 pruned")
 	assert.FileExists(t, filepath.Join(dir, "out", "default-permissive", "prometheus", "prometheus.yml"))
 
 	code, out, _ = run(t, dir, "generate")
 	require.Equal(t, ExitOK, code)
-	assert.Contains(t, out, ": 0 written, 28 unchanged, 0 pruned", "a second run rewrites nothing")
+	assert.Contains(t, out, ": 0 written, 29 unchanged, 0 pruned", "a second run rewrites nothing")
 }
 
 func TestCheckExitsThreeWithADiffWhenStale(t *testing.T) {
@@ -106,7 +106,7 @@ obsgen: 4 problem(s) found; nothing was written
 func TestValidateReportsTheStrategyAndTheProof(t *testing.T) {
 	code, out, errOut := run(t, t.TempDir(), "validate", repoProfile(t, "strict-deny.yaml"))
 	require.Equal(t, ExitOK, code, errOut)
-	assert.Regexp(t, `strict-deny.yaml: ok: scrape strategy istio-certs, 12 scrape jobs, 54 files\n`, out)
+	assert.Regexp(t, `strict-deny.yaml: ok: scrape strategy istio-certs, 12 scrape jobs, 55 files\n`, out)
 	assert.Regexp(t, `strict-deny.yaml: network: 99/99 required connections allowed, 43/43 forbidden connections denied \(np-guard netpol-analyzer and Istio.s mTLS and authorization\)\n$`, out)
 }
 
@@ -157,6 +157,7 @@ func TestInitPrintsAValidProfileForEveryCombination(t *testing.T) {
 				require.Equal(t, ExitOK, code, "%s %s %s: %s", mode, stance, plane, errOut)
 				l, err := profile.Load("init.yaml", []byte(out))
 				require.NoError(t, err)
+				assert.Empty(t, l.Warnings, "%s %s %s: the starter profile warns", mode, stance, plane)
 				assert.Equal(t, v1alpha1.MTLSMode(mode), l.Profile.Mesh.MTLS)
 				assert.Equal(t, v1alpha1.NetworkStance(stance), l.Profile.Network.Stance)
 			}

@@ -35,6 +35,7 @@ func Validate(l *Loaded) diag.List {
 	v.network()
 	v.teams()
 	v.alertingSection()
+	v.receivers()
 	v.dashboards()
 	v.connectivity()
 	v.zeroValues()
