@@ -211,3 +211,83 @@ func TestSchemaAndExplain(t *testing.T) {
 	assert.Contains(t, out, "\npayments/checkout\n  scrapes https on port 8080, path /metrics with Istio certificates\n")
 	assert.Contains(t, out, "\nenvoy-stats\n  scrapes http on port 15090, path /stats/prometheus\n")
 }
+
+// warnedProfile loads, but routes its team's alerts and the Watchdog to
+// receivers it never defines.
+const warnedProfile = `apiVersion: obsgen.dev/v1alpha1
+kind: Profile
+metadata:
+  name: warned
+alerting:
+  receivers:
+    - name: platform
+      slack: {channel: "#platform"}
+teams:
+  - name: web
+    namespaces: [web]
+`
+
+const warnedOutput = `warned.yaml:6:3: warning: alerting.watchdog.receiver: receiver "watchdog" (the default) is not defined in alerting.receivers: ` +
+	`the Watchdog alert (the dead man's switch) goes nowhere, so nothing notices when alerting stops; hint: define it in alerting.receivers ` +
+	`with an integration for a heartbeat service, such as {name: watchdog, webhook: {sendResolved: false}} with the service's URL in the Secret key watchdog.webhook-url
+warned.yaml:10:5: warning: teams[0].alerting.receiver: receiver "web" (the team's name) is not defined in alerting.receivers: ` +
+	`the alerts of team web reach nobody; hint: define it in alerting.receivers with slack, pagerduty, opsgenie, webhook, email or msteams, ` +
+	`or route to a receiver defined there
+`
+
+// Warnings go to stderr and change nothing else: validate passes and
+// generate writes.
+func TestWarningsArePrintedWithoutFailing(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "warned.yaml"), []byte(warnedProfile), 0o644))
+	for _, cmd := range []string{"validate", "generate"} {
+		code, out, errOut := run(t, dir, cmd, "warned.yaml")
+		assert.Equal(t, ExitOK, code, cmd)
+		assert.Equal(t, warnedOutput+"obsgen: 2 warning(s); --strict makes them errors\n", errOut, cmd)
+		assert.NotContains(t, out, "warning", "%s: warnings go to stderr", cmd)
+	}
+	assert.FileExists(t, filepath.Join(dir, "out", "warned", "alertmanager", "alertmanager.yml"))
+}
+
+// --strict (or OBSGEN_STRICT, or strict: in the settings file) makes the
+// same warnings fail both commands with a validation error's exit code,
+// and nothing is written.
+func TestStrictTurnsWarningsIntoAFailure(t *testing.T) {
+	tests := map[string]struct {
+		args     []string
+		env      string
+		settings string
+	}{
+		"validate --strict":         {args: []string{"validate", "--strict", "warned.yaml"}},
+		"generate --strict":         {args: []string{"generate", "--strict", "warned.yaml"}},
+		"generate --check --strict": {args: []string{"generate", "--check", "--strict", "warned.yaml"}},
+		"OBSGEN_STRICT=true":        {args: []string{"generate", "warned.yaml"}, env: "true"},
+		"strict: true in settings":  {args: []string{"validate", "warned.yaml"}, settings: "strict: true\n"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "warned.yaml"), []byte(warnedProfile), 0o644))
+			if tc.settings != "" {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, ".obsgen.yaml"), []byte(tc.settings), 0o644))
+			}
+			if tc.env != "" {
+				t.Setenv("OBSGEN_STRICT", tc.env)
+			}
+
+			code, out, errOut := run(t, dir, tc.args...)
+
+			assert.Equal(t, ExitFailed, code)
+			assert.Equal(t, warnedOutput+"obsgen: 2 warning(s) found with --strict; nothing was written\n", errOut)
+			assert.Empty(t, out)
+			assert.NoDirExists(t, filepath.Join(dir, "out"))
+		})
+	}
+}
+
+// A profile without warnings passes --strict.
+func TestStrictPassesAProfileWithoutWarnings(t *testing.T) {
+	code, _, errOut := run(t, t.TempDir(), "validate", "--strict", repoProfile(t, "strict-deny.yaml"))
+	assert.Equal(t, ExitOK, code, errOut)
+	assert.Empty(t, errOut)
+}
