@@ -12,8 +12,10 @@ import (
 )
 
 // DefaultGroupBy are the labels Alertmanager groups by unless the profile
-// says otherwise: one notification per alert, team and namespace.
-var DefaultGroupBy = []string{"alertname", "team", "namespace"}
+// says otherwise: one notification per alert, team and namespace, and per
+// cluster, since alerts of several clusters may share one Alertmanager
+// (every alert carries the `cluster` external label).
+var DefaultGroupBy = []string{"alertname", "team", "namespace", "cluster"}
 
 // SecretsDir is where the Prometheus Operator mounts each Secret an
 // Alertmanager resource lists in spec.secrets, under a folder named after

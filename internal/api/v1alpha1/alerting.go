@@ -17,8 +17,9 @@ type Alerts struct {
 	// team, for example {critical: platform-pager}.
 	SeverityReceivers map[string]string `yaml:"severityReceivers,omitempty" json:"severityReceivers,omitempty"`
 	// GroupBy are the labels Alertmanager groups notifications by. Default:
-	// [alertname, team, namespace], so a namespace-wide outage is one
-	// notification per alert, not one per pod.
+	// [alertname, team, namespace, cluster], so a namespace-wide outage is
+	// one notification per alert, not one per pod, and clusters sharing an
+	// Alertmanager are never mixed in one notification.
 	GroupBy []string `yaml:"groupBy,omitempty" json:"groupBy,omitempty" jsonschema:"uniqueItems=true"`
 	// GroupWait is how long Alertmanager waits to batch a new group's first
 	// notification.

@@ -109,7 +109,7 @@
 //	  receiver: platform-oncall          # the platform team's and every unmatched alert; default platformTeam
 //	  severityReceivers:                 # critical | warning | info
 //	    critical: platform-pager
-//	  groupBy: [alertname, team, namespace]   # the default
+//	  groupBy: [alertname, team, namespace, cluster]   # the default
 //	  groupWait: 30s                     # default 30s
 //	  groupInterval: 5m                  # default 5m
 //	  repeatInterval: 4h                 # default 4h
