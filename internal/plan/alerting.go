@@ -207,6 +207,12 @@ func (r Receiver) SecretFiles() []SecretFile {
 	return out
 }
 
+// ReceiverSecretFiles are the Secret keys a receiver of the profile reads,
+// sorted, as the plan resolves them.
+func ReceiverSecretFiles(r v1alpha1.Receiver, secret string) []SecretFile {
+	return resolveReceiver(r, SecretsDir+secret+"/").SecretFiles()
+}
+
 // SecretFiles are every key the receivers' Secret must hold, sorted.
 func (a Alerting) SecretFiles() []SecretFile {
 	var out []SecretFile

@@ -65,8 +65,11 @@ func (v *validator) receiverDefinition(path string, r v1alpha1.Receiver, defined
 		v.at(path+".name", fmt.Sprintf("merge it with alerting.receivers[%d], or rename it", j), "duplicate receiver %q", r.Name)
 	default:
 		defined[r.Name] = i
-		if key := plan.SecretKey(r.Name, plan.KeyMSTeamsWebhookURL); len(validation.IsConfigMapKey(key)) > 0 {
-			v.at(path+".name", "shorten it", "too long: the Secret key %q would exceed %d characters", key, validation.DNS1123SubdomainMaxLength)
+		for _, f := range plan.ReceiverSecretFiles(r, v.p.Alerting.Secret) {
+			if errs := validation.IsConfigMapKey(f.Key); len(errs) > 0 {
+				v.at(path+".name", "shorten it", "too long: its Secret key %q is invalid: %s", f.Key, errs[0])
+				break
+			}
 		}
 	}
 	v.integrationSettings(path, r)
