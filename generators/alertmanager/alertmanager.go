@@ -1,14 +1,17 @@
 // Package alertmanager generates alertmanager/alertmanager.yml: a routing
-// tree with one route per team (matched on the `team` label every obsgen
-// alert carries, with per-severity child routes), the platform team's route
-// for the cluster-wide alerts, grouping that makes a namespace-wide outage
-// one notification per alert rather than one per pod, and inhibition: a
-// critical alert mutes its own warning, and TargetDown of a job mutes the
-// warnings that read that job's metrics.
+// tree whose first route sends the always-firing Watchdog alert to its
+// heartbeat receiver, then one route per team (matched on the `team` label
+// every obsgen alert carries, with per-severity child routes), the platform
+// team's route for the cluster-wide alerts, grouping that makes a
+// namespace-wide outage one notification per alert rather than one per pod,
+// inhibition (a critical alert mutes its own warning, and TargetDown of a
+// job mutes the warnings that read that job's metrics), and the receivers
+// with the integrations the profile defines.
 //
-// The receivers are named, without integrations: obsgen does not know the
-// pager keys and webhook URLs. Add them by overriding the template
-// alertmanager/_receivers.tmpl (obsgen templates dump).
+// No credential is ever written: every integration reads its secret from a
+// file of the receivers' Secret, mounted where the Prometheus Operator
+// mounts an Alertmanager's spec.secrets. For the raw flavour,
+// alertmanager/alertmanager-pod-patch.yaml mounts it there.
 package alertmanager
 
 import (
@@ -19,6 +22,8 @@ import (
 	"strings"
 
 	amconfig "github.com/prometheus/alertmanager/config"
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/output"
@@ -26,26 +31,36 @@ import (
 	"obsgen.dev/obsgen/internal/render"
 )
 
-// Path and template of the configuration.
+// Paths and templates of the configuration and of the raw flavour's pod
+// patch.
 const (
-	Path     = "alertmanager/alertmanager.yml"
-	Template = "alertmanager/alertmanager.yml.tmpl"
+	Path             = "alertmanager/alertmanager.yml"
+	Template         = "alertmanager/alertmanager.yml.tmpl"
+	PodPatchPath     = "alertmanager/alertmanager-pod-patch.yaml"
+	PodPatchTemplate = "alertmanager/alertmanager-pod-patch.yaml.tmpl"
 )
 
 // Config is what the template renders.
 type Config struct {
-	Plan      *plan.Plan
-	Route     Route
-	Receivers []string
-	Inhibit   []Inhibit
+	Plan  *plan.Plan
+	Route Route
+	// Receivers are the profile's receivers and, by name only, every
+	// receiver a route names that the profile does not define; sorted.
+	Receivers []plan.Receiver
+	// SecretFiles are the keys of the receivers' Secret, sorted.
+	SecretFiles []plan.SecretFile
+	Inhibit     []Inhibit
 }
 
-// Route is a node of the routing tree.
+// Route is a node of the routing tree. Empty timings inherit the parent's.
 type Route struct {
-	Comment  string
-	Matchers []string
-	Receiver string
-	Routes   []Route
+	Comment        string
+	Matchers       []string
+	Receiver       string
+	GroupWait      string
+	GroupInterval  string
+	RepeatInterval string
+	Routes         []Route
 }
 
 // Inhibit is an inhibition rule.
@@ -61,8 +76,9 @@ type Inhibit struct {
 var SameAlert = []string{"alertname", "team", "namespace", "pod", "container", "persistentvolumeclaim",
 	"destination_workload_namespace", "destination_canonical_service", "slo", "job"}
 
-// Generate writes alertmanager.yml, unless Prometheus runs as an agent
-// (no alerts) or the raw flavour is off.
+// Generate writes alertmanager.yml, unless Prometheus runs as an agent (no
+// alerts), and with the raw flavour the pod patch that mounts the
+// receivers' Secret.
 func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	if p.Monitoring.Prometheus.Agent {
 		return nil, nil
@@ -78,14 +94,38 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	if _, err := amconfig.Load(string(data)); err != nil {
 		return nil, fmt.Errorf("%s does not load in Alertmanager: %w", Path, err)
 	}
-	return []output.File{output.YAML(Path, data)}, nil
+	files := []output.File{output.YAML(Path, data)}
+	if p.Monitoring.RawFlavour && len(cfg.SecretFiles) > 0 {
+		patch, err := podPatch(r, cfg)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, patch)
+	}
+	return files, nil
 }
 
-// Build derives the routing tree and the inhibition rules from the plan.
+// podPatch renders the strategic-merge patch that mounts the receivers'
+// Secret into a plain Alertmanager StatefulSet, and decodes it strictly
+// into the type it patches.
+func podPatch(r *render.Engine, cfg Config) (output.File, error) {
+	data, err := r.Render(PodPatchTemplate, cfg)
+	if err != nil {
+		return output.File{}, err
+	}
+	if err := yaml.UnmarshalStrict(data, &appsv1.StatefulSet{}); err != nil {
+		return output.File{}, fmt.Errorf("%s is not a valid StatefulSet: %w", PodPatchPath, err)
+	}
+	return output.YAML(PodPatchPath, data), nil
+}
+
+// Build derives the routing tree, the receivers and the inhibition rules
+// from the plan.
 func Build(p *plan.Plan) (Config, error) {
 	a := p.Alerting
-	cfg := Config{Plan: p, Route: Route{Receiver: a.Receiver}}
-	receivers := map[string]bool{a.Receiver: true}
+	cfg := Config{Plan: p, Route: Route{Receiver: a.Receiver}, SecretFiles: a.SecretFiles()}
+	cfg.Route.Routes = []Route{watchdogRoute(a)}
+	receivers := map[string]bool{a.Receiver: true, a.Watchdog.Receiver: true}
 	teamRoute := func(team, receiver string, severities plan.Labels, why string) Route {
 		rt := Route{Comment: why, Matchers: []string{matcher("team", "=", team)}, Receiver: receiver}
 		receivers[receiver] = true
@@ -104,7 +144,7 @@ func Build(p *plan.Plan) (Config, error) {
 		cfg.Route.Routes = append(cfg.Route.Routes, teamRoute(a.PlatformTeam, a.Receiver, a.SeverityReceivers,
 			"the platform team: control plane, monitoring stack, platform jobs"))
 	}
-	cfg.Receivers = slices.Sorted(maps.Keys(receivers))
+	cfg.Receivers = allReceivers(a, receivers)
 	cfg.Inhibit = []Inhibit{
 		{Comment: "a critical alert mutes the warning and info alerts of the same name on the same object",
 			Source: []string{matcher("severity", "=", "critical")}, Target: []string{matcher("severity", "=~", "warning|info")}, Equal: SameAlert},
@@ -136,6 +176,35 @@ func Build(p *plan.Plan) (Config, error) {
 	}
 	slices.SortStableFunc(cfg.Inhibit[2:], func(x, y Inhibit) int { return cmp.Compare(x.Source[1], y.Source[1]) })
 	return cfg, nil
+}
+
+// watchdogRoute sends the Watchdog alert to its receiver ahead of every
+// team route: it carries the platform team's label, so the platform route
+// would take it otherwise. Without `continue`, no later route sees it.
+func watchdogRoute(a plan.Alerting) Route {
+	w := a.Watchdog
+	rt := Route{Matchers: []string{matcher("alertname", "=", plan.WatchdogAlert)}, Receiver: w.Receiver,
+		GroupWait: w.GroupWait, GroupInterval: w.GroupInterval, RepeatInterval: w.RepeatInterval,
+		Comment: fmt.Sprintf("the Watchdog alert always fires: a heartbeat every %s tells an outside service that alerting works", w.RepeatInterval)}
+	if r, ok := a.Defined(w.Receiver); !ok || r.Integrations() == 0 {
+		rt.Comment = fmt.Sprintf("the Watchdog alert always fires; receiver %q has no integration on purpose: "+
+			"the profile defines none for alerting.watchdog.receiver, so the dead man's switch goes nowhere (obsgen validate warns)", w.Receiver)
+	}
+	return rt
+}
+
+// allReceivers are the defined receivers and, by name only, the routed
+// ones the profile does not define (Alertmanager requires every routed
+// receiver to exist), sorted by name.
+func allReceivers(a plan.Alerting, routed map[string]bool) []plan.Receiver {
+	out := slices.Clone(a.Receivers)
+	for _, name := range slices.Sorted(maps.Keys(routed)) {
+		if _, ok := a.Defined(name); !ok {
+			out = append(out, plan.Receiver{Name: name})
+		}
+	}
+	slices.SortFunc(out, func(x, y plan.Receiver) int { return cmp.Compare(x.Name, y.Name) })
+	return out
 }
 
 // matcher writes a matcher in Alertmanager's UTF-8 matcher syntax with the

@@ -1,14 +1,20 @@
 package alertmanager
 
 import (
+	"path"
+	"slices"
 	"testing"
+	"time"
 
 	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/dispatch"
+	"github.com/prometheus/alertmanager/notify/webhook"
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
@@ -36,7 +42,8 @@ func load(t *testing.T, p *plan.Plan) *amconfig.Config {
 	require.NoError(t, err)
 	files, err := Generate(p, engine)
 	require.NoError(t, err)
-	require.Len(t, files, 1)
+	require.NotEmpty(t, files)
+	require.Equal(t, Path, files[0].Path)
 	cfg, err := amconfig.Load(string(files[0].Data))
 	require.NoError(t, err)
 	return cfg
@@ -60,7 +67,7 @@ func TestRoutesByTeamAndSeverity(t *testing.T) {
 	assert.Equal(t, []string{"infra"}, receiver(model.LabelSet{"team": "infra", "severity": "warning"}))
 	assert.Equal(t, []string{"infra"}, receiver(model.LabelSet{"team": "nobody"}), "unknown teams go to the platform receiver")
 	grouping := route.Match(model.LabelSet{"team": "shop", "severity": "warning"})[0].RouteOpts.GroupBy
-	assert.Len(t, grouping, 3)
+	assert.Len(t, grouping, len(plan.DefaultGroupBy))
 	for _, l := range plan.DefaultGroupBy {
 		assert.Contains(t, grouping, model.LabelName(l), "pods of one namespace share a notification")
 	}
@@ -140,4 +147,160 @@ func TestAgentHasNoAlertmanagerConfig(t *testing.T) {
 	files, err := Generate(p, nil)
 	require.NoError(t, err)
 	assert.Empty(t, files)
+}
+
+// integrationsPlan defines a receiver of every kind obsgen models, a
+// heartbeat receiver, and routes to each.
+func integrationsPlan(flavours ...v1alpha1.Flavour) *plan.Plan {
+	yes, no := true, false
+	return plan.Resolve(&v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "am"},
+		Monitoring: v1alpha1.Monitoring{Namespace: "obs", Flavours: flavours},
+		Alerting: v1alpha1.Alerts{PlatformTeam: "infra", Receiver: "infra-mail", Secret: "am-creds",
+			SeverityReceivers: map[string]string{"critical": "infra-pager", "warning": "infra-genie"},
+			Watchdog:          v1alpha1.Watchdog{Receiver: "heartbeat", RepeatInterval: "3m"},
+			Receivers: []v1alpha1.Receiver{
+				{Name: "infra-mail", Email: &v1alpha1.EmailReceiver{To: []string{"a@example.com", "b@example.com"}, From: "am@example.com",
+					Smarthost: "smtp.example.com:587", AuthUsername: "am", RequireTLS: &yes}},
+				{Name: "infra-pager", PagerDuty: &v1alpha1.PagerDutyReceiver{URL: "https://events.eu.pagerduty.com/v2/enqueue"}},
+				{Name: "infra-genie", Opsgenie: &v1alpha1.OpsgenieReceiver{APIURL: "https://api.eu.opsgenie.com/", SendResolved: &no}},
+				{Name: "shop-chat", Slack: &v1alpha1.SlackReceiver{Channel: "#shop", SendResolved: &yes}, MSTeams: &v1alpha1.MSTeamsReceiver{}},
+				{Name: "heartbeat", Webhook: &v1alpha1.WebhookReceiver{SendResolved: &no}},
+			}},
+		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"}, Alerting: v1alpha1.Alerting{Receiver: "shop-chat"}}},
+	})
+}
+
+// watchdog are the labels the rules give the Watchdog alert.
+func watchdog(team string) model.LabelSet {
+	return model.LabelSet{"alertname": "Watchdog", "severity": "none", "team": model.LabelValue(team), "cluster": "am"}
+}
+
+func TestWatchdogGoesFirstToItsReceiverAtAHeartbeatsPace(t *testing.T) {
+	route := dispatch.NewRoute(load(t, integrationsPlan()).Route, nil)
+	matched := route.Match(watchdog("infra"))
+	require.Len(t, matched, 1, "one route, and no team's")
+	opts := matched[0].RouteOpts
+	assert.Equal(t, "heartbeat", opts.Receiver, "not the platform team's receiver, though the Watchdog carries its team label")
+	assert.Equal(t, time.Duration(0), opts.GroupWait, "the first heartbeat leaves at once")
+	assert.Equal(t, time.Minute, opts.GroupInterval)
+	assert.Equal(t, 3*time.Minute, opts.RepeatInterval, "the heartbeat's period is alerting.watchdog.repeatInterval")
+	assert.Equal(t, route.Routes[0], matched[0], "the Watchdog's route comes before every team route")
+
+	shopWatchdog := watchdog("shop")
+	assert.Equal(t, "heartbeat", route.Match(shopWatchdog)[0].RouteOpts.Receiver, "whatever its team label")
+	other := watchdog("infra")
+	other["alertname"] = "WatchdogLike"
+	assert.Equal(t, "infra-mail", route.Match(other)[0].RouteOpts.Receiver, "only the Watchdog takes that route")
+}
+
+func TestWatchdogNeverInhibited(t *testing.T) {
+	for _, r := range load(t, integrationsPlan()).InhibitRules {
+		assert.False(t, labels.Matchers(r.TargetMatchers).Matches(watchdog("infra")), "inhibition %v mutes the heartbeat", r.TargetMatchers)
+	}
+}
+
+func TestWatchdogWithoutAReceiverGoesNowhereOnPurpose(t *testing.T) {
+	p := testPlan()
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	files, err := Generate(p, engine)
+	require.NoError(t, err)
+	assert.Contains(t, string(files[0].Data), `receiver "watchdog" has no integration on purpose`)
+	cfg := load(t, p)
+	assert.Equal(t, "watchdog", dispatch.NewRoute(cfg.Route, nil).Match(watchdog("infra"))[0].RouteOpts.Receiver)
+	i := slices.IndexFunc(cfg.Receivers, func(r amconfig.Receiver) bool { return r.Name == "watchdog" })
+	require.GreaterOrEqual(t, i, 0, "Alertmanager needs every routed receiver to exist")
+	assert.Equal(t, amconfig.Receiver{Name: "watchdog", Labels: cfg.Receivers[i].Labels}, cfg.Receivers[i], "a name and no integration")
+}
+
+// TestEveryCredentialIsReadFromTheSecret decodes the receivers with
+// Alertmanager's own types: every secret field is a *_file under the
+// Secret's folder, every inline secret field is empty, and the settings
+// the profile gives arrive where Alertmanager reads them.
+func TestEveryCredentialIsReadFromTheSecret(t *testing.T) {
+	cfg := load(t, integrationsPlan())
+	dir := "/etc/alertmanager/secrets/am-creds/"
+	byName := map[string]amconfig.Receiver{}
+	for _, r := range cfg.Receivers {
+		byName[r.Name] = r
+	}
+	mail := byName["infra-mail"].EmailConfigs[0]
+	assert.Equal(t, dir+"infra-mail.email-auth-password", mail.AuthPasswordFile)
+	assert.Empty(t, mail.AuthPassword)
+	assert.Equal(t, "a@example.com, b@example.com", mail.To)
+	assert.Equal(t, "smtp.example.com:587", mail.Smarthost.String())
+	assert.Equal(t, "am", mail.AuthUsername)
+	assert.True(t, *mail.RequireTLS)
+
+	pager := byName["infra-pager"].PagerdutyConfigs[0]
+	assert.Equal(t, dir+"infra-pager.pagerduty-routing-key", pager.RoutingKeyFile)
+	assert.Empty(t, pager.RoutingKey)
+	assert.Empty(t, pager.ServiceKey, "Events API v2 takes a routing key")
+	assert.Equal(t, "https://events.eu.pagerduty.com/v2/enqueue", pager.URL.String())
+
+	genie := byName["infra-genie"].OpsGenieConfigs[0]
+	assert.Equal(t, dir+"infra-genie.opsgenie-api-key", genie.APIKeyFile)
+	assert.Empty(t, genie.APIKey)
+	assert.Equal(t, "https://api.eu.opsgenie.com/", genie.APIURL.String())
+	assert.False(t, genie.SendResolved())
+
+	chat := byName["shop-chat"]
+	require.Len(t, chat.SlackConfigs, 1)
+	assert.Equal(t, dir+"shop-chat.slack-api-url", chat.SlackConfigs[0].APIURLFile)
+	assert.Nil(t, chat.SlackConfigs[0].APIURL)
+	assert.Equal(t, "#shop", chat.SlackConfigs[0].Channel)
+	assert.True(t, chat.SlackConfigs[0].SendResolved())
+	require.Len(t, chat.MSTeamsV2Configs, 1)
+	assert.Equal(t, dir+"shop-chat.msteams-webhook-url", chat.MSTeamsV2Configs[0].WebhookURLFile)
+	assert.Nil(t, chat.MSTeamsV2Configs[0].WebhookURL)
+
+	hook := byName["heartbeat"].WebhookConfigs[0]
+	assert.Equal(t, dir+"heartbeat.webhook-url", hook.URLFile)
+	assert.Empty(t, hook.URL)
+	assert.False(t, hook.SendResolved(), "a resolution must not count as a heartbeat")
+}
+
+func TestPodPatchMountsTheSecretWhereTheConfigReadsIt(t *testing.T) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	files, err := Generate(integrationsPlan(v1alpha1.FlavourPrometheus), engine)
+	require.NoError(t, err)
+	require.Equal(t, 2, len(files), "alertmanager.yml and the pod patch")
+	assert.Equal(t, PodPatchPath, files[1].Path)
+	var sts appsv1.StatefulSet
+	require.NoError(t, yaml.UnmarshalStrict(files[1].Data, &sts))
+	assert.Equal(t, "alertmanager", sts.Name)
+	assert.Equal(t, "obs", sts.Namespace)
+	pod := sts.Spec.Template.Spec
+	require.Len(t, pod.Volumes, 1)
+	require.NotNil(t, pod.Volumes[0].Secret)
+	assert.Equal(t, "am-creds", pod.Volumes[0].Secret.SecretName)
+	require.Len(t, pod.Containers, 1)
+	mount := pod.Containers[0].VolumeMounts[0]
+	assert.Equal(t, pod.Volumes[0].Name, mount.Name)
+	assert.True(t, mount.ReadOnly)
+	for _, r := range load(t, integrationsPlan()).Receivers {
+		for _, f := range []string{fileOf(r.SlackConfigs, func(c *amconfig.SlackConfig) string { return c.APIURLFile }),
+			fileOf(r.WebhookConfigs, func(c *webhook.WebhookConfig) string { return c.URLFile })} {
+			if f != "" {
+				assert.Equal(t, mount.MountPath, path.Dir(f), "%s reads %s, outside the mount", r.Name, f)
+			}
+		}
+	}
+	assert.Contains(t, string(files[1].Data), "--from-file=infra-genie.opsgenie-api-key=./infra-genie.opsgenie-api-key \\\n")
+	assert.Contains(t, string(files[1].Data), "--from-file=shop-chat.slack-api-url=./shop-chat.slack-api-url\napiVersion", "every key, the last without a continuation")
+
+	files, err = Generate(integrationsPlan(v1alpha1.FlavourOperator), engine)
+	require.NoError(t, err)
+	assert.Equal(t, 1, len(files), "the operator mounts spec.secrets itself")
+	files, err = Generate(testPlan(), engine)
+	require.NoError(t, err)
+	assert.Equal(t, 1, len(files), "nothing to mount without credentials")
+}
+
+func fileOf[C any](configs []C, file func(C) string) string {
+	if len(configs) == 0 {
+		return ""
+	}
+	return file(configs[0])
 }

@@ -32,19 +32,31 @@ written. Unchanged files are not rewritten, files obsgen wrote before and no
 longer generates are removed, and hand-written files are never touched.
 
 With --check nothing is written: obsgen prints a diff and exits 3 when the
-output on disk is stale, which is what CI should run.`,
+output on disk is stale, which is what CI should run.
+
+Warnings (alerts routed to a receiver that notifies nobody, say) are printed
+to stderr and do not stop generation; with --strict they do, as errors would.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.generate(args, check)
 		},
 	}
 	cmd.Flags().String(flagOut, defaultOut, "output root; each profile goes to OUT/<metadata.name>/ (env OBSGEN_OUT)")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 3 with a diff when the output is stale")
+	strictFlag(cmd)
 	return cmd
+}
+
+// strictFlag adds --strict, read through viper like the other settings.
+func strictFlag(cmd *cobra.Command) {
+	cmd.Flags().Bool(flagStrict, false, "treat warnings as errors: exit 1 and write nothing (env OBSGEN_STRICT)")
 }
 
 func (a *app) generate(args []string, check bool) error {
 	results, err := a.runAll(args)
 	if err != nil {
+		return err
+	}
+	if err := a.warn(results); err != nil {
 		return err
 	}
 	root := a.v.GetString(flagOut)
@@ -84,6 +96,24 @@ func (a *app) check(root string, sets []output.Set) error {
 	if stale {
 		return errDrift
 	}
+	return nil
+}
+
+// warn prints every profile's warnings to stderr. With --strict they are
+// returned instead, so the command fails as it does on errors.
+func (a *app) warn(results []*pipeline.Result) error {
+	var all diag.List
+	for _, res := range results {
+		all = append(all, res.Loaded.Warnings...)
+	}
+	switch {
+	case len(all) == 0:
+		return nil
+	case a.v.GetBool(flagStrict):
+		return all
+	}
+	fmt.Fprintln(a.stderr, all.Error())
+	fmt.Fprintf(a.stderr, "%s%d warning(s); --%s makes them errors\n", errorPrefix, len(all), flagStrict)
 	return nil
 }
 

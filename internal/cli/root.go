@@ -29,6 +29,7 @@ const (
 	flagOut     = "out"
 	flagTmpl    = "templates"
 	flagConfig  = "config"
+	flagStrict  = "strict"
 	defaultOut  = "out"
 	errorPrefix = "obsgen: "
 )
@@ -68,7 +69,11 @@ func (a *app) exitCode(err error) int {
 		return ExitDrift
 	case errors.As(err, &diags):
 		fmt.Fprintln(a.stderr, diags.Error())
-		fmt.Fprintf(a.stderr, "%s%d problem(s) found; nothing was written\n", errorPrefix, len(diags))
+		if errs := diags.Errors(); len(errs) > 0 {
+			fmt.Fprintf(a.stderr, "%s%d problem(s) found; nothing was written\n", errorPrefix, len(errs))
+		} else {
+			fmt.Fprintf(a.stderr, "%s%d warning(s) found with --%s; nothing was written\n", errorPrefix, len(diags), flagStrict)
+		}
 		return ExitFailed
 	case errors.As(err, &usage):
 		fmt.Fprintln(a.stderr, errorPrefix+usage.Error())
@@ -89,7 +94,8 @@ dashboards and the network and mesh policies that let monitoring traffic through
 all consistent with each other and byte-for-byte deterministic.
 
 Settings come from flags, OBSGEN_* environment variables (OBSGEN_OUT,
-OBSGEN_TEMPLATES) and an optional .obsgen.yaml in the working directory.`,
+OBSGEN_TEMPLATES, OBSGEN_STRICT) and an optional .obsgen.yaml in the working
+directory.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -131,7 +137,7 @@ func (a *app) loadSettings(flags *pflag.FlagSet) error {
 }
 
 // knownSettings are the keys a settings file may hold.
-var knownSettings = []string{flagOut, flagTmpl}
+var knownSettings = []string{flagOut, flagTmpl, flagStrict}
 
 func (a *app) checkSettingsKeys() error {
 	for _, k := range a.v.AllKeys() {

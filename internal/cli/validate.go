@@ -9,17 +9,22 @@ import (
 )
 
 func (a *app) validateCommand() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "validate PROFILE...",
 		Short: "Check profiles, generate them in memory and prove their network policies; write nothing",
 		Long: `Validate loads each profile, reports every problem with its position, generates
 all files in memory, and proves the network policies against a synthetic cluster:
 every connection monitoring needs is allowed and the ones it must not open are
-denied (reports/connectivity.md lists each check).`,
+denied (reports/connectivity.md lists each check).
+
+Warnings are printed to stderr; with --strict they fail validation as errors do.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			results, err := a.runAll(args)
 			if err != nil {
+				return err
+			}
+			if err := a.warn(results); err != nil {
 				return err
 			}
 			for i, res := range results {
@@ -40,4 +45,6 @@ denied (reports/connectivity.md lists each check).`,
 			return nil
 		},
 	}
+	strictFlag(cmd)
+	return cmd
 }

@@ -1,5 +1,7 @@
 // Package diag holds positioned diagnostics: problems found in a user's file,
 // each naming the file, line, column and field, with a hint on how to fix it.
+// A diagnostic is an error (the file cannot be used) or a warning (it can,
+// but does something the user almost certainly does not want).
 package diag
 
 import (
@@ -15,16 +17,28 @@ type Pos struct {
 	Col  int
 }
 
+// Severity tells an error from a warning. The zero value is Error.
+type Severity int
+
+// Severities.
+const (
+	Error Severity = iota
+	Warning
+)
+
 // Diagnostic is one problem in a source file.
 type Diagnostic struct {
-	File    string
-	Pos     Pos
-	Path    string // field path such as teams[1].services[0].port; empty for the whole file
-	Message string
-	Hint    string // how to fix it; optional
+	File     string
+	Pos      Pos
+	Path     string // field path such as teams[1].services[0].port; empty for the whole file
+	Message  string
+	Hint     string   // how to fix it; optional
+	Severity Severity // Error unless set
 }
 
 // String renders the diagnostic as file:line:col: path: message; hint: ...
+// A warning reads file:line:col: warning: path: message; hint: ..., the
+// way compilers mark theirs.
 func (d Diagnostic) String() string {
 	var b strings.Builder
 	b.WriteString(d.File)
@@ -32,6 +46,9 @@ func (d Diagnostic) String() string {
 		fmt.Fprintf(&b, ":%d:%d", d.Pos.Line, d.Pos.Col)
 	}
 	b.WriteString(": ")
+	if d.Severity == Warning {
+		b.WriteString("warning: ")
+	}
 	if d.Path != "" {
 		b.WriteString(d.Path)
 		b.WriteString(": ")
@@ -57,6 +74,22 @@ func (l List) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// Errors returns the diagnostics that are errors, in order.
+func (l List) Errors() List { return l.filter(Error) }
+
+// Warnings returns the diagnostics that are warnings, in order.
+func (l List) Warnings() List { return l.filter(Warning) }
+
+func (l List) filter(s Severity) List {
+	var out List
+	for _, d := range l {
+		if d.Severity == s {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // Sorted returns the diagnostics ordered by file, position and path, with
 // exact duplicates removed, so output does not depend on check order.
 func (l List) Sorted() List {
@@ -68,6 +101,7 @@ func (l List) Sorted() List {
 			cmp.Compare(a.Pos.Col, b.Pos.Col),
 			cmp.Compare(a.Path, b.Path),
 			cmp.Compare(a.Message, b.Message),
+			cmp.Compare(a.Severity, b.Severity),
 		)
 	})
 	return slices.Compact(out)

@@ -15,7 +15,7 @@ import (
 )
 
 // FuzzLoad feeds the loader arbitrary bytes, starting from the example
-// profiles and the invalid cases. Load must never panic, must report
+// profiles, the invalid cases and the cases that warn. Load must never panic, must report
 // problems as a non-empty diag.List naming the file, and must report the
 // same thing twice; a profile it accepts must resolve and generate: an
 // error there means validation let through something the generators cannot
@@ -24,6 +24,7 @@ func FuzzLoad(f *testing.F) {
 	for _, pattern := range []string{
 		filepath.Join("..", "..", "profiles", "*.yaml"),
 		filepath.Join("testdata", "invalid", "*.yaml"),
+		filepath.Join("testdata", "warnings", "*.yaml"),
 	} {
 		files, err := filepath.Glob(pattern)
 		if err != nil {

@@ -27,6 +27,9 @@ type Loaded struct {
 	Positions Positions
 	// Keys maps a map entry's path (labels["team"]) to where its key starts.
 	Keys Positions
+	// Warnings are what the profile does that is valid but almost surely
+	// unwanted (alerts routed to a receiver that notifies nobody), sorted.
+	Warnings diag.List
 }
 
 // MaxSize bounds the profiles the loader accepts; real profiles are a few
@@ -34,7 +37,9 @@ type Loaded struct {
 const MaxSize = 8 << 20
 
 // Load decodes and validates one profile. file names the source in
-// diagnostics. On any problem it returns a diag.List holding all of them.
+// diagnostics. On any error it returns a diag.List holding every error (and
+// no warning: those follow once the profile is valid); otherwise the
+// warnings are in Loaded.Warnings.
 func Load(file string, data []byte) (*Loaded, error) {
 	if len(data) > MaxSize {
 		return nil, diag.List{{File: file, Pos: offsetPos(data, MaxSize), Message: fmt.Sprintf("profile is larger than %d bytes", MaxSize),
@@ -57,9 +62,10 @@ func Load(file string, data []byte) (*Loaded, error) {
 	// Validate even what decoded only in part, so every problem shows at
 	// once, but leave out what merely follows from a decoding problem.
 	diags = append(d.diags, followOnFree(Validate(l), d.diags)...)
-	if len(diags) > 0 {
-		return nil, diags.Sorted()
+	if errs := diags.Errors(); len(errs) > 0 {
+		return nil, errs.Sorted()
 	}
+	l.Warnings = diags.Warnings().Sorted()
 	return l, nil
 }
 

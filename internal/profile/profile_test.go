@@ -26,51 +26,105 @@ var knownBugs = map[string]string{}
 // the rendered diagnostics with <case>.err byte for byte. UPDATE_GOLDEN=1
 // rewrites the .err files (known bugs excepted: theirs are written by hand).
 func TestInvalidProfiles(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.yaml"))
+	forEachCase(t, "invalid", func(t *testing.T, name, path string, data []byte) {
+		golden := filepath.Join("testdata", "invalid", name+".err")
+		if bug, known := knownBugs[name]; known {
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "a known bug's .err holds the expected output, written by hand")
+			got := loadOutput(path, data)
+			assert.Equal(t, got, loadOutput(path, data), "loading twice gives different output")
+			if got == string(want) {
+				t.Fatalf("%s is fixed: remove it from knownBugs", name)
+			}
+			t.Skip("bug: " + bug)
+		}
+		got := loadError(t, path, data)
+		assert.Equal(t, got, loadError(t, path, data), "loading twice gives different output")
+		compareGolden(t, golden, got)
+	})
+}
+
+// forEachCase runs test on every testdata/<dir>/<case>.yaml, with the
+// case's name, the path diagnostics name and its bytes.
+func forEachCase(t *testing.T, dir string, test func(t *testing.T, name, path string, data []byte)) {
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
-	update := os.Getenv("UPDATE_GOLDEN") != ""
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
 		t.Run(name, func(t *testing.T) {
 			data, err := os.ReadFile(file)
 			require.NoError(t, err)
-			path := "testdata/invalid/" + name + ".yaml"
-			golden := strings.TrimSuffix(file, ".yaml") + ".err"
-			if bug, known := knownBugs[name]; known {
-				want, err := os.ReadFile(golden)
-				require.NoError(t, err, "a known bug's .err holds the expected output, written by hand")
-				got := loadOutput(path, data)
-				assert.Equal(t, got, loadOutput(path, data), "loading twice gives different output")
-				if got == string(want) {
-					t.Fatalf("%s is fixed: remove it from knownBugs", name)
-				}
-				t.Skip("bug: " + bug)
-			}
-			got := loadError(t, path, data)
-			again := loadError(t, path, data)
-			assert.Equal(t, got, again, "loading twice gives different output")
-			if update {
-				require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
-				return
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run with UPDATE_GOLDEN=1 to create it")
-			assert.Equal(t, string(want), got)
+			test(t, name, "testdata/"+dir+"/"+name+".yaml", data)
 		})
 	}
 }
 
-// TestEveryGoldenHasAProfile catches a .err left behind by a renamed case.
+// TestEveryGoldenHasAProfile catches a .err or .warn left behind by a
+// renamed case.
 func TestEveryGoldenHasAProfile(t *testing.T) {
 	goldens, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.err"))
 	require.NoError(t, err)
+	warnings, err := filepath.Glob(filepath.Join("testdata", "warnings", "*.warn"))
+	require.NoError(t, err)
+	goldens = append(goldens, warnings...)
 	for _, g := range goldens {
-		assert.FileExists(t, strings.TrimSuffix(g, ".err")+".yaml")
+		assert.FileExists(t, strings.TrimSuffix(strings.TrimSuffix(g, ".err"), ".warn")+".yaml")
 	}
 	for name := range knownBugs {
 		assert.FileExists(t, filepath.Join("testdata", "invalid", name+".yaml"), "knownBugs entry without a case")
 	}
+}
+
+// TestProfileWarnings loads every testdata/warnings/<case>.yaml, which
+// must load, and compares its warnings with <case>.warn byte for byte.
+// UPDATE_GOLDEN=1 rewrites the .warn files.
+func TestProfileWarnings(t *testing.T) {
+	forEachCase(t, "warnings", func(t *testing.T, name, path string, data []byte) {
+		got := loadWarnings(t, path, data)
+		assert.Equal(t, got, loadWarnings(t, path, data), "loading twice gives different output")
+		compareGolden(t, filepath.Join("testdata", "warnings", name+".warn"), got)
+	})
+}
+
+// compareGolden compares got with the golden file, or with UPDATE_GOLDEN=1
+// writes it.
+func compareGolden(t *testing.T, golden, got string) {
+	t.Helper()
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run with UPDATE_GOLDEN=1 to create it")
+	assert.Equal(t, string(want), got)
+}
+
+// loadWarnings loads a profile that must load with warnings, and renders
+// them.
+func loadWarnings(t *testing.T, file string, data []byte) string {
+	t.Helper()
+	l, err := profile.Load(file, data)
+	require.NoError(t, err)
+	require.NotEmpty(t, l.Warnings)
+	for _, d := range l.Warnings {
+		assert.Equal(t, diag.Warning, d.Severity, "%s", d)
+		assert.Equal(t, file, d.File, "diagnostic names another file: %s", d)
+	}
+	return l.Warnings.Error() + "\n"
+}
+
+// TestErrorsHideWarnings: a profile with errors reports only them; its
+// warnings follow once it loads.
+func TestErrorsHideWarnings(t *testing.T) {
+	src := strings.Replace(minimal, "port: 8080", "port: 70000", 1)
+	_, err := profile.Load("port.yaml", []byte(src))
+	var list diag.List
+	require.True(t, errors.As(err, &list), "%v", err)
+	assert.Empty(t, list.Warnings())
+	l, err := profile.Load("minimal.yaml", []byte(minimal))
+	require.NoError(t, err)
+	assert.NotEmpty(t, l.Warnings, "no receiver is defined: every route warns")
 }
 
 // loadError loads a profile that must fail and renders its diagnostics.
@@ -84,6 +138,7 @@ func loadError(t *testing.T, file string, data []byte) string {
 	require.NotEmpty(t, list)
 	for _, d := range list {
 		assert.Equal(t, file, d.File, "diagnostic names another file: %s", d)
+		assert.Equal(t, diag.Error, d.Severity, "a warning among errors: %s", d)
 	}
 	return err.Error() + "\n"
 }

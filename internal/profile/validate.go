@@ -25,7 +25,7 @@ type validator struct {
 }
 
 // Validate checks a decoded profile, with its defaults applied, and returns
-// every problem sorted by position.
+// every problem, errors and warnings, sorted by position.
 func Validate(l *Loaded) diag.List {
 	v := &validator{l: l, p: plan.WithDefaults(l.Profile)}
 	v.metadata()
@@ -35,6 +35,7 @@ func Validate(l *Loaded) diag.List {
 	v.network()
 	v.teams()
 	v.alertingSection()
+	v.receivers()
 	v.dashboards()
 	v.connectivity()
 	v.zeroValues()
@@ -49,6 +50,12 @@ func (v *validator) at(path, hint, format string, args ...any) {
 		File: v.l.File, Pos: v.pos(path), Path: path,
 		Message: fmt.Sprintf(format, args...), Hint: hint,
 	})
+}
+
+// warnAt reports a warning at path, positioned as at does.
+func (v *validator) warnAt(path, hint, format string, args ...any) {
+	v.at(path, hint, format, args...)
+	v.diags[len(v.diags)-1].Severity = diag.Warning
 }
 
 // atKey reports a problem with a map entry's key at the key.

@@ -95,7 +95,7 @@
 //	      podLabels: {app.kubernetes.io/name: ingress-nginx}
 //	  alertmanagerEgress:                # where notifications go; cidrs or namespace, and ports
 //	    - cidrs: [198.51.100.0/24]
-//	      ports: [443]
+//	      ports: [443, 587]
 //	  calico:                            # engine calico only
 //	    order: 100                       # order of obsgen's allows; default 100
 //	    globalDeny:
@@ -104,6 +104,49 @@
 //	      excludedNamespaces: [kube-system, calico-system, calico-apiserver, tigera-operator]
 //	  adminNetworkPolicy:                # engine admin-network-policy only
 //	    priority: 50                     # 1..1000; default 50
+//	alerting:
+//	  platformTeam: platform             # `team` label of the cluster-wide alerts; default platform
+//	  receiver: platform-oncall          # the platform team's and every unmatched alert; default platformTeam
+//	  severityReceivers:                 # critical | warning | info
+//	    critical: platform-pager
+//	  groupBy: [alertname, team, namespace, cluster]   # the default
+//	  groupWait: 30s                     # default 30s
+//	  groupInterval: 5m                  # default 5m
+//	  repeatInterval: 4h                 # default 4h
+//	  labels: {env: prod}                # added to every alert
+//	  disable: [CPUThrottlingHigh]       # alerts or rule groups
+//	  overrides:
+//	    TargetDown: {threshold: 20, for: 15m}
+//	  secret: alertmanager-receivers     # every credential, a key each; default alertmanager-receivers
+//	  receivers:                         # each reads its credential from /etc/alertmanager/secrets/<secret>/<key>
+//	    - name: platform-oncall          # required; letters, digits, - and _
+//	      slack:                         # key platform-oncall.slack-api-url
+//	        channel: "#platform"
+//	        sendResolved: true
+//	    - name: platform-pager
+//	      pagerduty:                     # Events API v2; key platform-pager.pagerduty-routing-key
+//	        url: https://events.eu.pagerduty.com/v2/enqueue
+//	        sendResolved: true
+//	    - name: payments-oncall
+//	      opsgenie:                      # key payments-oncall.opsgenie-api-key
+//	        apiURL: https://api.eu.opsgenie.com/
+//	        sendResolved: true
+//	      email:
+//	        to: [payments@example.com]   # required
+//	        from: alertmanager@example.com   # required
+//	        smarthost: smtp.example.com:587  # required; host:port
+//	        authUsername: alertmanager   # password: key payments-oncall.email-auth-password
+//	        requireTLS: true
+//	        sendResolved: false
+//	    - name: payments-pager
+//	      msteams:                       # a Workflows webhook; key payments-pager.msteams-webhook-url
+//	        sendResolved: true
+//	    - name: watchdog
+//	      webhook:                       # a heartbeat service; key watchdog.webhook-url
+//	        sendResolved: false
+//	  watchdog:                          # the always-firing Watchdog alert, routed first
+//	    receiver: watchdog               # default watchdog
+//	    repeatInterval: 5m               # the heartbeat's period; default 5m
 //	teams:
 //	  - name: payments                   # required; the `team` label
 //	    namespaces: [payments, payments-batch]   # required; each owned by one team

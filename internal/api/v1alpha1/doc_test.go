@@ -27,13 +27,17 @@ func TestPackageExampleIsAValidProfile(t *testing.T) {
 	require.NotEmpty(t, example)
 	l, err := profile.Load("doc.go example", []byte(strings.Join(example, "\n")))
 	require.NoError(t, err)
+	assert.Empty(t, l.Warnings, "the example should be a profile to copy, without warnings")
 	p := l.Profile
 	assert.Equal(t, v1alpha1.MTLSStrict, p.Mesh.MTLS)
 	assert.Equal(t, 99.0, p.Teams[0].Services[0].SLOs.Latency.Target)
 	for _, path := range []string{"cluster.podCIDR", "mesh.scrapeStrategy", "monitoring.nodeExporter.port",
 		"network.dns.podLabels", "teams[0].alerting.severityReceivers", "teams[0].services[0].slos.latency.thresholdMs",
 		"monitoring.prometheus.externalLabels", "monitoring.prometheus.evaluationInterval",
-		"dashboards.grafanaOperator.instanceLabels", "dashboards.extraRows[0].panels[0].queries[0].legend"} {
+		"dashboards.grafanaOperator.instanceLabels", "dashboards.extraRows[0].panels[0].queries[0].legend",
+		"alerting.groupBy", "alerting.overrides", "alerting.secret", "alerting.receivers[0].slack.channel",
+		"alerting.receivers[1].pagerduty.url", "alerting.receivers[2].opsgenie.apiURL", "alerting.receivers[2].email.requireTLS",
+		"alerting.receivers[3].msteams.sendResolved", "alerting.receivers[4].webhook.sendResolved", "alerting.watchdog.repeatInterval"} {
 		assert.Contains(t, l.Positions, path, "the example should show %s", path)
 	}
 }
