@@ -76,11 +76,11 @@ type Inhibit struct {
 var SameAlert = []string{"alertname", "team", "namespace", "pod", "container", "persistentvolumeclaim",
 	"destination_workload_namespace", "destination_canonical_service", "slo", "job"}
 
-// Generate writes alertmanager.yml, unless Prometheus runs as an agent (no
-// alerts), and with the raw flavour the pod patch that mounts the
-// receivers' Secret.
+// Generate writes alertmanager.yml wherever alerts are evaluated (with an
+// agent, the ruler's alerts go to the Alertmanager it notifies), and with
+// the raw flavour the pod patch that mounts the receivers' Secret.
 func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
-	if p.Monitoring.Prometheus.Agent {
+	if !p.Rules.Recorded() {
 		return nil, nil
 	}
 	cfg, err := Build(p)
@@ -95,7 +95,7 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 		return nil, fmt.Errorf("%s does not load in Alertmanager: %w", Path, err)
 	}
 	files := []output.File{output.YAML(Path, data)}
-	if p.Monitoring.RawFlavour && len(cfg.SecretFiles) > 0 {
+	if p.Monitoring.RawFlavour && !p.Monitoring.Prometheus.Agent && len(cfg.SecretFiles) > 0 {
 		patch, err := podPatch(r, cfg)
 		if err != nil {
 			return nil, err

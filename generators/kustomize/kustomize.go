@@ -59,6 +59,8 @@ func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File,
 			d.ConfigFiles = append(d.ConfigFiles, f.Path)
 		case strings.HasPrefix(f.Path, "prometheus/rules/"):
 			d.RuleFiles = append(d.RuleFiles, f.Path)
+		case f.Path == alertmanager.Path && p.Monitoring.Prometheus.Agent:
+			// For the Alertmanager the ruler notifies, outside this cluster.
 		case f.Path == alertmanager.Path:
 			d.AlertmanagerConfig = f.Path
 		case f.Path == operator.AdditionalPath:

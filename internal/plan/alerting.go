@@ -346,11 +346,9 @@ type ReceiverRoute struct {
 // route of the alertmanager.yml obsgen writes and the receiver it names:
 // the Watchdog's, the platform route (the root's receiver too), each
 // team's route and its severity routes. raw is the profile as written, to
-// tell a defaulted name from a written one. An agent routes nothing.
+// tell a defaulted name from a written one. With an agent the routes are
+// the same: the ruler's alerts go to the Alertmanager they configure.
 func ReceiverRoutes(p, raw *v1alpha1.Profile) []ReceiverRoute {
-	if p.Monitoring.Prometheus.Mode == v1alpha1.ModeAgent {
-		return nil
-	}
 	a := p.Alerting
 	out := []ReceiverRoute{
 		{Receiver: a.Watchdog.Receiver, Source: "alerting.watchdog.receiver", Watchdog: true,

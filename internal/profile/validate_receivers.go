@@ -40,13 +40,6 @@ func (v *validator) receivers() {
 		v.receiverDefinition(path, r, defined, i)
 	}
 	v.watchdog()
-	if v.p.Monitoring.Prometheus.Mode == v1alpha1.ModeAgent {
-		if len(a.Receivers) > 0 {
-			v.warnAt("alerting.receivers", "remove them: the Prometheus or ruler that evaluates the rules routes the alerts",
-				"Prometheus runs as an agent and sends no alert: no receiver is used")
-		}
-		return
-	}
 	routes := plan.ReceiverRoutes(v.p, v.l.Profile)
 	v.undefinedReceivers(routes, defined)
 	v.idleReceivers(routes)
@@ -233,7 +226,9 @@ func (v *validator) watchdogShared(routes []plan.ReceiverRoute) {
 // Alertmanager reaches its receivers only through network.alertmanagerEgress.
 func (v *validator) receiverEgress() {
 	n := v.p.Network
-	if n.Stance == v1alpha1.StanceOpen {
+	// With an agent, the ruler's Alertmanager runs where the ruler does,
+	// not behind this cluster's policies.
+	if n.Stance == v1alpha1.StanceOpen || v.p.Monitoring.Prometheus.Mode == v1alpha1.ModeAgent {
 		return
 	}
 	var ports []int
