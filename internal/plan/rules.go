@@ -68,7 +68,8 @@ func resolveRules(p *v1alpha1.Profile) Rules {
 		if !agent {
 			what = "each shard holds part of the series"
 		}
-		out.Why = what + "; the " + out.Global + " reads the store the remote write sends every series to"
+		ruler := map[string]string{EvaluatorThanosRuler: "a Thanos Ruler", EvaluatorMimirRuler: "the Mimir ruler"}[out.Global]
+		out.Why = what + ", and " + ruler + " reads the store the remote write sends every series to"
 	}
 	if out.Ruler() {
 		out.ClusterScoped = true
