@@ -303,3 +303,18 @@ func TestStrictPassesAProfileWithoutWarnings(t *testing.T) {
 	assert.Equal(t, ExitOK, code, errOut)
 	assert.Empty(t, errOut)
 }
+
+func TestExplainRulesTellsWhereEachGroupRuns(t *testing.T) {
+	code, out, errOut := run(t, t.TempDir(), "explain", "rules", repoProfile(t, "calico-global-deny.yaml"))
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "each shard holds part of the series, and the Mimir ruler reads the store")
+	assert.Regexp(t, `\nobsgen-kubernetes-workloads +prometheus +10 +0\n`, out, "single-series alerts on every shard")
+	assert.Regexp(t, `\nobsgen-slo-orders-order-api +Mimir ruler +2 +18\n`, out, "objectives on the ruler")
+	assert.NotRegexp(t, `\nobsgen-slo-\S+ +prometheus`, out)
+
+	code, out, errOut = run(t, t.TempDir(), "explain", "rules", repoProfile(t, "ambient.yaml"))
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "The agent evaluates nothing")
+	assert.Contains(t, out, `reporter="waypoint"`)
+	assert.NotRegexp(t, `\n\S+ +prometheus +`, out, "an agent evaluates no group")
+}
