@@ -73,7 +73,7 @@ type Inhibit struct {
 
 // SameAlert are the labels that tell two alerts of one name apart: a
 // critical alert mutes a warning (or info) with the same values.
-var SameAlert = []string{"alertname", "team", "namespace", "pod", "container", "persistentvolumeclaim",
+var SameAlert = []string{"cluster", "alertname", "team", "namespace", "pod", "container", "persistentvolumeclaim",
 	"destination_workload_namespace", "destination_canonical_service", "slo", "job"}
 
 // Generate writes alertmanager.yml wherever alerts are evaluated (with an
@@ -165,12 +165,14 @@ func Build(p *plan.Plan) (Config, error) {
 		}
 		in := Inhibit{Source: []string{matcher("alertname", "=", "TargetDown"), matcher("job", "=", j.Name)},
 			Target: []string{matcher("alertname", "=~", strings.Join(alerts, "|")), matcher("severity", "!=", "critical")}}
+		// Only in the same cluster: clusters may share this Alertmanager,
+		// and every alert carries the cluster external label.
 		if j.CarriesTeam() { // TargetDown of these mutes only that team's alerts
-
 			in.Comment = fmt.Sprintf("targets of %s are down in a team's namespace: that team's warnings on its metrics see partial data", j.Name)
-			in.Equal = []string{"team"}
+			in.Equal = []string{"cluster", "team"}
 		} else {
 			in.Comment = fmt.Sprintf("targets of %s are down: the warnings on its metrics see partial data (pages still go out)", j.Name)
+			in.Equal = []string{"cluster"}
 		}
 		cfg.Inhibit = append(cfg.Inhibit, in)
 	}

@@ -141,9 +141,11 @@ func TestJobDependentsCoverTheirAlerts(t *testing.T) {
 	assert.NotContains(t, targets, `job="node-exporter"`, "no alert reads node-exporter")
 }
 
-func TestAgentHasNoAlertmanagerConfig(t *testing.T) {
+// TestNoRulesNoAlertmanagerConfig: without an evaluator no alert exists
+// to route; an agent's ruler still has one (tested on the examples).
+func TestNoRulesNoAlertmanagerConfig(t *testing.T) {
 	p := testPlan()
-	p.Monitoring.Prometheus.Agent = true
+	p.Rules.Global = ""
 	files, err := Generate(p, nil)
 	require.NoError(t, err)
 	assert.Empty(t, files)

@@ -46,6 +46,9 @@ var MetricsByJob = map[string][]string{
 	// scraped by envoy-stats, istio-merged or ztunnel.
 	"istio-proxy": {"istio_requests_total", "istio_request_duration_milliseconds_bucket",
 		"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total"},
+	// ztunnel reports TCP metrics only (istio/ztunnel src/proxy/metrics.rs);
+	// in ambient the requests come from waypoints.
+	"ztunnel": {"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total"},
 	// istiod's monitoring port (pilot/pkg/xds, pkg/xds, pkg/kube/inject and
 	// security/pkg/server/ca monitoring.go; counters without _total).
 	"istiod": {"pilot_xds_pushes", "pilot_total_xds_rejects", "citadel_server_csr_sign_err_count", "sidecar_injection_failure_total",
@@ -57,7 +60,7 @@ var MetricsByJob = map[string][]string{
 }
 
 // proxyJobs are the jobs that scrape Istio's standard metrics.
-var proxyJobs = []plan.JobKind{plan.JobEnvoyStats, plan.JobIstioMerged, plan.JobZtunnel, plan.JobGateways, plan.JobWaypoints}
+var proxyJobs = []plan.JobKind{plan.JobEnvoyStats, plan.JobIstioMerged, plan.JobGateways, plan.JobWaypoints}
 
 // JobMetrics are the catalogued metrics a job of this kind produces.
 func JobMetrics(kind plan.JobKind) []string {

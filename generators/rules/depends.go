@@ -3,6 +3,9 @@ package rules
 import (
 	"maps"
 	"slices"
+	"strings"
+
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -54,6 +57,12 @@ func JobDependents(p *plan.Plan, files []File) (map[string][]string, error) {
 			return
 		}
 		seen[metric] = true
+		if name, job, ok := strings.Cut(metric, "@"); ok { // a selector names its job
+			if slices.Contains(jobsOf[name], job) {
+				out[job] = true
+			}
+			return
+		}
 		for _, j := range jobsOf[metric] {
 			out[j] = true
 		}
@@ -87,7 +96,13 @@ func metricNames(expr string) ([]string, error) {
 	names := map[string]bool{}
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		if vs, ok := n.(*parser.VectorSelector); ok && vs.Name != "up" {
-			names[vs.Name] = true
+			name := vs.Name
+			for _, m := range vs.LabelMatchers {
+				if m.Name == "job" && m.Type == labels.MatchEqual {
+					name += "@" + m.Value
+				}
+			}
+			names[name] = true
 		}
 		return nil
 	})

@@ -124,6 +124,16 @@ func scopeToCluster(r Rule, cluster string) Rule {
 	})
 	keeps := keepsLabel(expr, ClusterLabel)
 	r.Expr = expr.String()
+	if r.Alert != "" && !keeps {
+		// An alert whose expression drops the label (absent(), vector())
+		// still says which cluster it is about: Alertmanager may serve
+		// several, and its grouping and inhibitions compare cluster.
+		r.Labels = maps.Clone(r.Labels)
+		if r.Labels == nil {
+			r.Labels = map[string]string{}
+		}
+		r.Labels[ClusterLabel] = cluster
+	}
 	if r.Test != nil {
 		t := *r.Test
 		t.Fire = withClusterLabel(t.Fire, cluster, keeps)

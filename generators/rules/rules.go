@@ -296,6 +296,7 @@ func neededFiles(files []File) [][]string {
 			for _, r := range g.Rules {
 				names, _ := metricNames(r.Expr) // the catalogue's expressions parse (tested)
 				for _, n := range names {
+					n, _, _ = strings.Cut(n, "@") // metric@job
 					if j, ok := recordedIn[n]; ok && j != i {
 						reads[i][j] = true
 					}

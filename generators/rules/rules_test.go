@@ -29,7 +29,10 @@ func testPlan(mutate func(*v1alpha1.Profile)) *plan.Plan {
 func TestNoRuleReadsAnOrphanMetric(t *testing.T) {
 	for name, p := range map[string]*plan.Plan{
 		"sidecar": testPlan(nil),
-		"ambient": testPlan(func(in *v1alpha1.Profile) { in.Mesh.DataPlane = v1alpha1.DataPlaneAmbient }),
+		"ambient": testPlan(func(in *v1alpha1.Profile) {
+			in.Mesh.DataPlane = v1alpha1.DataPlaneAmbient
+			in.Mesh.Waypoints = []v1alpha1.Waypoint{{Name: "waypoint", Namespace: "shop"}}
+		}),
 		"no mesh": testPlan(func(in *v1alpha1.Profile) { in.Mesh.Provider = v1alpha1.MeshNone; in.Mesh.MTLS = "" }),
 	} {
 		files := Files(p)
