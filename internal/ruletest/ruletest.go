@@ -106,16 +106,7 @@ func runGroup(g Group, evalInterval time.Duration, ruleFiles []string) []error {
 	}
 	defer suite.Close()
 	suite.SubqueryInterval = evalInterval
-	p := parser.NewParser(parser.Options{})
-	m := rules.NewManager(&rules.ManagerOptions{
-		QueryFunc:  rules.EngineQueryFunc(suite.QueryEngine(), suite.Storage()),
-		Appendable: suite.Storage(),
-		Context:    context.Background(),
-		NotifyFunc: func(context.Context, string, ...*rules.Alert) {},
-		Logger:     promslog.NewNopLogger(),
-		Parser:     p,
-	})
-	groupMap, errs := m.LoadGroups(evalInterval, labels.EmptyLabels(), "", nil, false, ruleFiles...)
+	groupMap, errs := loadGroups(suite, evalInterval, ruleFiles)
 	if len(errs) > 0 {
 		return errs
 	}
@@ -225,16 +216,7 @@ func Evaluate(ruleFiles []string, series []Series, evalInterval, until time.Dura
 		return err
 	}
 	defer suite.Close()
-	p := parser.NewParser(parser.Options{})
-	m := rules.NewManager(&rules.ManagerOptions{
-		QueryFunc:  rules.EngineQueryFunc(suite.QueryEngine(), suite.Storage()),
-		Appendable: suite.Storage(),
-		Context:    context.Background(),
-		NotifyFunc: func(context.Context, string, ...*rules.Alert) {},
-		Logger:     promslog.NewNopLogger(),
-		Parser:     p,
-	})
-	groupMap, errs := m.LoadGroups(evalInterval, labels.EmptyLabels(), "", nil, false, ruleFiles...)
+	groupMap, errs := loadGroups(suite, evalInterval, ruleFiles)
 	if len(errs) > 0 {
 		return errs[0]
 	}
@@ -278,4 +260,18 @@ func Evaluate(ruleFiles []string, series []Series, evalInterval, until time.Dura
 		})
 	}
 	return evalErr
+}
+
+// loadGroups loads the rule files into a rules manager that evaluates on
+// the suite's storage, as promtool's unit tests do.
+func loadGroups(suite *promqltest.LazyLoader, evalInterval time.Duration, ruleFiles []string) (map[string]*rules.Group, []error) {
+	m := rules.NewManager(&rules.ManagerOptions{
+		QueryFunc:  rules.EngineQueryFunc(suite.QueryEngine(), suite.Storage()),
+		Appendable: suite.Storage(),
+		Context:    context.Background(),
+		NotifyFunc: func(context.Context, string, ...*rules.Alert) {},
+		Logger:     promslog.NewNopLogger(),
+		Parser:     parser.NewParser(parser.Options{}),
+	})
+	return m.LoadGroups(evalInterval, labels.EmptyLabels(), "", nil, false, ruleFiles...)
 }
