@@ -73,7 +73,7 @@ type Inhibit struct {
 
 // SameAlert are the labels that tell two alerts of one name apart: a
 // critical alert mutes a warning (or info) with the same values.
-var SameAlert = []string{"cluster", "alertname", "team", "namespace", "pod", "container", "persistentvolumeclaim",
+var SameAlert = []string{plan.ClusterLabel, "alertname", "team", "namespace", "pod", "container", "persistentvolumeclaim",
 	"destination_workload_namespace", "destination_canonical_service", "slo", "job"}
 
 // Generate writes alertmanager.yml wherever alerts are evaluated (with an
@@ -169,10 +169,10 @@ func Build(p *plan.Plan) (Config, error) {
 		// and every alert carries the cluster external label.
 		if j.CarriesTeam() { // TargetDown of these mutes only that team's alerts
 			in.Comment = fmt.Sprintf("targets of %s are down in a team's namespace: that team's warnings on its metrics see partial data", j.Name)
-			in.Equal = []string{"cluster", "team"}
+			in.Equal = []string{plan.ClusterLabel, "team"}
 		} else {
 			in.Comment = fmt.Sprintf("targets of %s are down: the warnings on its metrics see partial data (pages still go out)", j.Name)
-			in.Equal = []string{"cluster"}
+			in.Equal = []string{plan.ClusterLabel}
 		}
 		cfg.Inhibit = append(cfg.Inhibit, in)
 	}

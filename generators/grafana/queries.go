@@ -14,7 +14,7 @@ const rateInterval = "$__rate_interval"
 // clusterLabel is the external label every series carries in a shared
 // store (plan.ExternalLabels); clusterVar is the variable that selects it.
 const (
-	clusterLabel = "cluster"
+	clusterLabel = plan.ClusterLabel
 	clusterVar   = "cluster"
 )
 

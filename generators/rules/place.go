@@ -77,9 +77,8 @@ func keep(files []File, in func(Rule) bool) []File {
 	return out
 }
 
-// ClusterLabel is the external label that names the cluster on every
-// series a store receives (plan.ExternalLabels).
-const ClusterLabel = "cluster"
+// ClusterLabel names the cluster on every series a store receives.
+const ClusterLabel = plan.ClusterLabel
 
 // clusterScoped rewrites the rules for a ruler over a store other
 // clusters may write to: every selector reads only this cluster's series

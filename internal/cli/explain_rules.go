@@ -13,15 +13,15 @@ import (
 // alert and recording counts per evaluator.
 func explainRules(w io.Writer, p *plan.Plan) {
 	r := p.Rules
-	fmt.Fprintf(w, "Profile %s (cluster %s): the rules that need every series run on %s: %s.\n", p.Name, p.Cluster.Name, evaluatorName(r.Global), r.Why)
+	fmt.Fprintf(w, "Profile %s (cluster %s): the rules that need every series run on %s: %s.\n", p.Name, p.Cluster.Name, r.GlobalName(), r.Why)
 	switch {
 	case !r.Ruler():
 		fmt.Fprintln(w, "Prometheus evaluates every rule.")
 	case r.Local:
 		fmt.Fprintf(w, "Each Prometheus server (every shard) evaluates the rules that read single series; the %s the rest, reading only cluster=%q.\n",
-			evaluatorName(r.Global), p.Cluster.Name)
+			r.GlobalName(), p.Cluster.Name)
 	default:
-		fmt.Fprintf(w, "The agent evaluates nothing; the %s evaluates every rule, reading only cluster=%q.\n", evaluatorName(r.Global), p.Cluster.Name)
+		fmt.Fprintf(w, "The agent evaluates nothing; the %s evaluates every rule, reading only cluster=%q.\n", r.GlobalName(), p.Cluster.Name)
 	}
 	if p.Mesh.Istio {
 		fmt.Fprintf(w, "A service's requests are those matching {%s}.\n", p.RequestMatchers())
@@ -32,7 +32,7 @@ func explainRules(w io.Writer, p *plan.Plan) {
 	for _, side := range []struct {
 		name  string
 		files []rules.File
-	}{{"prometheus", placed.Server}, {evaluatorName(r.Global), placed.Ruler}} {
+	}{{"prometheus", placed.Server}, {r.GlobalName(), placed.Ruler}} {
 		for _, f := range side.files {
 			for _, g := range f.Groups {
 				alerts, records := 0, 0
@@ -48,14 +48,4 @@ func explainRules(w io.Writer, p *plan.Plan) {
 		}
 	}
 	tw.Flush()
-}
-
-func evaluatorName(e string) string {
-	switch e {
-	case plan.EvaluatorThanosRuler:
-		return "Thanos Ruler"
-	case plan.EvaluatorMimirRuler:
-		return "Mimir ruler"
-	}
-	return "Prometheus"
 }

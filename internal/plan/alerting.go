@@ -15,7 +15,7 @@ import (
 // says otherwise: one notification per alert, team and namespace, and per
 // cluster, since alerts of several clusters may share one Alertmanager
 // (every alert carries the `cluster` external label).
-var DefaultGroupBy = []string{"alertname", "team", "namespace", "cluster"}
+var DefaultGroupBy = []string{"alertname", "team", "namespace", ClusterLabel}
 
 // SecretsDir is where the Prometheus Operator mounts each Secret an
 // Alertmanager resource lists in spec.secrets, under a folder named after

@@ -292,9 +292,15 @@ func externalLabels(p *v1alpha1.Profile) Labels {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	labels["cluster"] = p.Cluster.Name
+	labels[ClusterLabel] = p.Cluster.Name
 	return SortedLabels(labels)
 }
+
+// ClusterLabel is the external label that names the cluster on every
+// series and alert Prometheus sends out (remote write, federation,
+// Alertmanager): what a shared store, a ruler, the dashboards and
+// Alertmanager's grouping tell clusters apart by.
+const ClusterLabel = "cluster"
 
 // ShardLabel is the external label that tells shards apart.
 const ShardLabel = "shard"

@@ -48,6 +48,18 @@ const EvaluatorLabel = "obsgen.dev/evaluator"
 // need every series.
 func (r Rules) Ruler() bool { return r.Global != EvaluatorPrometheus }
 
+// GlobalName is the evaluator of the rules that need every series, in
+// words: Prometheus, Thanos Ruler or Mimir ruler.
+func (r Rules) GlobalName() string {
+	switch r.Global {
+	case EvaluatorThanosRuler:
+		return "Thanos Ruler"
+	case EvaluatorMimirRuler:
+		return "Mimir ruler"
+	}
+	return "Prometheus"
+}
+
 // Recorded tells whether obsgen's recording rules run somewhere, so
 // dashboards can read them.
 func (r Rules) Recorded() bool { return r.Global != "" }
@@ -68,8 +80,7 @@ func resolveRules(p *v1alpha1.Profile) Rules {
 		if !agent {
 			what = "each shard holds part of the series"
 		}
-		ruler := map[string]string{EvaluatorThanosRuler: "a Thanos Ruler", EvaluatorMimirRuler: "the Mimir ruler"}[out.Global]
-		out.Why = what + ", and " + ruler + " reads the store the remote write sends every series to"
+		out.Why = what + ", and the " + out.GlobalName() + " reads the store the remote write sends every series to"
 	}
 	if out.Ruler() {
 		out.ClusterScoped = true
