@@ -94,7 +94,13 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	if _, err := amconfig.Load(string(data)); err != nil {
 		return nil, fmt.Errorf("%s does not load in Alertmanager: %w", Path, err)
 	}
-	files := []output.File{output.YAML(Path, data)}
+	config := output.YAML(Path, data)
+	if !p.Monitoring.Prometheus.Agent {
+		// An agent's is for the Alertmanager the ruler notifies, outside
+		// this cluster.
+		config = config.Shipped(output.Ship{As: output.ShipAlertmanagerConfig})
+	}
+	files := []output.File{config}
 	if p.Monitoring.RawFlavour && !p.Monitoring.Prometheus.Agent && len(cfg.SecretFiles) > 0 {
 		patch, err := podPatch(r, cfg)
 		if err != nil {

@@ -18,8 +18,8 @@ import (
 	"strings"
 	"sync"
 
-	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/internal/calico"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -45,7 +45,7 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	}
 	var files []output.File
 	if global := Globals(p, p.Network.Calico.ManageDeny); len(global) > 0 {
-		f, err := operator.Documents(GlobalPath, global)
+		f, err := manifest.Documents(GlobalPath, global)
 		if err != nil {
 			return nil, err
 		}
@@ -57,7 +57,7 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	errs := make([]error, len(namespaces))
 	var wg sync.WaitGroup
 	for i, ns := range namespaces {
-		wg.Go(func() { nsFiles[i], errs[i] = operator.Documents(Dir+ns+".yaml", byNS[ns]) })
+		wg.Go(func() { nsFiles[i], errs[i] = manifest.Documents(Dir+ns+".yaml", byNS[ns]) })
 	}
 	wg.Wait()
 	return append(files, nsFiles...), errors.Join(errs...)
@@ -118,8 +118,8 @@ func GlobalDeny(p *plan.Plan) *calico.GlobalNetworkPolicy {
 	}
 	n := p.Network
 	gnp := calico.NewGlobalNetworkPolicy(GlobalDenyName)
-	gnp.Labels = operator.Meta(p, "").Labels
-	gnp.Annotations = map[string]string{operator.WhyAnnotation: "deny all traffic not explicitly allowed, outside " + strings.Join(n.Calico.Excluded, ", ") +
+	gnp.Labels = manifest.Meta(p, "").Labels
+	gnp.Annotations = map[string]string{manifest.WhyAnnotation: "deny all traffic not explicitly allowed, outside " + strings.Join(n.Calico.Excluded, ", ") +
 		"; every pod may still resolve names through the cluster DNS"}
 	gnp.Spec.Order = calico.Float64(float64(n.Calico.DenyOrder))
 	gnp.Spec.Selector = denySelector(p)
@@ -192,8 +192,8 @@ func Policies(p *plan.Plan) map[string][]*calico.NetworkPolicy {
 	out := map[string][]*calico.NetworkPolicy{}
 	for _, ns := range isolated {
 		deny := calico.NewNetworkPolicy(ns, NamespaceDenyName)
-		deny.Labels = operator.Meta(p, "").Labels
-		deny.Annotations = map[string]string{operator.WhyAnnotation: "default deny: nothing in " + ns + " is reachable or reaches out unless allowed"}
+		deny.Labels = manifest.Meta(p, "").Labels
+		deny.Annotations = map[string]string{manifest.WhyAnnotation: "default deny: nothing in " + ns + " is reachable or reaches out unless allowed"}
 		deny.Spec.Order = calico.Float64(float64(p.Network.Calico.DenyOrder))
 		deny.Spec.Selector = calico.All().MustBuild()
 		deny.Spec.Types = []calico.PolicyType{calico.PolicyTypeIngress, calico.PolicyTypeEgress}
@@ -317,8 +317,8 @@ func byFamily(cidrs []string) [][]string {
 
 func (d *draft) build(p *plan.Plan) *calico.NetworkPolicy {
 	np := calico.NewNetworkPolicy(d.ns, plan.PolicyName(d.labels))
-	np.Labels = operator.Meta(p, "").Labels
-	np.Annotations = map[string]string{operator.FlowsAnnotation: strings.Join(d.flows, " ")}
+	np.Labels = manifest.Meta(p, "").Labels
+	np.Annotations = map[string]string{manifest.FlowsAnnotation: strings.Join(d.flows, " ")}
 	np.Spec.Order = calico.Float64(float64(p.Network.Calico.Order))
 	np.Spec.Selector = podSelector(d.labels.Map())
 	slices.SortFunc(d.types, func(a, b calico.PolicyType) int { return cmp.Compare(typeRank(a), typeRank(b)) })

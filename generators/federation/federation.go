@@ -17,7 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -45,10 +45,10 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	}
 	files := []output.File{job}
 	if p.Monitoring.RawFlavour {
-		files = append(files, output.YAML(RulesPath, rulesYAML))
+		files = append(files, output.YAML(RulesPath, rulesYAML).Shipped(output.Ship{As: output.ShipPrometheusRules}))
 	}
 	if p.Monitoring.OperatorFlavour {
-		f, err := operator.Manifest(RulePath, prometheusRule(p, groups))
+		f, err := manifest.File(RulePath, prometheusRule(p, groups))
 		if err != nil {
 			return nil, err
 		}
@@ -93,7 +93,7 @@ func prometheusRule(p *plan.Plan, groups *rulefmt.RuleGroups) *monitoringv1.Prom
 	}
 	// The Prometheus resource evaluates these (plan.EvaluatorLabel): the
 	// global Prometheus federates them from each server.
-	meta := operator.Meta(p, "istio-federation")
+	meta := manifest.Meta(p, "istio-federation")
 	meta.Labels[plan.EvaluatorLabel] = plan.EvaluatorPrometheus
 	return &monitoringv1.PrometheusRule{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},

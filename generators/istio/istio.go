@@ -15,7 +15,7 @@ import (
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -35,14 +35,14 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	}
 	var files []output.File
 	if pas := PeerAuthentications(p); len(pas) > 0 {
-		f, err := operator.Documents(PeerAuthenticationsPath, pas)
+		f, err := manifest.Documents(PeerAuthenticationsPath, pas)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, f)
 	}
 	if aps := AuthorizationPolicies(p); len(aps) > 0 {
-		f, err := operator.Documents(AuthorizationPoliciesPath, aps)
+		f, err := manifest.Documents(AuthorizationPoliciesPath, aps)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +137,7 @@ func allow(p *plan.Plan, name, ns string, selector plan.Labels, why string, rule
 	return &securityv1.AuthorizationPolicy{
 		TypeMeta: metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "AuthorizationPolicy"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
-			Labels: operator.Meta(p, "").Labels, Annotations: map[string]string{operator.WhyAnnotation: why}},
+			Labels: manifest.Meta(p, "").Labels, Annotations: map[string]string{manifest.WhyAnnotation: why}},
 		Spec: securityv1beta1.AuthorizationPolicy{
 			Selector: workloadSelector(selector),
 			Action:   securityv1beta1.AuthorizationPolicy_ALLOW,
@@ -194,7 +194,7 @@ func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
 	}
 	for _, s := range p.ServiceTargets {
 		pa := peerAuthentication(p, s.Namespace, "obsgen-metrics-"+s.Name, int32(securityv1beta1.PeerAuthentication_MutualTLS_STRICT))
-		pa.Annotations = map[string]string{operator.WhyAnnotation: fmt.Sprintf(
+		pa.Annotations = map[string]string{manifest.WhyAnnotation: fmt.Sprintf(
 			"Prometheus scrapes %s in plaintext on %d; every other port of the workload stays STRICT", s.Job, s.AppPort)}
 		pa.Spec.Selector = &typev1beta1.WorkloadSelector{MatchLabels: s.Selector.Map()}
 		pa.Spec.PortLevelMtls = map[uint32]*securityv1beta1.PeerAuthentication_MutualTLS{
@@ -283,7 +283,7 @@ func monitoringPeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthenticatio
 	var out []*securityv1.PeerAuthentication
 	for _, pp := range MonitoringPlaintextPorts(p) {
 		pa := peerAuthentication(p, pp.Namespace, pp.Name, int32(securityv1beta1.PeerAuthentication_MutualTLS_STRICT))
-		pa.Annotations = map[string]string{operator.WhyAnnotation: pp.Why + "; every other port stays STRICT"}
+		pa.Annotations = map[string]string{manifest.WhyAnnotation: pp.Why + "; every other port stays STRICT"}
 		pa.Spec.Selector = &typev1beta1.WorkloadSelector{MatchLabels: pp.Selector.Map()}
 		pa.Spec.PortLevelMtls = map[uint32]*securityv1beta1.PeerAuthentication_MutualTLS{}
 		for _, port := range pp.Ports {
@@ -295,7 +295,7 @@ func monitoringPeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthenticatio
 }
 
 func peerAuthentication(p *plan.Plan, ns, name string, mode int32) *securityv1.PeerAuthentication {
-	labels := operator.Meta(p, "").Labels
+	labels := manifest.Meta(p, "").Labels
 	return &securityv1.PeerAuthentication{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "PeerAuthentication"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},

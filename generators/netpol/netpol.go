@@ -18,7 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -70,7 +70,7 @@ func Policies(p *plan.Plan) map[string][]*networkingv1.NetworkPolicy {
 		}
 	}
 	for np, ids := range b.flows {
-		np.Annotations = map[string]string{operator.FlowsAnnotation: strings.Join(ids, " ")}
+		np.Annotations = map[string]string{manifest.FlowsAnnotation: strings.Join(ids, " ")}
 	}
 	return b.out
 }
@@ -144,7 +144,7 @@ func (b *builder) policy(ns string, labels plan.Labels) *networkingv1.NetworkPol
 		return np
 	}
 	np := &networkingv1.NetworkPolicy{TypeMeta: typeMeta,
-		ObjectMeta: metav1.ObjectMeta{Name: plan.PolicyName(labels), Namespace: ns, Labels: operator.Meta(b.p, "").Labels},
+		ObjectMeta: metav1.ObjectMeta{Name: plan.PolicyName(labels), Namespace: ns, Labels: manifest.Meta(b.p, "").Labels},
 		Spec:       networkingv1.NetworkPolicySpec{PodSelector: selector(labels)}}
 	b.index[k] = np
 	b.out[ns] = append(b.out[ns], np)
@@ -195,7 +195,7 @@ func ports(in []plan.PortProto) []networkingv1.NetworkPolicyPort {
 
 // namespaceFile writes a namespace's policies as one multi-document file.
 func namespaceFile(ns string, policies []*networkingv1.NetworkPolicy) (output.File, error) {
-	f, err := operator.Documents(Dir+ns+".yaml", policies)
+	f, err := manifest.Documents(Dir+ns+".yaml", policies)
 	if err != nil {
 		return output.File{}, fmt.Errorf("network policies of %s: %w", ns, err)
 	}

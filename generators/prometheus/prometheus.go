@@ -8,17 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/config"
+
 	// Registers kubernetes_sd_configs with the config loader.
 	_ "github.com/prometheus/prometheus/discovery/kubernetes"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
-	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -54,83 +53,75 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Prometheus' loader proves every configuration while the operator
-	// flavour is built from the same bytes, on the other core.
-	var tasks []func() error
 	for _, f := range rendered {
-		tasks = append(tasks, func() error { return load(f, p.Monitoring.Prometheus.Agent) })
-	}
-	var patch output.File
-	if p.Monitoring.RawFlavour {
-		tasks = append(tasks, func() (err error) { patch, err = podPatch(p, r); return err })
-	}
-	var ops []output.File
-	if p.Monitoring.OperatorFlavour {
-		if !p.Monitoring.RawFlavour || len(rendered) > 1 {
-			tasks = append(tasks, func() error { return load(single, p.Monitoring.Prometheus.Agent) })
+		if err := load(f, p.Monitoring.Prometheus.Agent); err != nil {
+			return nil, err
 		}
-		tasks = append(tasks, func() (err error) { ops, err = operatorFiles(p, r, single); return err })
-	}
-	if err := concurrently(tasks); err != nil {
-		return nil, err
 	}
 	var files []output.File
 	if p.Monitoring.RawFlavour {
-		files = append(rendered, patch)
+		patch, err := podPatch(p, r)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range rendered {
+			files = append(files, f.Shipped(output.Ship{As: output.ShipPrometheusConfig}))
+		}
+		files = append(files, patch)
 	}
-	return append(files, ops...), nil
+	if p.Monitoring.OperatorFlavour {
+		if !p.Monitoring.RawFlavour || len(rendered) > 1 {
+			if err := load(single, p.Monitoring.Prometheus.Agent); err != nil {
+				return nil, err
+			}
+		}
+		ops, err := operatorFiles(p, r, single)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, ops...)
+	}
+	return files, nil
 }
 
 // renderConfigs renders the raw flavour's configurations (one per shard)
 // and the unsharded one the operator flavour mirrors (the operator shards by
 // itself), reusing the raw one when that is it.
 func renderConfigs(p *plan.Plan, r *render.Engine) (rendered []output.File, single output.File, err error) {
-	unsharded := *p
-	unsharded.Scrape.Shards = 1
-	var tasks []func() error
 	if p.Monitoring.RawFlavour {
 		rendered = make([]output.File, max(p.Scrape.Shards, 1))
 		for i := range rendered {
-			tasks = append(tasks, func() (err error) { rendered[i], err = renderConfig(p, r, i); return err })
+			if rendered[i], err = renderConfig(p, r, i); err != nil {
+				return nil, output.File{}, err
+			}
 		}
 	}
-	if p.Monitoring.OperatorFlavour && (!p.Monitoring.RawFlavour || p.Scrape.Shards > 1) {
-		tasks = append(tasks, func() (err error) { single, err = renderConfig(&unsharded, r, 0); return err })
-	}
-	if err := concurrently(tasks); err != nil {
-		return nil, output.File{}, err
-	}
-	if p.Monitoring.RawFlavour && len(rendered) == 1 {
+	switch {
+	case p.Monitoring.RawFlavour && len(rendered) == 1:
 		single = rendered[0]
+	case p.Monitoring.OperatorFlavour:
+		unsharded := *p
+		unsharded.Scrape.Shards = 1
+		if single, err = renderConfig(&unsharded, r, 0); err != nil {
+			return nil, output.File{}, err
+		}
 	}
 	return rendered, single, nil
 }
 
 // operatorFiles builds the operator flavour from the unsharded configuration.
 func operatorFiles(p *plan.Plan, r *render.Engine, single output.File) ([]output.File, error) {
-	jobs, err := operator.ParseJobs(single.Data)
+	jobs, err := ParseJobs(single.Data)
 	if err != nil {
 		return nil, err
 	}
 	unsharded := *p
 	unsharded.Scrape.Shards = 1
-	extra, err := jobsYAML(&unsharded, r, operator.AdditionalJobs(p))
+	extra, err := jobsYAML(&unsharded, r, AdditionalJobs(p))
 	if err != nil {
 		return nil, err
 	}
-	return operator.Generate(p, jobs, extra)
-}
-
-// concurrently runs independent rendering tasks on all cores (text/template
-// executes safely in parallel) and returns their errors in task order.
-func concurrently(tasks []func() error) error {
-	errs := make([]error, len(tasks))
-	var wg sync.WaitGroup
-	for i, task := range tasks {
-		wg.Go(func() { errs[i] = task() })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return operatorResources(p, jobs, extra)
 }
 
 // jobsYAML renders only the named jobs, as a YAML list of scrape configs.

@@ -3,8 +3,9 @@ package rules
 import (
 	"fmt"
 	"math"
-	"obsgen.dev/obsgen/generators/rules/catalog"
 	"strconv"
+
+	"obsgen.dev/obsgen/generators/rules/catalog"
 )
 
 // The alert catalogue lives in package catalog, which profile validation

@@ -23,10 +23,11 @@ import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/internal/yamlwriter"
 )
 
 // Folders of the rule and test files.
@@ -170,8 +171,16 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 		server.prometheusRule = PrometheusRulePath
 	}
 	files, err := evaluatorFiles(p, placed.Server, server)
-	if err != nil || !p.Rules.Ruler() {
-		return files, err
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range files {
+		if strings.HasPrefix(f.Path, RulesDir) {
+			files[i].Ship.As = output.ShipPrometheusRules
+		}
+	}
+	if !p.Rules.Ruler() {
+		return files, nil
 	}
 	// The ruler's rule files are written in every flavour: its tests read
 	// them, and `thanos rule --rule-file` or a Cortex ruler loads them.
@@ -182,6 +191,10 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	more, err := evaluatorFiles(p, placed.Ruler, ruler)
 	if err != nil {
 		return nil, err
+	}
+	for i := range more {
+		// Applied where the ruler runs, not in this cluster.
+		more[i].Ship.As = output.ShipNot
 	}
 	files = append(files, more...)
 	if p.Rules.Global == plan.EvaluatorMimirRuler && len(placed.Ruler) > 0 {
@@ -336,7 +349,7 @@ func RulerPrometheusRulePath(name string) string { return "ruler/prometheusrule-
 // PrometheusRule that the evaluator selects by the profile label and the
 // evaluator label: the spec is the rule file, indented.
 func prometheusRule(p *plan.Plan, name string, l layout, ruleFile []byte) (output.File, error) {
-	meta := operator.Meta(p, name)
+	meta := manifest.Meta(p, name)
 	meta.Labels[EvaluatorLabel] = l.evaluator
 	if l.evaluator != plan.EvaluatorPrometheus {
 		// A central ruler loads the rules of many clusters: the name says
@@ -348,7 +361,7 @@ func prometheusRule(p *plan.Plan, name string, l layout, ruleFile []byte) (outpu
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},
 		ObjectMeta: meta,
 	}
-	f, err := operator.Manifest(l.prometheusRule(name), pr)
+	f, err := manifest.File(l.prometheusRule(name), pr)
 	if err != nil {
 		return f, err
 	}
@@ -550,7 +563,7 @@ func (w *writer) testGroup(e *expander, name string, r Rule, c Case, fire bool) 
 		for k := range r.Annotations {
 			keys = append(keys, k)
 		}
-		sortKeys(keys)
+		yamlwriter.SortKeys(keys)
 		for _, k := range keys {
 			v, err := e.expand(r.Alert+"/"+k, r.Annotations[k], r.Labels, exp)
 			if err != nil {
@@ -580,7 +593,7 @@ func (w *writer) merged(col int, first, second map[string]string) {
 		return
 	}
 	w.b = append(w.b, '\n')
-	sortKeys(keys)
+	yamlwriter.SortKeys(keys)
 	for _, k := range keys {
 		v, ok := first[k]
 		if !ok {
