@@ -45,7 +45,7 @@ bench:
 
 ## fuzz: fuzz the profile loader for a minute, the writer's manifest and pending-run readers for 20 s each
 fuzz:
-	$(GO) test ./internal/profile/ -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+	$(GO) test ./internal/pipeline/ -run '^$$' -fuzz FuzzLoad -fuzztime 60s
 	$(GO) test ./internal/output/ -run '^$$' -fuzz FuzzParseManifest -fuzztime 20s
 	$(GO) test ./internal/output/ -run '^$$' -fuzz FuzzParsePending -fuzztime 20s
 

@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
@@ -36,14 +37,20 @@ var (
 
 // Generate writes the objects when the engine is admin-network-policy.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
+	return Write(p, &built.Policies{})
+}
+
+// Write builds the objects into pol, for the proof, and writes them.
+func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 	if p.Network.Engine != "admin-network-policy" {
 		return nil, nil
 	}
-	banp, err := manifest.Documents(BANPPath, []*anpv1alpha1.BaselineAdminNetworkPolicy{Baseline(p)})
+	pol.BaselineAdminNetworkPolicy, pol.AdminNetworkPolicies = Baseline(p), Policies(p)
+	banp, err := manifest.Documents(BANPPath, []*anpv1alpha1.BaselineAdminNetworkPolicy{pol.BaselineAdminNetworkPolicy})
 	if err != nil {
 		return nil, err
 	}
-	anps, err := manifest.Documents(ANPPath, Policies(p))
+	anps, err := manifest.Documents(ANPPath, pol.AdminNetworkPolicies)
 	if err != nil {
 		return nil, err
 	}

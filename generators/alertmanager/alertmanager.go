@@ -25,7 +25,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
-	"obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -79,11 +78,14 @@ var SameAlert = []string{plan.ClusterLabel, "alertname", "team", "namespace", "p
 // Generate writes alertmanager.yml wherever alerts are evaluated (with an
 // agent, the ruler's alerts go to the Alertmanager it notifies), and with
 // the raw flavour the pod patch that mounts the receivers' Secret.
-func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
+// deps maps each scrape job to the alerts that read its metrics (the
+// rules generator's built.Objects.JobDependents): when a job's targets are
+// down, TargetDown of that job mutes them.
+func Generate(p *plan.Plan, r *render.Engine, deps map[string][]string) ([]output.File, error) {
 	if !p.Rules.Recorded() {
 		return nil, nil
 	}
-	cfg, err := Build(p)
+	cfg, err := Build(p, deps)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +129,7 @@ func podPatch(r *render.Engine, cfg Config) (output.File, error) {
 
 // Build derives the routing tree, the receivers and the inhibition rules
 // from the plan.
-func Build(p *plan.Plan) (Config, error) {
+func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 	a := p.Alerting
 	cfg := Config{Plan: p, Route: Route{Receiver: a.Receiver}, SecretFiles: a.SecretFiles()}
 	cfg.Route.Routes = []Route{watchdogRoute(a)}
@@ -159,10 +161,6 @@ func Build(p *plan.Plan) (Config, error) {
 	}
 	if !p.Monitoring.RawFlavour && !p.Monitoring.OperatorFlavour {
 		return cfg, nil
-	}
-	deps, err := rules.JobDependents(p, rules.Files(p))
-	if err != nil {
-		return cfg, err
 	}
 	for _, j := range p.Jobs {
 		alerts := deps[j.Name]

@@ -11,13 +11,12 @@ package calico
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/calico"
 	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
@@ -40,44 +39,57 @@ const (
 // Generate writes the Calico policies when the engine is calico: the
 // global policies, then one file per namespace that holds a policy.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
+	return Write(p, &built.Policies{})
+}
+
+// Write builds every Calico policy in force into pol, for the proof: the
+// global deny (written by obsgen or, when not managed, the one the profile
+// describes), obsgen's global allows and the namespaced policies; and
+// writes those obsgen manages.
+func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 	if p.Network.Engine != "calico" || p.Network.Stance == "open" {
 		return nil, nil
 	}
 	var files []output.File
-	if global := Globals(p, p.Network.Calico.ManageDeny); len(global) > 0 {
-		f, err := manifest.Documents(GlobalPath, global)
+	var written []*calico.GlobalNetworkPolicy
+	if deny := GlobalDeny(p); deny != nil {
+		pol.Calico = append(pol.Calico, deny)
+		if p.Network.Calico.ManageDeny {
+			written = append(written, deny)
+		}
+	}
+	if allow := GlobalAllow(p); allow != nil {
+		pol.Calico = append(pol.Calico, allow)
+		written = append(written, allow)
+	}
+	if len(written) > 0 {
+		f, err := manifest.Documents(GlobalPath, written)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, f)
 	}
 	byNS := Policies(p)
-	namespaces := slices.Sorted(maps.Keys(byNS))
-	nsFiles := make([]output.File, len(namespaces))
-	errs := make([]error, len(namespaces))
-	var wg sync.WaitGroup
-	for i, ns := range namespaces {
-		wg.Go(func() { nsFiles[i], errs[i] = manifest.Documents(Dir+ns+".yaml", byNS[ns]) })
-	}
-	wg.Wait()
-	return append(files, nsFiles...), errors.Join(errs...)
-}
-
-// All returns every Calico policy in force under the plan: the global
-// deny (written by obsgen or, when not managed, the one the profile
-// describes), obsgen's global allows and the namespaced policies.
-func All(p *plan.Plan) []calico.Policy {
-	var out []calico.Policy
-	for _, g := range Globals(p, true) {
-		out = append(out, g)
-	}
-	byNS := Policies(p)
 	for _, ns := range slices.Sorted(maps.Keys(byNS)) {
+		f, err := manifest.Documents(Dir+ns+".yaml", byNS[ns])
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
 		for _, np := range byNS[ns] {
-			out = append(out, np)
+			pol.Calico = append(pol.Calico, np)
 		}
 	}
-	return out
+	return files, nil
+}
+
+// All returns every Calico policy in force under the plan (see Write).
+func All(p *plan.Plan) []calico.Policy {
+	var pol built.Policies
+	if _, err := Write(p, &pol); err != nil {
+		panic(err) // obsgen's own objects always serialize
+	}
+	return pol.Calico
 }
 
 // Globals are the GlobalNetworkPolicies of the global-deny stance: the

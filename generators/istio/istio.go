@@ -15,6 +15,7 @@ import (
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
@@ -30,19 +31,25 @@ const (
 // Generate writes the PeerAuthentications when the mesh is Istio, and the
 // AuthorizationPolicies under a deny-by-default authorization stance.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
+	return Write(p, &built.Policies{})
+}
+
+// Write builds the objects into pol, for the proof, and writes them.
+func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 	if !p.Mesh.Istio {
 		return nil, nil
 	}
+	pol.PeerAuthentications, pol.AuthorizationPolicies = PeerAuthentications(p), AuthorizationPolicies(p)
 	var files []output.File
-	if pas := PeerAuthentications(p); len(pas) > 0 {
-		f, err := manifest.Documents(PeerAuthenticationsPath, pas)
+	if len(pol.PeerAuthentications) > 0 {
+		f, err := manifest.Documents(PeerAuthenticationsPath, pol.PeerAuthentications)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, f)
 	}
-	if aps := AuthorizationPolicies(p); len(aps) > 0 {
-		f, err := manifest.Documents(AuthorizationPoliciesPath, aps)
+	if len(pol.AuthorizationPolicies) > 0 {
+		f, err := manifest.Documents(AuthorizationPoliciesPath, pol.AuthorizationPolicies)
 		if err != nil {
 			return nil, err
 		}

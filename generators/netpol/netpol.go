@@ -6,18 +6,17 @@
 package netpol
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
@@ -30,19 +29,25 @@ const Dir = "kubernetes/networkpolicies/"
 // Generate writes the policies when the stance is default-deny with the
 // Kubernetes engine: one file per namespace that holds a policy.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
+	return Write(p, &built.Policies{})
+}
+
+// Write builds the policies into pol, for the proof, and writes them.
+func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 	if p.Network.Stance != "default-deny" || p.Network.Engine != "kubernetes" {
 		return nil, nil
 	}
-	byNS := Policies(p)
-	namespaces := slices.Sorted(maps.Keys(byNS))
+	pol.NetworkPolicies = Policies(p)
+	namespaces := slices.Sorted(maps.Keys(pol.NetworkPolicies))
 	files := make([]output.File, len(namespaces))
-	errs := make([]error, len(namespaces))
-	var wg sync.WaitGroup
 	for i, ns := range namespaces {
-		wg.Go(func() { files[i], errs[i] = namespaceFile(ns, byNS[ns]) })
+		f, err := namespaceFile(ns, pol.NetworkPolicies[ns])
+		if err != nil {
+			return nil, err
+		}
+		files[i] = f
 	}
-	wg.Wait()
-	return files, errors.Join(errs...)
+	return files, nil
 }
 
 // Policies returns the policies of every namespace obsgen's policies

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"maps"
 	"math/rand"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -556,25 +555,6 @@ func TestExpanderAsPrometheus(t *testing.T) {
 			require.NoError(t, err, text)
 			assert.Equal(t, want, got, "%q with %v", text, labels)
 		}
-	}
-}
-
-// TestGenerateIsTheSameOnAnyNumberOfThreads: the groups built and the
-// files written in parallel come out in the same order, byte for byte.
-func TestGenerateIsTheSameOnAnyNumberOfThreads(t *testing.T) {
-	p := plan.Resolve(syntheticProfile(100))
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	var first []output.File
-	for _, procs := range []int{1, 2, 3, 8} {
-		runtime.GOMAXPROCS(procs)
-		files, err := Generate(p, nil)
-		require.NoError(t, err)
-		require.NotEmpty(t, files)
-		if first == nil {
-			first = files
-			continue
-		}
-		require.Equal(t, first, files, "GOMAXPROCS=%d", procs)
 	}
 }
 

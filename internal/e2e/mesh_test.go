@@ -14,6 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 
+	"sigs.k8s.io/yaml"
+
+	"obsgen.dev/obsgen/generators"
 	adminnetpolgen "obsgen.dev/obsgen/generators/adminnetpol"
 	calicogen "obsgen.dev/obsgen/generators/calico"
 	"obsgen.dev/obsgen/generators/istio"
@@ -26,7 +29,6 @@ import (
 	"obsgen.dev/obsgen/internal/render"
 	"obsgen.dev/obsgen/internal/testtools"
 	"obsgen.dev/obsgen/templates"
-	"sigs.k8s.io/yaml"
 )
 
 // renderedPolicies is every policy object the plan's engine writes, as
@@ -73,7 +75,7 @@ func TestEveryFlowOfTheCatalogueIsNeeded(t *testing.T) {
 				continue // not rendered for this engine (e.g. istiod's egress, left open)
 			}
 			tried++
-			_, r, _, err := reports.Prove(&cut, false)
+			_, r, err := proveWith(&cut, false)
 			require.NoError(t, err)
 			perr := r.Err()
 			if !assert.Error(t, perr, "%s: without flow %s (%s) the proof still passes", p.Name, f.ID, f.Why) {
@@ -107,7 +109,7 @@ func TestTheMeshSurvivesThePolicies(t *testing.T) {
 			continue
 		}
 		t.Run(p.Name, func(t *testing.T) {
-			_, r, _, err := reports.Prove(p, false)
+			_, r, err := proveWith(p, false)
 			require.NoError(t, err)
 			require.NoError(t, r.Err())
 			xds := map[string]bool{}
@@ -179,7 +181,7 @@ func TestEveryAddressIsAValidPeer(t *testing.T) {
 		require.NoError(t, err)
 		res, err := pipeline.Run(ex.file, changed, engine)
 		require.NoError(t, err, ex.file)
-		_, r, _, err := reports.Prove(res.Plan, true)
+		_, r, err := proveWith(res.Plan, true)
 		require.NoError(t, err, ex.file)
 		assert.NoError(t, r.Err(), ex.file)
 		engines[res.Plan.Network.Engine] = true
@@ -232,7 +234,7 @@ func TestTheMeshLayerCatchesBrokenIstioObjects(t *testing.T) {
 			p := *orig
 			c, err := reach.NewCluster(&p)
 			require.NoError(t, err)
-			network, err := reports.Model(&p, c, false)
+			network, err := modelOf(&p, c)
 			require.NoError(t, err)
 			pas, aps := istio.PeerAuthentications(&p), istio.AuthorizationPolicies(&p)
 			r, err := reach.Prove(c, reach.NewMesh(c, network, pas, aps))
@@ -267,4 +269,28 @@ func keepPAs(f istioObjects) istioObjects {
 		_, aps = f(p, pas, aps)
 		return pas, aps
 	}
+}
+
+// proveWith builds the plan's policy objects as generate does and proves
+// them (with np-guard's netpol-analyzer for Kubernetes NetworkPolicies
+// when reference is set).
+func proveWith(p *plan.Plan, reference bool) (*reach.Cluster, *reach.Result, error) {
+	pol, err := generators.Policies(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	proof, err := reports.Prove(p, pol, reference)
+	if err != nil {
+		return nil, nil, err
+	}
+	return proof.Cluster, proof.Result, nil
+}
+
+// modelOf is the network model of the plan's policy objects.
+func modelOf(p *plan.Plan, c *reach.Cluster) (reach.Model, error) {
+	pol, err := generators.Policies(p)
+	if err != nil {
+		return nil, err
+	}
+	return reports.Model(p, c, pol, false)
 }

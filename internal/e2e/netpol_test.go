@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"obsgen.dev/obsgen/generators/netpol"
-	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/reach"
 )
@@ -43,7 +42,7 @@ func TestNetworkPoliciesAllowExactlyTheMonitoringFlows(t *testing.T) {
 		}
 		engines[p.Network.Engine]++
 		t.Run(p.Name, func(t *testing.T) {
-			_, r, _, err := reports.Prove(p, true)
+			_, r, err := proveWith(p, true)
 			require.NoError(t, err)
 			assert.NoError(t, r.Err())
 			required, allowed, forbidden, denied := r.Counts()

@@ -9,6 +9,7 @@ import (
 
 	"obsgen.dev/obsgen/generators"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
 	"obsgen.dev/obsgen/internal/scale"
@@ -94,7 +95,7 @@ func BenchmarkGenerator(b *testing.B) {
 		b.Run(g.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := g.Generate(p, engine); err != nil {
+				if _, err := g.Generate(p, engine, &built.Objects{}); err != nil {
 					b.Fatal(err)
 				}
 			}
