@@ -9,9 +9,13 @@ export GONOSUMDB ?= github.com/np-guard/models
 
 all: test
 
-## test: build the real tools, then go vet and every test
+## test: build the real tools, then go vet, every test, the race detector
+## on the registry (which runs the generators in parallel) and the pipeline,
+## and a check that go.mod and go.sum are tidy
 test: tools vet
 	$(GO) test -timeout 30m ./...
+	$(GO) test -race -timeout 20m ./generators/ ./internal/pipeline/
+	$(GO) mod tidy -diff
 
 vet:
 	$(GO) vet ./...

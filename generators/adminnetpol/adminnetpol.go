@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
@@ -42,7 +43,7 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 
 // Write builds the objects into pol, for the proof, and writes them.
 func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
-	if p.Network.Engine != "admin-network-policy" {
+	if p.Network.Policies != v1alpha1.EngineAdminNetworkPolicy {
 		return nil, nil
 	}
 	pol.BaselineAdminNetworkPolicy, pol.AdminNetworkPolicies = Baseline(p), Policies(p)

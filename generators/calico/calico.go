@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/calico"
 	"obsgen.dev/obsgen/internal/manifest"
@@ -47,7 +48,7 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 // describes), obsgen's global allows and the namespaced policies; and
 // writes those obsgen manages.
 func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
-	if p.Network.Engine != "calico" || p.Network.Stance == "open" {
+	if p.Network.Policies != v1alpha1.EngineCalico {
 		return nil, nil
 	}
 	var files []output.File

@@ -15,6 +15,7 @@ import (
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
@@ -163,7 +164,7 @@ func ThroughProxy(e plan.Endpoint) bool {
 // a scrape of e, or "" for a plaintext scrape.
 func ScrapeIdentity(p *plan.Plan, e plan.Endpoint) string {
 	m := p.Monitoring
-	if !e.IstioTLS && !(p.Mesh.Ambient && m.InMesh && p.Mesh.MTLS != "DISABLE") {
+	if !e.IstioTLS && !(p.Mesh.Ambient && m.InMesh && p.Mesh.MTLS != v1alpha1.MTLSDisable) {
 		return ""
 	}
 	return fmt.Sprintf("%s/ns/%s/sa/%s", p.Mesh.TrustDomain, m.Namespace, m.Prometheus.ServiceAccount)
@@ -182,7 +183,7 @@ func workloadSelector(l plan.Labels) *typev1beta1.WorkloadSelector {
 // exceptions: under permissive-port one per service, and the monitoring
 // stack's plaintext ports.
 func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
-	mode := securityv1beta1.PeerAuthentication_MutualTLS_Mode_value[p.Mesh.MTLS]
+	mode := securityv1beta1.PeerAuthentication_MutualTLS_Mode_value[string(p.Mesh.MTLS)]
 	var out []*securityv1.PeerAuthentication
 	if p.Mesh.DefaultPeerAuthentications {
 		out = append(out, peerAuthentication(p, p.Mesh.IstioNamespace, "default", mode))
@@ -196,7 +197,7 @@ func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
 		return out
 	}
 	out = append(out, monitoringPeerAuthentications(p)...)
-	if p.Scrape.Strategy != "permissive-port" {
+	if p.Scrape.Strategy != v1alpha1.StrategyPermissivePort {
 		return out
 	}
 	for _, s := range p.ServiceTargets {
@@ -264,7 +265,7 @@ func MonitoringPorts(p *plan.Plan) []PlaintextPort {
 // not intercepted), and not Prometheus' web port under istio-certs, whose
 // cert-writing sidecar intercepts no inbound port.
 func MonitoringPlaintextPorts(p *plan.Plan) []PlaintextPort {
-	if p.Mesh.MTLS != "STRICT" {
+	if p.Mesh.MTLS != v1alpha1.MTLSStrict {
 		return nil
 	}
 	var out []PlaintextPort

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
@@ -34,7 +35,7 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 
 // Write builds the policies into pol, for the proof, and writes them.
 func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
-	if p.Network.Stance != "default-deny" || p.Network.Engine != "kubernetes" {
+	if p.Network.Policies != v1alpha1.EngineKubernetes {
 		return nil, nil
 	}
 	pol.NetworkPolicies = Policies(p)

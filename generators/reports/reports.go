@@ -16,6 +16,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
@@ -84,18 +85,18 @@ func Prove(p *plan.Plan, pol *built.Policies, reference bool) (*Proof, error) {
 
 // Model returns the policy model of the plan's stance and engine.
 func Model(p *plan.Plan, c *reach.Cluster, pol *built.Policies, reference bool) (reach.Model, error) {
-	switch {
-	case p.Network.Stance == "open":
+	switch p.Network.Policies {
+	case "":
 		return reach.Open{}, nil
-	case p.Network.Engine == "kubernetes":
+	case v1alpha1.EngineKubernetes:
 		policies := KubernetesPolicies(p, pol)
 		if reference {
 			return reach.NewKubernetes(c, policies)
 		}
 		return reach.NewCompiled(c, policies)
-	case p.Network.Engine == "calico":
+	case v1alpha1.EngineCalico:
 		return reach.NewCalico(c, pol.Calico)
-	case p.Network.Engine == "admin-network-policy":
+	case v1alpha1.EngineAdminNetworkPolicy:
 		// The analyzer evaluates AdminNetworkPolicies and the baseline;
 		// obsgen's compiled evaluator reads NetworkPolicies only.
 		objs := []runtime.Object{pol.BaselineAdminNetworkPolicy}
@@ -123,7 +124,7 @@ func markdown(p *plan.Plan, c *reach.Cluster, r *reach.Result, m reach.Model) ([
 	required, allowed, forbidden, denied := r.Counts()
 	w("# Connectivity of %s\n\n", p.Name)
 	w("Network stance **%s**", p.Network.Stance)
-	if p.Network.Stance != "open" {
+	if p.Network.Policies != "" {
 		w(" with the **%s** engine", p.Network.Engine)
 	}
 	w(". Each connection below was checked by %s over a synthetic cluster: ", r.Model)

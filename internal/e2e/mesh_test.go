@@ -184,7 +184,7 @@ func TestEveryAddressIsAValidPeer(t *testing.T) {
 		_, r, err := proveWith(res.Plan, true)
 		require.NoError(t, err, ex.file)
 		assert.NoError(t, r.Err(), ex.file)
-		engines[res.Plan.Network.Engine] = true
+		engines[string(res.Plan.Network.Engine)] = true
 	}
 	assert.Len(t, engines, 3, "every engine: %v", engines)
 }

@@ -40,7 +40,7 @@ func TestNetworkPoliciesAllowExactlyTheMonitoringFlows(t *testing.T) {
 		if p.Network.Stance == "open" {
 			continue
 		}
-		engines[p.Network.Engine]++
+		engines[string(p.Network.Engine)]++
 		t.Run(p.Name, func(t *testing.T) {
 			_, r, err := proveWith(p, true)
 			require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 	securityv1beta1 "istio.io/api/security/v1beta1"
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 )
 
@@ -178,7 +179,7 @@ func (m *Mesh) client(src, dst Endpoint, srcMode mode, srcOut bool, dstMode mode
 	if isPrometheus(src.Pod) && m.istioCertsScrape(dst.Pod, port) && srcMode == sidecar {
 		return true, m.identity(src.Pod)
 	}
-	if srcMode != outside && srcOut && dstMode != outside && p.Mesh.MTLS != "DISABLE" {
+	if srcMode != outside && srcOut && dstMode != outside && p.Mesh.MTLS != v1alpha1.MTLSDisable {
 		return true, m.identity(src.Pod)
 	}
 	return false, ""
@@ -211,7 +212,7 @@ func (m *Mesh) peerAuthentication(pod *Pod, port int) string {
 	p := m.c.Plan
 	mode := "PERMISSIVE"
 	if !m.defaults {
-		mode = p.Mesh.MTLS
+		mode = string(p.Mesh.MTLS)
 	}
 	apply := func(x *securityv1beta1.PeerAuthentication_MutualTLS) {
 		if x != nil && x.Mode != securityv1beta1.PeerAuthentication_MutualTLS_UNSET {
