@@ -297,11 +297,18 @@ func neededFiles(files []File) [][]string {
 		}
 	}
 	reads := make([]map[int]bool, len(files))
+	// Rules of one name share their shape (see JobDependents): the first
+	// of each name tells what they all read.
+	namesOf := map[string][]string{}
 	for i, f := range files {
 		reads[i] = map[int]bool{}
 		for _, g := range f.Groups {
 			for _, r := range g.Rules {
-				names, _ := metricNames(r.Expr) // the catalogue's expressions parse (tested)
+				names, seen := namesOf[r.Record+r.Alert]
+				if !seen {
+					names, _ = metricNames(r.Expr) // the catalogue's expressions parse (tested)
+					namesOf[r.Record+r.Alert] = names
+				}
 				for _, n := range names {
 					n, _, _ = strings.Cut(n, "@") // metric@job
 					if j, ok := recordedIn[n]; ok && j != i {
