@@ -40,7 +40,7 @@ const matrixLimit = 40
 // that fails is an error: obsgen never writes policies that break
 // monitoring or open more than it needs.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
-	c, r, m, err := Prove(p, false)
+	c, r, m, err := Prove(p, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -54,12 +54,19 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	return []output.File{output.Text(MarkdownPath, md), output.Text(DotPath, dot(p, r))}, nil
 }
 
+// Reference builds an independent model of the plan's NetworkPolicies or
+// AdminNetworkPolicies and BaselineAdminNetworkPolicy: np-guard's
+// netpol-analyzer (internal/reach/analyzer), which the tests and
+// obsgen-verify pass to Prove. It links client-go, so obsgen itself never
+// does.
+type Reference func(c *reach.Cluster, policies []runtime.Object) (reach.Model, error)
+
 // Prove builds the synthetic cluster and the model of the plan's stance
-// and engine, and runs the proof. With reference set, Kubernetes
-// NetworkPolicies are evaluated by np-guard's netpol-analyzer (thorough,
-// but quadratic in the number of namespaces) instead of obsgen's compiled
-// evaluator; the tests show both agree.
-func Prove(p *plan.Plan, reference bool) (*reach.Cluster, *reach.Result, reach.Model, error) {
+// and engine, and runs the proof. With a reference, Kubernetes
+// NetworkPolicies and AdminNetworkPolicies are evaluated by it (the
+// analyzer is thorough, but quadratic in the number of namespaces) instead
+// of obsgen's evaluators; the tests show both agree.
+func Prove(p *plan.Plan, reference Reference) (*reach.Cluster, *reach.Result, reach.Model, error) {
 	c, err := reach.NewCluster(p)
 	if err != nil {
 		return nil, nil, nil, err
@@ -78,27 +85,37 @@ func Prove(p *plan.Plan, reference bool) (*reach.Cluster, *reach.Result, reach.M
 	return c, r, m, nil
 }
 
-// Model returns the policy model of the plan's stance and engine.
-func Model(p *plan.Plan, c *reach.Cluster, reference bool) (reach.Model, error) {
+// Model returns the policy model of the plan's stance and engine:
+// obsgen's evaluators, or for NetworkPolicies and AdminNetworkPolicies the
+// reference when one is given.
+func Model(p *plan.Plan, c *reach.Cluster, reference Reference) (reach.Model, error) {
 	switch {
 	case p.Network.Stance == "open":
 		return reach.Open{}, nil
 	case p.Network.Engine == "kubernetes":
 		policies := KubernetesPolicies(p)
-		if reference {
-			return reach.NewKubernetes(c, policies)
+		if reference != nil {
+			objs := make([]runtime.Object, len(policies))
+			for i, np := range policies {
+				objs[i] = np
+			}
+			return reference(c, objs)
 		}
 		return reach.NewCompiled(c, policies)
 	case p.Network.Engine == "calico":
 		return reach.NewCalico(c, calicogen.All(p))
 	case p.Network.Engine == "admin-network-policy":
-		// The analyzer evaluates AdminNetworkPolicies and the baseline;
-		// obsgen's compiled evaluator reads NetworkPolicies only.
-		objs := []runtime.Object{adminnetpol.Baseline(p)}
-		for _, anp := range adminnetpol.Policies(p) {
-			objs = append(objs, anp)
+		// No NetworkPolicy of obsgen's sits between the two: the teams
+		// own theirs.
+		banp, anps := adminnetpol.Baseline(p), adminnetpol.Policies(p)
+		if reference != nil {
+			objs := []runtime.Object{banp}
+			for _, anp := range anps {
+				objs = append(objs, anp)
+			}
+			return reference(c, objs)
 		}
-		return reach.NewAnalyzer(c, objs)
+		return reach.NewAdminNetwork(c, anps, banp, nil)
 	}
 	return nil, fmt.Errorf("reports: no policy model for stance %s with engine %s", p.Network.Stance, p.Network.Engine)
 }

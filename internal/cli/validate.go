@@ -30,7 +30,7 @@ Warnings are printed to stderr; with --strict they fail validation as errors do.
 			for i, res := range results {
 				fmt.Fprintf(a.stdout, "%s: ok: scrape strategy %s, %d scrape jobs, %d files\n",
 					args[i], res.Plan.Scrape.Strategy, len(res.Plan.Jobs), len(res.Files))
-				_, proof, _, err := reports.Prove(res.Plan, true)
+				_, proof, _, err := reports.Prove(res.Plan, nil)
 				if err != nil {
 					return err
 				}

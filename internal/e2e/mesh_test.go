@@ -23,6 +23,7 @@ import (
 	"obsgen.dev/obsgen/internal/pipeline"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/reach"
+	"obsgen.dev/obsgen/internal/reach/analyzer"
 	"obsgen.dev/obsgen/internal/render"
 	"obsgen.dev/obsgen/internal/testtools"
 	"obsgen.dev/obsgen/templates"
@@ -73,7 +74,7 @@ func TestEveryFlowOfTheCatalogueIsNeeded(t *testing.T) {
 				continue // not rendered for this engine (e.g. istiod's egress, left open)
 			}
 			tried++
-			_, r, _, err := reports.Prove(&cut, false)
+			_, r, _, err := reports.Prove(&cut, nil)
 			require.NoError(t, err)
 			perr := r.Err()
 			if !assert.Error(t, perr, "%s: without flow %s (%s) the proof still passes", p.Name, f.ID, f.Why) {
@@ -107,7 +108,7 @@ func TestTheMeshSurvivesThePolicies(t *testing.T) {
 			continue
 		}
 		t.Run(p.Name, func(t *testing.T) {
-			_, r, _, err := reports.Prove(p, false)
+			_, r, _, err := reports.Prove(p, nil)
 			require.NoError(t, err)
 			require.NoError(t, r.Err())
 			xds := map[string]bool{}
@@ -179,9 +180,13 @@ func TestEveryAddressIsAValidPeer(t *testing.T) {
 		require.NoError(t, err)
 		res, err := pipeline.Run(ex.file, changed, engine)
 		require.NoError(t, err, ex.file)
-		_, r, _, err := reports.Prove(res.Plan, true)
-		require.NoError(t, err, ex.file)
-		assert.NoError(t, r.Err(), ex.file)
+		// obsgen's evaluators (what generate proves with), then the
+		// reference.
+		for _, ref := range []reports.Reference{nil, analyzer.Reference} {
+			_, r, _, err := reports.Prove(res.Plan, ref)
+			require.NoError(t, err, ex.file)
+			assert.NoError(t, r.Err(), "%s (%s)", ex.file, r.Model)
+		}
 		engines[res.Plan.Network.Engine] = true
 	}
 	assert.Len(t, engines, 3, "every engine: %v", engines)
@@ -232,7 +237,7 @@ func TestTheMeshLayerCatchesBrokenIstioObjects(t *testing.T) {
 			p := *orig
 			c, err := reach.NewCluster(&p)
 			require.NoError(t, err)
-			network, err := reports.Model(&p, c, false)
+			network, err := reports.Model(&p, c, nil)
 			require.NoError(t, err)
 			pas, aps := istio.PeerAuthentications(&p), istio.AuthorizationPolicies(&p)
 			r, err := reach.Prove(c, reach.NewMesh(c, network, pas, aps))
