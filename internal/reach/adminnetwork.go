@@ -18,7 +18,8 @@ import (
 
 // AdminNetwork evaluates the AdminNetworkPolicy API
 // (policy.networking.k8s.io/v1alpha1, sigs.k8s.io/network-policy-api
-// apis/v1alpha1, whose field documentation is the reference followed here)
+// apis/v1alpha1, whose field documentation is the reference followed here,
+// with the layering of https://network-policy-api.sigs.k8s.io/api-overview/)
 // with selectors converted once. One direction of a connection (the
 // source's egress, the destination's ingress) is decided by three layers in
 // turn:
