@@ -5,7 +5,7 @@ PROM_MOD := github.com/prometheus/prometheus
 AM_MOD   := github.com/prometheus/alertmanager
 export GONOSUMDB ?= github.com/np-guard/models
 
-.PHONY: all test tools vet generate check bench fuzz clean
+.PHONY: all test tools vet generate check verify bench fuzz clean
 
 all: test
 
@@ -42,6 +42,11 @@ generate:
 ## check: fail when out/ is stale (what CI does for users' repos)
 check:
 	$(GO) run ./cmd/obsgen generate --check profiles/*.yaml
+
+## verify: the checks obsgen leaves to obsgen-verify (Prometheus' and
+## Alertmanager's loaders, the netpol-analyzer) on every example profile
+verify:
+	$(GO) run ./cmd/obsgen-verify profiles/*.yaml
 
 ## bench: speed and memory of resolve + generate
 bench:

@@ -75,9 +75,10 @@ func TestGeneratorsDoNotImportEachOther(t *testing.T) {
 }
 
 // TestOnlyTheRunnersImportGenerators: libraries under internal/ never
-// import a generator; internal/pipeline and internal/cli run them.
+// import a generator; internal/pipeline, internal/cli and internal/verify
+// run them.
 func TestOnlyTheRunnersImportGenerators(t *testing.T) {
-	runners := map[string]bool{"pipeline": true, "cli": true}
+	runners := map[string]bool{"pipeline": true, "cli": true, "verify": true}
 	dirs := packageDirs(t, filepath.Join("..", "internal"))
 	require.Greater(t, len(dirs), 5, "the internal packages are found")
 	for _, dir := range dirs {

@@ -66,10 +66,11 @@ func policies(g func(*plan.Plan, *built.Policies) ([]output.File, error)) func(*
 	}
 }
 
-// Generated is a plan's files and the proof of its policies.
+// Generated is a plan's files, its policy objects and their proof.
 type Generated struct {
-	Files []output.File
-	Proof *reports.Proof
+	Files    []output.File
+	Policies *built.Policies
+	Proof    *reports.Proof
 }
 
 // Run runs the registry stage by stage, each on at most GOMAXPROCS
@@ -98,7 +99,7 @@ func Run(p *plan.Plan, r *render.Engine) (*Generated, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate kustomization: %w", err)
 	}
-	return &Generated{Files: append(all, k), Proof: proof}, nil
+	return &Generated{Files: append(all, k), Policies: &objs.Policies, Proof: proof}, nil
 }
 
 // runStage runs the generators of one stage; each writes its own slot of

@@ -8,6 +8,9 @@
 // job mutes the warnings that read that job's metrics), and the receivers
 // with the integrations the profile defines.
 //
+// The rendered file is checked strictly (check.go) before it reaches the
+// writer; Alertmanager's own loader runs in obsgen-verify and the tests.
+//
 // No credential is ever written: every integration reads its secret from a
 // file of the receivers' Secret, mounted where the Prometheus Operator
 // mounts an Alertmanager's spec.secrets. For the raw flavour,
@@ -21,7 +24,6 @@ import (
 	"slices"
 	"strings"
 
-	amconfig "github.com/prometheus/alertmanager/config"
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
@@ -93,8 +95,8 @@ func Generate(p *plan.Plan, r *render.Engine, deps map[string][]string) ([]outpu
 	if err != nil {
 		return nil, err
 	}
-	if _, err := amconfig.Load(string(data)); err != nil {
-		return nil, fmt.Errorf("%s does not load in Alertmanager: %w", Path, err)
+	if err := check(data); err != nil {
+		return nil, fmt.Errorf("%s is not a valid Alertmanager configuration: %w", Path, err)
 	}
 	config := output.YAML(Path, data)
 	if !p.Monitoring.Prometheus.Agent {

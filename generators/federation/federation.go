@@ -11,7 +11,6 @@ import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/promslog"
-	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +19,7 @@ import (
 	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/promcheck"
 	"obsgen.dev/obsgen/internal/render"
 )
 
@@ -75,8 +75,8 @@ func globalJob(p *plan.Plan, r *render.Engine) (output.File, error) {
 	if err != nil {
 		return output.File{}, err
 	}
-	if _, err := config.Load("scrape_configs:\n"+render.IndentLines(2, string(data)), promslog.NewNopLogger()); err != nil {
-		return output.File{}, fmt.Errorf("%s does not load in Prometheus: %w", GlobalJobPath, err)
+	if err := promcheck.ScrapeConfigs(data); err != nil {
+		return output.File{}, fmt.Errorf("%s is not a valid list of Prometheus scrape configs: %w", GlobalJobPath, err)
 	}
 	return output.YAML(GlobalJobPath, data), nil
 }

@@ -21,6 +21,7 @@ import (
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/internal/verify"
 	"obsgen.dev/obsgen/templates"
 )
 
@@ -155,7 +156,9 @@ func TestMonitorsCarryTheRawJobsRelabeling(t *testing.T) {
 	p, g := generate(t, operatorProfile(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, 1))
 	engine, err := render.New(templates.FS, "")
 	require.NoError(t, err)
-	_, cfg, err := prometheus.Config(p, engine, 0)
+	f, err := prometheus.Config(p, engine, 0)
+	require.NoError(t, err)
+	cfg, err := verify.LoadPrometheus(f.Data, false)
 	require.NoError(t, err)
 	raw := map[string]*config.ScrapeConfig{}
 	for _, sc := range cfg.ScrapeConfigs {
@@ -291,7 +294,9 @@ func TestResourcesCopyWhatPrometheusLoads(t *testing.T) {
 		"ambient": {DataPlane: v1alpha1.DataPlaneAmbient}, "no mesh": {Provider: v1alpha1.MeshNone},
 	} {
 		p := plan.Resolve(operatorProfile(mesh, 1))
-		f, cfg, err := prometheus.Config(p, engine, 0)
+		f, err := prometheus.Config(p, engine, 0)
+		require.NoError(t, err)
+		cfg, err := verify.LoadPrometheus(f.Data, false)
 		require.NoError(t, err)
 		jobs, err := prometheus.ParseJobs(f.Data)
 		require.NoError(t, err)

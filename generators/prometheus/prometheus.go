@@ -1,25 +1,21 @@
 // Package prometheus generates the raw Prometheus configuration
-// (prometheus/prometheus.yml) and proves it loads with Prometheus' own
-// config loader before it reaches the writer.
+// (prometheus/prometheus.yml) and checks it strictly (internal/promcheck:
+// Prometheus' relabeling code and a strict decode of every setting) before
+// it reaches the writer. Prometheus' full loader, with every service
+// discovery, runs in obsgen-verify and the tests.
 package prometheus
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"slices"
-
-	"github.com/prometheus/common/promslog"
-	"github.com/prometheus/prometheus/config"
-
-	// Registers kubernetes_sd_configs with the config loader.
-	_ "github.com/prometheus/prometheus/discovery/kubernetes"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/promcheck"
 	"obsgen.dev/obsgen/internal/render"
 )
 
@@ -54,7 +50,7 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 		return nil, err
 	}
 	for _, f := range rendered {
-		if err := load(f, p.Monitoring.Prometheus.Agent); err != nil {
+		if err := check(f, p.Monitoring.Prometheus.Agent); err != nil {
 			return nil, err
 		}
 	}
@@ -71,7 +67,7 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	}
 	if p.Monitoring.OperatorFlavour {
 		if !p.Monitoring.RawFlavour || len(rendered) > 1 {
-			if err := load(single, p.Monitoring.Prometheus.Agent); err != nil {
+			if err := check(single, p.Monitoring.Prometheus.Agent); err != nil {
 				return nil, err
 			}
 		}
@@ -121,6 +117,9 @@ func operatorFiles(p *plan.Plan, r *render.Engine, single output.File) ([]output
 	if err != nil {
 		return nil, err
 	}
+	if err := promcheck.ScrapeConfigs(extra); err != nil {
+		return nil, fmt.Errorf("%s is not a valid list of Prometheus scrape configs: %w", AdditionalPath, err)
+	}
 	return operatorResources(p, jobs, extra)
 }
 
@@ -147,15 +146,13 @@ func ConfigFile(p *plan.Plan, shard int) string {
 	return fmt.Sprintf("prometheus/prometheus-shard-%d.yml", shard)
 }
 
-// Config renders one configuration and loads it with Prometheus' own
-// loader, returning both.
-func Config(p *plan.Plan, r *render.Engine, shard int) (output.File, *config.Config, error) {
+// Config renders one configuration and checks it as Generate does.
+func Config(p *plan.Plan, r *render.Engine, shard int) (output.File, error) {
 	f, err := renderConfig(p, r, shard)
 	if err != nil {
-		return output.File{}, nil, err
+		return output.File{}, err
 	}
-	cfg, err := loadConfig(f, p.Monitoring.Prometheus.Agent)
-	return f, cfg, err
+	return f, check(f, p.Monitoring.Prometheus.Agent)
 }
 
 func renderConfig(p *plan.Plan, r *render.Engine, shard int) (output.File, error) {
@@ -166,34 +163,11 @@ func renderConfig(p *plan.Plan, r *render.Engine, shard int) (output.File, error
 	return output.YAML(ConfigFile(p, shard), data), nil
 }
 
-func load(f output.File, agent bool) error {
-	_, err := loadConfig(f, agent)
-	return err
-}
-
-// loadConfig proves a configuration with Prometheus' own loader, and with
-// the checks prometheus --agent adds in agent mode.
-func loadConfig(f output.File, agent bool) (*config.Config, error) {
-	cfg, err := config.Load(string(f.Data), promslog.NewNopLogger())
-	if err == nil && agent {
-		err = agentProblem(cfg)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s does not load in Prometheus: %w", f.Path, err)
-	}
-	return cfg, nil
-}
-
-// agentProblem applies the checks prometheus --agent adds to a loaded
-// configuration (config.LoadFile with agentMode, which reads from disk).
-func agentProblem(cfg *config.Config) error {
-	switch {
-	case len(cfg.AlertingConfig.AlertmanagerConfigs) > 0 || len(cfg.AlertingConfig.AlertRelabelConfigs) > 0:
-		return errors.New("field alerting is not allowed in agent mode")
-	case len(cfg.RuleFiles) > 0:
-		return errors.New("field rule_files is not allowed in agent mode")
-	case len(cfg.RemoteReadConfigs) > 0:
-		return errors.New("field remote_read is not allowed in agent mode")
+// check checks a configuration strictly, with the restrictions of
+// prometheus --agent in agent mode.
+func check(f output.File, agent bool) error {
+	if err := promcheck.Config(f.Data, agent); err != nil {
+		return fmt.Errorf("%s is not a valid Prometheus configuration: %w", f.Path, err)
 	}
 	return nil
 }

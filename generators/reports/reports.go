@@ -45,7 +45,7 @@ type Proof struct {
 // that fails is an error: obsgen never writes policies that break
 // monitoring or open more than it needs.
 func Generate(p *plan.Plan, pol *built.Policies) ([]output.File, *Proof, error) {
-	proof, err := Prove(p, pol, false)
+	proof, err := Prove(p, pol, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -59,12 +59,19 @@ func Generate(p *plan.Plan, pol *built.Policies) ([]output.File, *Proof, error) 
 	return []output.File{output.Text(MarkdownPath, md), output.Text(DotPath, dot(p, proof.Result))}, proof, nil
 }
 
+// Reference builds an independent model of the plan's NetworkPolicies or
+// AdminNetworkPolicies and BaselineAdminNetworkPolicy: np-guard's
+// netpol-analyzer (internal/reach/analyzer), which the tests and
+// obsgen-verify pass to Prove. It links client-go, so obsgen itself never
+// does.
+type Reference func(c *reach.Cluster, policies []runtime.Object) (reach.Model, error)
+
 // Prove builds the synthetic cluster and the model of the plan's stance
-// and engine over the policy objects, and runs the proof. With reference
-// set, Kubernetes NetworkPolicies are evaluated by np-guard's
-// netpol-analyzer (thorough, but quadratic in the number of namespaces)
-// instead of obsgen's compiled evaluator; the tests show both agree.
-func Prove(p *plan.Plan, pol *built.Policies, reference bool) (*Proof, error) {
+// and engine over the policy objects, and runs the proof. With a
+// reference, Kubernetes NetworkPolicies and AdminNetworkPolicies are
+// evaluated by it (the analyzer is thorough, but quadratic in the number of
+// namespaces) instead of obsgen's evaluators; the tests show both agree.
+func Prove(p *plan.Plan, pol *built.Policies, reference Reference) (*Proof, error) {
 	c, err := reach.NewCluster(p)
 	if err != nil {
 		return nil, err
@@ -83,27 +90,37 @@ func Prove(p *plan.Plan, pol *built.Policies, reference bool) (*Proof, error) {
 	return &Proof{Cluster: c, Result: r, Model: m}, nil
 }
 
-// Model returns the policy model of the plan's stance and engine.
-func Model(p *plan.Plan, c *reach.Cluster, pol *built.Policies, reference bool) (reach.Model, error) {
+// Model returns the policy model of the plan's stance and engine over
+// the policy objects: obsgen's evaluators, or for NetworkPolicies and
+// AdminNetworkPolicies the reference when one is given.
+func Model(p *plan.Plan, c *reach.Cluster, pol *built.Policies, reference Reference) (reach.Model, error) {
 	switch p.Network.Policies {
 	case "":
 		return reach.Open{}, nil
 	case v1alpha1.EngineKubernetes:
 		policies := KubernetesPolicies(p, pol)
-		if reference {
-			return reach.NewKubernetes(c, policies)
+		if reference != nil {
+			objs := make([]runtime.Object, len(policies))
+			for i, np := range policies {
+				objs[i] = np
+			}
+			return reference(c, objs)
 		}
 		return reach.NewCompiled(c, policies)
 	case v1alpha1.EngineCalico:
 		return reach.NewCalico(c, pol.Calico)
 	case v1alpha1.EngineAdminNetworkPolicy:
-		// The analyzer evaluates AdminNetworkPolicies and the baseline;
-		// obsgen's compiled evaluator reads NetworkPolicies only.
-		objs := []runtime.Object{pol.BaselineAdminNetworkPolicy}
-		for _, anp := range pol.AdminNetworkPolicies {
-			objs = append(objs, anp)
+		// No NetworkPolicy of obsgen's sits between the two: the teams
+		// own theirs.
+		banp, anps := pol.BaselineAdminNetworkPolicy, pol.AdminNetworkPolicies
+		if reference != nil {
+			objs := []runtime.Object{banp}
+			for _, anp := range anps {
+				objs = append(objs, anp)
+			}
+			return reference(c, objs)
 		}
-		return reach.NewAnalyzer(c, objs)
+		return reach.NewAdminNetwork(c, anps, banp, nil)
 	}
 	return nil, fmt.Errorf("reports: no policy model for stance %s with engine %s", p.Network.Stance, p.Network.Engine)
 }

@@ -13,7 +13,9 @@ func (a *app) validateCommand() *cobra.Command {
 		Long: `Validate loads each profile, reports every problem with its position, generates
 all files in memory, and proves the network policies against a synthetic cluster:
 every connection monitoring needs is allowed and the ones it must not open are
-denied (reports/connectivity.md lists each check).
+denied (reports/connectivity.md lists each check), with obsgen's own
+evaluators. obsgen-verify adds Prometheus' and Alertmanager's own loaders
+and np-guard's netpol-analyzer as a second evaluator.
 
 Warnings are printed to stderr; with --strict they fail validation as errors do.`,
 		Args: cobra.MinimumNArgs(1),

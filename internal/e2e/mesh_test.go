@@ -26,6 +26,7 @@ import (
 	"obsgen.dev/obsgen/internal/pipeline"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/reach"
+	"obsgen.dev/obsgen/internal/reach/analyzer"
 	"obsgen.dev/obsgen/internal/render"
 	"obsgen.dev/obsgen/internal/testtools"
 	"obsgen.dev/obsgen/templates"
@@ -75,7 +76,7 @@ func TestEveryFlowOfTheCatalogueIsNeeded(t *testing.T) {
 				continue // not rendered for this engine (e.g. istiod's egress, left open)
 			}
 			tried++
-			_, r, err := proveWith(&cut, false)
+			_, r, err := proveWith(&cut, nil)
 			require.NoError(t, err)
 			perr := r.Err()
 			if !assert.Error(t, perr, "%s: without flow %s (%s) the proof still passes", p.Name, f.ID, f.Why) {
@@ -109,7 +110,7 @@ func TestTheMeshSurvivesThePolicies(t *testing.T) {
 			continue
 		}
 		t.Run(p.Name, func(t *testing.T) {
-			_, r, err := proveWith(p, false)
+			_, r, err := proveWith(p, nil)
 			require.NoError(t, err)
 			require.NoError(t, r.Err())
 			xds := map[string]bool{}
@@ -181,9 +182,13 @@ func TestEveryAddressIsAValidPeer(t *testing.T) {
 		require.NoError(t, err)
 		res, err := pipeline.Run(ex.file, changed, engine)
 		require.NoError(t, err, ex.file)
-		_, r, err := proveWith(res.Plan, true)
-		require.NoError(t, err, ex.file)
-		assert.NoError(t, r.Err(), ex.file)
+		// obsgen's evaluators (what generate proves with), then the
+		// reference.
+		for _, ref := range []reports.Reference{nil, analyzer.Reference} {
+			_, r, err := proveWith(res.Plan, ref)
+			require.NoError(t, err, ex.file)
+			assert.NoError(t, r.Err(), "%s (%s)", ex.file, r.Model)
+		}
 		engines[string(res.Plan.Network.Engine)] = true
 	}
 	assert.Len(t, engines, 3, "every engine: %v", engines)
@@ -272,9 +277,9 @@ func keepPAs(f istioObjects) istioObjects {
 }
 
 // proveWith builds the plan's policy objects as generate does and proves
-// them (with np-guard's netpol-analyzer for Kubernetes NetworkPolicies
-// when reference is set).
-func proveWith(p *plan.Plan, reference bool) (*reach.Cluster, *reach.Result, error) {
+// them (with a reference evaluator, np-guard's netpol-analyzer, when one
+// is given).
+func proveWith(p *plan.Plan, reference reports.Reference) (*reach.Cluster, *reach.Result, error) {
 	pol, err := generators.Policies(p)
 	if err != nil {
 		return nil, nil, err
@@ -292,5 +297,5 @@ func modelOf(p *plan.Plan, c *reach.Cluster) (reach.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reports.Model(p, c, pol, false)
+	return reports.Model(p, c, pol, nil)
 }

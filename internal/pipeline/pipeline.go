@@ -5,6 +5,7 @@ package pipeline
 import (
 	"obsgen.dev/obsgen/generators"
 	"obsgen.dev/obsgen/generators/reports"
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/profile"
@@ -16,8 +17,9 @@ type Result struct {
 	Loaded *profile.Loaded
 	Plan   *plan.Plan
 	Files  []output.File
-	// Proof is the proof of the generated network and mesh policies.
-	Proof *reports.Proof
+	// Policies are the generated policy objects, and Proof their proof.
+	Policies *built.Policies
+	Proof    *reports.Proof
 }
 
 // Run loads the profile in data (named file in diagnostics) and generates
@@ -32,5 +34,5 @@ func Run(file string, data []byte, r *render.Engine) (*Result, error) {
 	if err != nil {
 		return nil, ProofDiagnostics(l, err)
 	}
-	return &Result{Loaded: l, Plan: p, Files: g.Files, Proof: g.Proof}, nil
+	return &Result{Loaded: l, Plan: p, Files: g.Files, Policies: g.Policies, Proof: g.Proof}, nil
 }
