@@ -213,6 +213,9 @@ func (t *tree) stage(plans []*setPlan) (*pending, error) {
 			return nil, errors.Join(err, t.undo(p))
 		}
 	}
+	if err := t.flushStaged(); err != nil {
+		return nil, errors.Join(err, t.undo(p))
+	}
 	p.State = stateCommit
 	crashPoint("record commit")
 	if err := t.writePending(p); err != nil {
@@ -242,13 +245,13 @@ func (t *tree) stageSet(sp *setPlan, ps pendingSet) error {
 	}
 	for _, m := range ps.Moves {
 		crashPoint("stage " + m.Path)
-		if err := t.writeNew(path.Join(sp.name, m.Temp), data[m.Path]); err != nil {
+		if err := t.writeStaged(path.Join(sp.name, m.Temp), data[m.Path]); err != nil {
 			return err
 		}
 	}
 	if ps.Manifest != "" {
 		crashPoint("stage manifest")
-		return t.writeNew(path.Join(sp.name, ps.Manifest), data[ManifestName])
+		return t.writeStaged(path.Join(sp.name, ps.Manifest), data[ManifestName])
 	}
 	return nil
 }

@@ -240,6 +240,39 @@ func (t *tree) removeEmptyFolders(rel, stop string) {
 
 // writeNew creates rel (which must not exist) with data, flushed to disk.
 func (t *tree) writeNew(rel string, data []byte) error {
+	return t.create(rel, data, true)
+}
+
+// writeStaged creates the staged file rel (which must not exist) with
+// data. Where the file system can be flushed at once (syncfs on Linux) it
+// is not flushed here: flushStaged flushes every staged file in one call
+// before the journal says they are to be committed, which costs one flush
+// instead of one per file. Elsewhere each file is flushed as it is
+// written.
+func (t *tree) writeStaged(rel string, data []byte) error {
+	return t.create(rel, data, !canSyncFS)
+}
+
+// flushStaged makes every staged file durable (see writeStaged).
+func (t *tree) flushStaged() error {
+	if !canSyncFS {
+		return nil
+	}
+	f, err := t.root.OpenFile(".", os.O_RDONLY|oDirectory|oNoFollow, 0)
+	if err != nil {
+		return fmt.Errorf("flush %s: %w", t.display("."), err)
+	}
+	err = syncFS(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("flush %s: %w", t.display("."), err)
+	}
+	return nil
+}
+
+func (t *tree) create(rel string, data []byte, sync bool) error {
 	f, err := t.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", t.display(rel), err)
@@ -248,7 +281,7 @@ func (t *tree) writeNew(rel string, data []byte) error {
 	if err == nil {
 		err = f.Chmod(0o644) // whatever the umask, output is world-readable like a checkout
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
