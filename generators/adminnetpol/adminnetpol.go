@@ -63,9 +63,12 @@ func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 // to every pod and network. Ingress from outside the pod network (the API
 // server, kubelet probes) is not matched by an ingress peer and stays open.
 // Each peer sets exactly one field: the CRD's peers have minProperties and
-// maxProperties 1 (config/crd/standard/
+// maxProperties 1 (config/crd/experimental/
 // policy.networking.k8s.io_baselineadminnetworkpolicies.yaml), and
-// `namespaces: {}` selects every pod of every namespace.
+// `namespaces: {}` selects every pod of every namespace. The `networks`
+// peer is in the experimental channel only (apis/v1alpha1/shared_types.go,
+// `<network-policy-api:experimental>`): the standard channel's CRDs prune
+// it, which leaves such a peer empty and the object invalid.
 func Baseline(p *plan.Plan) *anpv1alpha1.BaselineAdminNetworkPolicy {
 	all := []anpv1alpha1.AdminNetworkPolicyIngressPeer{{Namespaces: &metav1.LabelSelector{}}}
 	return &anpv1alpha1.BaselineAdminNetworkPolicy{TypeMeta: banpType,

@@ -158,6 +158,9 @@ func checkRoot(root *amRoute, receivers, intervals map[string]bool) error {
 		return errors.New("root route must not have any mute time intervals")
 	case len(root.ActiveTimeIntervals) > 0:
 		return errors.New("root route must not have any active time intervals")
+	case root.Continue:
+		// alertmanager config/config.go, Config.UnmarshalYAML.
+		return errors.New("cannot have continue in root route")
 	}
 	return checkRoute(root, receivers, intervals)
 }

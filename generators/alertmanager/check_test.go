@@ -97,6 +97,7 @@ func TestTheCheckAgreesWithAlertmanager(t *testing.T) {
 		"an undefined receiver":  {config: edit(t, am, "      receiver: \"search\"\n", "      receiver: \"serch\"\n"), want: `undefined receiver "serch"`},
 		"a receiver twice":       {config: am + receiver, want: `"search" is not unique`},
 		"a root matcher":         {config: edit(t, am, "  receiver: \"platform\"\n", "  receiver: \"platform\"\n  matchers: ['a=\"b\"']\n"), want: "root route must not have any matchers"},
+		"continue on the root":   {config: edit(t, am, "  receiver: \"platform\"\n", "  receiver: \"platform\"\n  continue: true\n"), want: "cannot have continue in root route"},
 		"a zero repeat interval": {config: edit(t, am, team, team+"      repeat_interval: 0s\n"), want: "repeat_interval cannot be zero"},
 		"a group_by label twice": {config: edit(t, am, `group_by: ["alertname", "team"`, `group_by: ["alertname", "alertname", "team"`), want: "duplicated label"},
 		"a bad inhibition matcher": {config: edit(t, am, `target_matchers: ['severity="info"']`, `target_matchers: ['severity=~"(info"']`),

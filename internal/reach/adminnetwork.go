@@ -177,7 +177,7 @@ func NewAdminNetwork(c *Cluster, anps []*anpv1alpha1.AdminNetworkPolicy, banp *a
 
 // Name describes the model.
 func (*AdminNetwork) Name() string {
-	return "AdminNetworkPolicy semantics (obsgen's evaluator of AdminNetworkPolicies, NetworkPolicies and the BaselineAdminNetworkPolicy, checked against np-guard netpol-analyzer)"
+	return "AdminNetworkPolicy semantics (obsgen's evaluator of AdminNetworkPolicies, NetworkPolicies and the BaselineAdminNetworkPolicy; obsgen-verify proves the policies again with np-guard netpol-analyzer)"
 }
 
 // Allowed applies the source's egress and the destination's ingress.

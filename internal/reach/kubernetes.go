@@ -167,7 +167,7 @@ func compileRule(ns string, peers []networkingv1.NetworkPolicyPeer, ports []netw
 
 // Name describes the model.
 func (*Compiled) Name() string {
-	return "Kubernetes NetworkPolicy semantics (obsgen's compiled evaluator, checked against np-guard netpol-analyzer)"
+	return "Kubernetes NetworkPolicy semantics (obsgen's compiled evaluator; obsgen-verify proves the policies again with np-guard netpol-analyzer)"
 }
 
 // Allowed applies the source's egress and the destination's ingress.
