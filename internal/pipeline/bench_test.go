@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
 	"obsgen.dev/obsgen/generators"
+	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -24,7 +26,13 @@ const benchBase = "calico-global-deny.yaml"
 // scaledProfile is benchBase grown to n teams (see scale.Teams).
 func scaledProfile(tb testing.TB, n int) *v1alpha1.Profile {
 	tb.Helper()
-	data, err := profiles.FS.ReadFile(benchBase)
+	return scaledExample(tb, benchBase, n)
+}
+
+// scaledExample is the example profile name grown to n teams.
+func scaledExample(tb testing.TB, name string, n int) *v1alpha1.Profile {
+	tb.Helper()
+	data, err := profiles.FS.ReadFile(name)
 	require.NoError(tb, err)
 	var base v1alpha1.Profile
 	require.NoError(tb, yaml.Unmarshal(data, &base))
@@ -99,5 +107,26 @@ func BenchmarkGenerator(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkProve measures the network proof alone (synthetic cluster,
+// policy model, every check) per engine at 100, 1000 and 10,000 teams, so
+// its growth with the number of teams is measured rather than assumed:
+// each tenfold step should cost about ten times as much.
+func BenchmarkProve(b *testing.B) {
+	engines := []string{benchBase, "strict-deny.yaml", "ambient.yaml"}
+	for _, name := range engines {
+		for _, n := range []int{100, 1000, 10000} {
+			p := plan.Resolve(scaledExample(b, name, n))
+			b.Run(fmt.Sprintf("%s/teams=%d", strings.TrimSuffix(name, ".yaml"), n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, r, _, err := reports.Prove(p, false); err != nil || r.Err() != nil {
+						b.Fatal(err, r.Err())
+					}
+				}
+			})
+		}
 	}
 }
