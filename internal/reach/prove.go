@@ -78,7 +78,7 @@ func (c *Cluster) flowPorts(f plan.Flow, to Endpoint) []plan.PortProto {
 	if !f.AllPorts() {
 		return f.Ports
 	}
-	ports := []plan.PortProto{{Port: c.unusedPort(), Protocol: "TCP"}}
+	ports := []plan.PortProto{{Port: c.unused, Protocol: "TCP"}}
 	if to.Pod != nil {
 		ports = append([]plan.PortProto{{Port: c.appPort(to.Pod), Protocol: "TCP"}}, ports...)
 	}
@@ -107,7 +107,7 @@ func (c *Cluster) forbidden() []denial {
 			out = append(out, denial{flow: flow, from: from, to: to, port: port, why: why})
 		}
 	}
-	unused := c.unusedPort()
+	unused := c.unused
 	for _, s := range p.ServiceTargets {
 		target := pod(s.Namespace, s.Selector)
 		for _, ns := range c.foreignNamespaces(s) {
@@ -153,25 +153,7 @@ func (c *Cluster) foreignNamespaces(s plan.Service) []string {
 		return slices.DeleteFunc(slices.Clone(all), func(ns string) bool { return ns == s.Namespace })
 	}
 	teams := c.Plan.Teams
-	i := slices.IndexFunc(teams, func(t plan.Team) bool { return t.Name == s.Team })
+	i := c.teamByName[s.Team]
 	out := slices.Concat(teams[i].Namespaces, teams[(i+1)%len(teams)].Namespaces)
 	return slices.DeleteFunc(out, func(ns string) bool { return ns == s.Namespace })
-}
-
-// unusedPort is a TCP port no flow opens.
-func (c *Cluster) unusedPort() int {
-	used := map[int]bool{}
-	for _, f := range c.Plan.Flows {
-		for _, pp := range f.Ports {
-			used[pp.Port] = true
-		}
-	}
-	for _, s := range c.Plan.ServiceTargets {
-		used[s.AppPort] = true
-	}
-	port := 9999
-	for used[port] {
-		port++
-	}
-	return port
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"obsgen.dev/obsgen/internal/plan"
@@ -114,7 +115,7 @@ func (c *Cluster) proxies() []*Pod {
 		case pod.Namespace == UnownedNamespace, pod.Role == RoleGatewayIstioNS, pod.Role == RoleGatewayOwnNS,
 			pod.Role == RoleZtunnel, c.isWaypoint(pod), c.gateways[pod] != nil:
 			out = append(out, pod)
-		case p.Mesh.Sidecar && slices.Contains(c.teamNS, pod.Namespace) && pod.Role != RoleIntruder:
+		case p.Mesh.Sidecar && c.teamNamespace[pod.Namespace] && pod.Role != RoleIntruder:
 			out = append(out, pod)
 		case p.Mesh.Sidecar && isPrometheus(pod) && (p.Monitoring.InMesh || p.Monitoring.Prometheus.CertsVolume != ""):
 			out = append(out, pod)
@@ -137,7 +138,7 @@ func (c *Cluster) enrolled() []*Pod {
 	p := c.Plan
 	var out []*Pod
 	for _, pod := range c.Pods {
-		meshed := slices.Contains(c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace || isPrometheus(pod) && p.Monitoring.InMesh
+		meshed := c.teamNamespace[pod.Namespace] || pod.Namespace == UnownedNamespace || isPrometheus(pod) && p.Monitoring.InMesh
 		if meshed && !c.isWaypoint(pod) {
 			out = append(out, pod)
 		}
@@ -216,7 +217,7 @@ func (c *Cluster) ambientRequirements() []requirement {
 			out = append(out, requirement{id: "hbone", from: Endpoint{Pod: peer}, to: Endpoint{Pod: pod}, proto: "TCP", port: plan.PortHBONE,
 				why: "ambient traffic between enrolled pods travels over HBONE on 15008", source: source})
 		}
-		for _, port := range []int{c.appPort(pod), c.unusedPort()} {
+		for _, port := range []int{c.appPort(pod), c.unused} {
 			out = append(out, requirement{id: "probes", from: probe, to: Endpoint{Pod: pod}, proto: "TCP", port: port,
 				why: "kubelet probes of ambient pods arrive from 169.254.7.127", source: source})
 		}
@@ -248,7 +249,7 @@ func (c *Cluster) waypointRequirements() []requirement {
 		}
 		wp := Endpoint{Pod: pod}
 		for _, ns := range served {
-			if !slices.Contains(c.teamNS, ns) {
+			if !c.teamNamespace[ns] {
 				continue
 			}
 			peer := c.podEndpoint(ns, nil)
@@ -263,8 +264,7 @@ func (c *Cluster) waypointRequirements() []requirement {
 }
 
 func (c *Cluster) waypointSource(w plan.Waypoint) string {
-	i := slices.IndexFunc(c.Plan.Mesh.Waypoints, func(x plan.Waypoint) bool { return x.Namespace == w.Namespace && x.Name == w.Name })
-	return fmt.Sprintf("mesh.waypoints[%d]", i)
+	return "mesh.waypoints[" + strconv.Itoa(c.waypointByName[w.Namespace+"/"+w.Name]) + "]"
 }
 
 // gatewayRequirements: a gateway receives its clients' traffic on its
@@ -328,8 +328,7 @@ func (c *Cluster) gatewayRequirements() []requirement {
 }
 
 func (c *Cluster) gatewaySource(g plan.Gateway) string {
-	i := slices.IndexFunc(c.Plan.Mesh.Gateways, func(x plan.Gateway) bool { return x.Name == g.Name })
-	return fmt.Sprintf("mesh.gateways[%d]", i)
+	return "mesh.gateways[" + strconv.Itoa(c.gatewayByName[g.Name]) + "]"
 }
 
 // konnectivity is a konnectivity-agent pod, through which the API server
@@ -364,10 +363,8 @@ func (c *Cluster) podEndpoint(ns string, labels plan.Labels) Endpoint {
 // appPort is a port the pod serves: its service's application port, or
 // 8080.
 func (c *Cluster) appPort(pod *Pod) int {
-	for _, s := range c.Plan.ServiceTargets {
-		if s.Namespace == pod.Namespace && slices.Equal(s.Selector, pod.Labels) {
-			return s.AppPort
-		}
+	if port, ok := c.appPorts[key(pod.Namespace, pod.Labels)]; ok {
+		return port
 	}
 	return 8080
 }
