@@ -65,6 +65,10 @@ type Namespace struct {
 type Peer struct {
 	endpoint *Endpoint
 	addr     netip.Addr
+	// prepared is what the Evaluator by derived from the endpoint
+	// (Evaluator.Prepare).
+	prepared *peerInfo
+	by       *Evaluator
 }
 
 // EndpointPeer returns a Peer for a workload endpoint.
@@ -247,6 +251,11 @@ func (t Trace) String() string {
 type Evaluator struct {
 	policies   []*compiledPolicy // in evaluation order
 	namespaces map[string]map[string]string
+	// byNamespace lists, by their place in policies, the policies that can
+	// apply only to workload endpoints of a namespace; anywhere, the rest
+	// (index.go).
+	byNamespace map[string][]int
+	anywhere    []int
 }
 
 // NewEvaluator checks and compiles the policies. It fails, listing every
@@ -286,6 +295,7 @@ func NewEvaluator(policies []Policy, namespaces []Namespace) (*Evaluator, error)
 		return nil, err
 	}
 	slices.SortFunc(ev.policies, comparePolicies)
+	ev.indexPolicies()
 	return ev, nil
 }
 
@@ -319,7 +329,7 @@ func (ev *Evaluator) Policies() []PolicyRef {
 // endpoint) and the ingress policy at dst (if dst is an endpoint) both allow
 // it. The Trace says what decided each side.
 func (ev *Evaluator) Allowed(src, dst Peer, proto string, port int) (bool, Trace) {
-	t := Trace{Src: src.String(), Dst: dst.String(), Protocol: proto, Port: port}
+	t := Trace{Src: ev.name(src), Dst: ev.name(dst), Protocol: proto, Port: port}
 	protoNum, ok := queryProtocol(proto)
 	switch {
 	case !ok:
@@ -340,43 +350,47 @@ func (ev *Evaluator) Allowed(src, dst Peer, proto string, port int) (bool, Trace
 	c := connection{src: ev.peer(src, &t), dst: ev.peer(dst, &t), proto: protoNum, port: uint16(port)}
 	t.Allowed = true
 	if c.src.endpoint != nil {
-		d := ev.decide(PolicyTypeEgress, c.src, &c)
+		d := ev.decide(PolicyTypeEgress, c.src, c.dst, &c)
 		t.Egress = &d
 		t.Allowed = t.Allowed && d.Allowed
 	}
 	if c.dst.endpoint != nil {
-		d := ev.decide(PolicyTypeIngress, c.dst, &c)
+		d := ev.decide(PolicyTypeIngress, c.dst, c.src, &c)
 		t.Ingress = &d
 		t.Allowed = t.Allowed && d.Allowed
 	}
 	return t.Allowed, t
 }
 
+// Prepare returns p with what the Evaluator derives from its endpoint (its
+// label sets, the policies that apply to it) derived once, for a caller
+// that asks about the same peer many times. Allowed answers for the
+// prepared peer as for p.
+func (ev *Evaluator) Prepare(p Peer) Peer {
+	if e := p.endpoint; e == nil || e.Namespace == "" && !e.Host {
+		return p // an address, or an invalid endpoint Allowed reports
+	}
+	info := ev.newPeerInfo(p.endpoint)
+	info.applied = [2][]*compiledPolicy{ev.applicable(PolicyTypeIngress, info), ev.applicable(PolicyTypeEgress, info)}
+	info.prepared = true
+	p.prepared, p.by = info, ev
+	return p
+}
+
+// name is the peer as traces show it.
+func (ev *Evaluator) name(p Peer) string {
+	if p.prepared != nil && p.by == ev {
+		return p.prepared.name
+	}
+	return p.String()
+}
+
 // decide evaluates the default tier for one direction at the local endpoint.
-func (ev *Evaluator) decide(dir PolicyType, local *peerInfo, c *connection) DirectionTrace {
-	d := DirectionTrace{Direction: dir, Endpoint: local.endpoint.String()}
-	for _, p := range ev.policies {
-		if !p.appliesTo(dir, local) {
-			continue
-		}
+func (ev *Evaluator) decide(dir PolicyType, local, remote *peerInfo, c *connection) DirectionTrace {
+	d := DirectionTrace{Direction: dir, Endpoint: local.name}
+	for _, p := range ev.policiesOf(dir, local) {
 		d.Applied = append(d.Applied, p.ref)
-		for i, r := range p.rules(dir) {
-			if !r.matches(c) {
-				continue
-			}
-			ref := RuleRef{Policy: p.ref, Direction: dir, Index: i}
-			switch r.action {
-			case Log:
-				d.Logged = append(d.Logged, ref)
-				continue
-			case Allow:
-				d.Decision, d.Allowed = DecisionAllow, true
-			case Deny:
-				d.Decision, d.Allowed = DecisionDeny, false
-			case Pass:
-				d.Decision, d.Allowed = DecisionPass, true
-			}
-			d.Rule = &ref
+		if p.decide(dir, remote, c, &d) {
 			return d
 		}
 	}
@@ -388,10 +402,57 @@ func (ev *Evaluator) decide(dir PolicyType, local *peerInfo, c *connection) Dire
 	return d
 }
 
+// policiesOf lists the policies that apply to local for the direction, in
+// evaluation order.
+func (ev *Evaluator) policiesOf(dir PolicyType, local *peerInfo) []*compiledPolicy {
+	if local.prepared {
+		return local.applied[directionIndex(dir)]
+	}
+	return ev.applicable(dir, local)
+}
+
+func directionIndex(dir PolicyType) int {
+	if dir == PolicyTypeIngress {
+		return 0
+	}
+	return 1
+}
+
+// decide runs the rules of the direction that can match the remote peer,
+// in order, and tells whether one decided.
+func (p *compiledPolicy) decide(dir PolicyType, remote *peerInfo, c *connection, d *DirectionTrace) bool {
+	rules := p.rules(dir)
+	decided := false
+	p.index(dir).candidates(remote, func(i int) bool {
+		r := &rules[i]
+		if !r.matches(c) {
+			return true
+		}
+		ref := RuleRef{Policy: p.ref, Direction: dir, Index: i}
+		switch r.action {
+		case Log:
+			d.Logged = append(d.Logged, ref)
+			return true
+		case Allow:
+			d.Decision, d.Allowed = DecisionAllow, true
+		case Deny:
+			d.Decision, d.Allowed = DecisionDeny, false
+		case Pass:
+			d.Decision, d.Allowed = DecisionPass, true
+		}
+		d.Rule = &ref
+		decided = true
+		return false
+	})
+	return decided
+}
+
 // peerInfo is a peer with the label sets Calico evaluates selectors on.
 type peerInfo struct {
 	endpoint *Endpoint
-	addrs    []netip.Addr
+	// name is the endpoint as traces show it.
+	name  string
+	addrs []netip.Addr
 	// labels is the endpoint's label set as Felix sees it: its own labels,
 	// Calico's projectcalico.org/ labels, and the namespace's and service
 	// account's labels prefixed with pcns. and pcsa.
@@ -401,6 +462,12 @@ type peerInfo struct {
 	// saLabels are the service account's labels plus projectcalico.org/name;
 	// nil without a service account.
 	saLabels map[string]string
+	// note is a caveat for traces; "" for none.
+	note string
+	// applied are the policies that apply to the endpoint for ingress and
+	// egress, in evaluation order, when prepared (Evaluator.Prepare).
+	applied  [2][]*compiledPolicy
+	prepared bool
 }
 
 // The prefixes Calico gives inherited namespace and service account labels.
@@ -409,12 +476,23 @@ const (
 	serviceAccountLabelPrefix = "pcsa."
 )
 
+// peer is what the Evaluator knows of p, with its caveats noted in t.
 func (ev *Evaluator) peer(p Peer, t *Trace) *peerInfo {
 	if p.endpoint == nil {
 		return &peerInfo{addrs: []netip.Addr{p.addr}}
 	}
-	e := p.endpoint
-	pi := &peerInfo{endpoint: e, labels: map[string]string{}}
+	pi := p.prepared
+	if pi == nil || p.by != ev {
+		pi = ev.newPeerInfo(p.endpoint)
+	}
+	if pi.note != "" && !slices.Contains(t.Notes, pi.note) {
+		t.Notes = append(t.Notes, pi.note)
+	}
+	return pi
+}
+
+func (ev *Evaluator) newPeerInfo(e *Endpoint) *peerInfo {
+	pi := &peerInfo{endpoint: e, name: e.String(), labels: map[string]string{}}
 	for _, a := range e.IPs {
 		pi.addrs = append(pi.addrs, a.Unmap())
 	}
@@ -425,10 +503,7 @@ func (ev *Evaluator) peer(p Peer, t *Trace) *peerInfo {
 	nsLabels, ok := ev.namespaces[e.Namespace]
 	if !ok {
 		nsLabels = namespaceLabels(e.Namespace, nil)
-		note := fmt.Sprintf("namespace %q was not given to the evaluator: it is taken to have no labels but %s", e.Namespace, LabelName)
-		if !slices.Contains(t.Notes, note) {
-			t.Notes = append(t.Notes, note)
-		}
+		pi.note = fmt.Sprintf("namespace %q was not given to the evaluator: it is taken to have no labels but %s", e.Namespace, LabelName)
 	}
 	pi.nsLabels = nsLabels
 	for k, v := range nsLabels {
@@ -488,6 +563,9 @@ type connection struct {
 // queryProtocol reads the protocol of a query: a name in any case or a
 // number.
 func queryProtocol(s string) (uint8, bool) {
+	if n, ok := protocolNumbers[Protocol(s)]; ok {
+		return n, true
+	}
 	for name, n := range protocolNumbers {
 		if strings.EqualFold(string(name), s) {
 			return n, true
@@ -514,6 +592,9 @@ type compiledPolicy struct {
 	ingress, egress bool
 	ingressRules    []compiledRule
 	egressRules     []compiledRule
+	// ingressIndex and egressIndex place the rules by the namespaces of
+	// the peers they can match (index.go).
+	ingressIndex, egressIndex ruleIndex
 }
 
 func (p *compiledPolicy) rules(dir PolicyType) []compiledRule {
@@ -521,6 +602,13 @@ func (p *compiledPolicy) rules(dir PolicyType) []compiledRule {
 		return p.ingressRules
 	}
 	return p.egressRules
+}
+
+func (p *compiledPolicy) index(dir PolicyType) *ruleIndex {
+	if dir == PolicyTypeIngress {
+		return &p.ingressIndex
+	}
+	return &p.egressIndex
 }
 
 // appliesTo reports whether the policy applies to the local endpoint for

@@ -118,8 +118,8 @@ func BenchmarkProve(b *testing.B) {
 	engines := []string{benchBase, "strict-deny.yaml", "ambient.yaml"}
 	for _, name := range engines {
 		for _, n := range []int{100, 1000, 10000} {
-			p := plan.Resolve(scaledExample(b, name, n))
 			b.Run(fmt.Sprintf("%s/teams=%d", strings.TrimSuffix(name, ".yaml"), n), func(b *testing.B) {
+				p := plan.Resolve(scaledExample(b, name, n))
 				b.ReportAllocs()
 				for b.Loop() {
 					if _, r, _, err := reports.Prove(p, false); err != nil || r.Err() != nil {
