@@ -2,7 +2,9 @@ package reach
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	securityv1beta1 "istio.io/api/security/v1beta1"
@@ -45,16 +47,23 @@ import (
 type Mesh struct {
 	net      Model
 	c        *Cluster
-	pas      []*securityv1.PeerAuthentication
-	aps      []*securityv1.AuthorizationPolicy
 	defaults bool
+	// The Istio objects, placed by where they apply (mesh_index.go), and
+	// what the layer derives from each pod, derived once.
+	meshIndex
+	pods map[*Pod]meshPod
 }
 
 // NewMesh layers the generated Istio objects over a network model. When
 // obsgen does not write the `default` PeerAuthentications the platform's
 // are taken to carry mesh.mtls.
 func NewMesh(c *Cluster, network Model, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) *Mesh {
-	return &Mesh{net: network, c: c, pas: pas, aps: aps, defaults: c.Plan.Mesh.DefaultPeerAuthentications}
+	m := &Mesh{net: network, c: c, defaults: c.Plan.Mesh.DefaultPeerAuthentications,
+		meshIndex: newMeshIndex(c.Plan, pas, aps), pods: map[*Pod]meshPod{}}
+	for _, pod := range c.Pods {
+		m.pods[pod] = m.derive(pod)
+	}
+	return m
 }
 
 // Name describes the two layers.
@@ -99,7 +108,7 @@ func (m *Mesh) meshMode(pod *Pod) (md mode, inbound, outbound bool) {
 	// The monitoring namespace's other pods: with sidecars the namespace
 	// is labelled for injection; in ambient obsgen enrolls only the
 	// Prometheus pods (by label), so the others are taken as outside.
-	meshed := slices.Contains(m.c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace ||
+	meshed := m.c.teamNamespace[pod.Namespace] || pod.Namespace == UnownedNamespace ||
 		mon.InMesh && pod.Namespace == mon.Namespace && p.Mesh.Sidecar
 	switch {
 	case !meshed || m.c.isWaypoint(pod):
@@ -127,8 +136,9 @@ func (m *Mesh) Explain(src, dst Endpoint, proto string, port int) (string, error
 }
 
 func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string, error) {
-	srcMode, _, srcOut := m.meshMode(src.Pod)
-	dstMode, dstIn, _ := m.meshMode(dst.Pod)
+	srcPod, dstPod := m.pod(src.Pod), m.pod(dst.Pod)
+	srcMode, srcOut := srcPod.mode, srcPod.outbound
+	dstMode, dstIn := dstPod.mode, dstPod.inbound
 	wirePort := port
 	hbone := srcMode == enrolled && srcOut && dstMode == enrolled && proto == "TCP" && port != plan.PortHBONE
 	if hbone {
@@ -142,7 +152,7 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 		port == plan.PortHBONE || kubeletProbe(src) {
 		return true, "", nil
 	}
-	mtls, identity := m.client(src, dst, srcMode, srcOut, dstMode, port)
+	mtls, identity := m.client(src, dst, srcPod, dstMode, port)
 	switch mode := m.peerAuthentication(dst.Pod, port); {
 	case mode == "STRICT" && !mtls:
 		return false, fmt.Sprintf("plaintext into a STRICT port %d (PeerAuthentication)", port), nil
@@ -155,7 +165,7 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 	// workloads obsgen describes.
 	known := len(dst.Pod.Labels) > 0
 	if m.c.Plan.Mesh.DenyByDefault && known && !m.authorized(dst.Pod, identity, port) {
-		return false, fmt.Sprintf("no AuthorizationPolicy allows port %d from %q under deny-by-default", port, identity), nil
+		return false, fmt.Sprintf("no AuthorizationPolicy allows port %d from %q under deny-by-default", port, identity.name), nil
 	}
 	return true, "", nil
 }
@@ -164,44 +174,52 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 // probes, which ztunnel lets through outside mTLS and authorization
 // (istio.io docs/ambient/usage/networkpolicy).
 func kubeletProbe(src Endpoint) bool {
-	return src.Pod == nil && src.Addr.String() == "169.254.7.127"
+	return src.Pod == nil && src.Addr == kubeletProbeAmbient
 }
 
+var kubeletProbeAmbient = netip.MustParseAddr("169.254.7.127")
+
 // client says whether the connection is mTLS and with which identity.
-func (m *Mesh) client(src, dst Endpoint, srcMode mode, srcOut bool, dstMode mode, port int) (mtls bool, identity string) {
+func (m *Mesh) client(src, dst Endpoint, srcPod meshPod, dstMode mode, port int) (mtls bool, identity principal) {
 	p := m.c.Plan
 	if src.Pod == nil {
-		return false, ""
+		return false, principal{}
 	}
 	// The certificates exist only where the cert-writing sidecar was
 	// injected; without it the https scrape has nothing to present.
-	if isPrometheus(src.Pod) && m.istioCertsScrape(dst.Pod, port) && srcMode == sidecar {
-		return true, m.identity(src.Pod)
+	if isPrometheus(src.Pod) && m.istioCertsScrape(dst.Pod, port) && srcPod.mode == sidecar {
+		return true, srcPod.identity
 	}
-	if srcMode != outside && srcOut && dstMode != outside && p.Mesh.MTLS != "DISABLE" {
-		return true, m.identity(src.Pod)
+	if srcPod.mode != outside && srcPod.outbound && dstMode != outside && p.Mesh.MTLS != "DISABLE" {
+		return true, srcPod.identity
 	}
-	return false, ""
+	return false, principal{}
 }
 
 // istioCertsScrape tells whether Prometheus scrapes port of dst with Istio
 // certificates (the istio-certs jobs).
 func (m *Mesh) istioCertsScrape(dst *Pod, port int) bool {
-	for _, s := range m.c.Plan.ServiceTargets {
-		if s.Endpoint.IstioTLS && s.Endpoint.Port == port && s.Namespace == dst.Namespace && slices.Equal(s.Selector, dst.Labels) {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(m.istioCerts[key(dst.Namespace, dst.Labels)], port)
 }
 
-func (m *Mesh) identity(pod *Pod) string {
+// principal is a workload's mTLS identity, and the namespace Istio reads
+// from it; the zero principal is plaintext's.
+type principal struct {
+	name, namespace string
+}
+
+func (m *Mesh) identity(pod *Pod) principal {
 	p := m.c.Plan
 	sa := "default"
 	if isPrometheus(pod) {
 		sa = p.Monitoring.Prometheus.ServiceAccount
 	}
-	return fmt.Sprintf("%s/ns/%s/sa/%s", p.Mesh.TrustDomain, pod.Namespace, sa)
+	id := principal{name: p.Mesh.TrustDomain + "/ns/" + pod.Namespace + "/sa/" + sa}
+	var td, ns, account string
+	if _, err := fmt.Sscanf(strings.ReplaceAll(id.name, "/", " "), "%s ns %s sa %s", &td, &ns, &account); err == nil {
+		id.namespace = ns
+	}
+	return id
 }
 
 // peerAuthentication is the effective mode for pod's port: the platform's
@@ -218,19 +236,16 @@ func (m *Mesh) peerAuthentication(pod *Pod, port int) string {
 			mode = x.Mode.String()
 		}
 	}
-	root := p.Mesh.IstioNamespace
-	for _, pa := range m.pas {
-		if pa.Namespace == root && pa.Spec.Selector == nil {
+	for _, pa := range m.meshWide {
+		apply(pa.Spec.Mtls)
+	}
+	if pod.Namespace != p.Mesh.IstioNamespace {
+		for _, pa := range m.namespacePAs[pod.Namespace] {
 			apply(pa.Spec.Mtls)
 		}
 	}
-	for _, pa := range m.pas {
-		if pa.Namespace == pod.Namespace && pod.Namespace != root && pa.Spec.Selector == nil {
-			apply(pa.Spec.Mtls)
-		}
-	}
-	for _, pa := range m.pas {
-		if pa.Namespace == pod.Namespace && pa.Spec.Selector != nil && selects(pa.Spec.Selector.MatchLabels, pod.Labels) {
+	for _, pa := range m.workloadPAs[pod.Namespace] {
+		if selects(pa.Spec.Selector.MatchLabels, pod.Labels) {
 			apply(pa.Spec.Mtls)
 			apply(pa.Spec.PortLevelMtls[uint32(port)])
 		}
@@ -238,18 +253,16 @@ func (m *Mesh) peerAuthentication(pod *Pod, port int) string {
 	return mode
 }
 
-// authorized tells whether an ALLOW policy lets identity ("" for
-// plaintext) reach port of pod.
-func (m *Mesh) authorized(pod *Pod, identity string, port int) bool {
-	for _, ap := range m.aps {
-		if ap.Namespace != pod.Namespace || ap.Spec.Action != securityv1beta1.AuthorizationPolicy_ALLOW {
-			continue
-		}
+// authorized tells whether an ALLOW policy lets identity (the zero
+// principal for plaintext) reach port of pod.
+func (m *Mesh) authorized(pod *Pod, identity principal, port int) bool {
+	portName := strconv.Itoa(port)
+	for _, ap := range m.allows[pod.Namespace] {
 		if ap.Spec.Selector != nil && !selects(ap.Spec.Selector.MatchLabels, pod.Labels) {
 			continue
 		}
 		for _, r := range ap.Spec.Rules {
-			if ruleMatches(r, identity, port) {
+			if ruleMatches(r, identity, portName) {
 				return true
 			}
 		}
@@ -257,14 +270,14 @@ func (m *Mesh) authorized(pod *Pod, identity string, port int) bool {
 	return false
 }
 
-func ruleMatches(r *securityv1beta1.Rule, identity string, port int) bool {
+func ruleMatches(r *securityv1beta1.Rule, identity principal, port string) bool {
 	from := len(r.From) == 0
 	for _, f := range r.From {
 		from = from || sourceMatches(f.Source, identity)
 	}
 	to := len(r.To) == 0
 	for _, t := range r.To {
-		to = to || slices.Contains(t.Operation.Ports, fmt.Sprint(port))
+		to = to || slices.Contains(t.Operation.Ports, port)
 	}
 	return from && to
 }
@@ -272,21 +285,17 @@ func ruleMatches(r *securityv1beta1.Rule, identity string, port int) bool {
 // sourceMatches evaluates the source fields obsgen writes: principals and
 // namespaces (mTLS only: they never match plaintext) and notPrincipals
 // ["*"] (a request without a principal, i.e. plaintext).
-func sourceMatches(s *securityv1beta1.Source, identity string) bool {
+func sourceMatches(s *securityv1beta1.Source, identity principal) bool {
 	if slices.Contains(s.NotPrincipals, "*") {
-		return identity == ""
+		return identity.name == ""
 	}
-	if identity == "" {
+	if identity.name == "" {
 		return false
 	}
-	if slices.Contains(s.Principals, identity) {
+	if slices.Contains(s.Principals, identity.name) {
 		return true
 	}
-	var td, ns, sa string
-	if _, err := fmt.Sscanf(strings.ReplaceAll(identity, "/", " "), "%s ns %s sa %s", &td, &ns, &sa); err == nil {
-		return slices.Contains(s.Namespaces, ns)
-	}
-	return false
+	return identity.namespace != "" && slices.Contains(s.Namespaces, identity.namespace)
 }
 
 func selects(selector map[string]string, labels plan.Labels) bool {
