@@ -8,6 +8,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -34,8 +35,22 @@ type Compiled struct {
 
 type compiledPolicy struct {
 	pods    labels.Selector
-	ingress *[]compiledRule // nil: the policy does not isolate ingress
-	egress  *[]compiledRule
+	ingress *ruleSet // nil: the policy does not isolate ingress
+	egress  *ruleSet
+}
+
+// ruleSet is the rules of one direction of a policy, placed by the peers
+// they can match: Prometheus' egress policy has a rule per scraped
+// namespace, and a check reads only its peer's namespace's.
+type ruleSet struct {
+	rules []compiledRule
+	// byNamespace are the rules whose peers select pods of a namespace;
+	// pods those that select pods of any namespace; addresses those with
+	// an ipBlock; anyPeer those without peers.
+	byNamespace map[string][]int
+	pods        []int
+	addresses   []int
+	anyPeer     []int
 }
 
 type compiledRule struct {
@@ -99,7 +114,7 @@ func compilePolicy(np *networkingv1.NetworkPolicy) (compiledPolicy, error) {
 				}
 				rules = append(rules, cr)
 			}
-			cp.ingress = &rules
+			cp.ingress = newRuleSet(rules)
 		} else {
 			for _, r := range np.Spec.Egress {
 				cr, err := compileRule(np.Namespace, r.To, r.Ports)
@@ -108,10 +123,64 @@ func compilePolicy(np *networkingv1.NetworkPolicy) (compiledPolicy, error) {
 				}
 				rules = append(rules, cr)
 			}
-			cp.egress = &rules
+			cp.egress = newRuleSet(rules)
 		}
 	}
 	return cp, nil
+}
+
+func newRuleSet(rules []compiledRule) *ruleSet {
+	s := &ruleSet{rules: rules, byNamespace: map[string][]int{}}
+	for i, r := range rules {
+		if r.all {
+			s.anyPeer = append(s.anyPeer, i)
+		}
+		for _, p := range r.peers {
+			namespaces, ok := p.podNamespaces()
+			switch {
+			case p.ipBlock != nil:
+				s.addresses = appendOnce(s.addresses, i)
+			case !ok:
+				s.pods = appendOnce(s.pods, i)
+			}
+			for _, ns := range namespaces {
+				s.byNamespace[ns] = appendOnce(s.byNamespace[ns], i)
+			}
+		}
+	}
+	return s
+}
+
+// appendOnce appends rule i unless it was the last appended.
+func appendOnce(rules []int, i int) []int {
+	if len(rules) > 0 && rules[len(rules)-1] == i {
+		return rules
+	}
+	return append(rules, i)
+}
+
+// podNamespaces are the namespaces whose pods the peer can select, or
+// false when it selects pods of any: its policy's own without a
+// namespaceSelector, those a namespaceSelector requires by name
+// (kubernetes.io/metadata.name, the only namespace label of the cluster's
+// namespaces). An ipBlock selects none.
+func (p compiledPeer) podNamespaces() ([]string, bool) {
+	switch {
+	case p.ipBlock != nil:
+		return nil, true
+	case p.namespaces == nil:
+		return []string{p.policyNS}, true
+	}
+	reqs, _ := p.namespaces.Requirements()
+	for _, r := range reqs {
+		switch r.Operator() {
+		case selection.Equals, selection.DoubleEquals, selection.In:
+			if r.Key() == plan.NamespaceNameLabel {
+				return r.ValuesUnsorted(), true
+			}
+		}
+	}
+	return nil, false
 }
 
 func compileRule(ns string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (compiledRule, error) {
@@ -193,13 +262,31 @@ func (k *Compiled) direction(pod *Pod, peer Endpoint, proto string, port int, in
 			continue
 		}
 		isolated = true
-		for _, r := range *rules {
-			if r.matchesPort(proto, port) && (r.all || k.anyPeer(r.peers, peer)) {
-				return true
-			}
+		if k.anyRule(rules, peer, proto, port) {
+			return true
 		}
 	}
 	return !isolated
+}
+
+// anyRule tells whether a rule of the set allows peer on the port, asking
+// only the rules that can match peer; a policy's rules add up, so their
+// order does not matter.
+func (k *Compiled) anyRule(s *ruleSet, peer Endpoint, proto string, port int) bool {
+	if peer.Pod == nil {
+		return k.anyOf(s, s.anyPeer, peer, proto, port) || k.anyOf(s, s.addresses, peer, proto, port)
+	}
+	return k.anyOf(s, s.anyPeer, peer, proto, port) || k.anyOf(s, s.pods, peer, proto, port) ||
+		k.anyOf(s, s.byNamespace[peer.Pod.Namespace], peer, proto, port)
+}
+
+func (k *Compiled) anyOf(s *ruleSet, rules []int, peer Endpoint, proto string, port int) bool {
+	for _, i := range rules {
+		if r := &s.rules[i]; r.matchesPort(proto, port) && (r.all || k.anyPeer(r.peers, peer)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r compiledRule) matchesPort(proto string, port int) bool {
