@@ -2,7 +2,9 @@ package reach
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -60,8 +62,8 @@ type compiledRule struct {
 }
 
 type compiledPeer struct {
-	namespaces labels.Selector // nil with pods set: the policy's namespace
-	pods       labels.Selector // nil: every pod of the namespaces
+	namespaces *namespaceMatcher // nil with pods set: the policy's namespace
+	pods       labels.Selector   // nil: every pod of the namespaces
 	ipBlock    *netip.Prefix
 	except     []netip.Prefix
 	policyNS   string
@@ -170,17 +172,55 @@ func (p compiledPeer) podNamespaces() ([]string, bool) {
 		return nil, true
 	case p.namespaces == nil:
 		return []string{p.policyNS}, true
+	case p.namespaces.names == nil:
+		return nil, false
 	}
-	reqs, _ := p.namespaces.Requirements()
+	return slices.Collect(maps.Keys(p.namespaces.names)), true
+}
+
+// namespaceMatcher is a namespaceSelector whose first requirement that
+// the namespace's name (kubernetes.io/metadata.name, the only namespace
+// label of the cluster's namespaces) be one of a list is kept as a set:
+// obsgen's Prometheus policy lists every team namespace of a service in
+// one, which the selector would scan on every check.
+type namespaceMatcher struct {
+	names map[string]bool // nil: no such requirement
+	rest  []labels.Requirement
+}
+
+func newNamespaceMatcher(sel *metav1.LabelSelector) (*namespaceMatcher, error) {
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		return nil, err
+	}
+	m := &namespaceMatcher{}
+	reqs, _ := s.Requirements()
 	for _, r := range reqs {
-		switch r.Operator() {
-		case selection.Equals, selection.DoubleEquals, selection.In:
-			if r.Key() == plan.NamespaceNameLabel {
-				return r.ValuesUnsorted(), true
+		if m.names == nil && r.Key() == plan.NamespaceNameLabel && slices.Contains(nameOperators, r.Operator()) {
+			m.names = map[string]bool{}
+			for _, v := range r.ValuesUnsorted() {
+				m.names[v] = true
 			}
+			continue
+		}
+		m.rest = append(m.rest, r)
+	}
+	return m, nil
+}
+
+var nameOperators = []selection.Operator{selection.Equals, selection.DoubleEquals, selection.In}
+
+// matches tells whether the namespace labels l satisfy every requirement.
+func (m *namespaceMatcher) matches(l labels.Set) bool {
+	if name, ok := l[plan.NamespaceNameLabel]; m.names != nil && (!ok || !m.names[name]) {
+		return false
+	}
+	for _, r := range m.rest {
+		if !r.Matches(l) {
+			return false
 		}
 	}
-	return nil, false
+	return true
 }
 
 func compileRule(ns string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (compiledRule, error) {
@@ -189,7 +229,7 @@ func compileRule(ns string, peers []networkingv1.NetworkPolicyPeer, ports []netw
 		cp := compiledPeer{policyNS: ns}
 		var err error
 		if p.NamespaceSelector != nil {
-			if cp.namespaces, err = metav1.LabelSelectorAsSelector(p.NamespaceSelector); err != nil {
+			if cp.namespaces, err = newNamespaceMatcher(p.NamespaceSelector); err != nil {
 				return r, err
 			}
 		}
@@ -321,7 +361,7 @@ func (k *Compiled) anyPeer(peers []compiledPeer, e Endpoint) bool {
 			if e.Pod.Namespace != p.policyNS {
 				continue
 			}
-		} else if !p.namespaces.Matches(k.nsLabels[e.Pod.Namespace]) {
+		} else if !p.namespaces.matches(k.nsLabels[e.Pod.Namespace]) {
 			continue
 		}
 		if p.pods == nil || p.pods.Matches(k.labelsOf(e.Pod)) {
