@@ -371,7 +371,11 @@ func (ev *Evaluator) Prepare(p Peer) Peer {
 		return p // an address, or an invalid endpoint Allowed reports
 	}
 	info := ev.newPeerInfo(p.endpoint)
-	info.applied = [2][]*compiledPolicy{ev.applicable(PolicyTypeIngress, info), ev.applicable(PolicyTypeEgress, info)}
+	for _, dir := range []PolicyType{PolicyTypeIngress, PolicyTypeEgress} {
+		policies := ev.applicable(dir, info)
+		info.applied[directionIndex(dir)] = policies
+		info.appliedRefs[directionIndex(dir)] = refs(policies)
+	}
 	info.prepared = true
 	p.prepared, p.by = info, ev
 	return p
@@ -388,12 +392,14 @@ func (ev *Evaluator) name(p Peer) string {
 // decide evaluates the default tier for one direction at the local endpoint.
 func (ev *Evaluator) decide(dir PolicyType, local, remote *peerInfo, c *connection) DirectionTrace {
 	d := DirectionTrace{Direction: dir, Endpoint: local.name}
-	for _, p := range ev.policiesOf(dir, local) {
-		d.Applied = append(d.Applied, p.ref)
+	policies, applied := ev.policiesOf(dir, local)
+	for i, p := range policies {
 		if p.decide(dir, remote, c, &d) {
+			d.Applied = applied[: i+1 : i+1]
 			return d
 		}
 	}
+	d.Applied = applied
 	if len(d.Applied) > 0 {
 		d.Decision, d.Allowed = DecisionEndOfTier, false
 	} else {
@@ -403,12 +409,27 @@ func (ev *Evaluator) decide(dir PolicyType, local, remote *peerInfo, c *connecti
 }
 
 // policiesOf lists the policies that apply to local for the direction, in
-// evaluation order.
-func (ev *Evaluator) policiesOf(dir PolicyType, local *peerInfo) []*compiledPolicy {
+// evaluation order, and their references. A trace's Applied is a prefix of
+// the references, capped so that appending to it copies: a prepared peer's
+// are shared by every trace.
+func (ev *Evaluator) policiesOf(dir PolicyType, local *peerInfo) ([]*compiledPolicy, []PolicyRef) {
 	if local.prepared {
-		return local.applied[directionIndex(dir)]
+		return local.applied[directionIndex(dir)], local.appliedRefs[directionIndex(dir)]
 	}
-	return ev.applicable(dir, local)
+	policies := ev.applicable(dir, local)
+	return policies, refs(policies)
+}
+
+// refs are the references of policies, nil for none.
+func refs(policies []*compiledPolicy) []PolicyRef {
+	if len(policies) == 0 {
+		return nil
+	}
+	out := make([]PolicyRef, len(policies))
+	for i, p := range policies {
+		out[i] = p.ref
+	}
+	return out // len == cap: appending to a trace's Applied copies
 }
 
 func directionIndex(dir PolicyType) int {
@@ -466,8 +487,9 @@ type peerInfo struct {
 	note string
 	// applied are the policies that apply to the endpoint for ingress and
 	// egress, in evaluation order, when prepared (Evaluator.Prepare).
-	applied  [2][]*compiledPolicy
-	prepared bool
+	applied     [2][]*compiledPolicy
+	appliedRefs [2][]PolicyRef
+	prepared    bool
 }
 
 // The prefixes Calico gives inherited namespace and service account labels.
