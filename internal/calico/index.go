@@ -109,7 +109,7 @@ type ruleIndex struct {
 }
 
 func newRuleIndex(rules []compiledRule, dir PolicyType) ruleIndex {
-	x := ruleIndex{n: len(rules), byNamespace: map[string][]int{}}
+	x := ruleIndex{n: len(rules)}
 	for i := range rules {
 		remote := &rules[i].source
 		if dir == PolicyTypeEgress {
@@ -119,6 +119,9 @@ func newRuleIndex(rules []compiledRule, dir PolicyType) ruleIndex {
 		if !ok {
 			x.anywhere = append(x.anywhere, i)
 			continue
+		}
+		if x.byNamespace == nil {
+			x.byNamespace = map[string][]int{}
 		}
 		for _, ns := range namespaces {
 			if rs := x.byNamespace[ns]; len(rs) == 0 || rs[len(rs)-1] != i {

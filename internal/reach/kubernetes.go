@@ -132,7 +132,7 @@ func compilePolicy(np *networkingv1.NetworkPolicy) (compiledPolicy, error) {
 }
 
 func newRuleSet(rules []compiledRule) *ruleSet {
-	s := &ruleSet{rules: rules, byNamespace: map[string][]int{}}
+	s := &ruleSet{rules: rules}
 	for i, r := range rules {
 		if r.all {
 			s.anyPeer = append(s.anyPeer, i)
@@ -146,11 +146,19 @@ func newRuleSet(rules []compiledRule) *ruleSet {
 				s.pods = appendOnce(s.pods, i)
 			}
 			for _, ns := range namespaces {
-				s.byNamespace[ns] = appendOnce(s.byNamespace[ns], i)
+				s.place(ns, i)
 			}
 		}
 	}
 	return s
+}
+
+// place lists rule i under namespace ns; most policies never need the map.
+func (s *ruleSet) place(ns string, i int) {
+	if s.byNamespace == nil {
+		s.byNamespace = map[string][]int{}
+	}
+	s.byNamespace[ns] = appendOnce(s.byNamespace[ns], i)
 }
 
 // appendOnce appends rule i unless it was the last appended.
