@@ -65,8 +65,8 @@ type Namespace struct {
 type Peer struct {
 	endpoint *Endpoint
 	addr     netip.Addr
-	// prepared is what the Evaluator by derived from the endpoint
-	// (Evaluator.Prepare).
+	// prepared is what Evaluator.Prepare derived from the endpoint, for
+	// the Evaluator by only; nil for a peer not prepared.
 	prepared *peerInfo
 	by       *Evaluator
 }

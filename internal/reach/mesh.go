@@ -60,8 +60,9 @@ type Mesh struct {
 func NewMesh(c *Cluster, network Model, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) *Mesh {
 	m := &Mesh{net: network, c: c, defaults: c.Plan.Mesh.DefaultPeerAuthentications,
 		meshIndex: newMeshIndex(c.Plan, pas, aps), pods: map[*Pod]meshPod{}}
+	principals := map[string]principal{} // a namespace's pods share theirs
 	for _, pod := range c.Pods {
-		m.pods[pod] = m.derive(pod)
+		m.pods[pod] = m.derive(pod, principals)
 	}
 	return m
 }
@@ -208,16 +209,25 @@ type principal struct {
 	name, namespace string
 }
 
-func (m *Mesh) identity(pod *Pod) principal {
+// identity is pod's principal, looked up in (and added to) known, which
+// may be nil.
+func (m *Mesh) identity(pod *Pod, known map[string]principal) principal {
 	p := m.c.Plan
 	sa := "default"
 	if isPrometheus(pod) {
 		sa = p.Monitoring.Prometheus.ServiceAccount
 	}
-	id := principal{name: p.Mesh.TrustDomain + "/ns/" + pod.Namespace + "/sa/" + sa}
+	name := p.Mesh.TrustDomain + "/ns/" + pod.Namespace + "/sa/" + sa
+	if id, ok := known[name]; ok {
+		return id
+	}
+	id := principal{name: name}
 	var td, ns, account string
-	if _, err := fmt.Sscanf(strings.ReplaceAll(id.name, "/", " "), "%s ns %s sa %s", &td, &ns, &account); err == nil {
+	if _, err := fmt.Sscanf(strings.ReplaceAll(name, "/", " "), "%s ns %s sa %s", &td, &ns, &account); err == nil {
 		id.namespace = ns
+	}
+	if known != nil {
+		known[name] = id
 	}
 	return id
 }

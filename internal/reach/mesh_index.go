@@ -60,9 +60,9 @@ type meshPod struct {
 	identity          principal
 }
 
-func (m *Mesh) derive(pod *Pod) meshPod {
+func (m *Mesh) derive(pod *Pod, principals map[string]principal) meshPod {
 	md, in, out := m.meshMode(pod)
-	return meshPod{mode: md, inbound: in, outbound: out, identity: m.identity(pod)}
+	return meshPod{mode: md, inbound: in, outbound: out, identity: m.identity(pod, principals)}
 }
 
 // pod is what the layer derived from pod; the zero meshPod (outside the
@@ -74,5 +74,5 @@ func (m *Mesh) pod(pod *Pod) meshPod {
 	if mp, ok := m.pods[pod]; ok {
 		return mp
 	}
-	return m.derive(pod)
+	return m.derive(pod, nil)
 }

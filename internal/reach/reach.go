@@ -276,10 +276,18 @@ candidates:
 // key names (ns, labels) without fmt, which the proof would otherwise run
 // for every pod it looks up; neither names nor values hold a NUL.
 func key(ns string, labels plan.Labels) string {
+	n := len(ns)
+	for _, l := range labels {
+		n += 2 + len(l.Name) + len(l.Value)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteString(ns)
 	for _, l := range labels {
-		b.WriteString("\x00" + l.Name + "\x00" + l.Value)
+		b.WriteByte(0)
+		b.WriteString(l.Name)
+		b.WriteByte(0)
+		b.WriteString(l.Value)
 	}
 	return b.String()
 }
