@@ -4,12 +4,15 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
@@ -75,4 +78,62 @@ func TestCompiledEvaluatorAgreesWithTheAnalyzerAtScale(t *testing.T) {
 	}
 	assert.Greater(t, compared, 10000)
 	t.Logf("%d connections compared", compared)
+}
+
+// TestTheProofCatchesATeamOpenToEveryTeamAtScale: above exhaustiveLimit
+// team namespaces the proof tries each service with the intruders of its
+// own team's other namespaces and of the next team's only. Policies that
+// open every team namespace's egress and one team's namespace to every
+// team namespace (but not to the outside, so no outsider check sees it)
+// are still caught by them, under the compiled evaluator and the analyzer.
+func TestTheProofCatchesATeamOpenToEveryTeamAtScale(t *testing.T) {
+	p := scaledExample(t, "strict-deny.yaml", 30)
+	require.Greater(t, len(p.TeamNamespaces()), 24, "past the exhaustive limit")
+	c, err := reach.NewCluster(p)
+	require.NoError(t, err)
+	target := p.ServiceTargets[len(p.ServiceTargets)/2]
+	policies := reports.KubernetesPolicies(p)
+	mutant := append(slices.Clone(policies), openToTeams(target.Namespace, p.TeamNamespaces()))
+	for _, ns := range p.TeamNamespaces() {
+		mutant = append(mutant, networkPolicy(ns, "open-egress", networkingv1.NetworkPolicySpec{
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, Egress: []networkingv1.NetworkPolicyEgressRule{{}}}))
+	}
+	models := map[string]func([]*networkingv1.NetworkPolicy) (reach.Model, error){
+		"compiled": func(ps []*networkingv1.NetworkPolicy) (reach.Model, error) { return reach.NewCompiled(c, ps) },
+		"analyzer": func(ps []*networkingv1.NetworkPolicy) (reach.Model, error) { return reach.NewKubernetes(c, ps) },
+	}
+	for name, newModel := range models {
+		model, err := newModel(policies)
+		require.NoError(t, err)
+		r, err := reach.Prove(c, model)
+		require.NoError(t, err)
+		require.NoError(t, r.Err(), "%s: the generated policies pass", name)
+
+		model, err = newModel(mutant)
+		require.NoError(t, err)
+		r, err = reach.Prove(c, model)
+		require.NoError(t, err)
+		failures := r.Failures()
+		require.NotEmpty(t, failures, name)
+		for _, f := range failures {
+			assert.True(t, strings.HasPrefix(f.Flow, "intruder-to-"), "%s: only intruders see it: %s", name, f.Describe())
+			assert.Equal(t, target.Namespace, f.To.Pod.Namespace, name)
+		}
+	}
+}
+
+// openToTeams lets every pod of the team namespaces into every pod of ns.
+func openToTeams(ns string, teams []string) *networkingv1.NetworkPolicy {
+	from := networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+		{Key: plan.NamespaceNameLabel, Operator: metav1.LabelSelectorOpIn, Values: teams}}}}
+	return networkPolicy(ns, "open-to-teams", networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+		Ingress: []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{from}}}})
+}
+
+func networkPolicy(ns, name string, spec networkingv1.NetworkPolicySpec) *networkingv1.NetworkPolicy {
+	return &networkingv1.NetworkPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec:       spec,
+	}
 }
