@@ -5,13 +5,17 @@ PROM_MOD := github.com/prometheus/prometheus
 AM_MOD   := github.com/prometheus/alertmanager
 export GONOSUMDB ?= github.com/np-guard/models
 
-.PHONY: all test tools vet generate check bench fuzz clean
+.PHONY: all test tools vet generate check verify bench fuzz clean
 
 all: test
 
-## test: build the real tools, then go vet and every test
+## test: build the real tools, then go vet, every test, the race detector
+## on the registry (which runs the generators in parallel) and the pipeline,
+## and a check that go.mod and go.sum are tidy
 test: tools vet
 	$(GO) test -timeout 30m ./...
+	$(GO) test -race -timeout 20m ./generators/ ./internal/pipeline/
+	$(GO) mod tidy -diff
 
 vet:
 	$(GO) vet ./...
@@ -39,13 +43,18 @@ generate:
 check:
 	$(GO) run ./cmd/obsgen generate --check profiles/*.yaml
 
+## verify: the checks obsgen leaves to obsgen-verify (Prometheus' and
+## Alertmanager's loaders, the netpol-analyzer) on every example profile
+verify:
+	$(GO) run ./cmd/obsgen-verify profiles/*.yaml
+
 ## bench: speed and memory of resolve + generate
 bench:
 	$(GO) test ./internal/pipeline/ -run '^$$' -bench . -benchmem -count 3
 
 ## fuzz: fuzz the profile loader for a minute, the writer's manifest and pending-run readers for 20 s each
 fuzz:
-	$(GO) test ./internal/profile/ -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+	$(GO) test ./internal/pipeline/ -run '^$$' -fuzz FuzzLoad -fuzztime 60s
 	$(GO) test ./internal/output/ -run '^$$' -fuzz FuzzParseManifest -fuzztime 20s
 	$(GO) test ./internal/output/ -run '^$$' -fuzz FuzzParsePending -fuzztime 20s
 

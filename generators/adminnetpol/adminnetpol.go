@@ -17,7 +17,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 
-	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/built"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -36,14 +38,20 @@ var (
 
 // Generate writes the objects when the engine is admin-network-policy.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
-	if p.Network.Engine != "admin-network-policy" {
+	return Write(p, &built.Policies{})
+}
+
+// Write builds the objects into pol, for the proof, and writes them.
+func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
+	if p.Network.Policies != v1alpha1.EngineAdminNetworkPolicy {
 		return nil, nil
 	}
-	banp, err := operator.Documents(BANPPath, []*anpv1alpha1.BaselineAdminNetworkPolicy{Baseline(p)})
+	pol.BaselineAdminNetworkPolicy, pol.AdminNetworkPolicies = Baseline(p), Policies(p)
+	banp, err := manifest.Documents(BANPPath, []*anpv1alpha1.BaselineAdminNetworkPolicy{pol.BaselineAdminNetworkPolicy})
 	if err != nil {
 		return nil, err
 	}
-	anps, err := operator.Documents(ANPPath, Policies(p))
+	anps, err := manifest.Documents(ANPPath, pol.AdminNetworkPolicies)
 	if err != nil {
 		return nil, err
 	}
@@ -61,8 +69,8 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 func Baseline(p *plan.Plan) *anpv1alpha1.BaselineAdminNetworkPolicy {
 	all := []anpv1alpha1.AdminNetworkPolicyIngressPeer{{Namespaces: &metav1.LabelSelector{}}}
 	return &anpv1alpha1.BaselineAdminNetworkPolicy{TypeMeta: banpType,
-		ObjectMeta: metav1.ObjectMeta{Name: "default", Labels: operator.Meta(p, "").Labels,
-			Annotations: map[string]string{operator.WhyAnnotation: "default deny for the namespaces obsgen isolates"}},
+		ObjectMeta: metav1.ObjectMeta{Name: "default", Labels: manifest.Meta(p, "").Labels,
+			Annotations: map[string]string{manifest.WhyAnnotation: "default deny for the namespaces obsgen isolates"}},
 		Spec: anpv1alpha1.BaselineAdminNetworkPolicySpec{
 			Subject: anpv1alpha1.AdminNetworkPolicySubject{Namespaces: namespaces(p.IsolatedNamespaces())},
 			Ingress: []anpv1alpha1.BaselineAdminNetworkPolicyIngressRule{{Name: "deny-all", Action: anpv1alpha1.BaselineAdminNetworkPolicyRuleActionDeny, From: all}},
@@ -143,7 +151,7 @@ func (b *builder) policy(ns string, labels plan.Labels, flow string) *anpv1alpha
 		// Cluster-scoped: the namespace joins the name.
 		name := "obsgen-" + ns + strings.TrimPrefix(plan.PolicyName(labels), "obsgen")
 		anp = &anpv1alpha1.AdminNetworkPolicy{TypeMeta: anpType,
-			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: operator.Meta(b.p, "").Labels, Annotations: map[string]string{}},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: manifest.Meta(b.p, "").Labels, Annotations: map[string]string{}},
 			Spec: anpv1alpha1.AdminNetworkPolicySpec{Priority: int32(b.p.Network.ANPPriority),
 				Subject: anpv1alpha1.AdminNetworkPolicySubject{Pods: &anpv1alpha1.NamespacedPod{
 					NamespaceSelector: metav1.LabelSelector{MatchLabels: map[string]string{plan.NamespaceNameLabel: ns}},
@@ -155,8 +163,8 @@ func (b *builder) policy(ns string, labels plan.Labels, flow string) *anpv1alpha
 		}
 		b.ns[anp] = ns
 	}
-	if f := anp.Annotations[operator.FlowsAnnotation]; !slices.Contains(strings.Fields(f), flow) {
-		anp.Annotations[operator.FlowsAnnotation] = strings.TrimSpace(f + " " + flow)
+	if f := anp.Annotations[manifest.FlowsAnnotation]; !slices.Contains(strings.Fields(f), flow) {
+		anp.Annotations[manifest.FlowsAnnotation] = strings.TrimSpace(f + " " + flow)
 	}
 	return anp
 }

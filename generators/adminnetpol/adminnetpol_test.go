@@ -14,6 +14,7 @@ import (
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/reach"
+	"obsgen.dev/obsgen/internal/reach/analyzer"
 )
 
 func profile(plane v1alpha1.DataPlane) *v1alpha1.Profile {
@@ -42,11 +43,30 @@ func objects(p *plan.Plan) []runtime.Object {
 	return objs
 }
 
-func prove(t *testing.T, p *plan.Plan, objs []runtime.Object) *reach.Result {
+// models are obsgen's evaluator (what generate proves with) and np-guard's
+// netpol-analyzer (the reference), each built from the same objects.
+var models = map[string]func(*reach.Cluster, []runtime.Object) (reach.Model, error){
+	"obsgen": func(c *reach.Cluster, objs []runtime.Object) (reach.Model, error) {
+		var banp *anpv1alpha1.BaselineAdminNetworkPolicy
+		var anps []*anpv1alpha1.AdminNetworkPolicy
+		for _, o := range objs {
+			switch o := o.(type) {
+			case *anpv1alpha1.BaselineAdminNetworkPolicy:
+				banp = o
+			case *anpv1alpha1.AdminNetworkPolicy:
+				anps = append(anps, o)
+			}
+		}
+		return reach.NewAdminNetwork(c, anps, banp, nil)
+	},
+	"analyzer": analyzer.Reference,
+}
+
+func prove(t *testing.T, p *plan.Plan, objs []runtime.Object, model string) *reach.Result {
 	t.Helper()
 	c, err := reach.NewCluster(p)
 	require.NoError(t, err)
-	m, err := reach.NewAnalyzer(c, objs)
+	m, err := models[model](c, objs)
 	require.NoError(t, err)
 	// The mesh layer without Istio objects puts the traffic on the wire as
 	// the data plane does (HBONE 15008 between enrolled pods in ambient);
@@ -56,25 +76,28 @@ func prove(t *testing.T, p *plan.Plan, objs []runtime.Object) *reach.Result {
 	return r
 }
 
-// TestTheAnalyzerProvesTheAdminPolicies feeds the baseline deny and the
-// allows to np-guard's netpol-analyzer, for the sidecar and the ambient
-// data plane: every flow allowed, every forbidden connection denied.
-func TestTheAnalyzerProvesTheAdminPolicies(t *testing.T) {
+// TestTheEvaluatorsProveTheAdminPolicies feeds the baseline deny and the
+// allows to obsgen's evaluator and to np-guard's netpol-analyzer, for the
+// sidecar and the ambient data plane: every flow allowed, every forbidden
+// connection denied.
+func TestTheEvaluatorsProveTheAdminPolicies(t *testing.T) {
 	for _, plane := range []v1alpha1.DataPlane{v1alpha1.DataPlaneSidecar, v1alpha1.DataPlaneAmbient} {
-		p := plan.Resolve(profile(plane))
-		r := prove(t, p, objects(p))
-		require.NoError(t, r.Err(), plane)
-		required, allowed, forbidden, denied := r.Counts()
-		assert.Equal(t, required, allowed)
-		assert.Equal(t, forbidden, denied)
-		assert.Greater(t, forbidden, 10)
-		t.Logf("%s: %d/%d required allowed, %d/%d forbidden denied", plane, allowed, required, denied, forbidden)
+		for model := range models {
+			p := plan.Resolve(profile(plane))
+			r := prove(t, p, objects(p), model)
+			require.NoError(t, r.Err(), "%s, %s", plane, model)
+			required, allowed, forbidden, denied := r.Counts()
+			assert.Equal(t, required, allowed)
+			assert.Equal(t, forbidden, denied)
+			assert.Greater(t, forbidden, 10)
+			t.Logf("%s, %s: %d/%d required allowed, %d/%d forbidden denied", plane, model, allowed, required, denied, forbidden)
+		}
 	}
 }
 
 // TestTheAdminProofCatchesWrongPolicies: without Prometheus' allows its
 // scrapes hit the baseline deny; without the baseline an outsider reaches
-// a metrics port.
+// a metrics port. Both evaluators see it.
 func TestTheAdminProofCatchesWrongPolicies(t *testing.T) {
 	p := plan.Resolve(profile(v1alpha1.DataPlaneSidecar))
 	objs := slices.DeleteFunc(objects(p), func(o runtime.Object) bool {
@@ -82,13 +105,15 @@ func TestTheAdminProofCatchesWrongPolicies(t *testing.T) {
 		return ok && anp.Name == "obsgen-monitoring-prometheus"
 	})
 	require.Len(t, objs, len(objects(p))-1)
-	err := prove(t, p, objs).Err()
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "must be allowed but is denied")
+	for model := range models {
+		err := prove(t, p, objs, model).Err()
+		require.Error(t, err, model)
+		assert.Contains(t, err.Error(), "must be allowed but is denied")
 
-	err = prove(t, p, objects(p)[1:]).Err()
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "must be denied but is allowed")
+		err = prove(t, p, objects(p)[1:], model).Err()
+		require.Error(t, err, model)
+		assert.Contains(t, err.Error(), "must be denied but is allowed")
+	}
 }
 
 // TestDocumentsDecodeStrictly reads the written files back into the

@@ -8,6 +8,9 @@
 // job mutes the warnings that read that job's metrics), and the receivers
 // with the integrations the profile defines.
 //
+// The rendered file is checked strictly (check.go) before it reaches the
+// writer; Alertmanager's own loader runs in obsgen-verify and the tests.
+//
 // No credential is ever written: every integration reads its secret from a
 // file of the receivers' Secret, mounted where the Prometheus Operator
 // mounts an Alertmanager's spec.secrets. For the raw flavour,
@@ -21,11 +24,9 @@ import (
 	"slices"
 	"strings"
 
-	amconfig "github.com/prometheus/alertmanager/config"
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
-	"obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -79,11 +80,14 @@ var SameAlert = []string{plan.ClusterLabel, "alertname", "team", "namespace", "p
 // Generate writes alertmanager.yml wherever alerts are evaluated (with an
 // agent, the ruler's alerts go to the Alertmanager it notifies), and with
 // the raw flavour the pod patch that mounts the receivers' Secret.
-func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
+// deps maps each scrape job to the alerts that read its metrics (the
+// rules generator's built.Objects.JobDependents): when a job's targets are
+// down, TargetDown of that job mutes them.
+func Generate(p *plan.Plan, r *render.Engine, deps map[string][]string) ([]output.File, error) {
 	if !p.Rules.Recorded() {
 		return nil, nil
 	}
-	cfg, err := Build(p)
+	cfg, err := Build(p, deps)
 	if err != nil {
 		return nil, err
 	}
@@ -91,10 +95,16 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := amconfig.Load(string(data)); err != nil {
-		return nil, fmt.Errorf("%s does not load in Alertmanager: %w", Path, err)
+	if err := check(data); err != nil {
+		return nil, fmt.Errorf("%s is not a valid Alertmanager configuration: %w", Path, err)
 	}
-	files := []output.File{output.YAML(Path, data)}
+	config := output.YAML(Path, data)
+	if !p.Monitoring.Prometheus.Agent {
+		// An agent's is for the Alertmanager the ruler notifies, outside
+		// this cluster.
+		config = config.Shipped(output.Ship{As: output.ShipAlertmanagerConfig})
+	}
+	files := []output.File{config}
 	if p.Monitoring.RawFlavour && !p.Monitoring.Prometheus.Agent && len(cfg.SecretFiles) > 0 {
 		patch, err := podPatch(r, cfg)
 		if err != nil {
@@ -121,7 +131,7 @@ func podPatch(r *render.Engine, cfg Config) (output.File, error) {
 
 // Build derives the routing tree, the receivers and the inhibition rules
 // from the plan.
-func Build(p *plan.Plan) (Config, error) {
+func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 	a := p.Alerting
 	cfg := Config{Plan: p, Route: Route{Receiver: a.Receiver}, SecretFiles: a.SecretFiles()}
 	cfg.Route.Routes = []Route{watchdogRoute(a)}
@@ -153,10 +163,6 @@ func Build(p *plan.Plan) (Config, error) {
 	}
 	if !p.Monitoring.RawFlavour && !p.Monitoring.OperatorFlavour {
 		return cfg, nil
-	}
-	deps, err := rules.JobDependents(p, rules.Files(p))
-	if err != nil {
-		return cfg, err
 	}
 	for _, j := range p.Jobs {
 		alerts := deps[j.Name]

@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
+	"obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -40,7 +41,7 @@ func load(t *testing.T, p *plan.Plan) *amconfig.Config {
 	t.Helper()
 	engine, err := render.New(templates.FS, "")
 	require.NoError(t, err)
-	files, err := Generate(p, engine)
+	files, err := Generate(p, engine, dependents(p))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	require.Equal(t, Path, files[0].Path)
@@ -125,7 +126,7 @@ func TestInhibition(t *testing.T) {
 // TestJobDependentsCoverTheirAlerts: every alert that reads a job's
 // metrics is a target of that job's TargetDown rule.
 func TestJobDependentsCoverTheirAlerts(t *testing.T) {
-	cfg, err := Build(testPlan())
+	cfg, err := Build(testPlan(), dependents(testPlan()))
 	require.NoError(t, err)
 	targets := map[string]string{}
 	for _, in := range cfg.Inhibit[2:] {
@@ -146,7 +147,7 @@ func TestJobDependentsCoverTheirAlerts(t *testing.T) {
 func TestNoRulesNoAlertmanagerConfig(t *testing.T) {
 	p := testPlan()
 	p.Rules.Global = ""
-	files, err := Generate(p, nil)
+	files, err := Generate(p, nil, dependents(p))
 	require.NoError(t, err)
 	assert.Empty(t, files)
 }
@@ -205,7 +206,7 @@ func TestWatchdogWithoutAReceiverGoesNowhereOnPurpose(t *testing.T) {
 	p := testPlan()
 	engine, err := render.New(templates.FS, "")
 	require.NoError(t, err)
-	files, err := Generate(p, engine)
+	files, err := Generate(p, engine, dependents(p))
 	require.NoError(t, err)
 	assert.Contains(t, string(files[0].Data), `receiver "watchdog" has no integration on purpose`)
 	cfg := load(t, p)
@@ -265,7 +266,7 @@ func TestEveryCredentialIsReadFromTheSecret(t *testing.T) {
 func TestPodPatchMountsTheSecretWhereTheConfigReadsIt(t *testing.T) {
 	engine, err := render.New(templates.FS, "")
 	require.NoError(t, err)
-	files, err := Generate(integrationsPlan(v1alpha1.FlavourPrometheus), engine)
+	files, err := Generate(integrationsPlan(v1alpha1.FlavourPrometheus), engine, dependents(integrationsPlan(v1alpha1.FlavourPrometheus)))
 	require.NoError(t, err)
 	require.Equal(t, 2, len(files), "alertmanager.yml and the pod patch")
 	assert.Equal(t, PodPatchPath, files[1].Path)
@@ -292,10 +293,10 @@ func TestPodPatchMountsTheSecretWhereTheConfigReadsIt(t *testing.T) {
 	assert.Contains(t, string(files[1].Data), "--from-file=infra-genie.opsgenie-api-key=./infra-genie.opsgenie-api-key \\\n")
 	assert.Contains(t, string(files[1].Data), "--from-file=shop-chat.slack-api-url=./shop-chat.slack-api-url\napiVersion", "every key, the last without a continuation")
 
-	files, err = Generate(integrationsPlan(v1alpha1.FlavourOperator), engine)
+	files, err = Generate(integrationsPlan(v1alpha1.FlavourOperator), engine, dependents(integrationsPlan(v1alpha1.FlavourOperator)))
 	require.NoError(t, err)
 	assert.Equal(t, 1, len(files), "the operator mounts spec.secrets itself")
-	files, err = Generate(testPlan(), engine)
+	files, err = Generate(testPlan(), engine, dependents(testPlan()))
 	require.NoError(t, err)
 	assert.Equal(t, 1, len(files), "nothing to mount without credentials")
 }
@@ -305,4 +306,14 @@ func fileOf[C any](configs []C, file func(C) string) string {
 		return ""
 	}
 	return file(configs[0])
+}
+
+// dependents are the alerts that read each job, as the rules generator
+// hands them to Generate.
+func dependents(p *plan.Plan) map[string][]string {
+	deps, err := rules.JobDependents(p, rules.Files(p))
+	if err != nil {
+		panic(err)
+	}
+	return deps
 }

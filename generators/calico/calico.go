@@ -11,15 +11,15 @@ package calico
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 
-	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/calico"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -40,44 +40,57 @@ const (
 // Generate writes the Calico policies when the engine is calico: the
 // global policies, then one file per namespace that holds a policy.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
-	if p.Network.Engine != "calico" || p.Network.Stance == "open" {
+	return Write(p, &built.Policies{})
+}
+
+// Write builds every Calico policy in force into pol, for the proof: the
+// global deny (written by obsgen or, when not managed, the one the profile
+// describes), obsgen's global allows and the namespaced policies; and
+// writes those obsgen manages.
+func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
+	if p.Network.Policies != v1alpha1.EngineCalico {
 		return nil, nil
 	}
 	var files []output.File
-	if global := Globals(p, p.Network.Calico.ManageDeny); len(global) > 0 {
-		f, err := operator.Documents(GlobalPath, global)
+	var written []*calico.GlobalNetworkPolicy
+	if deny := GlobalDeny(p); deny != nil {
+		pol.Calico = append(pol.Calico, deny)
+		if p.Network.Calico.ManageDeny {
+			written = append(written, deny)
+		}
+	}
+	if allow := GlobalAllow(p); allow != nil {
+		pol.Calico = append(pol.Calico, allow)
+		written = append(written, allow)
+	}
+	if len(written) > 0 {
+		f, err := manifest.Documents(GlobalPath, written)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, f)
 	}
 	byNS := Policies(p)
-	namespaces := slices.Sorted(maps.Keys(byNS))
-	nsFiles := make([]output.File, len(namespaces))
-	errs := make([]error, len(namespaces))
-	var wg sync.WaitGroup
-	for i, ns := range namespaces {
-		wg.Go(func() { nsFiles[i], errs[i] = operator.Documents(Dir+ns+".yaml", byNS[ns]) })
-	}
-	wg.Wait()
-	return append(files, nsFiles...), errors.Join(errs...)
-}
-
-// All returns every Calico policy in force under the plan: the global
-// deny (written by obsgen or, when not managed, the one the profile
-// describes), obsgen's global allows and the namespaced policies.
-func All(p *plan.Plan) []calico.Policy {
-	var out []calico.Policy
-	for _, g := range Globals(p, true) {
-		out = append(out, g)
-	}
-	byNS := Policies(p)
 	for _, ns := range slices.Sorted(maps.Keys(byNS)) {
+		f, err := manifest.Documents(Dir+ns+".yaml", byNS[ns])
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
 		for _, np := range byNS[ns] {
-			out = append(out, np)
+			pol.Calico = append(pol.Calico, np)
 		}
 	}
-	return out
+	return files, nil
+}
+
+// All returns every Calico policy in force under the plan (see Write).
+func All(p *plan.Plan) []calico.Policy {
+	var pol built.Policies
+	if _, err := Write(p, &pol); err != nil {
+		panic(err) // obsgen's own objects always serialize
+	}
+	return pol.Calico
 }
 
 // Globals are the GlobalNetworkPolicies of the global-deny stance: the
@@ -118,8 +131,8 @@ func GlobalDeny(p *plan.Plan) *calico.GlobalNetworkPolicy {
 	}
 	n := p.Network
 	gnp := calico.NewGlobalNetworkPolicy(GlobalDenyName)
-	gnp.Labels = operator.Meta(p, "").Labels
-	gnp.Annotations = map[string]string{operator.WhyAnnotation: "deny all traffic not explicitly allowed, outside " + strings.Join(n.Calico.Excluded, ", ") +
+	gnp.Labels = manifest.Meta(p, "").Labels
+	gnp.Annotations = map[string]string{manifest.WhyAnnotation: "deny all traffic not explicitly allowed, outside " + strings.Join(n.Calico.Excluded, ", ") +
 		"; every pod may still resolve names through the cluster DNS"}
 	gnp.Spec.Order = calico.Float64(float64(n.Calico.DenyOrder))
 	gnp.Spec.Selector = denySelector(p)
@@ -192,8 +205,8 @@ func Policies(p *plan.Plan) map[string][]*calico.NetworkPolicy {
 	out := map[string][]*calico.NetworkPolicy{}
 	for _, ns := range isolated {
 		deny := calico.NewNetworkPolicy(ns, NamespaceDenyName)
-		deny.Labels = operator.Meta(p, "").Labels
-		deny.Annotations = map[string]string{operator.WhyAnnotation: "default deny: nothing in " + ns + " is reachable or reaches out unless allowed"}
+		deny.Labels = manifest.Meta(p, "").Labels
+		deny.Annotations = map[string]string{manifest.WhyAnnotation: "default deny: nothing in " + ns + " is reachable or reaches out unless allowed"}
 		deny.Spec.Order = calico.Float64(float64(p.Network.Calico.DenyOrder))
 		deny.Spec.Selector = calico.All().MustBuild()
 		deny.Spec.Types = []calico.PolicyType{calico.PolicyTypeIngress, calico.PolicyTypeEgress}
@@ -317,8 +330,8 @@ func byFamily(cidrs []string) [][]string {
 
 func (d *draft) build(p *plan.Plan) *calico.NetworkPolicy {
 	np := calico.NewNetworkPolicy(d.ns, plan.PolicyName(d.labels))
-	np.Labels = operator.Meta(p, "").Labels
-	np.Annotations = map[string]string{operator.FlowsAnnotation: strings.Join(d.flows, " ")}
+	np.Labels = manifest.Meta(p, "").Labels
+	np.Annotations = map[string]string{manifest.FlowsAnnotation: strings.Join(d.flows, " ")}
 	np.Spec.Order = calico.Float64(float64(p.Network.Calico.Order))
 	np.Spec.Selector = podSelector(d.labels.Map())
 	slices.SortFunc(d.types, func(a, b calico.PolicyType) int { return cmp.Compare(typeRank(a), typeRank(b)) })

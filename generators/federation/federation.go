@@ -11,15 +11,15 @@ import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/promslog"
-	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/promcheck"
 	"obsgen.dev/obsgen/internal/render"
 )
 
@@ -45,10 +45,10 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	}
 	files := []output.File{job}
 	if p.Monitoring.RawFlavour {
-		files = append(files, output.YAML(RulesPath, rulesYAML))
+		files = append(files, output.YAML(RulesPath, rulesYAML).Shipped(output.Ship{As: output.ShipPrometheusRules}))
 	}
 	if p.Monitoring.OperatorFlavour {
-		f, err := operator.Manifest(RulePath, prometheusRule(p, groups))
+		f, err := manifest.File(RulePath, prometheusRule(p, groups))
 		if err != nil {
 			return nil, err
 		}
@@ -75,8 +75,8 @@ func globalJob(p *plan.Plan, r *render.Engine) (output.File, error) {
 	if err != nil {
 		return output.File{}, err
 	}
-	if _, err := config.Load("scrape_configs:\n"+render.IndentLines(2, string(data)), promslog.NewNopLogger()); err != nil {
-		return output.File{}, fmt.Errorf("%s does not load in Prometheus: %w", GlobalJobPath, err)
+	if err := promcheck.ScrapeConfigs(data); err != nil {
+		return output.File{}, fmt.Errorf("%s is not a valid list of Prometheus scrape configs: %w", GlobalJobPath, err)
 	}
 	return output.YAML(GlobalJobPath, data), nil
 }
@@ -93,7 +93,7 @@ func prometheusRule(p *plan.Plan, groups *rulefmt.RuleGroups) *monitoringv1.Prom
 	}
 	// The Prometheus resource evaluates these (plan.EvaluatorLabel): the
 	// global Prometheus federates them from each server.
-	meta := operator.Meta(p, "istio-federation")
+	meta := manifest.Meta(p, "istio-federation")
 	meta.Labels[plan.EvaluatorLabel] = plan.EvaluatorPrometheus
 	return &monitoringv1.PrometheusRule{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},

@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -125,34 +125,23 @@ func provisioning(p *plan.Plan) ([]output.File, error) {
 	return files, nil
 }
 
-// ConfigMap is a ConfigMap the kustomization generates from one file.
-type ConfigMap struct {
-	Name, Namespace string
-	// Key is the file's name in the ConfigMap, File its path.
-	Key, File   string
-	Labels      plan.Labels
-	Annotations plan.Labels
-}
-
-// ConfigMaps lists the ConfigMaps Grafana's sidecar loads: one per
-// dashboard among files, labelled and annotated with its folder, and one
-// with the data source.
-func ConfigMaps(p *plan.Plan, files []output.File) []ConfigMap {
-	var out []ConfigMap
-	for _, f := range files {
+// shipConfigMaps ships the files Grafana's sidecar loads in ConfigMaps of
+// their own: each dashboard labelled and annotated with its folder, and the
+// data source.
+func shipConfigMaps(p *plan.Plan, files []output.File) {
+	for i, f := range files {
 		switch {
 		case strings.HasPrefix(f.Path, DashboardsDir) && strings.HasSuffix(f.Path, ".json"):
 			folder := path.Base(path.Dir(f.Path))
-			out = append(out, ConfigMap{Name: configMapName(f.Path), Namespace: p.Dashboards.Namespace,
-				Key: path.Base(f.Path), File: f.Path,
-				Labels:      plan.Labels{{Name: DashboardLabel, Value: "1"}},
-				Annotations: plan.Labels{{Name: FolderAnnotation, Value: folder}}})
+			files[i].Ship = output.Ship{As: output.ShipConfigMap, Name: configMapName(f.Path), Namespace: p.Dashboards.Namespace,
+				Key:         path.Base(f.Path),
+				Labels:      []output.Pair{{Name: DashboardLabel, Value: "1"}},
+				Annotations: []output.Pair{{Name: FolderAnnotation, Value: folder}}}
 		case f.Path == DatasourcePath:
-			out = append(out, ConfigMap{Name: "grafana-datasource-" + p.Name, Namespace: p.Dashboards.Namespace,
-				Key: "obsgen-" + p.Name + ".yaml", File: f.Path, Labels: plan.Labels{{Name: DatasourceLabel, Value: "1"}}})
+			files[i].Ship = output.Ship{As: output.ShipConfigMap, Name: "grafana-datasource-" + p.Name, Namespace: p.Dashboards.Namespace,
+				Key: "obsgen-" + p.Name + ".yaml", Labels: []output.Pair{{Name: DatasourceLabel, Value: "1"}}}
 		}
 	}
-	return out
 }
 
 // configMapName names a dashboard's ConfigMap after its file, unique in a
@@ -215,10 +204,10 @@ func operatorDatasource(p *plan.Plan) (output.File, error) {
 	jsonData := map[string]string{"httpMethod": "POST", "timeInterval": p.Scrape.Interval}
 	names, secure := datasourceHeaders(ds.Headers)
 	maps.Copy(jsonData, names)
-	return operator.Manifest(OperatorDatasourcePath, GrafanaDatasource{
+	return manifest.File(OperatorDatasourcePath, GrafanaDatasource{
 		TypeMeta: metav1.TypeMeta{APIVersion: "grafana.integreatly.org/v1beta1", Kind: "GrafanaDatasource"},
 		ObjectMeta: metav1.ObjectMeta{Name: "obsgen-" + p.Name, Namespace: p.Dashboards.Namespace,
-			Labels: map[string]string{operator.ProfileLabel: p.Name}},
+			Labels: map[string]string{manifest.ProfileLabel: p.Name}},
 		Spec: GrafanaDatasourceSpec{
 			InstanceSelector: &metav1.LabelSelector{MatchLabels: p.Dashboards.Operator.InstanceLabels.Map()},
 			CustomUID:        ds.UID,
@@ -236,7 +225,7 @@ func operatorResources(p *plan.Plan, dashboards []Rendered) (output.File, error)
 		docs = append(docs, GrafanaDashboard{
 			TypeMeta: metav1.TypeMeta{APIVersion: "grafana.integreatly.org/v1beta1", Kind: "GrafanaDashboard"},
 			ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: p.Dashboards.Namespace,
-				Labels: map[string]string{operator.ProfileLabel: p.Name}},
+				Labels: map[string]string{manifest.ProfileLabel: p.Name}},
 			Spec: GrafanaDashboardSpec{
 				InstanceSelector: &metav1.LabelSelector{MatchLabels: p.Dashboards.Operator.InstanceLabels.Map()},
 				FolderTitle:      d.Folder, CustomUID: d.UID,
@@ -245,7 +234,7 @@ func operatorResources(p *plan.Plan, dashboards []Rendered) (output.File, error)
 			},
 		})
 	}
-	return operator.Documents(OperatorPath, docs)
+	return manifest.Documents(OperatorPath, docs)
 }
 
 // index lists the dashboards with their panel counts and previews.

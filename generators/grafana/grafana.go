@@ -107,6 +107,7 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 		}
 		files = append(files, f, ds)
 	}
+	shipConfigMaps(p, files)
 	return files, nil
 }
 

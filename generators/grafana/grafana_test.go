@@ -366,24 +366,30 @@ func TestProvisioningFilesDecodeStrictly(t *testing.T) {
 // GrafanaDashboards read the same ConfigMaps.
 func TestConfigMapsForTheSidecar(t *testing.T) {
 	for _, ex := range examples(t) {
-		cms := ConfigMaps(ex.plan, ex.files)
+		var cms []output.File
+		for _, f := range ex.files {
+			if f.Ship.As == output.ShipConfigMap {
+				cms = append(cms, f)
+			}
+		}
 		require.Len(t, cms, len(ex.dashboards)+1, ex.name)
-		names := map[string]ConfigMap{}
-		for _, cm := range cms {
-			names[cm.Name] = cm
+		names := map[string]output.File{}
+		for _, f := range cms {
+			cm := f.Ship
+			names[cm.Name] = f
 			assert.Equal(t, ex.plan.Dashboards.Namespace, cm.Namespace)
 			assert.LessOrEqual(t, len(cm.Name), 253)
 		}
 		for _, d := range ex.dashboards {
 			cm, ok := names["grafana-dashboard-"+d.Name]
 			require.True(t, ok, d.Name)
-			assert.Equal(t, d.Path(), cm.File)
-			assert.Equal(t, plan.Labels{{Name: DashboardLabel, Value: "1"}}, cm.Labels)
-			assert.Equal(t, plan.Labels{{Name: FolderAnnotation, Value: d.Folder}}, cm.Annotations)
+			assert.Equal(t, d.Path(), cm.Path)
+			assert.Equal(t, []output.Pair{{Name: DashboardLabel, Value: "1"}}, cm.Ship.Labels)
+			assert.Equal(t, []output.Pair{{Name: FolderAnnotation, Value: d.Folder}}, cm.Ship.Annotations)
 		}
 		ds := cms[len(cms)-1]
-		assert.Equal(t, DatasourcePath, ds.File)
-		assert.Equal(t, plan.Labels{{Name: DatasourceLabel, Value: "1"}}, ds.Labels)
+		assert.Equal(t, DatasourcePath, ds.Path)
+		assert.Equal(t, []output.Pair{{Name: DatasourceLabel, Value: "1"}}, ds.Ship.Labels)
 	}
 }
 

@@ -36,7 +36,7 @@ func monitoringHealth(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 	all := pq.sel()
 	b.WithRow(row("Scraping")).
 		WithPanel(singleStat(scrapeTitle(p), "Share of each job's targets that are up; 0 when a job discovers none. "+
-			"Scrape strategy "+p.Scrape.Strategy+": "+p.Scrape.Reason, "percentunit", 24, healthyAtOne, jobs...).Height(6)).
+			"Scrape strategy "+string(p.Scrape.Strategy)+": "+p.Scrape.Reason, "percentunit", 24, healthyAtOne, jobs...).Height(6)).
 		WithPanel(instantTable("Targets up per job and namespace", "Share of targets up, for every job and namespace.", "percentunit", 16,
 			q(fmt.Sprintf("sum by (job, namespace) (up{%[1]s}) / count by (job, namespace) (up{%[1]s})", all), ""))).
 		WithPanel(singleStat("Targets down", "Targets Prometheus failed to scrape.", "short", 8, badAboveZero,
@@ -65,10 +65,10 @@ func monitoringHealth(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 func scrapeTitle(p *plan.Plan) string {
 	var parts []string
 	if p.Mesh.Istio {
-		parts = append(parts, p.Mesh.MTLS+" mTLS")
+		parts = append(parts, string(p.Mesh.MTLS)+" mTLS")
 	}
-	parts = append(parts, p.Network.Stance+" network")
-	return "Targets up by job (" + strings.Join(parts, ", ") + ", " + p.Scrape.Strategy + ")"
+	parts = append(parts, string(p.Network.Stance)+" network")
+	return "Targets up by job (" + strings.Join(parts, ", ") + ", " + string(p.Scrape.Strategy) + ")"
 }
 
 // expectedJob is a job the plan generates and the matcher of its targets.

@@ -15,7 +15,9 @@ import (
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/built"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -30,19 +32,25 @@ const (
 // Generate writes the PeerAuthentications when the mesh is Istio, and the
 // AuthorizationPolicies under a deny-by-default authorization stance.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
+	return Write(p, &built.Policies{})
+}
+
+// Write builds the objects into pol, for the proof, and writes them.
+func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 	if !p.Mesh.Istio {
 		return nil, nil
 	}
+	pol.PeerAuthentications, pol.AuthorizationPolicies = PeerAuthentications(p), AuthorizationPolicies(p)
 	var files []output.File
-	if pas := PeerAuthentications(p); len(pas) > 0 {
-		f, err := operator.Documents(PeerAuthenticationsPath, pas)
+	if len(pol.PeerAuthentications) > 0 {
+		f, err := manifest.Documents(PeerAuthenticationsPath, pol.PeerAuthentications)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, f)
 	}
-	if aps := AuthorizationPolicies(p); len(aps) > 0 {
-		f, err := operator.Documents(AuthorizationPoliciesPath, aps)
+	if len(pol.AuthorizationPolicies) > 0 {
+		f, err := manifest.Documents(AuthorizationPoliciesPath, pol.AuthorizationPolicies)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +145,7 @@ func allow(p *plan.Plan, name, ns string, selector plan.Labels, why string, rule
 	return &securityv1.AuthorizationPolicy{
 		TypeMeta: metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "AuthorizationPolicy"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
-			Labels: operator.Meta(p, "").Labels, Annotations: map[string]string{operator.WhyAnnotation: why}},
+			Labels: manifest.Meta(p, "").Labels, Annotations: map[string]string{manifest.WhyAnnotation: why}},
 		Spec: securityv1beta1.AuthorizationPolicy{
 			Selector: workloadSelector(selector),
 			Action:   securityv1beta1.AuthorizationPolicy_ALLOW,
@@ -156,7 +164,7 @@ func ThroughProxy(e plan.Endpoint) bool {
 // a scrape of e, or "" for a plaintext scrape.
 func ScrapeIdentity(p *plan.Plan, e plan.Endpoint) string {
 	m := p.Monitoring
-	if !e.IstioTLS && !(p.Mesh.Ambient && m.InMesh && p.Mesh.MTLS != "DISABLE") {
+	if !e.IstioTLS && !(p.Mesh.Ambient && m.InMesh && p.Mesh.MTLS != v1alpha1.MTLSDisable) {
 		return ""
 	}
 	return fmt.Sprintf("%s/ns/%s/sa/%s", p.Mesh.TrustDomain, m.Namespace, m.Prometheus.ServiceAccount)
@@ -175,7 +183,7 @@ func workloadSelector(l plan.Labels) *typev1beta1.WorkloadSelector {
 // exceptions: under permissive-port one per service, and the monitoring
 // stack's plaintext ports.
 func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
-	mode := securityv1beta1.PeerAuthentication_MutualTLS_Mode_value[p.Mesh.MTLS]
+	mode := securityv1beta1.PeerAuthentication_MutualTLS_Mode_value[string(p.Mesh.MTLS)]
 	var out []*securityv1.PeerAuthentication
 	if p.Mesh.DefaultPeerAuthentications {
 		out = append(out, peerAuthentication(p, p.Mesh.IstioNamespace, "default", mode))
@@ -189,12 +197,12 @@ func PeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthentication {
 		return out
 	}
 	out = append(out, monitoringPeerAuthentications(p)...)
-	if p.Scrape.Strategy != "permissive-port" {
+	if p.Scrape.Strategy != v1alpha1.StrategyPermissivePort {
 		return out
 	}
 	for _, s := range p.ServiceTargets {
 		pa := peerAuthentication(p, s.Namespace, "obsgen-metrics-"+s.Name, int32(securityv1beta1.PeerAuthentication_MutualTLS_STRICT))
-		pa.Annotations = map[string]string{operator.WhyAnnotation: fmt.Sprintf(
+		pa.Annotations = map[string]string{manifest.WhyAnnotation: fmt.Sprintf(
 			"Prometheus scrapes %s in plaintext on %d; every other port of the workload stays STRICT", s.Job, s.AppPort)}
 		pa.Spec.Selector = &typev1beta1.WorkloadSelector{MatchLabels: s.Selector.Map()}
 		pa.Spec.PortLevelMtls = map[uint32]*securityv1beta1.PeerAuthentication_MutualTLS{
@@ -257,7 +265,7 @@ func MonitoringPorts(p *plan.Plan) []PlaintextPort {
 // not intercepted), and not Prometheus' web port under istio-certs, whose
 // cert-writing sidecar intercepts no inbound port.
 func MonitoringPlaintextPorts(p *plan.Plan) []PlaintextPort {
-	if p.Mesh.MTLS != "STRICT" {
+	if p.Mesh.MTLS != v1alpha1.MTLSStrict {
 		return nil
 	}
 	var out []PlaintextPort
@@ -283,7 +291,7 @@ func monitoringPeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthenticatio
 	var out []*securityv1.PeerAuthentication
 	for _, pp := range MonitoringPlaintextPorts(p) {
 		pa := peerAuthentication(p, pp.Namespace, pp.Name, int32(securityv1beta1.PeerAuthentication_MutualTLS_STRICT))
-		pa.Annotations = map[string]string{operator.WhyAnnotation: pp.Why + "; every other port stays STRICT"}
+		pa.Annotations = map[string]string{manifest.WhyAnnotation: pp.Why + "; every other port stays STRICT"}
 		pa.Spec.Selector = &typev1beta1.WorkloadSelector{MatchLabels: pp.Selector.Map()}
 		pa.Spec.PortLevelMtls = map[uint32]*securityv1beta1.PeerAuthentication_MutualTLS{}
 		for _, port := range pp.Ports {
@@ -295,7 +303,7 @@ func monitoringPeerAuthentications(p *plan.Plan) []*securityv1.PeerAuthenticatio
 }
 
 func peerAuthentication(p *plan.Plan, ns, name string, mode int32) *securityv1.PeerAuthentication {
-	labels := operator.Meta(p, "").Labels
+	labels := manifest.Meta(p, "").Labels
 	return &securityv1.PeerAuthentication{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "PeerAuthentication"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},

@@ -1,19 +1,17 @@
 // Package kustomize writes the kustomization.yaml at the root of a
 // profile's output: every Kubernetes manifest as a resource, and the raw
-// Prometheus files and the Grafana dashboards as ConfigMaps.
+// Prometheus files, the Alertmanager configuration and the Grafana
+// dashboards as ConfigMaps and Secrets, as each file's generator says
+// (output.File.Ship).
 package kustomize
 
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
-	"obsgen.dev/obsgen/generators/alertmanager"
-	"obsgen.dev/obsgen/generators/grafana"
-	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -43,33 +41,23 @@ type Data struct {
 	AlertmanagerConfig string
 	// GrafanaConfigMaps are the dashboards and the data source for
 	// Grafana's sidecar.
-	GrafanaConfigMaps []grafana.ConfigMap
+	GrafanaConfigMaps []ConfigMap
 }
 
-// Generate lists the manifests among files.
+// ConfigMap is a file shipped in its own ConfigMap.
+type ConfigMap struct {
+	Name, Namespace     string
+	Key, File           string
+	Labels, Annotations []output.Pair
+}
+
+// Generate lists files as their generators ask.
 func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File, error) {
 	d := Data{Plan: p}
 	for _, f := range files {
-		switch {
-		case f.Manifest && strings.HasPrefix(f.Path, "ruler/"):
-			// A central ruler's rules: applied where the ruler runs.
-		case f.Manifest:
-			d.Resources = append(d.Resources, f.Path)
-		case strings.HasPrefix(f.Path, "prometheus/prometheus") && strings.HasSuffix(f.Path, ".yml"):
-			d.ConfigFiles = append(d.ConfigFiles, f.Path)
-		case strings.HasPrefix(f.Path, "prometheus/rules/"):
-			d.RuleFiles = append(d.RuleFiles, f.Path)
-		case f.Path == alertmanager.Path && p.Monitoring.Prometheus.Agent:
-			// For the Alertmanager the ruler notifies, outside this cluster.
-		case f.Path == alertmanager.Path:
-			d.AlertmanagerConfig = f.Path
-		case f.Path == operator.AdditionalPath:
-			d.AdditionalScrapeConfigs = f.Path
-			d.AdditionalSecret, d.AdditionalKey = operator.AdditionalSecret(p), operator.AdditionalKey
-		}
+		d.add(f)
 	}
 	slices.Sort(d.Resources)
-	d.GrafanaConfigMaps = grafana.ConfigMaps(p, files)
 	data, err := r.Render(kustomizationTemplate, d)
 	if err != nil {
 		return output.File{}, err
@@ -79,4 +67,24 @@ func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File,
 		return output.File{}, fmt.Errorf("%s is not a valid kustomization: %w", Path, err)
 	}
 	return output.YAML(Path, data), nil
+}
+
+func (d *Data) add(f output.File) {
+	switch f.Ship.As {
+	case output.ShipDefault:
+		if f.Manifest {
+			d.Resources = append(d.Resources, f.Path)
+		}
+	case output.ShipPrometheusConfig:
+		d.ConfigFiles = append(d.ConfigFiles, f.Path)
+	case output.ShipPrometheusRules:
+		d.RuleFiles = append(d.RuleFiles, f.Path)
+	case output.ShipScrapeConfigSecret:
+		d.AdditionalScrapeConfigs, d.AdditionalSecret, d.AdditionalKey = f.Path, f.Ship.Name, f.Ship.Key
+	case output.ShipAlertmanagerConfig:
+		d.AlertmanagerConfig = f.Path
+	case output.ShipConfigMap:
+		d.GrafanaConfigMaps = append(d.GrafanaConfigMaps, ConfigMap{Name: f.Ship.Name, Namespace: f.Ship.Namespace,
+			Key: f.Ship.Key, File: f.Path, Labels: f.Ship.Labels, Annotations: f.Ship.Annotations})
+	}
 }

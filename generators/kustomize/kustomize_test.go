@@ -20,16 +20,18 @@ func TestKustomizationListsManifestsAndTheConfigMap(t *testing.T) {
 	p := &plan.Plan{Monitoring: plan.Monitoring{Namespace: "mon", Prometheus: plan.Prometheus{Name: "prom"}}}
 	files := []output.File{
 		output.Manifest("kubernetes/b.yaml", []byte("kind: NetworkPolicy\n")),
-		output.YAML("prometheus/prometheus.yml", []byte("global: {}\n")),
+		output.YAML("prometheus/prometheus.yml", []byte("global: {}\n")).Shipped(output.Ship{As: output.ShipPrometheusConfig}),
+		output.YAML("reports/x.yaml", []byte("a: b\n")),
+		output.Manifest("ruler/r.yaml", []byte("kind: PrometheusRule\n")).Shipped(output.Ship{As: output.ShipNot}),
 		output.Manifest("istio/a.yaml", []byte("kind: PeerAuthentication\n")),
-		output.YAML("prometheus/rules/x.yaml", []byte("groups: []\n")),
+		output.YAML("prometheus/rules/x.yaml", []byte("groups: []\n")).Shipped(output.Ship{As: output.ShipPrometheusRules}),
 	}
 	f, err := Generate(p, engine, files)
 	require.NoError(t, err)
 	assert.Equal(t, Path, f.Path)
 	var k types.Kustomization
 	require.NoError(t, yaml.UnmarshalStrict(f.Data, &k), string(f.Data))
-	assert.Equal(t, []string{"istio/a.yaml", "kubernetes/b.yaml"}, k.Resources, "manifests only, sorted")
+	assert.Equal(t, []string{"istio/a.yaml", "kubernetes/b.yaml"}, k.Resources, "manifests only, sorted, without those applied elsewhere")
 	require.Len(t, k.ConfigMapGenerator, 2)
 	assert.Equal(t, "prom-rules", k.ConfigMapGenerator[1].Name, "rule files get a ConfigMap of their own")
 	assert.Equal(t, []string{"x.yaml=prometheus/rules/x.yaml"}, k.ConfigMapGenerator[1].FileSources)

@@ -6,19 +6,19 @@
 package netpol
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/built"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -30,19 +30,25 @@ const Dir = "kubernetes/networkpolicies/"
 // Generate writes the policies when the stance is default-deny with the
 // Kubernetes engine: one file per namespace that holds a policy.
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
-	if p.Network.Stance != "default-deny" || p.Network.Engine != "kubernetes" {
+	return Write(p, &built.Policies{})
+}
+
+// Write builds the policies into pol, for the proof, and writes them.
+func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
+	if p.Network.Policies != v1alpha1.EngineKubernetes {
 		return nil, nil
 	}
-	byNS := Policies(p)
-	namespaces := slices.Sorted(maps.Keys(byNS))
+	pol.NetworkPolicies = Policies(p)
+	namespaces := slices.Sorted(maps.Keys(pol.NetworkPolicies))
 	files := make([]output.File, len(namespaces))
-	errs := make([]error, len(namespaces))
-	var wg sync.WaitGroup
 	for i, ns := range namespaces {
-		wg.Go(func() { files[i], errs[i] = namespaceFile(ns, byNS[ns]) })
+		f, err := namespaceFile(ns, pol.NetworkPolicies[ns])
+		if err != nil {
+			return nil, err
+		}
+		files[i] = f
 	}
-	wg.Wait()
-	return files, errors.Join(errs...)
+	return files, nil
 }
 
 // Policies returns the policies of every namespace obsgen's policies
@@ -70,7 +76,7 @@ func Policies(p *plan.Plan) map[string][]*networkingv1.NetworkPolicy {
 		}
 	}
 	for np, ids := range b.flows {
-		np.Annotations = map[string]string{operator.FlowsAnnotation: strings.Join(ids, " ")}
+		np.Annotations = map[string]string{manifest.FlowsAnnotation: strings.Join(ids, " ")}
 	}
 	return b.out
 }
@@ -144,7 +150,7 @@ func (b *builder) policy(ns string, labels plan.Labels) *networkingv1.NetworkPol
 		return np
 	}
 	np := &networkingv1.NetworkPolicy{TypeMeta: typeMeta,
-		ObjectMeta: metav1.ObjectMeta{Name: plan.PolicyName(labels), Namespace: ns, Labels: operator.Meta(b.p, "").Labels},
+		ObjectMeta: metav1.ObjectMeta{Name: plan.PolicyName(labels), Namespace: ns, Labels: manifest.Meta(b.p, "").Labels},
 		Spec:       networkingv1.NetworkPolicySpec{PodSelector: selector(labels)}}
 	b.index[k] = np
 	b.out[ns] = append(b.out[ns], np)
@@ -195,7 +201,7 @@ func ports(in []plan.PortProto) []networkingv1.NetworkPolicyPort {
 
 // namespaceFile writes a namespace's policies as one multi-document file.
 func namespaceFile(ns string, policies []*networkingv1.NetworkPolicy) (output.File, error) {
-	f, err := operator.Documents(Dir+ns+".yaml", policies)
+	f, err := manifest.Documents(Dir+ns+".yaml", policies)
 	if err != nil {
 		return output.File{}, fmt.Errorf("network policies of %s: %w", ns, err)
 	}

@@ -1,26 +1,21 @@
 // Package prometheus generates the raw Prometheus configuration
-// (prometheus/prometheus.yml) and proves it loads with Prometheus' own
-// config loader before it reaches the writer.
+// (prometheus/prometheus.yml) and checks it strictly (internal/promcheck:
+// Prometheus' relabeling code and a strict decode of every setting) before
+// it reaches the writer. Prometheus' full loader, with every service
+// discovery, runs in obsgen-verify and the tests.
 package prometheus
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"slices"
-	"sync"
-
-	"github.com/prometheus/common/promslog"
-	"github.com/prometheus/prometheus/config"
-	// Registers kubernetes_sd_configs with the config loader.
-	_ "github.com/prometheus/prometheus/discovery/kubernetes"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
-	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/promcheck"
 	"obsgen.dev/obsgen/internal/render"
 )
 
@@ -54,83 +49,78 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Prometheus' loader proves every configuration while the operator
-	// flavour is built from the same bytes, on the other core.
-	var tasks []func() error
 	for _, f := range rendered {
-		tasks = append(tasks, func() error { return load(f, p.Monitoring.Prometheus.Agent) })
-	}
-	var patch output.File
-	if p.Monitoring.RawFlavour {
-		tasks = append(tasks, func() (err error) { patch, err = podPatch(p, r); return err })
-	}
-	var ops []output.File
-	if p.Monitoring.OperatorFlavour {
-		if !p.Monitoring.RawFlavour || len(rendered) > 1 {
-			tasks = append(tasks, func() error { return load(single, p.Monitoring.Prometheus.Agent) })
+		if err := check(f, p.Monitoring.Prometheus.Agent); err != nil {
+			return nil, err
 		}
-		tasks = append(tasks, func() (err error) { ops, err = operatorFiles(p, r, single); return err })
-	}
-	if err := concurrently(tasks); err != nil {
-		return nil, err
 	}
 	var files []output.File
 	if p.Monitoring.RawFlavour {
-		files = append(rendered, patch)
+		patch, err := podPatch(p, r)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range rendered {
+			files = append(files, f.Shipped(output.Ship{As: output.ShipPrometheusConfig}))
+		}
+		files = append(files, patch)
 	}
-	return append(files, ops...), nil
+	if p.Monitoring.OperatorFlavour {
+		if !p.Monitoring.RawFlavour || len(rendered) > 1 {
+			if err := check(single, p.Monitoring.Prometheus.Agent); err != nil {
+				return nil, err
+			}
+		}
+		ops, err := operatorFiles(p, r, single)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, ops...)
+	}
+	return files, nil
 }
 
 // renderConfigs renders the raw flavour's configurations (one per shard)
 // and the unsharded one the operator flavour mirrors (the operator shards by
 // itself), reusing the raw one when that is it.
 func renderConfigs(p *plan.Plan, r *render.Engine) (rendered []output.File, single output.File, err error) {
-	unsharded := *p
-	unsharded.Scrape.Shards = 1
-	var tasks []func() error
 	if p.Monitoring.RawFlavour {
 		rendered = make([]output.File, max(p.Scrape.Shards, 1))
 		for i := range rendered {
-			tasks = append(tasks, func() (err error) { rendered[i], err = renderConfig(p, r, i); return err })
+			if rendered[i], err = renderConfig(p, r, i); err != nil {
+				return nil, output.File{}, err
+			}
 		}
 	}
-	if p.Monitoring.OperatorFlavour && (!p.Monitoring.RawFlavour || p.Scrape.Shards > 1) {
-		tasks = append(tasks, func() (err error) { single, err = renderConfig(&unsharded, r, 0); return err })
-	}
-	if err := concurrently(tasks); err != nil {
-		return nil, output.File{}, err
-	}
-	if p.Monitoring.RawFlavour && len(rendered) == 1 {
+	switch {
+	case p.Monitoring.RawFlavour && len(rendered) == 1:
 		single = rendered[0]
+	case p.Monitoring.OperatorFlavour:
+		unsharded := *p
+		unsharded.Scrape.Shards = 1
+		if single, err = renderConfig(&unsharded, r, 0); err != nil {
+			return nil, output.File{}, err
+		}
 	}
 	return rendered, single, nil
 }
 
 // operatorFiles builds the operator flavour from the unsharded configuration.
 func operatorFiles(p *plan.Plan, r *render.Engine, single output.File) ([]output.File, error) {
-	jobs, err := operator.ParseJobs(single.Data)
+	jobs, err := ParseJobs(single.Data)
 	if err != nil {
 		return nil, err
 	}
 	unsharded := *p
 	unsharded.Scrape.Shards = 1
-	extra, err := jobsYAML(&unsharded, r, operator.AdditionalJobs(p))
+	extra, err := jobsYAML(&unsharded, r, AdditionalJobs(p))
 	if err != nil {
 		return nil, err
 	}
-	return operator.Generate(p, jobs, extra)
-}
-
-// concurrently runs independent rendering tasks on all cores (text/template
-// executes safely in parallel) and returns their errors in task order.
-func concurrently(tasks []func() error) error {
-	errs := make([]error, len(tasks))
-	var wg sync.WaitGroup
-	for i, task := range tasks {
-		wg.Go(func() { errs[i] = task() })
+	if err := promcheck.ScrapeConfigs(extra); err != nil {
+		return nil, fmt.Errorf("%s is not a valid list of Prometheus scrape configs: %w", AdditionalPath, err)
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return operatorResources(p, jobs, extra)
 }
 
 // jobsYAML renders only the named jobs, as a YAML list of scrape configs.
@@ -156,15 +146,13 @@ func ConfigFile(p *plan.Plan, shard int) string {
 	return fmt.Sprintf("prometheus/prometheus-shard-%d.yml", shard)
 }
 
-// Config renders one configuration and loads it with Prometheus' own
-// loader, returning both.
-func Config(p *plan.Plan, r *render.Engine, shard int) (output.File, *config.Config, error) {
+// Config renders one configuration and checks it as Generate does.
+func Config(p *plan.Plan, r *render.Engine, shard int) (output.File, error) {
 	f, err := renderConfig(p, r, shard)
 	if err != nil {
-		return output.File{}, nil, err
+		return output.File{}, err
 	}
-	cfg, err := loadConfig(f, p.Monitoring.Prometheus.Agent)
-	return f, cfg, err
+	return f, check(f, p.Monitoring.Prometheus.Agent)
 }
 
 func renderConfig(p *plan.Plan, r *render.Engine, shard int) (output.File, error) {
@@ -175,34 +163,11 @@ func renderConfig(p *plan.Plan, r *render.Engine, shard int) (output.File, error
 	return output.YAML(ConfigFile(p, shard), data), nil
 }
 
-func load(f output.File, agent bool) error {
-	_, err := loadConfig(f, agent)
-	return err
-}
-
-// loadConfig proves a configuration with Prometheus' own loader, and with
-// the checks prometheus --agent adds in agent mode.
-func loadConfig(f output.File, agent bool) (*config.Config, error) {
-	cfg, err := config.Load(string(f.Data), promslog.NewNopLogger())
-	if err == nil && agent {
-		err = agentProblem(cfg)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s does not load in Prometheus: %w", f.Path, err)
-	}
-	return cfg, nil
-}
-
-// agentProblem applies the checks prometheus --agent adds to a loaded
-// configuration (config.LoadFile with agentMode, which reads from disk).
-func agentProblem(cfg *config.Config) error {
-	switch {
-	case len(cfg.AlertingConfig.AlertmanagerConfigs) > 0 || len(cfg.AlertingConfig.AlertRelabelConfigs) > 0:
-		return errors.New("field alerting is not allowed in agent mode")
-	case len(cfg.RuleFiles) > 0:
-		return errors.New("field rule_files is not allowed in agent mode")
-	case len(cfg.RemoteReadConfigs) > 0:
-		return errors.New("field remote_read is not allowed in agent mode")
+// check checks a configuration strictly, with the restrictions of
+// prometheus --agent in agent mode.
+func check(f output.File, agent bool) error {
+	if err := promcheck.Config(f.Data, agent); err != nil {
+		return fmt.Errorf("%s is not a valid Prometheus configuration: %w", f.Path, err)
 	}
 	return nil
 }

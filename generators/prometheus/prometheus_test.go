@@ -1,12 +1,17 @@
 package prometheus
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/config"
+	// kubernetes_sd_configs for Prometheus' loader; generate does not
+	// link it (internal/promcheck checks the files).
+	_ "github.com/prometheus/prometheus/discovery/kubernetes"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/stretchr/testify/assert"
@@ -79,18 +84,74 @@ func TestGeneratedConfigLoadsAndMatchesThePlan(t *testing.T) {
 	}
 }
 
-// TestAConfigPrometheusRejectsNeverReachesTheWriter: an override that
-// renders a config Prometheus cannot load fails generation.
-func TestAConfigPrometheusRejectsNeverReachesTheWriter(t *testing.T) {
+// load reads a configuration with Prometheus' own loader.
+func load(t *testing.T, data []byte) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(string(data), promslog.NewNopLogger())
+	require.NoError(t, err)
+	return cfg
+}
+
+// brokenOverride writes, as an override, the built-in template at path
+// with old replaced by new.
+func brokenOverride(t *testing.T, path, old, new string) *render.Engine {
+	t.Helper()
+	data, err := fs.ReadFile(templates.FS, path)
+	require.NoError(t, err)
+	require.Contains(t, string(data), old)
 	dir := t.TempDir()
-	override := filepath.Join(dir, "prometheus", "prometheus.yml.tmpl")
+	override := filepath.Join(dir, filepath.FromSlash(path))
 	require.NoError(t, os.MkdirAll(filepath.Dir(override), 0o755))
-	require.NoError(t, os.WriteFile(override, []byte("global:\n  scrape_intervall: 1m\n"), 0o644))
+	require.NoError(t, os.WriteFile(override, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
 	engine, err := render.New(templates.FS, dir)
 	require.NoError(t, err)
-	_, err = Generate(plan.Resolve(profileWith(v1alpha1.Mesh{}, false)), engine)
+	return engine
+}
+
+// TestAConfigPrometheusRejectsNeverReachesTheWriter: an override that
+// renders a configuration Prometheus cannot load fails generation, for the
+// common template mistakes, and Prometheus' own loader (obsgen-verify's)
+// refuses each too.
+func TestAConfigPrometheusRejectsNeverReachesTheWriter(t *testing.T) {
+	for name, tc := range map[string]struct {
+		path, old, new, want string
+	}{
+		"an unknown field": {configTemplate, "  scrape_interval:", "  scrape_intervall:", "scrape_intervall"},
+		"an unknown field of a job": {"prometheus/_scrape-configs.tmpl", "    honor_labels: true", "    honour_labels: true",
+			"field honour_labels not found"},
+		"a bad regular expression": {"prometheus/_helpers.tmpl", "        regex: (.+:.+)", "        regex: (.+:.+",
+			"error parsing regexp"},
+		"a bad relabel action": {"prometheus/_helpers.tmpl", "        action: drop", "        action: remove",
+			`unknown relabel action "remove"`},
+		"a misindented relabeling": {"prometheus/_helpers.tmpl", "        target_label: namespace", "       target_label: namespace",
+			"yaml"},
+		"a bad discovery role": {"prometheus/_helpers.tmpl", "      - role: pod", "      - role: pods", `unknown Kubernetes SD role "pods"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			engine := brokenOverride(t, tc.path, tc.old, tc.new)
+			p := plan.Resolve(profileWith(v1alpha1.Mesh{}, false))
+			_, err := Generate(p, engine)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "prometheus/prometheus.yml is not a valid Prometheus configuration")
+			assert.Contains(t, err.Error(), tc.want)
+			f, err := renderConfig(p, engine, 0)
+			require.NoError(t, err)
+			_, err = config.Load(string(f.Data), promslog.NewNopLogger())
+			assert.Error(t, err, "Prometheus refuses it too")
+		})
+	}
+}
+
+// TestTheOperatorsScrapeConfigsAreChecked: the jobs the operator flavour
+// passes as additionalScrapeConfigs come from their own template.
+func TestTheOperatorsScrapeConfigsAreChecked(t *testing.T) {
+	engine := brokenOverride(t, jobsTemplate, `{{- template "prom.scrapeConfigs" . }}`, `{{- template "prom.scrapeConfigs" . }}
+    scrape_intervall: 1m`)
+	in := profileWith(v1alpha1.Mesh{}, false)
+	in.Monitoring.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourOperator}
+	_, err := Generate(plan.Resolve(in), engine)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "prometheus/prometheus.yml does not load in Prometheus")
+	assert.Contains(t, err.Error(), "operator/additional-scrape-configs.yaml is not a valid list of Prometheus scrape configs")
 	assert.Contains(t, err.Error(), "scrape_intervall")
 }
 
@@ -140,8 +201,9 @@ func TestAgentModeWritesRemotelyWithoutRulesOrAlerting(t *testing.T) {
 		Queue:   &v1alpha1.Queue{Capacity: 5000, MaxShards: 10, BatchSendDeadline: "5s"}}}
 	engine, err := render.New(templates.FS, "")
 	require.NoError(t, err)
-	f, cfg, err := Config(plan.Resolve(in), engine, 0)
+	f, err := Config(plan.Resolve(in), engine, 0)
 	require.NoError(t, err)
+	cfg := load(t, f.Data)
 	assert.Empty(t, cfg.RuleFiles)
 	assert.Empty(t, cfg.AlertingConfig.AlertmanagerConfigs)
 	assert.NotContains(t, string(f.Data), "evaluation_interval")

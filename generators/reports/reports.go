@@ -17,14 +17,11 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"obsgen.dev/obsgen/generators/adminnetpol"
-	calicogen "obsgen.dev/obsgen/generators/calico"
-	"obsgen.dev/obsgen/generators/istio"
-	"obsgen.dev/obsgen/generators/netpol"
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/reach"
-	"obsgen.dev/obsgen/internal/render"
 )
 
 // Paths of the reports.
@@ -37,80 +34,104 @@ const (
 // every check whatever the size.
 const matrixLimit = 40
 
+// Proof is a proven plan: the synthetic cluster, the checks' results and
+// the model that answered them.
+type Proof struct {
+	Cluster *reach.Cluster
+	Result  *reach.Result
+	Model   reach.Model
+}
+
 // Generate proves the plan's policies and writes the reports. A proof
 // that fails is an error: obsgen never writes policies that break
 // monitoring or open more than it needs.
-func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
-	c, r, m, err := Prove(p, false)
+func Generate(p *plan.Plan, pol *built.Policies) ([]output.File, *Proof, error) {
+	proof, err := Prove(p, pol, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := r.Err(); err != nil {
-		return nil, fmt.Errorf("the generated network policies are wrong: %w", err)
+	if err := proof.Result.Err(); err != nil {
+		return nil, nil, fmt.Errorf("the generated network policies are wrong: %w", err)
 	}
-	md, err := markdown(p, c, r, m)
+	md, err := markdown(p, proof.Cluster, proof.Result, proof.Model)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return []output.File{output.Text(MarkdownPath, md), output.Text(DotPath, dot(p, r))}, nil
+	return []output.File{output.Text(MarkdownPath, md), output.Text(DotPath, dot(p, proof.Result))}, proof, nil
 }
 
+// Reference builds an independent model of the plan's NetworkPolicies or
+// AdminNetworkPolicies and BaselineAdminNetworkPolicy: np-guard's
+// netpol-analyzer (internal/reach/analyzer), which the tests and
+// obsgen-verify pass to Prove. It links client-go, so obsgen itself never
+// does.
+type Reference func(c *reach.Cluster, policies []runtime.Object) (reach.Model, error)
+
 // Prove builds the synthetic cluster and the model of the plan's stance
-// and engine, and runs the proof. With reference set, Kubernetes
-// NetworkPolicies are evaluated by np-guard's netpol-analyzer (thorough,
-// but quadratic in the number of namespaces) instead of obsgen's compiled
-// evaluator; the tests show both agree.
-func Prove(p *plan.Plan, reference bool) (*reach.Cluster, *reach.Result, reach.Model, error) {
+// and engine over the policy objects, and runs the proof. With a
+// reference, Kubernetes NetworkPolicies and AdminNetworkPolicies are
+// evaluated by it (the analyzer is thorough, but quadratic in the number of
+// namespaces) instead of obsgen's evaluators; the tests show both agree.
+func Prove(p *plan.Plan, pol *built.Policies, reference Reference) (*Proof, error) {
 	c, err := reach.NewCluster(p)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	m, err := Model(p, c, reference)
+	m, err := Model(p, c, pol, reference)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if p.Mesh.Istio {
-		m = reach.NewMesh(c, m, istio.PeerAuthentications(p), istio.AuthorizationPolicies(p))
+		m = reach.NewMesh(c, m, pol.PeerAuthentications, pol.AuthorizationPolicies)
 	}
 	r, err := reach.Prove(c, m)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return c, r, m, nil
+	return &Proof{Cluster: c, Result: r, Model: m}, nil
 }
 
-// Model returns the policy model of the plan's stance and engine.
-func Model(p *plan.Plan, c *reach.Cluster, reference bool) (reach.Model, error) {
-	switch {
-	case p.Network.Stance == "open":
+// Model returns the policy model of the plan's stance and engine over
+// the policy objects: obsgen's evaluators, or for NetworkPolicies and
+// AdminNetworkPolicies the reference when one is given.
+func Model(p *plan.Plan, c *reach.Cluster, pol *built.Policies, reference Reference) (reach.Model, error) {
+	switch p.Network.Policies {
+	case "":
 		return reach.Open{}, nil
-	case p.Network.Engine == "kubernetes":
-		policies := KubernetesPolicies(p)
-		if reference {
-			return reach.NewKubernetes(c, policies)
+	case v1alpha1.EngineKubernetes:
+		policies := KubernetesPolicies(p, pol)
+		if reference != nil {
+			objs := make([]runtime.Object, len(policies))
+			for i, np := range policies {
+				objs[i] = np
+			}
+			return reference(c, objs)
 		}
 		return reach.NewCompiled(c, policies)
-	case p.Network.Engine == "calico":
-		return reach.NewCalico(c, calicogen.All(p))
-	case p.Network.Engine == "admin-network-policy":
-		// The analyzer evaluates AdminNetworkPolicies and the baseline;
-		// obsgen's compiled evaluator reads NetworkPolicies only.
-		objs := []runtime.Object{adminnetpol.Baseline(p)}
-		for _, anp := range adminnetpol.Policies(p) {
-			objs = append(objs, anp)
+	case v1alpha1.EngineCalico:
+		return reach.NewCalico(c, pol.Calico)
+	case v1alpha1.EngineAdminNetworkPolicy:
+		// No NetworkPolicy of obsgen's sits between the two: the teams
+		// own theirs.
+		banp, anps := pol.BaselineAdminNetworkPolicy, pol.AdminNetworkPolicies
+		if reference != nil {
+			objs := []runtime.Object{banp}
+			for _, anp := range anps {
+				objs = append(objs, anp)
+			}
+			return reference(c, objs)
 		}
-		return reach.NewAnalyzer(c, objs)
+		return reach.NewAdminNetwork(c, anps, banp, nil)
 	}
 	return nil, fmt.Errorf("reports: no policy model for stance %s with engine %s", p.Network.Stance, p.Network.Engine)
 }
 
-// KubernetesPolicies are the plan's NetworkPolicies, namespace by
-// namespace.
-func KubernetesPolicies(p *plan.Plan) []*networkingv1.NetworkPolicy {
+// KubernetesPolicies are the NetworkPolicies of pol, namespace by
+// namespace in the plan's order.
+func KubernetesPolicies(p *plan.Plan, pol *built.Policies) []*networkingv1.NetworkPolicy {
 	var out []*networkingv1.NetworkPolicy
-	byNS := netpol.Policies(p)
 	for _, ns := range p.Covered {
-		out = append(out, byNS[ns]...)
+		out = append(out, pol.NetworkPolicies[ns]...)
 	}
 	return out
 }
@@ -121,7 +142,7 @@ func markdown(p *plan.Plan, c *reach.Cluster, r *reach.Result, m reach.Model) ([
 	required, allowed, forbidden, denied := r.Counts()
 	w("# Connectivity of %s\n\n", p.Name)
 	w("Network stance **%s**", p.Network.Stance)
-	if p.Network.Stance != "open" {
+	if p.Network.Policies != "" {
 		w(" with the **%s** engine", p.Network.Engine)
 	}
 	w(". Each connection below was checked by %s over a synthetic cluster: ", r.Model)

@@ -3,18 +3,19 @@ package rules
 import (
 	"fmt"
 	"math"
-	"obsgen.dev/obsgen/generators/rules/catalog"
 	"strconv"
+
+	"obsgen.dev/obsgen/internal/alertcatalog"
 )
 
 // The alert catalogue lives in package catalog, which profile validation
 // reads without importing the generator.
-type Threshold = catalog.Threshold
+type Threshold = alertcatalog.Threshold
 
 var (
-	Thresholds  = catalog.Thresholds
-	AlertGroups = catalog.AlertGroups
-	TeamAlerts  = catalog.TeamAlerts
+	Thresholds  = alertcatalog.Thresholds
+	AlertGroups = alertcatalog.AlertGroups
+	TeamAlerts  = alertcatalog.TeamAlerts
 )
 
 // ratio writes a percentage as a ratio: 25 → 0.25.

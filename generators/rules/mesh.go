@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 )
 
@@ -108,7 +109,7 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 			},
 		},
 	}
-	if p.Mesh.MTLS == "STRICT" && p.Scrape.Strategy != "permissive-port" {
+	if p.Mesh.MTLS == v1alpha1.MTLSStrict && p.Scrape.Strategy != v1alpha1.StrategyPermissivePort {
 		// Under permissive-port Prometheus' own scrapes are plaintext
 		// requests to the metrics port, so the alert would always fire.
 		plain := series("istio_requests_total", f.requestSeries(map[string]string{"connection_security_policy": "none"}))

@@ -11,22 +11,21 @@ package rules
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"obsgen.dev/obsgen/generators/operator"
+	"obsgen.dev/obsgen/internal/built"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/internal/yamlwriter"
 )
 
 // Folders of the rule and test files.
@@ -45,7 +44,7 @@ func Files(p *plan.Plan) []File {
 	files = applyKnobs(p, files)
 	files = splitGroups(files, MaxGroupRules)
 	for _, f := range files {
-		parallel(len(f.Groups), func(lo, hi int) { addRunbooks(p, f.Groups[lo:hi]) })
+		addRunbooks(p, f.Groups)
 	}
 	return files
 }
@@ -160,18 +159,38 @@ type layout struct {
 // Prometheus servers' (prometheus/, operator/) and the ruler's (ruler/,
 // with a Mimir namespace file for mimirtool rules sync).
 func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
+	return Write(p, &built.Objects{})
+}
+
+// Write writes the rule files and tells objs which alerts read each scrape
+// job (Alertmanager's TargetDown inhibitions).
+func Write(p *plan.Plan, objs *built.Objects) ([]output.File, error) {
 	if !p.Rules.Recorded() {
 		return nil, nil
 	}
+	catalogue := Files(p)
+	deps, err := JobDependents(p, catalogue)
+	if err != nil {
+		return nil, err
+	}
+	objs.JobDependents = deps
 	m := p.Monitoring
-	placed := Place(p, Files(p))
+	placed := Place(p, catalogue)
 	server := layout{rulesDir: RulesDir, testsDir: TestsDir, raw: m.RawFlavour, evaluator: plan.EvaluatorPrometheus}
 	if m.OperatorFlavour {
 		server.prometheusRule = PrometheusRulePath
 	}
 	files, err := evaluatorFiles(p, placed.Server, server)
-	if err != nil || !p.Rules.Ruler() {
-		return files, err
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range files {
+		if strings.HasPrefix(f.Path, RulesDir) {
+			files[i].Ship.As = output.ShipPrometheusRules
+		}
+	}
+	if !p.Rules.Ruler() {
+		return files, nil
 	}
 	// The ruler's rule files are written in every flavour: its tests read
 	// them, and `thanos rule --rule-file` or a Cortex ruler loads them.
@@ -182,6 +201,10 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	more, err := evaluatorFiles(p, placed.Ruler, ruler)
 	if err != nil {
 		return nil, err
+	}
+	for i := range more {
+		// Applied where the ruler runs, not in this cluster.
+		more[i].Ship.As = output.ShipNot
 	}
 	files = append(files, more...)
 	if p.Rules.Global == plan.EvaluatorMimirRuler && len(placed.Ruler) > 0 {
@@ -211,51 +234,35 @@ func mimirNamespaceFile(namespace string, files []File) output.File {
 	return nw.file(MimirNamespacePath(namespace))
 }
 
-// evaluatorFiles writes one evaluator's rule files, tests and
-// PrometheusRules. The rule files (and PrometheusRules) and the test files
-// are written concurrently.
+// evaluatorFiles writes one evaluator's rule files, PrometheusRules and
+// tests.
 func evaluatorFiles(p *plan.Plan, ruleFiles []File, l layout) ([]output.File, error) {
-	var needs [][]string
-	if l.raw {
-		needs = neededFiles(ruleFiles)
-	}
-	ruleOut := make([][]output.File, len(ruleFiles))
-	ruleErrs := make([]error, len(ruleFiles))
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for i, rf := range ruleFiles {
-			w := ruleFileYAML(rf)
-			if l.prometheusRule != nil {
-				var f output.File
-				f, ruleErrs[i] = prometheusRule(p, rf.Name, l, w.b[len(output.Header):])
-				ruleOut[i] = append(ruleOut[i], f)
-			}
-			if l.raw {
-				ruleOut[i] = append(ruleOut[i], w.file(l.rulesDir+rf.Name+".yaml"))
-			}
-		}
-	})
-	tests := make([]*writer, len(ruleFiles))
-	var err error
-	if l.raw {
-		e := newExpander(p)
-		for i, rf := range ruleFiles {
-			if tests[i], err = testFileYAML(e, rf, needs[i]); err != nil {
-				break
-			}
-		}
-	}
-	wg.Wait()
-	if err := errors.Join(append(ruleErrs, err)...); err != nil {
-		return nil, err
-	}
 	var files []output.File
-	for _, fs := range ruleOut {
-		files = append(files, fs...)
+	for _, rf := range ruleFiles {
+		w := ruleFileYAML(rf)
+		if l.prometheusRule != nil {
+			f, err := prometheusRule(p, rf.Name, l, w.b[len(output.Header):])
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, f)
+		}
+		if l.raw {
+			files = append(files, w.file(l.rulesDir+rf.Name+".yaml"))
+		}
 	}
+	if !l.raw {
+		return files, nil
+	}
+	needs := neededFiles(ruleFiles)
+	e := newExpander(p)
 	for i, rf := range ruleFiles {
-		if tests[i] != nil {
-			files = append(files, tests[i].file(l.testsDir+rf.Name+"_test.yaml"))
+		w, err := testFileYAML(e, rf, needs[i])
+		if err != nil {
+			return nil, err
+		}
+		if w != nil {
+			files = append(files, w.file(l.testsDir+rf.Name+"_test.yaml"))
 		}
 	}
 	return files, nil
@@ -290,11 +297,18 @@ func neededFiles(files []File) [][]string {
 		}
 	}
 	reads := make([]map[int]bool, len(files))
+	// Rules of one name share their shape (see JobDependents): the first
+	// of each name tells what they all read.
+	namesOf := map[string][]string{}
 	for i, f := range files {
 		reads[i] = map[int]bool{}
 		for _, g := range f.Groups {
 			for _, r := range g.Rules {
-				names, _ := metricNames(r.Expr) // the catalogue's expressions parse (tested)
+				names, seen := namesOf[r.Record+r.Alert]
+				if !seen {
+					names, _ = metricNames(r.Expr) // the catalogue's expressions parse (tested)
+					namesOf[r.Record+r.Alert] = names
+				}
 				for _, n := range names {
 					n, _, _ = strings.Cut(n, "@") // metric@job
 					if j, ok := recordedIn[n]; ok && j != i {
@@ -336,7 +350,7 @@ func RulerPrometheusRulePath(name string) string { return "ruler/prometheusrule-
 // PrometheusRule that the evaluator selects by the profile label and the
 // evaluator label: the spec is the rule file, indented.
 func prometheusRule(p *plan.Plan, name string, l layout, ruleFile []byte) (output.File, error) {
-	meta := operator.Meta(p, name)
+	meta := manifest.Meta(p, name)
 	meta.Labels[EvaluatorLabel] = l.evaluator
 	if l.evaluator != plan.EvaluatorPrometheus {
 		// A central ruler loads the rules of many clusters: the name says
@@ -348,7 +362,7 @@ func prometheusRule(p *plan.Plan, name string, l layout, ruleFile []byte) (outpu
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},
 		ObjectMeta: meta,
 	}
-	f, err := operator.Manifest(l.prometheusRule(name), pr)
+	f, err := manifest.File(l.prometheusRule(name), pr)
 	if err != nil {
 		return f, err
 	}
@@ -550,7 +564,7 @@ func (w *writer) testGroup(e *expander, name string, r Rule, c Case, fire bool) 
 		for k := range r.Annotations {
 			keys = append(keys, k)
 		}
-		sortKeys(keys)
+		yamlwriter.SortKeys(keys)
 		for _, k := range keys {
 			v, err := e.expand(r.Alert+"/"+k, r.Annotations[k], r.Labels, exp)
 			if err != nil {
@@ -580,7 +594,7 @@ func (w *writer) merged(col int, first, second map[string]string) {
 		return
 	}
 	w.b = append(w.b, '\n')
-	sortKeys(keys)
+	yamlwriter.SortKeys(keys)
 	for _, k := range keys {
 		v, ok := first[k]
 		if !ok {
@@ -621,22 +635,4 @@ func labelList(labels plan.Labels) string {
 	}
 	b.WriteByte('}')
 	return b.String()
-}
-
-// parallel calls f on consecutive ranges [lo, hi) covering [0, n), on up
-// to GOMAXPROCS goroutines, and waits for them; small n stay on the
-// calling goroutine.
-func parallel(n int, f func(lo, hi int)) {
-	const minChunk = 64
-	workers := min(runtime.GOMAXPROCS(0), (n+minChunk-1)/minChunk)
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	chunk := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := 0; lo < n; lo += chunk {
-		wg.Go(func() { f(lo, min(lo+chunk, n)) })
-	}
-	wg.Wait()
 }

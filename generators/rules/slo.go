@@ -28,22 +28,14 @@ var BurnRates = []struct {
 // sloGroups are, for each service with objectives, one group (Prometheus
 // evaluates groups concurrently) holding per objective the SLI error ratio
 // per window (slo:sli_error:ratio_rate<window>), the 30-day error budget
-// remaining, and the page and ticket burn-rate alerts. Services are
-// independent: their groups are built in parallel, in the services' order.
+// remaining, and the page and ticket burn-rate alerts, in the services'
+// order.
 func sloGroups(p *plan.Plan) []Group {
 	f := baseFixture(p, nil)
-	services := p.ServiceTargets
-	groups := make([]Group, len(services))
-	parallel(len(services), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			s := services[i]
-			groups[i] = Group{Name: "obsgen-slo-" + s.Team + "-" + s.Name, Rules: sloRules(f, s)}
-		}
-	})
 	var out []Group
-	for _, g := range groups {
-		if len(g.Rules) > 0 {
-			out = append(out, g)
+	for _, s := range p.ServiceTargets {
+		if rules := sloRules(f, s); len(rules) > 0 {
+			out = append(out, Group{Name: "obsgen-slo-" + s.Team + "-" + s.Name, Rules: rules})
 		}
 	}
 	return out

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"maps"
 	"math/rand"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/profile"
 	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/internal/yamlwriter"
 	"obsgen.dev/obsgen/profiles"
 )
 
@@ -278,7 +278,7 @@ func TestWriterOnExampleProfiles(t *testing.T) {
 			rules, tests, _ := writeFiles(t, p, server)
 			var want []output.File
 			for i, rf := range server {
-				want = append(want, output.YAML(RulesDir+rf.Name+".yaml", bytes.TrimPrefix(rules[i], []byte(output.Header))))
+				want = append(want, output.YAML(RulesDir+rf.Name+".yaml", bytes.TrimPrefix(rules[i], []byte(output.Header))).Shipped(output.Ship{As: output.ShipPrometheusRules}))
 			}
 			for i, rf := range server {
 				if tests[i] != nil {
@@ -472,11 +472,11 @@ func TestScalarsAsYAMLv3(t *testing.T) {
 		w.b = w.b[:0]
 		w.field(0, "k", s)
 		if sameAsYAMLv3 {
-			require.Equal(t, yamlOf(map[string]string{"k": s}), string(w.b), "%q", s)
+			require.Equal(t, yamlOf(t, map[string]string{"k": s}), string(w.b), "%q", s)
 		}
-		if plain(s) {
+		if yamlwriter.Plain(s) {
 			require.Equal(t, "k: "+s+"\n", string(w.b), "%q", s)
-			require.Equal(t, "k: "+s+"\n", yamlOf(map[string]string{"k": s}), "%q", s)
+			require.Equal(t, "k: "+s+"\n", yamlOf(t, map[string]string{"k": s}), "%q", s)
 		}
 
 		// Nested: a value in a mapping in a sequence in a mapping, a
@@ -499,7 +499,7 @@ func TestScalarsAsYAMLv3(t *testing.T) {
 			w.value(2, item)
 		}
 		if sameAsYAMLv3 {
-			want := yamlOf(map[string]any{
+			want := yamlOf(t, map[string]any{
 				"a": []map[string]any{{"b": "x", "c": c, "g": s}},
 				"r": []string{s, "x", s},
 				"m": m,
@@ -517,32 +517,6 @@ func TestScalarsAsYAMLv3(t *testing.T) {
 		require.Equal(t, s, got.A[0].G, "%q", s)
 		require.Equal(t, []string{s, "x", s}, got.R, "%q", s)
 		require.Equal(t, m, got.M, "%q", s)
-	}
-}
-
-// TestKeyOrderAsYAMLv3: map keys come in yaml.v3's order.
-func TestKeyOrderAsYAMLv3(t *testing.T) {
-	rnd := rand.New(rand.NewSource(2))
-	alphabet := []rune("aabzAZ_09-.1 é日")
-	for range 5000 {
-		m := map[string]string{}
-		for range 1 + rnd.Intn(6) {
-			var b strings.Builder
-			for range 1 + rnd.Intn(5) {
-				b.WriteRune(alphabet[rnd.Intn(len(alphabet))])
-			}
-			m[b.String()] = "v"
-		}
-		m["ok"] = "v"
-		keys := slices.Collect(maps.Keys(m))
-		sortKeys(keys)
-		var want []string
-		var node yaml.Node
-		require.NoError(t, node.Encode(m))
-		for i := 0; i < len(node.Content); i += 2 {
-			want = append(want, node.Content[i].Value)
-		}
-		require.Equal(t, want, keys)
 	}
 }
 
@@ -584,45 +558,10 @@ func TestExpanderAsPrometheus(t *testing.T) {
 	}
 }
 
-// TestPlainBytes: plainBytes, eight bytes at a time, agrees with a byte
-// by byte reading.
-func TestPlainBytes(t *testing.T) {
-	naive := func(s string) bool {
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if c < 0x20 || c > 0x7e || c == ':' && (i+1 == len(s) || s[i+1] == ' ') || c == '#' && i > 0 && s[i-1] == ' ' {
-				return false
-			}
-		}
-		return true
-	}
-	base := []byte("abcd efgh:ijkl#mnop qrstu")
-	for n := 0; n <= len(base); n++ {
-		for i := 0; i < n; i++ {
-			for c := 0; c < 256; c++ {
-				b := slices.Clone(base[:n])
-				b[i] = byte(c)
-				require.Equal(t, naive(string(b)), plainBytes(string(b)), "%q", b)
-			}
-		}
-	}
-}
-
-// TestGenerateIsTheSameOnAnyNumberOfThreads: the groups built and the
-// files written in parallel come out in the same order, byte for byte.
-func TestGenerateIsTheSameOnAnyNumberOfThreads(t *testing.T) {
-	p := plan.Resolve(syntheticProfile(100))
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	var first []output.File
-	for _, procs := range []int{1, 2, 3, 8} {
-		runtime.GOMAXPROCS(procs)
-		files, err := Generate(p, nil)
-		require.NoError(t, err)
-		require.NotEmpty(t, files)
-		if first == nil {
-			first = files
-			continue
-		}
-		require.Equal(t, first, files, "GOMAXPROCS=%d", procs)
-	}
+// yamlOf is yaml.v3's rendering of v.
+func yamlOf(t *testing.T, v any) string {
+	t.Helper()
+	data, err := yamlwriter.Marshal(v)
+	require.NoError(t, err)
+	return string(data)
 }

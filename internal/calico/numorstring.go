@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 // Port is a port number, an inclusive range of port numbers, or a named port
@@ -28,8 +29,9 @@ type Port struct {
 var (
 	allDigitsRegex = regexp.MustCompile(`^\d+$`)
 	portRangeRegex = regexp.MustCompile(`^(\d+):(\d+)$`)
-	// portNameRegex is upstream's rule for a named port.
-	portNameRegex = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
+	// portNameRegex is upstream's rule for a named port, compiled on first
+	// use: its bounded repetition costs most of obsgen's start-up.
+	portNameRegex = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`) })
 )
 
 // SinglePort returns the Port for one port number.
@@ -47,7 +49,7 @@ func PortRange(minPort, maxPort uint16) (Port, error) {
 // The name must match [a-zA-Z0-9_.-]{1,128} and must not be all digits (it
 // would read back as a port number).
 func NamedPort(name string) (Port, error) {
-	if !portNameRegex.MatchString(name) {
+	if !portNameRegex().MatchString(name) {
 		return Port{}, fmt.Errorf("invalid port name %q: want 1 to 128 characters of [a-zA-Z0-9_.-]", name)
 	}
 	if allDigitsRegex.MatchString(name) {
@@ -73,7 +75,7 @@ func PortFromString(s string) (Port, error) {
 		}
 		return PortRange(uint16(lo), uint16(hi))
 	}
-	if !portNameRegex.MatchString(s) {
+	if !portNameRegex().MatchString(s) {
 		return Port{}, fmt.Errorf("invalid port %q: want a number, a range \"min:max\" or a port name", s)
 	}
 	return Port{PortName: s}, nil

@@ -113,7 +113,7 @@ func (a *app) warn(results []*pipeline.Result) error {
 		return all
 	}
 	fmt.Fprintln(a.stderr, all.Error())
-	fmt.Fprintf(a.stderr, "%s%d warning(s); --%s makes them errors\n", errorPrefix, len(all), flagStrict)
+	fmt.Fprintf(a.stderr, "%s%d warning(s); --%s makes them errors\n", a.errorPrefix(), len(all), flagStrict)
 	return nil
 }
 
@@ -163,11 +163,21 @@ func readProfile(file string) ([]byte, error) {
 // runAll generates every profile in memory and returns every profile
 // problem of every file at once.
 func (a *app) runAll(args []string) ([]*pipeline.Result, error) {
-	sources, err := readSources(args)
+	engine, err := a.engine()
 	if err != nil {
 		return nil, err
 	}
-	engine, err := render.New(templates.FS, a.v.GetString(flagTmpl))
+	return a.runAllWith(engine, args)
+}
+
+// engine is the template engine of the settings: the built-in templates
+// and the overrides of --templates.
+func (a *app) engine() (*render.Engine, error) {
+	return render.New(templates.FS, a.v.GetString(flagTmpl))
+}
+
+func (a *app) runAllWith(engine *render.Engine, args []string) ([]*pipeline.Result, error) {
+	sources, err := readSources(args)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,18 +21,17 @@ import (
 
 // Exit codes.
 const (
-	ExitOK      = 0
-	ExitFailed  = 1 // invalid profile, template or generation failure
-	ExitUsage   = 2 // bad command line or settings
-	ExitDrift   = 3 // --check found stale output
-	configName  = ".obsgen.yaml"
-	envPrefix   = "OBSGEN"
-	flagOut     = "out"
-	flagTmpl    = "templates"
-	flagConfig  = "config"
-	flagStrict  = "strict"
-	defaultOut  = "out"
-	errorPrefix = "obsgen: "
+	ExitOK     = 0
+	ExitFailed = 1 // invalid profile, template or generation failure
+	ExitUsage  = 2 // bad command line or settings
+	ExitDrift  = 3 // --check found stale output
+	configName = ".obsgen.yaml"
+	envPrefix  = "OBSGEN"
+	flagOut    = "out"
+	flagTmpl   = "templates"
+	flagConfig = "config"
+	flagStrict = "strict"
+	defaultOut = "out"
 )
 
 // app carries what every command shares.
@@ -39,7 +39,12 @@ type app struct {
 	v      *viper.Viper
 	stdout io.Writer
 	stderr io.Writer
+	// name is the program's name in messages: obsgen, or obsgen-verify.
+	name string
 }
+
+// errorPrefix starts every message of the program on stderr.
+func (a *app) errorPrefix() string { return cmp.Or(a.name, "obsgen") + ": " }
 
 // usageError marks errors that exit with ExitUsage.
 type usageError struct{ error }
@@ -61,25 +66,30 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func (a *app) exitCode(err error) int {
 	var diags diag.List
 	var usage usageError
+	var problems verifyProblems
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, errDrift):
-		fmt.Fprintln(a.stderr, errorPrefix+"generated output is stale; run `obsgen generate` and commit the result")
+		fmt.Fprintln(a.stderr, a.errorPrefix()+"generated output is stale; run `obsgen generate` and commit the result")
 		return ExitDrift
 	case errors.As(err, &diags):
 		fmt.Fprintln(a.stderr, diags.Error())
 		if errs := diags.Errors(); len(errs) > 0 {
-			fmt.Fprintf(a.stderr, "%s%d problem(s) found; nothing was written\n", errorPrefix, len(errs))
+			fmt.Fprintf(a.stderr, "%s%d problem(s) found; nothing was written\n", a.errorPrefix(), len(errs))
 		} else {
-			fmt.Fprintf(a.stderr, "%s%d warning(s) found with --%s; nothing was written\n", errorPrefix, len(diags), flagStrict)
+			fmt.Fprintf(a.stderr, "%s%d warning(s) found with --%s; nothing was written\n", a.errorPrefix(), len(diags), flagStrict)
 		}
 		return ExitFailed
+	case errors.As(err, &problems):
+		fmt.Fprintln(a.stderr, problems.Error())
+		fmt.Fprintf(a.stderr, "%s%d problem(s) found\n", a.errorPrefix(), len(problems))
+		return ExitFailed
 	case errors.As(err, &usage):
-		fmt.Fprintln(a.stderr, errorPrefix+usage.Error())
+		fmt.Fprintln(a.stderr, a.errorPrefix()+usage.Error())
 		return ExitUsage
 	default:
-		fmt.Fprintln(a.stderr, errorPrefix+err.Error())
+		fmt.Fprintln(a.stderr, a.errorPrefix()+err.Error())
 		return ExitFailed
 	}
 }

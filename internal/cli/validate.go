@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"obsgen.dev/obsgen/generators/reports"
 )
 
 func (a *app) validateCommand() *cobra.Command {
@@ -15,7 +13,9 @@ func (a *app) validateCommand() *cobra.Command {
 		Long: `Validate loads each profile, reports every problem with its position, generates
 all files in memory, and proves the network policies against a synthetic cluster:
 every connection monitoring needs is allowed and the ones it must not open are
-denied (reports/connectivity.md lists each check).
+denied (reports/connectivity.md lists each check), with obsgen's own
+evaluators. obsgen-verify adds Prometheus' and Alertmanager's own loaders
+and np-guard's netpol-analyzer as a second evaluator.
 
 Warnings are printed to stderr; with --strict they fail validation as errors do.`,
 		Args: cobra.MinimumNArgs(1),
@@ -30,10 +30,7 @@ Warnings are printed to stderr; with --strict they fail validation as errors do.
 			for i, res := range results {
 				fmt.Fprintf(a.stdout, "%s: ok: scrape strategy %s, %d scrape jobs, %d files\n",
 					args[i], res.Plan.Scrape.Strategy, len(res.Plan.Jobs), len(res.Files))
-				_, proof, _, err := reports.Prove(res.Plan, true)
-				if err != nil {
-					return err
-				}
+				proof := res.Proof.Result
 				required, allowed, forbidden, denied := proof.Counts()
 				if proof.Enforced {
 					fmt.Fprintf(a.stdout, "%s: network: %d/%d required connections allowed, %d/%d forbidden connections denied (%s)\n",

@@ -373,7 +373,7 @@ func TestRealPrometheusScrapesTheSimulatedCluster(t *testing.T) {
 	tests := map[string]struct {
 		profile  string
 		change   func(*v1alpha1.Profile)
-		strategy string
+		strategy v1alpha1.ScrapeStrategy
 	}{
 		// Metrics merging off: the gateway on Envoy's 15090, the port
 		// envoy-stats scrapes on sidecars, and not by envoy-stats too.

@@ -14,6 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 
+	"sigs.k8s.io/yaml"
+
+	"obsgen.dev/obsgen/generators"
 	adminnetpolgen "obsgen.dev/obsgen/generators/adminnetpol"
 	calicogen "obsgen.dev/obsgen/generators/calico"
 	"obsgen.dev/obsgen/generators/istio"
@@ -23,10 +26,10 @@ import (
 	"obsgen.dev/obsgen/internal/pipeline"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/reach"
+	"obsgen.dev/obsgen/internal/reach/analyzer"
 	"obsgen.dev/obsgen/internal/render"
 	"obsgen.dev/obsgen/internal/testtools"
 	"obsgen.dev/obsgen/templates"
-	"sigs.k8s.io/yaml"
 )
 
 // renderedPolicies is every policy object the plan's engine writes, as
@@ -73,7 +76,7 @@ func TestEveryFlowOfTheCatalogueIsNeeded(t *testing.T) {
 				continue // not rendered for this engine (e.g. istiod's egress, left open)
 			}
 			tried++
-			_, r, _, err := reports.Prove(&cut, false)
+			_, r, err := proveWith(&cut, nil)
 			require.NoError(t, err)
 			perr := r.Err()
 			if !assert.Error(t, perr, "%s: without flow %s (%s) the proof still passes", p.Name, f.ID, f.Why) {
@@ -107,7 +110,7 @@ func TestTheMeshSurvivesThePolicies(t *testing.T) {
 			continue
 		}
 		t.Run(p.Name, func(t *testing.T) {
-			_, r, _, err := reports.Prove(p, false)
+			_, r, err := proveWith(p, nil)
 			require.NoError(t, err)
 			require.NoError(t, r.Err())
 			xds := map[string]bool{}
@@ -179,10 +182,14 @@ func TestEveryAddressIsAValidPeer(t *testing.T) {
 		require.NoError(t, err)
 		res, err := pipeline.Run(ex.file, changed, engine)
 		require.NoError(t, err, ex.file)
-		_, r, _, err := reports.Prove(res.Plan, true)
-		require.NoError(t, err, ex.file)
-		assert.NoError(t, r.Err(), ex.file)
-		engines[res.Plan.Network.Engine] = true
+		// obsgen's evaluators (what generate proves with), then the
+		// reference.
+		for _, ref := range []reports.Reference{nil, analyzer.Reference} {
+			_, r, err := proveWith(res.Plan, ref)
+			require.NoError(t, err, ex.file)
+			assert.NoError(t, r.Err(), "%s (%s)", ex.file, r.Model)
+		}
+		engines[string(res.Plan.Network.Engine)] = true
 	}
 	assert.Len(t, engines, 3, "every engine: %v", engines)
 }
@@ -232,7 +239,7 @@ func TestTheMeshLayerCatchesBrokenIstioObjects(t *testing.T) {
 			p := *orig
 			c, err := reach.NewCluster(&p)
 			require.NoError(t, err)
-			network, err := reports.Model(&p, c, false)
+			network, err := modelOf(&p, c)
 			require.NoError(t, err)
 			pas, aps := istio.PeerAuthentications(&p), istio.AuthorizationPolicies(&p)
 			r, err := reach.Prove(c, reach.NewMesh(c, network, pas, aps))
@@ -267,4 +274,28 @@ func keepPAs(f istioObjects) istioObjects {
 		_, aps = f(p, pas, aps)
 		return pas, aps
 	}
+}
+
+// proveWith builds the plan's policy objects as generate does and proves
+// them (with a reference evaluator, np-guard's netpol-analyzer, when one
+// is given).
+func proveWith(p *plan.Plan, reference reports.Reference) (*reach.Cluster, *reach.Result, error) {
+	pol, err := generators.Policies(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	proof, err := reports.Prove(p, pol, reference)
+	if err != nil {
+		return nil, nil, err
+	}
+	return proof.Cluster, proof.Result, nil
+}
+
+// modelOf is the network model of the plan's policy objects.
+func modelOf(p *plan.Plan, c *reach.Cluster) (reach.Model, error) {
+	pol, err := generators.Policies(p)
+	if err != nil {
+		return nil, err
+	}
+	return reports.Model(p, c, pol, nil)
 }

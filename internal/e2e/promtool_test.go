@@ -56,7 +56,7 @@ func strategyVariants(t *testing.T) (map[string]variant, map[string]int) {
 						require.NoError(t, err)
 						cfg := res.Files[0].Data
 						key := fmt.Sprintf("%x", sha256.Sum256(cfg))
-						perStrategy[res.Plan.Scrape.Strategy]++
+						perStrategy[string(res.Plan.Scrape.Strategy)]++
 						out[key] = variant{name: strings.Join([]string{res.Plan.Name, string(mesh), s, mode}, "/"), config: cfg}
 					}
 				}

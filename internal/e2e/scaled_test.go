@@ -14,10 +14,10 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/reach"
+	"obsgen.dev/obsgen/internal/reach/analyzer"
 	"obsgen.dev/obsgen/internal/scale"
 	"obsgen.dev/obsgen/internal/testtools"
 )
@@ -45,8 +45,8 @@ func TestCompiledEvaluatorAgreesWithTheAnalyzerAtScale(t *testing.T) {
 	p := scaledExample(t, "strict-deny.yaml", 8)
 	c, err := reach.NewCluster(p)
 	require.NoError(t, err)
-	policies := reports.KubernetesPolicies(p)
-	ref, err := reach.NewKubernetes(c, policies)
+	policies := kubernetesPolicies(p)
+	ref, err := analyzer.NewKubernetes(c, policies)
 	require.NoError(t, err)
 	fast, err := reach.NewCompiled(c, policies)
 	require.NoError(t, err)
@@ -92,7 +92,7 @@ func TestTheProofCatchesATeamOpenToEveryTeamAtScale(t *testing.T) {
 	c, err := reach.NewCluster(p)
 	require.NoError(t, err)
 	target := p.ServiceTargets[len(p.ServiceTargets)/2]
-	policies := reports.KubernetesPolicies(p)
+	policies := kubernetesPolicies(p)
 	mutant := append(slices.Clone(policies), openToTeams(target.Namespace, p.TeamNamespaces()))
 	for _, ns := range p.TeamNamespaces() {
 		mutant = append(mutant, networkPolicy(ns, "open-egress", networkingv1.NetworkPolicySpec{
@@ -100,7 +100,7 @@ func TestTheProofCatchesATeamOpenToEveryTeamAtScale(t *testing.T) {
 	}
 	models := map[string]func([]*networkingv1.NetworkPolicy) (reach.Model, error){
 		"compiled": func(ps []*networkingv1.NetworkPolicy) (reach.Model, error) { return reach.NewCompiled(c, ps) },
-		"analyzer": func(ps []*networkingv1.NetworkPolicy) (reach.Model, error) { return reach.NewKubernetes(c, ps) },
+		"analyzer": func(ps []*networkingv1.NetworkPolicy) (reach.Model, error) { return analyzer.NewKubernetes(c, ps) },
 	}
 	for name, newModel := range models {
 		model, err := newModel(policies)

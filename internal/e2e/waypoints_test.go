@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/pipeline"
 	"obsgen.dev/obsgen/internal/plan"
@@ -55,7 +54,7 @@ func TestEveryWaypointFlowIsNeeded(t *testing.T) {
 	tried := 0
 	for name, res := range waypointCases(t) {
 		p := res.Plan
-		_, r, _, err := reports.Prove(p, false)
+		_, r, err := proveWith(p, nil)
 		require.NoError(t, err, name)
 		require.NoError(t, r.Err(), "%s: the waypoint's flows pass as generated", name)
 		full := renderedPolicies(t, p)
@@ -70,7 +69,7 @@ func TestEveryWaypointFlowIsNeeded(t *testing.T) {
 			}
 			tried++
 			t.Logf("%s: without %s", name, f.ID)
-			_, r, _, err := reports.Prove(&cut, false)
+			_, r, err := proveWith(&cut, nil)
 			require.NoError(t, err)
 			var waypointFailures []reach.Check
 			for _, ch := range r.Failures() {
@@ -99,7 +98,7 @@ func isWaypointPod(pod *reach.Pod) bool {
 // for the undescribed one the proof adds otherwise.
 func TestWaypointsAreNotEnrolled(t *testing.T) {
 	for name, res := range waypointCases(t) {
-		c, r, _, err := reports.Prove(res.Plan, false)
+		c, r, err := proveWith(res.Plan, nil)
 		require.NoError(t, err)
 		var waypoints []*reach.Pod
 		for _, pod := range c.Pods {
@@ -123,7 +122,7 @@ func TestWaypointsAreNotEnrolled(t *testing.T) {
 			}
 		}
 	})
-	c, r, _, err := reports.Prove(undeclared.Plan, false)
+	c, r, err := proveWith(undeclared.Plan, nil)
 	require.NoError(t, err)
 	require.NoError(t, r.Err())
 	pod := c.Pod("media", plan.Labels{{Name: plan.WaypointLabel, Value: "waypoint"}})

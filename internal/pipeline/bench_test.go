@@ -11,6 +11,7 @@ import (
 	"obsgen.dev/obsgen/generators"
 	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
 	"obsgen.dev/obsgen/internal/scale"
@@ -93,7 +94,9 @@ func TestScaledProfileIsValid(t *testing.T) {
 }
 
 // BenchmarkGenerator measures each generator of the registry alone on the
-// 1000-team profile, so a regression points at its generator.
+// 1000-team profile, so a regression points at its generator, and last
+// the reports (the proof of the policy objects the registry built, and
+// its tables).
 func BenchmarkGenerator(b *testing.B) {
 	engine, err := render.New(templates.FS, "")
 	require.NoError(b, err)
@@ -102,12 +105,22 @@ func BenchmarkGenerator(b *testing.B) {
 		b.Run(g.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := g.Generate(p, engine); err != nil {
+				if _, err := g.Generate(p, engine, &built.Objects{}); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
+	b.Run("reports", func(b *testing.B) {
+		pol, err := generators.Policies(p)
+		require.NoError(b, err)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := reports.Generate(p, pol); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkProve measures the network proof alone (synthetic cluster,
@@ -115,15 +128,21 @@ func BenchmarkGenerator(b *testing.B) {
 // its growth with the number of teams is measured rather than assumed:
 // each tenfold step should cost about ten times as much.
 func BenchmarkProve(b *testing.B) {
-	engines := []string{benchBase, "strict-deny.yaml", "ambient.yaml"}
+	engines := []string{benchBase, "strict-deny.yaml", "ambient.yaml", "admin-network-policy.yaml"}
 	for _, name := range engines {
 		for _, n := range []int{100, 1000, 10000} {
 			b.Run(fmt.Sprintf("%s/teams=%d", strings.TrimSuffix(name, ".yaml"), n), func(b *testing.B) {
 				p := plan.Resolve(scaledExample(b, name, n))
+				pol, err := generators.Policies(p)
+				require.NoError(b, err)
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, r, _, err := reports.Prove(p, false); err != nil || r.Err() != nil {
-						b.Fatal(err, r.Err())
+					proof, err := reports.Prove(p, pol, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := proof.Result.Err(); err != nil {
+						b.Fatal(err)
 					}
 				}
 			})

@@ -4,6 +4,8 @@ package pipeline
 
 import (
 	"obsgen.dev/obsgen/generators"
+	"obsgen.dev/obsgen/generators/reports"
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/profile"
@@ -15,6 +17,9 @@ type Result struct {
 	Loaded *profile.Loaded
 	Plan   *plan.Plan
 	Files  []output.File
+	// Policies are the generated policy objects, and Proof their proof.
+	Policies *built.Policies
+	Proof    *reports.Proof
 }
 
 // Run loads the profile in data (named file in diagnostics) and generates
@@ -25,9 +30,9 @@ func Run(file string, data []byte, r *render.Engine) (*Result, error) {
 		return nil, err
 	}
 	p := plan.Resolve(l.Profile)
-	files, err := generators.Run(p, r)
+	g, err := generators.Run(p, r)
 	if err != nil {
 		return nil, ProofDiagnostics(l, err)
 	}
-	return &Result{Loaded: l, Plan: p, Files: files}, nil
+	return &Result{Loaded: l, Plan: p, Files: g.Files, Policies: g.Policies, Proof: g.Proof}, nil
 }

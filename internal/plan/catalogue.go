@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 )
 
 // The flow catalogue: every connection the mesh and the monitoring stack
@@ -345,7 +347,7 @@ func (r *resolver) meshFlows() []Flow {
 // NetworkPolicy ipBlock may not match pods (the behaviour is left to the
 // implementation), nor can an AdminNetworkPolicy ingress peer be a range.
 func (r *resolver) withoutRedundantPodWebhooks(flows []Flow) []Flow {
-	if r.plan.Network.Engine != "calico" {
+	if r.plan.Network.Engine != v1alpha1.EngineCalico {
 		return flows
 	}
 	return slices.DeleteFunc(flows, func(f Flow) bool { return strings.HasSuffix(f.ID, "-from-pods") })

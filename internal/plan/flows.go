@@ -134,14 +134,14 @@ func (p *Plan) IsolatedNamespaces() []string {
 
 // GlobalDeny tells whether a global deny covers every namespace but the
 // excluded ones (Calico's global-deny stance).
-func (p *Plan) GlobalDeny() bool { return p.Network.Stance == string(v1alpha1.StanceGlobalDeny) }
+func (p *Plan) GlobalDeny() bool { return p.Network.Stance == v1alpha1.StanceGlobalDeny }
 
 // DeniesEgress tells whether obsgen's deny isolates the egress of pods in
 // ns, so a flow from them needs an allow: under a global deny every
 // namespace but the excluded ones, else the isolated namespaces.
 func (p *Plan) DeniesEgress(ns string) bool {
 	switch {
-	case p.Network.Stance == string(v1alpha1.StanceOpen):
+	case p.Network.Stance == v1alpha1.StanceOpen:
 		return false
 	case p.GlobalDeny():
 		return !slices.Contains(p.Network.Calico.Excluded, ns)
@@ -157,7 +157,7 @@ func (p *Plan) DeniesEgress(ns string) bool {
 // select the pods flows lead to (istiod, ztunnel, declared gateways) for
 // ingress only.
 func (p *Plan) DeniesIngress(ns string) bool {
-	if p.Network.Stance != string(v1alpha1.StanceOpen) && p.Mesh.Istio && ns == p.Mesh.IstioNamespace {
+	if p.Network.Stance != v1alpha1.StanceOpen && p.Mesh.Istio && ns == p.Mesh.IstioNamespace {
 		return true
 	}
 	return p.DeniesEgress(ns)

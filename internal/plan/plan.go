@@ -4,6 +4,8 @@
 // never the profile, so every artifact agrees on each decision.
 package plan
 
+import "obsgen.dev/obsgen/internal/api/v1alpha1"
+
 // Plan is the resolved, sorted form of a profile.
 type Plan struct {
 	Name           string
@@ -66,7 +68,7 @@ type Mesh struct {
 	Istio          bool
 	Sidecar        bool // Istio with the sidecar data plane
 	Ambient        bool // Istio with the ambient data plane
-	MTLS           string
+	MTLS           v1alpha1.MTLSMode
 	IstioNamespace string
 	MetricsMerging bool
 	// DenyByDefault tells that an allow-nothing AuthorizationPolicy exists.
@@ -118,7 +120,7 @@ type Gateway struct {
 
 // Scrape holds the global scrape settings and the chosen strategy.
 type Scrape struct {
-	Strategy           string
+	Strategy           v1alpha1.ScrapeStrategy
 	Reason             string
 	Interval           string
 	Timeout            string
@@ -225,9 +227,14 @@ type Component struct {
 
 // Network is the resolved network-policy stance.
 type Network struct {
-	Stance string
-	Engine string
-	DNS    Component
+	Stance v1alpha1.NetworkStance
+	Engine v1alpha1.NetworkEngine
+	// Policies is the engine whose policies obsgen writes and proves, the
+	// one place that decides it: Engine, or none under the open stance
+	// (validation allows global-deny with Calico only, and the
+	// AdminNetworkPolicy engine with default-deny only).
+	Policies v1alpha1.NetworkEngine
+	DNS      Component
 	// DNSCIDRs are DNS addresses outside the pods (NodeLocal DNSCache),
 	// queried on port 53.
 	DNSCIDRs []string

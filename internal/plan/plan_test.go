@@ -79,7 +79,7 @@ func TestResolveAppliesDefaultsAndSorts(t *testing.T) {
 	assert.Equal(t, 443, p.Cluster.APIServerPort)
 	assert.Equal(t, "monitoring", p.Monitoring.Namespace)
 	assert.Equal(t, "30s", p.Scrape.Interval)
-	assert.Equal(t, "merged", p.Scrape.Strategy, "Istio with merging on is the default")
+	assert.Equal(t, v1alpha1.StrategyMerged, p.Scrape.Strategy, "Istio with merging on is the default")
 	assert.True(t, p.Monitoring.RawFlavour)
 	assert.False(t, p.Monitoring.OperatorFlavour)
 	assert.Equal(t, Component{Namespace: "monitoring", Port: 9093, Service: "alertmanager",

@@ -76,7 +76,7 @@ func resolveMesh(p *v1alpha1.Profile) Mesh {
 		Istio:                       istio,
 		Sidecar:                     istio && m.DataPlane == v1alpha1.DataPlaneSidecar,
 		Ambient:                     istio && m.DataPlane == v1alpha1.DataPlaneAmbient,
-		MTLS:                        string(m.MTLS),
+		MTLS:                        m.MTLS,
 		IstioNamespace:              m.IstioNamespace,
 		MetricsMerging:              istio && *m.MetricsMerging,
 		DenyByDefault:               istio && m.Authorization == v1alpha1.AuthorizationDenyByDefault,
@@ -155,7 +155,7 @@ func assignWaypoints(teams []Team, ws []Waypoint) {
 func resolveScrape(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy, reason string) Scrape {
 	pr := p.Monitoring.Prometheus
 	s := Scrape{
-		Strategy: string(strategy), Reason: reason,
+		Strategy: strategy, Reason: reason,
 		Interval: pr.ScrapeInterval, Timeout: pr.ScrapeTimeout, EvaluationInterval: pr.EvaluationInterval,
 		Shards: pr.Shards,
 	}
@@ -444,7 +444,11 @@ func sortedCopy(s []string) []string {
 
 func resolveNetwork(n v1alpha1.Network) Network {
 	g := n.Calico.GlobalDeny
-	return Network{Stance: string(n.Stance), Engine: string(n.Engine),
+	policies := n.Engine
+	if n.Stance == v1alpha1.StanceOpen {
+		policies = ""
+	}
+	return Network{Stance: n.Stance, Engine: n.Engine, Policies: policies,
 		DNS:                Component{Namespace: n.DNS.Namespace, PodLabels: SortedLabels(n.DNS.PodLabels), Port: n.DNS.Port},
 		DNSCIDRs:           sortedCopy(n.DNS.CIDRs),
 		GrafanaIngress:     externalPeers(n.GrafanaIngress),

@@ -148,7 +148,7 @@ func (p *Plan) RequestMatchers() string {
 		return m
 	}
 	m += `, source_principal!="` + p.PrometheusPrincipal() + `"`
-	if p.Scrape.Strategy == string(v1alpha1.StrategyPermissivePort) {
+	if p.Scrape.Strategy == v1alpha1.StrategyPermissivePort {
 		m += `, connection_security_policy!="none"`
 	}
 	return m

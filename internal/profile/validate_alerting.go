@@ -8,7 +8,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	rules "obsgen.dev/obsgen/generators/rules/catalog"
+	"obsgen.dev/obsgen/internal/alertcatalog"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -18,13 +18,13 @@ import (
 var (
 	alertNames = func() []string {
 		var out []string
-		for _, names := range rules.AlertGroups {
+		for _, names := range alertcatalog.AlertGroups {
 			out = append(out, names...)
 		}
 		slices.Sort(out)
 		return out
 	}()
-	groupNames = slices.Sorted(maps.Keys(rules.AlertGroups))
+	groupNames = slices.Sorted(maps.Keys(alertcatalog.AlertGroups))
 )
 
 // alertingSection checks the profile's alerting section.
@@ -60,8 +60,8 @@ func (v *validator) teamKnobs(path string, a v1alpha1.Alerting) {
 		p := fmt.Sprintf("%s.disable[%d]", path, i)
 		switch {
 		case !slices.Contains(alertNames, name):
-			v.at(p, hintOr(suggest(name, rules.TeamAlerts), "see the alert catalogue in the README"), "no alert %q", name)
-		case !slices.Contains(rules.TeamAlerts, name):
+			v.at(p, hintOr(suggest(name, alertcatalog.TeamAlerts), "see the alert catalogue in the README"), "no alert %q", name)
+		case !slices.Contains(alertcatalog.TeamAlerts, name):
 			v.at(p, "disable it for everyone under alerting.disable", "%s is a platform alert: its series carry no team label", name)
 		}
 	}
@@ -76,7 +76,7 @@ func (v *validator) overrides(path string, overrides map[string]v1alpha1.AlertOv
 		case !slices.Contains(alertNames, name):
 			v.atKey(p, hintOr(suggest(name, alertNames), "see the alert catalogue in the README"), "no alert %q", name)
 			continue
-		case team && !slices.Contains(rules.TeamAlerts, name):
+		case team && !slices.Contains(alertcatalog.TeamAlerts, name):
 			v.atKey(p, "override it for everyone under alerting.overrides", "%s is a platform alert: its series carry no team label", name)
 			continue
 		case name == "ErrorBudgetBurn":
@@ -96,9 +96,9 @@ func (v *validator) overrides(path string, overrides map[string]v1alpha1.AlertOv
 }
 
 func (v *validator) threshold(path, alert string, t float64) {
-	spec, ok := rules.Thresholds[alert]
+	spec, ok := alertcatalog.Thresholds[alert]
 	if !ok {
-		v.at(path, "only the `for` of this alert can change; tunable thresholds: "+joinKeys(rules.Thresholds), "%s has no tunable threshold", alert)
+		v.at(path, "only the `for` of this alert can change; tunable thresholds: "+joinKeys(alertcatalog.Thresholds), "%s has no tunable threshold", alert)
 		return
 	}
 	if spec.Buckets {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/prometheus/prometheus/promql/parser"
@@ -17,10 +18,12 @@ import (
 )
 
 // grafanaUID is what Grafana accepts as a dashboard or data source UID.
-var grafanaUID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
+// It and folderName are compiled on first use: their bounded repetitions
+// would cost every obsgen command at start-up.
+var grafanaUID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`) })
 
 // folderName is a Grafana folder obsgen also uses as a directory name.
-var folderName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
+var folderName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`) })
 
 // teamDashboardVariables are the variables of a team baseline, with sample
 // values for parsing the queries of extra panels.
@@ -36,7 +39,7 @@ func (v *validator) dashboards() {
 	if ds.Name == "" || strings.ContainsFunc(ds.Name, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		v.at(path+".datasource.name", "such as Prometheus", "must be printable text on one line (got %q)", ds.Name)
 	}
-	if v.written(path+".datasource.uid") && !grafanaUID.MatchString(ds.UID) {
+	if v.written(path+".datasource.uid") && !grafanaUID().MatchString(ds.UID) {
 		v.at(path+".datasource.uid", "use letters, digits, '-' and '_', at most 40 characters", "invalid Grafana UID %q", ds.UID)
 	}
 	v.datasourceURL(path+".datasource.url", ds.URL)
@@ -124,7 +127,7 @@ func (v *validator) dashboardsWanted() bool {
 // the folder; one that differs only in case would be a second folder on
 // some file systems and the same directory on others.
 func (v *validator) platformFolder(path, folder string) {
-	if !folderName.MatchString(folder) {
+	if !folderName().MatchString(folder) {
 		v.at(path, "use letters, digits, '-' and '_', starting with a letter or digit", "invalid folder name %q", folder)
 		return
 	}

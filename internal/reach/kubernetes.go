@@ -36,6 +36,7 @@ type Compiled struct {
 }
 
 type compiledPolicy struct {
+	name    string
 	pods    labels.Selector
 	ingress *ruleSet // nil: the policy does not isolate ingress
 	egress  *ruleSet
@@ -98,7 +99,7 @@ func compilePolicy(np *networkingv1.NetworkPolicy) (compiledPolicy, error) {
 	if err != nil {
 		return compiledPolicy{}, err
 	}
-	cp := compiledPolicy{pods: pods}
+	cp := compiledPolicy{name: np.Namespace + "/" + np.Name, pods: pods}
 	types := np.Spec.PolicyTypes
 	if len(types) == 0 { // the API server's default
 		types = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
@@ -299,8 +300,16 @@ func (k *Compiled) Allowed(src, dst Endpoint, proto string, port int) (bool, err
 
 // direction decides pod's side: isolated pods need a matching rule.
 func (k *Compiled) direction(pod *Pod, peer Endpoint, proto string, port int, ingress bool) bool {
+	allowed, isolated, _ := k.decide(pod, peer, proto, port, ingress)
+	return allowed || !isolated
+}
+
+// decide tells whether a NetworkPolicy isolates pod for the direction and,
+// if so, whether one of its rules allows the connection (by is the first
+// policy that does). A pod no policy isolates is left to the layer below:
+// the BaselineAdminNetworkPolicy, or the default allow.
+func (k *Compiled) decide(pod *Pod, peer Endpoint, proto string, port int, ingress bool) (allowed, isolated bool, by string) {
 	podLabels := k.labelsOf(pod)
-	isolated := false
 	for _, p := range k.byNS[pod.Namespace] {
 		rules := p.egress
 		if ingress {
@@ -311,10 +320,10 @@ func (k *Compiled) direction(pod *Pod, peer Endpoint, proto string, port int, in
 		}
 		isolated = true
 		if k.anyRule(rules, peer, proto, port) {
-			return true
+			return true, true, p.name
 		}
 	}
-	return !isolated
+	return false, isolated, ""
 }
 
 // anyRule tells whether a rule of the set allows peer on the port, asking

@@ -10,6 +10,7 @@ import (
 	securityv1beta1 "istio.io/api/security/v1beta1"
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 )
 
@@ -191,7 +192,7 @@ func (m *Mesh) client(src, dst Endpoint, srcPod meshPod, dstMode mode, port int)
 	if isPrometheus(src.Pod) && m.istioCertsScrape(dst.Pod, port) && srcPod.mode == sidecar {
 		return true, srcPod.identity
 	}
-	if srcPod.mode != outside && srcPod.outbound && dstMode != outside && p.Mesh.MTLS != "DISABLE" {
+	if srcPod.mode != outside && srcPod.outbound && dstMode != outside && p.Mesh.MTLS != v1alpha1.MTLSDisable {
 		return true, srcPod.identity
 	}
 	return false, principal{}
@@ -239,7 +240,7 @@ func (m *Mesh) peerAuthentication(pod *Pod, port int) string {
 	p := m.c.Plan
 	mode := "PERMISSIVE"
 	if !m.defaults {
-		mode = p.Mesh.MTLS
+		mode = string(p.Mesh.MTLS)
 	}
 	apply := func(x *securityv1beta1.PeerAuthentication_MutualTLS) {
 		if x != nil && x.Mode != securityv1beta1.PeerAuthentication_MutualTLS_UNSET {

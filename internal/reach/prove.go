@@ -21,7 +21,7 @@ const exhaustiveLimit = 24
 // the forbidden ones are not asked: nothing is isolated.
 func Prove(c *Cluster, m Model) (*Result, error) {
 	p := c.Plan
-	r := &Result{Model: m.Name(), Enforced: p.Network.Stance != "open", Pods: c.Pods}
+	r := &Result{Model: m.Name(), Enforced: p.Network.Policies != "", Pods: c.Pods}
 	var denials []denial
 	if r.Enforced {
 		denials = c.forbidden()

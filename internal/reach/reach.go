@@ -6,9 +6,13 @@
 // flow monitoring needs is allowed and that the connections obsgen must not
 // open are denied.
 //
-// The models are np-guard's netpol-analyzer for Kubernetes NetworkPolicies
-// and obsgen's Calico evaluator for projectcalico.org/v3 policies. The
-// result feeds the connectivity reports and `obsgen validate`.
+// The models are obsgen's own evaluators: Compiled for Kubernetes
+// NetworkPolicies, AdminNetwork for AdminNetworkPolicies and the
+// BaselineAdminNetworkPolicy, and the Calico evaluator for
+// projectcalico.org/v3 policies. np-guard's netpol-analyzer, the
+// independent reference for the first two, lives in reach/analyzer, which
+// only the tests and obsgen-verify link. The result feeds the connectivity
+// reports and `obsgen validate`.
 package reach
 
 import (

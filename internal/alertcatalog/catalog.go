@@ -1,8 +1,8 @@
-// Package catalog names the alerts obsgen's rules generator writes, their
+// Package alertcatalog names the alerts obsgen's rules generator writes, their
 // rule groups and tunable thresholds: what profile validation checks the
 // alert knobs against. Package rules keeps it equal to the rules it
 // generates (TestAlertGroupsListEveryAlert).
-package catalog
+package alertcatalog
 
 // Threshold describes an alert whose threshold a profile may override
 // (alerting.overrides, teams[].alerting.overrides): its default, unit and

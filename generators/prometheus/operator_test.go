@@ -1,4 +1,4 @@
-package operator_test
+package prometheus_test
 
 import (
 	"slices"
@@ -16,16 +16,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"obsgen.dev/obsgen/generators/operator"
 	"obsgen.dev/obsgen/generators/prometheus"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/internal/verify"
 	"obsgen.dev/obsgen/templates"
 )
 
-func profileWith(mesh v1alpha1.Mesh, shards int) *v1alpha1.Profile {
+func operatorProfile(mesh v1alpha1.Mesh, shards int) *v1alpha1.Profile {
 	return &v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind,
 		Metadata: v1alpha1.Metadata{Name: "t"}, Mesh: mesh,
 		Monitoring: v1alpha1.Monitoring{Flavours: []v1alpha1.Flavour{v1alpha1.FlavourOperator},
@@ -63,7 +63,7 @@ func generate(t *testing.T, in *v1alpha1.Profile) (*plan.Plan, generated) {
 		scrapeConfigs: map[string]monitoringv1alpha1.ScrapeConfig{}, files: files}
 	for _, f := range files {
 		var meta metav1.TypeMeta
-		if f.Path != operator.AdditionalPath {
+		if f.Path != prometheus.AdditionalPath {
 			require.NoError(t, yaml.Unmarshal(f.Data, &meta))
 		}
 		switch meta.Kind {
@@ -82,7 +82,7 @@ func generate(t *testing.T, in *v1alpha1.Profile) (*plan.Plan, generated) {
 			require.NoError(t, yaml.UnmarshalStrict(f.Data, &o))
 			g.scrapeConfigs[*o.Spec.JobName] = o
 		default:
-			require.Equal(t, operator.AdditionalPath, f.Path)
+			require.Equal(t, prometheus.AdditionalPath, f.Path)
 			cfg, err := config.Load("scrape_configs:\n"+indent(string(f.Data)), promslog.NewNopLogger())
 			require.NoError(t, err)
 			for _, sc := range cfg.ScrapeConfigs {
@@ -128,7 +128,7 @@ func TestEveryJobIsExpressedExactlyOnce(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			p, g := generate(t, profileWith(tc.mesh, 1))
+			p, g := generate(t, operatorProfile(tc.mesh, 1))
 			assert.Equal(t, tc.additional, g.additional)
 			seen := map[string]int{}
 			for _, j := range g.additional {
@@ -153,10 +153,12 @@ func TestEveryJobIsExpressedExactlyOnce(t *testing.T) {
 
 func TestMonitorsCarryTheRawJobsRelabeling(t *testing.T) {
 	off := false
-	p, g := generate(t, profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, 1))
+	p, g := generate(t, operatorProfile(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, 1))
 	engine, err := render.New(templates.FS, "")
 	require.NoError(t, err)
-	_, cfg, err := prometheus.Config(p, engine, 0)
+	f, err := prometheus.Config(p, engine, 0)
+	require.NoError(t, err)
+	cfg, err := verify.LoadPrometheus(f.Data, false)
 	require.NoError(t, err)
 	raw := map[string]*config.ScrapeConfig{}
 	for _, sc := range cfg.ScrapeConfigs {
@@ -186,23 +188,23 @@ func TestMonitorsCarryTheRawJobsRelabeling(t *testing.T) {
 
 func TestThePrometheusResourceSelectsEveryMonitorAndIsWired(t *testing.T) {
 	off := false
-	_, g := generate(t, profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, 3))
+	_, g := generate(t, operatorProfile(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, 3))
 	spec := g.prometheus.Spec
 	for _, sel := range []*metav1.LabelSelector{spec.ServiceMonitorSelector, spec.PodMonitorSelector, spec.ScrapeConfigSelector} {
 		require.NotNil(t, sel)
-		assert.Equal(t, map[string]string{operator.ProfileLabel: "t"}, sel.MatchLabels)
+		assert.Equal(t, map[string]string{prometheus.ProfileLabel: "t"}, sel.MatchLabels)
 	}
 	// Rules: the profile's, and of those only the ones for Prometheus
 	// (a Thanos Ruler's carry the same profile label).
 	require.NotNil(t, spec.RuleSelector)
-	assert.Equal(t, map[string]string{operator.ProfileLabel: "t", plan.EvaluatorLabel: plan.EvaluatorPrometheus}, spec.RuleSelector.MatchLabels)
+	assert.Equal(t, map[string]string{prometheus.ProfileLabel: "t", plan.EvaluatorLabel: plan.EvaluatorPrometheus}, spec.RuleSelector.MatchLabels)
 	for _, f := range g.files {
-		if strings.HasSuffix(f.Path, ".yaml") && f.Path != operator.AdditionalPath {
-			assert.Contains(t, string(f.Data), operator.ProfileLabel+": t", "%s is selected by the Prometheus resource", f.Path)
+		if strings.HasSuffix(f.Path, ".yaml") && f.Path != prometheus.AdditionalPath {
+			assert.Contains(t, string(f.Data), prometheus.ProfileLabel+": t", "%s is selected by the Prometheus resource", f.Path)
 		}
 	}
 	assert.Equal(t, int32(3), *spec.Shards)
-	assert.Equal(t, &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "prometheus-additional-scrape-configs"}, Key: operator.AdditionalKey}, spec.AdditionalScrapeConfigs)
+	assert.Equal(t, &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "prometheus-additional-scrape-configs"}, Key: prometheus.AdditionalKey}, spec.AdditionalScrapeConfigs)
 	assert.Equal(t, "true", spec.PodMetadata.Labels["sidecar.istio.io/inject"], "the injector selects the label")
 	assert.NotContains(t, spec.PodMetadata.Annotations, "sidecar.istio.io/inject")
 	require.Len(t, spec.Volumes, 1)
@@ -216,7 +218,7 @@ func TestEachFlavourWritesOnlyItsFiles(t *testing.T) {
 	engine, err := render.New(templates.FS, "")
 	require.NoError(t, err)
 	paths := func(flavours ...v1alpha1.Flavour) []string {
-		in := profileWith(v1alpha1.Mesh{}, 1)
+		in := operatorProfile(v1alpha1.Mesh{}, 1)
 		in.Monitoring.Flavours = flavours
 		files, err := prometheus.Generate(plan.Resolve(in), engine)
 		require.NoError(t, err)
@@ -234,7 +236,7 @@ func TestEachFlavourWritesOnlyItsFiles(t *testing.T) {
 }
 
 func TestAgentModeIsAPrometheusAgent(t *testing.T) {
-	in := profileWith(v1alpha1.Mesh{}, 1)
+	in := operatorProfile(v1alpha1.Mesh{}, 1)
 	in.Monitoring.Prometheus.Mode = v1alpha1.ModeAgent
 	in.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "central", URL: "http://thanos:19291/api/v1/receive",
 		Queue: &v1alpha1.Queue{MaxSamplesPerSend: 2000}}}
@@ -242,7 +244,7 @@ func TestAgentModeIsAPrometheusAgent(t *testing.T) {
 	require.NoError(t, err)
 	files, err := prometheus.Generate(plan.Resolve(in), engine)
 	require.NoError(t, err)
-	i := slices.IndexFunc(files, func(f output.File) bool { return f.Path == operator.PrometheusPath })
+	i := slices.IndexFunc(files, func(f output.File) bool { return f.Path == prometheus.PrometheusPath })
 	require.GreaterOrEqual(t, i, 0)
 	var agent monitoringv1alpha1.PrometheusAgent
 	require.NoError(t, yaml.UnmarshalStrict(files[i].Data, &agent))
@@ -250,7 +252,7 @@ func TestAgentModeIsAPrometheusAgent(t *testing.T) {
 	require.Len(t, agent.Spec.RemoteWrite, 1)
 	assert.Equal(t, monitoringv1.URL("http://thanos:19291/api/v1/receive"), agent.Spec.RemoteWrite[0].URL)
 	assert.Equal(t, 2000, agent.Spec.RemoteWrite[0].QueueConfig.MaxSamplesPerSend)
-	assert.Equal(t, map[string]string{operator.ProfileLabel: "t"}, agent.Spec.PodMonitorSelector.MatchLabels)
+	assert.Equal(t, map[string]string{prometheus.ProfileLabel: "t"}, agent.Spec.PodMonitorSelector.MatchLabels)
 }
 
 // fromPrometheus converts relabel rules as Prometheus' loader parsed them,
@@ -291,17 +293,19 @@ func TestResourcesCopyWhatPrometheusLoads(t *testing.T) {
 		"istio-certs": {MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, "merged": {},
 		"ambient": {DataPlane: v1alpha1.DataPlaneAmbient}, "no mesh": {Provider: v1alpha1.MeshNone},
 	} {
-		p := plan.Resolve(profileWith(mesh, 1))
-		f, cfg, err := prometheus.Config(p, engine, 0)
+		p := plan.Resolve(operatorProfile(mesh, 1))
+		f, err := prometheus.Config(p, engine, 0)
 		require.NoError(t, err)
-		jobs, err := operator.ParseJobs(f.Data)
+		cfg, err := verify.LoadPrometheus(f.Data, false)
+		require.NoError(t, err)
+		jobs, err := prometheus.ParseJobs(f.Data)
 		require.NoError(t, err)
 		require.Len(t, jobs, len(cfg.ScrapeConfigs), name)
 		for _, sc := range cfg.ScrapeConfigs {
 			j := jobs[sc.JobName]
 			require.NotNil(t, j, "%s: %s", name, sc.JobName)
-			assert.Equal(t, fromPrometheus(sc.RelabelConfigs), operator.Relabelings(j.RelabelConfigs), "%s: %s", name, sc.JobName)
-			assert.Equal(t, fromPrometheus(sc.MetricRelabelConfigs), operator.Relabelings(j.MetricRelabelConfigs), "%s: %s", name, sc.JobName)
+			assert.Equal(t, fromPrometheus(sc.RelabelConfigs), prometheus.Relabelings(j.RelabelConfigs), "%s: %s", name, sc.JobName)
+			assert.Equal(t, fromPrometheus(sc.MetricRelabelConfigs), prometheus.Relabelings(j.MetricRelabelConfigs), "%s: %s", name, sc.JobName)
 			assert.Equal(t, sc.MetricsPath, j.MetricsPath, "%s: %s", name, sc.JobName)
 			assert.Equal(t, sc.Scheme, j.Scheme, "%s: %s", name, sc.JobName)
 			assert.Equal(t, sc.HonorLabels, j.HonorLabels, "%s: %s", name, sc.JobName)

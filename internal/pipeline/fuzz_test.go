@@ -1,4 +1,4 @@
-package profile_test
+package pipeline_test
 
 import (
 	"errors"
@@ -23,8 +23,8 @@ import (
 func FuzzLoad(f *testing.F) {
 	for _, pattern := range []string{
 		filepath.Join("..", "..", "profiles", "*.yaml"),
-		filepath.Join("testdata", "invalid", "*.yaml"),
-		filepath.Join("testdata", "warnings", "*.yaml"),
+		filepath.Join("..", "profile", "testdata", "invalid", "*.yaml"),
+		filepath.Join("..", "profile", "testdata", "warnings", "*.yaml"),
 	} {
 		files, err := filepath.Glob(pattern)
 		if err != nil {

@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"obsgen.dev/obsgen/internal/pipeline"
+	"obsgen.dev/obsgen/internal/render"
+)
+
+// Checker runs obsgen-verify's checks on a profile generated in memory
+// with engine: what it checked and the problems it found, or an error when
+// it could not check.
+type Checker func(res *pipeline.Result, engine *render.Engine) (checked, problems []string, err error)
+
+// verifyProblems are what obsgen-verify found wrong, one line each.
+type verifyProblems []string
+
+func (p verifyProblems) Error() string { return strings.Join(p, "\n") }
+
+// VerifyMain runs obsgen-verify with args and returns the exit code. It
+// generates each profile in memory as validate does, with the same
+// settings, messages and exit codes, and hands each to check: the loaders
+// and evaluator too heavy for obsgen, which cmd/obsgen-verify links.
+func VerifyMain(ctx context.Context, args []string, stdout, stderr io.Writer, check Checker) int {
+	a := &app{v: viper.New(), stdout: stdout, stderr: stderr, name: "obsgen-verify"}
+	root := a.verifyCommand(check)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return a.exitCode(root.ExecuteContext(ctx))
+}
+
+func (a *app) verifyCommand(check Checker) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "obsgen-verify [--templates DIR] PROFILE...",
+		Short: "Check generated output with Prometheus', Alertmanager's and np-guard's own code",
+		Long: `obsgen-verify generates each profile in memory as obsgen validate does, then
+checks the result with the upstream code obsgen leaves out of its own binary:
+every Prometheus configuration (each shard, agent mode, the operator flavour's
+additional scrape configs and source configuration, the federation job) with
+Prometheus' loader and every service discovery, alertmanager.yml with
+Alertmanager's loader, and the network proof of Kubernetes NetworkPolicies and
+AdminNetworkPolicies again with np-guard's netpol-analyzer as the evaluator,
+reporting any check on which it and obsgen's evaluator disagree.
+
+Exit codes: 0 everything checks, 1 an invalid profile or a failed check,
+2 a bad command line or settings.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.MinimumNArgs(1)(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.loadSettings(cmd.Flags())
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			return a.verify(args, check)
+		},
+	}
+	cmd.Flags().String(flagConfig, "", "settings file (default ./"+configName+" if present)")
+	cmd.Flags().String(flagTmpl, "", "directory of template overrides (as for obsgen)")
+	strictFlag(cmd)
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	return cmd
+}
+
+func (a *app) verify(args []string, check Checker) error {
+	engine, err := a.engine()
+	if err != nil {
+		return err
+	}
+	results, err := a.runAllWith(engine, args)
+	if err != nil {
+		return err
+	}
+	if err := a.warn(results); err != nil {
+		return err
+	}
+	var problems verifyProblems
+	for i, res := range results {
+		checked, found, err := check(res, engine)
+		if err != nil {
+			return fmt.Errorf("%s: %w", args[i], err)
+		}
+		for _, c := range checked {
+			fmt.Fprintf(a.stdout, "%s: %s\n", args[i], c)
+		}
+		for _, p := range found {
+			problems = append(problems, args[i]+": "+p)
+		}
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	return nil
+}

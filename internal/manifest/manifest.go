@@ -1,0 +1,126 @@
+// Package manifest writes Kubernetes objects as the YAML files obsgen
+// generates: without the empty fields Go types carry, each object checked
+// against its own type, in yaml.v3's layout (see internal/yamlwriter).
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/yamlwriter"
+)
+
+// Labels and annotations obsgen sets on the objects it writes: the profile
+// an object belongs to (the Prometheus resource selects by it), the reason
+// an object exists in words, and the plan's flow IDs a policy allows
+// (reports/connectivity.md explains each flow).
+const (
+	ProfileLabel    = "obsgen.dev/profile"
+	WhyAnnotation   = "obsgen.dev/why"
+	FlowsAnnotation = "obsgen.dev/flows"
+)
+
+// Meta names a monitoring resource <prometheus>-<suffix> (just
+// <prometheus> for an empty suffix) in the monitoring namespace, with the
+// profile label the Prometheus resource selects by.
+func Meta(p *plan.Plan, suffix string) metav1.ObjectMeta {
+	name := p.Monitoring.Prometheus.Name
+	if suffix != "" {
+		name += "-" + suffix
+	}
+	return metav1.ObjectMeta{Name: name, Namespace: p.Monitoring.Namespace,
+		Labels: map[string]string{ProfileLabel: p.Name, "app.kubernetes.io/managed-by": "obsgen"}}
+}
+
+// File writes one object as a manifest file (see Documents).
+func File(path string, obj any) (output.File, error) {
+	return Documents(path, []any{obj})
+}
+
+// Documents writes objects as one multi-document manifest file. Each is
+// written without the empty fields Kubernetes types carry
+// (creationTimestamp: null, status: {}) and decoded strictly into its own
+// type again, so dropping empty fields can never write a resource its type
+// rejects. The check decodes JSON, a few times cheaper than YAML;
+// internal/e2e decodes every written YAML document strictly by its kind.
+func Documents[T any](path string, objs []T) (output.File, error) {
+	w := yamlwriter.NewWriter(make([]byte, 0, 1024*len(objs)))
+	for i, obj := range objs {
+		m, err := document(path, obj)
+		if err != nil {
+			return output.File{}, err
+		}
+		if err := w.Document(m, i == 0); err != nil {
+			return output.File{}, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return output.Manifest(path, w.Bytes()), nil
+}
+
+// document is obj as the map Documents writes.
+func document(path string, obj any) (map[string]any, error) {
+	j, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(j, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	delete(m, "status")
+	if meta, ok := m["metadata"].(map[string]any); ok {
+		delete(meta, "creationTimestamp")
+	}
+	dropEmpty(m)
+	if err := decodeStrict(m, obj); err != nil {
+		return nil, fmt.Errorf("%s does not decode into %T: %w", path, obj, err)
+	}
+	return m, nil
+}
+
+// decodeStrict decodes m into a new value of obj's type, rejecting unknown
+// fields.
+func decodeStrict(m map[string]any, obj any) error {
+	j, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.DisallowUnknownFields()
+	t := reflect.TypeOf(obj)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return dec.Decode(reflect.New(t).Interface())
+}
+
+// dropEmpty removes empty objects that Go structs without omitempty leave
+// behind (resources: {}, rules: {alert: {}}), keeping empty selectors
+// (selector, podSelector, namespaceSelector, and an AdminNetworkPolicy
+// peer's namespaces): they mean "everything".
+func dropEmpty(m map[string]any) {
+	for k, v := range m {
+		sub, ok := v.(map[string]any)
+		if !ok {
+			if list, isList := v.([]any); isList {
+				for _, item := range list {
+					if im, isMap := item.(map[string]any); isMap {
+						dropEmpty(im)
+					}
+				}
+			}
+			continue
+		}
+		dropEmpty(sub)
+		if len(sub) == 0 && !strings.HasSuffix(strings.ToLower(k), "selector") && k != "namespaces" {
+			delete(m, k)
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package promcheck
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/common/promslog"
+	promconfig "github.com/prometheus/prometheus/config"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"obsgen.dev/obsgen/internal/testtools"
+)
+
+// prometheusAccepts loads a configuration with Prometheus' own loader
+// (every discovery registered, see settings_test.go), with the checks of
+// prometheus --agent in agent mode.
+func prometheusAccepts(t *testing.T, data string, agent bool) error {
+	t.Helper()
+	if !agent {
+		_, err := promconfig.Load(data, promslog.NewNopLogger())
+		return err
+	}
+	file := filepath.Join(t.TempDir(), "prometheus.yml")
+	require.NoError(t, os.WriteFile(file, []byte(data), 0o644))
+	_, err := promconfig.LoadFile(file, true, promslog.NewNopLogger())
+	return err
+}
+
+func example(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testtools.RepoRoot(t), "out", path))
+	require.NoError(t, err)
+	return string(data)
+}
+
+// edit replaces the first old with new in s, which must hold it.
+func edit(t *testing.T, s, old, new string) string {
+	t.Helper()
+	require.Contains(t, s, old)
+	return strings.Replace(s, old, new, 1)
+}
+
+// TestTheCheckAgreesWithPrometheus: on the committed configurations and on
+// mistakes a template can make, the cheap check accepts what Prometheus'
+// loader accepts and refuses what it refuses. The cases where the check
+// is knowingly weaker are in TestWhatOnlyPrometheusChecks.
+func TestTheCheckAgreesWithPrometheus(t *testing.T) {
+	server := example(t, "strict-deny/prometheus/prometheus.yml")
+	agent := example(t, "ambient/prometheus/prometheus.yml")
+	shard := example(t, "calico-global-deny/prometheus/prometheus-shard-1.yml")
+	job := "  - job_name: \"kubelet\"\n"
+	relabel := "      - source_labels: [__meta_kubernetes_node_name]\n        target_label: node\n"
+	for name, tc := range map[string]struct {
+		config string
+		agent  bool
+		want   string // "" when both accept; else a part of obsgen's message
+	}{
+		"a raw configuration":   {config: server},
+		"an agent":              {config: agent, agent: true},
+		"a shard":               {config: shard},
+		"an unknown top field":  {config: server + "\nscrape_config: []\n", want: "field scrape_config not found"},
+		"an unknown global":     {config: edit(t, server, "  scrape_interval:", "  scrape_intervall: 1m\n  scrape_interval:"), want: "scrape_intervall"},
+		"an unknown job field":  {config: edit(t, server, job, job+"    metric_path: /x\n"), want: "field metric_path not found in a scrape config"},
+		"an unknown relabeling": {config: edit(t, server, relabel, relabel+"        regx: x\n"), want: "field regx not found"},
+		"a bad regular expression": {config: edit(t, server, relabel, relabel+"        regex: \"(a\"\n"),
+			want: "error parsing regexp"},
+		"a bad relabel action": {config: edit(t, server, relabel, relabel+"        action: rename\n"), want: `unknown relabel action "rename"`},
+		"hashmod without a modulus": {config: edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: __tmp_hash\n        action: hashmod\n"),
+			want: "requires non-zero modulus"},
+		"replace without a target": {config: edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        action: replace\n"),
+			want: "requires 'target_label'"},
+		"labeldrop with a target": {config: edit(t, server, relabel, relabel+"      - regex: x\n        target_label: y\n        action: labeldrop\n"),
+			want: "requires only 'regex'"},
+		"a job twice": {config: edit(t, server, job, job+"    scheme: https\n"+job), want: "multiple scrape configs"},
+		"no job name": {config: edit(t, server, job, "  - job_name: \"\"\n"), want: "job_name is empty"},
+		"a timeout above the interval": {config: edit(t, server, "  scrape_timeout: 10s", "  scrape_timeout: 2m"),
+			want: "global scrape timeout greater than scrape interval"},
+		"a job timeout above the interval": {config: edit(t, server, job, job+"    scrape_timeout: 5m\n"), want: "scrape timeout greater than scrape interval"},
+		"a bad duration":                   {config: edit(t, server, "  scrape_timeout: 10s", "  scrape_timeout: 10 seconds"), want: "unknown unit"},
+		"an unknown discovery role": {config: edit(t, server, "      - role: node\n", "      - role: nodes\n"),
+			want: `unknown Kubernetes SD role "nodes"`},
+		"an unknown discovery field": {config: edit(t, server, "      - role: node\n", "      - role: node\n        namespace: {}\n"),
+			want: "field namespace not found in kubernetes_sd_configs"},
+		"both credentials and a file": {config: edit(t, server, "      credentials_file: /var/run", "      credentials: x\n      credentials_file: /var/run"),
+			want: "at most one of"},
+		"a bad rule file pattern": {config: edit(t, server, "  - rules/*.yaml", "  - rules/*/*.yaml"), want: "invalid rule file path"},
+		"a bad external label":    {config: edit(t, server, "  external_labels:\n", "  external_labels:\n    \"\": x\n"), want: "not a valid label name"},
+		"a remote write without url": {config: edit(t, agent, "    url: \"http://thanos-receive.central.example:19291/api/v1/receive\"\n", ""),
+			agent: true, want: "url for remote_write is empty"},
+		"a reserved header": {config: edit(t, agent, "    url: \"http://", "    headers:\n      User-Agent: x\n    url: \"http://"),
+			agent: true, want: "reserved header"},
+		"an authorization header": {config: edit(t, agent, "    url: \"http://", "    headers:\n      Authorization: x\n    url: \"http://"),
+			agent: true, want: "authorization header"},
+		"more min than max shards": {config: edit(t, agent, "    url: \"http://", "    queue_config:\n      min_shards: 60\n    url: \"http://"),
+			agent: true, want: "min_shards must not be greater than max_shards"},
+		"an unknown queue field": {config: edit(t, agent, "    url: \"http://", "    queue_config:\n      shards: 2\n    url: \"http://"),
+			agent: true, want: "field shards not found"},
+		"two remote writes of one name": {config: edit(t, agent, "remote_write:\n", "remote_write:\n  - name: \"central\"\n    url: http://x/\n"),
+			agent: true, want: "multiple remote write configs"},
+		"rules in agent mode":       {config: agent + "\nrule_files: [rules/*.yaml]\n", agent: true, want: "rule_files is not allowed in agent mode"},
+		"remote read in agent mode": {config: agent + "\nremote_read: [{url: http://x/}]\n", agent: true, want: "remote_read is not allowed in agent mode"},
+		"alerting in agent mode": {config: agent + "\nalerting:\n  alertmanagers: [{static_configs: [{targets: [am:9093]}]}]\n", agent: true,
+			want: "alerting is not allowed in agent mode"},
+		"a URL as a static target": {config: edit(t, server, job, "  - job_name: static\n    static_configs:\n      - targets: [\"http://x:9100/\"]\n"+job),
+			want: "is not a valid hostname"},
+		// What an override may add that obsgen does not write.
+		"a sample limit":        {config: edit(t, server, job, job+"    sample_limit: 5000\n")},
+		"a query log":           {config: edit(t, server, "  scrape_interval:", "  query_log_file: /prometheus/query.log\n  scrape_interval:")},
+		"a file discovery":      {config: edit(t, server, job, "  - job_name: files\n    file_sd_configs:\n      - files: [/etc/targets/*.json]\n"+job)},
+		"selectors":             {config: edit(t, server, "      - role: node\n", "      - role: node\n        selectors:\n          - role: node\n            label: a=b\n")},
+		"basic auth":            {config: edit(t, agent, "    url: \"http://", "    basic_auth:\n      username: u\n      password_file: /p\n    url: \"http://"), agent: true},
+		"a storage section":     {config: server + "\nstorage:\n  exemplars:\n    max_exemplars: 10\n"},
+		"an empty global":       {config: "global: {}\nscrape_configs: []\n"},
+		"an empty file":         {config: ""},
+		"a remote read section": {config: server + "\nremote_read: [{url: http://x/}]\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			upstream := prometheusAccepts(t, tc.config, tc.agent)
+			ours := Config([]byte(tc.config), tc.agent)
+			if tc.want == "" {
+				require.NoError(t, upstream, "Prometheus")
+				assert.NoError(t, ours, "promcheck")
+				return
+			}
+			require.Error(t, upstream, "Prometheus")
+			require.Error(t, ours, "promcheck (Prometheus says %v)", upstream)
+			assert.Contains(t, ours.Error(), tc.want)
+		})
+	}
+}
+
+// TestWhatOnlyPrometheusChecks documents the checks left to obsgen-verify:
+// the values of settings obsgen does not write.
+func TestWhatOnlyPrometheusChecks(t *testing.T) {
+	server := example(t, "strict-deny/prometheus/prometheus.yml")
+	job := "  - job_name: \"kubelet\"\n"
+	for name, config := range map[string]string{
+		"a bad value of a setting obsgen does not write": edit(t, server, job, job+"    sample_limit: many\n"),
+		"a bad file discovery":                           edit(t, server, job, "  - job_name: files\n    file_sd_configs:\n      - filez: []\n"+job),
+	} {
+		require.Error(t, prometheusAccepts(t, config, false), name)
+		assert.NoError(t, Config([]byte(config), false), name)
+	}
+}
+
+// TestScrapeConfigLists: the operator's additionalScrapeConfigs and the
+// federation job are lists of scrape configs.
+func TestScrapeConfigLists(t *testing.T) {
+	for _, path := range []string{"strict-deny/operator/additional-scrape-configs.yaml", "strict-deny/prometheus/federation/global-scrape-config.yml"} {
+		list := example(t, path)
+		_, err := promconfig.Load("scrape_configs:\n"+list, promslog.NewNopLogger())
+		require.NoError(t, err, path)
+		assert.NoError(t, ScrapeConfigs([]byte(list)), path)
+	}
+	err := ScrapeConfigs([]byte("- job_name: a\n  honour_labels: true\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "honour_labels")
+	err = ScrapeConfigs([]byte("- job_name: a\n- job_name: a\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "multiple scrape configs")
+}
