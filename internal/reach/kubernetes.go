@@ -198,6 +198,9 @@ type namespaceMatcher struct {
 }
 
 func newNamespaceMatcher(sel *metav1.LabelSelector) (*namespaceMatcher, error) {
+	if sel == nil {
+		return &namespaceMatcher{names: map[string]bool{}}, nil // selects nothing, as labels.Nothing
+	}
 	s, err := metav1.LabelSelectorAsSelector(sel)
 	if err != nil {
 		return nil, err
