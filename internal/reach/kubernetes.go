@@ -30,9 +30,25 @@ import (
 // needs the source's egress and the destination's ingress. Named ports are
 // refused: obsgen never writes them.
 type Compiled struct {
-	byNS      map[string][]compiledPolicy
-	nsLabels  map[string]labels.Set
-	podLabels map[*Pod]labels.Set
+	byNS     map[string][]compiledPolicy
+	nsLabels map[string]labels.Set
+	// pods hold what a check reads of each pod of the cluster, found with
+	// one lookup: in a large cluster every further lookup by namespace or
+	// pod misses the processor's caches.
+	pods map[*Pod]*podView
+}
+
+// podView is what the evaluator reads of a pod: its labels, its
+// namespace's, and its namespace's policies.
+type podView struct {
+	labels, nsLabels labels.Set
+	policies         []compiledPolicy
+}
+
+// end is one end of a check and, for a pod, its view.
+type end struct {
+	Endpoint
+	view *podView // nil for an address
 }
 
 type compiledPolicy struct {
@@ -77,12 +93,9 @@ type compiledPort struct {
 
 // NewCompiled compiles the policies for the cluster's namespaces.
 func NewCompiled(c *Cluster, policies []*networkingv1.NetworkPolicy) (*Compiled, error) {
-	k := &Compiled{byNS: map[string][]compiledPolicy{}, nsLabels: map[string]labels.Set{}, podLabels: map[*Pod]labels.Set{}}
+	k := &Compiled{byNS: map[string][]compiledPolicy{}, nsLabels: map[string]labels.Set{}, pods: map[*Pod]*podView{}}
 	for _, ns := range c.Namespaces {
 		k.nsLabels[ns] = labels.Set{plan.NamespaceNameLabel: ns}
-	}
-	for _, pod := range c.Pods {
-		k.podLabels[pod] = labels.Set(pod.Labels.Map())
 	}
 	for _, np := range policies {
 		cp, err := compilePolicy(np)
@@ -91,7 +104,25 @@ func NewCompiled(c *Cluster, policies []*networkingv1.NetworkPolicy) (*Compiled,
 		}
 		k.byNS[np.Namespace] = append(k.byNS[np.Namespace], cp)
 	}
+	for _, pod := range c.Pods {
+		k.pods[pod] = k.newView(pod)
+	}
 	return k, nil
+}
+
+func (k *Compiled) newView(pod *Pod) *podView {
+	return &podView{labels: labels.Set(pod.Labels.Map()), nsLabels: k.nsLabels[pod.Namespace], policies: k.byNS[pod.Namespace]}
+}
+
+// end is e with its pod's view.
+func (k *Compiled) end(e Endpoint) end {
+	if e.Pod == nil {
+		return end{Endpoint: e}
+	}
+	if v, ok := k.pods[e.Pod]; ok {
+		return end{Endpoint: e, view: v}
+	}
+	return end{Endpoint: e, view: k.newView(e.Pod)}
 }
 
 func compilePolicy(np *networkingv1.NetworkPolicy) (compiledPolicy, error) {
@@ -292,18 +323,19 @@ func (*Compiled) Name() string {
 
 // Allowed applies the source's egress and the destination's ingress.
 func (k *Compiled) Allowed(src, dst Endpoint, proto string, port int) (bool, error) {
-	if src.Pod != nil && !k.direction(src.Pod, dst, proto, port, false) {
+	from, to := k.end(src), k.end(dst)
+	if src.Pod != nil && !direction(from, to, proto, port, false) {
 		return false, nil
 	}
-	if dst.Pod != nil && !k.direction(dst.Pod, src, proto, port, true) {
+	if dst.Pod != nil && !direction(to, from, proto, port, true) {
 		return false, nil
 	}
 	return true, nil
 }
 
-// direction decides pod's side: isolated pods need a matching rule.
-func (k *Compiled) direction(pod *Pod, peer Endpoint, proto string, port int, ingress bool) bool {
-	allowed, isolated, _ := k.decide(pod, peer, proto, port, ingress)
+// direction decides local's side: isolated pods need a matching rule.
+func direction(local, peer end, proto string, port int, ingress bool) bool {
+	allowed, isolated, _ := decide(local, peer, proto, port, ingress)
 	return allowed || !isolated
 }
 
@@ -312,17 +344,20 @@ func (k *Compiled) direction(pod *Pod, peer Endpoint, proto string, port int, in
 // policy that does). A pod no policy isolates is left to the layer below:
 // the BaselineAdminNetworkPolicy, or the default allow.
 func (k *Compiled) decide(pod *Pod, peer Endpoint, proto string, port int, ingress bool) (allowed, isolated bool, by string) {
-	podLabels := k.labelsOf(pod)
-	for _, p := range k.byNS[pod.Namespace] {
+	return decide(k.end(Endpoint{Pod: pod}), k.end(peer), proto, port, ingress)
+}
+
+func decide(local, peer end, proto string, port int, ingress bool) (allowed, isolated bool, by string) {
+	for _, p := range local.view.policies {
 		rules := p.egress
 		if ingress {
 			rules = p.ingress
 		}
-		if rules == nil || !p.pods.Matches(podLabels) {
+		if rules == nil || !p.pods.Matches(local.view.labels) {
 			continue
 		}
 		isolated = true
-		if k.anyRule(rules, peer, proto, port) {
+		if anyRule(rules, peer, proto, port) {
 			return true, true, p.name
 		}
 	}
@@ -332,17 +367,17 @@ func (k *Compiled) decide(pod *Pod, peer Endpoint, proto string, port int, ingre
 // anyRule tells whether a rule of the set allows peer on the port, asking
 // only the rules that can match peer; a policy's rules add up, so their
 // order does not matter.
-func (k *Compiled) anyRule(s *ruleSet, peer Endpoint, proto string, port int) bool {
+func anyRule(s *ruleSet, peer end, proto string, port int) bool {
 	if peer.Pod == nil {
-		return k.anyOf(s, s.anyPeer, peer, proto, port) || k.anyOf(s, s.addresses, peer, proto, port)
+		return anyOf(s, s.anyPeer, peer, proto, port) || anyOf(s, s.addresses, peer, proto, port)
 	}
-	return k.anyOf(s, s.anyPeer, peer, proto, port) || k.anyOf(s, s.pods, peer, proto, port) ||
-		k.anyOf(s, s.byNamespace[peer.Pod.Namespace], peer, proto, port)
+	return anyOf(s, s.anyPeer, peer, proto, port) || anyOf(s, s.pods, peer, proto, port) ||
+		anyOf(s, s.byNamespace[peer.Pod.Namespace], peer, proto, port)
 }
 
-func (k *Compiled) anyOf(s *ruleSet, rules []int, peer Endpoint, proto string, port int) bool {
+func anyOf(s *ruleSet, rules []int, peer end, proto string, port int) bool {
 	for _, i := range rules {
-		if r := &s.rules[i]; r.matchesPort(proto, port) && (r.all || k.anyPeer(r.peers, peer)) {
+		if r := &s.rules[i]; r.matchesPort(proto, port) && (r.all || anyPeer(r.peers, peer)) {
 			return true
 		}
 	}
@@ -361,7 +396,7 @@ func (r compiledRule) matchesPort(proto string, port int) bool {
 	return false
 }
 
-func (k *Compiled) anyPeer(peers []compiledPeer, e Endpoint) bool {
+func anyPeer(peers []compiledPeer, e end) bool {
 	for _, p := range peers {
 		if p.ipBlock != nil {
 			// Whether an ipBlock matches pod addresses is left to the
@@ -381,10 +416,10 @@ func (k *Compiled) anyPeer(peers []compiledPeer, e Endpoint) bool {
 			if e.Pod.Namespace != p.policyNS {
 				continue
 			}
-		} else if !p.namespaces.matches(k.nsLabels[e.Pod.Namespace]) {
+		} else if !p.namespaces.matches(e.view.nsLabels) {
 			continue
 		}
-		if p.pods == nil || p.pods.Matches(k.labelsOf(e.Pod)) {
+		if p.pods == nil || p.pods.Matches(e.view.labels) {
 			return true
 		}
 	}
@@ -398,11 +433,4 @@ func containsAny(prefixes []netip.Prefix, a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-func (k *Compiled) labelsOf(pod *Pod) labels.Set {
-	if l, ok := k.podLabels[pod]; ok {
-		return l
-	}
-	return labels.Set(pod.Labels.Map())
 }

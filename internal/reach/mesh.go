@@ -52,7 +52,7 @@ type Mesh struct {
 	// The Istio objects, placed by where they apply (mesh_index.go), and
 	// what the layer derives from each pod, derived once.
 	meshIndex
-	pods map[*Pod]meshPod
+	pods map[*Pod]*meshPod
 }
 
 // NewMesh layers the generated Istio objects over a network model. When
@@ -60,7 +60,7 @@ type Mesh struct {
 // are taken to carry mesh.mtls.
 func NewMesh(c *Cluster, network Model, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) *Mesh {
 	m := &Mesh{net: network, c: c, defaults: c.Plan.Mesh.DefaultPeerAuthentications,
-		meshIndex: newMeshIndex(c.Plan, pas, aps), pods: map[*Pod]meshPod{}}
+		meshIndex: newMeshIndex(c.Plan, pas, aps), pods: map[*Pod]*meshPod{}}
 	principals := map[string]principal{} // a namespace's pods share theirs
 	for _, pod := range c.Pods {
 		m.pods[pod] = m.derive(pod, principals)
@@ -154,8 +154,8 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 		port == plan.PortHBONE || kubeletProbe(src) {
 		return true, "", nil
 	}
-	mtls, identity := m.client(src, dst, srcPod, dstMode, port)
-	switch mode := m.peerAuthentication(dst.Pod, port); {
+	mtls, identity := m.client(src, srcPod, dstPod, port)
+	switch mode := m.peerAuthentication(dstPod, port); {
 	case mode == "STRICT" && !mtls:
 		return false, fmt.Sprintf("plaintext into a STRICT port %d (PeerAuthentication)", port), nil
 	case mode == "DISABLE" && mtls:
@@ -166,7 +166,7 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 	// platform, which obsgen cannot see: authorization is judged for the
 	// workloads obsgen describes.
 	known := len(dst.Pod.Labels) > 0
-	if m.c.Plan.Mesh.DenyByDefault && known && !m.authorized(dst.Pod, identity, port) {
+	if m.c.Plan.Mesh.DenyByDefault && known && !authorized(dstPod, identity, port) {
 		return false, fmt.Sprintf("no AuthorizationPolicy allows port %d from %q under deny-by-default", port, identity.name), nil
 	}
 	return true, "", nil
@@ -182,26 +182,21 @@ func kubeletProbe(src Endpoint) bool {
 var kubeletProbeAmbient = netip.MustParseAddr("169.254.7.127")
 
 // client says whether the connection is mTLS and with which identity.
-func (m *Mesh) client(src, dst Endpoint, srcPod meshPod, dstMode mode, port int) (mtls bool, identity principal) {
+func (m *Mesh) client(src Endpoint, srcPod, dstPod *meshPod, port int) (mtls bool, identity principal) {
 	p := m.c.Plan
 	if src.Pod == nil {
 		return false, principal{}
 	}
 	// The certificates exist only where the cert-writing sidecar was
-	// injected; without it the https scrape has nothing to present.
-	if isPrometheus(src.Pod) && m.istioCertsScrape(dst.Pod, port) && srcPod.mode == sidecar {
+	// injected; without it the https scrape has nothing to present. The
+	// istio-certs jobs scrape dst's istioCerts ports with them.
+	if isPrometheus(src.Pod) && slices.Contains(dstPod.istioCerts, port) && srcPod.mode == sidecar {
 		return true, srcPod.identity
 	}
-	if srcPod.mode != outside && srcPod.outbound && dstMode != outside && p.Mesh.MTLS != v1alpha1.MTLSDisable {
+	if srcPod.mode != outside && srcPod.outbound && dstPod.mode != outside && p.Mesh.MTLS != v1alpha1.MTLSDisable {
 		return true, srcPod.identity
 	}
 	return false, principal{}
-}
-
-// istioCertsScrape tells whether Prometheus scrapes port of dst with Istio
-// certificates (the istio-certs jobs).
-func (m *Mesh) istioCertsScrape(dst *Pod, port int) bool {
-	return slices.Contains(m.istioCerts[key(dst.Namespace, dst.Labels)], port)
 }
 
 // principal is a workload's mTLS identity, and the namespace Istio reads
@@ -236,7 +231,7 @@ func (m *Mesh) identity(pod *Pod, known map[string]principal) principal {
 // peerAuthentication is the effective mode for pod's port: the platform's
 // mesh.mtls when obsgen leaves the defaults to it, then obsgen's mesh-wide,
 // namespace and workload policies, the narrowest last.
-func (m *Mesh) peerAuthentication(pod *Pod, port int) string {
+func (m *Mesh) peerAuthentication(pod *meshPod, port int) string {
 	p := m.c.Plan
 	mode := "PERMISSIVE"
 	if !m.defaults {
@@ -250,28 +245,21 @@ func (m *Mesh) peerAuthentication(pod *Pod, port int) string {
 	for _, pa := range m.meshWide {
 		apply(pa.Spec.Mtls)
 	}
-	if pod.Namespace != p.Mesh.IstioNamespace {
-		for _, pa := range m.namespacePAs[pod.Namespace] {
-			apply(pa.Spec.Mtls)
-		}
+	for _, pa := range pod.namespacePAs {
+		apply(pa.Spec.Mtls)
 	}
-	for _, pa := range m.workloadPAs[pod.Namespace] {
-		if selects(pa.Spec.Selector.MatchLabels, pod.Labels) {
-			apply(pa.Spec.Mtls)
-			apply(pa.Spec.PortLevelMtls[uint32(port)])
-		}
+	for _, pa := range pod.workloadPAs {
+		apply(pa.Spec.Mtls)
+		apply(pa.Spec.PortLevelMtls[uint32(port)])
 	}
 	return mode
 }
 
 // authorized tells whether an ALLOW policy lets identity (the zero
 // principal for plaintext) reach port of pod.
-func (m *Mesh) authorized(pod *Pod, identity principal, port int) bool {
+func authorized(pod *meshPod, identity principal, port int) bool {
 	portName := strconv.Itoa(port)
-	for _, ap := range m.allows[pod.Namespace] {
-		if ap.Spec.Selector != nil && !selects(ap.Spec.Selector.MatchLabels, pod.Labels) {
-			continue
-		}
+	for _, ap := range pod.allows {
 		for _, r := range ap.Spec.Rules {
 			if ruleMatches(r, identity, portName) {
 				return true

@@ -52,24 +52,48 @@ func newMeshIndex(p *plan.Plan, pas []*securityv1.PeerAuthentication, aps []*sec
 	return x
 }
 
-// meshPod is what the mesh layer derives from a pod: how it takes part in
-// the mesh (meshMode) and its identity.
+// meshPod is what the mesh layer derives from a pod, so that a check
+// looks its pods up once: how it takes part in the mesh (meshMode), its
+// identity, the PeerAuthentications of its namespace (but the mesh-wide
+// ones) and of its workload, the ALLOW policies that select it, and the
+// ports Prometheus scrapes on it with Istio certificates.
 type meshPod struct {
-	mode              mode
-	inbound, outbound bool
-	identity          principal
+	mode                      mode
+	inbound, outbound         bool
+	identity                  principal
+	namespacePAs, workloadPAs []*securityv1.PeerAuthentication
+	allows                    []*securityv1.AuthorizationPolicy
+	istioCerts                []int
 }
 
-func (m *Mesh) derive(pod *Pod, principals map[string]principal) meshPod {
+func (m *Mesh) derive(pod *Pod, principals map[string]principal) *meshPod {
 	md, in, out := m.meshMode(pod)
-	return meshPod{mode: md, inbound: in, outbound: out, identity: m.identity(pod, principals)}
+	mp := &meshPod{mode: md, inbound: in, outbound: out, identity: m.identity(pod, principals),
+		istioCerts: m.istioCerts[key(pod.Namespace, pod.Labels)]}
+	if pod.Namespace != m.c.Plan.Mesh.IstioNamespace {
+		mp.namespacePAs = m.namespacePAs[pod.Namespace]
+	}
+	for _, pa := range m.workloadPAs[pod.Namespace] {
+		if selects(pa.Spec.Selector.MatchLabels, pod.Labels) {
+			mp.workloadPAs = append(mp.workloadPAs, pa)
+		}
+	}
+	for _, ap := range m.allows[pod.Namespace] {
+		if ap.Spec.Selector == nil || selects(ap.Spec.Selector.MatchLabels, pod.Labels) {
+			mp.allows = append(mp.allows, ap)
+		}
+	}
+	return mp
 }
 
-// pod is what the layer derived from pod; the zero meshPod (outside the
-// mesh) for an address.
-func (m *Mesh) pod(pod *Pod) meshPod {
+// offMesh is the meshPod of an address: outside the mesh.
+var offMesh = &meshPod{}
+
+// pod is what the layer derived from pod; outside the mesh for an
+// address.
+func (m *Mesh) pod(pod *Pod) *meshPod {
 	if pod == nil {
-		return meshPod{}
+		return offMesh
 	}
 	if mp, ok := m.pods[pod]; ok {
 		return mp
