@@ -28,7 +28,7 @@ func NewCalico(c *Cluster, policies []calico.Policy) (*Calico, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reach: %w", err)
 	}
-	m := &Calico{ev: ev, peers: map[*Pod]calico.Peer{}}
+	m := &Calico{ev: ev, peers: make(map[*Pod]calico.Peer, len(c.Pods))}
 	for _, pod := range c.Pods {
 		m.peers[pod] = ev.Prepare(calico.EndpointPeer(calico.Endpoint{Name: pod.Role, Namespace: pod.Namespace, Labels: pod.Labels.Map(),
 			ServiceAccount: "default", IPs: []netip.Addr{pod.IP}}))

@@ -93,7 +93,8 @@ type compiledPort struct {
 
 // NewCompiled compiles the policies for the cluster's namespaces.
 func NewCompiled(c *Cluster, policies []*networkingv1.NetworkPolicy) (*Compiled, error) {
-	k := &Compiled{byNS: map[string][]compiledPolicy{}, nsLabels: map[string]labels.Set{}, pods: map[*Pod]*podView{}}
+	k := &Compiled{byNS: map[string][]compiledPolicy{}, nsLabels: make(map[string]labels.Set, len(c.Namespaces)),
+		pods: make(map[*Pod]*podView, len(c.Pods))}
 	for _, ns := range c.Namespaces {
 		k.nsLabels[ns] = labels.Set{plan.NamespaceNameLabel: ns}
 	}

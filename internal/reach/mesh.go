@@ -60,7 +60,7 @@ type Mesh struct {
 // are taken to carry mesh.mtls.
 func NewMesh(c *Cluster, network Model, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) *Mesh {
 	m := &Mesh{net: network, c: c, defaults: c.Plan.Mesh.DefaultPeerAuthentications,
-		meshIndex: newMeshIndex(c.Plan, pas, aps), pods: map[*Pod]*meshPod{}}
+		meshIndex: newMeshIndex(c.Plan, pas, aps), pods: make(map[*Pod]*meshPod, len(c.Pods))}
 	principals := map[string]principal{} // a namespace's pods share theirs
 	for _, pod := range c.Pods {
 		m.pods[pod] = m.derive(pod, principals)

@@ -205,7 +205,9 @@ func NewCluster(p *plan.Plan) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Plan: p, byKey: map[string]*Pod{}, prefix: prefix, teamNS: p.TeamNamespaces(),
+	// About a pod per flow end and team namespace: sized once, the map is
+	// not rebuilt as a large cluster grows.
+	c := &Cluster{Plan: p, byKey: make(map[string]*Pod, len(p.Flows)+2*len(p.Teams)), prefix: prefix, teamNS: p.TeamNamespaces(),
 		roles: roleNames(p), index: newIndex(p), gateways: map[*Pod]*plan.Gateway{}, waypoints: map[*Pod]*plan.Waypoint{}}
 	for i, g := range p.Mesh.Gateways {
 		c.gateways[c.add(g.Namespace, g.PodLabels, "gateway-"+g.Name)] = &p.Mesh.Gateways[i]

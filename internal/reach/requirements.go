@@ -383,7 +383,10 @@ func (c *Cluster) scrapeRequirements() []requirement {
 	p := c.Plan
 	m := p.Monitoring
 	prom := c.podEndpoint(m.Namespace, m.Prometheus.PodLabels)
-	var out []requirement
+	// Sized for a scrape of each service and of each team namespace's
+	// proxies: growing a list of a hundred thousand copied it over and
+	// over.
+	out := make([]requirement, 0, len(p.ServiceTargets)+2*len(c.teamNS)+len(p.Jobs))
 	scrape := func(to Endpoint, port int, source string) {
 		out = append(out, requirement{id: "scrape", from: prom, to: to, proto: "TCP", port: port,
 			why: "Prometheus scrapes a target of its configuration", source: source})
@@ -537,9 +540,10 @@ func (c *Cluster) replica(pod *Pod) *Pod {
 func (c *Cluster) dnsRequirements() []requirement {
 	p := c.Plan
 	dns := c.podEndpoint(p.Network.DNS.Namespace, p.Network.DNS.PodLabels)
-	var out []requirement
+	isolated := p.IsolatedNamespaces()
+	out := make([]requirement, 0, 4*len(isolated))
 	local := c.address(p.Network.DNSCIDRs)
-	for _, ns := range p.IsolatedNamespaces() {
+	for _, ns := range isolated {
 		from := c.podEndpoint(ns, nil)
 		for _, proto := range []string{"UDP", "TCP"} {
 			out = append(out, requirement{id: "dns", from: from, to: dns, proto: proto, port: p.Network.DNS.Port,
