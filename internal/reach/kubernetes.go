@@ -98,8 +98,9 @@ func NewCompiled(c *Cluster, policies []*networkingv1.NetworkPolicy) (*Compiled,
 	for _, ns := range c.Namespaces {
 		k.nsLabels[ns] = labels.Set{plan.NamespaceNameLabel: ns}
 	}
+	sel := newSelectors()
 	for _, np := range policies {
-		cp, err := compilePolicy(np)
+		cp, err := compilePolicy(np, sel)
 		if err != nil {
 			return nil, fmt.Errorf("reach: NetworkPolicy %s/%s: %w", np.Namespace, np.Name, err)
 		}
@@ -126,8 +127,8 @@ func (k *Compiled) end(e Endpoint) end {
 	return end{Endpoint: e, view: k.newView(e.Pod)}
 }
 
-func compilePolicy(np *networkingv1.NetworkPolicy) (compiledPolicy, error) {
-	pods, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+func compilePolicy(np *networkingv1.NetworkPolicy, sel *selectors) (compiledPolicy, error) {
+	pods, err := sel.pod(&np.Spec.PodSelector)
 	if err != nil {
 		return compiledPolicy{}, err
 	}
@@ -143,7 +144,7 @@ func compilePolicy(np *networkingv1.NetworkPolicy) (compiledPolicy, error) {
 		var rules []compiledRule
 		if t == networkingv1.PolicyTypeIngress {
 			for _, r := range np.Spec.Ingress {
-				cr, err := compileRule(np.Namespace, r.From, r.Ports)
+				cr, err := compileRule(np.Namespace, r.From, r.Ports, sel)
 				if err != nil {
 					return compiledPolicy{}, err
 				}
@@ -152,7 +153,7 @@ func compilePolicy(np *networkingv1.NetworkPolicy) (compiledPolicy, error) {
 			cp.ingress = newRuleSet(rules)
 		} else {
 			for _, r := range np.Spec.Egress {
-				cr, err := compileRule(np.Namespace, r.To, r.Ports)
+				cr, err := compileRule(np.Namespace, r.To, r.Ports, sel)
 				if err != nil {
 					return compiledPolicy{}, err
 				}
@@ -267,18 +268,18 @@ func (m *namespaceMatcher) matches(l labels.Set) bool {
 	return true
 }
 
-func compileRule(ns string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (compiledRule, error) {
+func compileRule(ns string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort, sel *selectors) (compiledRule, error) {
 	r := compiledRule{all: len(peers) == 0}
 	for _, p := range peers {
 		cp := compiledPeer{policyNS: ns}
 		var err error
 		if p.NamespaceSelector != nil {
-			if cp.namespaces, err = newNamespaceMatcher(p.NamespaceSelector); err != nil {
+			if cp.namespaces, err = sel.namespace(p.NamespaceSelector); err != nil {
 				return r, err
 			}
 		}
 		if p.PodSelector != nil {
-			if cp.pods, err = metav1.LabelSelectorAsSelector(p.PodSelector); err != nil {
+			if cp.pods, err = sel.pod(p.PodSelector); err != nil {
 				return r, err
 			}
 		}

@@ -41,3 +41,34 @@ func TestNamespaceMatcherMatchesAsTheSelector(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectorKeysTellSelectorsApart: the compiled evaluator converts each
+// distinct selector once, by its key; selectors that differ anywhere must
+// not share one.
+func TestSelectorKeysTellSelectorsApart(t *testing.T) {
+	req := func(key string, op metav1.LabelSelectorOperator, values ...string) metav1.LabelSelectorRequirement {
+		return metav1.LabelSelectorRequirement{Key: key, Operator: op, Values: values}
+	}
+	selectors := []*metav1.LabelSelector{
+		{},
+		{MatchLabels: map[string]string{"a": "b"}},
+		{MatchLabels: map[string]string{"a": "bc"}},
+		{MatchLabels: map[string]string{"ab": "c"}},
+		{MatchLabels: map[string]string{"a": "b", "c": "d"}},
+		{MatchExpressions: []metav1.LabelSelectorRequirement{req("a", metav1.LabelSelectorOpIn, "b")}},
+		{MatchExpressions: []metav1.LabelSelectorRequirement{req("a", metav1.LabelSelectorOpNotIn, "b")}},
+		{MatchExpressions: []metav1.LabelSelectorRequirement{req("a", metav1.LabelSelectorOpIn, "b", "c")}},
+		{MatchExpressions: []metav1.LabelSelectorRequirement{req("a", metav1.LabelSelectorOpIn, "b"), req("c", metav1.LabelSelectorOpExists)}},
+		{MatchLabels: map[string]string{"a": "b"}, MatchExpressions: []metav1.LabelSelectorRequirement{req("c", metav1.LabelSelectorOpExists)}},
+	}
+	seen := map[string]int{}
+	for i, sel := range selectors {
+		k := selectorKey(sel)
+		if j, dup := seen[k]; dup {
+			t.Errorf("selectors %d and %d share the key %q", j, i, k)
+		}
+		seen[k] = i
+	}
+	assert.Equal(t, selectorKey(&metav1.LabelSelector{MatchLabels: map[string]string{"a": "b", "c": "d"}}),
+		selectorKey(&metav1.LabelSelector{MatchLabels: map[string]string{"c": "d", "a": "b"}}), "matchLabels have no order")
+}
