@@ -273,9 +273,9 @@ func NewEvaluator(policies []Policy, namespaces []Namespace) (*Evaluator, error)
 		}
 		ev.namespaces[ns.Name] = namespaceLabels(ns.Name, ns.Labels)
 	}
-	seen := map[string]bool{}
+	seen, parsed := map[string]bool{}, map[string]Selector{}
 	for i, p := range policies {
-		cp, perrs := compilePolicy(p)
+		cp, perrs := compilePolicy(p, parsed)
 		name := fmt.Sprintf("policies[%d]", i)
 		if cp != nil && cp.ref.Name != "" {
 			name = cp.ref.String()
@@ -773,6 +773,10 @@ func portIn(port int, ports []Port) bool {
 
 type compiler struct {
 	errs []error
+	// parsed are the selectors parsed so far, by their text, shared by the
+	// policies of one Evaluator: every team's policies repeat the same
+	// ones. A parsed Selector is never changed.
+	parsed map[string]Selector
 }
 
 func (c *compiler) errorf(path, format string, args ...any) {
@@ -785,10 +789,16 @@ func (c *compiler) selector(path, s string, allowGlobal bool) *Selector {
 	if s == "" {
 		return nil
 	}
-	sel, err := ParseSelector(s)
-	if err != nil {
-		c.errorf(path, "%v", err)
-		return nil
+	sel, ok := c.parsed[s]
+	if !ok {
+		var err error
+		if sel, err = ParseSelector(s); err != nil {
+			c.errorf(path, "%v", err)
+			return nil
+		}
+		if c.parsed != nil {
+			c.parsed[s] = sel
+		}
 	}
 	if !allowGlobal && sel.usesGlobal() {
 		c.errorf(path, "global() can only be used in a rule's namespaceSelector")
@@ -798,10 +808,10 @@ func (c *compiler) selector(path, s string, allowGlobal bool) *Selector {
 
 // compilePolicy checks and compiles a policy. It returns the policy (nil if
 // it is nil or of an unknown type) and its problems.
-func compilePolicy(p Policy) (*compiledPolicy, []error) {
+func compilePolicy(p Policy, parsed map[string]Selector) (*compiledPolicy, []error) {
 	var (
 		cp   = &compiledPolicy{}
-		c    compiler
+		c    = compiler{parsed: parsed}
 		spec NetworkPolicySpec // the fields the two kinds share
 	)
 	switch p := p.(type) {
