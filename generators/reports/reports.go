@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -159,6 +160,9 @@ func markdown(p *plan.Plan, c *reach.Cluster, r *reach.Result, m reach.Model) ([
 	} else {
 		w("- Forbidden connections: not checked. Under the open stance obsgen writes no network policy, so every pod reaches every port.\n")
 	}
+	// A row per check: sized once and written without fmt, as a proof
+	// over thousands of teams has hundreds of thousands of them.
+	b.Grow(rowBytes * len(r.Checks))
 	w("\n## Required connections\n\n| Flow | From | To | Port | Allowed | Why | Profile field |\n|---|---|---|---|---|---|---|\n")
 	for _, ch := range r.Checks {
 		if ch.Want {
@@ -166,14 +170,14 @@ func markdown(p *plan.Plan, c *reach.Cluster, r *reach.Result, m reach.Model) ([
 			if ch.Requirement {
 				flow += " (derived)"
 			}
-			w("| %s | %s | %s | %s/%d | %s | %s | %s |\n", flow, ch.From, ch.To, ch.Protocol, ch.Port, yesNo(ch.Got), ch.Why, ch.Source)
+			row(&b, flow, ch.From.String(), ch.To.String(), portOf(ch), yesNo(ch.Got), ch.Why, ch.Source)
 		}
 	}
 	if r.Enforced {
 		w("\n## Forbidden connections\n\n| Check | From | To | Port | Denied | What it would mean |\n|---|---|---|---|---|---|\n")
 		for _, ch := range r.Checks {
 			if !ch.Want {
-				w("| %s | %s | %s | %s/%d | %s | %s |\n", ch.Flow, ch.From, ch.To, ch.Protocol, ch.Port, yesNo(!ch.Got), ch.Why)
+				row(&b, ch.Flow, ch.From.String(), ch.To.String(), portOf(ch), yesNo(!ch.Got), ch.Why)
 			}
 		}
 	}
@@ -182,6 +186,23 @@ func markdown(p *plan.Plan, c *reach.Cluster, r *reach.Result, m reach.Model) ([
 	}
 	return []byte(b.String()), nil
 }
+
+// rowBytes is about the length of a table row.
+const rowBytes = 200
+
+// row writes a table row of cells.
+func row(b *strings.Builder, cells ...string) {
+	b.WriteString("|")
+	for _, c := range cells {
+		b.WriteString(" ")
+		b.WriteString(c)
+		b.WriteString(" |")
+	}
+	b.WriteString("\n")
+}
+
+// portOf is the check's port as the tables show it: TCP/9090.
+func portOf(ch reach.Check) string { return ch.Protocol + "/" + strconv.Itoa(ch.Port) }
 
 // matrix writes, for every pair of pods, the ports of the monitoring flows
 // (and the services' application ports) the model allows.
@@ -253,9 +274,9 @@ func candidatePorts(p *plan.Plan) []plan.PortProto {
 
 func portName(pp plan.PortProto) string {
 	if pp.Protocol == "TCP" {
-		return fmt.Sprint(pp.Port)
+		return strconv.Itoa(pp.Port)
 	}
-	return fmt.Sprintf("%d/%s", pp.Port, strings.ToLower(pp.Protocol))
+	return strconv.Itoa(pp.Port) + "/" + strings.ToLower(pp.Protocol)
 }
 
 func portNames(in []plan.PortProto) []string {
@@ -285,10 +306,13 @@ func dot(p *plan.Plan, r *reach.Result) []byte {
 	for _, pod := range r.Pods {
 		byNS[pod.Namespace] = append(byNS[pod.Namespace], pod)
 	}
+	// Lines per pod and per edge are written without fmt: a proof over
+	// thousands of teams draws tens of thousands of them.
+	b.Grow(100 * (len(r.Pods) + len(r.Checks)))
 	for i, ns := range slices.Sorted(maps.Keys(byNS)) {
 		w("  subgraph cluster_%d {\n    label=%q;\n", i, ns)
 		for _, pod := range byNS[ns] {
-			w("    %q [label=%q];\n", pod.Name, pod.Role)
+			b.WriteString("    " + strconv.Quote(pod.Name) + " [label=" + strconv.Quote(pod.Role) + "];\n")
 		}
 		w("  }\n")
 	}
@@ -320,7 +344,7 @@ func dot(p *plan.Plan, r *reach.Result) []byte {
 		for _, n := range []string{e.from, e.to} {
 			if !strings.Contains(n, "/") && !addrs[n] {
 				addrs[n] = true
-				w("  %q [shape=ellipse];\n", n)
+				b.WriteString("  " + strconv.Quote(n) + " [shape=ellipse];\n")
 			}
 		}
 	}
@@ -329,7 +353,7 @@ func dot(p *plan.Plan, r *reach.Result) []byte {
 		if attrs == "" {
 			attrs = "color=darkgreen"
 		}
-		w("  %q -> %q [label=%q, %s];\n", e.from, e.to, strings.Join(ports[e], ","), attrs)
+		b.WriteString("  " + strconv.Quote(e.from) + " -> " + strconv.Quote(e.to) + " [label=" + strconv.Quote(strings.Join(ports[e], ",")) + ", " + attrs + "];\n")
 	}
 	w("}\n")
 	return []byte(b.String())

@@ -65,6 +65,10 @@ type Namespace struct {
 type Peer struct {
 	endpoint *Endpoint
 	addr     netip.Addr
+	// prepared is what Evaluator.Prepare derived from the endpoint, for
+	// the Evaluator by only; nil for a peer not prepared.
+	prepared *peerInfo
+	by       *Evaluator
 }
 
 // EndpointPeer returns a Peer for a workload endpoint.
@@ -247,6 +251,11 @@ func (t Trace) String() string {
 type Evaluator struct {
 	policies   []*compiledPolicy // in evaluation order
 	namespaces map[string]map[string]string
+	// byNamespace lists, by their place in policies, the policies that can
+	// apply only to workload endpoints of a namespace; anywhere, the rest
+	// (index.go).
+	byNamespace map[string][]int
+	anywhere    []int
 }
 
 // NewEvaluator checks and compiles the policies. It fails, listing every
@@ -264,9 +273,9 @@ func NewEvaluator(policies []Policy, namespaces []Namespace) (*Evaluator, error)
 		}
 		ev.namespaces[ns.Name] = namespaceLabels(ns.Name, ns.Labels)
 	}
-	seen := map[string]bool{}
+	seen, parsed := map[string]bool{}, map[string]Selector{}
 	for i, p := range policies {
-		cp, perrs := compilePolicy(p)
+		cp, perrs := compilePolicy(p, parsed)
 		name := fmt.Sprintf("policies[%d]", i)
 		if cp != nil && cp.ref.Name != "" {
 			name = cp.ref.String()
@@ -286,6 +295,7 @@ func NewEvaluator(policies []Policy, namespaces []Namespace) (*Evaluator, error)
 		return nil, err
 	}
 	slices.SortFunc(ev.policies, comparePolicies)
+	ev.indexPolicies()
 	return ev, nil
 }
 
@@ -319,7 +329,7 @@ func (ev *Evaluator) Policies() []PolicyRef {
 // endpoint) and the ingress policy at dst (if dst is an endpoint) both allow
 // it. The Trace says what decided each side.
 func (ev *Evaluator) Allowed(src, dst Peer, proto string, port int) (bool, Trace) {
-	t := Trace{Src: src.String(), Dst: dst.String(), Protocol: proto, Port: port}
+	t := Trace{Src: ev.name(src), Dst: ev.name(dst), Protocol: proto, Port: port}
 	protoNum, ok := queryProtocol(proto)
 	switch {
 	case !ok:
@@ -340,46 +350,56 @@ func (ev *Evaluator) Allowed(src, dst Peer, proto string, port int) (bool, Trace
 	c := connection{src: ev.peer(src, &t), dst: ev.peer(dst, &t), proto: protoNum, port: uint16(port)}
 	t.Allowed = true
 	if c.src.endpoint != nil {
-		d := ev.decide(PolicyTypeEgress, c.src, &c)
+		d := ev.decide(PolicyTypeEgress, c.src, c.dst, &c)
 		t.Egress = &d
 		t.Allowed = t.Allowed && d.Allowed
 	}
 	if c.dst.endpoint != nil {
-		d := ev.decide(PolicyTypeIngress, c.dst, &c)
+		d := ev.decide(PolicyTypeIngress, c.dst, c.src, &c)
 		t.Ingress = &d
 		t.Allowed = t.Allowed && d.Allowed
 	}
 	return t.Allowed, t
 }
 
+// Prepare returns p with what the Evaluator derives from its endpoint (its
+// label sets, the policies that apply to it) derived once, for a caller
+// that asks about the same peer many times. Allowed answers for the
+// prepared peer as for p.
+func (ev *Evaluator) Prepare(p Peer) Peer {
+	if e := p.endpoint; e == nil || e.Namespace == "" && !e.Host {
+		return p // an address, or an invalid endpoint Allowed reports
+	}
+	info := ev.newPeerInfo(p.endpoint)
+	for _, dir := range []PolicyType{PolicyTypeIngress, PolicyTypeEgress} {
+		policies := ev.applicable(dir, info)
+		info.applied[directionIndex(dir)] = policies
+		info.appliedRefs[directionIndex(dir)] = refs(policies)
+	}
+	info.prepared = true
+	p.prepared, p.by = info, ev
+	return p
+}
+
+// name is the peer as traces show it.
+func (ev *Evaluator) name(p Peer) string {
+	if p.prepared != nil && p.by == ev {
+		return p.prepared.name
+	}
+	return p.String()
+}
+
 // decide evaluates the default tier for one direction at the local endpoint.
-func (ev *Evaluator) decide(dir PolicyType, local *peerInfo, c *connection) DirectionTrace {
-	d := DirectionTrace{Direction: dir, Endpoint: local.endpoint.String()}
-	for _, p := range ev.policies {
-		if !p.appliesTo(dir, local) {
-			continue
-		}
-		d.Applied = append(d.Applied, p.ref)
-		for i, r := range p.rules(dir) {
-			if !r.matches(c) {
-				continue
-			}
-			ref := RuleRef{Policy: p.ref, Direction: dir, Index: i}
-			switch r.action {
-			case Log:
-				d.Logged = append(d.Logged, ref)
-				continue
-			case Allow:
-				d.Decision, d.Allowed = DecisionAllow, true
-			case Deny:
-				d.Decision, d.Allowed = DecisionDeny, false
-			case Pass:
-				d.Decision, d.Allowed = DecisionPass, true
-			}
-			d.Rule = &ref
+func (ev *Evaluator) decide(dir PolicyType, local, remote *peerInfo, c *connection) DirectionTrace {
+	d := DirectionTrace{Direction: dir, Endpoint: local.name}
+	policies, applied := ev.policiesOf(dir, local)
+	for i, p := range policies {
+		if p.decide(dir, remote, c, &d) {
+			d.Applied = applied[: i+1 : i+1]
 			return d
 		}
 	}
+	d.Applied = applied
 	if len(d.Applied) > 0 {
 		d.Decision, d.Allowed = DecisionEndOfTier, false
 	} else {
@@ -388,10 +408,72 @@ func (ev *Evaluator) decide(dir PolicyType, local *peerInfo, c *connection) Dire
 	return d
 }
 
+// policiesOf lists the policies that apply to local for the direction, in
+// evaluation order, and their references. A trace's Applied is a prefix of
+// the references, capped so that appending to it copies: a prepared peer's
+// are shared by every trace.
+func (ev *Evaluator) policiesOf(dir PolicyType, local *peerInfo) ([]*compiledPolicy, []PolicyRef) {
+	if local.prepared {
+		return local.applied[directionIndex(dir)], local.appliedRefs[directionIndex(dir)]
+	}
+	policies := ev.applicable(dir, local)
+	return policies, refs(policies)
+}
+
+// refs are the references of policies, nil for none.
+func refs(policies []*compiledPolicy) []PolicyRef {
+	if len(policies) == 0 {
+		return nil
+	}
+	out := make([]PolicyRef, len(policies))
+	for i, p := range policies {
+		out[i] = p.ref
+	}
+	return out // len == cap: appending to a trace's Applied copies
+}
+
+func directionIndex(dir PolicyType) int {
+	if dir == PolicyTypeIngress {
+		return 0
+	}
+	return 1
+}
+
+// decide runs the rules of the direction that can match the remote peer,
+// in order, and tells whether one decided.
+func (p *compiledPolicy) decide(dir PolicyType, remote *peerInfo, c *connection, d *DirectionTrace) bool {
+	rules := p.rules(dir)
+	decided := false
+	p.index(dir).candidates(remote, func(i int) bool {
+		r := &rules[i]
+		if !r.matches(c) {
+			return true
+		}
+		ref := RuleRef{Policy: p.ref, Direction: dir, Index: i}
+		switch r.action {
+		case Log:
+			d.Logged = append(d.Logged, ref)
+			return true
+		case Allow:
+			d.Decision, d.Allowed = DecisionAllow, true
+		case Deny:
+			d.Decision, d.Allowed = DecisionDeny, false
+		case Pass:
+			d.Decision, d.Allowed = DecisionPass, true
+		}
+		d.Rule = &ref
+		decided = true
+		return false
+	})
+	return decided
+}
+
 // peerInfo is a peer with the label sets Calico evaluates selectors on.
 type peerInfo struct {
 	endpoint *Endpoint
-	addrs    []netip.Addr
+	// name is the endpoint as traces show it.
+	name  string
+	addrs []netip.Addr
 	// labels is the endpoint's label set as Felix sees it: its own labels,
 	// Calico's projectcalico.org/ labels, and the namespace's and service
 	// account's labels prefixed with pcns. and pcsa.
@@ -401,6 +483,13 @@ type peerInfo struct {
 	// saLabels are the service account's labels plus projectcalico.org/name;
 	// nil without a service account.
 	saLabels map[string]string
+	// note is a caveat for traces; "" for none.
+	note string
+	// applied are the policies that apply to the endpoint for ingress and
+	// egress, in evaluation order, when prepared (Evaluator.Prepare).
+	applied     [2][]*compiledPolicy
+	appliedRefs [2][]PolicyRef
+	prepared    bool
 }
 
 // The prefixes Calico gives inherited namespace and service account labels.
@@ -409,12 +498,23 @@ const (
 	serviceAccountLabelPrefix = "pcsa."
 )
 
+// peer is what the Evaluator knows of p, with its caveats noted in t.
 func (ev *Evaluator) peer(p Peer, t *Trace) *peerInfo {
 	if p.endpoint == nil {
 		return &peerInfo{addrs: []netip.Addr{p.addr}}
 	}
-	e := p.endpoint
-	pi := &peerInfo{endpoint: e, labels: map[string]string{}}
+	pi := p.prepared
+	if pi == nil || p.by != ev {
+		pi = ev.newPeerInfo(p.endpoint)
+	}
+	if pi.note != "" && !slices.Contains(t.Notes, pi.note) {
+		t.Notes = append(t.Notes, pi.note)
+	}
+	return pi
+}
+
+func (ev *Evaluator) newPeerInfo(e *Endpoint) *peerInfo {
+	pi := &peerInfo{endpoint: e, name: e.String(), labels: map[string]string{}}
 	for _, a := range e.IPs {
 		pi.addrs = append(pi.addrs, a.Unmap())
 	}
@@ -425,10 +525,7 @@ func (ev *Evaluator) peer(p Peer, t *Trace) *peerInfo {
 	nsLabels, ok := ev.namespaces[e.Namespace]
 	if !ok {
 		nsLabels = namespaceLabels(e.Namespace, nil)
-		note := fmt.Sprintf("namespace %q was not given to the evaluator: it is taken to have no labels but %s", e.Namespace, LabelName)
-		if !slices.Contains(t.Notes, note) {
-			t.Notes = append(t.Notes, note)
-		}
+		pi.note = fmt.Sprintf("namespace %q was not given to the evaluator: it is taken to have no labels but %s", e.Namespace, LabelName)
 	}
 	pi.nsLabels = nsLabels
 	for k, v := range nsLabels {
@@ -488,6 +585,9 @@ type connection struct {
 // queryProtocol reads the protocol of a query: a name in any case or a
 // number.
 func queryProtocol(s string) (uint8, bool) {
+	if n, ok := protocolNumbers[Protocol(s)]; ok {
+		return n, true
+	}
 	for name, n := range protocolNumbers {
 		if strings.EqualFold(string(name), s) {
 			return n, true
@@ -514,6 +614,9 @@ type compiledPolicy struct {
 	ingress, egress bool
 	ingressRules    []compiledRule
 	egressRules     []compiledRule
+	// ingressIndex and egressIndex place the rules by the namespaces of
+	// the peers they can match (index.go).
+	ingressIndex, egressIndex ruleIndex
 }
 
 func (p *compiledPolicy) rules(dir PolicyType) []compiledRule {
@@ -521,6 +624,13 @@ func (p *compiledPolicy) rules(dir PolicyType) []compiledRule {
 		return p.ingressRules
 	}
 	return p.egressRules
+}
+
+func (p *compiledPolicy) index(dir PolicyType) *ruleIndex {
+	if dir == PolicyTypeIngress {
+		return &p.ingressIndex
+	}
+	return &p.egressIndex
 }
 
 // appliesTo reports whether the policy applies to the local endpoint for
@@ -663,6 +773,10 @@ func portIn(port int, ports []Port) bool {
 
 type compiler struct {
 	errs []error
+	// parsed are the selectors parsed so far, by their text, shared by the
+	// policies of one Evaluator: every team's policies repeat the same
+	// ones. A parsed Selector is never changed.
+	parsed map[string]Selector
 }
 
 func (c *compiler) errorf(path, format string, args ...any) {
@@ -675,10 +789,16 @@ func (c *compiler) selector(path, s string, allowGlobal bool) *Selector {
 	if s == "" {
 		return nil
 	}
-	sel, err := ParseSelector(s)
-	if err != nil {
-		c.errorf(path, "%v", err)
-		return nil
+	sel, ok := c.parsed[s]
+	if !ok {
+		var err error
+		if sel, err = ParseSelector(s); err != nil {
+			c.errorf(path, "%v", err)
+			return nil
+		}
+		if c.parsed != nil {
+			c.parsed[s] = sel
+		}
 	}
 	if !allowGlobal && sel.usesGlobal() {
 		c.errorf(path, "global() can only be used in a rule's namespaceSelector")
@@ -688,10 +808,10 @@ func (c *compiler) selector(path, s string, allowGlobal bool) *Selector {
 
 // compilePolicy checks and compiles a policy. It returns the policy (nil if
 // it is nil or of an unknown type) and its problems.
-func compilePolicy(p Policy) (*compiledPolicy, []error) {
+func compilePolicy(p Policy, parsed map[string]Selector) (*compiledPolicy, []error) {
 	var (
 		cp   = &compiledPolicy{}
-		c    compiler
+		c    = compiler{parsed: parsed}
 		spec NetworkPolicySpec // the fields the two kinds share
 	)
 	switch p := p.(type) {

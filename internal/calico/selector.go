@@ -209,7 +209,10 @@ func newSetNode(key string, not bool, values []string) setNode {
 
 func (n setNode) eval(l map[string]string, _ evalContext) bool {
 	v, ok := l[n.key]
-	in := ok && slices.Contains(n.values, v)
+	// values are sorted (newSetNode): a set of every team's namespaces is
+	// searched, not scanned.
+	_, found := slices.BinarySearch(n.values, v)
+	in := ok && found
 	if n.not {
 		return !in
 	}

@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
 	"obsgen.dev/obsgen/generators"
+	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/plan"
@@ -25,7 +27,13 @@ const benchBase = "calico-global-deny.yaml"
 // scaledProfile is benchBase grown to n teams (see scale.Teams).
 func scaledProfile(tb testing.TB, n int) *v1alpha1.Profile {
 	tb.Helper()
-	data, err := profiles.FS.ReadFile(benchBase)
+	return scaledExample(tb, benchBase, n)
+}
+
+// scaledExample is the example profile name grown to n teams.
+func scaledExample(tb testing.TB, name string, n int) *v1alpha1.Profile {
+	tb.Helper()
+	data, err := profiles.FS.ReadFile(name)
 	require.NoError(tb, err)
 	var base v1alpha1.Profile
 	require.NoError(tb, yaml.Unmarshal(data, &base))
@@ -86,7 +94,9 @@ func TestScaledProfileIsValid(t *testing.T) {
 }
 
 // BenchmarkGenerator measures each generator of the registry alone on the
-// 1000-team profile, so a regression points at its generator.
+// 1000-team profile, so a regression points at its generator, and last
+// the reports (the proof of the policy objects the registry built, and
+// its tables).
 func BenchmarkGenerator(b *testing.B) {
 	engine, err := render.New(templates.FS, "")
 	require.NoError(b, err)
@@ -100,5 +110,42 @@ func BenchmarkGenerator(b *testing.B) {
 				}
 			}
 		})
+	}
+	b.Run("reports", func(b *testing.B) {
+		pol, err := generators.Policies(p)
+		require.NoError(b, err)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := reports.Generate(p, pol); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkProve measures the network proof alone (synthetic cluster,
+// policy model, every check) per engine at 100, 1000 and 10,000 teams, so
+// its growth with the number of teams is measured rather than assumed:
+// each tenfold step should cost about ten times as much.
+func BenchmarkProve(b *testing.B) {
+	engines := []string{benchBase, "strict-deny.yaml", "ambient.yaml", "admin-network-policy.yaml"}
+	for _, name := range engines {
+		for _, n := range []int{100, 1000, 10000} {
+			b.Run(fmt.Sprintf("%s/teams=%d", strings.TrimSuffix(name, ".yaml"), n), func(b *testing.B) {
+				p := plan.Resolve(scaledExample(b, name, n))
+				pol, err := generators.Policies(p)
+				require.NoError(b, err)
+				b.ReportAllocs()
+				for b.Loop() {
+					proof, err := reports.Prove(p, pol, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := proof.Result.Err(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

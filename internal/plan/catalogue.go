@@ -102,7 +102,8 @@ func (r *resolver) enrolled(p Peer) bool {
 	}
 	m := r.plan.Monitoring
 	prom := r.prometheusPeer()
-	return slices.Contains(r.plan.TeamNamespaces(), p.Namespace) ||
+	_, team := r.teamNamespacePaths()[p.Namespace]
+	return team ||
 		m.InMesh && p.Namespace == prom.Namespace && slices.Equal(p.Labels, prom.Labels)
 }
 
@@ -188,12 +189,28 @@ func (r *resolver) proxyMetricsPort() int {
 
 // teamNamespacePath is the profile path that lists namespace ns.
 func (r *resolver) teamNamespacePath(ns string) string {
-	for ti, t := range r.plan.Teams {
-		if i := slices.Index(t.Namespaces, ns); i >= 0 {
-			return fmt.Sprintf("teams[%d].namespaces[%d]", ti, i)
-		}
+	if path, ok := r.teamNamespacePaths()[ns]; ok {
+		return path
 	}
 	return "teams"
+}
+
+// teamNamespacePaths maps each team namespace to the first profile path
+// that lists it. Built once: the flows ask for every namespace, which
+// scanning the teams made quadratic in their number.
+func (r *resolver) teamNamespacePaths() map[string]string {
+	if r.teamNamespaces != nil {
+		return r.teamNamespaces
+	}
+	r.teamNamespaces = map[string]string{}
+	for ti, t := range r.plan.Teams {
+		for i, ns := range t.Namespaces {
+			if _, ok := r.teamNamespaces[ns]; !ok {
+				r.teamNamespaces[ns] = fmt.Sprintf("teams[%d].namespaces[%d]", ti, i)
+			}
+		}
+	}
+	return r.teamNamespaces
 }
 
 // stackFlows connect the monitoring stack's own parts: Grafana, its

@@ -146,7 +146,10 @@ func (p *Plan) DeniesEgress(ns string) bool {
 	case p.GlobalDeny():
 		return !slices.Contains(p.Network.Calico.Excluded, ns)
 	}
-	return slices.Contains(p.IsolatedNamespaces(), ns)
+	// As IsolatedNamespaces, without copying Covered: the proof asks once
+	// per flow, and Covered is sorted like every slice of the plan.
+	_, covered := slices.BinarySearch(p.Covered, ns)
+	return covered && !(p.Mesh.Istio && ns == p.Mesh.IstioNamespace)
 }
 
 // DeniesIngress tells whether a flow into pods of ns needs an allow: as

@@ -22,7 +22,7 @@ type Plan struct {
 	// job tags them: services without a selector first, so a service with
 	// a selector in the same namespace wins.
 	ServiceTargets []Service
-	// Covered are the namespaces the network policies lock down.
+	// Covered are the namespaces the network policies lock down, sorted.
 	Covered []string
 	// Flows are the connections the monitoring stack needs.
 	Flows []Flow

@@ -22,6 +22,9 @@ const (
 
 type resolver struct {
 	plan *Plan
+	// teamNamespaces maps each team namespace to the profile path that
+	// lists it, once the teams are resolved (teamNamespacePaths).
+	teamNamespaces map[string]string
 }
 
 // Resolve builds the plan of a validated profile. It never fails for a

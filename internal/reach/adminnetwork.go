@@ -54,7 +54,10 @@ import (
 // Deny and nothing for an Allow or Pass. Named ports are refused: obsgen
 // never writes them, and the synthetic pods declare no container ports.
 type AdminNetwork struct {
-	anps      []compiledANP // sorted by priority, stable
+	anps []compiledANP // sorted by priority, stable
+	// subjects places the AdminNetworkPolicies by the pods they select
+	// (adminnetwork_index.go).
+	subjects  subjectIndex
 	banp      *compiledANP
 	netpol    *Compiled // nil: no NetworkPolicy
 	nsLabels  map[string]labels.Set
@@ -72,7 +75,7 @@ type compiledANP struct {
 }
 
 type compiledSubject struct {
-	namespaces labels.Selector
+	namespaces *namespaceMatcher
 	pods       labels.Selector // nil: every pod of the namespaces
 }
 
@@ -85,7 +88,7 @@ type compiledANPRule struct {
 
 type compiledANPPeer struct {
 	kind       string // namespaces, pods, nodes, networks; "" when no field is set
-	namespaces labels.Selector
+	namespaces *namespaceMatcher
 	pods       labels.Selector
 	nodes      labels.Selector
 	networks   []netip.Prefix
@@ -158,6 +161,7 @@ func NewAdminNetwork(c *Cluster, anps []*anpv1alpha1.AdminNetworkPolicy, banp *a
 		a.anps = append(a.anps, cp)
 	}
 	slices.SortStableFunc(a.anps, func(x, y compiledANP) int { return cmp.Compare(x.priority, y.priority) })
+	a.subjects = a.newSubjectIndex(c)
 	if banp != nil {
 		cp, err := compileBANP(banp)
 		if err != nil {
@@ -222,22 +226,23 @@ func (a *AdminNetwork) direction(pod *Pod, peer Endpoint, proto string, port int
 
 // adminLayer applies the AdminNetworkPolicies one priority at a time.
 // decided is false when no rule captures the connection or a Pass does.
+// Only the policies that select pod are read (subjectsOf): the others
+// could not capture the connection.
 func (a *AdminNetwork) adminLayer(pod *Pod, peer Endpoint, proto string, port int, ingress bool) (v Verdict, decided bool, err error) {
-	for i := 0; i < len(a.anps); {
+	subjects := a.subjectsOf(pod, ingress)
+	for i := 0; i < len(subjects); {
 		var found []captured
+		priority := a.anps[subjects[i]].priority
 		j := i
-		for ; j < len(a.anps) && a.anps[j].priority == a.anps[i].priority; j++ {
-			anp := &a.anps[j]
-			if !a.selects(anp, pod, ingress) {
-				continue
-			}
+		for ; j < len(subjects) && a.anps[subjects[j]].priority == priority; j++ {
+			anp := &a.anps[subjects[j]]
 			if rule, peerKind, ok := a.firstMatch(anp, peer, proto, port, ingress); ok {
 				found = append(found, captured{action: rule.action,
 					Verdict: Verdict{Allowed: rule.action == ActionAllow, Layer: LayerAdmin, Policy: anp.name, Rule: rule.name, Peer: peerKind}})
 			}
 		}
 		if len(found) > 0 {
-			return settle(found, a.anps[i].priority)
+			return settle(found, priority)
 		}
 		i = j
 	}
@@ -270,7 +275,7 @@ func (a *AdminNetwork) selects(p *compiledANP, pod *Pod, ingress bool) bool {
 	if ingress && p.ingress == nil || !ingress && p.egress == nil {
 		return false
 	}
-	if !p.subject.namespaces.Matches(a.nsLabels[pod.Namespace]) {
+	if !p.subject.namespaces.matches(a.nsLabels[pod.Namespace]) {
 		return false
 	}
 	return p.subject.pods == nil || p.subject.pods.Matches(a.labelsOf(pod))
@@ -322,9 +327,9 @@ func (a *AdminNetwork) matchPeer(r *compiledANPRule, e Endpoint) (string, bool) 
 func (a *AdminNetwork) peerMatches(p compiledANPPeer, action string, e Endpoint) bool {
 	switch p.kind {
 	case "namespaces":
-		return e.Pod != nil && p.namespaces.Matches(a.nsLabels[e.Pod.Namespace])
+		return e.Pod != nil && p.namespaces.matches(a.nsLabels[e.Pod.Namespace])
 	case "pods":
-		return e.Pod != nil && p.namespaces.Matches(a.nsLabels[e.Pod.Namespace]) && p.pods.Matches(a.labelsOf(e.Pod))
+		return e.Pod != nil && p.namespaces.matches(a.nsLabels[e.Pod.Namespace]) && p.pods.Matches(a.labelsOf(e.Pod))
 	case "networks":
 		addr := e.Addr
 		if e.Pod != nil {
@@ -409,14 +414,14 @@ func compileSubject(s anpv1alpha1.AdminNetworkPolicySubject) (compiledSubject, e
 	case (s.Namespaces == nil) == (s.Pods == nil):
 		return compiledSubject{}, errors.New("the subject must set exactly one of namespaces and pods")
 	case s.Namespaces != nil:
-		ns, err := metav1.LabelSelectorAsSelector(s.Namespaces)
+		ns, err := newNamespaceMatcher(s.Namespaces)
 		return compiledSubject{namespaces: ns}, err
 	}
 	return compileNamespacedPod(s.Pods)
 }
 
 func compileNamespacedPod(p *anpv1alpha1.NamespacedPod) (compiledSubject, error) {
-	ns, err := metav1.LabelSelectorAsSelector(&p.NamespaceSelector)
+	ns, err := newNamespaceMatcher(&p.NamespaceSelector)
 	if err != nil {
 		return compiledSubject{}, err
 	}
@@ -470,7 +475,7 @@ func compileANPPeer(p anpv1alpha1.AdminNetworkPolicyEgressPeer) (compiledANPPeer
 	switch {
 	case p.Namespaces != nil:
 		cp.kind = "namespaces"
-		cp.namespaces, err = metav1.LabelSelectorAsSelector(p.Namespaces)
+		cp.namespaces, err = newNamespaceMatcher(p.Namespaces)
 	case p.Pods != nil:
 		cp.kind = "pods"
 		var s compiledSubject

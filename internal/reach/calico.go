@@ -12,8 +12,10 @@ import (
 // Calico evaluates projectcalico.org/v3 policies with obsgen's Calico
 // evaluator (internal/calico), which the analyzer cannot read.
 type Calico struct {
-	ev        *calico.Evaluator
-	endpoints map[*Pod]calico.Endpoint
+	ev *calico.Evaluator
+	// peers are the cluster's pods, prepared once: their label sets and
+	// the policies that apply to them do not change from check to check.
+	peers map[*Pod]calico.Peer
 }
 
 // NewCalico loads the cluster's namespaces and pods and the policies.
@@ -26,10 +28,10 @@ func NewCalico(c *Cluster, policies []calico.Policy) (*Calico, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reach: %w", err)
 	}
-	m := &Calico{ev: ev, endpoints: map[*Pod]calico.Endpoint{}}
+	m := &Calico{ev: ev, peers: make(map[*Pod]calico.Peer, len(c.Pods))}
 	for _, pod := range c.Pods {
-		m.endpoints[pod] = calico.Endpoint{Name: pod.Role, Namespace: pod.Namespace, Labels: pod.Labels.Map(),
-			ServiceAccount: "default", IPs: []netip.Addr{pod.IP}}
+		m.peers[pod] = ev.Prepare(calico.EndpointPeer(calico.Endpoint{Name: pod.Role, Namespace: pod.Namespace, Labels: pod.Labels.Map(),
+			ServiceAccount: "default", IPs: []netip.Addr{pod.IP}}))
 	}
 	return m, nil
 }
@@ -45,7 +47,7 @@ func (m *Calico) Allowed(src, dst Endpoint, proto string, port int) (bool, error
 
 func (m *Calico) peer(e Endpoint) calico.Peer {
 	if e.Pod != nil {
-		return calico.EndpointPeer(m.endpoints[e.Pod])
+		return m.peers[e.Pod]
 	}
 	return calico.IPPeer(e.Addr)
 }

@@ -2,7 +2,9 @@ package reach
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	securityv1beta1 "istio.io/api/security/v1beta1"
@@ -46,16 +48,24 @@ import (
 type Mesh struct {
 	net      Model
 	c        *Cluster
-	pas      []*securityv1.PeerAuthentication
-	aps      []*securityv1.AuthorizationPolicy
 	defaults bool
+	// The Istio objects, placed by where they apply (mesh_index.go), and
+	// what the layer derives from each pod, derived once.
+	meshIndex
+	pods map[*Pod]*meshPod
 }
 
 // NewMesh layers the generated Istio objects over a network model. When
 // obsgen does not write the `default` PeerAuthentications the platform's
 // are taken to carry mesh.mtls.
 func NewMesh(c *Cluster, network Model, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) *Mesh {
-	return &Mesh{net: network, c: c, pas: pas, aps: aps, defaults: c.Plan.Mesh.DefaultPeerAuthentications}
+	m := &Mesh{net: network, c: c, defaults: c.Plan.Mesh.DefaultPeerAuthentications,
+		meshIndex: newMeshIndex(c.Plan, pas, aps), pods: make(map[*Pod]*meshPod, len(c.Pods))}
+	principals := map[string]principal{} // a namespace's pods share theirs
+	for _, pod := range c.Pods {
+		m.pods[pod] = m.derive(pod, principals)
+	}
+	return m
 }
 
 // Name describes the two layers.
@@ -100,7 +110,7 @@ func (m *Mesh) meshMode(pod *Pod) (md mode, inbound, outbound bool) {
 	// The monitoring namespace's other pods: with sidecars the namespace
 	// is labelled for injection; in ambient obsgen enrolls only the
 	// Prometheus pods (by label), so the others are taken as outside.
-	meshed := slices.Contains(m.c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace ||
+	meshed := m.c.teamNamespace[pod.Namespace] || pod.Namespace == UnownedNamespace ||
 		mon.InMesh && pod.Namespace == mon.Namespace && p.Mesh.Sidecar
 	switch {
 	case !meshed || m.c.isWaypoint(pod):
@@ -128,8 +138,9 @@ func (m *Mesh) Explain(src, dst Endpoint, proto string, port int) (string, error
 }
 
 func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string, error) {
-	srcMode, _, srcOut := m.meshMode(src.Pod)
-	dstMode, dstIn, _ := m.meshMode(dst.Pod)
+	srcPod, dstPod := m.pod(src.Pod), m.pod(dst.Pod)
+	srcMode, srcOut := srcPod.mode, srcPod.outbound
+	dstMode, dstIn := dstPod.mode, dstPod.inbound
 	wirePort := port
 	hbone := srcMode == enrolled && srcOut && dstMode == enrolled && proto == "TCP" && port != plan.PortHBONE
 	if hbone {
@@ -143,8 +154,8 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 		port == plan.PortHBONE || kubeletProbe(src) {
 		return true, "", nil
 	}
-	mtls, identity := m.client(src, dst, srcMode, srcOut, dstMode, port)
-	switch mode := m.peerAuthentication(dst.Pod, port); {
+	mtls, identity := m.client(src, srcPod, dstPod, port)
+	switch mode := m.peerAuthentication(dstPod, port); {
 	case mode == "STRICT" && !mtls:
 		return false, fmt.Sprintf("plaintext into a STRICT port %d (PeerAuthentication)", port), nil
 	case mode == "DISABLE" && mtls:
@@ -155,8 +166,8 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 	// platform, which obsgen cannot see: authorization is judged for the
 	// workloads obsgen describes.
 	known := len(dst.Pod.Labels) > 0
-	if m.c.Plan.Mesh.DenyByDefault && known && !m.authorized(dst.Pod, identity, port) {
-		return false, fmt.Sprintf("no AuthorizationPolicy allows port %d from %q under deny-by-default", port, identity), nil
+	if m.c.Plan.Mesh.DenyByDefault && known && !authorized(dstPod, identity, port) {
+		return false, fmt.Sprintf("no AuthorizationPolicy allows port %d from %q under deny-by-default", port, identity.name), nil
 	}
 	return true, "", nil
 }
@@ -165,50 +176,62 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 // probes, which ztunnel lets through outside mTLS and authorization
 // (istio.io docs/ambient/usage/networkpolicy).
 func kubeletProbe(src Endpoint) bool {
-	return src.Pod == nil && src.Addr.String() == "169.254.7.127"
+	return src.Pod == nil && src.Addr == kubeletProbeAmbient
 }
+
+var kubeletProbeAmbient = netip.MustParseAddr("169.254.7.127")
 
 // client says whether the connection is mTLS and with which identity.
-func (m *Mesh) client(src, dst Endpoint, srcMode mode, srcOut bool, dstMode mode, port int) (mtls bool, identity string) {
+func (m *Mesh) client(src Endpoint, srcPod, dstPod *meshPod, port int) (mtls bool, identity principal) {
 	p := m.c.Plan
 	if src.Pod == nil {
-		return false, ""
+		return false, principal{}
 	}
 	// The certificates exist only where the cert-writing sidecar was
-	// injected; without it the https scrape has nothing to present.
-	if isPrometheus(src.Pod) && m.istioCertsScrape(dst.Pod, port) && srcMode == sidecar {
-		return true, m.identity(src.Pod)
+	// injected; without it the https scrape has nothing to present. The
+	// istio-certs jobs scrape dst's istioCerts ports with them.
+	if isPrometheus(src.Pod) && slices.Contains(dstPod.istioCerts, port) && srcPod.mode == sidecar {
+		return true, srcPod.identity
 	}
-	if srcMode != outside && srcOut && dstMode != outside && p.Mesh.MTLS != v1alpha1.MTLSDisable {
-		return true, m.identity(src.Pod)
+	if srcPod.mode != outside && srcPod.outbound && dstPod.mode != outside && p.Mesh.MTLS != v1alpha1.MTLSDisable {
+		return true, srcPod.identity
 	}
-	return false, ""
+	return false, principal{}
 }
 
-// istioCertsScrape tells whether Prometheus scrapes port of dst with Istio
-// certificates (the istio-certs jobs).
-func (m *Mesh) istioCertsScrape(dst *Pod, port int) bool {
-	for _, s := range m.c.Plan.ServiceTargets {
-		if s.Endpoint.IstioTLS && s.Endpoint.Port == port && s.Namespace == dst.Namespace && slices.Equal(s.Selector, dst.Labels) {
-			return true
-		}
-	}
-	return false
+// principal is a workload's mTLS identity, and the namespace Istio reads
+// from it; the zero principal is plaintext's.
+type principal struct {
+	name, namespace string
 }
 
-func (m *Mesh) identity(pod *Pod) string {
+// identity is pod's principal, looked up in (and added to) known, which
+// may be nil.
+func (m *Mesh) identity(pod *Pod, known map[string]principal) principal {
 	p := m.c.Plan
 	sa := "default"
 	if isPrometheus(pod) {
 		sa = p.Monitoring.Prometheus.ServiceAccount
 	}
-	return fmt.Sprintf("%s/ns/%s/sa/%s", p.Mesh.TrustDomain, pod.Namespace, sa)
+	name := p.Mesh.TrustDomain + "/ns/" + pod.Namespace + "/sa/" + sa
+	if id, ok := known[name]; ok {
+		return id
+	}
+	id := principal{name: name}
+	var td, ns, account string
+	if _, err := fmt.Sscanf(strings.ReplaceAll(name, "/", " "), "%s ns %s sa %s", &td, &ns, &account); err == nil {
+		id.namespace = ns
+	}
+	if known != nil {
+		known[name] = id
+	}
+	return id
 }
 
 // peerAuthentication is the effective mode for pod's port: the platform's
 // mesh.mtls when obsgen leaves the defaults to it, then obsgen's mesh-wide,
 // namespace and workload policies, the narrowest last.
-func (m *Mesh) peerAuthentication(pod *Pod, port int) string {
+func (m *Mesh) peerAuthentication(pod *meshPod, port int) string {
 	p := m.c.Plan
 	mode := "PERMISSIVE"
 	if !m.defaults {
@@ -219,38 +242,26 @@ func (m *Mesh) peerAuthentication(pod *Pod, port int) string {
 			mode = x.Mode.String()
 		}
 	}
-	root := p.Mesh.IstioNamespace
-	for _, pa := range m.pas {
-		if pa.Namespace == root && pa.Spec.Selector == nil {
-			apply(pa.Spec.Mtls)
-		}
+	for _, pa := range m.meshWide {
+		apply(pa.Spec.Mtls)
 	}
-	for _, pa := range m.pas {
-		if pa.Namespace == pod.Namespace && pod.Namespace != root && pa.Spec.Selector == nil {
-			apply(pa.Spec.Mtls)
-		}
+	for _, pa := range pod.namespacePAs {
+		apply(pa.Spec.Mtls)
 	}
-	for _, pa := range m.pas {
-		if pa.Namespace == pod.Namespace && pa.Spec.Selector != nil && selects(pa.Spec.Selector.MatchLabels, pod.Labels) {
-			apply(pa.Spec.Mtls)
-			apply(pa.Spec.PortLevelMtls[uint32(port)])
-		}
+	for _, pa := range pod.workloadPAs {
+		apply(pa.Spec.Mtls)
+		apply(pa.Spec.PortLevelMtls[uint32(port)])
 	}
 	return mode
 }
 
-// authorized tells whether an ALLOW policy lets identity ("" for
-// plaintext) reach port of pod.
-func (m *Mesh) authorized(pod *Pod, identity string, port int) bool {
-	for _, ap := range m.aps {
-		if ap.Namespace != pod.Namespace || ap.Spec.Action != securityv1beta1.AuthorizationPolicy_ALLOW {
-			continue
-		}
-		if ap.Spec.Selector != nil && !selects(ap.Spec.Selector.MatchLabels, pod.Labels) {
-			continue
-		}
+// authorized tells whether an ALLOW policy lets identity (the zero
+// principal for plaintext) reach port of pod.
+func authorized(pod *meshPod, identity principal, port int) bool {
+	portName := strconv.Itoa(port)
+	for _, ap := range pod.allows {
 		for _, r := range ap.Spec.Rules {
-			if ruleMatches(r, identity, port) {
+			if ruleMatches(r, identity, portName) {
 				return true
 			}
 		}
@@ -258,14 +269,14 @@ func (m *Mesh) authorized(pod *Pod, identity string, port int) bool {
 	return false
 }
 
-func ruleMatches(r *securityv1beta1.Rule, identity string, port int) bool {
+func ruleMatches(r *securityv1beta1.Rule, identity principal, port string) bool {
 	from := len(r.From) == 0
 	for _, f := range r.From {
 		from = from || sourceMatches(f.Source, identity)
 	}
 	to := len(r.To) == 0
 	for _, t := range r.To {
-		to = to || slices.Contains(t.Operation.Ports, fmt.Sprint(port))
+		to = to || slices.Contains(t.Operation.Ports, port)
 	}
 	return from && to
 }
@@ -273,21 +284,17 @@ func ruleMatches(r *securityv1beta1.Rule, identity string, port int) bool {
 // sourceMatches evaluates the source fields obsgen writes: principals and
 // namespaces (mTLS only: they never match plaintext) and notPrincipals
 // ["*"] (a request without a principal, i.e. plaintext).
-func sourceMatches(s *securityv1beta1.Source, identity string) bool {
+func sourceMatches(s *securityv1beta1.Source, identity principal) bool {
 	if slices.Contains(s.NotPrincipals, "*") {
-		return identity == ""
+		return identity.name == ""
 	}
-	if identity == "" {
+	if identity.name == "" {
 		return false
 	}
-	if slices.Contains(s.Principals, identity) {
+	if slices.Contains(s.Principals, identity.name) {
 		return true
 	}
-	var td, ns, sa string
-	if _, err := fmt.Sscanf(strings.ReplaceAll(identity, "/", " "), "%s ns %s sa %s", &td, &ns, &sa); err == nil {
-		return slices.Contains(s.Namespaces, ns)
-	}
-	return false
+	return identity.namespace != "" && slices.Contains(s.Namespaces, identity.namespace)
 }
 
 func selects(selector map[string]string, labels plan.Labels) bool {

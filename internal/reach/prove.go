@@ -22,6 +22,13 @@ const exhaustiveLimit = 24
 func Prove(c *Cluster, m Model) (*Result, error) {
 	p := c.Plan
 	r := &Result{Model: m.Name(), Enforced: p.Network.Policies != "", Pods: c.Pods}
+	var denials []denial
+	if r.Enforced {
+		denials = c.forbidden()
+	}
+	// Sized once: with thousands of teams, growing the checks copied
+	// hundreds of megabytes.
+	r.Checks = make([]Check, 0, 2*len(p.Flows)+len(c.reqs)+len(denials))
 	for _, f := range p.Flows {
 		from, to := c.flowEnds(f)
 		for _, pp := range c.flowPorts(f, to) {
@@ -44,7 +51,7 @@ func Prove(c *Cluster, m Model) (*Result, error) {
 	if l, ok := m.(interface{ Network() Model }); ok {
 		network = l.Network()
 	}
-	for _, d := range c.forbidden() {
+	for _, d := range denials {
 		if err := r.ask(network, Check{Flow: d.flow, From: d.from, To: d.to, Protocol: "TCP", Port: d.port, Want: false, Why: d.why}); err != nil {
 			return nil, err
 		}
@@ -78,7 +85,7 @@ func (c *Cluster) flowPorts(f plan.Flow, to Endpoint) []plan.PortProto {
 	if !f.AllPorts() {
 		return f.Ports
 	}
-	ports := []plan.PortProto{{Port: c.unusedPort(), Protocol: "TCP"}}
+	ports := []plan.PortProto{{Port: c.unused, Protocol: "TCP"}}
 	if to.Pod != nil {
 		ports = append([]plan.PortProto{{Port: c.appPort(to.Pod), Protocol: "TCP"}}, ports...)
 	}
@@ -101,13 +108,13 @@ func (c *Cluster) forbidden() []denial {
 	grafana := pod(m.Grafana.Namespace, m.Grafana.PodLabels)
 	outsider := pod(OutsideNamespace, outsiderLabels)
 	impostor := pod(OutsideNamespace, m.Prometheus.PodLabels)
-	var out []denial
+	out := make([]denial, 0, 8*len(p.ServiceTargets)+2*len(p.Flows))
 	deny := func(flow string, from, to Endpoint, port int, why string) {
 		if from.Pod != nil && to.Pod != nil && from.Pod != to.Pod {
 			out = append(out, denial{flow: flow, from: from, to: to, port: port, why: why})
 		}
 	}
-	unused := c.unusedPort()
+	unused := c.unused
 	for _, s := range p.ServiceTargets {
 		target := pod(s.Namespace, s.Selector)
 		for _, ns := range c.foreignNamespaces(s) {
@@ -153,25 +160,7 @@ func (c *Cluster) foreignNamespaces(s plan.Service) []string {
 		return slices.DeleteFunc(slices.Clone(all), func(ns string) bool { return ns == s.Namespace })
 	}
 	teams := c.Plan.Teams
-	i := slices.IndexFunc(teams, func(t plan.Team) bool { return t.Name == s.Team })
+	i := c.teamByName[s.Team]
 	out := slices.Concat(teams[i].Namespaces, teams[(i+1)%len(teams)].Namespaces)
 	return slices.DeleteFunc(out, func(ns string) bool { return ns == s.Namespace })
-}
-
-// unusedPort is a TCP port no flow opens.
-func (c *Cluster) unusedPort() int {
-	used := map[int]bool{}
-	for _, f := range c.Plan.Flows {
-		for _, pp := range f.Ports {
-			used[pp.Port] = true
-		}
-	}
-	for _, s := range c.Plan.ServiceTargets {
-		used[s.AppPort] = true
-	}
-	port := 9999
-	for used[port] {
-		port++
-	}
-	return port
 }

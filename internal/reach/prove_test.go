@@ -1,6 +1,7 @@
 package reach
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,4 +31,16 @@ func TestAPanicInAModelBecomesAnError(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "a model that panics evaluating")
 	assert.Contains(t, err.Error(), "index out of range")
+}
+
+// TestAddrPlusStepsAsNextDoes: pods are numbered by arithmetic rather than
+// one Next at a time; both must give every pod the same address.
+func TestAddrPlusStepsAsNextDoes(t *testing.T) {
+	for _, start := range []string{"100.64.0.0", "10.254.255.250", "fd00:64::", "fd00:64::ffff:ffff:ffff:fffe"} {
+		want := netip.MustParseAddr(start)
+		for n := range 300 {
+			require.Equal(t, want, addrPlus(netip.MustParseAddr(start), n), "%s + %d", start, n)
+			want = want.Next()
+		}
+	}
 }

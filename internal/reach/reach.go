@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"obsgen.dev/obsgen/internal/plan"
@@ -174,6 +175,9 @@ type Cluster struct {
 	prefix     netip.Prefix
 	teamNS     []string
 	roles      map[string]string
+	// index answers, in constant time, what the requirements and the
+	// checks ask once per pod or per check (index.go).
+	index
 	// gateways are the pods of the declared gateways; waypoints, of the
 	// declared waypoints.
 	gateways  map[*Pod]*plan.Gateway
@@ -201,8 +205,10 @@ func NewCluster(p *plan.Plan) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Plan: p, byKey: map[string]*Pod{}, prefix: prefix, teamNS: p.TeamNamespaces(),
-		roles: roleNames(p), gateways: map[*Pod]*plan.Gateway{}, waypoints: map[*Pod]*plan.Waypoint{}}
+	// About a pod per flow end and team namespace: sized once, the map is
+	// not rebuilt as a large cluster grows.
+	c := &Cluster{Plan: p, byKey: make(map[string]*Pod, len(p.Flows)+2*len(p.Teams)), prefix: prefix, teamNS: p.TeamNamespaces(),
+		roles: roleNames(p), index: newIndex(p), gateways: map[*Pod]*plan.Gateway{}, waypoints: map[*Pod]*plan.Waypoint{}}
 	for i, g := range p.Mesh.Gateways {
 		c.gateways[c.add(g.Namespace, g.PodLabels, "gateway-"+g.Name)] = &p.Mesh.Gateways[i]
 	}
@@ -273,7 +279,24 @@ candidates:
 	return netip.Prefix{}, fmt.Errorf("the profile's address ranges cover every range obsgen uses for synthetic pods")
 }
 
-func key(ns string, labels plan.Labels) string { return fmt.Sprintf("%s%v", ns, labels) }
+// key names (ns, labels) without fmt, which the proof would otherwise run
+// for every pod it looks up; neither names nor values hold a NUL.
+func key(ns string, labels plan.Labels) string {
+	n := len(ns)
+	for _, l := range labels {
+		n += 2 + len(l.Name) + len(l.Value)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(ns)
+	for _, l := range labels {
+		b.WriteByte(0)
+		b.WriteString(l.Name)
+		b.WriteByte(0)
+		b.WriteString(l.Value)
+	}
+	return b.String()
+}
 
 // add returns the pod that stands for (ns, labels), creating it once.
 func (c *Cluster) add(ns string, labels plan.Labels, role string) *Pod {
@@ -281,17 +304,14 @@ func (c *Cluster) add(ns string, labels plan.Labels, role string) *Pod {
 	if pod, ok := c.byKey[k]; ok {
 		return pod
 	}
-	ip := c.prefix.Addr()
-	for range len(c.Pods) + 2 {
-		ip = ip.Next()
-	}
+	ip := addrPlus(c.prefix.Addr(), len(c.Pods)+2)
 	if role == "" {
 		role = "any-pod"
 		if len(labels) > 0 {
 			role = strings.Join(labels.Values(), "-")
 		}
 	}
-	pod := &Pod{Name: fmt.Sprintf("%s/pod-%d", ns, len(c.Pods)+1), Namespace: ns, Labels: labels, IP: ip, Role: role}
+	pod := &Pod{Name: ns + "/pod-" + strconv.Itoa(len(c.Pods)+1), Namespace: ns, Labels: labels, IP: ip, Role: role}
 	c.byKey[k] = pod
 	c.Pods = append(c.Pods, pod)
 	return pod

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"obsgen.dev/obsgen/internal/plan"
@@ -114,7 +115,7 @@ func (c *Cluster) proxies() []*Pod {
 		case pod.Namespace == UnownedNamespace, pod.Role == RoleGatewayIstioNS, pod.Role == RoleGatewayOwnNS,
 			pod.Role == RoleZtunnel, c.isWaypoint(pod), c.gateways[pod] != nil:
 			out = append(out, pod)
-		case p.Mesh.Sidecar && slices.Contains(c.teamNS, pod.Namespace) && pod.Role != RoleIntruder:
+		case p.Mesh.Sidecar && c.teamNamespace[pod.Namespace] && pod.Role != RoleIntruder:
 			out = append(out, pod)
 		case p.Mesh.Sidecar && isPrometheus(pod) && (p.Monitoring.InMesh || p.Monitoring.Prometheus.CertsVolume != ""):
 			out = append(out, pod)
@@ -137,7 +138,7 @@ func (c *Cluster) enrolled() []*Pod {
 	p := c.Plan
 	var out []*Pod
 	for _, pod := range c.Pods {
-		meshed := slices.Contains(c.teamNS, pod.Namespace) || pod.Namespace == UnownedNamespace || isPrometheus(pod) && p.Monitoring.InMesh
+		meshed := c.teamNamespace[pod.Namespace] || pod.Namespace == UnownedNamespace || isPrometheus(pod) && p.Monitoring.InMesh
 		if meshed && !c.isWaypoint(pod) {
 			out = append(out, pod)
 		}
@@ -152,13 +153,10 @@ func (c *Cluster) isWaypoint(pod *Pod) bool {
 
 // requirements lists every connection the cluster needs.
 func (c *Cluster) requirements() []requirement {
-	var out []requirement
-	out = append(out, c.meshRequirements()...)
-	out = append(out, c.ambientRequirements()...)
-	out = append(out, c.waypointRequirements()...)
-	out = append(out, c.gatewayRequirements()...)
-	out = append(out, c.monitoringRequirements()...)
-	return out
+	// Concatenated in one allocation: with thousands of teams, growing
+	// the list copied it over and over.
+	return slices.Concat(c.meshRequirements(), c.ambientRequirements(), c.waypointRequirements(),
+		c.gatewayRequirements(), c.monitoringRequirements())
 }
 
 // meshRequirements: istio.io docs/ops/deployment/application-requirements,
@@ -173,8 +171,9 @@ func (c *Cluster) meshRequirements() []requirement {
 		return nil
 	}
 	istiod := c.podEndpoint(p.Mesh.IstioNamespace, plan.IstiodLabels)
-	var out []requirement
-	for _, pod := range c.proxies() {
+	proxies := c.proxies()
+	out := make([]requirement, 0, len(proxies)+4)
+	for _, pod := range proxies {
 		out = append(out, requirement{id: "xds", from: Endpoint{Pod: pod}, to: istiod, proto: "TCP", port: plan.PortIstiodXDS,
 			why: "a proxy fetches configuration and certificates from istiod", source: "mesh.provider"})
 	}
@@ -205,7 +204,7 @@ func (c *Cluster) ambientRequirements() []requirement {
 		return pod.Namespace == UnownedNamespace && p.GlobalDeny() && !slices.Contains(p.Network.Calico.Excluded, pod.Namespace)
 	})
 	probe := Endpoint{Addr: netip.MustParsePrefix(plan.KubeletProbesAmbient[0]).Addr()}
-	var out []requirement
+	out := make([]requirement, 0, 3*len(enrolled))
 	for i, pod := range enrolled {
 		peer := enrolled[(i+1)%len(enrolled)]
 		source := "mesh.dataPlane"
@@ -216,7 +215,7 @@ func (c *Cluster) ambientRequirements() []requirement {
 			out = append(out, requirement{id: "hbone", from: Endpoint{Pod: peer}, to: Endpoint{Pod: pod}, proto: "TCP", port: plan.PortHBONE,
 				why: "ambient traffic between enrolled pods travels over HBONE on 15008", source: source})
 		}
-		for _, port := range []int{c.appPort(pod), c.unusedPort()} {
+		for _, port := range []int{c.appPort(pod), c.unused} {
 			out = append(out, requirement{id: "probes", from: probe, to: Endpoint{Pod: pod}, proto: "TCP", port: port,
 				why: "kubelet probes of ambient pods arrive from 169.254.7.127", source: source})
 		}
@@ -248,7 +247,7 @@ func (c *Cluster) waypointRequirements() []requirement {
 		}
 		wp := Endpoint{Pod: pod}
 		for _, ns := range served {
-			if !slices.Contains(c.teamNS, ns) {
+			if !c.teamNamespace[ns] {
 				continue
 			}
 			peer := c.podEndpoint(ns, nil)
@@ -263,8 +262,7 @@ func (c *Cluster) waypointRequirements() []requirement {
 }
 
 func (c *Cluster) waypointSource(w plan.Waypoint) string {
-	i := slices.IndexFunc(c.Plan.Mesh.Waypoints, func(x plan.Waypoint) bool { return x.Namespace == w.Namespace && x.Name == w.Name })
-	return fmt.Sprintf("mesh.waypoints[%d]", i)
+	return "mesh.waypoints[" + strconv.Itoa(c.waypointByName[w.Namespace+"/"+w.Name]) + "]"
 }
 
 // gatewayRequirements: a gateway receives its clients' traffic on its
@@ -328,8 +326,7 @@ func (c *Cluster) gatewayRequirements() []requirement {
 }
 
 func (c *Cluster) gatewaySource(g plan.Gateway) string {
-	i := slices.IndexFunc(c.Plan.Mesh.Gateways, func(x plan.Gateway) bool { return x.Name == g.Name })
-	return fmt.Sprintf("mesh.gateways[%d]", i)
+	return "mesh.gateways[" + strconv.Itoa(c.gatewayByName[g.Name]) + "]"
 }
 
 // konnectivity is a konnectivity-agent pod, through which the API server
@@ -364,10 +361,8 @@ func (c *Cluster) podEndpoint(ns string, labels plan.Labels) Endpoint {
 // appPort is a port the pod serves: its service's application port, or
 // 8080.
 func (c *Cluster) appPort(pod *Pod) int {
-	for _, s := range c.Plan.ServiceTargets {
-		if s.Namespace == pod.Namespace && slices.Equal(s.Selector, pod.Labels) {
-			return s.AppPort
-		}
+	if port, ok := c.appPorts[key(pod.Namespace, pod.Labels)]; ok {
+		return port
 	}
 	return 8080
 }
@@ -381,18 +376,17 @@ func (c *Cluster) appPort(pod *Pod) int {
 // API-server watches and webhooks, the endpoints the profile names by URL,
 // and DNS from every namespace obsgen isolates.
 func (c *Cluster) monitoringRequirements() []requirement {
-	var out []requirement
-	out = append(out, c.scrapeRequirements()...)
-	out = append(out, c.stackRequirements()...)
-	out = append(out, c.dnsRequirements()...)
-	return out
+	return slices.Concat(c.scrapeRequirements(), c.stackRequirements(), c.dnsRequirements())
 }
 
 func (c *Cluster) scrapeRequirements() []requirement {
 	p := c.Plan
 	m := p.Monitoring
 	prom := c.podEndpoint(m.Namespace, m.Prometheus.PodLabels)
-	var out []requirement
+	// Sized for a scrape of each service and of each team namespace's
+	// proxies: growing a list of a hundred thousand copied it over and
+	// over.
+	out := make([]requirement, 0, len(p.ServiceTargets)+2*len(c.teamNS)+len(p.Jobs))
 	scrape := func(to Endpoint, port int, source string) {
 		out = append(out, requirement{id: "scrape", from: prom, to: to, proto: "TCP", port: port,
 			why: "Prometheus scrapes a target of its configuration", source: source})
@@ -546,9 +540,10 @@ func (c *Cluster) replica(pod *Pod) *Pod {
 func (c *Cluster) dnsRequirements() []requirement {
 	p := c.Plan
 	dns := c.podEndpoint(p.Network.DNS.Namespace, p.Network.DNS.PodLabels)
-	var out []requirement
+	isolated := p.IsolatedNamespaces()
+	out := make([]requirement, 0, 4*len(isolated))
 	local := c.address(p.Network.DNSCIDRs)
-	for _, ns := range p.IsolatedNamespaces() {
+	for _, ns := range isolated {
 		from := c.podEndpoint(ns, nil)
 		for _, proto := range []string{"UDP", "TCP"} {
 			out = append(out, requirement{id: "dns", from: from, to: dns, proto: proto, port: p.Network.DNS.Port,

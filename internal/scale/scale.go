@@ -4,6 +4,7 @@ package scale
 
 import (
 	"fmt"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 
@@ -14,7 +15,10 @@ import (
 // them in turn whose names, namespaces and services' namespaces carry a
 // -<copy> suffix. Everything else (receivers, gateways, dashboards) is
 // shared, as on a platform where teams come and go under one set of
-// policies. n smaller than len(base.Teams) keeps the first n.
+// policies, but for the waypoints that serve a team's namespaces only:
+// each copy of the team gets its own copy of them, as in ambient every
+// team with an objective needs its waypoint. n smaller than
+// len(base.Teams) keeps the first n.
 func Teams(base *v1alpha1.Profile, n int) (*v1alpha1.Profile, error) {
 	if len(base.Teams) == 0 {
 		return nil, fmt.Errorf("scale: profile %q has no teams to copy", base.Metadata.Name)
@@ -30,11 +34,31 @@ func Teams(base *v1alpha1.Profile, n int) (*v1alpha1.Profile, error) {
 			return nil, err
 		}
 		if c := i / len(base.Teams); c > 0 {
-			rename(&t, fmt.Sprintf("-%d", c))
+			suffix := fmt.Sprintf("-%d", c)
+			out.Mesh.Waypoints = append(out.Mesh.Waypoints, teamWaypoints(base, t, suffix)...)
+			rename(&t, suffix)
 		}
 		out.Teams = append(out.Teams, t)
 	}
 	return out, nil
+}
+
+// teamWaypoints are copies, for the copy of t named with suffix, of the
+// waypoints that run in and serve t's namespaces only.
+func teamWaypoints(base *v1alpha1.Profile, t v1alpha1.Team, suffix string) []v1alpha1.Waypoint {
+	var out []v1alpha1.Waypoint
+	for _, w := range base.Mesh.Waypoints {
+		if !slices.Contains(t.Namespaces, w.Namespace) || slices.ContainsFunc(w.Namespaces, func(ns string) bool { return !slices.Contains(t.Namespaces, ns) }) {
+			continue
+		}
+		w.Namespace += suffix
+		w.Namespaces = slices.Clone(w.Namespaces)
+		for i := range w.Namespaces {
+			w.Namespaces[i] += suffix
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // rename suffixes a team's name and namespaces, and its services'
