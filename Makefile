@@ -11,10 +11,12 @@ all: test
 
 ## test: build the real tools, then go vet, every test, the race detector
 ## on the registry (which runs the generators in parallel) and the pipeline,
-## and a check that go.mod and go.sum are tidy
+## every benchmark once (so they keep running), and a check that go.mod and
+## go.sum are tidy
 test: tools vet
 	$(GO) test -timeout 30m ./...
 	$(GO) test -race -timeout 20m ./generators/ ./internal/pipeline/
+	$(GO) test ./internal/pipeline/ -run '^$$' -bench . -benchtime 1x
 	$(GO) mod tidy -diff
 
 vet:
