@@ -47,15 +47,7 @@ func (w *writer) file(path string) output.File {
 	return output.File{Path: path, Data: w.b}
 }
 
-const spaces = "                                                                "
-
-func (w *writer) indent(n int) {
-	for n > len(spaces) {
-		w.b = append(w.b, spaces...)
-		n -= len(spaces)
-	}
-	w.b = append(w.b, spaces[:n]...)
-}
+func (w *writer) indent(n int) { w.b = yamlwriter.AppendIndent(w.b, n) }
 
 // key writes `key:` at column col (the caller checks key is plainKey).
 func (w *writer) key(col int, key string) {
@@ -90,20 +82,9 @@ func (w *writer) field(col int, key, s string) {
 	w.value(col, s)
 }
 
-// shifted writes a rendering made at column 0 at column col: its first
-// line as it is, and every further line that is not empty shifted by col,
-// as nesting the same document would.
-func (w *writer) shifted(col int, r string) {
-	for first := true; r != ""; first = false {
-		line, rest, _ := strings.Cut(r, "\n")
-		if line != "" && !first {
-			w.indent(col)
-		}
-		w.b = append(w.b, line...)
-		w.b = append(w.b, '\n')
-		r = rest
-	}
-}
+// shifted writes a rendering made at column 0 at column col (see
+// yamlwriter.AppendShifted).
+func (w *writer) shifted(col int, r string) { w.b = yamlwriter.AppendShifted(w.b, col, r) }
 
 // styledKey writes at column col a key that is not plain: `key:`, or a
 // complex key `? key` and `:` on the next line, as yaml.v3 writes it.

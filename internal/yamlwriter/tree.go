@@ -68,12 +68,15 @@ func (w *Writer) document(v any) error {
 
 const spaces = "                                                                "
 
-func (w *Writer) indent(n int) {
+func (w *Writer) indent(n int) { w.b = AppendIndent(w.b, n) }
+
+// AppendIndent appends n spaces to b.
+func AppendIndent(b []byte, n int) []byte {
 	for n > len(spaces) {
-		w.b = append(w.b, spaces...)
+		b = append(b, spaces...)
 		n -= len(spaces)
 	}
-	w.b = append(w.b, spaces[:n]...)
+	return append(b, spaces[:n]...)
 }
 
 // entries writes a non-empty mapping's entries at column col; with inline
@@ -219,17 +222,20 @@ func appendFloat(b []byte, f float64) []byte {
 	return append(b, s...)
 }
 
-// shifted writes a rendering made at column 0 at column col: its first
-// line as it is, and every further line that is not empty shifted by col,
-// as nesting the same document would.
-func (w *Writer) shifted(col int, r string) {
+func (w *Writer) shifted(col int, r string) { w.b = AppendShifted(w.b, col, r) }
+
+// AppendShifted appends a rendering made at column 0 at column col: its
+// first line as it is, and every further line that is not empty shifted by
+// col, as nesting the same document would.
+func AppendShifted(b []byte, col int, r string) []byte {
 	for first := true; r != ""; first = false {
 		line, rest, _ := strings.Cut(r, "\n")
 		if line != "" && !first {
-			w.indent(col)
+			b = AppendIndent(b, col)
 		}
-		w.b = append(w.b, line...)
-		w.b = append(w.b, '\n')
+		b = append(b, line...)
+		b = append(b, '\n')
 		r = rest
 	}
+	return b
 }
