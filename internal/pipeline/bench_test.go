@@ -149,3 +149,22 @@ func BenchmarkProve(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReports measures the reports generator (the proof of the built
+// policy objects and its tables) at 100, 1000 and 10,000 teams, for its
+// growth.
+func BenchmarkReports(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("teams=%d", n), func(b *testing.B) {
+			p := plan.Resolve(scaledProfile(b, n))
+			pol, err := generators.Policies(p)
+			require.NoError(b, err)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := reports.Generate(p, pol); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
