@@ -322,3 +322,11 @@ func TestExplainRulesTellsWhereEachGroupRuns(t *testing.T) {
 	assert.Contains(t, out, `reporter="waypoint"`)
 	assert.NotRegexp(t, `\n\S+ +prometheus +`, out, "an agent evaluates no group")
 }
+
+func TestAWrongNumberOfArgumentsIsAUsageError(t *testing.T) {
+	for _, args := range [][]string{{"validate"}, {"explain", "scrape"}, {"schema", "extra"}, {"init", "extra"}, {"templates", "dump"}} {
+		code, _, errOut := run(t, t.TempDir(), args...)
+		assert.Equal(t, ExitUsage, code, "%v: %s", args, errOut)
+		assert.Regexp(t, `^obsgen: (accepts|requires|unknown command).*\n$`, errOut, "%v", args)
+	}
+}

@@ -117,7 +117,24 @@ directory.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.generateCommand(), a.validateCommand(), a.initCommand(),
 		a.schemaCommand(), a.templatesCommand(), a.explainCommand())
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes a wrong number of arguments, to cmd or any command
+// below it, a usage error (exit 2), as a bad flag is.
+func usageArgs(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // loadSettings binds flags, OBSGEN_* variables and the settings file, in

@@ -30,6 +30,7 @@ func (p verifyProblems) Error() string { return strings.Join(p, "\n") }
 func VerifyMain(ctx context.Context, args []string, stdout, stderr io.Writer, check Checker) int {
 	a := &app{v: viper.New(), stdout: stdout, stderr: stderr, name: "obsgen-verify"}
 	root := a.verifyCommand(check)
+	usageArgs(root)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -51,12 +52,7 @@ reporting any check on which it and obsgen's evaluator disagree.
 
 Exit codes: 0 everything checks, 1 an invalid profile or a failed check,
 2 a bad command line or settings.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := cobra.MinimumNArgs(1)(cmd, args); err != nil {
-				return usageError{err}
-			}
-			return nil
-		},
+		Args:          cobra.MinimumNArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
