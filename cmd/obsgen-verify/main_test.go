@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"obsgen.dev/obsgen/internal/cli"
-	"obsgen.dev/obsgen/templates"
+	"obsgen.dev/obsgen/internal/testtools"
 )
 
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -52,31 +51,17 @@ func TestTheExamplesVerify(t *testing.T) {
 	}
 }
 
-// override writes the built-in template at path, with old replaced by
-// new, into a templates folder and returns the folder.
-func override(t *testing.T, path, old, new string) string {
-	t.Helper()
-	data, err := fs.ReadFile(templates.FS, path)
-	require.NoError(t, err)
-	require.Contains(t, string(data), old)
-	dir := t.TempDir()
-	file := filepath.Join(dir, filepath.FromSlash(path))
-	require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
-	require.NoError(t, os.WriteFile(file, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
-	return dir
-}
-
 // TestWhatOnlyTheUpstreamLoadersCatch: a setting obsgen does not write,
 // with a value Prometheus refuses, passes generate's check; obsgen-verify
 // finds it, names the profile and the file, and exits 1.
 func TestWhatOnlyTheUpstreamLoadersCatch(t *testing.T) {
-	dir := override(t, "prometheus/_scrape-configs.tmpl", "    honor_labels: true\n", "    honor_labels: true\n    sample_limit: many\n")
+	dir := testtools.Override(t, "prometheus/_scrape-configs.tmpl", "    honor_labels: true\n", "    honor_labels: true\n    sample_limit: many\n")
 	code, _, errOut := run(t, "--templates", dir, profile(t, "strict-deny.yaml"))
 	require.Equal(t, cli.ExitFailed, code, errOut)
 	assert.Regexp(t, `strict-deny.yaml: prometheus/prometheus.yml does not load in Prometheus: yaml: unmarshal errors: line \d+: cannot unmarshal !!str `+"`many`"+` into uint\n`, errOut)
 	assert.True(t, strings.HasSuffix(errOut, "obsgen-verify: 1 problem(s) found\n"), errOut)
 
-	dir = override(t, "alertmanager/_receivers.tmpl", "\n{{- define \"am.receiver\" }}\n  - name: {{ yq .Name }}\n",
+	dir = testtools.Override(t, "alertmanager/_receivers.tmpl", "\n{{- define \"am.receiver\" }}\n  - name: {{ yq .Name }}\n",
 		"\n{{- define \"am.receiver\" }}\n  - name: {{ yq .Name }}\n    victorops_configs:\n      - api_key_file: /etc/k\n")
 	code, _, errOut = run(t, "--templates", dir, profile(t, "strict-deny.yaml"))
 	require.Equal(t, cli.ExitFailed, code, errOut)

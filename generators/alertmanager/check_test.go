@@ -1,7 +1,6 @@
 package alertmanager
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -67,12 +66,6 @@ func committed(t *testing.T, profile string) string {
 	return string(data)
 }
 
-func edit(t *testing.T, s, old, new string) string {
-	t.Helper()
-	require.Contains(t, s, old)
-	return strings.Replace(s, old, new, 1)
-}
-
 // TestTheCheckAgreesWithAlertmanager: on the committed configurations and
 // on mistakes a template can make, the cheap check accepts what
 // Alertmanager's loader accepts and refuses what it refuses.
@@ -89,30 +82,30 @@ func TestTheCheckAgreesWithAlertmanager(t *testing.T) {
 		"calico-global-deny":   {config: committed(t, "calico-global-deny")},
 		"ambient":              {config: committed(t, "ambient")},
 		"an unknown top field": {config: am + "\ninhibit_rule: []\n", want: "field inhibit_rule not found"},
-		"an unknown global":    {config: edit(t, am, "  resolve_timeout: 5m", "  resolve_timout: 5m"), want: "field resolve_timout not found"},
-		"an unknown route field": {config: edit(t, am, team, team+"      continu: true\n"),
+		"an unknown global":    {config: testtools.Edit(t, am, "  resolve_timeout: 5m", "  resolve_timout: 5m"), want: "field resolve_timout not found"},
+		"an unknown route field": {config: testtools.Edit(t, am, team, team+"      continu: true\n"),
 			want: "field continu not found"},
-		"a bad matcher":          {config: edit(t, am, `['team="search"']`, `['team=~"(search"']`), want: "error parsing regexp"},
-		"a bad matcher operator": {config: edit(t, am, `['team="search"']`, `['team=>"search"']`), want: "unescaped double quote"},
-		"an undefined receiver":  {config: edit(t, am, "      receiver: \"search\"\n", "      receiver: \"serch\"\n"), want: `undefined receiver "serch"`},
+		"a bad matcher":          {config: testtools.Edit(t, am, `['team="search"']`, `['team=~"(search"']`), want: "error parsing regexp"},
+		"a bad matcher operator": {config: testtools.Edit(t, am, `['team="search"']`, `['team=>"search"']`), want: "unescaped double quote"},
+		"an undefined receiver":  {config: testtools.Edit(t, am, "      receiver: \"search\"\n", "      receiver: \"serch\"\n"), want: `undefined receiver "serch"`},
 		"a receiver twice":       {config: am + receiver, want: `"search" is not unique`},
-		"a root matcher":         {config: edit(t, am, "  receiver: \"platform\"\n", "  receiver: \"platform\"\n  matchers: ['a=\"b\"']\n"), want: "root route must not have any matchers"},
-		"continue on the root":   {config: edit(t, am, "  receiver: \"platform\"\n", "  receiver: \"platform\"\n  continue: true\n"), want: "cannot have continue in root route"},
-		"a zero repeat interval": {config: edit(t, am, team, team+"      repeat_interval: 0s\n"), want: "repeat_interval cannot be zero"},
-		"a group_by label twice": {config: edit(t, am, `group_by: ["alertname", "team"`, `group_by: ["alertname", "alertname", "team"`), want: "duplicated label"},
-		"a bad inhibition matcher": {config: edit(t, am, `target_matchers: ['severity="info"']`, `target_matchers: ['severity=~"(info"']`),
+		"a root matcher":         {config: testtools.Edit(t, am, "  receiver: \"platform\"\n", "  receiver: \"platform\"\n  matchers: ['a=\"b\"']\n"), want: "root route must not have any matchers"},
+		"continue on the root":   {config: testtools.Edit(t, am, "  receiver: \"platform\"\n", "  receiver: \"platform\"\n  continue: true\n"), want: "cannot have continue in root route"},
+		"a zero repeat interval": {config: testtools.Edit(t, am, team, team+"      repeat_interval: 0s\n"), want: "repeat_interval cannot be zero"},
+		"a group_by label twice": {config: testtools.Edit(t, am, `group_by: ["alertname", "team"`, `group_by: ["alertname", "alertname", "team"`), want: "duplicated label"},
+		"a bad inhibition matcher": {config: testtools.Edit(t, am, `target_matchers: ['severity="info"']`, `target_matchers: ['severity=~"(info"']`),
 			want: "error parsing regexp"},
-		"an unknown inhibition field": {config: edit(t, am, `    target_matchers: ['severity="info"']`, "    target_matchers: ['severity=\"info\"']\n    equals: [team]"),
+		"an unknown inhibition field": {config: testtools.Edit(t, am, `    target_matchers: ['severity="info"']`, "    target_matchers: ['severity=\"info\"']\n    equals: [team]"),
 			want: "field equals not found"},
-		"an unknown integration": {config: edit(t, am, receiver, receiver+"    slak_configs:\n      - channel: x\n"), want: "field slak_configs not found"},
-		"an unknown integration field": {config: edit(t, am, "api_url_file:", "api_url_fil:"),
+		"an unknown integration": {config: testtools.Edit(t, am, receiver, receiver+"    slak_configs:\n      - channel: x\n"), want: "field slak_configs not found"},
+		"an unknown integration field": {config: testtools.Edit(t, am, "api_url_file:", "api_url_fil:"),
 			want: "field api_url_fil not found"},
-		"an undefined time interval": {config: edit(t, am, team, team+"      mute_time_intervals: [weekends]\n"), want: `undefined time interval "weekends"`},
+		"an undefined time interval": {config: testtools.Edit(t, am, team, team+"      mute_time_intervals: [weekends]\n"), want: `undefined time interval "weekends"`},
 		// What an override may add that obsgen does not model.
-		"a VictorOps receiver": {config: edit(t, am, receiver, receiver+"    victorops_configs:\n      - api_key_file: /etc/k\n        routing_key: shop\n")},
-		"a time interval": {config: edit(t, am, team, team+"      mute_time_intervals: [weekends]\n") +
+		"a VictorOps receiver": {config: testtools.Edit(t, am, receiver, receiver+"    victorops_configs:\n      - api_key_file: /etc/k\n        routing_key: shop\n")},
+		"a time interval": {config: testtools.Edit(t, am, team, team+"      mute_time_intervals: [weekends]\n") +
 			"\ntime_intervals:\n  - name: weekends\n    time_intervals:\n      - weekdays: [saturday, sunday]\n"},
-		"a Slack title": {config: edit(t, am, "api_url_file:", "title: hi\n        api_url_file:")},
+		"a Slack title": {config: testtools.Edit(t, am, "api_url_file:", "title: hi\n        api_url_file:")},
 		"templates":     {config: am + "\ntemplates: [/etc/alertmanager/templates/*.tmpl]\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -136,8 +129,8 @@ func TestWhatOnlyAlertmanagerChecks(t *testing.T) {
 	am := committed(t, "strict-deny")
 	receiver := "  - name: \"search\"\n"
 	for name, config := range map[string]string{
-		"an integration without its required setting": edit(t, am, receiver, receiver+"    victorops_configs:\n      - routing_key: shop\n"),
-		"both a file and a value":                     edit(t, am, "api_url_file:", "api_url: https://hooks.slack.com/x\n        api_url_file:"),
+		"an integration without its required setting": testtools.Edit(t, am, receiver, receiver+"    victorops_configs:\n      - routing_key: shop\n"),
+		"both a file and a value":                     testtools.Edit(t, am, "api_url_file:", "api_url: https://hooks.slack.com/x\n        api_url_file:"),
 	} {
 		_, err := amconfig.Load(config)
 		require.Error(t, err, name)
@@ -145,18 +138,11 @@ func TestWhatOnlyAlertmanagerChecks(t *testing.T) {
 	}
 }
 
-// brokenOverride writes, as an override, the built-in template at path
-// with old replaced by new.
+// brokenOverride is an engine whose template at path has old replaced by
+// new.
 func brokenOverride(t *testing.T, path, old, new string) *render.Engine {
 	t.Helper()
-	data, err := fs.ReadFile(templates.FS, path)
-	require.NoError(t, err)
-	require.Contains(t, string(data), old)
-	dir := t.TempDir()
-	override := filepath.Join(dir, filepath.FromSlash(path))
-	require.NoError(t, os.MkdirAll(filepath.Dir(override), 0o755))
-	require.NoError(t, os.WriteFile(override, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
-	engine, err := render.New(templates.FS, dir)
+	engine, err := render.New(templates.FS, testtools.Override(t, path, old, new))
 	require.NoError(t, err)
 	return engine
 }

@@ -84,15 +84,6 @@ func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 	return files, nil
 }
 
-// All returns every Calico policy in force under the plan (see Write).
-func All(p *plan.Plan) []calico.Policy {
-	var pol built.Policies
-	if _, err := Write(p, &pol); err != nil {
-		panic(err) // obsgen's own objects always serialize
-	}
-	return pol.Calico
-}
-
 // Globals are the GlobalNetworkPolicies of the global-deny stance: the
 // deny-all (with deny) and the allows for flows from or to every pod,
 // which no namespaced policy can hold when every namespace is denied.

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/calico"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/reach"
@@ -70,7 +71,7 @@ func TestEveryDocumentDecodesStrictly(t *testing.T) {
 func TestGlobalDenyStance(t *testing.T) {
 	in := profile(v1alpha1.StanceGlobalDeny)
 	p := plan.Resolve(in)
-	r := prove(t, p, All(p))
+	r := prove(t, p, all(t, p))
 	require.NoError(t, r.Err())
 	_, _, forbidden, denied := r.Counts()
 	assert.Equal(t, forbidden, denied)
@@ -92,8 +93,8 @@ func TestGlobalDenyStance(t *testing.T) {
 			assert.Contains(t, string(f.Data), GlobalAllowName, "obsgen's global allows are")
 		}
 	}
-	assert.Contains(t, All(p), calico.Policy(GlobalDeny(p)), "but it is modelled")
-	require.NoError(t, prove(t, p, All(p)).Err())
+	assert.Contains(t, all(t, p), calico.Policy(GlobalDeny(p)), "but it is modelled")
+	require.NoError(t, prove(t, p, all(t, p)).Err())
 }
 
 // TestDefaultDenyStance: each isolated namespace gets its own deny-all;
@@ -113,7 +114,7 @@ func TestDefaultDenyStance(t *testing.T) {
 		assert.NotEqual(t, "all()", np.Spec.Selector, "nothing selects every pod of Istio's namespace")
 		assert.Equal(t, []calico.PolicyType{calico.PolicyTypeIngress}, np.Spec.Types, "%s: ingress only: istiod keeps its egress", np.Name)
 	}
-	require.NoError(t, prove(t, p, All(p)).Err())
+	require.NoError(t, prove(t, p, all(t, p)).Err())
 }
 
 // TestTheGlobalDenySparesHostEndpoints: a GlobalNetworkPolicy selects host
@@ -151,11 +152,11 @@ func TestTheGlobalDenySparesHostEndpoints(t *testing.T) {
 // do: every covered pod's egress is locked down too.)
 func TestTheCalicoProofCatchesWrongPolicies(t *testing.T) {
 	p := plan.Resolve(profile(v1alpha1.StanceGlobalDeny))
-	policies := slices.DeleteFunc(All(p), func(pol calico.Policy) bool {
+	policies := slices.DeleteFunc(all(t, p), func(pol calico.Policy) bool {
 		ref := pol.Ref()
 		return ref.Namespace == p.Monitoring.Namespace && strings.HasSuffix(ref.Name, "-prometheus")
 	})
-	require.Len(t, policies, len(All(p))-1)
+	require.Len(t, policies, len(all(t, p))-1)
 	err := prove(t, p, policies).Err()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "must be allowed but is denied")
@@ -166,7 +167,17 @@ func TestTheCalicoProofCatchesWrongPolicies(t *testing.T) {
 	allowAll.Spec.Types = []calico.PolicyType{calico.PolicyTypeIngress, calico.PolicyTypeEgress}
 	allowAll.Spec.Ingress = []calico.Rule{{Action: calico.Allow}}
 	allowAll.Spec.Egress = []calico.Rule{{Action: calico.Allow}}
-	err = prove(t, p, append(All(p), allowAll)).Err()
+	err = prove(t, p, append(all(t, p), allowAll)).Err()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "must be denied but is allowed")
+}
+
+// all is every Calico policy in force under the plan, as Write hands them
+// to the proof.
+func all(t *testing.T, p *plan.Plan) []calico.Policy {
+	t.Helper()
+	var pol built.Policies
+	_, err := Write(p, &pol)
+	require.NoError(t, err)
+	return pol.Calico
 }

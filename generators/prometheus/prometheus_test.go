@@ -1,14 +1,11 @@
 package prometheus
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/config"
+
 	// kubernetes_sd_configs for Prometheus' loader; generate does not
 	// link it (internal/promcheck checks the files).
 	_ "github.com/prometheus/prometheus/discovery/kubernetes"
@@ -23,6 +20,7 @@ import (
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/internal/testtools"
 	"obsgen.dev/obsgen/templates"
 )
 
@@ -92,18 +90,11 @@ func load(t *testing.T, data []byte) *config.Config {
 	return cfg
 }
 
-// brokenOverride writes, as an override, the built-in template at path
-// with old replaced by new.
+// brokenOverride is an engine whose template at path has old replaced by
+// new.
 func brokenOverride(t *testing.T, path, old, new string) *render.Engine {
 	t.Helper()
-	data, err := fs.ReadFile(templates.FS, path)
-	require.NoError(t, err)
-	require.Contains(t, string(data), old)
-	dir := t.TempDir()
-	override := filepath.Join(dir, filepath.FromSlash(path))
-	require.NoError(t, os.MkdirAll(filepath.Dir(override), 0o755))
-	require.NoError(t, os.WriteFile(override, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
-	engine, err := render.New(templates.FS, dir)
+	engine, err := render.New(templates.FS, testtools.Override(t, path, old, new))
 	require.NoError(t, err)
 	return engine
 }

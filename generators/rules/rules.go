@@ -154,6 +154,20 @@ type layout struct {
 	evaluator      string
 }
 
+// ship is how the cluster's kustomization ships the layout's files: a
+// Prometheus server's rule files in its rules ConfigMap and its
+// PrometheusRules as resources; a central ruler's not at all, they are
+// applied where the ruler runs.
+func (l layout) ship(f output.File) output.File {
+	switch {
+	case l.evaluator != plan.EvaluatorPrometheus:
+		f.Ship.As = output.ShipNot
+	case !f.Manifest:
+		f.Ship.As = output.ShipPrometheusRules
+	}
+	return f
+}
+
 // Generate writes, for each evaluator, its rule files and their unit tests
 // and, in the operator flavour, a PrometheusRule per rule file: the
 // Prometheus servers' (prometheus/, operator/) and the ruler's (ruler/,
@@ -184,11 +198,6 @@ func Write(p *plan.Plan, objs *built.Objects) ([]output.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i, f := range files {
-		if strings.HasPrefix(f.Path, RulesDir) {
-			files[i].Ship.As = output.ShipPrometheusRules
-		}
-	}
 	if !p.Rules.Ruler() {
 		return files, nil
 	}
@@ -201,10 +210,6 @@ func Write(p *plan.Plan, objs *built.Objects) ([]output.File, error) {
 	more, err := evaluatorFiles(p, placed.Ruler, ruler)
 	if err != nil {
 		return nil, err
-	}
-	for i := range more {
-		// Applied where the ruler runs, not in this cluster.
-		more[i].Ship.As = output.ShipNot
 	}
 	files = append(files, more...)
 	if p.Rules.Global == plan.EvaluatorMimirRuler && len(placed.Ruler) > 0 {
@@ -245,10 +250,10 @@ func evaluatorFiles(p *plan.Plan, ruleFiles []File, l layout) ([]output.File, er
 			if err != nil {
 				return nil, err
 			}
-			files = append(files, f)
+			files = append(files, l.ship(f))
 		}
 		if l.raw {
-			files = append(files, w.file(l.rulesDir+rf.Name+".yaml"))
+			files = append(files, l.ship(w.file(l.rulesDir+rf.Name+".yaml")))
 		}
 	}
 	if !l.raw {

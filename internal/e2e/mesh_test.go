@@ -17,10 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/generators"
-	adminnetpolgen "obsgen.dev/obsgen/generators/adminnetpol"
-	calicogen "obsgen.dev/obsgen/generators/calico"
 	"obsgen.dev/obsgen/generators/istio"
-	"obsgen.dev/obsgen/generators/netpol"
 	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/diag"
 	"obsgen.dev/obsgen/internal/pipeline"
@@ -35,16 +32,9 @@ import (
 // renderedPolicies is every policy object the plan's engine writes, as
 // text, to tell whether leaving a flow out changes them.
 func renderedPolicies(t *testing.T, p *plan.Plan) string {
-	var objs any
-	switch p.Network.Engine {
-	case "calico":
-		objs = calicogen.All(p)
-	case "admin-network-policy":
-		objs = []any{adminnetpolgen.Baseline(p), adminnetpolgen.Policies(p)}
-	default:
-		objs = netpol.Policies(p)
-	}
-	b, err := json.Marshal(objs)
+	pol, err := generators.Policies(p)
+	require.NoError(t, err)
+	b, err := json.Marshal([]any{pol.NetworkPolicies, pol.Calico, pol.BaselineAdminNetworkPolicy, pol.AdminNetworkPolicies})
 	require.NoError(t, err)
 	// The flows a policy serves are named in an annotation; only rules count.
 	return flowsAnnotation.ReplaceAllString(string(b), "")

@@ -3,7 +3,6 @@ package promcheck
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/prometheus/common/promslog"
@@ -36,13 +35,6 @@ func example(t *testing.T, path string) string {
 	return string(data)
 }
 
-// edit replaces the first old with new in s, which must hold it.
-func edit(t *testing.T, s, old, new string) string {
-	t.Helper()
-	require.Contains(t, s, old)
-	return strings.Replace(s, old, new, 1)
-}
-
 // TestTheCheckAgreesWithPrometheus: on the committed configurations and on
 // mistakes a template can make, the cheap check accepts what Prometheus'
 // loader accepts and refuses what it refuses. The cases where the check
@@ -62,56 +54,56 @@ func TestTheCheckAgreesWithPrometheus(t *testing.T) {
 		"an agent":              {config: agent, agent: true},
 		"a shard":               {config: shard},
 		"an unknown top field":  {config: server + "\nscrape_config: []\n", want: "field scrape_config not found"},
-		"an unknown global":     {config: edit(t, server, "  scrape_interval:", "  scrape_intervall: 1m\n  scrape_interval:"), want: "scrape_intervall"},
-		"an unknown job field":  {config: edit(t, server, job, job+"    metric_path: /x\n"), want: "field metric_path not found in a scrape config"},
-		"an unknown relabeling": {config: edit(t, server, relabel, relabel+"        regx: x\n"), want: "field regx not found"},
-		"a bad regular expression": {config: edit(t, server, relabel, relabel+"        regex: \"(a\"\n"),
+		"an unknown global":     {config: testtools.Edit(t, server, "  scrape_interval:", "  scrape_intervall: 1m\n  scrape_interval:"), want: "scrape_intervall"},
+		"an unknown job field":  {config: testtools.Edit(t, server, job, job+"    metric_path: /x\n"), want: "field metric_path not found in a scrape config"},
+		"an unknown relabeling": {config: testtools.Edit(t, server, relabel, relabel+"        regx: x\n"), want: "field regx not found"},
+		"a bad regular expression": {config: testtools.Edit(t, server, relabel, relabel+"        regex: \"(a\"\n"),
 			want: "error parsing regexp"},
-		"a bad relabel action": {config: edit(t, server, relabel, relabel+"        action: rename\n"), want: `unknown relabel action "rename"`},
-		"hashmod without a modulus": {config: edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: __tmp_hash\n        action: hashmod\n"),
+		"a bad relabel action": {config: testtools.Edit(t, server, relabel, relabel+"        action: rename\n"), want: `unknown relabel action "rename"`},
+		"hashmod without a modulus": {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: __tmp_hash\n        action: hashmod\n"),
 			want: "requires non-zero modulus"},
-		"replace without a target": {config: edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        action: replace\n"),
+		"replace without a target": {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        action: replace\n"),
 			want: "requires 'target_label'"},
-		"labeldrop with a target": {config: edit(t, server, relabel, relabel+"      - regex: x\n        target_label: y\n        action: labeldrop\n"),
+		"labeldrop with a target": {config: testtools.Edit(t, server, relabel, relabel+"      - regex: x\n        target_label: y\n        action: labeldrop\n"),
 			want: "requires only 'regex'"},
-		"a job twice": {config: edit(t, server, job, job+"    scheme: https\n"+job), want: "multiple scrape configs"},
-		"no job name": {config: edit(t, server, job, "  - job_name: \"\"\n"), want: "job_name is empty"},
-		"a timeout above the interval": {config: edit(t, server, "  scrape_timeout: 10s", "  scrape_timeout: 2m"),
+		"a job twice": {config: testtools.Edit(t, server, job, job+"    scheme: https\n"+job), want: "multiple scrape configs"},
+		"no job name": {config: testtools.Edit(t, server, job, "  - job_name: \"\"\n"), want: "job_name is empty"},
+		"a timeout above the interval": {config: testtools.Edit(t, server, "  scrape_timeout: 10s", "  scrape_timeout: 2m"),
 			want: "global scrape timeout greater than scrape interval"},
-		"a job timeout above the interval": {config: edit(t, server, job, job+"    scrape_timeout: 5m\n"), want: "scrape timeout greater than scrape interval"},
-		"a bad duration":                   {config: edit(t, server, "  scrape_timeout: 10s", "  scrape_timeout: 10 seconds"), want: "unknown unit"},
-		"an unknown discovery role": {config: edit(t, server, "      - role: node\n", "      - role: nodes\n"),
+		"a job timeout above the interval": {config: testtools.Edit(t, server, job, job+"    scrape_timeout: 5m\n"), want: "scrape timeout greater than scrape interval"},
+		"a bad duration":                   {config: testtools.Edit(t, server, "  scrape_timeout: 10s", "  scrape_timeout: 10 seconds"), want: "unknown unit"},
+		"an unknown discovery role": {config: testtools.Edit(t, server, "      - role: node\n", "      - role: nodes\n"),
 			want: `unknown Kubernetes SD role "nodes"`},
-		"an unknown discovery field": {config: edit(t, server, "      - role: node\n", "      - role: node\n        namespace: {}\n"),
+		"an unknown discovery field": {config: testtools.Edit(t, server, "      - role: node\n", "      - role: node\n        namespace: {}\n"),
 			want: "field namespace not found in kubernetes_sd_configs"},
-		"both credentials and a file": {config: edit(t, server, "      credentials_file: /var/run", "      credentials: x\n      credentials_file: /var/run"),
+		"both credentials and a file": {config: testtools.Edit(t, server, "      credentials_file: /var/run", "      credentials: x\n      credentials_file: /var/run"),
 			want: "at most one of"},
-		"a bad rule file pattern": {config: edit(t, server, "  - rules/*.yaml", "  - rules/*/*.yaml"), want: "invalid rule file path"},
-		"a bad external label":    {config: edit(t, server, "  external_labels:\n", "  external_labels:\n    \"\": x\n"), want: "not a valid label name"},
-		"a remote write without url": {config: edit(t, agent, "    url: \"http://thanos-receive.central.example:19291/api/v1/receive\"\n", ""),
+		"a bad rule file pattern": {config: testtools.Edit(t, server, "  - rules/*.yaml", "  - rules/*/*.yaml"), want: "invalid rule file path"},
+		"a bad external label":    {config: testtools.Edit(t, server, "  external_labels:\n", "  external_labels:\n    \"\": x\n"), want: "not a valid label name"},
+		"a remote write without url": {config: testtools.Edit(t, agent, "    url: \"http://thanos-receive.central.example:19291/api/v1/receive\"\n", ""),
 			agent: true, want: "url for remote_write is empty"},
-		"a reserved header": {config: edit(t, agent, "    url: \"http://", "    headers:\n      User-Agent: x\n    url: \"http://"),
+		"a reserved header": {config: testtools.Edit(t, agent, "    url: \"http://", "    headers:\n      User-Agent: x\n    url: \"http://"),
 			agent: true, want: "reserved header"},
-		"an authorization header": {config: edit(t, agent, "    url: \"http://", "    headers:\n      Authorization: x\n    url: \"http://"),
+		"an authorization header": {config: testtools.Edit(t, agent, "    url: \"http://", "    headers:\n      Authorization: x\n    url: \"http://"),
 			agent: true, want: "authorization header"},
-		"more min than max shards": {config: edit(t, agent, "    url: \"http://", "    queue_config:\n      min_shards: 60\n    url: \"http://"),
+		"more min than max shards": {config: testtools.Edit(t, agent, "    url: \"http://", "    queue_config:\n      min_shards: 60\n    url: \"http://"),
 			agent: true, want: "min_shards must not be greater than max_shards"},
-		"an unknown queue field": {config: edit(t, agent, "    url: \"http://", "    queue_config:\n      shards: 2\n    url: \"http://"),
+		"an unknown queue field": {config: testtools.Edit(t, agent, "    url: \"http://", "    queue_config:\n      shards: 2\n    url: \"http://"),
 			agent: true, want: "field shards not found"},
-		"two remote writes of one name": {config: edit(t, agent, "remote_write:\n", "remote_write:\n  - name: \"central\"\n    url: http://x/\n"),
+		"two remote writes of one name": {config: testtools.Edit(t, agent, "remote_write:\n", "remote_write:\n  - name: \"central\"\n    url: http://x/\n"),
 			agent: true, want: "multiple remote write configs"},
 		"rules in agent mode":       {config: agent + "\nrule_files: [rules/*.yaml]\n", agent: true, want: "rule_files is not allowed in agent mode"},
 		"remote read in agent mode": {config: agent + "\nremote_read: [{url: http://x/}]\n", agent: true, want: "remote_read is not allowed in agent mode"},
 		"alerting in agent mode": {config: agent + "\nalerting:\n  alertmanagers: [{static_configs: [{targets: [am:9093]}]}]\n", agent: true,
 			want: "alerting is not allowed in agent mode"},
-		"a URL as a static target": {config: edit(t, server, job, "  - job_name: static\n    static_configs:\n      - targets: [\"http://x:9100/\"]\n"+job),
+		"a URL as a static target": {config: testtools.Edit(t, server, job, "  - job_name: static\n    static_configs:\n      - targets: [\"http://x:9100/\"]\n"+job),
 			want: "is not a valid hostname"},
 		// What an override may add that obsgen does not write.
-		"a sample limit":        {config: edit(t, server, job, job+"    sample_limit: 5000\n")},
-		"a query log":           {config: edit(t, server, "  scrape_interval:", "  query_log_file: /prometheus/query.log\n  scrape_interval:")},
-		"a file discovery":      {config: edit(t, server, job, "  - job_name: files\n    file_sd_configs:\n      - files: [/etc/targets/*.json]\n"+job)},
-		"selectors":             {config: edit(t, server, "      - role: node\n", "      - role: node\n        selectors:\n          - role: node\n            label: a=b\n")},
-		"basic auth":            {config: edit(t, agent, "    url: \"http://", "    basic_auth:\n      username: u\n      password_file: /p\n    url: \"http://"), agent: true},
+		"a sample limit":        {config: testtools.Edit(t, server, job, job+"    sample_limit: 5000\n")},
+		"a query log":           {config: testtools.Edit(t, server, "  scrape_interval:", "  query_log_file: /prometheus/query.log\n  scrape_interval:")},
+		"a file discovery":      {config: testtools.Edit(t, server, job, "  - job_name: files\n    file_sd_configs:\n      - files: [/etc/targets/*.json]\n"+job)},
+		"selectors":             {config: testtools.Edit(t, server, "      - role: node\n", "      - role: node\n        selectors:\n          - role: node\n            label: a=b\n")},
+		"basic auth":            {config: testtools.Edit(t, agent, "    url: \"http://", "    basic_auth:\n      username: u\n      password_file: /p\n    url: \"http://"), agent: true},
 		"a storage section":     {config: server + "\nstorage:\n  exemplars:\n    max_exemplars: 10\n"},
 		"an empty global":       {config: "global: {}\nscrape_configs: []\n"},
 		"an empty file":         {config: ""},
@@ -138,8 +130,8 @@ func TestWhatOnlyPrometheusChecks(t *testing.T) {
 	server := example(t, "strict-deny/prometheus/prometheus.yml")
 	job := "  - job_name: \"kubelet\"\n"
 	for name, config := range map[string]string{
-		"a bad value of a setting obsgen does not write": edit(t, server, job, job+"    sample_limit: many\n"),
-		"a bad file discovery":                           edit(t, server, job, "  - job_name: files\n    file_sd_configs:\n      - filez: []\n"+job),
+		"a bad value of a setting obsgen does not write": testtools.Edit(t, server, job, job+"    sample_limit: many\n"),
+		"a bad file discovery":                           testtools.Edit(t, server, job, "  - job_name: files\n    file_sd_configs:\n      - filez: []\n"+job),
 	} {
 		require.Error(t, prometheusAccepts(t, config, false), name)
 		assert.NoError(t, Config([]byte(config), false), name)
