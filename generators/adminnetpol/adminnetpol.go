@@ -90,13 +90,27 @@ func Baseline(p *plan.Plan) *anpv1alpha1.BaselineAdminNetworkPolicy {
 // selects in Istio's namespace, which the baseline leaves alone, end
 // their ingress rules with a Deny from every pod, so only the flows reach
 // istiod's and ztunnel's ports.
+//
+// Egress to address ranges goes into a second policy per set of pods, one
+// priority later (NetworksSuffix): a `networks` peer matches pod addresses
+// too ("if you Allow or Deny traffic to 0.0.0.0/0, that will allow or deny
+// all IPv4 pod-to-pod traffic as well. If you don't want that, add a rule
+// that Passes all pod traffic before the Networks rule",
+// sigs.k8s.io/network-policy-api apis/v1alpha1/shared_types.go,
+// AdminNetworkPolicyEgressPeer.Networks). Each such Allow follows a Pass
+// for every pod on the same ports, so pods stay behind the teams'
+// NetworkPolicies and the baseline. The Pass lives a priority after the
+// pod Allows because the outcome of same-priority policies that decide a
+// connection differently is undefined (AdminNetworkPolicySpec.Priority):
+// an Allow to istiod of one policy and a Pass of another on the same pod
+// and port would otherwise race.
 func Policies(p *plan.Plan) []*anpv1alpha1.AdminNetworkPolicy {
 	b := &builder{p: p, index: map[string]*anpv1alpha1.AdminNetworkPolicy{}, merge: map[string]*metav1.LabelSelector{}}
 	isolated := p.IsolatedNamespaces()
 	for _, f := range p.Flows {
 		egress, ingress := p.RuleSites(f, isolated)
 		for _, site := range egress {
-			b.egress(b.policy(site.Namespace, site.Labels, f.ID), f)
+			b.egress(b.policy(site.Namespace, site.Labels, f.ID, f.To.IsCIDR()), f)
 		}
 		// Ingress peers are pods only: traffic from address ranges is
 		// never denied by the baseline, so it needs no allow.
@@ -104,7 +118,7 @@ func Policies(p *plan.Plan) []*anpv1alpha1.AdminNetworkPolicy {
 			continue
 		}
 		for _, site := range ingress {
-			b.ingress(b.policy(site.Namespace, site.Labels, f.ID), f)
+			b.ingress(b.policy(site.Namespace, site.Labels, f.ID, false), f)
 		}
 	}
 	for _, anp := range b.out {
@@ -121,8 +135,25 @@ func (b *builder) egress(anp *anpv1alpha1.AdminNetworkPolicy, f plan.Flow) {
 		sel.MatchExpressions[0].Values = append(sel.MatchExpressions[0].Values, f.To.Namespace)
 		return
 	}
+	if f.To.IsCIDR() {
+		anp.Spec.Egress = append(anp.Spec.Egress, anpv1alpha1.AdminNetworkPolicyEgressRule{
+			Name: ruleName(f.ID, "-pods"), Action: anpv1alpha1.AdminNetworkPolicyRuleActionPass,
+			To: []anpv1alpha1.AdminNetworkPolicyEgressPeer{{Namespaces: &metav1.LabelSelector{}}}, Ports: ports(f.Ports)})
+	}
 	anp.Spec.Egress = append(anp.Spec.Egress, anpv1alpha1.AdminNetworkPolicyEgressRule{
-		Name: f.ID, Action: anpv1alpha1.AdminNetworkPolicyRuleActionAllow, To: b.egressPeers(anp, f.To, f.Ports), Ports: ports(f.Ports)})
+		Name: ruleName(f.ID, ""), Action: anpv1alpha1.AdminNetworkPolicyRuleActionAllow, To: b.egressPeers(anp, f.To, f.Ports), Ports: ports(f.Ports)})
+}
+
+// maxRuleName is the longest rule name the CRD takes
+// (AdminNetworkPolicyEgressRule.Name: +kubebuilder:validation:MaxLength=100).
+const maxRuleName = 100
+
+// ruleName is id and suffix, id shortened so the name fits.
+func ruleName(id, suffix string) string {
+	if len(id)+len(suffix) > maxRuleName {
+		id = id[:maxRuleName-len(suffix)]
+	}
+	return id + suffix
 }
 
 func (b *builder) ingress(anp *anpv1alpha1.AdminNetworkPolicy, f plan.Flow) {
@@ -131,7 +162,7 @@ func (b *builder) ingress(anp *anpv1alpha1.AdminNetworkPolicy, f plan.Flow) {
 		return
 	}
 	anp.Spec.Ingress = append(anp.Spec.Ingress, anpv1alpha1.AdminNetworkPolicyIngressRule{
-		Name: f.ID, Action: anpv1alpha1.AdminNetworkPolicyRuleActionAllow, From: b.ingressPeers(anp, f.From, f.Ports), Ports: ports(f.Ports)})
+		Name: ruleName(f.ID, ""), Action: anpv1alpha1.AdminNetworkPolicyRuleActionAllow, From: b.ingressPeers(anp, f.From, f.Ports), Ports: ports(f.Ports)})
 }
 
 type builder struct {
@@ -145,17 +176,26 @@ type builder struct {
 	merge map[string]*metav1.LabelSelector
 }
 
+// NetworksSuffix ends the name of the policy that holds a set of pods'
+// egress to address ranges, one priority after its other rules.
+const NetworksSuffix = "-networks"
+
 // policy returns the policy of the pods labels selects in ns, named
-// obsgen-<ns>-all or obsgen-<ns>-<label values>.
-func (b *builder) policy(ns string, labels plan.Labels, flow string) *anpv1alpha1.AdminNetworkPolicy {
-	k := fmt.Sprintf("%s/%v", ns, labels)
+// obsgen-<ns>-all or obsgen-<ns>-<label values>, or for egress to address
+// ranges (networks) the same name with NetworksSuffix.
+func (b *builder) policy(ns string, labels plan.Labels, flow string, networks bool) *anpv1alpha1.AdminNetworkPolicy {
+	k := fmt.Sprintf("%s/%v/%t", ns, labels, networks)
 	anp, ok := b.index[k]
 	if !ok {
 		// Cluster-scoped: the namespace joins the name.
 		name := "obsgen-" + ns + strings.TrimPrefix(plan.PolicyName(labels), "obsgen")
+		priority := b.p.Network.ANPPriority
+		if networks {
+			name, priority = name+NetworksSuffix, priority+1
+		}
 		anp = &anpv1alpha1.AdminNetworkPolicy{TypeMeta: anpType,
 			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: manifest.Meta(b.p, "").Labels, Annotations: map[string]string{}},
-			Spec: anpv1alpha1.AdminNetworkPolicySpec{Priority: int32(b.p.Network.ANPPriority),
+			Spec: anpv1alpha1.AdminNetworkPolicySpec{Priority: int32(priority),
 				Subject: anpv1alpha1.AdminNetworkPolicySubject{Pods: &anpv1alpha1.NamespacedPod{
 					NamespaceSelector: metav1.LabelSelector{MatchLabels: map[string]string{plan.NamespaceNameLabel: ns}},
 					PodSelector:       metav1.LabelSelector{MatchLabels: labels.Map()}}}}}

@@ -3,10 +3,12 @@ package adminnetpol
 import (
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 	"sigs.k8s.io/yaml"
@@ -24,8 +26,9 @@ func profile(plane v1alpha1.DataPlane) *v1alpha1.Profile {
 		Mesh:       v1alpha1.Mesh{DataPlane: plane, MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off},
 		Monitoring: v1alpha1.Monitoring{InMesh: plane == v1alpha1.DataPlaneAmbient},
 		Network: v1alpha1.Network{Stance: v1alpha1.StanceDefaultDeny, Engine: v1alpha1.EngineAdminNetworkPolicy,
-			GrafanaIngress:     []v1alpha1.NetworkPeer{{Namespace: "ingress-nginx"}},
-			AlertmanagerEgress: []v1alpha1.NetworkPeer{{CIDRs: []string{"198.51.100.0/24"}, Ports: []int{443}}}},
+			GrafanaIngress: []v1alpha1.NetworkPeer{{Namespace: "ingress-nginx"}},
+			// Every address: the networks peer matches pods too.
+			AlertmanagerEgress: []v1alpha1.NetworkPeer{{CIDRs: []string{"0.0.0.0/0"}, Ports: []int{443}}}},
 		Teams: []v1alpha1.Team{
 			{Name: "shop", Namespaces: []string{"shop", "shop-jobs"}, Services: []v1alpha1.Service{
 				{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"}},
@@ -130,7 +133,29 @@ func TestDocumentsDecodeStrictly(t *testing.T) {
 	for _, doc := range docs {
 		var anp anpv1alpha1.AdminNetworkPolicy
 		require.NoError(t, yaml.UnmarshalStrict([]byte(doc), &anp))
-		assert.Equal(t, int32(50), anp.Spec.Priority)
+		if strings.HasSuffix(anp.Name, NetworksSuffix) {
+			// Egress to address ranges, one priority later, each Allow
+			// after a Pass for every pod on its ports.
+			assert.Equal(t, int32(51), anp.Spec.Priority, anp.Name)
+			assert.Empty(t, anp.Spec.Ingress, anp.Name)
+			require.Zero(t, len(anp.Spec.Egress)%2, anp.Name)
+			for i := 0; i < len(anp.Spec.Egress); i += 2 {
+				pass, allow := anp.Spec.Egress[i], anp.Spec.Egress[i+1]
+				assert.Equal(t, anpv1alpha1.AdminNetworkPolicyRuleActionPass, pass.Action, anp.Name)
+				assert.Equal(t, []anpv1alpha1.AdminNetworkPolicyEgressPeer{{Namespaces: &metav1.LabelSelector{}}}, pass.To, anp.Name)
+				assert.Equal(t, anpv1alpha1.AdminNetworkPolicyRuleActionAllow, allow.Action, anp.Name)
+				assert.Equal(t, pass.Ports, allow.Ports, anp.Name)
+				require.Len(t, allow.To, 1)
+				assert.NotEmpty(t, allow.To[0].Networks, anp.Name)
+			}
+		} else {
+			assert.Equal(t, int32(50), anp.Spec.Priority, anp.Name)
+			for _, r := range anp.Spec.Egress {
+				for _, peer := range r.To {
+					assert.Empty(t, peer.Networks, "%s: egress to address ranges belongs in the policy one priority later", anp.Name)
+				}
+			}
+		}
 		assert.False(t, names[anp.Name], "duplicate name %s", anp.Name)
 		names[anp.Name] = true
 	}

@@ -336,7 +336,7 @@ func (d *draft) build(p *plan.Plan) *calico.NetworkPolicy {
 		if r.protocol != "" {
 			rule.Protocol = calico.ProtocolPtr(calico.Protocol(r.protocol))
 		}
-		other := r.entity()
+		other := r.entity(p)
 		if r.dir == calico.PolicyTypeEgress {
 			other.Ports = ports
 			rule.Destination = other
@@ -357,12 +357,21 @@ func typeRank(t calico.PolicyType) int {
 	return 1
 }
 
-// entity is the rule's other end: address ranges, every pod of every
-// namespace, or pods by labels in the listed namespaces.
-func (r *draftRule) entity() calico.EntityRule {
+// entity is the rule's other end: address ranges without the pod range
+// (plan.PodExcept), every pod of every namespace, or pods by labels in the
+// listed namespaces.
+func (r *draftRule) entity(p *plan.Plan) calico.EntityRule {
 	switch {
 	case r.peer.IsCIDR():
-		return calico.EntityRule{Nets: slices.Clone(r.peer.CIDRs)}
+		var not []string
+		for _, c := range r.peer.CIDRs {
+			for _, e := range p.PodExcept(c, r.dir == calico.PolicyTypeIngress) {
+				if !slices.Contains(not, e) {
+					not = append(not, e)
+				}
+			}
+		}
+		return calico.EntityRule{Nets: slices.Clone(r.peer.CIDRs), NotNets: not}
 	case r.peer.Any:
 		return calico.EntityRule{NamespaceSelector: calico.All().MustBuild()}
 	}

@@ -181,3 +181,56 @@ func all(t *testing.T, p *plan.Plan) []calico.Policy {
 	require.NoError(t, err)
 	return pol.Calico
 }
+
+// TestRangesHoldingThePodRangeLeaveThePodsOut: Calico's nets match pod
+// addresses, so Alertmanager's egress to 10.0.0.0/8 would reach every pod
+// in 10.244.0.0/16 on 443, and Grafana's ingress from 10.0.0.0/8 would
+// admit every pod. The rules carry notNets with the pod range; the proof,
+// whose synthetic pods live in cluster.podCIDR, fails without it.
+func TestRangesHoldingThePodRangeLeaveThePodsOut(t *testing.T) {
+	for _, stance := range []v1alpha1.NetworkStance{v1alpha1.StanceGlobalDeny, v1alpha1.StanceDefaultDeny} {
+		in := profile(stance)
+		in.Cluster.PodCIDR = "10.244.0.0/16"
+		in.Network.AlertmanagerEgress = []v1alpha1.NetworkPeer{{CIDRs: []string{"10.0.0.0/8"}, Ports: []int{443}}}
+		in.Network.GrafanaIngress = []v1alpha1.NetworkPeer{{CIDRs: []string{"10.0.0.0/8"}}}
+		p := plan.Resolve(in)
+		c, err := reach.NewCluster(p)
+		require.NoError(t, err)
+		for _, pod := range c.Pods {
+			require.True(t, netip.MustParsePrefix("10.244.0.0/16").Contains(pod.IP), "%s at %s", pod.Name, pod.IP)
+		}
+		policies := all(t, p)
+		require.NoError(t, prove(t, p, policies).Err(), stance)
+		withNets := 0
+		for _, pol := range policies {
+			np, ok := pol.(*calico.NetworkPolicy)
+			if !ok {
+				continue
+			}
+			for _, r := range slices.Concat(np.Spec.Egress, np.Spec.Ingress) {
+				for _, e := range []calico.EntityRule{r.Source, r.Destination} {
+					if slices.Contains(e.Nets, "10.0.0.0/8") {
+						withNets++
+						assert.Equal(t, []string{"10.244.0.0/16"}, e.NotNets, np.Name)
+					}
+				}
+			}
+		}
+		assert.GreaterOrEqual(t, withNets, 2, "Alertmanager's egress and Grafana's ingress")
+
+		for _, pol := range policies {
+			if np, ok := pol.(*calico.NetworkPolicy); ok {
+				for i := range np.Spec.Egress {
+					np.Spec.Egress[i].Destination.NotNets = nil
+				}
+				for i := range np.Spec.Ingress {
+					np.Spec.Ingress[i].Source.NotNets = nil
+				}
+			}
+		}
+		err = prove(t, p, policies).Err()
+		require.Error(t, err, stance)
+		assert.Contains(t, err.Error(), "pods-through-alertmanager-egress")
+		assert.Contains(t, err.Error(), "pods-through-grafana")
+	}
+}

@@ -91,7 +91,7 @@ func (b *builder) add(np *networkingv1.NetworkPolicy, dir networkingv1.PolicyTyp
 	if b.merge(np, dir, peer, pp) {
 		return
 	}
-	other := peers(peer)
+	other := peers(b.p, peer, dir == networkingv1.PolicyTypeIngress)
 	if dir == networkingv1.PolicyTypeEgress {
 		np.Spec.Egress = append(np.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: other, Ports: ports(pp)})
 	} else {
@@ -165,12 +165,14 @@ func addType(np *networkingv1.NetworkPolicy, t networkingv1.PolicyType) {
 
 var typeMeta = metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"}
 
-func peers(p plan.Peer) []networkingv1.NetworkPolicyPeer {
+// peers are the rule's other end. An address range leaves the pod range
+// out (plan.PodExcept): the monitoring flows never reach pods through it.
+func peers(pl *plan.Plan, p plan.Peer, source bool) []networkingv1.NetworkPolicyPeer {
 	switch {
 	case p.IsCIDR():
 		out := make([]networkingv1.NetworkPolicyPeer, len(p.CIDRs))
 		for i, c := range p.CIDRs {
-			out[i] = networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: c}}
+			out[i] = networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: c, Except: pl.PodExcept(c, source)}}
 		}
 		return out
 	case p.Any:

@@ -108,11 +108,11 @@ func TestValidateReportsTheStrategyAndTheProof(t *testing.T) {
 	code, out, errOut := run(t, t.TempDir(), "validate", repoProfile(t, "strict-deny.yaml"))
 	require.Equal(t, ExitOK, code, errOut)
 	assert.Regexp(t, `strict-deny.yaml: ok: scrape strategy istio-certs, 12 scrape jobs, \d+ files\n`, out)
-	assert.Regexp(t, `strict-deny.yaml: network: 99/99 required connections allowed, 43/43 forbidden connections denied \(Kubernetes NetworkPolicy semantics \(obsgen's compiled evaluator; obsgen-verify proves the policies again with np-guard netpol-analyzer\) and Istio.s mTLS and authorization\)\n$`, out)
+	assert.Regexp(t, `strict-deny.yaml: network: 99/99 required connections allowed, 51/51 forbidden connections denied \(Kubernetes NetworkPolicy semantics \(obsgen's compiled evaluator; obsgen-verify proves the policies again with np-guard netpol-analyzer\) and Istio.s mTLS and authorization\)\n$`, out)
 
 	code, out, errOut = run(t, t.TempDir(), "validate", repoProfile(t, "admin-network-policy.yaml"))
 	require.Equal(t, ExitOK, code, errOut)
-	assert.Regexp(t, `admin-network-policy.yaml: network: 95/95 required connections allowed, 19/19 forbidden connections denied \(AdminNetworkPolicy semantics \(obsgen's evaluator of AdminNetworkPolicies, NetworkPolicies and the BaselineAdminNetworkPolicy; obsgen-verify proves the policies again with np-guard netpol-analyzer\) and Istio.s mTLS and authorization\)\n$`, out)
+	assert.Regexp(t, `admin-network-policy.yaml: network: 95/95 required connections allowed, 27/27 forbidden connections denied \(AdminNetworkPolicy semantics \(obsgen's evaluator of AdminNetworkPolicies, NetworkPolicies and the BaselineAdminNetworkPolicy; obsgen-verify proves the policies again with np-guard netpol-analyzer\) and Istio.s mTLS and authorization\)\n$`, out)
 }
 
 func TestTwoProfilesWithOneNameAreRejected(t *testing.T) {

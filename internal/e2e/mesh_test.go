@@ -166,6 +166,12 @@ func TestEveryAddressIsAValidPeer(t *testing.T) {
 		require.NoError(t, yaml.Unmarshal(data, &doc))
 		network := doc["network"].(map[string]any)
 		network["alertmanagerEgress"] = []any{map[string]any{"cidrs": []any{"0.0.0.0/0", "::/0"}, "ports": []any{443}}}
+		// Under the calico and kubernetes engines every address needs the
+		// pods' range, which the rules then leave out.
+		cluster := doc["cluster"].(map[string]any)
+		if _, ok := cluster["podCIDR"]; !ok {
+			cluster["podCIDR"] = "10.244.0.0/16"
+		}
 		changed, err := yaml.Marshal(doc)
 		require.NoError(t, err)
 		engine, err := render.New(templates.FS, "")

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -22,6 +23,31 @@ func (p Peer) IsCIDR() bool { return len(p.CIDRs) > 0 }
 
 // IsPods tells whether the peer is the pods of one namespace.
 func (p Peer) IsPods() bool { return !p.IsCIDR() && !p.Any }
+
+// PodExcept is what a rule with the address range cidr leaves out so that
+// it never matches pods: cluster.podCIDR when cidr holds it, else nothing.
+// Calico's nets match pod addresses (projectcalico.org/v3 EntityRule), so
+// do an AdminNetworkPolicy's networks (network-policy-api
+// apis/v1alpha1/shared_types.go) and, on most implementations, a
+// NetworkPolicy's ipBlock (kubernetes.io network-policies: ipBlock is
+// meant for cluster-external addresses; whether it matches pods is left
+// to the plugin). A NetworkPolicy's except must lie inside its cidr
+// (networking.k8s.io/v1 IPBlock), hence only a range that holds the pod
+// range gets one; a range inside the pod range is refused by the profile's
+// validation. A source range of every address means everyone on purpose
+// (Everywhere: the API server's unpredictable address for webhooks, a
+// gateway's clients), pods included, and keeps them.
+func (p *Plan) PodExcept(cidr string, source bool) []string {
+	pods, err := netip.ParsePrefix(p.Cluster.PodCIDR)
+	if err != nil {
+		return nil
+	}
+	r, err := netip.ParsePrefix(cidr)
+	if err != nil || source && r.Bits() == 0 || r.Addr().Is4() != pods.Addr().Is4() || r.Bits() >= pods.Bits() || !r.Contains(pods.Addr()) {
+		return nil
+	}
+	return []string{p.Cluster.PodCIDR}
+}
 
 // PortProto is a port and its protocol (TCP or UDP).
 type PortProto struct {

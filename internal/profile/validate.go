@@ -268,8 +268,11 @@ func (v *validator) network() {
 		v.at("network.engine", "set network.stance: default-deny, or another engine",
 			"admin-network-policy writes the default-deny stance (got stance %s)", n.Stance)
 	}
-	if p := n.AdminNetworkPolicy.Priority; p < 1 || p > 1000 {
-		v.at("network.adminNetworkPolicy.priority", "", "must be 1..1000 (got %d)", p)
+	// The API takes 0..1000 (AdminNetworkPolicySpec.Priority); obsgen's
+	// egress to address ranges takes the priority after this one.
+	if p := n.AdminNetworkPolicy.Priority; p < 1 || p > 999 {
+		v.at("network.adminNetworkPolicy.priority", "pick a priority from 1 to 999",
+			"must be 1..999: obsgen's egress to address ranges uses the next priority, and AdminNetworkPolicy priorities end at 1000 (got %d)", p)
 	}
 	v.dnsLabel("network.dns.namespace", n.DNS.Namespace)
 	v.labels("network.dns.podLabels", n.DNS.PodLabels)
@@ -278,6 +281,7 @@ func (v *validator) network() {
 	for i, e := range n.GrafanaIngress {
 		path := fmt.Sprintf("network.grafanaIngress[%d]", i)
 		v.networkPeer(path, e)
+		v.podRange(path+".cidrs", e.CIDRs, false)
 		if len(e.Ports) > 0 {
 			v.at(path+".ports", "remove it; Grafana's port is monitoring.grafana.port", "not used for Grafana ingress")
 		}
@@ -285,6 +289,7 @@ func (v *validator) network() {
 	for i, e := range n.AlertmanagerEgress {
 		path := fmt.Sprintf("network.alertmanagerEgress[%d]", i)
 		v.networkPeer(path, e)
+		v.podRange(path+".cidrs", e.CIDRs, true)
 		if len(e.Ports) == 0 {
 			v.at(path+".ports", "list the receivers' TCP ports, such as [443]", "missing")
 		}
@@ -311,6 +316,35 @@ func (v *validator) networkPeer(path string, e v1alpha1.NetworkPeer) {
 	}
 	v.cidrs(path+".cidrs", e.CIDRs)
 	v.labels(path+".podLabels", e.PodLabels)
+}
+
+// podRange checks address ranges of a rule against the pods: a rule for
+// an address range matches pod addresses too (Calico's nets, most
+// plugins' NetworkPolicy ipBlock, an AdminNetworkPolicy's networks; see
+// plan.PodExcept), so obsgen leaves cluster.podCIDR out of the ranges
+// that hold it. A range inside the pod range cannot leave it out, and
+// without a pod range an egress rule to every address opens every pod's
+// port under the calico and kubernetes engines (the
+// admin-network-policy engine passes pods on with a rule of its own).
+func (v *validator) podRange(path string, cidrs []string, egress bool) {
+	pods, perr := netip.ParsePrefix(v.p.Cluster.PodCIDR)
+	n := v.p.Network
+	for i, c := range cidrs {
+		r, err := netip.ParsePrefix(c)
+		if err != nil {
+			continue // reported by cidr
+		}
+		at := fmt.Sprintf("%s[%d]", path, i)
+		switch {
+		case perr == nil && r.Addr().Is4() == pods.Addr().Is4() && pods.Contains(r.Addr()) && r.Bits() >= pods.Bits():
+			v.at(at, "select the pods with namespace and podLabels in an entry of their own",
+				"%s lies inside cluster.podCIDR %s: an address range is for what lives outside the cluster's pods", c, v.p.Cluster.PodCIDR)
+		case perr != nil && egress && r.Bits() == 0 && n.Stance != v1alpha1.StanceOpen &&
+			n.Engine != v1alpha1.EngineAdminNetworkPolicy:
+			v.at(at, "set cluster.podCIDR so obsgen leaves the pods out of it, or list the receivers' address ranges",
+				"%s holds every pod's address: Calico's nets and most plugins' NetworkPolicy ipBlock match pods too, so the rule would reach every pod on these ports", c)
+		}
+	}
 }
 
 // calico checks the calico engine's orders and the global deny's

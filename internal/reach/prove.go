@@ -2,6 +2,7 @@ package reach
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"obsgen.dev/obsgen/internal/plan"
@@ -145,9 +146,49 @@ func (c *Cluster) forbidden() []denial {
 			deny("impostor-to-"+f.ID, impostor, to, pp.Port, "a pod labelled like Prometheus in another namespace uses a port opened for Prometheus")
 		}
 	}
+	// A rule for an address range must not open the pods inside it:
+	// Calico's nets, a NetworkPolicy's ipBlock on most implementations and
+	// an AdminNetworkPolicy's networks peer (network-policy-api
+	// apis/v1alpha1/shared_types.go) all match pod addresses. The other
+	// end is a pod no policy isolates (openEndpoint), so the rule's side
+	// alone decides. The check means something where that pod's address
+	// lies in the range: every range for 0.0.0.0/0, and any range that
+	// holds cluster.podCIDR, where the synthetic pods live.
+	open := c.openEndpoint()
+	for _, f := range p.Flows {
+		var from, to Endpoint
+		switch {
+		case f.From.IsPods() && f.To.IsCIDR() && p.DeniesEgress(f.From.Namespace):
+			from, to = pod(f.From.Namespace, f.From.Labels), open
+		case f.From.IsCIDR() && f.To.IsPods() && p.DeniesIngress(f.To.Namespace) && !everyAddress(f.From.CIDRs):
+			// A source of every address means everyone, pods included
+			// (plan.PodExcept).
+			from, to = open, pod(f.To.Namespace, f.To.Labels)
+		default:
+			continue
+		}
+		ports := f.Ports
+		if len(ports) == 0 {
+			ports = []plan.PortProto{{Port: unused, Protocol: "TCP"}}
+		}
+		for _, pp := range ports {
+			if pp.Protocol == "TCP" {
+				deny("pods-through-"+f.ID, from, to, pp.Port, "a rule for an address range lets pods inside it through")
+			}
+		}
+	}
 	deny("prometheus-to-grafana", prom, grafana, m.Grafana.Port, "Prometheus reaches Grafana")
 	deny("outsider-to-prometheus", outsider, prom, plan.PortPrometheus, "a pod outside the covered namespaces queries Prometheus")
 	return out
+}
+
+// everyAddress tells whether cidrs hold a range of every address of a
+// family (0.0.0.0/0, ::/0).
+func everyAddress(cidrs []string) bool {
+	return slices.ContainsFunc(cidrs, func(c string) bool {
+		pr, err := netip.ParsePrefix(c)
+		return err == nil && pr.Bits() == 0
+	})
 }
 
 func prometheusPeer(p *plan.Plan, peer plan.Peer) bool {

@@ -173,8 +173,12 @@ type Cluster struct {
 	Pods       []*Pod
 	byKey      map[string]*Pod
 	prefix     netip.Prefix
-	teamNS     []string
-	roles      map[string]string
+	// used counts the pod addresses handed out or skipped; reserved are
+	// the addresses that stand for what is not a pod (nextAddr).
+	used     int
+	reserved map[netip.Addr]bool
+	teamNS   []string
+	roles    map[string]string
 	// index answers, in constant time, what the requirements and the
 	// checks ask once per pod or per check (index.go).
 	index
@@ -248,10 +252,14 @@ var (
 	outsiderLabels = plan.Labels{{Name: "app", Value: "obsgen-outsider"}}
 )
 
-// podPrefix picks a range for the synthetic pod addresses that overlaps no
-// address range of the profile, so no pod is mistaken for a node or an API
-// server.
+// podPrefix picks the range of the synthetic pod addresses: the profile's
+// cluster.podCIDR, where address ranges of rules meet the pods as they do
+// on the cluster; without one, a range that overlaps no address range of
+// the profile, so no pod is mistaken for a node or an API server.
 func podPrefix(p *plan.Plan) (netip.Prefix, error) {
+	if pr, err := netip.ParsePrefix(p.Cluster.PodCIDR); err == nil {
+		return pr.Masked(), nil
+	}
 	var taken []netip.Prefix
 	for _, c := range slices.Concat(p.Cluster.APIServerCIDRs, p.Cluster.NodeCIDRs) {
 		if pr, err := netip.ParsePrefix(c); err == nil {
@@ -304,7 +312,7 @@ func (c *Cluster) add(ns string, labels plan.Labels, role string) *Pod {
 	if pod, ok := c.byKey[k]; ok {
 		return pod
 	}
-	ip := addrPlus(c.prefix.Addr(), len(c.Pods)+2)
+	ip := c.nextAddr()
 	if role == "" {
 		role = "any-pod"
 		if len(labels) > 0 {
@@ -315,6 +323,36 @@ func (c *Cluster) add(ns string, labels plan.Labels, role string) *Pod {
 	c.byKey[k] = pod
 	c.Pods = append(c.Pods, pod)
 	return pod
+}
+
+// nextAddr is the next free pod address: past the range's first two and
+// any address that stands for a node, an API server or a flow's address
+// range (endpoint), which the profile's pod range may hold, e.g. where
+// pods and nodes share a VPC subnet.
+func (c *Cluster) nextAddr() netip.Addr {
+	if c.reserved == nil {
+		c.reserved = map[netip.Addr]bool{}
+		p := c.Plan
+		for _, cidrs := range [][]string{p.Cluster.APIServerCIDRs, p.Cluster.NodeCIDRs} {
+			for _, cidr := range cidrs {
+				c.reserved[c.address([]string{cidr}).Addr] = true
+			}
+		}
+		for _, f := range p.Flows {
+			for _, peer := range []plan.Peer{f.From, f.To} {
+				for _, cidr := range peer.CIDRs {
+					c.reserved[c.endpoint(plan.Peer{CIDRs: []string{cidr}}).Addr] = true
+				}
+			}
+		}
+	}
+	for {
+		c.used++
+		ip := addrPlus(c.prefix.Addr(), c.used+1)
+		if !c.reserved[ip] {
+			return ip
+		}
+	}
 }
 
 // Pod returns the pod of (ns, labels), or nil.

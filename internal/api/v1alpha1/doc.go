@@ -103,7 +103,7 @@
 //	      order: 2000                    # default 2000
 //	      excludedNamespaces: [kube-system, calico-system, calico-apiserver, tigera-operator]
 //	  adminNetworkPolicy:                # engine admin-network-policy only
-//	    priority: 50                     # 1..1000; default 50
+//	    priority: 50                     # 1..999 (egress to address ranges: +1); default 50
 //	alerting:
 //	  platformTeam: platform             # `team` label of the cluster-wide alerts; default platform
 //	  receiver: platform-oncall          # the platform team's and every unmatched alert; default platformTeam

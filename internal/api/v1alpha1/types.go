@@ -60,7 +60,9 @@ type Cluster struct {
 	// not `open`: Prometheus scrapes kubelets, cAdvisor and node-exporter on
 	// host addresses.
 	NodeCIDRs []string `yaml:"nodeCIDRs,omitempty" json:"nodeCIDRs,omitempty"`
-	// PodCIDR is the pod address range. Optional.
+	// PodCIDR is the pod address range. Optional; with it, rules for
+	// address ranges that hold it leave the pods out (NetworkPolicy
+	// except, Calico notNets), and the proof places its pods there.
 	PodCIDR string `yaml:"podCIDR,omitempty" json:"podCIDR,omitempty"`
 }
 
@@ -361,8 +363,9 @@ type Network struct {
 type AdminNetworkPolicy struct {
 	// Priority of obsgen's AdminNetworkPolicies (1 is applied first, 1000
 	// last). Their Allow rules are final: they take precedence over every
-	// NetworkPolicy and AdminNetworkPolicy of a higher number.
-	Priority int `yaml:"priority,omitempty" json:"priority,omitempty" jsonschema:"default=50,minimum=1,maximum=1000"`
+	// NetworkPolicy and AdminNetworkPolicy of a higher number. Egress to
+	// address ranges uses the next priority, after a Pass for every pod.
+	Priority int `yaml:"priority,omitempty" json:"priority,omitempty" jsonschema:"default=50,minimum=1,maximum=999"`
 }
 
 // NetworkPeer is a party outside the monitoring stack: address ranges, or
