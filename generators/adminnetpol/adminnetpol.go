@@ -55,8 +55,20 @@ func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, f := range []*output.File{&banp, &anps} {
+		f.Data = slices.Concat([]byte(output.Header), []byte(experimentalNote), f.Data[len(output.Header):])
+	}
 	return []output.File{banp, anps}, nil
 }
+
+// experimentalNote heads both files: their networks peers exist in the
+// experimental channel only (apis/v1alpha1/shared_types.go,
+// <network-policy-api:experimental>); the standard channel's CRDs prune
+// them, which leaves a peer empty and the object refused.
+const experimentalNote = `# Needs network-policy-api's experimental CRDs (config/crd/experimental,
+# as kube-network-policies installs them): the standard channel drops the
+# networks peers, and the API server then refuses these objects.
+`
 
 // Baseline is the cluster's BaselineAdminNetworkPolicy (a singleton named
 // default): the isolated namespaces deny ingress from every pod and egress

@@ -7,7 +7,9 @@ package kustomize
 
 import (
 	"fmt"
+	"path"
 	"slices"
+	"strings"
 
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
@@ -87,4 +89,60 @@ func (d *Data) add(f output.File) {
 		d.GrafanaConfigMaps = append(d.GrafanaConfigMaps, ConfigMap{Name: f.Ship.Name, Namespace: f.Ship.Namespace,
 			Key: f.Ship.Key, File: f.Path, Labels: f.Ship.Labels, Annotations: f.Ship.Annotations})
 	}
+}
+
+// MaxObjectData is the most data a ConfigMap or Secret holds: the API
+// server refuses more (k8s.io/api core/v1 MaxSecretSize, 1 MiB, which
+// pkg/apis/core/validation applies to a ConfigMap's data and binaryData,
+// keys included, as to a Secret's).
+const MaxObjectData = 1 << 20
+
+// Oversize is a ConfigMap or Secret the kustomization builds with more
+// data than the API server takes.
+type Oversize struct {
+	Kind, Namespace, Name string
+	Bytes                 int
+	Files                 []string
+}
+
+// Oversized reads the kustomization among files and returns the
+// ConfigMaps and Secrets it would build beyond MaxObjectData.
+func Oversized(files []output.File) ([]Oversize, error) {
+	byPath := make(map[string][]byte, len(files))
+	var kdata []byte
+	for _, f := range files {
+		byPath[f.Path] = f.Data
+		if f.Path == Path {
+			kdata = f.Data
+		}
+	}
+	if kdata == nil {
+		return nil, nil
+	}
+	var k types.Kustomization
+	if err := yaml.Unmarshal(kdata, &k); err != nil {
+		return nil, fmt.Errorf("%s: %w", Path, err)
+	}
+	var out []Oversize
+	check := func(kind string, g types.GeneratorArgs) {
+		o := Oversize{Kind: kind, Namespace: g.Namespace, Name: g.Name}
+		for _, src := range g.FileSources {
+			key, file, ok := strings.Cut(src, "=")
+			if !ok {
+				key, file = path.Base(src), src
+			}
+			o.Bytes += len(key) + len(byPath[file])
+			o.Files = append(o.Files, file)
+		}
+		if o.Bytes > MaxObjectData {
+			out = append(out, o)
+		}
+	}
+	for _, g := range k.ConfigMapGenerator {
+		check("ConfigMap", g.GeneratorArgs)
+	}
+	for _, g := range k.SecretGenerator {
+		check("Secret", g.GeneratorArgs)
+	}
+	return out, nil
 }

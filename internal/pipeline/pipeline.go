@@ -3,9 +3,14 @@
 package pipeline
 
 import (
+	"fmt"
+	"strings"
+
 	"obsgen.dev/obsgen/generators"
+	"obsgen.dev/obsgen/generators/kustomize"
 	"obsgen.dev/obsgen/generators/reports"
 	"obsgen.dev/obsgen/internal/built"
+	"obsgen.dev/obsgen/internal/diag"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/profile"
@@ -34,5 +39,31 @@ func Run(file string, data []byte, r *render.Engine) (*Result, error) {
 	if err != nil {
 		return nil, ProofDiagnostics(l, err)
 	}
+	if err := warnOversized(l, p, g.Files); err != nil {
+		return nil, err
+	}
 	return &Result{Loaded: l, Plan: p, Files: g.Files, Policies: g.Policies, Proof: g.Proof}, nil
+}
+
+// warnOversized adds a warning for each ConfigMap or Secret the
+// kustomization would build beyond what the API server takes: the output
+// is written, but applying it fails with "Too long: must have at most
+// 1048576 bytes".
+func warnOversized(l *profile.Loaded, p *plan.Plan, files []output.File) error {
+	over, err := kustomize.Oversized(files)
+	if err != nil {
+		return err
+	}
+	for _, o := range over {
+		hint := "split the teams across profiles (clusters or tenants), so each Prometheus scrapes fewer jobs"
+		if p.Monitoring.RawFlavour && o.Kind == "ConfigMap" && o.Namespace == p.Monitoring.Namespace &&
+			strings.HasPrefix(o.Name, p.Monitoring.Prometheus.Name+"-") {
+			hint = "deploy the operator flavour alone (monitoring.flavours: [operator]): the Prometheus Operator builds the configuration from the generated resources and stores it compressed; or split the teams across profiles"
+		}
+		l.Warnings = append(l.Warnings, diag.Diagnostic{File: l.File, Pos: l.Pos("monitoring.flavours"), Path: "monitoring.flavours",
+			Severity: diag.Warning, Hint: hint,
+			Message: fmt.Sprintf("%s %s/%s in %s holds %d bytes (%s); the API server refuses a ConfigMap or Secret over %d bytes (1 MiB), so applying the output fails",
+				o.Kind, o.Namespace, o.Name, kustomize.Path, o.Bytes, strings.Join(o.Files, ", "), kustomize.MaxObjectData)})
+	}
+	return nil
 }
