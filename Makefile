@@ -4,8 +4,12 @@ BIN      := bin
 PROM_MOD := github.com/prometheus/prometheus
 AM_MOD   := github.com/prometheus/alertmanager
 export GONOSUMDB ?= github.com/np-guard/models
+# What `obsgen version` and the output manifests report for `make build`.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo "(devel)")
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS  := -X obsgen.dev/obsgen/internal/version.Version=$(VERSION) -X obsgen.dev/obsgen/internal/version.Commit=$(COMMIT)
 
-.PHONY: all test tools vet generate check verify bench fuzz clean
+.PHONY: all build test tools vet generate check verify bench fuzz clean
 
 all: test
 
@@ -21,6 +25,11 @@ test: tools vet
 
 vet:
 	$(GO) vet ./...
+
+## build: bin/obsgen, stamped with the version and commit of the checkout
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/obsgen ./cmd/obsgen
 
 ## tools: prometheus, promtool and amtool from the pinned modules
 tools: $(BIN)/prometheus $(BIN)/promtool $(BIN)/amtool

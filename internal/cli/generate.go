@@ -15,12 +15,13 @@ import (
 	"obsgen.dev/obsgen/internal/pipeline"
 	"obsgen.dev/obsgen/internal/profile"
 	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/internal/version"
 	"obsgen.dev/obsgen/profiles"
 	"obsgen.dev/obsgen/templates"
 )
 
 func (a *app) generateCommand() *cobra.Command {
-	var check bool
+	var check, prune bool
 	cmd := &cobra.Command{
 		Use:   "generate [PROFILE...]",
 		Short: "Generate the output of each profile into OUT/<metadata.name>/",
@@ -34,14 +35,24 @@ longer generates are removed, and hand-written files are never touched.
 With --check nothing is written: obsgen prints a diff and exits 3 when the
 output on disk is stale, which is what CI should run.
 
+An output folder obsgen wrote (it holds a .obsgen-manifest) that no given
+profile produces is an orphan: a renamed or deleted profile's output, which
+a GitOps tool would keep deploying. generate reports it, --check fails on it,
+and --prune-orphans removes every file its manifest lists (hand-written files
+stay). Give every profile of the output root at once, as CI does.
+
 Warnings (alerts routed to a receiver that notifies nobody, say) are printed
 to stderr and do not stop generation; with --strict they do, as errors would.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.generate(args, check)
+			if check && prune {
+				return usageError{errors.New("--check writes nothing; --prune-orphans removes folders: use one of them")}
+			}
+			return a.generate(args, check, prune)
 		},
 	}
 	cmd.Flags().String(flagOut, defaultOut, "output root; each profile goes to OUT/<metadata.name>/ (env OBSGEN_OUT)")
-	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 3 with a diff when the output is stale")
+	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 3 with a diff when the output is stale or holds orphans")
+	cmd.Flags().BoolVar(&prune, "prune-orphans", false, "also remove the output folders obsgen wrote that no given profile produces (a renamed or deleted profile's)")
 	strictFlag(cmd)
 	return cmd
 }
@@ -51,7 +62,7 @@ func strictFlag(cmd *cobra.Command) {
 	cmd.Flags().Bool(flagStrict, false, "treat warnings as errors: exit 1 and write nothing (env OBSGEN_STRICT)")
 }
 
-func (a *app) generate(args []string, check bool) error {
+func (a *app) generate(args []string, check, prune bool) error {
 	results, err := a.runAll(args)
 	if err != nil {
 		return err
@@ -62,35 +73,74 @@ func (a *app) generate(args []string, check bool) error {
 	root := a.v.GetString(flagOut)
 	sets := make([]output.Set, len(results))
 	for i, res := range results {
-		sets[i] = output.Set{Name: res.Plan.Name, Files: res.Files}
+		sets[i] = output.Set{Name: res.Plan.Name, Files: res.Files, Generator: generatorName()}
 	}
-	if check {
-		return a.check(root, sets)
+	names := make([]string, len(sets))
+	for i, s := range sets {
+		names[i] = s.Name
 	}
-	// One commit for every profile: all of them are written, or none.
-	written, err := output.Commit(root, sets)
+	orphans, err := output.Orphans(root, names)
 	if err != nil {
 		return err
 	}
-	for i, w := range written {
+	if check {
+		return a.check(root, sets, orphans)
+	}
+	if !prune {
+		orphans = nil
+	}
+	// One commit for every profile: all of them are written, or none.
+	written, err := output.CommitRemoving(root, sets, orphans)
+	if err != nil {
+		return err
+	}
+	for i, w := range written[:len(sets)] {
 		fmt.Fprintf(a.stdout, "%s: %d written, %d unchanged, %d pruned\n",
 			filepath.Join(root, sets[i].Name), len(w.Written), len(w.Unchanged), len(w.Pruned))
+	}
+	for i, w := range written[len(sets):] {
+		fmt.Fprintf(a.stdout, "%s: orphan removed, %d pruned\n", filepath.Join(root, orphans[i]), len(w.Pruned))
+	}
+	if !prune {
+		a.reportOrphans(root, names)
 	}
 	return nil
 }
 
+// reportOrphans warns about the orphans left under root.
+func (a *app) reportOrphans(root string, names []string) {
+	orphans, err := output.Orphans(root, names)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "%swarning: %v\n", a.errorPrefix(), err)
+	}
+	for _, o := range orphans {
+		fmt.Fprintf(a.stderr, "%swarning: %s holds obsgen output that no given profile produces (a renamed or deleted profile?); `obsgen generate --prune-orphans` with every profile removes it\n",
+			a.errorPrefix(), filepath.Join(root, o))
+	}
+}
+
+// generatorName is what each output folder's manifest records.
+func generatorName() string { return "obsgen " + version.Get().Short() }
+
 // check prints the drift of every output folder and reports errDrift if
 // any is stale.
-func (a *app) check(root string, sets []output.Set) error {
+func (a *app) check(root string, sets []output.Set, orphans []string) error {
 	drifts, err := output.CheckAll(root, sets)
 	if err != nil {
 		return err
 	}
-	stale := false
+	stale := len(orphans) > 0
+	for _, o := range orphans {
+		fmt.Fprintf(a.stdout, "- orphan %s (obsgen output that no given profile produces; `obsgen generate --prune-orphans` removes it)\n", filepath.Join(root, o))
+	}
 	for _, d := range drifts {
 		if !d.Empty() {
 			stale = true
 			fmt.Fprint(a.stdout, d.String())
+			if g := generatorName(); d.Generator != "" && d.Generator != g {
+				fmt.Fprintf(a.stderr, "%s%s was written by %s and this is %s: the difference may come from the upgrade alone; regenerate with this version and review the diff, or check with the version that wrote it\n",
+					a.errorPrefix(), d.Dir, d.Generator, g)
+			}
 		}
 	}
 	if stale {
@@ -173,7 +223,11 @@ func (a *app) runAll(args []string) ([]*pipeline.Result, error) {
 // engine is the template engine of the settings: the built-in templates
 // and the overrides of --templates.
 func (a *app) engine() (*render.Engine, error) {
-	return render.New(templates.FS, a.v.GetString(flagTmpl))
+	e, err := render.New(templates.FS, a.v.GetString(flagTmpl))
+	if errors.Is(err, render.ErrNoOverrideDir) {
+		return nil, usageError{err}
+	}
+	return e, err
 }
 
 func (a *app) runAllWith(engine *render.Engine, args []string) ([]*pipeline.Result, error) {

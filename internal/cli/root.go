@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/spf13/viper"
 
 	"obsgen.dev/obsgen/internal/diag"
+	"obsgen.dev/obsgen/internal/version"
 )
 
 // Exit codes.
@@ -55,18 +58,46 @@ var errDrift = errors.New("output is stale")
 // Main runs obsgen with args and returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{v: viper.New(), stdout: stdout, stderr: stderr}
-	root := a.rootCommand()
+	return a.exitCode(a.execute(ctx, args))
+}
+
+// execute runs the command line. A panic (a defect in obsgen or a library)
+// becomes an internal error that exits 1, not Go's exit 2 that reads as a
+// usage error: output is written in one commit at the end (output.Commit),
+// so a panic before it leaves nothing written, and one inside it leaves the
+// pending record the next run finishes or undoes.
+func (a *app) execute(ctx context.Context, args []string) error {
+	return a.executeRoot(ctx, a.rootCommand(), args)
+}
+
+func (a *app) executeRoot(ctx context.Context, root *cobra.Command, args []string) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = internalError{what: strings.TrimSpace(root.Name() + " " + strings.Join(args, " ")), v: v, stack: debug.Stack()}
+		}
+	}()
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	return a.exitCode(err)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	return root.ExecuteContext(ctx)
+}
+
+// internalError is a recovered panic.
+type internalError struct {
+	what  string
+	v     any
+	stack []byte
+}
+
+func (e internalError) Error() string {
+	return fmt.Sprintf("internal error while running `%s`: %v; nothing was written. Please report it with this message and the profile (set OBSGEN_TRACEBACK=1 for the stack)", e.what, e.v)
 }
 
 func (a *app) exitCode(err error) int {
 	var diags diag.List
 	var usage usageError
 	var problems verifyProblems
+	var internal internalError
 	switch {
 	case err == nil:
 		return ExitOK
@@ -87,6 +118,16 @@ func (a *app) exitCode(err error) int {
 		return ExitFailed
 	case errors.As(err, &usage):
 		fmt.Fprintln(a.stderr, a.errorPrefix()+usage.Error())
+		return ExitUsage
+	case errors.As(err, &internal):
+		fmt.Fprintln(a.stderr, a.errorPrefix()+internal.Error())
+		if os.Getenv("OBSGEN_TRACEBACK") != "" {
+			a.stderr.Write(internal.stack)
+		}
+		return ExitFailed
+	case strings.HasPrefix(err.Error(), "unknown command "):
+		// cobra's own error for an unknown command below the root.
+		fmt.Fprintln(a.stderr, a.errorPrefix()+err.Error())
 		return ExitUsage
 	default:
 		fmt.Fprintln(a.stderr, a.errorPrefix()+err.Error())
@@ -116,9 +157,77 @@ directory.`,
 	root.PersistentFlags().String(flagTmpl, "", "directory of template overrides (see `obsgen templates dump`)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.generateCommand(), a.validateCommand(), a.initCommand(),
-		a.schemaCommand(), a.templatesCommand(), a.explainCommand())
+		a.schemaCommand(), a.templatesCommand(), a.explainCommand(), a.versionCommand())
 	usageArgs(root)
+	groups(root)
+	helpTopics(root)
 	return root
+}
+
+// groups makes a command that only holds subcommands (explain, templates)
+// print its help when called bare, and refuse an unknown subcommand as a
+// usage error (exit 2) instead of printing help and exiting 0.
+func groups(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		groups(sub)
+	}
+	if cmd.HasParent() && cmd.HasSubCommands() && !cmd.Runnable() {
+		cmd.Args = cobra.ArbitraryArgs
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return c.Help()
+			}
+			names := make([]string, 0, len(c.Commands()))
+			for _, s := range c.Commands() {
+				if s.IsAvailableCommand() {
+					names = append(names, s.Name())
+				}
+			}
+			return usageError{fmt.Errorf("unknown command %q for %q; its commands: %s", args[0], c.CommandPath(), strings.Join(names, ", "))}
+		}
+	}
+}
+
+// helpTopics makes `obsgen help bogus` a usage error, as `obsgen bogus` is.
+func helpTopics(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "help" {
+			continue
+		}
+		run := c.Run
+		c.Run = nil
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if target, rest, err := root.Find(args); len(args) > 0 && (err != nil || target == root || len(rest) > 0) {
+				return usageError{fmt.Errorf("unknown help topic %q; run `obsgen help` for the commands", strings.Join(args, " "))}
+			}
+			run(cmd, args)
+			return nil
+		}
+	}
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	var short bool
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print obsgen's version, commit and Go version",
+		Long: `Print the version of this obsgen (set by release builds; a build from a checkout
+says (devel) and its commit), the commit, the Go version and the platform.
+Each output folder's .obsgen-manifest records the version that last wrote it.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			info := version.Get()
+			if short {
+				_, err := fmt.Fprintln(a.stdout, info.Short())
+				return err
+			}
+			_, err := fmt.Fprint(a.stdout, info.String())
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&short, "short", false, "print the version only, as the manifest records it")
+	return cmd
 }
 
 // usageArgs makes a wrong number of arguments, to cmd or any command

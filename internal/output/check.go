@@ -20,6 +20,9 @@ type Drift struct {
 	// Leftovers are what an interrupted run left (temporary files, the
 	// pending record), relative to Dir; the next generate clears them.
 	Leftovers []string
+	// Generator is what the manifest on disk says wrote the folder, ""
+	// when it says nothing (an older obsgen) or there is none.
+	Generator string
 }
 
 // FileDiff is a unified diff of one changed file.
@@ -146,12 +149,16 @@ func (t *tree) checkSet(s Set, drift *Drift) error {
 
 func (t *tree) checkFile(name string, f File, drift *Drift) error {
 	rel := path.Join(name, f.Path)
-	existing, err := t.readRegular(rel, int64(len(f.Data)))
+	existing, err := t.readRegular(rel, readLimit(f))
+	if f.Path == ManifestName && err == nil {
+		drift.Generator = Generator(existing)
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) || errors.Is(err, errIsDir):
 		drift.New = append(drift.New, f.Path)
 	case err != nil:
 		return fmt.Errorf("check: %w", err)
+	case f.Path == ManifestName && sameManifest(existing, f.Data):
 	case string(existing) != string(f.Data):
 		// The comparison read one byte past the generated length; the diff
 		// needs the whole file, still bounded.

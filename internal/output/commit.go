@@ -3,6 +3,7 @@ package output
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,6 +15,10 @@ import (
 type Set struct {
 	Name  string
 	Files []File
+	// Generator names the program and version that generates the files
+	// (obsgen v1.2.3); the manifest records it (GeneratorLine) without
+	// making an upgrade alone rewrite the folder.
+	Generator string
 }
 
 // setPlan is what a run changes in one output folder, decided before any
@@ -47,7 +52,20 @@ var crashPoint = func(step string) {}
 // no longer generated are removed; files obsgen never wrote are never
 // touched, and one in the way of a generated file is an error.
 func Commit(root string, sets []Set) ([]Result, error) {
-	prepared, err := prepareSets(sets)
+	return CommitRemoving(root, sets, nil)
+}
+
+// CommitRemoving is Commit that also removes the output folders named in
+// orphans (Orphans): every file their manifests list is pruned in the same
+// commit, then each manifest, then each folder if nothing obsgen did not
+// write is left in it. The results hold the sets' results, then the
+// orphans'.
+func CommitRemoving(root string, sets []Set, orphans []string) ([]Result, error) {
+	all := slices.Clone(sets)
+	for _, name := range orphans {
+		all = append(all, Set{Name: name})
+	}
+	prepared, err := prepareSets(all)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +86,50 @@ func Commit(root string, sets []Set) ([]Result, error) {
 		return nil, err
 	}
 	defer l.release()
-	return t.commit(prepared)
+	results, err := t.commit(prepared)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range orphans {
+		if _, err := t.removeFile(path.Join(name, ManifestName)); err != nil {
+			return nil, err
+		}
+		t.removeEmptyFolders(path.Join(name, "x"), ".")
+	}
+	return results, nil
+}
+
+// Orphans lists the output folders under root that hold a manifest (obsgen
+// wrote them) and whose names are not in keep: a renamed or deleted
+// profile's output, which a GitOps tool would otherwise keep deploying.
+// Links and anything that is not a folder are skipped, never followed.
+func Orphans(root string, keep []string) ([]string, error) {
+	root = filepath.Clean(root)
+	info, err := checkRootDir(root)
+	if err != nil || info == nil {
+		return nil, err
+	}
+	t, err := openTree(root)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	entries, err := fs.ReadDir(t.root.FS(), ".")
+	if err != nil {
+		return nil, fmt.Errorf("list output root %s: %w", root, err)
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || slices.Contains(keep, name) || checkSetName(name) != nil {
+			continue
+		}
+		info, err := t.lstat(path.Join(name, ManifestName))
+		if err == nil && info.Mode().IsRegular() {
+			out = append(out, name)
+		}
+	}
+	return out, nil
 }
 
 func (t *tree) commit(sets []Set) ([]Result, error) {
@@ -109,11 +170,11 @@ func prepareSets(sets []Set) ([]Set, error) {
 			return nil, fmt.Errorf("two sets write the output folder %q", s.Name)
 		}
 		seen[s.Name] = true
-		files, err := prepare(s.Files)
+		files, err := prepare(s.Files, s.Generator)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = Set{Name: s.Name, Files: files}
+		out[i] = Set{Name: s.Name, Files: files, Generator: s.Generator}
 	}
 	return out, nil
 }

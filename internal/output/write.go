@@ -53,8 +53,40 @@ func overlaps(a, b string) bool {
 	return strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
 }
 
-// prepare checks paths, rejects duplicates and appends the manifest.
-func prepare(files []File) ([]File, error) {
+// GeneratorLine starts the manifest's line that names the obsgen that
+// wrote the folder.
+const GeneratorLine = "# generator: "
+
+// Generator returns what a manifest's GeneratorLine records, or "".
+func Generator(manifest []byte) string {
+	for line := range strings.Lines(string(manifest)) {
+		if g, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), GeneratorLine); ok {
+			return g
+		}
+	}
+	return ""
+}
+
+// sameManifest tells whether two manifests list the same files: which
+// obsgen wrote them does not count, so an upgrade that generates the same
+// files leaves the folder, and its manifest, alone.
+func sameManifest(a, b []byte) bool {
+	return slices.Equal(withoutGenerator(a), withoutGenerator(b))
+}
+
+func withoutGenerator(b []byte) []string {
+	var out []string
+	for line := range strings.Lines(string(b)) {
+		if !strings.HasPrefix(line, GeneratorLine) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// prepare checks paths, rejects duplicates and appends the manifest, which
+// records generator when it is given.
+func prepare(files []File, generator string) ([]File, error) {
 	seen := map[string]bool{}
 	paths := make([]string, 0, len(files))
 	for _, f := range files {
@@ -71,7 +103,11 @@ func prepare(files []File) ([]File, error) {
 	if err := checkNoFileIsAFolder(paths); err != nil {
 		return nil, err
 	}
-	manifest := File{Path: ManifestName, Data: []byte(manifestHeader + strings.Join(paths, "\n") + "\n")}
+	head := manifestHeader
+	if generator = strings.Map(printable, generator); generator != "" {
+		head += GeneratorLine + generator + "\n"
+	}
+	manifest := File{Path: ManifestName, Data: []byte(head + strings.Join(paths, "\n") + "\n")}
 	return append(slices.Clone(files), manifest), nil
 }
 
@@ -122,7 +158,7 @@ func (t *tree) compare(name string, files []File, owned, gone []string) ([]File,
 	var changed []File
 	for _, f := range files {
 		rel := path.Join(name, f.Path)
-		existing, err := t.readRegular(rel, int64(len(f.Data)))
+		existing, err := t.readRegular(rel, readLimit(f))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case errors.Is(err, errNotDir):
@@ -135,7 +171,7 @@ func (t *tree) compare(name string, files []File, owned, gone []string) ([]File,
 			}
 		case err != nil:
 			return nil, err
-		case bytes.Equal(existing, f.Data):
+		case bytes.Equal(existing, f.Data), f.Path == ManifestName && sameManifest(existing, f.Data):
 			continue
 		case f.Path != ManifestName && !slices.Contains(owned, f.Path):
 			return nil, fmt.Errorf("%s exists and was not written by obsgen; move it away or delete it, then generate again", t.display(rel))
@@ -143,6 +179,24 @@ func (t *tree) compare(name string, files []File, owned, gone []string) ([]File,
 		changed = append(changed, f)
 	}
 	return changed, nil
+}
+
+// readLimit is how much of f's file on disk a comparison reads: one byte
+// past the generated content tells a longer file apart; a manifest is read
+// whole, since a different generator line may change its length alone.
+func readLimit(f File) int64 {
+	if f.Path == ManifestName {
+		return maxManifestSize
+	}
+	return int64(len(f.Data))
+}
+
+// printable drops control characters (a newline would end the line).
+func printable(r rune) rune {
+	if r < ' ' || r == 0x7f {
+		return -1
+	}
+	return r
 }
 
 // fileInTheWay checks the file found where a folder of generated path p

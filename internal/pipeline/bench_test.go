@@ -168,3 +168,18 @@ func BenchmarkReports(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReference measures the bundled example (profiles.Default), what
+// `obsgen generate` without arguments runs, from profile bytes.
+func BenchmarkReference(b *testing.B) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(b, err)
+	data, err := profiles.FS.ReadFile(profiles.Default)
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Run(profiles.Default, data, engine); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

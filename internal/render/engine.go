@@ -66,13 +66,26 @@ func templateNames(fsys fs.FS) ([]string, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list embedded templates: %w", err)
+		return nil, fmt.Errorf("list templates: %w", err)
 	}
 	slices.Sort(names)
 	return names, nil
 }
 
+// ErrNoOverrideDir marks a --templates folder that does not exist or is
+// not a folder: a mistake on the command line, not in a template.
+var ErrNoOverrideDir = errors.New("no such folder")
+
 func applyOverrides(dir string, sources map[string]string, contents map[string][]byte) error {
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		if err == nil {
+			return fmt.Errorf("templates directory %s: is a file, not a folder of template overrides (see `obsgen templates dump`): %w", dir, ErrNoOverrideDir)
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("templates directory %s: %w; create it with `obsgen templates dump %s`, or drop --templates", dir, ErrNoOverrideDir, dir)
+		}
+		return fmt.Errorf("templates directory %s: %w", dir, err)
+	}
 	overrides, err := templateNames(os.DirFS(dir))
 	if err != nil {
 		return fmt.Errorf("templates directory %s: %w", dir, err)

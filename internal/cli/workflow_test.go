@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/version"
+)
+
+// TestExitCodesAreAsDocumented: the README's table, command by command: 0
+// success, 1 a profile or generation problem, 2 a bad command line, 3 stale
+// output under --check.
+func TestExitCodesAreAsDocumented(t *testing.T) {
+	strict := repoProfile(t, "strict-deny.yaml")
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"bogus"}, ExitUsage},
+		{[]string{"help", "bogus"}, ExitUsage},
+		{[]string{"explain", "network"}, ExitUsage},
+		{[]string{"templates", "bogus"}, ExitUsage},
+		{[]string{"schema", "extra"}, ExitUsage},
+		{[]string{"validate"}, ExitUsage},
+		{[]string{"templates", "dump"}, ExitUsage},
+		{[]string{"--templates", "no-such-folder", "validate", strict}, ExitUsage},
+		{[]string{"generate", "--bogus"}, ExitUsage},
+		{[]string{"generate", "--check", "--prune-orphans"}, ExitUsage},
+		{[]string{"version", "extra"}, ExitUsage},
+		{[]string{"validate", "no-such-profile.yaml"}, ExitUsage},
+		{[]string{"help"}, ExitOK},
+		{[]string{"explain"}, ExitOK},
+		{[]string{"templates"}, ExitOK},
+		{[]string{"version"}, ExitOK},
+		{[]string{"validate", strict}, ExitOK},
+		{[]string{"schema"}, ExitOK},
+	}
+	for _, c := range cases {
+		code, _, errOut := run(t, t.TempDir(), c.args...)
+		assert.Equal(t, c.code, code, "%v: %s", c.args, errOut)
+		if c.code == ExitUsage {
+			assert.True(t, strings.HasPrefix(errOut, "obsgen: "), "%v: %q", c.args, errOut)
+		}
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("apiVersion: obsgen.dev/v1alpha1\nkind: Profile\nmetadata: {name: Bad_Name}\n"), 0o644))
+	code, _, errOut := run(t, dir, "generate", bad)
+	assert.Equal(t, ExitFailed, code, errOut)
+	code, _, errOut = run(t, dir, "validate", bad)
+	assert.Equal(t, ExitFailed, code, errOut)
+}
+
+// TestAPanicIsAnInternalErrorNotAUsageError: a panic anywhere under a
+// command exits 1 with "internal error", what was being run and that
+// nothing was written; Go's own exit code for a panic (2) would read as a
+// bad command line.
+func TestAPanicIsAnInternalErrorNotAUsageError(t *testing.T) {
+	a := &app{v: viper.New(), stdout: &strings.Builder{}, stderr: &strings.Builder{}}
+	root := a.rootCommand()
+	root.AddCommand(&cobra.Command{Use: "boom", RunE: func(*cobra.Command, []string) error {
+		var m map[string]int
+		m["x"]++ // a nil map: a defect
+		return nil
+	}})
+	err := a.executeRoot(context.Background(), root, []string{"boom"})
+	code := a.exitCode(err)
+	assert.Equal(t, ExitFailed, code)
+	msg := a.stderr.(*strings.Builder).String()
+	assert.Contains(t, msg, "obsgen: internal error while running `obsgen boom`: assignment to entry in nil map; nothing was written")
+}
+
+// TestVersionPrintsWhatTheManifestRecords: `obsgen version --short` is the
+// string a generated manifest records after "# generator: obsgen ".
+func TestVersionPrintsWhatTheManifestRecords(t *testing.T) {
+	code, out, _ := run(t, t.TempDir(), "version")
+	require.Equal(t, ExitOK, code)
+	assert.Regexp(t, `^obsgen \S.*\ncommit: .+\ngo: go1\.\d+.*\nplatform: \w+/\w+\n$`, out)
+	code, short, _ := run(t, t.TempDir(), "version", "--short")
+	require.Equal(t, ExitOK, code)
+	assert.Equal(t, version.Get().Short()+"\n", short)
+
+	dir := t.TempDir()
+	code, _, errOut := run(t, dir, "generate")
+	require.Equal(t, ExitOK, code, errOut)
+	manifest, err := os.ReadFile(filepath.Join(dir, "out", "default-permissive", output.ManifestName))
+	require.NoError(t, err)
+	assert.Equal(t, "obsgen "+strings.TrimSpace(short), output.Generator(manifest))
+}
+
+// TestAnUpgradeAloneChurnsNothingAndCheckNamesIt: output written by another
+// obsgen version is up to date when the files are the same (the manifest's
+// generator line is not compared); when they differ, --check says the
+// version changed.
+func TestAnUpgradeAloneChurnsNothingAndCheckNamesIt(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := run(t, dir, "generate")
+	require.Equal(t, ExitOK, code, errOut)
+	folder := filepath.Join(dir, "out", "default-permissive")
+	manifestPath := filepath.Join(folder, output.ManifestName)
+	manifest, err := os.ReadFile(manifestPath)
+	require.NoError(t, err)
+	old := strings.Replace(string(manifest), output.Generator(manifest), "obsgen v0.0.1", 1)
+	require.NoError(t, os.WriteFile(manifestPath, []byte(old), 0o644))
+
+	code, out, errOut := run(t, dir, "generate", "--check")
+	assert.Equal(t, ExitOK, code, out+errOut)
+	code, out, _ = run(t, dir, "generate")
+	require.Equal(t, ExitOK, code)
+	assert.Contains(t, out, " 0 written,", "the same files under a new version are not rewritten")
+
+	kustomization := filepath.Join(folder, "kustomization.yaml")
+	data, err := os.ReadFile(kustomization)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(kustomization, append(data, "# edited\n"...), 0o644))
+	code, _, errOut = run(t, dir, "generate", "--check")
+	assert.Equal(t, ExitDrift, code)
+	assert.Contains(t, errOut, "was written by obsgen v0.0.1 and this is obsgen "+version.Get().Short())
+}
+
+// TestOrphansAreReportedCheckedAndPruned: renaming a profile leaves its old
+// output folder behind. generate warns, --check fails (a GitOps tool would
+// keep deploying it), --prune-orphans removes what obsgen wrote there and
+// leaves hand-written files and folders without a manifest alone.
+func TestOrphansAreReportedCheckedAndPruned(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(repoProfile(t, "strict-deny.yaml"))
+	require.NoError(t, err)
+	profile := filepath.Join(dir, "p.yaml")
+	require.NoError(t, os.WriteFile(profile, data, 0o644))
+	code, _, errOut := run(t, dir, "generate", profile)
+	require.Equal(t, ExitOK, code, errOut)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "out", "strict-deny", "NOTES.md"), []byte("hand-written\n"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "out", "handmade"), 0o755))
+
+	renamed := strings.Replace(string(data), "name: strict-deny\n", "name: strict-deny-eu\n", 1)
+	require.NotEqual(t, string(data), renamed)
+	require.NoError(t, os.WriteFile(profile, []byte(renamed), 0o644))
+
+	code, out, _ := run(t, dir, "generate", "--check", profile)
+	assert.Equal(t, ExitDrift, code)
+	assert.Contains(t, out, "- orphan "+filepath.Join("out", "strict-deny")+" ")
+	assert.NotContains(t, out, "handmade", "a folder without a manifest is not obsgen's")
+
+	code, _, errOut = run(t, dir, "generate", profile)
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, errOut, "warning: "+filepath.Join("out", "strict-deny")+" holds obsgen output that no given profile produces")
+	assert.FileExists(t, filepath.Join(dir, "out", "strict-deny", "kustomization.yaml"), "only --prune-orphans removes")
+
+	code, out, errOut = run(t, dir, "generate", "--prune-orphans", profile)
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Regexp(t, filepathRegexp(filepath.Join("out", "strict-deny"))+`: orphan removed, [1-9]\d* pruned`, out)
+	assert.NoFileExists(t, filepath.Join(dir, "out", "strict-deny", "kustomization.yaml"))
+	assert.NoFileExists(t, filepath.Join(dir, "out", "strict-deny", output.ManifestName))
+	assert.FileExists(t, filepath.Join(dir, "out", "strict-deny", "NOTES.md"), "hand-written files stay")
+	assert.NoDirExists(t, filepath.Join(dir, "out", "strict-deny", "prometheus"), "emptied folders go")
+	assert.DirExists(t, filepath.Join(dir, "out", "handmade"))
+
+	code, out, errOut = run(t, dir, "generate", "--check", profile)
+	assert.Equal(t, ExitOK, code, out+errOut)
+}
+
+func filepathRegexp(s string) string { return regexp.QuoteMeta(s) }
