@@ -81,7 +81,7 @@ func TestVerifyFailsLikeValidate(t *testing.T) {
 
 	code, _, errOut = run(t)
 	assert.Equal(t, cli.ExitUsage, code)
-	assert.Contains(t, errOut, "obsgen-verify: requires at least 1 arg(s)")
+	assert.Contains(t, errOut, "obsgen-verify: no profile given")
 
 	code, _, errOut = run(t, "--out", "x", profile(t, "strict-deny.yaml"))
 	assert.Equal(t, cli.ExitUsage, code)

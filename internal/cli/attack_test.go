@@ -34,7 +34,7 @@ func TestGenerateAndCheckRefuseALinkedOutputFolder(t *testing.T) {
 	require.NoError(t, os.MkdirAll(elsewhere, 0o755))
 	require.NoError(t, os.Symlink(elsewhere, filepath.Join(dir, "out", "default-permissive")))
 
-	for _, args := range [][]string{{"generate"}, {"generate", "--check"}} {
+	for _, args := range [][]string{{"generate", exampleProfile}, {"generate", "--check", exampleProfile}} {
 		code, _, errOut := run(t, dir, args...)
 		assert.Equal(t, ExitFailed, code, args)
 		assert.Contains(t, errOut, filepath.Join("out", "default-permissive")+" is a symbolic link", args)
@@ -53,7 +53,7 @@ func TestGenerateRefusesWhileAnotherRunHoldsTheLock(t *testing.T) {
 	defer lock.Close()
 	require.NoError(t, syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
 
-	code, _, errOut := run(t, dir, "generate")
+	code, _, errOut := run(t, dir, "generate", exampleProfile)
 
 	assert.Equal(t, ExitFailed, code)
 	assert.Contains(t, errOut, "obsgen: another obsgen run is writing to out")

@@ -34,13 +34,23 @@ var profilesDir = func() string {
 	return p
 }()
 
+// exampleProfile is the bundled example, which generate writes without a
+// profile only in a clone of obsgen.
+var exampleProfile = filepath.Join(profilesDir, "default-permissive.yaml")
+
 func repoProfile(t *testing.T, name string) string {
 	t.Helper()
 	return filepath.Join(profilesDir, name)
 }
 
-func TestGenerateWithoutArgumentsUsesTheBundledDefault(t *testing.T) {
+func TestGenerateWithoutArgumentsUsesTheBundledDefaultInObsgensClone(t *testing.T) {
 	dir := t.TempDir()
+	code, _, errOut := run(t, dir, "generate")
+	assert.Equal(t, ExitUsage, code, "outside obsgen's clone, generate asks for a profile")
+	assert.Contains(t, errOut, "no profile given")
+	assert.NoDirExists(t, filepath.Join(dir, "out"))
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module obsgen.dev/obsgen\n\ngo 1.26\n"), 0o644))
 	code, out, errOut := run(t, dir, "generate")
 	require.Equal(t, ExitOK, code, errOut)
 	assert.Regexp(t, regexp.QuoteMeta(filepath.Join("out", "default-permissive"))+`: [1-9]\d* written, 0 unchanged, 0 pruned`, out)
@@ -128,16 +138,16 @@ func TestTwoProfilesWithOneNameAreRejected(t *testing.T) {
 func TestSettingsComeFromFlagsThenEnvThenFile(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".obsgen.yaml"), []byte("out: from-file\n"), 0o644))
-	code, _, errOut := run(t, dir, "generate")
+	code, _, errOut := run(t, dir, "generate", exampleProfile)
 	require.Equal(t, ExitOK, code, errOut)
 	assert.DirExists(t, filepath.Join(dir, "from-file", "default-permissive"))
 
 	t.Setenv("OBSGEN_OUT", "from-env")
-	code, _, _ = run(t, dir, "generate")
+	code, _, _ = run(t, dir, "generate", exampleProfile)
 	require.Equal(t, ExitOK, code)
 	assert.DirExists(t, filepath.Join(dir, "from-env", "default-permissive"))
 
-	code, _, _ = run(t, dir, "generate", "--out", "from-flag")
+	code, _, _ = run(t, dir, "generate", "--out", "from-flag", exampleProfile)
 	require.Equal(t, ExitOK, code)
 	assert.DirExists(t, filepath.Join(dir, "from-flag", "default-permissive"))
 }
@@ -185,7 +195,7 @@ func TestTemplatesDumpAndOverride(t *testing.T) {
 
 	kust := filepath.Join(dir, "tmpl", "kustomization.yaml.tmpl")
 	require.NoError(t, os.WriteFile(kust, []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n# overridden {{ .Plan.Nme }}\n"), 0o644))
-	code, _, errOut = run(t, dir, "generate", "--templates", "tmpl")
+	code, _, errOut = run(t, dir, "generate", "--templates", "tmpl", exampleProfile)
 	assert.Equal(t, ExitFailed, code)
 	assert.Contains(t, errOut, filepath.Join("tmpl", "kustomization.yaml.tmpl")+":3:21: ")
 	assert.Contains(t, errOut, "Nme")
@@ -193,14 +203,14 @@ func TestTemplatesDumpAndOverride(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(kust, []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n# overridden for {{ .Plan.Name }}\n"), 0o644))
 	t.Setenv("OBSGEN_TEMPLATES", "tmpl")
-	code, _, errOut = run(t, dir, "generate")
+	code, _, errOut = run(t, dir, "generate", exampleProfile)
 	require.Equal(t, ExitOK, code, errOut)
 	got, err := os.ReadFile(filepath.Join(dir, "out", "default-permissive", "kustomization.yaml"))
 	require.NoError(t, err)
 	assert.Contains(t, string(got), "# overridden for default-permissive")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "tmpl", "typo.yaml.tmpl"), []byte("x"), 0o644))
-	code, _, errOut = run(t, dir, "generate")
+	code, _, errOut = run(t, dir, "generate", exampleProfile)
 	assert.Equal(t, ExitFailed, code)
 	assert.Contains(t, errOut, "has no built-in template of that name")
 }
@@ -327,6 +337,6 @@ func TestAWrongNumberOfArgumentsIsAUsageError(t *testing.T) {
 	for _, args := range [][]string{{"validate"}, {"explain", "scrape"}, {"schema", "extra"}, {"init", "extra"}, {"templates", "dump"}} {
 		code, _, errOut := run(t, t.TempDir(), args...)
 		assert.Equal(t, ExitUsage, code, "%v: %s", args, errOut)
-		assert.Regexp(t, `^obsgen: (accepts|requires|unknown command).*\n$`, errOut, "%v", args)
+		assert.Regexp(t, `^obsgen: (accepts|requires|unknown command|no profile given).*\n$`, errOut, "%v", args)
 	}
 }

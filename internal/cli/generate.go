@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -25,8 +26,10 @@ func (a *app) generateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "generate [PROFILE...]",
 		Short: "Generate the output of each profile into OUT/<metadata.name>/",
-		Long: `Generate the output of each profile into OUT/<metadata.name>/. Without a profile,
-the bundled example profiles/` + profiles.Default + ` is used.
+		Long: `Generate the output of each profile into OUT/<metadata.name>/. Without a profile
+on the command line, the profiles: of the settings file (.obsgen.yaml, found in
+the working directory or the nearest folder above it) are used; in a clone of
+obsgen itself, the bundled example profiles/` + profiles.Default + `.
 
 Every profile is generated in memory first: if any has a problem, nothing is
 written. Unchanged files are not rewritten, files obsgen wrote before and no
@@ -63,6 +66,10 @@ func strictFlag(cmd *cobra.Command) {
 }
 
 func (a *app) generate(args []string, check, prune bool) error {
+	args, err := a.profileArgs(args, true)
+	if err != nil {
+		return err
+	}
 	results, err := a.runAll(args)
 	if err != nil {
 		return err
@@ -70,7 +77,7 @@ func (a *app) generate(args []string, check, prune bool) error {
 	if err := a.warn(results); err != nil {
 		return err
 	}
-	root := a.v.GetString(flagOut)
+	root := a.path(flagOut)
 	sets := make([]output.Set, len(results))
 	for i, res := range results {
 		sets[i] = output.Set{Name: res.Plan.Name, Files: res.Files, Generator: generatorName()}
@@ -210,6 +217,76 @@ func readProfile(file string) ([]byte, error) {
 	return data, nil
 }
 
+// profileArgs are the profiles a command works on: those on the command
+// line, else the settings file's `profiles:` (files or globs, relative to
+// the file), else, for generate (example) in a clone of obsgen itself, the
+// bundled example (nil). Anywhere else obsgen asks for a profile rather
+// than write the example into a GitOps repository.
+func (a *app) profileArgs(args []string, example bool) ([]string, error) {
+	if len(args) > 0 {
+		return args, nil
+	}
+	if patterns := a.v.GetStringSlice(settingProfiles); len(patterns) > 0 && a.configDir != "" {
+		return a.expandProfiles(patterns)
+	}
+	if example && inObsgenRepo() {
+		return nil, nil
+	}
+	return nil, usageError{errors.New("no profile given: name them on the command line, or list them under `profiles:` in " + configName +
+		" (found in the working directory or a folder above it); `obsgen init > profile.yaml` starts one")}
+}
+
+// expandProfiles resolves the settings file's profiles: each a file or a
+// glob relative to the file's folder; a glob that matches nothing is an
+// error (a typo would otherwise check nothing).
+func (a *app) expandProfiles(patterns []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for i, pattern := range patterns {
+		full := pattern
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(a.configDir, full)
+		}
+		matches := []string{full}
+		if strings.ContainsAny(pattern, "*?[") {
+			var err error
+			if matches, err = filepath.Glob(full); err != nil {
+				return nil, usageError{fmt.Errorf("%s: profiles[%d] %q: %w", a.v.ConfigFileUsed(), i, pattern, err)}
+			}
+			if len(matches) == 0 {
+				return nil, usageError{fmt.Errorf("%s: profiles[%d] %q matches no file", a.v.ConfigFileUsed(), i, pattern)}
+			}
+		}
+		for _, m := range matches {
+			if display := relToWD(m); !seen[display] {
+				seen[display] = true
+				out = append(out, display)
+			}
+		}
+	}
+	return out, nil
+}
+
+// relToWD shortens p to a path relative to the working directory when it
+// lies below it, for messages.
+func relToWD(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return rel
+	}
+	return p
+}
+
+// inObsgenRepo tells whether the working directory is a clone of obsgen,
+// where `obsgen generate` alone writes the bundled example.
+func inObsgenRepo() bool {
+	data, err := os.ReadFile("go.mod")
+	return err == nil && strings.HasPrefix(string(data), "module obsgen.dev/obsgen\n")
+}
+
 // runAll generates every profile in memory and returns every profile
 // problem of every file at once.
 func (a *app) runAll(args []string) ([]*pipeline.Result, error) {
@@ -223,7 +300,7 @@ func (a *app) runAll(args []string) ([]*pipeline.Result, error) {
 // engine is the template engine of the settings: the built-in templates
 // and the overrides of --templates.
 func (a *app) engine() (*render.Engine, error) {
-	e, err := render.New(templates.FS, a.v.GetString(flagTmpl))
+	e, err := render.New(templates.FS, a.path(flagTmpl))
 	if errors.Is(err, render.ErrNoOverrideDir) {
 		return nil, usageError{err}
 	}

@@ -65,7 +65,7 @@ func (a *app) init(d initData) error {
 		}
 	}
 	d.File = "profiles/" + d.Name + ".yaml"
-	engine, err := render.New(templates.FS, a.v.GetString(flagTmpl))
+	engine, err := render.New(templates.FS, a.path(flagTmpl))
 	if err != nil {
 		return err
 	}

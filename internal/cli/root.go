@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -29,12 +30,14 @@ const (
 	ExitUsage  = 2 // bad command line or settings
 	ExitDrift  = 3 // --check found stale output
 	configName = ".obsgen.yaml"
-	envPrefix  = "OBSGEN"
-	flagOut    = "out"
-	flagTmpl   = "templates"
-	flagConfig = "config"
-	flagStrict = "strict"
-	defaultOut = "out"
+	// settingProfiles lists the settings file's profiles (files or globs).
+	settingProfiles = "profiles"
+	envPrefix       = "OBSGEN"
+	flagOut         = "out"
+	flagTmpl        = "templates"
+	flagConfig      = "config"
+	flagStrict      = "strict"
+	defaultOut      = "out"
 )
 
 // app carries what every command shares.
@@ -44,6 +47,10 @@ type app struct {
 	stderr io.Writer
 	// name is the program's name in messages: obsgen, or obsgen-verify.
 	name string
+	// configDir is the folder of the settings file in use, "" for none;
+	// flags are the command's, to tell a flag's value from the file's.
+	configDir string
+	flags     *pflag.FlagSet
 }
 
 // errorPrefix starts every message of the program on stderr.
@@ -145,15 +152,16 @@ dashboards and the network and mesh policies that let monitoring traffic through
 all consistent with each other and byte-for-byte deterministic.
 
 Settings come from flags, OBSGEN_* environment variables (OBSGEN_OUT,
-OBSGEN_TEMPLATES, OBSGEN_STRICT) and an optional .obsgen.yaml in the working
-directory.`,
+OBSGEN_TEMPLATES, OBSGEN_STRICT) and an optional .obsgen.yaml (out, templates,
+strict, profiles), found in the working directory or the nearest folder above
+it; its paths are relative to the file.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.loadSettings(cmd.Flags())
 		},
 	}
-	root.PersistentFlags().String(flagConfig, "", "settings file (default ./"+configName+" if present)")
+	root.PersistentFlags().String(flagConfig, "", "settings file (default: "+configName+" in the working directory or the nearest folder above it)")
 	root.PersistentFlags().String(flagTmpl, "", "directory of template overrides (see `obsgen templates dump`)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.generateCommand(), a.validateCommand(), a.initCommand(),
@@ -256,24 +264,80 @@ func (a *app) loadSettings(flags *pflag.FlagSet) error {
 	a.v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
 	a.v.AutomaticEnv()
 	a.v.SetConfigType("yaml")
-	if file := a.v.GetString(flagConfig); file != "" {
-		a.v.SetConfigFile(file)
-	} else {
-		a.v.SetConfigName(strings.TrimSuffix(configName, ".yaml"))
-		a.v.AddConfigPath(".")
-	}
-	if err := a.v.ReadInConfig(); err != nil {
-		var notFound viper.ConfigFileNotFoundError
-		if errors.As(err, &notFound) {
+	a.flags = flags
+	file := a.v.GetString(flagConfig)
+	if file == "" {
+		found, err := findSettings()
+		if err != nil {
+			return usageError{err}
+		}
+		if found == "" {
 			return nil
 		}
+		file = found
+	}
+	a.v.SetConfigFile(file)
+	if err := a.v.ReadInConfig(); err != nil {
 		return usageError{fmt.Errorf("settings file: %w", err)}
 	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return usageError{fmt.Errorf("settings file: %w", err)}
+	}
+	a.configDir = filepath.Dir(abs)
 	return a.checkSettingsKeys()
 }
 
+// findSettings looks for .obsgen.yaml in the working directory and each
+// folder above it, as git looks for .git, so obsgen run anywhere in a
+// GitOps repository reads the repository's settings. It returns "" when
+// there is none.
+func findSettings() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("settings file: %w", err)
+	}
+	for {
+		candidate := filepath.Join(dir, configName)
+		if info, err := os.Stat(candidate); err == nil && !info.IsDir() {
+			return candidate, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}
+
+// path is the setting key as a path: one from the settings file is
+// relative to the file's folder, one from a flag or OBSGEN_* variable to
+// the working directory, so --check finds the same output from any folder
+// of the repository.
+func (a *app) path(key string) string {
+	p := a.v.GetString(key)
+	if p == "" || filepath.IsAbs(p) || a.configDir == "" || !a.fromFile(key) {
+		return p
+	}
+	return filepath.Join(a.configDir, p)
+}
+
+// fromFile tells whether key's value comes from the settings file: no flag
+// or environment variable sets it.
+func (a *app) fromFile(key string) bool {
+	if a.flags != nil {
+		if f := a.flags.Lookup(key); f != nil && f.Changed {
+			return false
+		}
+	}
+	if _, ok := os.LookupEnv(envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))); ok {
+		return false
+	}
+	return a.v.InConfig(key)
+}
+
 // knownSettings are the keys a settings file may hold.
-var knownSettings = []string{flagOut, flagTmpl, flagStrict}
+var knownSettings = []string{flagOut, flagTmpl, flagStrict, settingProfiles}
 
 func (a *app) checkSettingsKeys() error {
 	for _, k := range a.v.AllKeys() {

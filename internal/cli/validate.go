@@ -8,7 +8,7 @@ import (
 
 func (a *app) validateCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "validate PROFILE...",
+		Use:   "validate [PROFILE...]",
 		Short: "Check profiles, generate them in memory and prove their network policies; write nothing",
 		Long: `Validate loads each profile, reports every problem with its position, generates
 all files in memory, and proves the network policies against a synthetic cluster:
@@ -18,8 +18,12 @@ evaluators. obsgen-verify adds Prometheus' and Alertmanager's own loaders
 and np-guard's netpol-analyzer as a second evaluator.
 
 Warnings are printed to stderr; with --strict they fail validation as errors do.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args, err := a.profileArgs(args, false)
+			if err != nil {
+				return err
+			}
 			results, err := a.runAll(args)
 			if err != nil {
 				return err

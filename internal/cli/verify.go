@@ -39,7 +39,7 @@ func VerifyMain(ctx context.Context, args []string, stdout, stderr io.Writer, ch
 
 func (a *app) verifyCommand(check Checker) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "obsgen-verify [--templates DIR] PROFILE...",
+		Use:   "obsgen-verify [--templates DIR] [PROFILE...]",
 		Short: "Check generated output with Prometheus', Alertmanager's and np-guard's own code",
 		Long: `obsgen-verify generates each profile in memory as obsgen validate does, then
 checks the result with the upstream code obsgen leaves out of its own binary:
@@ -52,7 +52,7 @@ reporting any check on which it and obsgen's evaluator disagree.
 
 Exit codes: 0 everything checks, 1 an invalid profile or a failed check,
 2 a bad command line or settings.`,
-		Args:          cobra.MinimumNArgs(1),
+		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -62,7 +62,7 @@ Exit codes: 0 everything checks, 1 an invalid profile or a failed check,
 			return a.verify(args, check)
 		},
 	}
-	cmd.Flags().String(flagConfig, "", "settings file (default ./"+configName+" if present)")
+	cmd.Flags().String(flagConfig, "", "settings file (default: "+configName+" in the working directory or the nearest folder above it)")
 	cmd.Flags().String(flagTmpl, "", "directory of template overrides (as for obsgen)")
 	strictFlag(cmd)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
@@ -71,6 +71,10 @@ Exit codes: 0 everything checks, 1 an invalid profile or a failed check,
 
 func (a *app) verify(args []string, check Checker) error {
 	engine, err := a.engine()
+	if err != nil {
+		return err
+	}
+	args, err = a.profileArgs(args, false)
 	if err != nil {
 		return err
 	}

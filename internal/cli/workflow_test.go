@@ -91,7 +91,7 @@ func TestVersionPrintsWhatTheManifestRecords(t *testing.T) {
 	assert.Equal(t, version.Get().Short()+"\n", short)
 
 	dir := t.TempDir()
-	code, _, errOut := run(t, dir, "generate")
+	code, _, errOut := run(t, dir, "generate", exampleProfile)
 	require.Equal(t, ExitOK, code, errOut)
 	manifest, err := os.ReadFile(filepath.Join(dir, "out", "default-permissive", output.ManifestName))
 	require.NoError(t, err)
@@ -104,7 +104,7 @@ func TestVersionPrintsWhatTheManifestRecords(t *testing.T) {
 // version changed.
 func TestAnUpgradeAloneChurnsNothingAndCheckNamesIt(t *testing.T) {
 	dir := t.TempDir()
-	code, _, errOut := run(t, dir, "generate")
+	code, _, errOut := run(t, dir, "generate", exampleProfile)
 	require.Equal(t, ExitOK, code, errOut)
 	folder := filepath.Join(dir, "out", "default-permissive")
 	manifestPath := filepath.Join(folder, output.ManifestName)
@@ -113,9 +113,9 @@ func TestAnUpgradeAloneChurnsNothingAndCheckNamesIt(t *testing.T) {
 	old := strings.Replace(string(manifest), output.Generator(manifest), "obsgen v0.0.1", 1)
 	require.NoError(t, os.WriteFile(manifestPath, []byte(old), 0o644))
 
-	code, out, errOut := run(t, dir, "generate", "--check")
+	code, out, errOut := run(t, dir, "generate", "--check", exampleProfile)
 	assert.Equal(t, ExitOK, code, out+errOut)
-	code, out, _ = run(t, dir, "generate")
+	code, out, _ = run(t, dir, "generate", exampleProfile)
 	require.Equal(t, ExitOK, code)
 	assert.Contains(t, out, " 0 written,", "the same files under a new version are not rewritten")
 
@@ -123,7 +123,7 @@ func TestAnUpgradeAloneChurnsNothingAndCheckNamesIt(t *testing.T) {
 	data, err := os.ReadFile(kustomization)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(kustomization, append(data, "# edited\n"...), 0o644))
-	code, _, errOut = run(t, dir, "generate", "--check")
+	code, _, errOut = run(t, dir, "generate", "--check", exampleProfile)
 	assert.Equal(t, ExitDrift, code)
 	assert.Contains(t, errOut, "was written by obsgen v0.0.1 and this is obsgen "+version.Get().Short())
 }
@@ -171,3 +171,50 @@ func TestOrphansAreReportedCheckedAndPruned(t *testing.T) {
 }
 
 func filepathRegexp(s string) string { return regexp.QuoteMeta(s) }
+
+// TestTheSettingsFileListsProfilesAndIsFoundFromAnyFolder: a GitOps
+// repository's .obsgen.yaml names its profiles (files and globs) and its
+// output root, relative to the file; obsgen run from any folder below it
+// reads the same file, so --check from a subfolder compares the same
+// output instead of reporting every file as new.
+func TestTheSettingsFileListsProfilesAndIsFoundFromAnyFolder(t *testing.T) {
+	repo := t.TempDir()
+	for _, name := range []string{"strict-deny.yaml", "ambient.yaml"} {
+		data, err := os.ReadFile(repoProfile(t, name))
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Join(repo, "clusters"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(repo, "clusters", name), data, 0o644))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(repo, ".obsgen.yaml"), []byte("profiles: [clusters/*.yaml]\nout: deploy\n"), 0o644))
+	sub := filepath.Join(repo, "docs", "notes")
+	require.NoError(t, os.MkdirAll(sub, 0o755))
+
+	code, out, errOut := run(t, sub, "generate")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.DirExists(t, filepath.Join(repo, "deploy", "strict-deny"))
+	assert.DirExists(t, filepath.Join(repo, "deploy", "ambient"))
+	assert.NoDirExists(t, filepath.Join(sub, "deploy"), "out: is relative to the settings file")
+	assert.Contains(t, out, "written")
+
+	code, out, errOut = run(t, repo, "generate", "--check")
+	assert.Equal(t, ExitOK, code, out+errOut)
+	code, out, errOut = run(t, filepath.Join(repo, "clusters"), "validate")
+	assert.Equal(t, ExitOK, code, out+errOut)
+	assert.Contains(t, out, "strict-deny.yaml: ok")
+
+	// A flag is relative to the working directory, not to the file.
+	code, _, errOut = run(t, sub, "generate", "--out", "here")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.DirExists(t, filepath.Join(sub, "here", "ambient"))
+
+	// Deleting a profile leaves an orphan that --check run anywhere sees.
+	require.NoError(t, os.Remove(filepath.Join(repo, "clusters", "ambient.yaml")))
+	code, out, _ = run(t, sub, "generate", "--check")
+	assert.Equal(t, ExitDrift, code)
+	assert.Contains(t, out, "- orphan "+filepath.Join(repo, "deploy", "ambient"))
+
+	require.NoError(t, os.WriteFile(filepath.Join(repo, ".obsgen.yaml"), []byte("profiles: [clusters/*.yml]\n"), 0o644))
+	code, _, errOut = run(t, sub, "generate")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, `profiles[0] "clusters/*.yml" matches no file`)
+}
