@@ -21,12 +21,14 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
@@ -110,7 +112,11 @@ func Generate(p *plan.Plan, r *render.Engine, deps map[string][]string) ([]outpu
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, patch)
+		component, err := manifest.Component(path.Dir(PodPatchPath), "your Alertmanager StatefulSet", PodPatchPath)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, patch, component)
 	}
 	return files, nil
 }

@@ -268,8 +268,9 @@ func TestPodPatchMountsTheSecretWhereTheConfigReadsIt(t *testing.T) {
 	require.NoError(t, err)
 	files, err := Generate(integrationsPlan(v1alpha1.FlavourPrometheus), engine, dependents(integrationsPlan(v1alpha1.FlavourPrometheus)))
 	require.NoError(t, err)
-	require.Equal(t, 2, len(files), "alertmanager.yml and the pod patch")
+	require.Equal(t, 3, len(files), "alertmanager.yml, the pod patch and its Component")
 	assert.Equal(t, PodPatchPath, files[1].Path)
+	assert.Equal(t, "alertmanager/kustomization.yaml", files[2].Path)
 	var sts appsv1.StatefulSet
 	require.NoError(t, yaml.UnmarshalStrict(files[1].Data, &sts))
 	assert.Equal(t, "alertmanager", sts.Name)

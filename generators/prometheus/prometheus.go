@@ -8,11 +8,13 @@ package prometheus
 import (
 	"bytes"
 	"fmt"
+	"path"
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/promcheck"
@@ -63,7 +65,11 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 		for _, f := range rendered {
 			files = append(files, f.Shipped(output.Ship{As: output.ShipPrometheusConfig}))
 		}
-		files = append(files, patch)
+		component, err := manifest.Component(path.Dir(PodPatchPath), "your Prometheus "+p.Monitoring.Prometheus.Workload, PodPatchPath)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, patch, component)
 	}
 	if p.Monitoring.OperatorFlavour {
 		if !p.Monitoring.RawFlavour || len(rendered) > 1 {

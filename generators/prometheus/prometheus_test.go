@@ -55,9 +55,10 @@ func TestGeneratedConfigLoadsAndMatchesThePlan(t *testing.T) {
 			p := plan.Resolve(tc.profile)
 			files, err := Generate(p, engine)
 			require.NoError(t, err)
-			require.Len(t, files, 2)
+			require.Len(t, files, 3, "prometheus.yml, the pod patch and its Component")
 			assert.Equal(t, ConfigPath, files[0].Path)
 			assert.Equal(t, PodPatchPath, files[1].Path)
+			assert.Equal(t, "prometheus/kustomization.yaml", files[2].Path)
 			cfg, err := config.Load(string(files[0].Data), promslog.NewNopLogger())
 			require.NoError(t, err)
 
