@@ -37,6 +37,11 @@ func (a *app) initCommand() *cobra.Command {
 	f.StringVar(&d.MTLS, "mtls", "PERMISSIVE", enumUsage("mesh-wide mTLS mode", v1alpha1.MTLSMode("")))
 	f.StringVar(&d.Stance, "network", "open", enumUsage("network-policy stance", v1alpha1.NetworkStance("")))
 	f.StringVar(&d.Engine, "engine", "", enumUsage("network-policy engine (default: calico for global-deny, else kubernetes)", v1alpha1.NetworkEngine("")))
+	for flag, e := range map[string]v1alpha1.Enum{"mesh": v1alpha1.MeshProvider(""), "data-plane": v1alpha1.DataPlane(""),
+		"mtls": v1alpha1.MTLSMode(""), "network": v1alpha1.NetworkStance(""), "engine": v1alpha1.NetworkEngine("")} {
+		// Shell completion offers the enum's values.
+		_ = cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(e.Values(), cobra.ShellCompDirectiveNoFileComp))
+	}
 	return cmd
 }
 

@@ -162,7 +162,7 @@ it; its paths are relative to the file.`,
 		},
 	}
 	root.PersistentFlags().String(flagConfig, "", "settings file (default: "+configName+" in the working directory or the nearest folder above it)")
-	root.PersistentFlags().String(flagTmpl, "", "directory of template overrides (see `obsgen templates dump`)")
+	root.PersistentFlags().String(flagTmpl, "", "`DIR` of template overrides, as obsgen templates dump writes them (env OBSGEN_TEMPLATES)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.generateCommand(), a.validateCommand(), a.initCommand(),
 		a.schemaCommand(), a.templatesCommand(), a.explainCommand(), a.versionCommand())

@@ -218,3 +218,23 @@ func TestTheSettingsFileListsProfilesAndIsFoundFromAnyFolder(t *testing.T) {
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, errOut, `profiles[0] "clusters/*.yml" matches no file`)
 }
+
+// TestSmallUsabilityPromises: shell completion offers the enums' values,
+// --templates names its value DIR (not the command its help mentions),
+// and init's profile opens with the YAML language server's schema line.
+func TestSmallUsabilityPromises(t *testing.T) {
+	code, out, _ := run(t, t.TempDir(), "__complete", "init", "--mtls", "")
+	require.Equal(t, ExitOK, code)
+	assert.Equal(t, []string{"STRICT", "PERMISSIVE", "DISABLE"}, strings.Split(out, "\n")[:3])
+	code, out, _ = run(t, t.TempDir(), "__complete", "init", "--network", "")
+	require.Equal(t, ExitOK, code)
+	assert.Contains(t, out, "global-deny\n")
+
+	code, out, _ = run(t, t.TempDir(), "generate", "--help")
+	require.Equal(t, ExitOK, code)
+	assert.Regexp(t, `--templates DIR\s+DIR of template overrides`, out)
+
+	code, out, _ = run(t, t.TempDir(), "init")
+	require.Equal(t, ExitOK, code)
+	assert.True(t, strings.HasPrefix(out, "# yaml-language-server: $schema=profile.schema.json\n"), out[:80])
+}

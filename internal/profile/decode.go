@@ -195,8 +195,14 @@ func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) {
 
 func (d *decoder) decodeString(n *yaml.Node, v reflect.Value, path string) {
 	if n.Tag != "!!str" {
-		d.errorf(n, path, fmt.Sprintf("quote it if it is meant as text: %q", n.Value),
-			"must be a string (got %s)", describe(n))
+		hint := fmt.Sprintf("quote it if it is meant as text: %q", n.Value)
+		switch {
+		case durationField(path) && n.Tag == "!!int":
+			hint = fmt.Sprintf("a Prometheus duration needs its unit: %ss, %sm or %sh", n.Value, n.Value, n.Value)
+		case durationField(path) && n.Tag == "!!float":
+			hint = "a Prometheus duration is whole numbers with units, such as 90s or 1m30s"
+		}
+		d.errorf(n, path, hint, "must be a string (got %s)", describe(n))
 		return
 	}
 	if enum, ok := v.Interface().(v1alpha1.Enum); ok {
@@ -208,6 +214,16 @@ func (d *decoder) decodeString(n *yaml.Node, v reflect.Value, path string) {
 		}
 	}
 	v.SetString(n.Value)
+}
+
+// durationFields are the profile's fields that hold a Prometheus duration
+// (validate checks them with model.ParseDuration), by their last name.
+var durationFields = []string{"scrapeInterval", "scrapeTimeout", "evaluationInterval", "groupWait", "groupInterval",
+	"repeatInterval", "for", "batchSendDeadline"}
+
+func durationField(path string) bool {
+	last := path[strings.LastIndexAny(path, ".")+1:]
+	return slices.Contains(durationFields, last)
 }
 
 func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {

@@ -148,7 +148,41 @@ func syntaxError(file string, data []byte, err error) diag.Diagnostic {
 		d.Pos = diag.Pos{Line: line, Col: 1}
 		d.Message = "invalid YAML: " + m[2]
 	}
+	line := d.Pos.Line
+	if _, ok := tabIndent(data, line); !ok && strings.Contains(d.Message, "tab character") {
+		line++ // yaml.v3 names the line before the tab's
+	}
+	if col, ok := tabIndent(data, line); ok {
+		d.Pos.Line = line
+		// yaml.v3 says "found character that cannot start any token" or
+		// "found a tab character that violates indentation".
+		d.Pos.Col = col
+		d.Message = "invalid YAML: a tab indents this line, and YAML indents with spaces only"
+		d.Hint = "replace the tab with spaces (set your editor to insert spaces in YAML files)"
+	}
 	return d
+}
+
+// tabIndent finds a tab in the indentation of the 1-based line of data and
+// returns its 1-based column.
+func tabIndent(data []byte, line int) (int, bool) {
+	n := 1
+	for l := range strings.Lines(string(data)) {
+		if n == line {
+			for i, r := range l {
+				switch r {
+				case ' ':
+					continue
+				case '\t':
+					return i + 1, true
+				}
+				return 0, false
+			}
+			return 0, false
+		}
+		n++
+	}
+	return 0, false
 }
 
 // checkHeader checks apiVersion and kind before anything else, so a file of
