@@ -45,9 +45,9 @@ $(BIN)/amtool: go.mod go.sum internal/tools/tools.go
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/amtool $(AM_MOD)/cmd/amtool
 
-## generate: regenerate out/ and the published JSON Schema
+## generate: regenerate out/, the published JSON Schema and docs/profile.md
 generate:
-	UPDATE_GOLDEN=1 $(GO) test ./internal/e2e/ ./internal/schema/ -run 'TestOutIsUpToDate|TestCommittedSchemaMatchesTheTypes' -count=1
+	UPDATE_GOLDEN=1 $(GO) test ./internal/e2e/ ./internal/schema/ -run 'TestOutIsUpToDate|TestCommittedSchemaMatchesTheTypes|TestCommittedProfileReferenceMatchesTheTypes' -count=1
 	$(GO) run ./cmd/obsgen generate --check profiles/*.yaml
 
 ## check: fail when out/ is stale (what CI does for users' repos)

@@ -3,10 +3,14 @@ package schema
 import (
 	"encoding/json"
 	"os"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 )
 
 func TestCommittedSchemaMatchesTheTypes(t *testing.T) {
@@ -42,4 +46,74 @@ func TestSchemaCarriesDescriptionsEnumsAndDefaults(t *testing.T) {
 	assert.Contains(t, mtls.Description, "PeerAuthentication mode")
 	assert.Equal(t, []string{"open", "default-deny", "global-deny"}, s.Defs["Network"].Properties["stance"].Enum)
 	assert.Equal(t, true, s.Defs["Mesh"].Properties["metricsMerging"].Default)
+}
+
+// TestCommittedProfileReferenceMatchesTheTypes keeps docs/profile.md, the
+// user's field reference, generated from the same types and comments as
+// the schema, with the package comment's complete example.
+func TestCommittedProfileReferenceMatchesTheTypes(t *testing.T) {
+	doc, err := os.ReadFile("../api/v1alpha1/doc.go")
+	require.NoError(t, err)
+	example, err := Example(doc)
+	require.NoError(t, err)
+	got, err := Markdown(JSON, example)
+	require.NoError(t, err)
+	const path = "../../docs/profile.md"
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		require.NoError(t, os.MkdirAll("../../docs", 0o755))
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	committed, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(got), string(committed), "docs/profile.md is stale: run `make generate`")
+}
+
+// TestTheReferenceNamesEveryField walks the Go types: every field a
+// profile can set has a row in docs/profile.md, the alerting section
+// included, and the example sets every top-level section.
+func TestTheReferenceNamesEveryField(t *testing.T) {
+	doc, err := os.ReadFile("../api/v1alpha1/doc.go")
+	require.NoError(t, err)
+	example, err := Example(doc)
+	require.NoError(t, err)
+	md, err := Markdown(JSON, example)
+	require.NoError(t, err)
+	var paths []string
+	var walk func(prefix string, typ reflect.Type, depth int)
+	walk = func(prefix string, typ reflect.Type, depth int) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Map {
+			if typ.Kind() == reflect.Slice {
+				prefix += "[]"
+			} else if typ.Kind() == reflect.Map {
+				prefix += ".<key>"
+			}
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || depth > 8 {
+			return
+		}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			p := name
+			if prefix != "" {
+				p = prefix + "." + name
+			}
+			paths = append(paths, p)
+			walk(p, f.Type, depth+1)
+		}
+	}
+	walk("", reflect.TypeFor[v1alpha1.Profile](), 0)
+	require.Greater(t, len(paths), 100)
+	for _, p := range paths {
+		assert.Contains(t, string(md), "| `"+p+"` |", p)
+	}
+	assert.Contains(t, string(md), "| `alerting.receivers[].slack` |")
+	for _, section := range []string{"metadata:", "cluster:", "mesh:", "monitoring:", "network:", "alerting:", "teams:", "dashboards:"} {
+		assert.Contains(t, example, "\n"+section, section)
+	}
 }
