@@ -174,10 +174,13 @@ func (a *app) warn(results []*pipeline.Result) error {
 	return nil
 }
 
-// source is one profile's bytes and the name diagnostics use for it.
+// source is one profile's bytes and the name diagnostics use for it, and
+// the folder its team includes are relative to ("" for the bundled
+// example, which has none).
 type source struct {
 	file string
 	data []byte
+	dir  string
 }
 
 func readSources(args []string) ([]source, error) {
@@ -191,7 +194,7 @@ func readSources(args []string) ([]source, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, source{file: file, data: data})
+		out = append(out, source{file: file, data: data, dir: filepath.Dir(file)})
 	}
 	return out, nil
 }
@@ -316,7 +319,7 @@ func (a *app) runAllWith(engine *render.Engine, args []string) ([]*pipeline.Resu
 	var results []*pipeline.Result
 	names := map[string]string{}
 	for _, src := range sources {
-		res, err := pipeline.Run(src.file, src.data, engine)
+		res, err := pipeline.RunIncluding(src.file, src.data, src.dir, engine)
 		var diags diag.List
 		switch {
 		case errors.As(err, &diags):

@@ -165,7 +165,7 @@ it; its paths are relative to the file.`,
 	root.PersistentFlags().String(flagTmpl, "", "`DIR` of template overrides, as obsgen templates dump writes them (env OBSGEN_TEMPLATES)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.generateCommand(), a.validateCommand(), a.initCommand(),
-		a.schemaCommand(), a.templatesCommand(), a.explainCommand(), a.versionCommand())
+		a.schemaCommand(), a.templatesCommand(), a.explainCommand(), a.versionCommand(), a.teamCommand())
 	usageArgs(root)
 	groups(root)
 	helpTopics(root)
@@ -310,30 +310,27 @@ func findSettings() (string, error) {
 	}
 }
 
-// path is the setting key as a path: one from the settings file is
-// relative to the file's folder, one from a flag or OBSGEN_* variable to
-// the working directory, so --check finds the same output from any folder
-// of the repository.
+// path is the setting key as a path: one from a flag or OBSGEN_* variable
+// is relative to the working directory; one from the settings file, or a
+// default (out) while a settings file is in use, to the file's folder, so
+// --check finds the same output from any folder of the repository.
 func (a *app) path(key string) string {
 	p := a.v.GetString(key)
-	if p == "" || filepath.IsAbs(p) || a.configDir == "" || !a.fromFile(key) {
+	if p == "" || filepath.IsAbs(p) || a.configDir == "" || a.fromCommandLine(key) {
 		return p
 	}
 	return filepath.Join(a.configDir, p)
 }
 
-// fromFile tells whether key's value comes from the settings file: no flag
-// or environment variable sets it.
-func (a *app) fromFile(key string) bool {
+// fromCommandLine tells whether a flag or an OBSGEN_* variable sets key.
+func (a *app) fromCommandLine(key string) bool {
 	if a.flags != nil {
 		if f := a.flags.Lookup(key); f != nil && f.Changed {
-			return false
+			return true
 		}
 	}
-	if _, ok := os.LookupEnv(envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))); ok {
-		return false
-	}
-	return a.v.InConfig(key)
+	_, ok := os.LookupEnv(envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_")))
+	return ok
 }
 
 // knownSettings are the keys a settings file may hold.

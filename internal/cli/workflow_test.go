@@ -238,3 +238,52 @@ func TestSmallUsabilityPromises(t *testing.T) {
 	require.Equal(t, ExitOK, code)
 	assert.True(t, strings.HasPrefix(out, "# yaml-language-server: $schema=profile.schema.json\n"), out[:80])
 }
+
+// TestAGitOpsRepositoryWithTeamFiles walks the workflow a platform team
+// runs: a settings file naming the profile, teams in files of their own
+// written by `obsgen team add`, generate, a clean --check, a new team's
+// file that makes --check fail until generate runs, and a file error
+// reported in that file.
+func TestAGitOpsRepositoryWithTeamFiles(t *testing.T) {
+	repo := t.TempDir()
+	data, err := os.ReadFile(repoProfile(t, "strict-deny.yaml"))
+	require.NoError(t, err)
+	// The example's teams move to files; the profile includes them.
+	head, _, ok := strings.Cut(string(data), "\nteams:\n")
+	require.True(t, ok)
+	require.NoError(t, os.MkdirAll(filepath.Join(repo, "clusters"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(repo, "clusters", "prod.yaml"), []byte(head+"\nteams:\n  - include: teams/*.yaml\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(repo, ".obsgen.yaml"), []byte("profiles: [clusters/*.yaml]\n"), 0o644))
+
+	teamsDir := filepath.Join("clusters", "teams")
+	code, out, errOut := run(t, repo, "team", "add", "payments", "--dir", teamsDir, "--namespace", "payments", "--namespace", "payments-batch",
+		"--service", "checkout=8080", "--service", "ledger=9102/payments-batch")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "wrote "+filepath.Join(teamsDir, "payments.yaml"))
+	code, _, errOut = run(t, repo, "team", "add", "search", "--dir", teamsDir, "--namespace", "search", "--service", "query=8080")
+	require.Equal(t, ExitOK, code, errOut)
+
+	code, _, errOut = run(t, repo, "generate")
+	require.Equal(t, ExitOK, code, errOut)
+	code, out, errOut = run(t, filepath.Join(repo, "clusters"), "generate", "--check")
+	require.Equal(t, ExitOK, code, out+errOut)
+
+	code, _, errOut = run(t, repo, "team", "add", "orders", "--dir", teamsDir, "--namespace", "orders", "--service", "order-api=8080")
+	require.Equal(t, ExitOK, code, errOut)
+	code, out, _ = run(t, repo, "generate", "--check")
+	assert.Equal(t, ExitDrift, code, "a new team file changes the output")
+	assert.Contains(t, out, "orders")
+	code, _, errOut = run(t, repo, "generate")
+	require.Equal(t, ExitOK, code, errOut)
+	code, _, _ = run(t, repo, "generate", "--check")
+	assert.Equal(t, ExitOK, code)
+
+	ordersFile := filepath.Join(repo, teamsDir, "orders.yaml")
+	body, err := os.ReadFile(ordersFile)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(ordersFile, []byte(strings.Replace(string(body), "namespaces: [orders]", "namespaces: [orders, search]", 1)), 0o644))
+	code, _, errOut = run(t, repo, "validate")
+	assert.Equal(t, ExitFailed, code)
+	// orders.yaml sorts first, so search.yaml's claim is the second.
+	assert.Contains(t, errOut, filepath.Join(teamsDir, "search.yaml")+`:4:14: teams[2].namespaces[0]: namespace "search" is already owned at teams[0].namespaces[1] (`+filepath.Join(teamsDir, "orders.yaml")+`)`)
+}

@@ -30,7 +30,13 @@ type Result struct {
 // Run loads the profile in data (named file in diagnostics) and generates
 // its files. Profile problems come back as a diag.List.
 func Run(file string, data []byte, r *render.Engine) (*Result, error) {
-	l, err := profile.Load(file, data)
+	return RunIncluding(file, data, "", r)
+}
+
+// RunIncluding is Run for a profile read from a file in dir, whose teams
+// may include team files relative to dir (profile.LoadIncluding).
+func RunIncluding(file string, data []byte, dir string, r *render.Engine) (*Result, error) {
+	l, err := profile.LoadIncluding(file, data, dir)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func ProofDiagnostics(l *profile.Loaded, err error) error {
 	}
 	var out diag.List
 	for _, c := range pe.Failures {
-		out = append(out, diag.Diagnostic{File: l.File, Pos: l.Pos(c.Source), Path: c.Source,
+		out = append(out, diag.Diagnostic{File: l.FileOf(c.Source), Pos: l.Pos(c.Source), Path: c.Source,
 			Message: fmt.Sprintf("the generated network policies break a connection: %s (checked with %s)", c.Describe(), pe.Model),
 			Hint:    proofHint(c)})
 	}

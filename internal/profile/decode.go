@@ -24,7 +24,9 @@ type Positions map[string]diag.Pos
 // positioned diagnostic for every unknown field, wrong type or bad enum value
 // and carries on, so a user sees all of them at once.
 type decoder struct {
-	file  string
+	file string
+	// files are the team files of included teams, by path (Loaded.Files).
+	files map[string]string
 	diags diag.List
 	pos   Positions
 	keys  Positions
@@ -37,7 +39,7 @@ type decoder struct {
 
 func (d *decoder) errorf(n *yaml.Node, path, hint, format string, args ...any) {
 	d.diags = append(d.diags, diag.Diagnostic{
-		File: d.file, Pos: nodePos(n), Path: path,
+		File: (&Loaded{File: d.file, Files: d.files}).FileOf(path), Pos: nodePos(n), Path: path,
 		Message: fmt.Sprintf(format, args...), Hint: hint,
 	})
 }

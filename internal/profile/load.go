@@ -22,7 +22,10 @@ import (
 
 // Loaded is a decoded, validated profile with the positions of its values.
 type Loaded struct {
-	File      string
+	File string
+	// Files maps the path of each team included from a file of its own
+	// (teams[2]) to that file; Positions below it are in that file.
+	Files     map[string]string
 	Profile   *v1alpha1.Profile
 	Positions Positions
 	// Keys maps a map entry's path (labels["team"]) to where its key starts.
@@ -41,6 +44,12 @@ const MaxSize = 8 << 20
 // no warning: those follow once the profile is valid); otherwise the
 // warnings are in Loaded.Warnings.
 func Load(file string, data []byte) (*Loaded, error) {
+	return LoadIncluding(file, data, "")
+}
+
+// LoadIncluding is Load for a profile read from a file in dir, whose teams
+// may include team files (expandIncludes) relative to dir.
+func LoadIncluding(file string, data []byte, dir string) (*Loaded, error) {
 	if len(data) > MaxSize {
 		return nil, diag.List{{File: file, Pos: offsetPos(data, MaxSize), Message: fmt.Sprintf("profile is larger than %d bytes", MaxSize),
 			Hint: "split it, or check that the right file was given"}}
@@ -55,10 +64,14 @@ func Load(file string, data []byte) (*Loaded, error) {
 	if diags := checkHeader(file, root); diags != nil {
 		return nil, diags
 	}
-	d := &decoder{file: file, pos: Positions{}, keys: Positions{}}
+	files := map[string]string{}
+	if diags := expandIncludes(file, dir, root, files); diags != nil {
+		return nil, diags.Sorted()
+	}
+	d := &decoder{file: file, files: files, pos: Positions{}, keys: Positions{}}
 	var p v1alpha1.Profile
 	d.decode(root, reflect.ValueOf(&p).Elem(), "")
-	l := &Loaded{File: file, Profile: &p, Positions: d.pos, Keys: d.keys}
+	l := &Loaded{File: file, Files: files, Profile: &p, Positions: d.pos, Keys: d.keys}
 	// Validate even what decoded only in part, so every problem shows at
 	// once, but leave out what merely follows from a decoding problem.
 	diags = append(d.diags, followOnFree(Validate(l), d.diags)...)

@@ -47,7 +47,7 @@ func Validate(l *Loaded) diag.List {
 // position (a missing or defaulted field has none of its own).
 func (v *validator) at(path, hint, format string, args ...any) {
 	v.diags = append(v.diags, diag.Diagnostic{
-		File: v.l.File, Pos: v.pos(path), Path: path,
+		File: v.l.FileOf(path), Pos: v.pos(path), Path: path,
 		Message: fmt.Sprintf(format, args...), Hint: hint,
 	})
 }

@@ -74,6 +74,9 @@ func (v *validator) teamNamespaces(i int, t v1alpha1.Team, owner map[string]stri
 		p := fmt.Sprintf("%s[%d]", path, j)
 		v.dnsLabel(p, ns)
 		if first, dup := owner[ns]; dup {
+			if f := v.l.FileOf(first); f != v.l.FileOf(p) {
+				first += " (" + f + ")" // a team of another file
+			}
 			hint := fmt.Sprintf("a namespace belongs to one team; remove it here or at %s", first)
 			if ownerTeam[ns] == i {
 				hint = "remove the repeated entry"

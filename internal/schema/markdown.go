@@ -20,6 +20,7 @@ type property struct {
 	ExclusiveMinimum     *float64            `json:"exclusiveMinimum"`
 	ExclusiveMaximum     *float64            `json:"exclusiveMaximum"`
 	MinItems             *int                `json:"minItems"`
+	AnyOf                []property          `json:"anyOf"`
 	Items                *property           `json:"items"`
 	AdditionalProperties json.RawMessage     `json:"additionalProperties"`
 	Properties           orderedProperties   `json:"properties"`
@@ -153,6 +154,11 @@ func (s section) render(b *strings.Builder, defs map[string]property, seen map[s
 
 // typeOf names p's type and the definition of the object it holds, if any.
 func typeOf(p property, defs map[string]property) (string, string, error) {
+	if len(p.AnyOf) > 0 {
+		// The first form is the one documented in full (a team, or an
+		// include of team files).
+		return typeOf(p.AnyOf[0], defs)
+	}
 	switch {
 	case p.Ref != "":
 		name := strings.TrimPrefix(p.Ref, "#/$defs/")

@@ -39,6 +39,7 @@ func Generate(base, sourceDir string) ([]byte, error) {
 		return nil, fmt.Errorf("read doc comments: %w", err)
 	}
 	s := r.Reflect(&v1alpha1.Profile{})
+	includeTeams(s)
 	s.ID = ID
 	s.Title = "obsgen profile (obsgen.dev/v1alpha1)"
 	b, err := json.MarshalIndent(s, "", "  ")
@@ -58,4 +59,20 @@ func enumSchema(t reflect.Type) *jsonschema.Schema {
 		s.Enum = append(s.Enum, v)
 	}
 	return s
+}
+
+// includeTeams lets a teams entry be a team or an include of team files
+// (profile.IncludeKey), which the loader expands before decoding.
+func includeTeams(s *jsonschema.Schema) {
+	teams, ok := s.Properties.Get("teams")
+	if !ok || teams.Items == nil {
+		return
+	}
+	include := &jsonschema.Schema{Type: "object", AdditionalProperties: jsonschema.FalseSchema, Required: []string{"include"},
+		Description: "TeamInclude stands for the teams of the files a glob matches, relative to the profile's folder, one team (a Team mapping) per file."}
+	include.Properties = jsonschema.NewProperties()
+	include.Properties.Set("include", &jsonschema.Schema{Type: "string",
+		Description: "Include is a file or glob of team files, such as teams/*.yaml."})
+	s.Definitions["TeamInclude"] = include
+	teams.Items = &jsonschema.Schema{AnyOf: []*jsonschema.Schema{teams.Items, {Ref: "#/$defs/TeamInclude"}}}
 }

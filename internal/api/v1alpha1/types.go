@@ -29,6 +29,10 @@ type Profile struct {
 	// generated alerts for every team.
 	Alerting Alerts `yaml:"alerting,omitempty" json:"alerting,omitempty"`
 	// Teams lists the teams, the namespaces each owns and their services.
+	// An entry `include: teams/*.yaml` stands for the teams of the files
+	// the glob matches, relative to the profile's folder, one team per file
+	// in file-name order, so each team can own its file; diagnostics name
+	// that file (see `obsgen team add`).
 	Teams []Team `yaml:"teams,omitempty" json:"teams,omitempty"`
 	// Dashboards configures the Grafana dashboards.
 	Dashboards Dashboards `yaml:"dashboards,omitempty" json:"dashboards,omitempty"`
