@@ -22,7 +22,7 @@ import (
 )
 
 func (a *app) generateCommand() *cobra.Command {
-	var check, prune bool
+	var check, prune, watch bool
 	cmd := &cobra.Command{
 		Use:   "generate [PROFILE...]",
 		Short: "Generate the output of each profile into OUT/<metadata.name>/",
@@ -44,17 +44,28 @@ a GitOps tool would keep deploying. generate reports it, --check fails on it,
 and --prune-orphans removes every file its manifest lists (hand-written files
 stay). Give every profile of the output root at once, as CI does.
 
+With --watch obsgen keeps running and regenerates after each save of a
+profile, a team file, a template override or .obsgen.yaml, printing what
+changed; a problem is printed and the next save retries.
+
 Warnings (alerts routed to a receiver that notifies nobody, say) are printed
 to stderr and do not stop generation; with --strict they do, as errors would.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if check && prune {
 				return usageError{errors.New("--check writes nothing; --prune-orphans removes folders: use one of them")}
 			}
+			if watch {
+				if check {
+					return usageError{errors.New("--watch regenerates; --check only compares: use one of them")}
+				}
+				return a.watch(cmd.Context(), args, prune)
+			}
 			return a.generate(args, check, prune)
 		},
 	}
 	cmd.Flags().String(flagOut, defaultOut, "output root; each profile goes to OUT/<metadata.name>/ (env OBSGEN_OUT)")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 3 with a diff when the output is stale or holds orphans")
+	cmd.Flags().BoolVar(&watch, "watch", false, "keep running: regenerate whenever a profile, team file, template override or .obsgen.yaml changes; Ctrl-C stops")
 	cmd.Flags().BoolVar(&prune, "prune-orphans", false, "also remove the output folders obsgen wrote that no given profile produces (a renamed or deleted profile's)")
 	strictFlag(cmd)
 	return cmd

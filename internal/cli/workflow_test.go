@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -286,4 +289,81 @@ func TestAGitOpsRepositoryWithTeamFiles(t *testing.T) {
 	assert.Equal(t, ExitFailed, code)
 	// orders.yaml sorts first, so search.yaml's claim is the second.
 	assert.Contains(t, errOut, filepath.Join(teamsDir, "search.yaml")+`:4:14: teams[2].namespaces[0]: namespace "search" is already owned at teams[0].namespaces[1] (`+filepath.Join(teamsDir, "orders.yaml")+`)`)
+}
+
+// syncBuffer is a bytes.Buffer safe for a command writing while the test
+// reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestWatchRegeneratesOnSaveAndSurvivesMistakes: generate --watch writes
+// the output, rewrites it after a profile is saved, prints a broken save's
+// problem and keeps watching, picks up a new team file, ignores its own
+// writes, and stops cleanly when cancelled.
+func TestWatchRegeneratesOnSaveAndSurvivesMistakes(t *testing.T) {
+	repo := t.TempDir()
+	data, err := os.ReadFile(repoProfile(t, "strict-deny.yaml"))
+	require.NoError(t, err)
+	head, _, ok := strings.Cut(string(data), "\nteams:\n")
+	require.True(t, ok)
+	profilePath := filepath.Join(repo, "prod.yaml")
+	profile := head + "\nteams:\n  - include: teams/*.yaml\n"
+	require.NoError(t, os.WriteFile(profilePath, []byte(profile), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(repo, "teams"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(repo, "teams", "a.yaml"), []byte("name: alpha\nnamespaces: [alpha]\n"), 0o644))
+	t.Chdir(repo)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int)
+	go func() { done <- Main(ctx, []string{"generate", "--watch", "prod.yaml"}, &stdout, &stderr) }()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: gave up; stdout:\n%s\nstderr:\n%s", what, stdout.String(), stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	kust := filepath.Join(repo, "out", "strict-deny", "kustomization.yaml")
+	waitFor("first generation", func() bool {
+		_, err := os.Stat(kust)
+		return err == nil && strings.Contains(stderr.String(), "watching")
+	})
+	assert.NotContains(t, stdout.String(), "changed:", "its own writes do not trigger it")
+
+	require.NoError(t, os.WriteFile(profilePath, []byte(strings.Replace(profile, "name: strict-deny", "name: strict-deny\n  # saved", 1)), 0o644))
+	waitFor("a save", func() bool { return strings.Contains(stdout.String(), "changed: prod.yaml") })
+
+	require.NoError(t, os.WriteFile(profilePath, []byte(profile+"bogus: 1\n"), 0o644))
+	waitFor("a broken save", func() bool { return strings.Contains(stderr.String(), "bogus: unknown field") })
+
+	require.NoError(t, os.WriteFile(profilePath, []byte(profile), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(repo, "teams", "b.yaml"), []byte("name: beta\nnamespaces: [beta]\n"), 0o644))
+	netpol := filepath.Join(repo, "out", "strict-deny", "kubernetes", "networkpolicies", "beta.yaml")
+	waitFor("a new team file", func() bool { _, err := os.Stat(netpol); return err == nil })
+
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, ExitOK, code, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("watch did not stop when cancelled")
+	}
 }
