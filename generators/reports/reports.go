@@ -150,7 +150,7 @@ func markdown(p *plan.Plan, c *reach.Cluster, r *reach.Result, m reach.Model) ([
 	w("pod labelled like Prometheus in the uncovered namespace `%s`, and, with Istio, what real clusters hold beyond the profile: ", reach.OutsideNamespace)
 	w("a gateway in Istio's namespace and one in `%s`, a meshed namespace no team owns (`%s`), ztunnel and a waypoint in ambient.\n\n",
 		reach.GatewayNamespace, reach.UnownedNamespace)
-	w("Required connections are the flows obsgen opens (with the upstream document that requires each, in the flows table of the README) ")
+	w("Required connections are the flows obsgen opens (with the upstream document that requires each, in the flows table of docs/network.md) ")
 	w("and the connections the proof derives on its own from the cluster's needs (marked *derived*), so a flow obsgen forgets fails the proof. ")
 	w("With Istio a connection counts as allowed only when the network policies and Istio's mTLS (PeerAuthentication) and ")
 	w("authorization (AuthorizationPolicy) both let it through; forbidden connections are judged on the network policies.\n\n")

@@ -46,7 +46,7 @@ func (v *validator) alertingSection() {
 	v.alertLabels("alerting", a.Labels)
 	for i, name := range a.Disable {
 		if !slices.Contains(alertNames, name) && !slices.Contains(groupNames, name) {
-			v.at(fmt.Sprintf("alerting.disable[%d]", i), hintOr(suggest(name, append(slices.Clone(alertNames), groupNames...)), "see the alert catalogue in the README"),
+			v.at(fmt.Sprintf("alerting.disable[%d]", i), hintOr(suggest(name, append(slices.Clone(alertNames), groupNames...)), "see the alert catalogue in docs/alerts.md"),
 				"no alert or rule group %q", name)
 		}
 	}
@@ -60,7 +60,7 @@ func (v *validator) teamKnobs(path string, a v1alpha1.Alerting) {
 		p := fmt.Sprintf("%s.disable[%d]", path, i)
 		switch {
 		case !slices.Contains(alertNames, name):
-			v.at(p, hintOr(suggest(name, alertcatalog.TeamAlerts), "see the alert catalogue in the README"), "no alert %q", name)
+			v.at(p, hintOr(suggest(name, alertcatalog.TeamAlerts), "see the alert catalogue in docs/alerts.md"), "no alert %q", name)
 		case !slices.Contains(alertcatalog.TeamAlerts, name):
 			v.at(p, "disable it for everyone under alerting.disable", "%s is a platform alert: its series carry no team label", name)
 		}
@@ -74,7 +74,7 @@ func (v *validator) overrides(path string, overrides map[string]v1alpha1.AlertOv
 		p := fmt.Sprintf("%s[%q]", path, name)
 		switch {
 		case !slices.Contains(alertNames, name):
-			v.atKey(p, hintOr(suggest(name, alertNames), "see the alert catalogue in the README"), "no alert %q", name)
+			v.atKey(p, hintOr(suggest(name, alertNames), "see the alert catalogue in docs/alerts.md"), "no alert %q", name)
 			continue
 		case team && !slices.Contains(alertcatalog.TeamAlerts, name):
 			v.atKey(p, "override it for everyone under alerting.overrides", "%s is a platform alert: its series carry no team label", name)

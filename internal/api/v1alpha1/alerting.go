@@ -185,7 +185,7 @@ type MSTeamsReceiver struct {
 // AlertOverride changes one alert.
 type AlertOverride struct {
 	// Threshold replaces the alert's threshold, in the unit of the
-	// catalogue (README): a percentage for TargetDown, CPUThrottlingHigh
+	// catalogue (docs/alerts.md): a percentage for TargetDown, CPUThrottlingHigh
 	// and IstioHighErrorRate, milliseconds for IstioHighLatency.
 	Threshold *float64 `yaml:"threshold,omitempty" json:"threshold,omitempty"`
 	// For replaces how long the condition must hold before the alert

@@ -53,7 +53,7 @@ type Datasource struct {
 	// X-Scope-OrgID that a multi-tenant Mimir or Cortex requires. The
 	// values are written in clear into the provisioning file and the
 	// GrafanaDatasource: give no secret here. Default, when the data
-	// source is a shared store (see README, "Clusters on a shared store"):
+	// source is a shared store (docs/dashboards.md, "Clusters on a shared store"):
 	// the X-Scope-OrgID the remote writes send; {} sends none.
 	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 }
