@@ -59,7 +59,8 @@ func (a *app) addTeam(name string, namespaces, services []string, dir string) er
 		return usageError{errors.New("--namespace: give at least one namespace the team owns")}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Team %s: included by the profile's `- include: %s/*.yaml`.\n", name, filepath.ToSlash(dir))
+	include := filepath.Base(dir) + "/*.yaml"
+	fmt.Fprintf(&b, "# Team %s, included by a profile next to %s/ through its teams entry\n# `- include: %s`.\n", name, filepath.Base(dir), include)
 	fmt.Fprintf(&b, "# Fields: docs/profile.md, teams[].\nname: %s\nnamespaces: [%s]\n", name, strings.Join(namespaces, ", "))
 	fmt.Fprintf(&b, "# alerting:\n#   receiver: %s-oncall\nservices:", name)
 	if len(services) == 0 {
@@ -100,7 +101,8 @@ func (a *app) addTeam(name string, namespaces, services []string, dir string) er
 	if err := f.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "wrote %s; a profile includes it with `teams: [{include: %s/*.yaml}]`\n", file, filepath.ToSlash(dir))
+	fmt.Fprintf(a.stdout, "wrote %s; a profile in %s includes it with the teams entry `- include: %s` (relative to the profile's folder)\n",
+		file, filepath.Dir(dir), include)
 	return nil
 }
 

@@ -288,7 +288,7 @@ func TestAGitOpsRepositoryWithTeamFiles(t *testing.T) {
 	code, _, errOut = run(t, repo, "validate")
 	assert.Equal(t, ExitFailed, code)
 	// orders.yaml sorts first, so search.yaml's claim is the second.
-	assert.Contains(t, errOut, filepath.Join(teamsDir, "search.yaml")+`:4:14: teams[2].namespaces[0]: namespace "search" is already owned at teams[0].namespaces[1] (`+filepath.Join(teamsDir, "orders.yaml")+`)`)
+	assert.Contains(t, errOut, filepath.Join(teamsDir, "search.yaml")+`:5:14: teams[2].namespaces[0]: namespace "search" is already owned at teams[0].namespaces[1] (`+filepath.Join(teamsDir, "orders.yaml")+`)`)
 }
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test
