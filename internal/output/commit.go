@@ -91,10 +91,11 @@ func CommitRemoving(root string, sets []Set, orphans []string) ([]Result, error)
 		return nil, err
 	}
 	for _, name := range orphans {
-		if _, err := t.removeFile(path.Join(name, ManifestName)); err != nil {
+		manifest := path.Join(name, ManifestName)
+		if _, err := t.removeFile(manifest); err != nil {
 			return nil, err
 		}
-		t.removeEmptyFolders(path.Join(name, "x"), ".")
+		t.removeEmptyFolders(manifest, ".") // the folder, if nothing else is left
 	}
 	return results, nil
 }
