@@ -104,6 +104,10 @@ func (a *app) generate(args []string, check, prune bool) error {
 	if check {
 		return a.check(root, sets, orphans)
 	}
+	if !prune && len(orphans) > 0 && a.v.GetBool(flagStrict) {
+		return fmt.Errorf("%s holds obsgen output that no given profile produces (a renamed or deleted profile?), and --strict makes that an error; nothing was written: run with --prune-orphans and every profile to remove it",
+			filepath.Join(root, orphans[0]))
+	}
 	if !prune {
 		orphans = nil
 	}

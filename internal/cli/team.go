@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,15 +38,29 @@ checked as the profile would check it; an existing file is never replaced.`,
 		Example: `  obsgen team add payments --namespace payments --namespace payments-batch \
     --service checkout=8080 --service ledger=9102/payments-batch`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("dir") {
+				dir = a.defaultTeamDir()
+			}
 			return a.addTeam(args[0], namespaces, services, a.resolve(dir))
 		},
 	}
 	add.Flags().StringArrayVar(&namespaces, "namespace", nil, "a namespace the team owns (repeatable; at least one)")
 	add.Flags().StringArrayVar(&services, "service", nil, "a service whose metrics Prometheus scrapes: NAME=PORT, or NAME=PORT/NAMESPACE (default: the first namespace); repeatable")
-	add.Flags().StringVar(&dir, "dir", "teams", "folder of the team files (relative to the working directory)")
+	add.Flags().StringVar(&dir, "dir", "teams", "folder of the team files, relative to the working directory (default: teams/ next to the first profile of .obsgen.yaml, else ./teams)")
 	cmd.AddCommand(add)
 	return cmd
+}
+
+// defaultTeamDir is teams/ next to the settings file's first profile, where
+// `- include: teams/*.yaml` reads, else ./teams.
+func (a *app) defaultTeamDir() string {
+	if patterns := a.v.GetStringSlice(settingProfiles); len(patterns) > 0 && a.configDir != "" {
+		if profiles, err := a.expandProfiles(patterns); err == nil && len(profiles) > 0 {
+			return filepath.Join(filepath.Dir(profiles[0]), "teams")
+		}
+	}
+	return "teams"
 }
 
 // resolve is a path from a flag: relative to the working directory.
@@ -84,6 +99,7 @@ func (a *app) addTeam(name string, namespaces, services []string, dir string) er
 	if err := a.checkTeam(file, []byte(b.String())); err != nil {
 		return err
 	}
+	profiles, _ := a.profileArgs(nil, false)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -100,6 +116,20 @@ func (a *app) addTeam(name string, namespaces, services []string, dir string) er
 	}
 	if err := f.Close(); err != nil {
 		return err
+	}
+	if len(profiles) > 0 {
+		// With the settings file's profiles: check the team among the
+		// others (a namespace another team owns), and say when no profile
+		// includes it. The file goes again if they refuse it.
+		results, err := a.runAll(profiles)
+		if err != nil {
+			_ = os.Remove(file)
+			return err
+		}
+		if !slices.ContainsFunc(results, func(r *pipeline.Result) bool { return includesFile(r, file) }) {
+			fmt.Fprintf(a.stderr, "%swarning: no profile of %s includes %s; add the teams entry `- include: %s` to one, or pass --dir\n",
+				a.errorPrefix(), a.v.ConfigFileUsed(), file, include)
+		}
 	}
 	fmt.Fprintf(a.stdout, "wrote %s; a profile in %s includes it with the teams entry `- include: %s` (relative to the profile's folder)\n",
 		file, filepath.Dir(dir), include)
@@ -132,4 +162,19 @@ func (a *app) checkTeam(file string, data []byte) error {
 		return diags
 	}
 	return err
+}
+
+// includesFile tells whether a loaded profile took one of its teams from
+// file.
+func includesFile(r *pipeline.Result, file string) bool {
+	want, err := filepath.Abs(file)
+	if err != nil {
+		return false
+	}
+	for _, f := range r.Loaded.Files {
+		if abs, err := filepath.Abs(f); err == nil && abs == want {
+			return true
+		}
+	}
+	return false
 }

@@ -367,3 +367,44 @@ func TestWatchRegeneratesOnSaveAndSurvivesMistakes(t *testing.T) {
 		t.Fatal("watch did not stop when cancelled")
 	}
 }
+
+// TestTeamAddFollowsTheSettingsAndChecksAgainstTheOtherTeams: without
+// --dir, team add writes next to the settings file's profile, where its
+// include reads; a team that claims another team's namespace is refused
+// and its file removed; and --strict makes an orphan an error.
+func TestTeamAddFollowsTheSettingsAndChecksAgainstTheOtherTeams(t *testing.T) {
+	repo := t.TempDir()
+	data, err := os.ReadFile(repoProfile(t, "strict-deny.yaml"))
+	require.NoError(t, err)
+	head, _, ok := strings.Cut(string(data), "\nteams:\n")
+	require.True(t, ok)
+	require.NoError(t, os.MkdirAll(filepath.Join(repo, "clusters"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(repo, "clusters", "prod.yaml"), []byte(head+"\nteams:\n  - include: teams/*.yaml\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(repo, ".obsgen.yaml"), []byte("profiles: [clusters/*.yaml]\n"), 0o644))
+
+	code, out, errOut := run(t, repo, "team", "add", "orders", "--namespace", "orders", "--service", "api=8080")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.FileExists(t, filepath.Join(repo, "clusters", "teams", "orders.yaml"))
+	assert.NotContains(t, errOut, "no profile", out)
+
+	code, _, errOut = run(t, repo, "team", "add", "billing", "--namespace", "orders")
+	assert.Equal(t, ExitFailed, code)
+	assert.Contains(t, errOut, `namespace "orders" is already owned`)
+	assert.NoFileExists(t, filepath.Join(repo, "clusters", "teams", "billing.yaml"), "a refused team leaves no file")
+
+	code, _, errOut = run(t, repo, "team", "add", "stray", "--namespace", "stray", "--dir", "elsewhere")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, errOut, "warning: no profile of")
+
+	// --strict makes an orphan an error: strict-deny has no warnings.
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "p.yaml")
+	require.NoError(t, os.WriteFile(profile, data, 0o644))
+	code, _, errOut = run(t, dir, "generate", profile)
+	require.Equal(t, ExitOK, code, errOut)
+	require.NoError(t, os.WriteFile(profile, []byte(strings.Replace(string(data), "name: strict-deny\n", "name: strict-deny-2\n", 1)), 0o644))
+	code, _, errOut = run(t, dir, "generate", "--strict", profile)
+	assert.Equal(t, ExitFailed, code, errOut)
+	assert.Contains(t, errOut, "--strict makes that an error; nothing was written")
+	assert.NoDirExists(t, filepath.Join(dir, "out", "strict-deny-2"))
+}

@@ -121,6 +121,8 @@ func readFragment(name, path string) (*yaml.Node, diag.List) {
 	if diags != nil {
 		for i := range diags {
 			diags[i].Message = strings.Replace(diags[i].Message, "profile", "team file", 1)
+			diags[i].Hint = strings.NewReplacer("start from `obsgen init`", "start from `obsgen team add`",
+				"put each profile in a file of its own", "put each team in a file of its own").Replace(diags[i].Hint)
 		}
 		return nil, diags
 	}
