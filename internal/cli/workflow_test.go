@@ -248,15 +248,7 @@ func TestSmallUsabilityPromises(t *testing.T) {
 // file that makes --check fail until generate runs, and a file error
 // reported in that file.
 func TestAGitOpsRepositoryWithTeamFiles(t *testing.T) {
-	repo := t.TempDir()
-	data, err := os.ReadFile(repoProfile(t, "strict-deny.yaml"))
-	require.NoError(t, err)
-	// The example's teams move to files; the profile includes them.
-	head, _, ok := strings.Cut(string(data), "\nteams:\n")
-	require.True(t, ok)
-	require.NoError(t, os.MkdirAll(filepath.Join(repo, "clusters"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(repo, "clusters", "prod.yaml"), []byte(head+"\nteams:\n  - include: teams/*.yaml\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(repo, ".obsgen.yaml"), []byte("profiles: [clusters/*.yaml]\n"), 0o644))
+	repo := teamFilesRepo(t)
 
 	teamsDir := filepath.Join("clusters", "teams")
 	code, out, errOut := run(t, repo, "team", "add", "payments", "--dir", teamsDir, "--namespace", "payments", "--namespace", "payments-batch",
@@ -315,14 +307,11 @@ func (s *syncBuffer) String() string {
 // problem and keeps watching, picks up a new team file, ignores its own
 // writes, and stops cleanly when cancelled.
 func TestWatchRegeneratesOnSaveAndSurvivesMistakes(t *testing.T) {
-	repo := t.TempDir()
-	data, err := os.ReadFile(repoProfile(t, "strict-deny.yaml"))
-	require.NoError(t, err)
-	head, _, ok := strings.Cut(string(data), "\nteams:\n")
-	require.True(t, ok)
+	repo := filepath.Join(teamFilesRepo(t), "clusters")
 	profilePath := filepath.Join(repo, "prod.yaml")
-	profile := head + "\nteams:\n  - include: teams/*.yaml\n"
-	require.NoError(t, os.WriteFile(profilePath, []byte(profile), 0o644))
+	data, err := os.ReadFile(profilePath)
+	require.NoError(t, err)
+	profile := string(data)
 	require.NoError(t, os.MkdirAll(filepath.Join(repo, "teams"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(repo, "teams", "a.yaml"), []byte("name: alpha\nnamespaces: [alpha]\n"), 0o644))
 	t.Chdir(repo)
@@ -341,7 +330,9 @@ func TestWatchRegeneratesOnSaveAndSurvivesMistakes(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	kust := filepath.Join(repo, "out", "strict-deny", "kustomization.yaml")
+	// out/ sits next to the settings file, one folder up.
+	out := filepath.Join(filepath.Dir(repo), "out", "strict-deny")
+	kust := filepath.Join(out, "kustomization.yaml")
 	waitFor("first generation", func() bool {
 		_, err := os.Stat(kust)
 		return err == nil && strings.Contains(stderr.String(), "watching")
@@ -356,7 +347,7 @@ func TestWatchRegeneratesOnSaveAndSurvivesMistakes(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(profilePath, []byte(profile), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(repo, "teams", "b.yaml"), []byte("name: beta\nnamespaces: [beta]\n"), 0o644))
-	netpol := filepath.Join(repo, "out", "strict-deny", "kubernetes", "networkpolicies", "beta.yaml")
+	netpol := filepath.Join(out, "kubernetes", "networkpolicies", "beta.yaml")
 	waitFor("a new team file", func() bool { _, err := os.Stat(netpol); return err == nil })
 
 	cancel()
@@ -373,14 +364,9 @@ func TestWatchRegeneratesOnSaveAndSurvivesMistakes(t *testing.T) {
 // include reads; a team that claims another team's namespace is refused
 // and its file removed; and --strict makes an orphan an error.
 func TestTeamAddFollowsTheSettingsAndChecksAgainstTheOtherTeams(t *testing.T) {
-	repo := t.TempDir()
+	repo := teamFilesRepo(t)
 	data, err := os.ReadFile(repoProfile(t, "strict-deny.yaml"))
 	require.NoError(t, err)
-	head, _, ok := strings.Cut(string(data), "\nteams:\n")
-	require.True(t, ok)
-	require.NoError(t, os.MkdirAll(filepath.Join(repo, "clusters"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(repo, "clusters", "prod.yaml"), []byte(head+"\nteams:\n  - include: teams/*.yaml\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(repo, ".obsgen.yaml"), []byte("profiles: [clusters/*.yaml]\n"), 0o644))
 
 	code, out, errOut := run(t, repo, "team", "add", "orders", "--namespace", "orders", "--service", "api=8080")
 	require.Equal(t, ExitOK, code, errOut)
@@ -407,4 +393,20 @@ func TestTeamAddFollowsTheSettingsAndChecksAgainstTheOtherTeams(t *testing.T) {
 	assert.Equal(t, ExitFailed, code, errOut)
 	assert.Contains(t, errOut, "--strict makes that an error; nothing was written")
 	assert.NoDirExists(t, filepath.Join(dir, "out", "strict-deny-2"))
+}
+
+// teamFilesRepo is a GitOps repository: .obsgen.yaml naming
+// clusters/*.yaml, and clusters/prod.yaml, the strict-deny example whose
+// teams come from clusters/teams/*.yaml (none yet).
+func teamFilesRepo(t *testing.T) string {
+	t.Helper()
+	repo := t.TempDir()
+	data, err := os.ReadFile(repoProfile(t, "strict-deny.yaml"))
+	require.NoError(t, err)
+	head, _, ok := strings.Cut(string(data), "\nteams:\n")
+	require.True(t, ok)
+	require.NoError(t, os.MkdirAll(filepath.Join(repo, "clusters"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(repo, "clusters", "prod.yaml"), []byte(head+"\nteams:\n  - include: teams/*.yaml\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(repo, ".obsgen.yaml"), []byte("profiles: [clusters/*.yaml]\n"), 0o644))
+	return repo
 }
