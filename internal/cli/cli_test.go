@@ -56,9 +56,14 @@ func TestGenerateWithoutArgumentsUsesTheBundledDefaultInObsgensClone(t *testing.
 	assert.Regexp(t, regexp.QuoteMeta(filepath.Join("out", "default-permissive"))+`: [1-9]\d* written, 0 unchanged, 0 pruned`, out)
 	assert.FileExists(t, filepath.Join(dir, "out", "default-permissive", "prometheus", "prometheus.yml"))
 
-	code, out, _ = run(t, dir, "generate")
+	// The clone's other examples are not the example's orphans.
+	code, _, errOut = run(t, dir, "generate", "--out", "out", repoProfile(t, "strict-deny.yaml"))
+	require.Equal(t, ExitOK, code, errOut)
+	code, out, errOut = run(t, dir, "generate")
 	require.Equal(t, ExitOK, code)
 	assert.Regexp(t, `: 0 written, [1-9]\d* unchanged, 0 pruned`, out, "a second run rewrites nothing")
+	assert.NotContains(t, errOut, "orphan")
+	assert.NotContains(t, errOut, "no given profile produces")
 }
 
 func TestCheckExitsThreeWithADiffWhenStale(t *testing.T) {

@@ -97,9 +97,14 @@ func (a *app) generate(args []string, check, prune bool) error {
 	for i, s := range sets {
 		names[i] = s.Name
 	}
-	orphans, err := output.Orphans(root, names)
-	if err != nil {
-		return err
+	// The bundled example (no profile given, in obsgen's clone) is one
+	// profile of several in out/: the others are not its orphans.
+	example := len(args) == 0
+	var orphans []string
+	if !example {
+		if orphans, err = output.Orphans(root, names); err != nil {
+			return err
+		}
 	}
 	if check {
 		return a.check(root, sets, orphans)
@@ -123,7 +128,7 @@ func (a *app) generate(args []string, check, prune bool) error {
 	for i, w := range written[len(sets):] {
 		fmt.Fprintf(a.stdout, "%s: orphan removed, %d pruned\n", filepath.Join(root, orphans[i]), len(w.Pruned))
 	}
-	if !prune {
+	if !prune && !example {
 		a.reportOrphans(root, names)
 	}
 	return nil
