@@ -14,8 +14,10 @@
 //	targets := simcluster.RunPrometheus(t, c.RewriteConfig(generated))
 //
 // Pod and node IPs are allocated from 127.B.0.2 upwards, where the second
-// octet B is random per cluster so that clusters of tests running in
-// parallel (also in other packages) do not fight over the same addresses.
+// octet B is claimed per cluster so that clusters of tests running in
+// parallel (also in other packages, which are other processes) never share
+// addresses: a cluster holds a listener on 127.B.255.254:blockClaimPort for
+// its lifetime, and a block whose claim is taken is in use.
 // Linux routes all of 127.0.0.0/8 to the loopback interface.
 package simcluster
 
@@ -28,6 +30,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -129,8 +132,9 @@ type Option func(*Cluster)
 
 // WithAddressBlock fixes the second octet of the cluster's addresses
 // (127.B.0.2 upwards, 1 <= B <= 254) instead of a random one, for tests
-// whose outcome depends on the addresses (hashmod sharding). Clusters of
-// tests running at the same time must use different blocks.
+// whose outcome depends on the addresses (hashmod sharding). Fixed blocks
+// should lie in 1..99, which random claims never take; clusters asking for
+// the same block wait for each other.
 func WithAddressBlock(b int) Option {
 	return func(c *Cluster) {
 		if b < 1 || b > 254 {
@@ -149,12 +153,13 @@ func New(t testing.TB, opts ...Option) *Cluster {
 		t.Fatalf("simcluster: %v", err)
 	}
 	c := &Cluster{
-		t: t, block: 2 + rand.IntN(253), nextHost: 2,
+		t: t, nextHost: 2,
 		listeners: map[string]Listener{}, ca: ca, token: "simcluster-" + strconv.FormatUint(rand.Uint64(), 36),
 	}
 	for _, o := range opts {
 		o(c)
 	}
+	c.claimBlock()
 	dir := t.TempDir()
 	c.certDir, c.saDir = filepath.Join(dir, "prom-certs"), filepath.Join(dir, "serviceaccount")
 	if err := ca.writeClientFiles(c.certDir); err != nil {
@@ -164,6 +169,47 @@ func New(t testing.TB, opts ...Option) *Cluster {
 		t.Fatalf("simcluster: %v", err)
 	}
 	return c
+}
+
+// blockClaimPort is the port of the listener that claims an address block.
+const blockClaimPort = 47999
+
+// claimBlock takes the cluster's address block: the fixed one
+// (WithAddressBlock), waiting for another test to release it, or a free
+// random one. The claim is released at test cleanup.
+func (c *Cluster) claimBlock() {
+	c.t.Helper()
+	claim := func(b int) net.Listener {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.%d.255.254:%d", b, blockClaimPort))
+		if err != nil {
+			return nil
+		}
+		return l
+	}
+	var l net.Listener
+	if c.block != 0 {
+		for deadline := time.Now().Add(2 * time.Minute); l == nil; {
+			if l = claim(c.block); l == nil {
+				if time.Now().After(deadline) {
+					c.t.Fatalf("simcluster: address block %d stayed in use by another test for 2 minutes", c.block)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	} else {
+		// Random order spreads parallel clusters; blocks 1..99 are left to
+		// the fixed ones tests ask for.
+		for _, b := range rand.Perm(155) {
+			if l = claim(100 + b); l != nil {
+				c.block = 100 + b
+				break
+			}
+		}
+		if l == nil {
+			c.t.Fatal("simcluster: every address block 100..254 is in use")
+		}
+	}
+	c.t.Cleanup(func() { _ = l.Close() })
 }
 
 // AddNamespace adds a namespace. Namespaces of added pods and services are
