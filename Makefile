@@ -31,8 +31,8 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/obsgen ./cmd/obsgen
 
-## tools: prometheus, promtool and amtool from the pinned modules
-tools: $(BIN)/prometheus $(BIN)/promtool $(BIN)/amtool
+## tools: prometheus, promtool, amtool and istioctl from the pinned modules
+tools: $(BIN)/prometheus $(BIN)/promtool $(BIN)/amtool $(BIN)/istioctl
 
 # Built from the same Prometheus and Alertmanager modules obsgen links
 # against (see internal/tools/tools.go); rebuilt when go.mod or go.sum change.
@@ -44,6 +44,12 @@ $(BIN)/prometheus $(BIN)/promtool: go.mod go.sum internal/tools/tools.go
 $(BIN)/amtool: go.mod go.sum internal/tools/tools.go
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/amtool $(AM_MOD)/cmd/amtool
+
+# istioctl comes from the istio.io/istio module pinned in tools/istioctl,
+# a module of its own so obsgen's go.mod stays free of Istio's dependencies.
+$(BIN)/istioctl: tools/istioctl/go.mod tools/istioctl/go.sum tools/istioctl/tools.go
+	@mkdir -p $(BIN)
+	cd tools/istioctl && $(GO) build -o ../../$(BIN)/istioctl istio.io/istio/istioctl/cmd/istioctl
 
 ## generate: regenerate out/, the published JSON Schema and docs/profile.md
 generate:

@@ -56,7 +56,11 @@ func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 		}
 		files = append(files, f)
 	}
-	return files, nil
+	settings, err := secureMetricsFiles(p)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, settings...), nil
 }
 
 // AuthorizationPolicies are, under a deny-by-default authorization stance,
@@ -156,8 +160,13 @@ func allow(p *plan.Plan, name, ns string, selector plan.Labels, why string, rule
 
 // ThroughProxy tells whether a scrape of e passes the workload proxy's
 // inbound authorization: every port but the proxy's own metrics ports.
+// 15090, 15020 (and 15021) are outside inbound capture by default
+// (injection-template.yaml, istio-iptables -d "15090,15021,<statusPort>");
+// the secure merged listener is a static bootstrap listener that obsgen's
+// istiod settings exclude from capture (global.proxy.excludeInboundPorts),
+// so it terminates its own mTLS and no inbound filter chain applies.
 func ThroughProxy(e plan.Endpoint) bool {
-	return e.Port != plan.PortMergedMetrics && e.Port != plan.PortEnvoyMetrics
+	return e.Port != plan.PortMergedMetrics && e.Port != plan.PortEnvoyMetrics && e.Port != plan.PortSecureMergedMetrics
 }
 
 // ScrapeIdentity is the SPIFFE principal (without spiffe://) Istio sees on

@@ -63,6 +63,7 @@ func matches(selector, labels map[string]string) bool {
 // TestNoPlaintextScrapeOfAStrictPort: for every mTLS mode × strategy ×
 // metrics merging × data plane × monitoring in or out of the mesh that
 // validates, each service's scraped port is plaintext-exempt (15020, 15090),
+// the secure merged listener with Istio certificates (secure-port),
 // PERMISSIVE for exactly that port and workload, or scraped with Istio
 // certificates under STRICT; never a plaintext scrape of a STRICT port
 // (ambient with Prometheus enrolled excepted: ztunnel carries the scrape
@@ -169,6 +170,11 @@ func checkScrapes(t *testing.T, name string, p *plan.Plan) {
 		switch {
 		case e.Port == plan.PortMergedMetrics || e.Port == plan.PortEnvoyMetrics:
 			assert.False(t, e.IstioTLS, "%s %s: exempt ports are plaintext", name, s.Job)
+		case e.Port == plan.PortSecureMergedMetrics:
+			// Outside capture (obsgen's istiod settings), the listener
+			// itself requires a mesh client certificate whatever the mode.
+			assert.True(t, e.IstioTLS, "%s %s: the secure listener takes mTLS only", name, s.Job)
+			assert.Equal(t, v1alpha1.StrategySecurePort, p.Scrape.Strategy, name)
 		case e.IstioTLS:
 			assert.Equal(t, "STRICT", got, "%s %s: Istio certificates only work against STRICT (istio/istio#38720)", name, s.Job)
 		case got == "STRICT":

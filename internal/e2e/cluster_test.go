@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"obsgen.dev/obsgen/generators/istio"
 	"obsgen.dev/obsgen/generators/prometheus"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/diag"
@@ -43,6 +46,11 @@ type world struct {
 	// proxies are the declared gateways' and waypoints' pod IPs, with
 	// their target label ("gateway=<name>", "waypoint=<name>").
 	proxies map[string]string
+	// proxyMetadata is the mesh-wide meshConfig.defaultConfig.proxyMetadata
+	// of the istiod settings obsgen writes (none but under secure-port):
+	// the cluster runs with them applied, and every injected proxy gets
+	// them as its istio-proxy env.
+	proxyMetadata map[string]string
 }
 
 func (w *world) expect(job, url, team, namespace, service string) {
@@ -72,8 +80,9 @@ func (w *world) appMode() simcluster.Mode {
 	return simcluster.Permissive
 }
 
-func buildWorld(t *testing.T, p *plan.Plan) *world {
-	w := &world{c: simcluster.New(t), p: p, proxies: map[string]string{}}
+func buildWorld(t *testing.T, res *pipeline.Result) *world {
+	p := res.Plan
+	w := &world{c: simcluster.New(t), p: p, proxies: map[string]string{}, proxyMetadata: proxyMetadataOf(t, res.Files)}
 	w.platform()
 	w.istiod()
 	w.gateways()
@@ -86,6 +95,52 @@ func buildWorld(t *testing.T, p *plan.Plan) *world {
 	w.unclaimedPods()
 	w.c.Start()
 	return w
+}
+
+// proxyMetadataOf reads meshConfig.defaultConfig.proxyMetadata from the
+// generated istiod Helm values, if any.
+func proxyMetadataOf(t *testing.T, files []output.File) map[string]string {
+	i := slices.IndexFunc(files, func(f output.File) bool { return f.Path == istio.SecureMetricsValuesPath })
+	if i < 0 {
+		return nil
+	}
+	var values struct {
+		MeshConfig struct {
+			DefaultConfig struct {
+				ProxyMetadata map[string]string `yaml:"proxyMetadata"`
+			} `yaml:"defaultConfig"`
+		} `yaml:"meshConfig"`
+	}
+	require.NoError(t, yaml.Unmarshal(files[i].Data, &values))
+	return values.MeshConfig.DefaultConfig.ProxyMetadata
+}
+
+// proxyMetrics are the metrics listeners of an injected proxy (sidecar or
+// gateway) as Istio runs it with the world's proxy metadata, and the
+// annotations the injector adds: Envoy's :15090 and the agent's :15020 in
+// plaintext; with ENVOY_SECURE_MERGED_METRICS_PORT an mTLS listener there
+// (tools/packaging/common/envoy_bootstrap.json: require_client_certificate,
+// routes /stats/prometheus and /metrics to the agent) and the
+// prometheus.istio.io/secure-port annotation (pkg/kube/inject/webhook.go);
+// with METRICS_LOCALHOST_ACCESS_ONLY :15090 bound to localhost (absent
+// here: it refuses connections) and :15020 answering 403.
+func (w *world) proxyMetrics(ann map[string]string) []simcluster.Listener {
+	stats := []string{"/stats/prometheus"}
+	merged := simcluster.Listener{Port: plan.PortMergedMetrics, Paths: stats}
+	out := []simcluster.Listener{{Port: plan.PortEnvoyMetrics, Paths: stats}}
+	if w.proxyMetadata["METRICS_LOCALHOST_ACCESS_ONLY"] == "true" {
+		merged.Mode, out = simcluster.LocalhostOnly, nil
+	}
+	out = append(out, merged)
+	if port := w.proxyMetadata["ENVOY_SECURE_MERGED_METRICS_PORT"]; port != "" && port != "0" {
+		n, err := strconv.Atoi(port)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, simcluster.Listener{Port: n, Mode: simcluster.MutualTLS, Paths: []string{"/stats/prometheus", "/metrics"}})
+		ann["prometheus.istio.io/secure-port"] = port
+	}
+	return out
 }
 
 func (w *world) platform() {
@@ -152,6 +207,12 @@ func (w *world) jobPort(kind plan.JobKind) int {
 	return w.p.Jobs[i].Endpoint.Port
 }
 
+// jobScheme is the scheme of the plan's job of kind.
+func (w *world) jobScheme(kind plan.JobKind) string {
+	i := slices.IndexFunc(w.p.Jobs, func(j plan.Job) bool { return j.Kind == kind })
+	return w.p.Jobs[i].Endpoint.Scheme
+}
+
 // teamOf is the team of namespace ns, or "".
 func (w *world) teamOf(ns string) string {
 	for _, t := range w.p.Teams {
@@ -170,14 +231,15 @@ func (w *world) teamOf(ns string) string {
 // in plaintext. istio-gateways must find it once, on its port.
 func (w *world) gateways() {
 	for _, g := range w.p.Mesh.Gateways {
+		ann := map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus",
+			"inject.istio.io/templates": "gateway", "sidecar.istio.io/status": `{"containers":["istio-proxy"]}`}
+		serve := w.proxyMetrics(ann)
 		ip := w.c.AddPod(simcluster.Pod{Namespace: g.Namespace, Name: g.Name + "-gateway-1", Labels: g.PodLabels.Map(), Node: "node-1",
-			Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus",
-				"inject.istio.io/templates": "gateway", "sidecar.istio.io/status": `{"containers":["istio-proxy"]}`},
-			Containers: []simcluster.Container{{Name: "istio-proxy", Ports: []simcluster.Port{{Name: "http-envoy-prom", Number: 15090}}}},
-			Serve: []simcluster.Listener{{Port: 15090, Paths: []string{"/stats/prometheus"}},
-				{Port: 15020, Paths: []string{"/stats/prometheus"}}}})
+			Annotations: ann,
+			Containers:  []simcluster.Container{{Name: "istio-proxy", Ports: []simcluster.Port{{Name: "http-envoy-prom", Number: 15090}}}},
+			Serve:       serve})
 		w.proxies[ip] = plan.GatewayTargetLabel + "=" + g.Name
-		w.expect(string(plan.JobGateways), fmt.Sprintf("http://%s:%d/stats/prometheus", ip, w.jobPort(plan.JobGateways)),
+		w.expect(string(plan.JobGateways), fmt.Sprintf("%s://%s:%d/stats/prometheus", w.jobScheme(plan.JobGateways), ip, w.jobPort(plan.JobGateways)),
 			w.teamOf(g.Namespace), g.Namespace, "")
 		w.want[len(w.want)-1] += " " + w.proxies[ip]
 	}
@@ -255,11 +317,7 @@ func (w *world) sidecarPod(ns, name string, labels map[string]string, appPort in
 			{Name: "app", Ports: []simcluster.Port{{Name: "http", Number: int32(appPort)}}},
 			{Name: "istio-proxy", Ports: []simcluster.Port{{Name: "http-envoy-prom", Number: 15090}}},
 		},
-		Serve: []simcluster.Listener{
-			{Port: appPort, Mode: mode, Paths: []string{appPath}},
-			{Port: 15090, Paths: []string{"/stats/prometheus"}},
-			{Port: 15020, Paths: []string{"/stats/prometheus"}},
-		}})
+		Serve: append([]simcluster.Listener{{Port: appPort, Mode: mode, Paths: []string{appPath}}}, w.proxyMetrics(ann)...)})
 }
 
 func (w *world) servicePod(s plan.Service) {
@@ -288,7 +346,7 @@ func (w *world) unclaimedPods() {
 		ip := w.sidecarPod(ns, "extra-1", map[string]string{"app": "extra"}, 9000, "/metrics", true, w.appMode())
 		switch {
 		case w.hasJob(plan.JobIstioMerged):
-			w.expect("istio-merged", "http://"+ip+":15020/stats/prometheus", team.Name, ns, "")
+			w.expect("istio-merged", fmt.Sprintf("%s://%s:%d/stats/prometheus", w.jobScheme(plan.JobIstioMerged), ip, w.jobPort(plan.JobIstioMerged)), team.Name, ns, "")
 		case w.hasJob(plan.JobPodsIstioSecure):
 			w.expect("kubernetes-pods-istio-secure", "https://"+ip+":9000/metrics", team.Name, ns, "")
 		case w.p.Scrape.Strategy == "direct":
@@ -379,8 +437,18 @@ func TestRealPrometheusScrapesTheSimulatedCluster(t *testing.T) {
 		// envoy-stats scrapes on sidecars, and not by envoy-stats too.
 		"STRICT, istio-certs, a gateway": {profile: "strict-deny", strategy: "istio-certs",
 			change: func(p *v1alpha1.Profile) { p.Mesh.Gateways = []v1alpha1.Gateway{gateway} }},
-		// Metrics merging on: the gateway on 15020, and not by istio-merged.
+		// Metrics merging on before Istio 1.31: the gateway on 15020, and
+		// not by istio-merged.
 		"STRICT, merged, a gateway": {profile: "strict-deny", strategy: "merged",
+			change: func(p *v1alpha1.Profile) {
+				p.Mesh.MetricsMerging = &on
+				p.Mesh.Version = "1.30"
+				p.Mesh.Gateways = []v1alpha1.Gateway{gateway}
+			}},
+		// Istio 1.31 with merging: every proxy runs with the generated
+		// istiod settings, so its plaintext ports answer localhost only and
+		// the mTLS listener serves the merged metrics; the gateway too.
+		"STRICT, secure-port, a gateway": {profile: "strict-deny", strategy: "secure-port",
 			change: func(p *v1alpha1.Profile) {
 				p.Mesh.MetricsMerging = &on
 				p.Mesh.Gateways = []v1alpha1.Gateway{gateway}
@@ -394,7 +462,7 @@ func TestRealPrometheusScrapesTheSimulatedCluster(t *testing.T) {
 			t.Parallel()
 			res := exampleVariant(t, tc.profile, tc.change)
 			require.Equal(t, tc.strategy, res.Plan.Scrape.Strategy)
-			w := buildWorld(t, res.Plan)
+			w := buildWorld(t, res)
 			// The rule files load next to the configuration (rule_files:
 			// rules/*.yaml); rules evaluate every second here.
 			ruleFiles := map[string][]byte{}
@@ -411,8 +479,52 @@ func TestRealPrometheusScrapesTheSimulatedCluster(t *testing.T) {
 			assert.Equal(t, w.want, got, "discovered targets")
 			assert.Empty(t, down, "every target must be up")
 			w.checkDedicatedTargets(t, targets.Active)
+			if tc.strategy == v1alpha1.StrategySecurePort {
+				checkSecurePort(t, w, targets)
+			}
 			checkRulesEvaluate(t, prom, ruleFiles)
 		})
+	}
+}
+
+// checkSecurePort: under secure-port every proxy target was scraped over
+// mTLS on the secure listener, and what the proxies refuse is refused: the
+// listener without a client certificate or in plaintext, :15020 (403) and
+// :15090 (closed) from outside the pod.
+func checkSecurePort(t *testing.T, w *world, targets simcluster.Targets) {
+	t.Helper()
+	proxies := 0
+	for _, tg := range targets.Active {
+		if tg.Job() != string(plan.JobIstioMerged) && tg.Job() != string(plan.JobGateways) && !strings.Contains(tg.Job(), "/") {
+			continue
+		}
+		proxies++
+		assert.True(t, strings.HasPrefix(tg.ScrapeURL, "https://") && strings.Contains(tg.ScrapeURL, fmt.Sprintf(":%d/", plan.PortSecureMergedMetrics)),
+			"%s %s: the secure listener", tg.Job(), tg.ScrapeURL)
+		host := strings.Split(strings.TrimPrefix(tg.ScrapeURL, "https://"), ":")[0]
+		plain := &http.Client{Timeout: 5 * time.Second}
+		resp, err := plain.Get(fmt.Sprintf("http://%s:%d/stats/prometheus", host, plan.PortMergedMetrics))
+		if assert.NoError(t, err) {
+			assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s: :15020 answers localhost only", host)
+			resp.Body.Close()
+		}
+		_, err = plain.Get(fmt.Sprintf("http://%s:%d/stats/prometheus", host, plan.PortEnvoyMetrics))
+		assert.Error(t, err, "%s: :15090 is bound to localhost", host)
+		// Envoy closes the connection (no filter chain matches plaintext);
+		// the simulated listener answers 400: either way no metrics.
+		if resp, err := plain.Get(fmt.Sprintf("http://%s:%d/stats/prometheus", host, plan.PortSecureMergedMetrics)); err == nil {
+			assert.NotEqual(t, http.StatusOK, resp.StatusCode, "%s: the secure listener refuses plaintext", host)
+			resp.Body.Close()
+		}
+		noCert := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // the point is the missing client certificate
+		_, err = noCert.Get(fmt.Sprintf("https://%s:%d/stats/prometheus", host, plan.PortSecureMergedMetrics))
+		assert.Error(t, err, "%s: the secure listener requires a client certificate", host)
+	}
+	assert.Greater(t, proxies, 2, "sidecar, team-service and gateway targets")
+	for _, sc := range w.c.Scrapes() {
+		if strings.HasSuffix(sc.Addr, fmt.Sprintf(":%d", plan.PortSecureMergedMetrics)) {
+			assert.Equal(t, "mtls", sc.Transport, sc.Addr)
+		}
 	}
 }
 
@@ -468,7 +580,7 @@ func TestRealPrometheusShardsSplitTheTargets(t *testing.T) {
 	testtools.Find(t, "prometheus")
 	res := exampleVariant(t, "calico-global-deny", func(*v1alpha1.Profile) {})
 	require.Equal(t, 2, res.Plan.Scrape.Shards)
-	w := buildWorld(t, res.Plan)
+	w := buildWorld(t, res)
 	require.NotEmpty(t, res.Plan.Mesh.Gateways, "the example declares gateways")
 	seen := map[string]int{}
 	var active []simcluster.Target
@@ -515,7 +627,7 @@ func TestRealPrometheusAgentScrapesAndRemoteWrites(t *testing.T) {
 	})
 	require.True(t, res.Plan.Monitoring.Prometheus.Agent)
 	require.NotEmpty(t, res.Plan.Mesh.Waypoints, "the example declares a waypoint")
-	w := buildWorld(t, res.Plan)
+	w := buildWorld(t, res)
 	prom := simcluster.StartPrometheus(t, w.c.RewriteConfig(configOf(t, res, 0)), "--agent")
 	targets := prom.WaitForTargets(t, 60*time.Second, 2*time.Second)
 	got, down := lines(targets)

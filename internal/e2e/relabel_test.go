@@ -201,7 +201,7 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 				"orders/order-api http://10.3.0.5:9090/metrics team=orders service=order-api",
 			},
 		},
-		"merged: a declared gateway is scraped once on 15020 by istio-gateways, an undeclared one by istio-merged": {
+		"secure-port: a declared gateway is scraped once on 15092 by istio-gateways, an undeclared one by istio-merged": {
 			profile: "admin-network-policy",
 			pods: []pod{
 				{namespace: "istio-ingress", name: "istio-ingress-1", ip: "10.5.0.5", labels: map[string]string{"app": "istio-ingress", "istio": "ingress"},
@@ -210,8 +210,8 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 					annotations: gateway, ports: gatewayPorts},
 			},
 			want: []string{
-				"istio-gateways http://10.5.0.5:15020/stats/prometheus team= service= gateway=public",
-				"istio-merged http://10.5.0.6:15020/stats/prometheus team= service=",
+				"istio-gateways https://10.5.0.5:15092/stats/prometheus team= service= gateway=public",
+				"istio-merged https://10.5.0.6:15092/stats/prometheus team= service=",
 			},
 		},
 		"permissive-port: declared gateways are scraped by istio-gateways only, not by envoy-stats": {

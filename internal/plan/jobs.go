@@ -53,6 +53,11 @@ const (
 const (
 	PortIstiodMonitoring = 15014
 	PortMergedMetrics    = 15020
+	// PortSecureMergedMetrics is the mTLS listener obsgen sets with
+	// ENVOY_SECURE_MERGED_METRICS_PORT under secure-port: the port Istio's
+	// docs and tests use (istio.io docs/tasks/observability/metrics/
+	// secure-metrics; pkg/bootstrap/testdata/secure_metrics_golden.json).
+	PortSecureMergedMetrics = 15092
 	PortEnvoyMetrics     = 15090
 	PortKubelet          = 10250
 	PathIstioStats       = "/stats/prometheus"
@@ -176,10 +181,15 @@ func (r *resolver) meshJobs(strategy v1alpha1.ScrapeStrategy) []Job {
 			Selector: Labels{{Name: "app", Value: "ztunnel"}},
 			Why:      "ztunnel serves its metrics (the ambient L4 standard metrics) in plaintext on port 15020, which is outside mTLS."})
 	}
-	if mesh.Sidecar && strategy != v1alpha1.StrategyMerged {
+	if mesh.Sidecar && strategy != v1alpha1.StrategyMerged && strategy != v1alpha1.StrategySecurePort {
 		jobs = append(jobs, Job{Name: string(JobEnvoyStats), Kind: JobEnvoyStats,
 			Endpoint: Endpoint{Port: PortEnvoyMetrics, Path: PathIstioStats, Scheme: "http"},
 			Why:      "each sidecar's Envoy serves the Istio standard metrics (istio_requests_total, ...) in plaintext on its *-envoy-prom port 15090, which the sidecar does not intercept, so it works in every mTLS mode."})
+	}
+	if mesh.Sidecar && strategy == v1alpha1.StrategySecurePort {
+		jobs = append(jobs, Job{Name: string(JobIstioMerged), Kind: JobIstioMerged,
+			Endpoint: Endpoint{Port: PortSecureMergedMetrics, Path: PathIstioStats, Scheme: "https", IstioTLS: true}, Sidecars: SidecarOnly,
+			Why: fmt.Sprintf("each sidecar's Envoy serves the merged metrics (Envoy's, the agent's and the application's) on its mTLS listener :%d/stats/prometheus (ENVOY_SECURE_MERGED_METRICS_PORT), which requires a client certificate of the mesh CA, so Prometheus presents Istio certificates; obsgen's istiod settings keep the port out of inbound capture, so the listener itself terminates the TLS and no PeerAuthentication or AuthorizationPolicy applies. The plaintext :15020 and :15090 answer localhost only (METRICS_LOCALHOST_ACCESS_ONLY). A pod started before the settings has no listener there and shows as down until it restarts; pods of declared team services are left to their own jobs.", PortSecureMergedMetrics)})
 	}
 	if mesh.Sidecar && strategy == v1alpha1.StrategyMerged {
 		jobs = append(jobs, Job{Name: string(JobIstioMerged), Kind: JobIstioMerged,
@@ -187,7 +197,7 @@ func (r *resolver) meshJobs(strategy v1alpha1.ScrapeStrategy) []Job {
 			Why: "with metrics merging each sidecar pod serves Envoy's, the agent's and the application's metrics in plaintext on :15020/stats/prometheus, outside mTLS; pods of declared team services are left to their own jobs, and :15090 is not scraped as well, which would count Envoy's metrics twice."})
 	}
 	if len(mesh.Gateways) > 0 {
-		jobs = append(jobs, gatewayJob(mesh))
+		jobs = append(jobs, gatewayJob(mesh, strategy))
 	}
 	if len(mesh.Waypoints) > 0 {
 		jobs = append(jobs, waypointJob(mesh))
@@ -214,10 +224,22 @@ func (r *resolver) meshJobs(strategy v1alpha1.ScrapeStrategy) []Job {
 // bootstrap with no filter but the stats route (tools/packaging/common/
 // envoy_bootstrap.json), so neither PeerAuthentication nor an
 // AuthorizationPolicy applies to them: deny-by-default needs no ALLOW.
-func gatewayJob(mesh Mesh) Job {
-	port, what := PortEnvoyMetrics, "Envoy's metrics on :15090/stats/prometheus (its http-envoy-prom port), as envoy-stats takes them from sidecars with metrics merging off"
-	if mesh.MetricsMerging {
-		port, what = PortMergedMetrics, "the agent's and Envoy's metrics on :15020/stats/prometheus, where Istio's gateway chart points its prometheus.io annotations"
+//
+// Under secure-port the mesh-wide proxy metadata obsgen's istiod settings
+// carry reaches injected gateways too (gateway-injection-template.yaml
+// turns proxyMetadata into the istio-proxy env; pkg/kube/inject/webhook.go
+// applySecurePrometheusAnnotation annotates them): their plaintext ports
+// answer localhost only, and the job takes the mTLS listener, which a
+// gateway, without traffic capture, terminates itself.
+func gatewayJob(mesh Mesh, strategy v1alpha1.ScrapeStrategy) Job {
+	port, what := PortEnvoyMetrics, "Envoy's metrics in plaintext on :15090/stats/prometheus (its http-envoy-prom port), as envoy-stats takes them from sidecars with metrics merging off"
+	endpoint := func(port int) Endpoint { return Endpoint{Port: port, Path: PathIstioStats, Scheme: "http"} }
+	switch {
+	case strategy == v1alpha1.StrategySecurePort:
+		port, what = PortSecureMergedMetrics, fmt.Sprintf("the agent's and Envoy's metrics on the mTLS listener :%d/stats/prometheus, with Istio certificates, as istio-merged takes them from sidecars", PortSecureMergedMetrics)
+		endpoint = func(port int) Endpoint { return Endpoint{Port: port, Path: PathIstioStats, Scheme: "https", IstioTLS: true} }
+	case mesh.MetricsMerging:
+		port, what = PortMergedMetrics, "the agent's and Envoy's metrics in plaintext on :15020/stats/prometheus, where Istio's gateway chart points its prometheus.io annotations"
 	}
 	var ns []string
 	var targets []JobTarget
@@ -226,9 +248,9 @@ func gatewayJob(mesh Mesh) Job {
 		targets = append(targets, JobTarget{Name: g.Name, Pods: PodSelector{Namespace: g.Namespace, Labels: g.PodLabels}})
 	}
 	return Job{Name: string(JobGateways), Kind: JobGateways,
-		Endpoint: Endpoint{Port: port, Path: PathIstioStats, Scheme: "http"}, Namespaces: compactSorted(ns),
+		Endpoint: endpoint(port), Namespaces: compactSorted(ns),
 		TargetLabel: GatewayTargetLabel, Targets: targets,
-		Why: "each declared gateway's pods (mesh.gateways: namespace and podLabels) serve " + what + ", in plaintext: a gateway captures no traffic, so neither mTLS nor authorization policies apply to its metrics ports. Each target carries gateway=<name>; the generic proxy and annotation jobs leave these pods alone, so nothing is scraped twice."}
+		Why: "each declared gateway's pods (mesh.gateways: namespace and podLabels) serve " + what + ": a gateway captures no traffic, so neither PeerAuthentication nor authorization policies apply to its metrics ports. Each target carries gateway=<name>; the generic proxy and annotation jobs leave these pods alone, so nothing is scraped twice."}
 }
 
 // waypointJob scrapes exactly the declared waypoints' pods. Istio's
@@ -291,7 +313,7 @@ func (r *resolver) podJobs(strategy v1alpha1.ScrapeStrategy) []Job {
 }
 
 func sidecarCover(strategy v1alpha1.ScrapeStrategy) string {
-	if strategy == v1alpha1.StrategyMerged {
+	if strategy == v1alpha1.StrategyMerged || strategy == v1alpha1.StrategySecurePort {
 		return "istio-merged"
 	}
 	return "envoy-stats and the team service jobs (their other application ports stay STRICT)"
@@ -302,6 +324,8 @@ func serviceEndpoint(strategy v1alpha1.ScrapeStrategy, port int, path string) En
 	switch strategy {
 	case v1alpha1.StrategyMerged:
 		return Endpoint{Port: PortMergedMetrics, Path: PathIstioStats, Scheme: "http"}
+	case v1alpha1.StrategySecurePort:
+		return Endpoint{Port: PortSecureMergedMetrics, Path: PathIstioStats, Scheme: "https", IstioTLS: true}
 	case v1alpha1.StrategyIstioCerts:
 		return Endpoint{Port: port, Path: path, Scheme: "https", IstioTLS: true}
 	default:
@@ -313,6 +337,8 @@ func serviceWhy(strategy v1alpha1.ScrapeStrategy, s Service, reason string) stri
 	switch strategy {
 	case v1alpha1.StrategyMerged:
 		return fmt.Sprintf("the sidecar merges the application's :%d%s into :15020/stats/prometheus, served in plaintext outside mTLS; the pods need the annotations prometheus.io/scrape: \"true\", prometheus.io/port: \"%d\" and prometheus.io/path: %q, which the injector rewrites.", s.AppPort, s.AppPath, s.AppPort, s.AppPath)
+	case v1alpha1.StrategySecurePort:
+		return fmt.Sprintf("the sidecar merges the application's :%d%s into its merged metrics, which its mTLS listener :%d/stats/prometheus serves to clients with a mesh certificate; the pods need the annotations prometheus.io/scrape: \"true\", prometheus.io/port: \"%d\" and prometheus.io/path: %q, which the injector rewrites.", s.AppPort, s.AppPath, PortSecureMergedMetrics, s.AppPort, s.AppPath)
 	case v1alpha1.StrategyIstioCerts:
 		return fmt.Sprintf("STRICT sidecars accept only mTLS on :%d, so Prometheus presents Istio certificates over https (the certificate carries a SPIFFE identity, not the pod IP, hence insecure_skip_verify).", s.AppPort)
 	case v1alpha1.StrategyPermissivePort:

@@ -28,8 +28,22 @@ func TestChooseStrategy(t *testing.T) {
 	}{
 		"no mesh scrapes directly": {
 			mesh: v1alpha1.Mesh{Provider: v1alpha1.MeshNone}, want: v1alpha1.StrategyDirect},
-		"sidecars with merging use :15020 whatever the mode": {
-			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict}, want: v1alpha1.StrategyMerged},
+		"STRICT sidecars with merging on Istio 1.31 scrape the mTLS listener": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict}, want: v1alpha1.StrategySecurePort},
+		"STRICT sidecars with merging before Istio 1.31 use :15020": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, Version: "1.30"}, want: v1alpha1.StrategyMerged},
+		"PERMISSIVE sidecars with merging use :15020": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSPermissive}, want: v1alpha1.StrategyMerged},
+		"a patch release counts as its minor": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, Version: "1.31.4"}, want: v1alpha1.StrategySecurePort},
+		"secure-port needs Istio 1.31": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, Version: "1.29", ScrapeStrategy: v1alpha1.StrategySecurePort}, want: v1alpha1.StrategySecurePort, problem: true},
+		"secure-port needs metrics merging": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: ptr(false), ScrapeStrategy: v1alpha1.StrategySecurePort}, want: v1alpha1.StrategySecurePort, problem: true},
+		"secure-port needs sidecars": {
+			mesh: v1alpha1.Mesh{DataPlane: v1alpha1.DataPlaneAmbient, MTLS: v1alpha1.MTLSStrict, ScrapeStrategy: v1alpha1.StrategySecurePort}, want: v1alpha1.StrategySecurePort, problem: true},
+		"secure-port works under PERMISSIVE too (the port is outside capture)": {
+			mesh: v1alpha1.Mesh{ScrapeStrategy: v1alpha1.StrategySecurePort}, want: v1alpha1.StrategySecurePort},
 		"sidecars, STRICT, no merging need Istio certificates": {
 			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: ptr(false)}, want: v1alpha1.StrategyIstioCerts},
 		"sidecars, PERMISSIVE, no merging scrape plaintext": {
@@ -205,7 +219,7 @@ func TestGatewaysAndWaypointsHaveJobsOfTheirOwn(t *testing.T) {
 	pods := PodSelector{Namespace: "istio-ingress", Labels: Labels{{Name: "istio", Value: "ingress"}}}
 	for merging, port := range map[bool]int{true: 15020, false: 15090} {
 		in := minimal()
-		in.Mesh = v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: ptr(merging), Gateways: []v1alpha1.Gateway{gw}}
+		in.Mesh = v1alpha1.Mesh{MTLS: v1alpha1.MTLSPermissive, MetricsMerging: ptr(merging), Gateways: []v1alpha1.Gateway{gw}}
 		p := Resolve(in)
 		j := job(p, JobGateways)
 		require.NotNil(t, j, "merging %v", merging)
@@ -217,6 +231,18 @@ func TestGatewaysAndWaypointsHaveJobsOfTheirOwn(t *testing.T) {
 		assert.Equal(t, []ClaimGroup{{Keys: []string{"istio"}, Matches: [][]string{{"istio-ingress", "ingress"}}}}, p.ProxyClaimGroups,
 			"envoy-stats drops it, and not the team services' pods")
 	}
+	// Under secure-port the gateway's plaintext ports answer localhost only
+	// (METRICS_LOCALHOST_ACCESS_ONLY reaches injected gateways through
+	// proxyMetadata): the job takes the mTLS listener with Istio certificates.
+	spIn := minimal()
+	spIn.Mesh = v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, Gateways: []v1alpha1.Gateway{gw}}
+	sp := Resolve(spIn)
+	require.Equal(t, v1alpha1.StrategySecurePort, sp.Scrape.Strategy)
+	require.NotNil(t, job(sp, JobGateways))
+	assert.Equal(t, Endpoint{Port: PortSecureMergedMetrics, Path: "/stats/prometheus", Scheme: "https", IstioTLS: true}, job(sp, JobGateways).Endpoint)
+	assert.Equal(t, Endpoint{Port: PortSecureMergedMetrics, Path: "/stats/prometheus", Scheme: "https", IstioTLS: true}, job(sp, JobIstioMerged).Endpoint)
+	assert.Nil(t, job(sp, JobEnvoyStats), "15090 answers localhost only")
+	require.NotNil(t, sp.Scrape.TLS, "Prometheus presents Istio certificates")
 
 	ambient := func(ns string) *Plan {
 		in := minimal()

@@ -159,7 +159,7 @@ func resolveScrape(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy, reason
 		Interval: pr.ScrapeInterval, Timeout: pr.ScrapeTimeout, EvaluationInterval: pr.EvaluationInterval,
 		Shards: pr.Shards,
 	}
-	if strategy == v1alpha1.StrategyIstioCerts {
+	if NeedsIstioCerts(strategy) {
 		s.TLS = &TLSFiles{
 			MountPath: certsPrometheusDir,
 			CAFile:    certsPrometheusDir + "root-cert.pem",
@@ -201,7 +201,7 @@ func prometheusPodAnnotations(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrat
 		return nil
 	}
 	switch {
-	case strategy == v1alpha1.StrategyIstioCerts:
+	case NeedsIstioCerts(strategy):
 		// holdApplicationUntilProxyStarts: Prometheus starts once the
 		// sidecar runs, so the certificates exist before its first scrape
 		// (istio.io docs/reference/config/istio.mesh.v1alpha1, ProxyConfig).
@@ -219,7 +219,7 @@ func prometheusPodAnnotations(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrat
 }
 
 func certsVolumeFor(strategy v1alpha1.ScrapeStrategy) string {
-	if strategy == v1alpha1.StrategyIstioCerts {
+	if NeedsIstioCerts(strategy) {
 		return certsVolume
 	}
 	return ""
@@ -244,7 +244,7 @@ func meshPodLabels(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Labels
 		return Labels{{Name: "istio.io/dataplane-mode", Value: "ambient"}}
 	case p.Mesh.DataPlane != v1alpha1.DataPlaneSidecar:
 		return nil
-	case strategy == v1alpha1.StrategyIstioCerts:
+	case NeedsIstioCerts(strategy):
 		return Labels{{Name: SidecarInjectLabel, Value: "true"}}
 	case !p.Monitoring.InMesh:
 		return Labels{{Name: SidecarInjectLabel, Value: "false"}}

@@ -1,8 +1,54 @@
 package plan
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
+
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 )
+
+// SecurePortMinor is the first Istio 1.x release with the mTLS metrics
+// listeners: ENVOY_SECURE_MERGED_METRICS_PORT (istio/istio#60391,
+// pilot/cmd/pilot-agent/options/options.go; istio.io 1.31.0 change notes,
+// "Telemetry"; istio.io docs/tasks/observability/metrics/secure-metrics:
+// "Starting with Istio 1.31").
+const SecurePortMinor = 31
+
+// IstioMinor returns the minor number of an Istio version written as
+// major.minor or major.minor.patch (1.31 and 1.31.2 give 31); ok is false
+// for anything else.
+func IstioMinor(version string) (minor int, ok bool) {
+	rest, found := strings.CutPrefix(version, "1.")
+	if minorPart, patch, hasPatch := strings.Cut(rest, "."); hasPatch {
+		if !digits(patch) {
+			return 0, false
+		}
+		rest = minorPart
+	}
+	if !found || !digits(rest) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	return n, err == nil
+}
+
+func digits(s string) bool {
+	return s != "" && len(s) <= 4 && strings.TrimLeft(s, "0123456789") == ""
+}
+
+// hasSecurePort tells whether the profile's Istio version has the mTLS
+// metrics listeners.
+func hasSecurePort(m v1alpha1.Mesh) bool {
+	minor, ok := IstioMinor(m.Version)
+	return ok && minor >= SecurePortMinor
+}
+
+// NeedsIstioCerts tells whether Prometheus presents Istio certificates
+// under the strategy, from the certificate-writing sidecar.
+func NeedsIstioCerts(s v1alpha1.ScrapeStrategy) bool {
+	return s == v1alpha1.StrategyIstioCerts || s == v1alpha1.StrategySecurePort
+}
 
 // ChooseStrategy resolves mesh.scrapeStrategy for a defaulted profile: an
 // explicit choice is kept, `auto` picks from the data plane, the mTLS mode
@@ -18,6 +64,10 @@ func ChooseStrategy(p *v1alpha1.Profile) (v1alpha1.ScrapeStrategy, string) {
 		return v1alpha1.StrategyDirect, "there is no service mesh, so Prometheus scrapes every metrics port directly in plaintext"
 	case m.DataPlane == v1alpha1.DataPlaneAmbient:
 		return chooseAmbient(p)
+	case m.MTLS == v1alpha1.MTLSStrict && *m.MetricsMerging && hasSecurePort(m):
+		return v1alpha1.StrategySecurePort, fmt.Sprintf("mTLS is STRICT, metrics merging is on and Istio %s has mTLS metrics listeners, so Prometheus scrapes each sidecar's and gateway's merged metrics (application, agent and Envoy) over mTLS on :%d/stats/prometheus with Istio certificates from a certificate-writing sidecar, and the plaintext ports 15020 and 15090 answer localhost only; obsgen writes the istiod settings that turn this on (istio/secure-metrics-values.yaml)", m.Version, PortSecureMergedMetrics)
+	case m.MTLS == v1alpha1.MTLSStrict && *m.MetricsMerging:
+		return v1alpha1.StrategyMerged, fmt.Sprintf("Istio metrics merging is on, so each sidecar serves the application's, the agent's and Envoy's metrics in plaintext on :15020/stats/prometheus; this works in every mTLS mode without certificates (Istio %s has no mTLS metrics listener: secure-port needs 1.%d)", m.Version, SecurePortMinor)
 	case *m.MetricsMerging:
 		return v1alpha1.StrategyMerged, "Istio metrics merging is on, so each sidecar serves the application's, the agent's and Envoy's metrics in plaintext on :15020/stats/prometheus; this works in every mTLS mode without certificates"
 	case m.MTLS == v1alpha1.MTLSStrict:
@@ -56,6 +106,8 @@ func StrategyProblem(p *v1alpha1.Profile, s v1alpha1.ScrapeStrategy) (problem, h
 		return mergedProblem(m)
 	case v1alpha1.StrategyIstioCerts:
 		return istioCertsProblem(m)
+	case v1alpha1.StrategySecurePort:
+		return securePortProblem(m)
 	case v1alpha1.StrategyPermissivePort:
 		if m.MTLS != v1alpha1.MTLSStrict {
 			return "only STRICT mTLS needs port-level exceptions (mesh.mtls is " + string(m.MTLS) + ")", "use `direct` or `auto`"
@@ -72,6 +124,24 @@ func mergedProblem(m v1alpha1.Mesh) (string, string) {
 	}
 	if !*m.MetricsMerging {
 		return "needs metrics merging (mesh.metricsMerging is false)", "set mesh.metricsMerging: true, or use `istio-certs` or `permissive-port`"
+	}
+	return "", ""
+}
+
+// securePortProblem: the listeners exist from 1.31 on, on sidecars and
+// gateways (ambient workloads have no Envoy of their own), and the merged
+// listener proxies the agent's :15020, which holds the application's
+// metrics only with metrics merging (envoy_bootstrap.json, cluster
+// "agent"; pilot-agent status server handleStats).
+func securePortProblem(m v1alpha1.Mesh) (string, string) {
+	switch {
+	case m.DataPlane != v1alpha1.DataPlaneSidecar:
+		return "the mTLS metrics listeners are Envoy sidecar and gateway listeners (mesh.dataPlane is " + string(m.DataPlane) + ")", "use `auto`"
+	case !hasSecurePort(m):
+		return fmt.Sprintf("Istio %s has no mTLS metrics listener; ENVOY_SECURE_MERGED_METRICS_PORT came with Istio 1.%d (istio/istio#60391)", m.Version, SecurePortMinor),
+			fmt.Sprintf("set mesh.version: \"1.%d\" once the mesh runs it, or use `istio-certs`, `merged` or `permissive-port`", SecurePortMinor)
+	case !*m.MetricsMerging:
+		return "the secure merged listener serves the agent's :15020, which carries the applications' metrics only with metrics merging (mesh.metricsMerging is false)", "set mesh.metricsMerging: true, or use `istio-certs`"
 	}
 	return "", ""
 }
@@ -93,7 +163,7 @@ func directProblem(p *v1alpha1.Profile) (string, string) {
 		return "", ""
 	}
 	if p.Mesh.DataPlane == v1alpha1.DataPlaneSidecar {
-		return "sidecars in STRICT mode reject plaintext scrapes of application ports", "use `merged`, `istio-certs` or `permissive-port`, or `auto`"
+		return "sidecars in STRICT mode reject plaintext scrapes of application ports", "use `secure-port`, `merged`, `istio-certs` or `permissive-port`, or `auto`"
 	}
 	if !p.Monitoring.InMesh {
 		return "ztunnel in STRICT mode rejects plaintext scrapes from outside the mesh", "enroll the monitoring namespace (monitoring.inMesh: true) or use `permissive-port`"

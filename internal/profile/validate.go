@@ -167,6 +167,11 @@ func (v *validator) cidr(path, c string) {
 func (v *validator) mesh() {
 	m := v.p.Mesh
 	v.dnsLabel("mesh.istioNamespace", m.IstioNamespace)
+	if _, ok := plan.IstioMinor(m.Version); !ok {
+		v.at("mesh.version", `write the Istio release the mesh runs as major.minor, such as "1.31" (istioctl version shows it)`,
+			"not an Istio version (got %q)", m.Version)
+		return // the strategy checks below depend on it
+	}
 	if errs := validation.IsDNS1123Subdomain(m.TrustDomain); len(errs) > 0 {
 		v.at("mesh.trustDomain", "use the mesh's trust domain as istioctl shows it, such as cluster.local", "invalid trust domain %q: must be a lower-case DNS name", m.TrustDomain)
 	}

@@ -25,7 +25,8 @@ import (
 //     (manifests/charts/istio-control/istio-discovery/templates/
 //     mutatingwebhook.yaml); in ambient, enrolled pods go through ztunnel;
 //   - what a sidecar intercepts: every inbound port but 15020, 15021 and
-//     15090 (files/injection-template.yaml excludes them), nothing when
+//     15090 (files/injection-template.yaml excludes them) and, under
+//     secure-port, the secure merged listener obsgen excludes, nothing when
 //     traffic.sidecar.istio.io/includeInboundPorts is empty; outbound is
 //     bypassed with includeOutboundIPRanges "";
 //   - what a client speaks: a sidecar (or ztunnel) speaks mTLS to a mesh
@@ -124,6 +125,16 @@ func (m *Mesh) meshMode(pod *Pod) (md mode, inbound, outbound bool) {
 // notIntercepted are the sidecar ports outside inbound capture.
 var notIntercepted = []int{plan.PortMergedMetrics, plan.PortGatewayStatus, plan.PortEnvoyMetrics}
 
+// intercepted tells whether a sidecar's inbound capture takes port: under
+// secure-port obsgen's istiod settings add the secure merged listener to
+// global.proxy.excludeInboundPorts (generators/istio SecureMetricsValues).
+func (m *Mesh) intercepted(port int) bool {
+	if m.c.Plan.Scrape.Strategy == v1alpha1.StrategySecurePort && port == plan.PortSecureMergedMetrics {
+		return false
+	}
+	return !slices.Contains(notIntercepted, port)
+}
+
 // Allowed asks the network about the connection as it travels on the wire,
 // then Istio.
 func (m *Mesh) Allowed(src, dst Endpoint, proto string, port int) (bool, error) {
@@ -150,7 +161,7 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 	if err != nil || !ok {
 		return false, fmt.Sprintf("the network policies deny %s/%d on the wire", proto, wirePort), err
 	}
-	if dstMode == outside || proto != "TCP" || !dstIn || dstMode == sidecar && slices.Contains(notIntercepted, port) ||
+	if dstMode == outside || proto != "TCP" || !dstIn || dstMode == sidecar && !m.intercepted(port) ||
 		port == plan.PortHBONE || kubeletProbe(src) {
 		return true, "", nil
 	}

@@ -31,6 +31,13 @@ const (
 	// listener IP) and requires the service-account bearer token, like a
 	// kubelet or the API server.
 	BearerTLS
+	// LocalhostOnly serves plaintext HTTP and answers every request 403,
+	// like the agent's :15020 with METRICS_LOCALHOST_ACCESS_ONLY to a caller
+	// outside the pod (pilot/cmd/pilot-agent/status/server.go: "Only
+	// requests from localhost are allowed"); in the simulation every caller
+	// is outside the pod. (Envoy's :15090 binds localhost instead: leave it
+	// out of Serve, and it refuses connections.)
+	LocalhostOnly
 )
 
 // String names the mode.
@@ -44,6 +51,8 @@ func (m Mode) String() string {
 		return "permissive"
 	case BearerTLS:
 		return "bearer-tls"
+	case LocalhostOnly:
+		return "localhost-only"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
@@ -128,7 +137,7 @@ func (c *Cluster) startListener(addr string, l Listener) (*http.Server, error) {
 
 // wrapListener adds the TLS of the mode.
 func (c *Cluster) wrapListener(ln net.Listener, ip string, m Mode) (net.Listener, error) {
-	if m == Plain {
+	if m == Plain || m == LocalhostOnly {
 		return ln, nil
 	}
 	cert, err := c.ca.serverCert(ip)
@@ -149,6 +158,10 @@ func (c *Cluster) wrapListener(ln net.Listener, ip string, m Mode) (net.Listener
 func (c *Cluster) metricsHandler(addr string, l Listener) http.Handler {
 	paths := l.paths()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l.Mode == LocalhostOnly {
+			http.Error(w, "Only requests from localhost are allowed", http.StatusForbidden)
+			return
+		}
 		if l.Mode == BearerTLS && r.Header.Get("Authorization") != "Bearer "+c.token {
 			http.Error(w, "Unauthorized", http.StatusUnauthorized)
 			return

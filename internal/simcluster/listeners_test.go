@@ -52,6 +52,7 @@ func TestListenersAcceptOnlyTheirMode(t *testing.T) {
 	strict := c.AddPod(Pod{Namespace: "a", Name: "strict", Serve: []Listener{{Port: 8080, Mode: MutualTLS}}})
 	permissive := c.AddPod(Pod{Namespace: "a", Name: "permissive",
 		Serve: []Listener{{Port: 9090, Mode: Permissive, Paths: []string{"/stats/prometheus"}}}})
+	local := c.AddPod(Pod{Namespace: "a", Name: "local", Serve: []Listener{{Port: 15020, Mode: LocalhostOnly, Paths: []string{"/stats/prometheus"}}}})
 	c.Start()
 	withCert, withoutCert := clients(t, c)
 	token := c.Token()
@@ -73,6 +74,7 @@ func TestListenersAcceptOnlyTheirMode(t *testing.T) {
 		{"permissive over http", withoutCert, "http://" + permissive + ":9090/stats/prometheus", "", 200, `transport="plain"`},
 		{"permissive with client certificate", withCert, "https://" + permissive + ":9090/stats/prometheus", "", 200, `transport="mtls"`},
 		{"permissive TLS without client certificate fails", withoutCert, "https://" + permissive + ":9090/stats/prometheus", "", 0, "certificate"},
+		{"localhost-only refuses outside callers", withoutCert, "http://" + local + ":15020/stats/prometheus", "", 403, "Only requests from localhost are allowed"},
 		{"kubelet without token", withoutCert, "https://" + node + ":10250/metrics", "", 401, "Unauthorized"},
 		{"kubelet with token", withoutCert, "https://" + node + ":10250/metrics/cadvisor", token, 200, `path="/metrics/cadvisor",transport="tls"`},
 	}

@@ -53,11 +53,14 @@ const (
 	StrategyIstioCerts     ScrapeStrategy = "istio-certs"
 	StrategyPermissivePort ScrapeStrategy = "permissive-port"
 	StrategyDirect         ScrapeStrategy = "direct"
+	// StrategySecurePort scrapes each sidecar's mTLS merged-metrics
+	// listener (ENVOY_SECURE_MERGED_METRICS_PORT, Istio 1.31+).
+	StrategySecurePort ScrapeStrategy = "secure-port"
 )
 
 // Values lists the valid scrape strategies.
 func (ScrapeStrategy) Values() []string {
-	return []string{"auto", "merged", "istio-certs", "permissive-port", "direct"}
+	return []string{"auto", "merged", "secure-port", "istio-certs", "permissive-port", "direct"}
 }
 
 // Flavour is an output flavour.

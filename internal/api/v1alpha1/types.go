@@ -75,6 +75,12 @@ type Mesh struct {
 	// Provider is `istio` or `none` (no mesh: everything is scraped in
 	// plaintext).
 	Provider MeshProvider `yaml:"provider,omitempty" json:"provider,omitempty" jsonschema:"default=istio"`
+	// Version is the Istio release the mesh runs, as major.minor (for
+	// example "1.31"; a patch release such as "1.31.2" is read as its
+	// minor; with revisions, the oldest revision that runs workloads). Strategies depend on it: `secure-port` needs 1.31
+	// (ENVOY_SECURE_MERGED_METRICS_PORT, istio/istio#60391, 1.31.0 change
+	// notes), and `auto` picks it from 1.31 on.
+	Version string `yaml:"version,omitempty" json:"version,omitempty" jsonschema:"default=1.31,pattern=^1\\.[0-9]+(\\.[0-9]+)?$"`
 	// DataPlane is `sidecar` (Envoy next to each workload) or `ambient`
 	// (ztunnel per node, optional waypoints).
 	DataPlane DataPlane `yaml:"dataPlane,omitempty" json:"dataPlane,omitempty" jsonschema:"default=sidecar"`
@@ -89,8 +95,12 @@ type Mesh struct {
 	// :15020/stats/prometheus in plaintext.
 	MetricsMerging *bool `yaml:"metricsMerging,omitempty" json:"metricsMerging,omitempty" jsonschema:"default=true"`
 	// ScrapeStrategy decides how Prometheus reaches application metrics
-	// ports: `auto` picks from the data plane, mTLS mode and metrics merging
-	// (see `obsgen explain`); `merged` scrapes :15020; `istio-certs` scrapes
+	// ports: `auto` picks from the data plane, mTLS mode, metrics merging
+	// and Istio version (see `obsgen explain`); `merged` scrapes :15020;
+	// `secure-port` scrapes each sidecar's and gateway's mTLS merged-metrics
+	// listener :15092 with Istio certificates, the plaintext ports closed to
+	// everything but localhost (Istio 1.31+, metrics merging on; obsgen
+	// writes the istiod settings it needs); `istio-certs` scrapes
 	// app ports over TLS with Istio-issued certificates; `permissive-port`
 	// scrapes app ports in plaintext and opens exactly those ports with a
 	// port-level PERMISSIVE PeerAuthentication; `direct` scrapes app ports in
