@@ -231,6 +231,14 @@ func TestSchemaAndExplain(t *testing.T) {
 	assert.Contains(t, out, "\npayments/checkout\n  scrapes https on port 8080, path /metrics with Istio certificates\n")
 	assert.Contains(t, out, "\nenvoy-stats\n  scrapes http on port 15090, path /stats/prometheus\n")
 
+	code, out, errOut = run(t, t.TempDir(), "explain", "scrape", repoProfile(t, "admin-network-policy.yaml"))
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "Scrape strategy secure-port: mTLS is STRICT, metrics merging is on and Istio 1.31 has mTLS metrics listeners")
+	assert.Contains(t, out, "\nWhat the cluster needs for it:\n  - Istio 1.31 or later on every proxy")
+	assert.Contains(t, out, "istio/secure-metrics-values.yaml")
+	assert.Contains(t, out, "\nistio-merged\n  scrapes https on port 15092, path /stats/prometheus with Istio certificates\n")
+	assert.NotContains(t, out, "\nenvoy-stats\n", ":15090 answers localhost only")
+
 	code, out, errOut = run(t, t.TempDir(), "explain", "scrape", repoProfile(t, "calico-global-deny.yaml"))
 	require.Equal(t, ExitOK, code, errOut)
 	assert.Contains(t, out, "\nistio-gateways\n  scrapes http on port 15020, path /stats/prometheus\n")

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"obsgen.dev/obsgen/generators/istio"
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 )
 
@@ -59,6 +61,12 @@ func explainScrape(w io.Writer, p *plan.Plan) {
 			p.Name, p.Cluster.Name, plane, m.MTLS, onOff(m.MetricsMerging))
 	}
 	fmt.Fprintf(w, "Scrape strategy %s: %s.\n", p.Scrape.Strategy, p.Scrape.Reason)
+	if needs := clusterNeeds(p); len(needs) > 0 {
+		fmt.Fprintf(w, "\nWhat the cluster needs for it:\n")
+		for _, n := range needs {
+			fmt.Fprintf(w, "  - %s\n", strings.TrimPrefix(wrap(n, "    ", 78), "    "))
+		}
+	}
 	for _, j := range p.Jobs {
 		if j.Kind == plan.JobTeamServices {
 			fmt.Fprintf(w, "\n%s\n%s\n", j.Name, wrap(j.Why, "  ", 78))
@@ -72,6 +80,42 @@ func explainScrape(w io.Writer, p *plan.Plan) {
 			explainTarget(w, p, j, tg)
 		}
 	}
+}
+
+// clusterNeeds lists what the strategy asks of the cluster beyond the
+// objects obsgen writes for kubectl apply.
+func clusterNeeds(p *plan.Plan) []string {
+	var out []string
+	if p.Scrape.Strategy == v1alpha1.StrategySecurePort {
+		meshConfig, values := istio.SecureMetricsSettings()
+		out = append(out,
+			fmt.Sprintf("Istio %s or later on every proxy: the mTLS metrics listeners came with Istio 1.%d.", p.Mesh.Version, plan.SecurePortMinor),
+			fmt.Sprintf("the istiod settings of %s (Helm values of the istiod chart) or %s (istioctl install): meshConfig %s; values %s. Then restart the workloads and gateways: the injector applies them when a pod is created.",
+				istio.SecureMetricsValuesPath, istio.SecureMetricsIstioOperatorPath, flat(meshConfig), flat(values)),
+			fmt.Sprintf("network access from Prometheus to port %d of every proxy; the generated network policies open it.", plan.PortSecureMergedMetrics))
+	}
+	if p.Monitoring.Prometheus.CertsVolume != "" {
+		out = append(out, "the Prometheus pod's certificate-writing sidecar: the labels, annotations and istio-certs volume of prometheus/prometheus-pod-patch.yaml (raw flavour) or of the operator's Prometheus resource; its sidecar intercepts no traffic.")
+	}
+	return out
+}
+
+// flat writes nested settings as dotted key=value pairs, sorted.
+func flat(m map[string]any) string {
+	var out []string
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if mm, ok := v.(map[string]any); ok {
+			for k, vv := range mm {
+				walk(strings.TrimPrefix(prefix+"."+k, "."), vv)
+			}
+			return
+		}
+		out = append(out, fmt.Sprintf("%s=%v", prefix, v))
+	}
+	walk("", m)
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }
 
 // explainTarget tells which pods a declared gateway or waypoint is, the

@@ -65,10 +65,12 @@ type Cluster struct {
 
 // Mesh is the resolved mesh description.
 type Mesh struct {
-	Istio          bool
-	Sidecar        bool // Istio with the sidecar data plane
-	Ambient        bool // Istio with the ambient data plane
-	MTLS           v1alpha1.MTLSMode
+	Istio   bool
+	Sidecar bool // Istio with the sidecar data plane
+	Ambient bool // Istio with the ambient data plane
+	MTLS    v1alpha1.MTLSMode
+	// Version is the Istio release (mesh.version, major.minor).
+	Version        string
 	IstioNamespace string
 	MetricsMerging bool
 	// DenyByDefault tells that an allow-nothing AuthorizationPolicy exists.

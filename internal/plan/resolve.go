@@ -77,6 +77,7 @@ func resolveMesh(p *v1alpha1.Profile) Mesh {
 		Sidecar:                     istio && m.DataPlane == v1alpha1.DataPlaneSidecar,
 		Ambient:                     istio && m.DataPlane == v1alpha1.DataPlaneAmbient,
 		MTLS:                        m.MTLS,
+		Version:                     m.Version,
 		IstioNamespace:              m.IstioNamespace,
 		MetricsMerging:              istio && *m.MetricsMerging,
 		DenyByDefault:               istio && m.Authorization == v1alpha1.AuthorizationDenyByDefault,
