@@ -31,8 +31,9 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/obsgen ./cmd/obsgen
 
-## tools: prometheus, promtool, amtool and istioctl from the pinned modules
-tools: $(BIN)/prometheus $(BIN)/promtool $(BIN)/amtool $(BIN)/istioctl
+## tools: prometheus, promtool, amtool, istioctl and istio-analyze (Istio's
+## analyzers over files that stand for a cluster) from the pinned modules
+tools: $(BIN)/prometheus $(BIN)/promtool $(BIN)/amtool $(BIN)/istioctl $(BIN)/istio-analyze
 
 # Built from the same Prometheus and Alertmanager modules obsgen links
 # against (see internal/tools/tools.go); rebuilt when go.mod or go.sum change.
@@ -50,6 +51,10 @@ $(BIN)/amtool: go.mod go.sum internal/tools/tools.go
 $(BIN)/istioctl: tools/istioctl/go.mod tools/istioctl/go.sum tools/istioctl/tools.go
 	@mkdir -p $(BIN)
 	cd tools/istioctl && $(GO) build -o ../../$(BIN)/istioctl istio.io/istio/istioctl/cmd/istioctl
+
+$(BIN)/istio-analyze: tools/istioctl/go.mod tools/istioctl/go.sum tools/istioctl/analyze/main.go
+	@mkdir -p $(BIN)
+	cd tools/istioctl && $(GO) build -o ../../$(BIN)/istio-analyze ./analyze
 
 ## generate: regenerate out/, the published JSON Schema and docs/profile.md
 generate:

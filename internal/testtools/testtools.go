@@ -1,5 +1,6 @@
 // Package testtools finds the real tools obsgen's tests run against:
-// prometheus, promtool and amtool built from the pinned modules into bin/
+// prometheus, promtool, amtool, istioctl and istio-analyze built from the
+// pinned modules into bin/
 // (`make tools`). Outside CI a missing tool skips the test with
 // the command that installs it; with CI=true it fails the test.
 package testtools
