@@ -136,7 +136,7 @@ func TestSecureMetricsSettingsLandWhereIstioReadsThem(t *testing.T) {
 	seen := 0
 	for {
 		var doc struct {
-			Kind     string            `yaml:"kind"`
+			Kind     string `yaml:"kind"`
 			Metadata struct{ Name string }
 			Data     map[string]string `yaml:"data"`
 		}

@@ -58,9 +58,9 @@ const (
 	// docs and tests use (istio.io docs/tasks/observability/metrics/
 	// secure-metrics; pkg/bootstrap/testdata/secure_metrics_golden.json).
 	PortSecureMergedMetrics = 15092
-	PortEnvoyMetrics     = 15090
-	PortKubelet          = 10250
-	PathIstioStats       = "/stats/prometheus"
+	PortEnvoyMetrics        = 15090
+	PortKubelet             = 10250
+	PathIstioStats          = "/stats/prometheus"
 	// PortNameIstiodMonitoring is the istiod Service port of 15014.
 	PortNameIstiodMonitoring = "http-monitoring"
 	// PortNameEnvoyProm is the istio-proxy container port of 15090.
@@ -237,7 +237,9 @@ func gatewayJob(mesh Mesh, strategy v1alpha1.ScrapeStrategy) Job {
 	switch {
 	case strategy == v1alpha1.StrategySecurePort:
 		port, what = PortSecureMergedMetrics, fmt.Sprintf("the agent's and Envoy's metrics on the mTLS listener :%d/stats/prometheus, with Istio certificates, as istio-merged takes them from sidecars", PortSecureMergedMetrics)
-		endpoint = func(port int) Endpoint { return Endpoint{Port: port, Path: PathIstioStats, Scheme: "https", IstioTLS: true} }
+		endpoint = func(port int) Endpoint {
+			return Endpoint{Port: port, Path: PathIstioStats, Scheme: "https", IstioTLS: true}
+		}
 	case mesh.MetricsMerging:
 		port, what = PortMergedMetrics, "the agent's and Envoy's metrics in plaintext on :15020/stats/prometheus, where Istio's gateway chart points its prometheus.io annotations"
 	}
