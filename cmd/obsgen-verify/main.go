@@ -1,8 +1,9 @@
 // Command obsgen-verify checks what obsgen generates with the upstream code
 // obsgen leaves out of its own binary: Prometheus' configuration loader with
 // every service discovery, Alertmanager's loader, and np-guard's
-// netpol-analyzer as a second network evaluator. Run it in CI next to
-// `obsgen generate --check`.
+// netpol-analyzer as a second network evaluator, and istioctl (validate, and
+// analyze offline) on the Istio objects when istioctl is on PATH or named
+// with --istioctl. Run it in CI next to `obsgen generate --check`.
 package main
 
 import (
@@ -23,7 +24,11 @@ func main() {
 	os.Exit(code)
 }
 
-func check(res *pipeline.Result, engine *render.Engine) ([]string, []string, error) {
+func check(res *pipeline.Result, engine *render.Engine, opts cli.VerifyOptions) ([]string, []string, error) {
 	r, err := verify.Profile(res, engine)
-	return r.Checked, r.Problems, err
+	if err != nil || opts.Istioctl == "" {
+		return r.Checked, r.Problems, err
+	}
+	ir, err := verify.Istio{Istioctl: opts.Istioctl}.Check(context.Background(), res)
+	return append(r.Checked, ir.Checked...), append(r.Problems, ir.Problems...), err
 }

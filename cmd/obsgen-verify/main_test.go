@@ -91,3 +91,29 @@ func TestVerifyFailsLikeValidate(t *testing.T) {
 	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, errOut, "obsgen-verify: read profile:")
 }
+
+// TestIstioctlJudgesTheIstioObjects: with istioctl, every Istio object of
+// the profile passes istioctl validate and istioctl analyze offline; an
+// istioctl that does not exist is a command-line error, and `none` skips
+// the check without a note.
+func TestIstioctlJudgesTheIstioObjects(t *testing.T) {
+	istioctl := testtools.Find(t, "istioctl")
+	code, out, errOut := run(t, "--istioctl", istioctl, profile(t, "admin-network-policy.yaml"))
+	require.Equal(t, cli.ExitOK, code, errOut)
+	for _, line := range []string{
+		"admin-network-policy.yaml: istio/authorizationpolicies.yaml passes istioctl validate\n",
+		"admin-network-policy.yaml: istio/secure-metrics-istiooperator.yaml passes istioctl validate\n",
+		"admin-network-policy.yaml: 2 Istio object files pass istioctl analyze --use-kube=false\n",
+	} {
+		assert.Contains(t, out, line)
+	}
+
+	code, _, errOut = run(t, "--istioctl", filepath.Join(t.TempDir(), "istioctl"), profile(t, "admin-network-policy.yaml"))
+	assert.Equal(t, cli.ExitUsage, code)
+	assert.Contains(t, errOut, "--istioctl")
+
+	code, out, errOut = run(t, "--istioctl", "none", profile(t, "admin-network-policy.yaml"))
+	require.Equal(t, cli.ExitOK, code, errOut)
+	assert.NotContains(t, out, "istioctl")
+	assert.NotContains(t, errOut, "istioctl")
+}

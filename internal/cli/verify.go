@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,7 +17,16 @@ import (
 // Checker runs obsgen-verify's checks on a profile generated in memory
 // with engine: what it checked and the problems it found, or an error when
 // it could not check.
-type Checker func(res *pipeline.Result, engine *render.Engine) (checked, problems []string, err error)
+type Checker func(res *pipeline.Result, engine *render.Engine, opts VerifyOptions) (checked, problems []string, err error)
+
+// VerifyOptions are the command line's choices for the checks.
+type VerifyOptions struct {
+	// Istioctl is the istioctl that validates and analyzes the Istio
+	// objects, or "" to leave them unchecked.
+	Istioctl string
+}
+
+const flagIstioctl = "istioctl"
 
 // verifyProblems are what obsgen-verify found wrong, one line each.
 type verifyProblems []string
@@ -48,7 +58,9 @@ additional scrape configs and source configuration, the federation job) with
 Prometheus' loader and every service discovery, alertmanager.yml with
 Alertmanager's loader, and the network proof of Kubernetes NetworkPolicies and
 AdminNetworkPolicies again with np-guard's netpol-analyzer as the evaluator,
-reporting any check on which it and obsgen's evaluator disagree.
+reporting any check on which it and obsgen's evaluator disagree, and, with
+istioctl (on PATH or --istioctl), istioctl validate on every Istio object and
+istioctl analyze --use-kube=false on them, failing on any error or warning.
 
 Exit codes: 0 everything checks, 1 an invalid profile or a failed check,
 2 a bad command line or settings.`,
@@ -58,19 +70,24 @@ Exit codes: 0 everything checks, 1 an invalid profile or a failed check,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.loadSettings(cmd.Flags())
 		},
-		RunE: func(_ *cobra.Command, args []string) error {
-			return a.verify(args, check)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.verify(cmd, args, check)
 		},
 	}
 	cmd.Flags().String(flagConfig, "", "settings file (default: "+configName+" in the working directory or the nearest folder above it)")
 	cmd.Flags().String(flagTmpl, "", "directory of template overrides (as for obsgen)")
+	cmd.Flags().String(flagIstioctl, "", "istioctl that validates and analyzes the Istio objects (default: istioctl on PATH; \"none\" skips them)")
 	strictFlag(cmd)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return cmd
 }
 
-func (a *app) verify(args []string, check Checker) error {
+func (a *app) verify(cmd *cobra.Command, args []string, check Checker) error {
 	engine, err := a.engine()
+	if err != nil {
+		return err
+	}
+	opts, err := a.verifyOptions(cmd)
 	if err != nil {
 		return err
 	}
@@ -87,7 +104,7 @@ func (a *app) verify(args []string, check Checker) error {
 	}
 	var problems verifyProblems
 	for i, res := range results {
-		checked, found, err := check(res, engine)
+		checked, found, err := check(res, engine, opts)
 		if err != nil {
 			return fmt.Errorf("%s: %w", args[i], err)
 		}
@@ -102,4 +119,26 @@ func (a *app) verify(args []string, check Checker) error {
 		return problems
 	}
 	return nil
+}
+
+// verifyOptions finds istioctl: the flag's path (an error when it is not
+// an executable), else istioctl on PATH, else none, which the output says.
+func (a *app) verifyOptions(cmd *cobra.Command) (VerifyOptions, error) {
+	path, _ := cmd.Flags().GetString(flagIstioctl)
+	switch path {
+	case "none":
+		return VerifyOptions{}, nil
+	case "":
+		found, err := exec.LookPath("istioctl")
+		if err != nil {
+			fmt.Fprintln(a.stderr, "obsgen-verify: istioctl is not on PATH, so the Istio objects are not validated; install it or pass --istioctl PATH (--istioctl none says so on purpose)")
+			return VerifyOptions{}, nil
+		}
+		return VerifyOptions{Istioctl: found}, nil
+	}
+	found, err := exec.LookPath(path)
+	if err != nil {
+		return VerifyOptions{}, usageError{fmt.Errorf("--istioctl %s: %w", path, err)}
+	}
+	return VerifyOptions{Istioctl: found}, nil
 }
