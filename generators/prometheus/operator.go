@@ -8,12 +8,20 @@
 //     the gateway and waypoint jobs (a PodMonitor's one selector cannot
 //     name each gateway's labels in its namespace, and its portNumber keeps
 //     only declared container ports, which a gateway's 15020 is not);
+//   - the jobs that present Istio certificates (istio-certs, secure-port):
+//     ScrapeConfigs of the scrape class istio-mtls, which the Prometheus
+//     resource defines with the certificate files, when the operator's
+//     scrape classes carry TLS files (monitoring.operatorVersion 0.74+,
+//     prometheus-operator#6573; Documentation/developer/scrapeclass.md
+//     shows the same class for Istio). A PodMonitor would not do: its
+//     portNumber keeps declared container ports only, and neither the
+//     secure merged port nor an annotated application port need be one;
 //   - additionalScrapeConfigs (a Secret the Prometheus resource references):
 //     jobs that read files in the Prometheus container, which only raw
 //     configuration can: the service-account token of kubelet and cadvisor,
-//     and the Istio certificates of istio-certs (PodMonitor and ScrapeConfig
-//     take TLS material from Secrets only; the certificates are written at
-//     run time by the cert-writing sidecar).
+//     and, for operators before 0.74, the Istio certificates (PodMonitor and
+//     ScrapeConfig take TLS material from Secrets only; the certificates are
+//     written at run time by the cert-writing sidecar).
 package prometheus
 
 import (
@@ -37,6 +45,9 @@ const (
 	// ProfileLabel is the label the Prometheus resource selects its
 	// monitors and rules by.
 	ProfileLabel = manifest.ProfileLabel
+	// IstioScrapeClass names the scrape class that carries the Istio
+	// certificate files.
+	IstioScrapeClass = "istio-mtls"
 )
 
 // AdditionalSecret names the Secret that holds the additional scrape configs.
@@ -49,17 +60,18 @@ func AdditionalSecret(p *plan.Plan) string {
 func AdditionalJobs(p *plan.Plan) []string {
 	var out []string
 	for _, j := range p.Jobs {
-		if needsFiles(j) {
+		if needsFiles(p, j) {
 			out = append(out, j.Name)
 		}
 	}
 	return out
 }
 
-// needsFiles tells whether a job reads files in the Prometheus container:
-// the service-account token (kubelet, cadvisor) or Istio certificates.
-func needsFiles(j plan.Job) bool {
-	return j.Kind == plan.JobKubelet || j.Kind == plan.JobCAdvisor || j.Endpoint.IstioTLS
+// needsFiles tells whether a job reads files in the Prometheus container
+// that no operator resource can name: the service-account token (kubelet,
+// cadvisor), or Istio certificates without scrape classes.
+func needsFiles(p *plan.Plan, j plan.Job) bool {
+	return j.Kind == plan.JobKubelet || j.Kind == plan.JobCAdvisor || j.Endpoint.IstioTLS && !p.Monitoring.ScrapeClasses
 }
 
 // operatorResources builds the operator flavour from the jobs of the unsharded raw
@@ -70,7 +82,7 @@ func operatorResources(p *plan.Plan, jobs map[string]*Job, additional []byte) ([
 	b := builder{p: p, meta: func(job string) metav1.ObjectMeta { return manifest.Meta(p, job) }}
 	var objects []object
 	for _, j := range p.Jobs {
-		if !needsFiles(j) {
+		if !needsFiles(p, j) {
 			obj := b.resourceFor(j, jobs[j.Name])
 			objects = append(objects, object{path: resourcePath(obj, j.Name), obj: obj})
 		}
@@ -104,7 +116,7 @@ func (b builder) resourceFor(j plan.Job, rj *Job) any {
 		return b.podMonitor(j, rj, "")
 	case plan.JobEnvoyStats:
 		return b.podMonitor(j, rj, plan.PortNameEnvoyProm)
-	case plan.JobPods, plan.JobIstioMerged, plan.JobTeamServices, plan.JobGateways, plan.JobWaypoints:
+	case plan.JobPods, plan.JobPodsIstioSecure, plan.JobIstioMerged, plan.JobTeamServices, plan.JobGateways, plan.JobWaypoints:
 		return b.scrapeConfig(j, rj)
 	}
 	panic(fmt.Sprintf("operator: no resource for job kind %s", j.Kind))

@@ -82,6 +82,10 @@ func (b builder) scrapeConfig(j plan.Job, raw *Job) *monitoringv1alpha1.ScrapeCo
 	if len(raw.MetricRelabelConfigs) > 0 {
 		spec.MetricRelabelConfigs = Relabelings(raw.MetricRelabelConfigs)
 	}
+	if j.Endpoint.IstioTLS {
+		class := IstioScrapeClass
+		spec.ScrapeClassName = &class
+	}
 	return &monitoringv1alpha1.ScrapeConfig{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1alpha1.SchemeGroupVersion.String(), Kind: monitoringv1alpha1.ScrapeConfigsKind},
 		ObjectMeta: b.meta(j.Name),

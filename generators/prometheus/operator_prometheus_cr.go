@@ -44,6 +44,18 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}}}
 		common.VolumeMounts = []corev1.VolumeMount{{Name: pr.CertsVolume, MountPath: b.p.Scrape.TLS.MountPath, ReadOnly: true}}
 	}
+	if b.usesIstioScrapeClass() {
+		// The files the cert-writing sidecar writes; Istio workload
+		// certificates name a SPIFFE identity, not the pod IP, so the server
+		// name goes unchecked, as in the raw jobs (and in the operator's
+		// Documentation/developer/scrapeclass.md Istio example).
+		tls := b.p.Scrape.TLS
+		skip := true
+		common.ScrapeClasses = []monitoringv1.ScrapeClass{{Name: IstioScrapeClass, TLSConfig: &monitoringv1.TLSConfig{
+			SafeTLSConfig:  monitoringv1.SafeTLSConfig{InsecureSkipVerify: &skip},
+			TLSFilesConfig: monitoringv1.TLSFilesConfig{CAFile: tls.CAFile, CertFile: tls.CertFile, KeyFile: tls.KeyFile},
+		}}}
+	}
 	if pr.Agent {
 		return &monitoringv1alpha1.PrometheusAgent{
 			TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1alpha1.SchemeGroupVersion.String(), Kind: monitoringv1alpha1.PrometheusAgentsKind},
@@ -64,6 +76,17 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 			}}},
 		},
 	}
+}
+
+// usesIstioScrapeClass tells whether a ScrapeConfig names the Istio scrape
+// class.
+func (b builder) usesIstioScrapeClass() bool {
+	for _, j := range b.p.Jobs {
+		if j.Endpoint.IstioTLS && !needsFiles(b.p, j) {
+			return true
+		}
+	}
+	return false
 }
 
 func remoteWrites(in []plan.RemoteWrite) []monitoringv1.RemoteWriteSpec {

@@ -113,11 +113,21 @@ func TestEveryJobIsExpressedExactlyOnce(t *testing.T) {
 	off := false
 	tests := map[string]struct {
 		mesh       v1alpha1.Mesh
+		operator   string
 		additional []string
+		classed    []string
 	}{
-		"istio-certs puts the jobs that need certificate files into additionalScrapeConfigs": {
-			mesh:       v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off},
+		"istio-certs before operator 0.74 puts the jobs that need certificate files into additionalScrapeConfigs": {
+			mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, operator: "0.73",
 			additional: []string{"kubelet", "cadvisor", "kubernetes-pods-istio-secure", "team-services"},
+		},
+		"istio-certs from operator 0.74 makes them ScrapeConfigs of the Istio scrape class": {
+			mesh:       v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off},
+			additional: []string{"kubelet", "cadvisor"}, classed: []string{"kubernetes-pods-istio-secure", "team-services"},
+		},
+		"secure-port makes the merged and team jobs ScrapeConfigs of the Istio scrape class": {
+			mesh:       v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict},
+			additional: []string{"kubelet", "cadvisor"}, classed: []string{"istio-merged", "team-services"},
 		},
 		"merged needs only the service-account token jobs there": {
 			mesh: v1alpha1.Mesh{}, additional: []string{"kubelet", "cadvisor"},
@@ -128,8 +138,31 @@ func TestEveryJobIsExpressedExactlyOnce(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			p, g := generate(t, operatorProfile(tc.mesh, 1))
+			in := operatorProfile(tc.mesh, 1)
+			in.Monitoring.OperatorVersion = tc.operator
+			p, g := generate(t, in)
 			assert.Equal(t, tc.additional, g.additional)
+			var classed []string
+			for _, j := range p.Jobs {
+				if sc, ok := g.scrapeConfigs[j.Name]; ok && sc.Spec.ScrapeClassName != nil {
+					assert.Equal(t, prometheus.IstioScrapeClass, *sc.Spec.ScrapeClassName)
+					assert.Equal(t, monitoringv1.SchemeHTTPS, *sc.Spec.Scheme, j.Name)
+					classed = append(classed, j.Name)
+				}
+			}
+			assert.Equal(t, tc.classed, classed)
+			if len(tc.classed) == 0 {
+				assert.Empty(t, g.prometheus.Spec.ScrapeClasses)
+			} else {
+				require.Len(t, g.prometheus.Spec.ScrapeClasses, 1)
+				class := g.prometheus.Spec.ScrapeClasses[0]
+				assert.Equal(t, prometheus.IstioScrapeClass, class.Name)
+				assert.Nil(t, class.Default, "only the jobs that name it use the certificates")
+				assert.Equal(t, p.Scrape.TLS.CertFile, class.TLSConfig.CertFile)
+				assert.Equal(t, p.Scrape.TLS.KeyFile, class.TLSConfig.KeyFile)
+				assert.Equal(t, p.Scrape.TLS.CAFile, class.TLSConfig.CAFile)
+				assert.True(t, *class.TLSConfig.InsecureSkipVerify)
+			}
 			seen := map[string]int{}
 			for _, j := range g.additional {
 				seen[j]++
@@ -290,7 +323,8 @@ func TestResourcesCopyWhatPrometheusLoads(t *testing.T) {
 	require.NoError(t, err)
 	off := false
 	for name, mesh := range map[string]v1alpha1.Mesh{
-		"istio-certs": {MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, "merged": {},
+		"istio-certs": {MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, "merged": {MTLS: v1alpha1.MTLSPermissive},
+		"secure-port": {MTLS: v1alpha1.MTLSStrict},
 		"ambient": {DataPlane: v1alpha1.DataPlaneAmbient}, "no mesh": {Provider: v1alpha1.MeshNone},
 	} {
 		p := plan.Resolve(operatorProfile(mesh, 1))
@@ -309,6 +343,33 @@ func TestResourcesCopyWhatPrometheusLoads(t *testing.T) {
 			assert.Equal(t, sc.MetricsPath, j.MetricsPath, "%s: %s", name, sc.JobName)
 			assert.Equal(t, sc.Scheme, j.Scheme, "%s: %s", name, sc.JobName)
 			assert.Equal(t, sc.HonorLabels, j.HonorLabels, "%s: %s", name, sc.JobName)
+		}
+		// A ScrapeConfig of the Istio scrape class gets, from the class, the
+		// TLS settings the raw job writes (the operator merges a class's
+		// tlsConfig whole into a ScrapeConfig without one, promcfg.go
+		// mergeSafeTLSConfigWithScrapeClass).
+		_, g := generate(t, operatorProfile(mesh, 1))
+		for job, sc := range g.scrapeConfigs {
+			if sc.Spec.ScrapeClassName == nil {
+				assert.Nil(t, sc.Spec.TLSConfig, "%s: %s", name, job)
+				continue
+			}
+			require.Len(t, g.prometheus.Spec.ScrapeClasses, 1)
+			class := g.prometheus.Spec.ScrapeClasses[0].TLSConfig
+			assert.Nil(t, sc.Spec.TLSConfig, "%s: %s: the class's TLS applies whole only without the resource's own", name, job)
+			var raw *config.ScrapeConfig
+			for _, c := range cfg.ScrapeConfigs {
+				if c.JobName == job {
+					raw = c
+				}
+			}
+			require.NotNil(t, raw, job)
+			tls := raw.HTTPClientConfig.TLSConfig
+			assert.Equal(t, "https", raw.Scheme, job)
+			assert.Equal(t, tls.CAFile, class.CAFile, job)
+			assert.Equal(t, tls.CertFile, class.CertFile, job)
+			assert.Equal(t, tls.KeyFile, class.KeyFile, job)
+			assert.Equal(t, tls.InsecureSkipVerify, *class.InsecureSkipVerify, job)
 		}
 	}
 }

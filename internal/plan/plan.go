@@ -144,11 +144,14 @@ type TLSFiles struct {
 
 // Monitoring is the resolved monitoring stack.
 type Monitoring struct {
-	Namespace        string
-	RunbookBaseURL   string
-	InMesh           bool
-	RawFlavour       bool
-	OperatorFlavour  bool
+	Namespace       string
+	RunbookBaseURL  string
+	InMesh          bool
+	RawFlavour      bool
+	OperatorFlavour bool
+	// ScrapeClasses tells that the operator's scrape classes carry TLS
+	// files to ScrapeConfigs (monitoring.operatorVersion 0.74 or later).
+	ScrapeClasses    bool
 	Prometheus       Prometheus
 	Alertmanager     Component
 	Grafana          Component

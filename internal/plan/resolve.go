@@ -179,6 +179,7 @@ func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Mo
 		InMesh:          m.InMesh,
 		RawFlavour:      slices.Contains(m.Flavours, v1alpha1.FlavourPrometheus),
 		OperatorFlavour: slices.Contains(m.Flavours, v1alpha1.FlavourOperator),
+		ScrapeClasses:   operatorHasScrapeClasses(m.OperatorVersion),
 		Prometheus: Prometheus{
 			Agent: m.Prometheus.Mode == v1alpha1.ModeAgent, RemoteWrite: remoteWrites(m.Prometheus.RemoteWrite, m.Namespace),
 			Name: m.Prometheus.Name, Workload: string(m.Prometheus.Workload), ServiceAccount: m.Prometheus.ServiceAccount,
@@ -193,6 +194,11 @@ func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Mo
 		NodeExporter:       component(m.NodeExporter),
 		PrometheusOperator: component(m.PrometheusOperator),
 	}
+}
+
+func operatorHasScrapeClasses(version string) bool {
+	minor, ok := OperatorMinor(version)
+	return ok && minor >= ScrapeClassMinor
 }
 
 // prometheusPodAnnotations wires the Prometheus pod for the strategy

@@ -37,6 +37,21 @@ func digits(s string) bool {
 	return s != "" && len(s) <= 4 && strings.TrimLeft(s, "0123456789") == ""
 }
 
+// ScrapeClassMinor is the first Prometheus Operator 0.x release whose
+// scrape classes give their TLS files to PodMonitors, Probes and
+// ScrapeConfigs (prometheus-operator#6573, CHANGELOG 0.74.0; scrape
+// classes themselves came with 0.72.0, #6199).
+const ScrapeClassMinor = 74
+
+// OperatorMinor returns the minor number of a Prometheus Operator version
+// written as 0.minor or 0.minor.patch; ok is false for anything else.
+func OperatorMinor(version string) (minor int, ok bool) {
+	if !strings.HasPrefix(version, "0.") {
+		return 0, false
+	}
+	return IstioMinor("1." + strings.TrimPrefix(version, "0."))
+}
+
 // hasSecurePort tells whether the profile's Istio version has the mTLS
 // metrics listeners.
 func hasSecurePort(m v1alpha1.Mesh) bool {

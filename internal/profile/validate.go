@@ -196,6 +196,10 @@ func (v *validator) monitoring() {
 	}
 	m := v.p.Monitoring
 	v.dnsLabel("monitoring.namespace", m.Namespace)
+	if _, ok := plan.OperatorMinor(m.OperatorVersion); !ok {
+		v.at("monitoring.operatorVersion", `write the Prometheus Operator release as 0.minor, such as "0.94" (the operator's image tag shows it)`,
+			"not a Prometheus Operator version (got %q)", m.OperatorVersion)
+	}
 	v.uniqueFlavours(m.Flavours)
 	v.prometheus(m.Prometheus)
 	v.remoteWrite(m.Prometheus)

@@ -218,6 +218,15 @@ type Monitoring struct {
 	// namespace, pod label app.kubernetes.io/name=prometheus-operator, port
 	// 10250 (kube-prometheus-stack's prometheusOperator.tls.internalPort).
 	PrometheusOperator Component `yaml:"prometheusOperator,omitempty" json:"prometheusOperator,omitempty"`
+	// OperatorVersion is the Prometheus Operator release the operator
+	// flavour targets, as 0.minor (for example "0.94"). From 0.74 on, the
+	// jobs that present Istio certificates are ScrapeConfigs of the scrape
+	// class istio-mtls, which the Prometheus resource defines with the
+	// certificate files (scrape classes came with 0.72,
+	// prometheus-operator#6199; their TLS settings reach PodMonitors,
+	// Probes and ScrapeConfigs from 0.74, #6573); before it they go to
+	// additionalScrapeConfigs, as only raw configuration reads files.
+	OperatorVersion string `yaml:"operatorVersion,omitempty" json:"operatorVersion,omitempty" jsonschema:"default=0.94,pattern=^0\\.[0-9]+(\\.[0-9]+)?$"`
 	// Rules says where obsgen's rules are evaluated.
 	Rules Rules `yaml:"rules,omitempty" json:"rules,omitempty"`
 }
