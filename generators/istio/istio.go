@@ -60,7 +60,15 @@ func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(files, settings...), nil
+	files = append(files, settings...)
+	if c := PrometheusCertificate(p); c != nil {
+		f, err := manifest.File(PrometheusCertificatePath, c)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
 }
 
 // AuthorizationPolicies are, under a deny-by-default authorization stance,
@@ -280,7 +288,7 @@ func MonitoringPlaintextPorts(p *plan.Plan) []PlaintextPort {
 	var out []PlaintextPort
 	for _, mp := range MonitoringPorts(p) {
 		mp.Ports = slices.DeleteFunc(slices.Clone(mp.Ports), func(port int) bool { return port == plan.PortAlertmanagerGossip })
-		if mp.Name == "obsgen-prometheus" && p.Monitoring.Prometheus.CertsVolume != "" {
+		if mp.Name == "obsgen-prometheus" && p.Monitoring.Prometheus.CertWriter() {
 			continue
 		}
 		out = append(out, mp)

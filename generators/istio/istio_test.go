@@ -150,7 +150,7 @@ func checkScrapes(t *testing.T, name string, p *plan.Plan) {
 		}
 		// The cert-writing sidecar of istio-certs intercepts no inbound
 		// port: Prometheus' own port is not behind it.
-		intercepted := strict && !(c.port == plan.PortPrometheus && m.Prometheus.CertsVolume != "")
+		intercepted := strict && !(c.port == plan.PortPrometheus && m.Prometheus.CertWriter())
 		got := effectiveMode(pas, p.Mesh.IstioNamespace, m.Namespace, c.labels, c.port)
 		if intercepted {
 			exceptions++

@@ -7,7 +7,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/certmanager"
+	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -54,6 +58,42 @@ func SecureMetricsSettings() (meshConfig, values map[string]any) {
 	}}}
 	values = map[string]any{"global": map[string]any{"proxy": map[string]any{"excludeInboundPorts": port}}}
 	return meshConfig, values
+}
+
+// PrometheusCertificatePath is the cert-manager Certificate of Prometheus'
+// mesh identity (istioCertificates.source cert-manager).
+const PrometheusCertificatePath = "istio/prometheus-certificate.yaml"
+
+// PrometheusCertificate is a cert-manager Certificate for the Prometheus
+// service account's SPIFFE identity, spiffe://<trust domain>/ns/<ns>/sa/<sa>
+// (the identity Istio's certificates carry; istio.io docs/concepts/
+// security, "Istio identity"), for client authentication, from the issuer
+// of the mesh CA: the secure metrics listener and STRICT sidecars accept a
+// client certificate that chains to the mesh root (envoy_bootstrap.json,
+// validation_context_sds_secret_config ROOTCA; istio/istio#60391: "any
+// certificate issued by a trusted CA (e.g. cert-manager)"). Prometheus
+// re-reads the files when they change (prometheus/common TLS config), so
+// short lifetimes need no restart.
+func PrometheusCertificate(p *plan.Plan) *certmanager.Certificate {
+	pr := p.Monitoring.Prometheus
+	if pr.CertsSecret == "" || pr.CertIssuer == nil {
+		return nil
+	}
+	meta := manifest.Meta(p, "istio-certs")
+	meta.Annotations = map[string]string{manifest.WhyAnnotation: "Prometheus presents this mesh identity when it scrapes with Istio certificates (" + string(p.Scrape.Strategy) + ")"}
+	return &certmanager.Certificate{
+		TypeMeta:   metav1.TypeMeta{APIVersion: certmanager.APIVersion, Kind: certmanager.Kind},
+		ObjectMeta: meta,
+		Spec: certmanager.CertificateSpec{
+			SecretName:  pr.CertsSecret,
+			URIs:        []string{fmt.Sprintf("spiffe://%s/ns/%s/sa/%s", p.Mesh.TrustDomain, p.Monitoring.Namespace, pr.ServiceAccount)},
+			Usages:      []string{"digital signature", "key encipherment", "client auth"},
+			Duration:    "24h",
+			RenewBefore: "8h",
+			PrivateKey:  &certmanager.PrivateKey{Algorithm: "ECDSA", Size: 256, RotationPolicy: "Always"},
+			IssuerRef:   certmanager.IssuerRef{Name: pr.CertIssuer.Name, Kind: pr.CertIssuer.Kind, Group: pr.CertIssuer.Group},
+		},
+	}
 }
 
 // secureMetricsFiles writes the settings as istiod Helm values and as an

@@ -40,8 +40,11 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 		common.Shards = &shards
 	}
 	if pr.CertsVolume != "" {
-		common.Volumes = []corev1.Volume{{Name: pr.CertsVolume,
-			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}}}
+		source := corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}
+		if pr.CertsSecret != "" {
+			source = corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: pr.CertsSecret}}
+		}
+		common.Volumes = []corev1.Volume{{Name: pr.CertsVolume, VolumeSource: source}}
 		common.VolumeMounts = []corev1.VolumeMount{{Name: pr.CertsVolume, MountPath: b.p.Scrape.TLS.MountPath, ReadOnly: true}}
 	}
 	if b.usesIstioScrapeClass() {

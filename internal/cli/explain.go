@@ -94,8 +94,12 @@ func clusterNeeds(p *plan.Plan) []string {
 				istio.SecureMetricsValuesPath, istio.SecureMetricsIstioOperatorPath, flat(meshConfig), flat(values)),
 			fmt.Sprintf("network access from Prometheus to port %d of every proxy; the generated network policies open it.", plan.PortSecureMergedMetrics))
 	}
-	if p.Monitoring.Prometheus.CertsVolume != "" {
+	switch pr := p.Monitoring.Prometheus; {
+	case pr.CertWriter():
 		out = append(out, "the Prometheus pod's certificate-writing sidecar: the labels, annotations and istio-certs volume of prometheus/prometheus-pod-patch.yaml (raw flavour) or of the operator's Prometheus resource; its sidecar intercepts no traffic.")
+	case pr.CertsSecret != "" && pr.CertIssuer != nil:
+		out = append(out, fmt.Sprintf("cert-manager, and its %s %s of the mesh CA (the CA istio-csr signs the mesh's certificates with), which issues the Certificate of %s (Prometheus' SPIFFE identity) into the Secret %s; the pod patch or the operator's Prometheus resource mounts it.",
+			pr.CertIssuer.Kind, pr.CertIssuer.Name, "istio/prometheus-certificate.yaml", pr.CertsSecret))
 	}
 	return out
 }

@@ -436,21 +436,34 @@ func TestRealPrometheusScrapesTheSimulatedCluster(t *testing.T) {
 		// Metrics merging off: the gateway on Envoy's 15090, the port
 		// envoy-stats scrapes on sidecars, and not by envoy-stats too.
 		"STRICT, istio-certs, a gateway": {profile: "strict-deny", strategy: "istio-certs",
-			change: func(p *v1alpha1.Profile) { p.Mesh.Gateways = []v1alpha1.Gateway{gateway} }},
+			change: func(p *v1alpha1.Profile) {
+				p.Mesh.Gateways = []v1alpha1.Gateway{gateway}
+				p.Monitoring.Prometheus.IstioCertificates = v1alpha1.IstioCertificates{}
+			}},
 		// Metrics merging on before Istio 1.31: the gateway on 15020, and
 		// not by istio-merged.
 		"STRICT, merged, a gateway": {profile: "strict-deny", strategy: "merged",
 			change: func(p *v1alpha1.Profile) {
 				p.Mesh.MetricsMerging = &on
 				p.Mesh.Version = "1.30"
+				p.Monitoring.Prometheus.IstioCertificates = v1alpha1.IstioCertificates{}
 				p.Mesh.Gateways = []v1alpha1.Gateway{gateway}
 			}},
+		// Prometheus' certificate from cert-manager instead of the
+		// cert-writing sidecar (the example's own choice).
+		"STRICT, istio-certs, cert-manager": {profile: "strict-deny", strategy: "istio-certs",
+			change: func(p *v1alpha1.Profile) {
+				require.Equal(t, v1alpha1.CertificatesCertManager, p.Monitoring.Prometheus.IstioCertificates.Source)
+			}},
+		"STRICT, secure-port, cert-manager": {profile: "strict-deny", strategy: "secure-port",
+			change: func(p *v1alpha1.Profile) { p.Mesh.MetricsMerging = &on }},
 		// Istio 1.31 with merging: every proxy runs with the generated
 		// istiod settings, so its plaintext ports answer localhost only and
 		// the mTLS listener serves the merged metrics; the gateway too.
 		"STRICT, secure-port, a gateway": {profile: "strict-deny", strategy: "secure-port",
 			change: func(p *v1alpha1.Profile) {
 				p.Mesh.MetricsMerging = &on
+				p.Monitoring.Prometheus.IstioCertificates = v1alpha1.IstioCertificates{}
 				p.Mesh.Gateways = []v1alpha1.Gateway{gateway}
 			}},
 		"PERMISSIVE, merged": {profile: "default-permissive", change: func(*v1alpha1.Profile) {}, strategy: "merged"},

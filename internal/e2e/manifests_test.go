@@ -16,6 +16,7 @@ import (
 
 	"obsgen.dev/obsgen/generators/grafana"
 	"obsgen.dev/obsgen/internal/calico"
+	"obsgen.dev/obsgen/internal/certmanager"
 )
 
 // upstreamTypes are the Go types of every kind obsgen writes, by
@@ -36,6 +37,9 @@ var upstreamTypes = map[string]func() any{
 	"policy.networking.k8s.io/v1alpha1/BaselineAdminNetworkPolicy": func() any {
 		return &anpv1alpha1.BaselineAdminNetworkPolicy{}
 	},
+	// cert-manager's module is not a dependency: obsgen's own type, whose
+	// fields follow the cert-manager.io/v1 CertificateSpec.
+	"cert-manager.io/v1/Certificate": func() any { return &certmanager.Certificate{} },
 	// grafana-operator's module is not a dependency: obsgen's own type.
 	"grafana.integreatly.org/v1beta1/GrafanaDashboard": func() any { return &grafana.GrafanaDashboard{} },
 	// grafana-operator is not a dependency either: obsgen's own type,

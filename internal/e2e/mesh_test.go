@@ -221,10 +221,16 @@ func TestTheMeshLayerCatchesBrokenIstioObjects(t *testing.T) {
 			example: "strict-deny", breakIt: keepPAs(without("obsgen-metrics-checkout")), fails: "scrape"},
 		"without the service's ALLOW in ambient ztunnel denies Prometheus' scrape": {
 			example: "ambient", breakIt: keepPAs(without("obsgen-metrics-transcoder")), fails: "scrape"},
-		"with the injection annotation instead of the label no certificates exist": {
+		"without the cert-writing sidecar the secure metrics listener refuses Prometheus": {
+			example: "admin-network-policy", fails: "scrape",
+			breakIt: func(p *plan.Plan, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) ([]*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) {
+				p.Monitoring.Prometheus.MeshPodLabels = plan.Labels{{Name: plan.SidecarInjectLabel, Value: "false"}}
+				return pas, aps
+			}},
+		"without cert-manager's Secret Prometheus has no certificate for STRICT ports": {
 			example: "strict-deny", fails: "scrape",
 			breakIt: func(p *plan.Plan, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) ([]*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) {
-				p.Monitoring.Prometheus.MeshPodLabels = nil
+				p.Monitoring.Prometheus.CertsSecret = ""
 				return pas, aps
 			}},
 	}

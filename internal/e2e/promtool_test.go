@@ -119,7 +119,8 @@ func fakeClusterFiles(t *testing.T, dir string) *strings.Replacer {
 	require.NoError(t, os.MkdirAll(sa, 0o755))
 	require.NoError(t, os.MkdirAll(certs, 0o755))
 	for _, f := range []string{filepath.Join(sa, "token"), filepath.Join(sa, "ca.crt"),
-		certs + "root-cert.pem", certs + "cert-chain.pem", certs + "key.pem"} {
+		certs + "root-cert.pem", certs + "cert-chain.pem", certs + "key.pem", // the cert-writing sidecar's
+		certs + "ca.crt", certs + "tls.crt", certs + "tls.key"} { // a cert-manager Secret's
 		writeFile(t, f, []byte("placeholder\n"))
 	}
 	return strings.NewReplacer("/var/run/secrets/kubernetes.io/serviceaccount", sa, "/etc/prom-certs/", certs)

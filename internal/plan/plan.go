@@ -174,9 +174,24 @@ type Prometheus struct {
 	PodAnnotations Labels
 	// PodLabels for the mesh: ambient enrollment of the Prometheus pods.
 	MeshPodLabels Labels
-	// CertsVolume is the in-memory volume the cert-writing sidecar fills
-	// (istio-certs only; empty otherwise).
+	// CertsVolume is the volume of the mesh certificates Prometheus
+	// presents (istio-certs and secure-port; empty otherwise): in memory,
+	// filled by the cert-writing sidecar, or CertsSecret's.
 	CertsVolume string
+	// CertsSecret is the Secret a cert-manager Certificate writes the
+	// certificates to (istioCertificates.source cert-manager), else "".
+	CertsSecret string
+	// CertIssuer is the cert-manager issuer of that Certificate.
+	CertIssuer *CertIssuer
+}
+
+// CertWriter tells whether an istio-proxy sidecar that only writes
+// certificates runs next to Prometheus (it intercepts no inbound port).
+func (p Prometheus) CertWriter() bool { return p.CertsVolume != "" && p.CertsSecret == "" }
+
+// CertIssuer is a cert-manager issuer reference.
+type CertIssuer struct {
+	Name, Kind, Group string
 }
 
 // Federation is what a global Prometheus needs to federate from this one.

@@ -160,7 +160,17 @@ func resolveScrape(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy, reason
 		Interval: pr.ScrapeInterval, Timeout: pr.ScrapeTimeout, EvaluationInterval: pr.EvaluationInterval,
 		Shards: pr.Shards,
 	}
-	if NeedsIstioCerts(strategy) {
+	switch {
+	case NeedsIstioCerts(strategy) && certManager(p):
+		// The keys of a cert-manager Certificate's Secret (kubernetes.io/tls
+		// with ca.crt; cert-manager.io docs/usage/certificate).
+		s.TLS = &TLSFiles{
+			MountPath: certsPrometheusDir,
+			CAFile:    certsPrometheusDir + "ca.crt",
+			CertFile:  certsPrometheusDir + "tls.crt",
+			KeyFile:   certsPrometheusDir + "tls.key",
+		}
+	case NeedsIstioCerts(strategy):
 		s.TLS = &TLSFiles{
 			MountPath: certsPrometheusDir,
 			CAFile:    certsPrometheusDir + "root-cert.pem",
@@ -187,6 +197,8 @@ func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Mo
 			PodAnnotations: prometheusPodAnnotations(p, strategy),
 			MeshPodLabels:  meshPodLabels(p, strategy),
 			CertsVolume:    certsVolumeFor(strategy),
+			CertsSecret:    certsSecret(p, strategy),
+			CertIssuer:     certIssuer(p, strategy),
 		},
 		Alertmanager:       component(m.Alertmanager),
 		Grafana:            component(m.Grafana),
@@ -208,7 +220,7 @@ func prometheusPodAnnotations(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrat
 		return nil
 	}
 	switch {
-	case NeedsIstioCerts(strategy):
+	case NeedsIstioCerts(strategy) && !certManager(p):
 		// holdApplicationUntilProxyStarts: Prometheus starts once the
 		// sidecar runs, so the certificates exist before its first scrape
 		// (istio.io docs/reference/config/istio.mesh.v1alpha1, ProxyConfig).
@@ -223,6 +235,28 @@ func prometheusPodAnnotations(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrat
 	default:
 		return nil
 	}
+}
+
+// certManager tells whether Prometheus' mesh certificates come from a
+// cert-manager Certificate rather than a cert-writing sidecar.
+func certManager(p *v1alpha1.Profile) bool {
+	return p.Monitoring.Prometheus.IstioCertificates.Source == v1alpha1.CertificatesCertManager
+}
+
+// certsSecret names the Secret of Prometheus' cert-manager Certificate.
+func certsSecret(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) string {
+	if !NeedsIstioCerts(strategy) || !certManager(p) {
+		return ""
+	}
+	return p.Monitoring.Prometheus.Name + "-istio-certs"
+}
+
+func certIssuer(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) *CertIssuer {
+	i := p.Monitoring.Prometheus.IstioCertificates.Issuer
+	if certsSecret(p, strategy) == "" || i == nil {
+		return nil
+	}
+	return &CertIssuer{Name: i.Name, Kind: string(i.Kind), Group: i.Group}
 }
 
 func certsVolumeFor(strategy v1alpha1.ScrapeStrategy) string {
@@ -251,7 +285,7 @@ func meshPodLabels(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Labels
 		return Labels{{Name: "istio.io/dataplane-mode", Value: "ambient"}}
 	case p.Mesh.DataPlane != v1alpha1.DataPlaneSidecar:
 		return nil
-	case NeedsIstioCerts(strategy):
+	case NeedsIstioCerts(strategy) && !certManager(p):
 		return Labels{{Name: SidecarInjectLabel, Value: "true"}}
 	case !p.Monitoring.InMesh:
 		return Labels{{Name: SidecarInjectLabel, Value: "false"}}

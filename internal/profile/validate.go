@@ -224,6 +224,12 @@ func (v *validator) uniqueFlavours(flavours []v1alpha1.Flavour) {
 func (v *validator) prometheus(p v1alpha1.Prometheus) {
 	const path = "monitoring.prometheus"
 	v.dnsLabel(path+".name", p.Name)
+	if c := p.IstioCertificates; c.Source == v1alpha1.CertificatesCertManager && c.Issuer == nil {
+		v.at(path+".istioCertificates.issuer", "name the ClusterIssuer of the mesh CA (the CA istio-csr signs with): issuer: {name: istio-ca, kind: ClusterIssuer}",
+			"cert-manager needs the issuer of the mesh CA")
+	} else if c.Source == v1alpha1.CertificatesCertManager && c.Issuer.Name == "" {
+		v.at(path+".istioCertificates.issuer.name", "", "the issuer needs a name")
+	}
 	if errs := validation.IsDNS1123Subdomain(p.ServiceAccount); len(errs) > 0 {
 		v.at(path+".serviceAccount", "", "invalid service account name %q: %s", p.ServiceAccount, errs[0])
 	}

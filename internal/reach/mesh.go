@@ -125,6 +125,13 @@ func (m *Mesh) meshMode(pod *Pod) (md mode, inbound, outbound bool) {
 // notIntercepted are the sidecar ports outside inbound capture.
 var notIntercepted = []int{plan.PortMergedMetrics, plan.PortGatewayStatus, plan.PortEnvoyMetrics}
 
+// secureListener tells whether port is a proxy's secure merged-metrics
+// listener: under secure-port, on a sidecar pod or a gateway.
+func (m *Mesh) secureListener(dst Endpoint, dstPod *meshPod, port int) bool {
+	return m.c.Plan.Scrape.Strategy == v1alpha1.StrategySecurePort && port == plan.PortSecureMergedMetrics &&
+		dst.Pod != nil && (dstPod.mode == sidecar || m.c.gateways[dst.Pod] != nil)
+}
+
 // intercepted tells whether a sidecar's inbound capture takes port: under
 // secure-port obsgen's istiod settings add the secure merged listener to
 // global.proxy.excludeInboundPorts (generators/istio SecureMetricsValues).
@@ -160,6 +167,17 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 	ok, err := m.net.Allowed(src, dst, proto, wirePort)
 	if err != nil || !ok {
 		return false, fmt.Sprintf("the network policies deny %s/%d on the wire", proto, wirePort), err
+	}
+	if m.secureListener(dst, dstPod, port) {
+		// The listener terminates mTLS itself and requires a client
+		// certificate of the mesh CA (envoy_bootstrap.json,
+		// require_client_certificate), whatever the PeerAuthentications:
+		// Prometheus has one from its cert-writing sidecar or cert-manager.
+		pr := m.c.Plan.Monitoring.Prometheus
+		if src.Pod == nil || !isPrometheus(src.Pod) || !(srcPod.mode == sidecar && pr.CertWriter() || pr.CertsSecret != "") {
+			return false, fmt.Sprintf("no mesh client certificate for the secure metrics listener %d", port), nil
+		}
+		return true, "", nil
 	}
 	if dstMode == outside || proto != "TCP" || !dstIn || dstMode == sidecar && !m.intercepted(port) ||
 		port == plan.PortHBONE || kubeletProbe(src) {
@@ -199,10 +217,16 @@ func (m *Mesh) client(src Endpoint, srcPod, dstPod *meshPod, port int) (mtls boo
 		return false, principal{}
 	}
 	// The certificates exist only where the cert-writing sidecar was
-	// injected; without it the https scrape has nothing to present. The
-	// istio-certs jobs scrape dst's istioCerts ports with them.
+	// injected, or cert-manager wrote them; without them the https scrape
+	// has nothing to present. The istio-certs jobs scrape dst's istioCerts
+	// ports with them.
 	if isPrometheus(src.Pod) && slices.Contains(dstPod.istioCerts, port) && srcPod.mode == sidecar {
 		return true, srcPod.identity
+	}
+	// A cert-manager Certificate gives Prometheus the same identity
+	// without a sidecar.
+	if isPrometheus(src.Pod) && slices.Contains(dstPod.istioCerts, port) && p.Monitoring.Prometheus.CertsSecret != "" {
+		return true, m.identity(src.Pod, nil)
 	}
 	if srcPod.mode != outside && srcPod.outbound && dstPod.mode != outside && p.Mesh.MTLS != v1alpha1.MTLSDisable {
 		return true, srcPod.identity

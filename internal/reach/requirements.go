@@ -117,7 +117,7 @@ func (c *Cluster) proxies() []*Pod {
 			out = append(out, pod)
 		case p.Mesh.Sidecar && c.teamNamespace[pod.Namespace] && pod.Role != RoleIntruder:
 			out = append(out, pod)
-		case p.Mesh.Sidecar && isPrometheus(pod) && (p.Monitoring.InMesh || p.Monitoring.Prometheus.CertsVolume != ""):
+		case p.Mesh.Sidecar && isPrometheus(pod) && (p.Monitoring.InMesh || p.Monitoring.Prometheus.CertWriter()):
 			out = append(out, pod)
 		}
 	}

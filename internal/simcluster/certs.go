@@ -112,7 +112,9 @@ func (a *authority) serverCert(ip string) (*tls.Certificate, error) {
 const clientIdentity = "spiffe://cluster.local/ns/monitoring/sa/prometheus"
 
 // writeClientFiles writes root-cert.pem, cert-chain.pem and key.pem, the
-// files Istio's certificate-writing sidecar gives Prometheus.
+// files Istio's certificate-writing sidecar gives Prometheus, and the same
+// certificate as ca.crt, tls.crt and tls.key, the keys of a cert-manager
+// Certificate's Secret.
 func (a *authority) writeClientFiles(dir string) error {
 	id, err := url.Parse(clientIdentity)
 	if err != nil {
@@ -126,7 +128,7 @@ func (a *authority) writeClientFiles(dir string) error {
 		return fmt.Errorf("client certificate: %w", err)
 	}
 	return writeFiles(dir, map[string][]byte{"root-cert.pem": a.certPEM, "cert-chain.pem": certPEM,
-		"key.pem": keyPEM})
+		"key.pem": keyPEM, "ca.crt": a.certPEM, "tls.crt": certPEM, "tls.key": keyPEM})
 }
 
 // writeServiceAccount writes token, ca.crt and namespace, the files of a

@@ -182,3 +182,27 @@ const (
 func (RuleEvaluator) Values() []string {
 	return []string{"auto", "prometheus", "thanos-ruler", "mimir-ruler"}
 }
+
+// CertificateSource is where Prometheus gets its mesh certificates.
+type CertificateSource string
+
+// Certificate sources.
+const (
+	CertificatesSidecar     CertificateSource = "sidecar"
+	CertificatesCertManager CertificateSource = "cert-manager"
+)
+
+// Values lists the valid certificate sources.
+func (CertificateSource) Values() []string { return []string{"sidecar", "cert-manager"} }
+
+// IssuerKind is the kind of a cert-manager issuer.
+type IssuerKind string
+
+// Issuer kinds.
+const (
+	ClusterIssuerKind IssuerKind = "ClusterIssuer"
+	IssuerKindIssuer  IssuerKind = "Issuer"
+)
+
+// Values lists the valid issuer kinds.
+func (IssuerKind) Values() []string { return []string{"ClusterIssuer", "Issuer"} }

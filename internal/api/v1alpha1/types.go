@@ -288,6 +288,37 @@ type Prometheus struct {
 	// ExternalLabels are added to every series and alert, next to
 	// `cluster`.
 	ExternalLabels map[string]string `yaml:"externalLabels,omitempty" json:"externalLabels,omitempty"`
+	// IstioCertificates says where Prometheus gets the mesh certificates
+	// it presents under `istio-certs` and `secure-port`.
+	IstioCertificates IstioCertificates `yaml:"istioCertificates,omitempty" json:"istioCertificates,omitempty"`
+}
+
+// IstioCertificates says where Prometheus gets its mesh certificates.
+type IstioCertificates struct {
+	// Source is `sidecar` (an istio-proxy sidecar that only writes the
+	// workload certificate, OUTPUT_CERTS; istio.io docs/ops/integrations/
+	// prometheus, "TLS settings") or `cert-manager`: a cert-manager
+	// Certificate from an issuer of the mesh CA (the one istio-csr signs
+	// the mesh's certificates with) for Prometheus' SPIFFE identity,
+	// mounted from its Secret, and no sidecar (istio.io docs/tasks/
+	// observability/metrics/secure-metrics: "Istio can be integrated with
+	// cert-manager to provision certificates for Prometheus").
+	Source CertificateSource `yaml:"source,omitempty" json:"source,omitempty" jsonschema:"default=sidecar"`
+	// Issuer is the cert-manager issuer of the mesh CA (source
+	// cert-manager). A Certificate may use a ClusterIssuer, or an Issuer of
+	// its own namespace only: istio-csr's Issuer in istio-system cannot
+	// sign for the monitoring namespace.
+	Issuer *CertificateIssuer `yaml:"issuer,omitempty" json:"issuer,omitempty"`
+}
+
+// CertificateIssuer is a cert-manager issuer reference.
+type CertificateIssuer struct {
+	// Name of the ClusterIssuer or Issuer.
+	Name string `yaml:"name" json:"name" jsonschema:"required"`
+	// Kind is ClusterIssuer, or Issuer in the monitoring namespace.
+	Kind IssuerKind `yaml:"kind,omitempty" json:"kind,omitempty" jsonschema:"default=ClusterIssuer"`
+	// Group of the issuer's API.
+	Group string `yaml:"group,omitempty" json:"group,omitempty" jsonschema:"default=cert-manager.io"`
 }
 
 // Federation configures hierarchical federation to a global Prometheus.
