@@ -110,8 +110,12 @@ func secureMetricsFiles(p *plan.Plan) ([]output.File, error) {
 # applying them: the injector sets them when a pod is created, and a pod
 # without them shows as down in the istio-merged job.
 # If you already set global.proxy.excludeInboundPorts, add %d to your list
-# instead of replacing it.
-`, port, port)
+# instead of replacing it. A pod that sets its own
+# traffic.sidecar.istio.io/excludeInboundPorts annotation replaces the
+# global list (files/injection-template.yaml reads one or the other): add
+# %d to the annotation, or its STRICT sidecar terminates Prometheus' TLS and
+# the scrape fails.
+`, port, port, port)
 	helm := map[string]any{"meshConfig": meshConfig}
 	for k, v := range values {
 		helm[k] = v

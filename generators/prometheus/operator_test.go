@@ -325,7 +325,7 @@ func TestResourcesCopyWhatPrometheusLoads(t *testing.T) {
 	for name, mesh := range map[string]v1alpha1.Mesh{
 		"istio-certs": {MTLS: v1alpha1.MTLSStrict, MetricsMerging: &off}, "merged": {MTLS: v1alpha1.MTLSPermissive},
 		"secure-port": {MTLS: v1alpha1.MTLSStrict},
-		"ambient": {DataPlane: v1alpha1.DataPlaneAmbient}, "no mesh": {Provider: v1alpha1.MeshNone},
+		"ambient":     {DataPlane: v1alpha1.DataPlaneAmbient}, "no mesh": {Provider: v1alpha1.MeshNone},
 	} {
 		p := plan.Resolve(operatorProfile(mesh, 1))
 		f, err := prometheus.Config(p, engine, 0)

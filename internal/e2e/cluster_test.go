@@ -125,6 +125,13 @@ func proxyMetadataOf(t *testing.T, files []output.File) map[string]string {
 // with METRICS_LOCALHOST_ACCESS_ONLY :15090 bound to localhost (absent
 // here: it refuses connections) and :15020 answering 403.
 func (w *world) proxyMetrics(ann map[string]string) []simcluster.Listener {
+	return w.proxyListeners(ann, true)
+}
+
+// proxyListeners is proxyMetrics for a proxy the sidecar injector
+// processed (injected) or not (a Gateway API gateway's deployment, which
+// gets the proxy metadata from files/kube-gateway.yaml but no annotation).
+func (w *world) proxyListeners(ann map[string]string, injected bool) []simcluster.Listener {
 	stats := []string{"/stats/prometheus"}
 	merged := simcluster.Listener{Port: plan.PortMergedMetrics, Paths: stats}
 	out := []simcluster.Listener{{Port: plan.PortEnvoyMetrics, Paths: stats}}
@@ -138,7 +145,9 @@ func (w *world) proxyMetrics(ann map[string]string) []simcluster.Listener {
 			panic(err)
 		}
 		out = append(out, simcluster.Listener{Port: n, Mode: simcluster.MutualTLS, Paths: []string{"/stats/prometheus", "/metrics"}})
-		ann["prometheus.istio.io/secure-port"] = port
+		if injected {
+			ann["prometheus.istio.io/secure-port"] = port
+		}
 	}
 	return out
 }
@@ -354,6 +363,26 @@ func (w *world) unclaimedPods() {
 		}
 		if w.hasJob(plan.JobEnvoyStats) {
 			w.expect("envoy-stats", "http://"+ip+":15090/stats/prometheus", team.Name, ns, "")
+		}
+	}
+	if w.p.Mesh.Sidecar {
+		// A Gateway API gateway's proxy as istiod deploys it (files/
+		// kube-gateway.yaml): gateway-name label, the prometheus.io
+		// annotations on 15020, sidecar.istio.io/inject "false" and no
+		// injector status, but the mesh's proxy metadata.
+		ann := map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus"}
+		ip := w.c.AddPod(simcluster.Pod{Namespace: "edge", Name: "api-gw-istio-1", Node: "node-1",
+			Labels:      map[string]string{"gateway.networking.k8s.io/gateway-name": "api-gw", "sidecar.istio.io/inject": "false"},
+			Annotations: ann,
+			Containers:  []simcluster.Container{{Name: "istio-proxy", Ports: []simcluster.Port{{Name: "http-envoy-prom", Number: 15090}}}},
+			Serve:       w.proxyListeners(ann, false)})
+		if w.p.Scrape.Strategy == v1alpha1.StrategySecurePort {
+			w.expect("istio-merged", fmt.Sprintf("https://%s:%d/stats/prometheus", ip, plan.PortSecureMergedMetrics), "", "edge", "")
+		} else {
+			w.expect("kubernetes-pods", "http://"+ip+":15020/stats/prometheus", "", "edge", "")
+			if w.hasJob(plan.JobEnvoyStats) {
+				w.expect("envoy-stats", "http://"+ip+":15090/stats/prometheus", "", "edge", "")
+			}
 		}
 	}
 	ip := w.c.AddPod(simcluster.Pod{Namespace: "tools", Name: "batch-1", Node: "node-1",

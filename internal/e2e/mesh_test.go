@@ -227,6 +227,12 @@ func TestTheMeshLayerCatchesBrokenIstioObjects(t *testing.T) {
 				p.Monitoring.Prometheus.MeshPodLabels = plan.Labels{{Name: plan.SidecarInjectLabel, Value: "false"}}
 				return pas, aps
 			}},
+		"without tlsMode disabled a meshed Grafana speaks mTLS to Prometheus' uncaptured port": {
+			example: "admin-network-policy", fails: "grafana-to-prometheus",
+			breakIt: func(p *plan.Plan, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) ([]*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) {
+				p.Monitoring.Prometheus.MeshPodLabels = plan.Labels{{Name: plan.SidecarInjectLabel, Value: "true"}}
+				return pas, aps
+			}},
 		"without cert-manager's Secret Prometheus has no certificate for STRICT ports": {
 			example: "strict-deny", fails: "scrape",
 			breakIt: func(p *plan.Plan, pas []*securityv1.PeerAuthentication, aps []*securityv1.AuthorizationPolicy) ([]*securityv1.PeerAuthentication, []*securityv1.AuthorizationPolicy) {

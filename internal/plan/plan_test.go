@@ -181,8 +181,8 @@ func TestIstioCertsWiresThePrometheusPod(t *testing.T) {
 	assert.Equal(t, "holdApplicationUntilProxyStarts: true\nproxyMetadata:\n  OUTPUT_CERTS: /etc/istio-output-certs\n", ann["proxy.istio.io/config"],
 		"Prometheus starts once the sidecar has written the certificates")
 	assert.NotContains(t, ann, "sidecar.istio.io/inject", "an annotation alone never calls the injector's webhook")
-	assert.Equal(t, Labels{{Name: "sidecar.istio.io/inject", Value: "true"}}, p.Monitoring.Prometheus.MeshPodLabels,
-		"the injector's objectSelector matches the label (mutatingwebhook.yaml)")
+	assert.Equal(t, Labels{{Name: "security.istio.io/tlsMode", Value: "disabled"}, {Name: "sidecar.istio.io/inject", Value: "true"}}, p.Monitoring.Prometheus.MeshPodLabels,
+		"the injector's objectSelector matches the label (mutatingwebhook.yaml); meshed clients speak plaintext to the uncaptured ports (cluster_tls.go)")
 	assert.Equal(t, "", ann["traffic.sidecar.istio.io/includeOutboundIPRanges"])
 	assert.Contains(t, ann, "traffic.sidecar.istio.io/includeInboundPorts")
 

@@ -286,7 +286,13 @@ func meshPodLabels(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Labels
 	case p.Mesh.DataPlane != v1alpha1.DataPlaneSidecar:
 		return nil
 	case NeedsIstioCerts(strategy) && !certManager(p):
-		return Labels{{Name: SidecarInjectLabel, Value: "true"}}
+		// The injector labels every injected pod security.istio.io/tlsMode:
+		// istio unless the pod sets it (files/injection-template.yaml), and
+		// meshed clients then speak Istio mTLS to it (pilot/pkg/networking/
+		// core/cluster_tls.go): Grafana's queries to :9090 would arrive as
+		// TLS at a port the cert-writing sidecar does not intercept.
+		// "disabled" keeps its clients in plaintext, which the port takes.
+		return Labels{{Name: "security.istio.io/tlsMode", Value: "disabled"}, {Name: SidecarInjectLabel, Value: "true"}}
 	case !p.Monitoring.InMesh:
 		return Labels{{Name: SidecarInjectLabel, Value: "false"}}
 	}

@@ -125,6 +125,27 @@ func (m *Mesh) meshMode(pod *Pod) (md mode, inbound, outbound bool) {
 // notIntercepted are the sidecar ports outside inbound capture.
 var notIntercepted = []int{plan.PortMergedMetrics, plan.PortGatewayStatus, plan.PortEnvoyMetrics}
 
+// autoMTLS tells whether the client's sidecar upgrades the connection to
+// Istio mTLS: a meshed client with outbound capture, to a pod the injector
+// labelled security.istio.io/tlsMode: istio (its default, unless the pod
+// sets the label; files/injection-template.yaml; pilot/pkg/networking/core/
+// cluster_tls.go), unless mTLS is disabled.
+func (m *Mesh) autoMTLS(src Endpoint, srcPod *meshPod, dst Endpoint) bool {
+	p := m.c.Plan
+	if src.Pod == nil || srcPod.mode == outside || !srcPod.outbound || dst.Pod == nil || p.Mesh.MTLS == v1alpha1.MTLSDisable {
+		return false
+	}
+	// Auto mTLS applies to the endpoints of a Service the client calls,
+	// not to a pod address (that goes through the passthrough cluster in
+	// plaintext): the case that matters is Prometheus' web port, which
+	// Grafana and federation reach through the Prometheus Service.
+	if !isPrometheus(dst.Pod) {
+		return false
+	}
+	mode, ok := p.Monitoring.Prometheus.MeshPodLabels.Get("security.istio.io/tlsMode")
+	return !ok || mode == "istio"
+}
+
 // secureListener tells whether port is a proxy's secure merged-metrics
 // listener: under secure-port, on a sidecar pod or a gateway.
 func (m *Mesh) secureListener(dst Endpoint, dstPod *meshPod, port int) bool {
@@ -178,6 +199,9 @@ func (m *Mesh) explain(src, dst Endpoint, proto string, port int) (bool, string,
 			return false, fmt.Sprintf("no mesh client certificate for the secure metrics listener %d", port), nil
 		}
 		return true, "", nil
+	}
+	if dstMode == sidecar && (!dstIn || !m.intercepted(port)) && proto == "TCP" && port == plan.PortPrometheus && m.autoMTLS(src, srcPod, dst) {
+		return false, fmt.Sprintf("a meshed client speaks Istio mTLS (auto mTLS: the destination's security.istio.io/tlsMode is istio) to port %d, which the destination's sidecar does not intercept", port), nil
 	}
 	if dstMode == outside || proto != "TCP" || !dstIn || dstMode == sidecar && !m.intercepted(port) ||
 		port == plan.PortHBONE || kubeletProbe(src) {
