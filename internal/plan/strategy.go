@@ -59,6 +59,14 @@ func hasSecurePort(m v1alpha1.Mesh) bool {
 	return ok && minor >= SecurePortMinor
 }
 
+// certSource says where Prometheus' mesh certificates come from.
+func certSource(p *v1alpha1.Profile) string {
+	if p.Monitoring.Prometheus.IstioCertificates.Source == v1alpha1.CertificatesCertManager {
+		return "from cert-manager (a Certificate for its SPIFFE identity)"
+	}
+	return "from a certificate-writing sidecar"
+}
+
 // NeedsIstioCerts tells whether Prometheus presents Istio certificates
 // under the strategy, from the certificate-writing sidecar.
 func NeedsIstioCerts(s v1alpha1.ScrapeStrategy) bool {
@@ -80,13 +88,13 @@ func ChooseStrategy(p *v1alpha1.Profile) (v1alpha1.ScrapeStrategy, string) {
 	case m.DataPlane == v1alpha1.DataPlaneAmbient:
 		return chooseAmbient(p)
 	case m.MTLS == v1alpha1.MTLSStrict && *m.MetricsMerging && hasSecurePort(m):
-		return v1alpha1.StrategySecurePort, fmt.Sprintf("mTLS is STRICT, metrics merging is on and Istio %s has mTLS metrics listeners, so Prometheus scrapes each sidecar's and gateway's merged metrics (application, agent and Envoy) over mTLS on :%d/stats/prometheus with Istio certificates from a certificate-writing sidecar, and the plaintext ports 15020 and 15090 answer localhost only; obsgen writes the istiod settings that turn this on (istio/secure-metrics-values.yaml)", m.Version, PortSecureMergedMetrics)
+		return v1alpha1.StrategySecurePort, fmt.Sprintf("mTLS is STRICT, metrics merging is on and Istio %s has mTLS metrics listeners, so Prometheus scrapes each sidecar's and gateway's merged metrics (application, agent and Envoy) over mTLS on :%d/stats/prometheus with Istio certificates %s, and the plaintext ports 15020 and 15090 answer localhost only; obsgen writes the istiod settings that turn this on (istio/secure-metrics-values.yaml)", m.Version, PortSecureMergedMetrics, certSource(p))
 	case m.MTLS == v1alpha1.MTLSStrict && *m.MetricsMerging:
 		return v1alpha1.StrategyMerged, fmt.Sprintf("Istio metrics merging is on, so each sidecar serves the application's, the agent's and Envoy's metrics in plaintext on :15020/stats/prometheus; this works in every mTLS mode without certificates (Istio %s has no mTLS metrics listener: secure-port needs 1.%d)", m.Version, SecurePortMinor)
 	case *m.MetricsMerging:
 		return v1alpha1.StrategyMerged, "Istio metrics merging is on, so each sidecar serves the application's, the agent's and Envoy's metrics in plaintext on :15020/stats/prometheus; this works in every mTLS mode without certificates"
 	case m.MTLS == v1alpha1.MTLSStrict:
-		return v1alpha1.StrategyIstioCerts, "metrics merging is off and mTLS is STRICT, so sidecars accept only mTLS on application ports: Prometheus gets Istio certificates from a certificate-writing sidecar and scrapes application ports over TLS"
+		return v1alpha1.StrategyIstioCerts, "metrics merging is off and mTLS is STRICT, so sidecars accept only mTLS on application ports: Prometheus gets Istio certificates " + certSource(p) + " and scrapes application ports over TLS"
 	case m.MTLS == v1alpha1.MTLSPermissive:
 		return v1alpha1.StrategyDirect, "metrics merging is off and mTLS is PERMISSIVE, so sidecars accept plaintext on application ports; Prometheus scrapes them directly and must not use TLS there (istio/istio#38720)"
 	default:
