@@ -292,7 +292,7 @@ func meshPodLabels(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Labels
 		// core/cluster_tls.go): Grafana's queries to :9090 would arrive as
 		// TLS at a port the cert-writing sidecar does not intercept.
 		// "disabled" keeps its clients in plaintext, which the port takes.
-		return Labels{{Name: "security.istio.io/tlsMode", Value: "disabled"}, {Name: SidecarInjectLabel, Value: "true"}}
+		return Labels{{Name: TLSModeLabel, Value: "disabled"}, {Name: SidecarInjectLabel, Value: "true"}}
 	case !p.Monitoring.InMesh:
 		return Labels{{Name: SidecarInjectLabel, Value: "false"}}
 	}
@@ -301,6 +301,11 @@ func meshPodLabels(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Labels
 
 // SidecarInjectLabel is the pod label Istio's injector selects by.
 const SidecarInjectLabel = "sidecar.istio.io/inject"
+
+// TLSModeLabel is the pod label that tells meshed clients whether to speak
+// Istio mTLS to the pod (istio/api label.SecurityTlsMode; the injector sets
+// "istio" unless the pod carries it).
+const TLSModeLabel = "security.istio.io/tlsMode"
 
 // resolveFederation returns nil unless federation is enabled (and Istio
 // metrics exist to aggregate).

@@ -142,7 +142,7 @@ func (m *Mesh) autoMTLS(src Endpoint, srcPod *meshPod, dst Endpoint) bool {
 	if !isPrometheus(dst.Pod) {
 		return false
 	}
-	mode, ok := p.Monitoring.Prometheus.MeshPodLabels.Get("security.istio.io/tlsMode")
+	mode, ok := p.Monitoring.Prometheus.MeshPodLabels.Get(plan.TLSModeLabel)
 	return !ok || mode == "istio"
 }
 

@@ -214,6 +214,7 @@ func run(ctx context.Context, tool string, args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
+// oneLineText joins a tool's output on one line.
 func oneLineText(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -11,7 +11,6 @@ package verify
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/common/promslog"
@@ -117,9 +116,7 @@ func (r *Report) check(path, loader string, load func() error) {
 
 // oneLine joins the lines of a loader's error (yaml's list its problems on
 // indented lines).
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
-}
+func oneLine(err error) string { return oneLineText(err.Error()) }
 
 // prometheusConfigs are the Prometheus configurations of a profile: the
 // raw flavour's (one per shard), and the unsharded one the operator
