@@ -372,7 +372,8 @@ func (w *world) unclaimedPods() {
 		// injector status, but the mesh's proxy metadata.
 		ann := map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus"}
 		ip := w.c.AddPod(simcluster.Pod{Namespace: "edge", Name: "api-gw-istio-1", Node: "node-1",
-			Labels:      map[string]string{"gateway.networking.k8s.io/gateway-name": "api-gw", "sidecar.istio.io/inject": "false"},
+			Labels: map[string]string{"gateway.networking.k8s.io/gateway-name": "api-gw", "sidecar.istio.io/inject": "false",
+				"gateway.istio.io/managed": "istio.io-gateway-controller"},
 			Annotations: ann,
 			Containers:  []simcluster.Container{{Name: "istio-proxy", Ports: []simcluster.Port{{Name: "http-envoy-prom", Number: 15090}}}},
 			Serve:       w.proxyListeners(ann, false)})
@@ -385,6 +386,15 @@ func (w *world) unclaimedPods() {
 			}
 		}
 	}
+	// A gateway of another Gateway API class with the same gateway-name
+	// label (files/agentgateway.yaml: agentgateway, no Envoy, no
+	// pilot-agent): its metrics stay with kubernetes-pods, in plaintext.
+	agw := w.c.AddPod(simcluster.Pod{Namespace: "edge", Name: "ai-gw-1", Node: "node-1",
+		Labels:      map[string]string{"gateway.networking.k8s.io/gateway-name": "ai-gw", "gateway.istio.io/managed": "istio.io-agentgateway-controller"},
+		Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/metrics"},
+		Containers:  []simcluster.Container{{Name: "agentgateway", Ports: []simcluster.Port{{Name: "metrics", Number: 15020}}}},
+		Serve:       []simcluster.Listener{{Port: 15020}}})
+	w.expect("kubernetes-pods", "http://"+agw+":15020/metrics", "", "edge", "")
 	ip := w.c.AddPod(simcluster.Pod{Namespace: "tools", Name: "batch-1", Node: "node-1",
 		Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "9000"},
 		Containers:  []simcluster.Container{{Name: "batch", Ports: []simcluster.Port{{Name: "http", Number: 9000}}}},

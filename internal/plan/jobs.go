@@ -71,6 +71,17 @@ const (
 	ServiceAccountCAFile    = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 )
 
+// istioEnvoyControllers is a regex of the gateway.istio.io/managed values
+// of the Envoy proxies istiod deploys for Gateway API gateways and
+// waypoints (pkg/config/constants: ManagedGatewayControllerLabel,
+// ManagedGatewayMeshControllerLabel; files/kube-gateway.yaml, waypoint.yaml).
+// Agentgateway's deployments (istio.io-agentgateway-controller) run no
+// Envoy and no pilot-agent.
+const istioEnvoyControllers = `istio\.io-gateway-controller|istio\.io-mesh-controller`
+
+// IstioEnvoyControllers returns istioEnvoyControllers for the templates.
+func (p *Plan) IstioEnvoyControllers() string { return istioEnvoyControllers }
+
 // IstiodLabels select istiod's pods and Service.
 var IstiodLabels = Labels{{Name: "app", Value: "istiod"}}
 
