@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the default templates.
 //
-//go:embed all:prometheus all:alertmanager all:init all:grafana *.tmpl
+//go:embed all:prometheus all:alertmanager all:init all:import all:grafana *.tmpl
 var FS embed.FS

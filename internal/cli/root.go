@@ -108,6 +108,8 @@ func (a *app) exitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.Is(err, errFindings):
+		return ExitFailed
 	case errors.Is(err, errDrift):
 		fmt.Fprintln(a.stderr, a.errorPrefix()+"generated output is stale; run `obsgen generate` and commit the result")
 		return ExitDrift
@@ -165,7 +167,7 @@ it; its paths are relative to the file.`,
 	root.PersistentFlags().String(flagTmpl, "", "`DIR` of template overrides, as obsgen templates dump writes them (env OBSGEN_TEMPLATES)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.generateCommand(), a.validateCommand(), a.initCommand(),
-		a.schemaCommand(), a.templatesCommand(), a.explainCommand(), a.versionCommand(), a.teamCommand())
+		a.schemaCommand(), a.templatesCommand(), a.explainCommand(), a.versionCommand(), a.teamCommand(), a.doctorCommand(), a.importCommand())
 	usageArgs(root)
 	groups(root)
 	helpTopics(root)

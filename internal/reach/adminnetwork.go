@@ -12,8 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
-
-	"obsgen.dev/obsgen/internal/plan"
 )
 
 // AdminNetwork evaluates the AdminNetworkPolicy API
@@ -143,7 +141,7 @@ func NewAdminNetwork(c *Cluster, anps []*anpv1alpha1.AdminNetworkPolicy, banp *a
 	policies []*networkingv1.NetworkPolicy) (*AdminNetwork, error) {
 	a := &AdminNetwork{nsLabels: map[string]labels.Set{}, podLabels: map[*Pod]labels.Set{}}
 	for _, ns := range c.Namespaces {
-		a.nsLabels[ns] = labels.Set{plan.NamespaceNameLabel: ns}
+		a.nsLabels[ns] = labels.Set(c.namespaceLabels(ns))
 	}
 	for _, pod := range c.Pods {
 		a.podLabels[pod] = labels.Set(pod.Labels.Map())

@@ -5,8 +5,6 @@ import (
 	"net/netip"
 
 	"obsgen.dev/obsgen/internal/calico"
-
-	"obsgen.dev/obsgen/internal/plan"
 )
 
 // Calico evaluates projectcalico.org/v3 policies with obsgen's Calico
@@ -22,7 +20,7 @@ type Calico struct {
 func NewCalico(c *Cluster, policies []calico.Policy) (*Calico, error) {
 	var namespaces []calico.Namespace
 	for _, ns := range c.Namespaces {
-		namespaces = append(namespaces, calico.Namespace{Name: ns, Labels: map[string]string{plan.NamespaceNameLabel: ns}})
+		namespaces = append(namespaces, calico.Namespace{Name: ns, Labels: c.namespaceLabels(ns)})
 	}
 	ev, err := calico.NewEvaluator(policies, namespaces)
 	if err != nil {
@@ -50,4 +48,11 @@ func (m *Calico) peer(e Endpoint) calico.Peer {
 		return m.peers[e.Pod]
 	}
 	return calico.IPPeer(e.Addr)
+}
+
+// Explain traces how the evaluator decided a connection: the policies and
+// rules of each direction.
+func (m *Calico) Explain(src, dst Endpoint, proto string, port int) string {
+	_, trace := m.ev.Allowed(m.peer(src), m.peer(dst), proto, port)
+	return trace.String()
 }

@@ -96,7 +96,7 @@ func NewCompiled(c *Cluster, policies []*networkingv1.NetworkPolicy) (*Compiled,
 	k := &Compiled{byNS: map[string][]compiledPolicy{}, nsLabels: make(map[string]labels.Set, len(c.Namespaces)),
 		pods: make(map[*Pod]*podView, len(c.Pods))}
 	for _, ns := range c.Namespaces {
-		k.nsLabels[ns] = labels.Set{plan.NamespaceNameLabel: ns}
+		k.nsLabels[ns] = labels.Set(c.namespaceLabels(ns))
 	}
 	sel := newSelectors()
 	for _, np := range policies {

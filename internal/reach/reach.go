@@ -188,6 +188,41 @@ type Cluster struct {
 	waypoints map[*Pod]*plan.Waypoint
 	// reqs are the connections the cluster needs (requirements.go).
 	reqs []requirement
+	// nsLabels are the labels of a live cluster's namespaces (NewLiveCluster);
+	// a synthetic namespace carries its name label only.
+	nsLabels map[string]map[string]string
+}
+
+// NewLiveCluster is a cluster of the namespaces and pods a real cluster
+// runs, with their own labels and addresses, for asking the network models
+// whether one real pod may connect to another (obsgen doctor evaluates the
+// cluster's own policies this way). It has no flows, requirements or
+// synthetic pods: Prove is meaningless on it.
+func NewLiveCluster(p *plan.Plan, namespaces map[string]map[string]string, pods []*Pod) *Cluster {
+	c := &Cluster{Plan: p, Pods: pods, nsLabels: namespaces, byKey: map[string]*Pod{}}
+	ns := make([]string, 0, len(namespaces))
+	for name := range namespaces {
+		ns = append(ns, name)
+	}
+	for _, pod := range pods {
+		ns = append(ns, pod.Namespace)
+	}
+	slices.Sort(ns)
+	c.Namespaces = slices.Compact(ns)
+	return c
+}
+
+// namespaceLabels are the labels of namespace ns: its own in a live
+// cluster, and always kubernetes.io/metadata.name, which the API server sets
+// on every namespace (kubernetes.io/docs/reference/labels-annotations-taints,
+// "kubernetes.io/metadata.name").
+func (c *Cluster) namespaceLabels(ns string) map[string]string {
+	out := map[string]string{}
+	for k, v := range c.nsLabels[ns] {
+		out[k] = v
+	}
+	out[plan.NamespaceNameLabel] = ns
+	return out
 }
 
 // OutsideNamespace holds the outsider and the impostor: no obsgen policy

@@ -108,7 +108,7 @@ func (a *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // parseCollection maps /api/v1/[namespaces/NS/]RESOURCE and
 // /apis/GROUP/v1/[namespaces/NS/]RESOURCE to a query.
 func parseCollection(path string) (query, error) {
-	group, rest, err := splitGroup(path)
+	group, version, rest, err := splitGroup(path)
 	if err != nil {
 		return query{}, err
 	}
@@ -123,23 +123,23 @@ func parseCollection(path string) (query, error) {
 		return query{}, fmt.Errorf("no such collection %q", path)
 	}
 	info, ok := resources[q.resource]
-	if !ok || info.group != group || (q.namespace != "" && !info.namespaced) {
+	if !ok || info.group != group || info.ver() != version || (q.namespace != "" && !info.namespaced) {
 		return query{}, fmt.Errorf("no such collection %q", path)
 	}
 	return q, nil
 }
 
-// splitGroup splits /api/v1/REST and /apis/GROUP/v1/REST.
-func splitGroup(path string) (group, rest string, err error) {
+// splitGroup splits /api/v1/REST and /apis/GROUP/VERSION/REST.
+func splitGroup(path string) (group, version, rest string, err error) {
 	if rest, ok := strings.CutPrefix(path, "/api/v1/"); ok {
-		return "", rest, nil
+		return "", "v1", rest, nil
 	}
 	after, ok := strings.CutPrefix(path, "/apis/")
 	parts := strings.SplitN(after, "/", 3)
-	if !ok || len(parts) < 3 || parts[1] != "v1" {
-		return "", "", fmt.Errorf("no such path %q", path)
+	if !ok || len(parts) < 3 {
+		return "", "", "", fmt.Errorf("no such path %q", path)
 	}
-	return parts[0], parts[2], nil
+	return parts[0], parts[1], parts[2], nil
 }
 
 // parseSelectors reads labelSelector and fieldSelector.

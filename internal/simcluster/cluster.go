@@ -112,6 +112,7 @@ type Cluster struct {
 	pods       []*Pod
 	nodes      []*Node
 	services   []*Service
+	objects    []extraObject
 	listeners  map[string]Listener // host:port -> listener
 	ca         *authority
 	token      string

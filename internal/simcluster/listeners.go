@@ -22,7 +22,8 @@ const (
 	// Plain serves plaintext HTTP.
 	Plain Mode = iota
 	// MutualTLS serves HTTPS and requires a client certificate issued by the
-	// test CA, like an Istio sidecar under STRICT mTLS.
+	// test CA, like an Istio sidecar under STRICT mTLS; a plaintext
+	// connection is reset, as Envoy resets it.
 	MutualTLS
 	// Permissive serves plaintext HTTP and mutual TLS on the same port, like
 	// an Istio sidecar under PERMISSIVE mTLS.
@@ -31,6 +32,10 @@ const (
 	// listener IP) and requires the service-account bearer token, like a
 	// kubelet or the API server.
 	BearerTLS
+	// Blackhole accepts connections and never answers, as a scrape looks to
+	// Prometheus when a network policy drops its packets: the scrape times
+	// out ("context deadline exceeded").
+	Blackhole
 	// LocalhostOnly serves plaintext HTTP and answers every request 403,
 	// like the agent's :15020 with METRICS_LOCALHOST_ACCESS_ONLY to a caller
 	// outside the pod (pilot/cmd/pilot-agent/status/server.go: "Only
@@ -53,6 +58,8 @@ func (m Mode) String() string {
 		return "bearer-tls"
 	case LocalhostOnly:
 		return "localhost-only"
+	case Blackhole:
+		return "blackhole"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
@@ -67,6 +74,10 @@ type Listener struct {
 	Paths []string
 	// Extra is exposition text appended to every answer.
 	Extra string
+	// Status, when set, answers every request with this HTTP status, as a
+	// proxy that refuses the request does (403 "RBAC: access denied" from an
+	// AuthorizationPolicy, 503 from a protocol mismatch).
+	Status int
 }
 
 func (l Listener) paths() []string {
@@ -140,6 +151,9 @@ func (c *Cluster) wrapListener(ln net.Listener, ip string, m Mode) (net.Listener
 	if m == Plain || m == LocalhostOnly {
 		return ln, nil
 	}
+	if m == Blackhole {
+		return blackholeListener{ln}, nil
+	}
 	cert, err := c.ca.serverCert(ip)
 	if err != nil {
 		return ln, err
@@ -148,8 +162,8 @@ func (c *Cluster) wrapListener(ln net.Listener, ip string, m Mode) (net.Listener
 	if m == MutualTLS || m == Permissive {
 		conf.ClientAuth, conf.ClientCAs = tls.RequireAndVerifyClientCert, c.ca.pool
 	}
-	if m == Permissive {
-		return newSniffListener(ln, conf), nil
+	if m == Permissive || m == MutualTLS {
+		return newSniffListener(ln, conf, m == MutualTLS), nil
 	}
 	return tls.NewListener(ln, conf), nil
 }
@@ -160,6 +174,10 @@ func (c *Cluster) metricsHandler(addr string, l Listener) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if l.Mode == LocalhostOnly {
 			http.Error(w, "Only requests from localhost are allowed", http.StatusForbidden)
+			return
+		}
+		if l.Status != 0 {
+			http.Error(w, http.StatusText(l.Status), l.Status)
 			return
 		}
 		if l.Mode == BearerTLS && r.Header.Get("Authorization") != "Bearer "+c.token {
@@ -194,14 +212,20 @@ func transportOf(r *http.Request) string {
 // first byte is a TLS handshake record (0x16) is wrapped in TLS.
 type sniffListener struct {
 	net.Listener
-	conf  *tls.Config
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
+	conf *tls.Config
+	// tlsOnly resets plaintext connections, as an Istio sidecar's STRICT
+	// inbound listener does: its filter chains match transport protocol
+	// "tls" only (pilot/pkg/networking/core/filterchain_options.go), so a
+	// plaintext connection matches none and Envoy closes it; Prometheus
+	// reports "connection reset by peer" or "EOF".
+	tlsOnly bool
+	conns   chan net.Conn
+	done    chan struct{}
+	once    sync.Once
 }
 
-func newSniffListener(ln net.Listener, conf *tls.Config) *sniffListener {
-	s := &sniffListener{Listener: ln, conf: conf, conns: make(chan net.Conn), done: make(chan struct{})}
+func newSniffListener(ln net.Listener, conf *tls.Config, tlsOnly bool) *sniffListener {
+	s := &sniffListener{Listener: ln, conf: conf, tlsOnly: tlsOnly, conns: make(chan net.Conn), done: make(chan struct{})}
 	go s.acceptLoop()
 	return s
 }
@@ -224,6 +248,13 @@ func (s *sniffListener) classify(conn net.Conn) {
 	first, err := br.Peek(1)
 	_ = conn.SetReadDeadline(time.Time{})
 	if err != nil {
+		_ = conn.Close()
+		return
+	}
+	if first[0] != 0x16 && s.tlsOnly {
+		if tc, ok := conn.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0) // reset, not a clean close
+		}
 		_ = conn.Close()
 		return
 	}
@@ -262,3 +293,24 @@ type peekedConn struct {
 
 // Read reads the peeked bytes first.
 func (p *peekedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// blackholeListener accepts connections and holds them without reading.
+type blackholeListener struct{ net.Listener }
+
+// Accept hands nothing to the server: every connection is held open
+// unanswered until the listener closes.
+func (b blackholeListener) Accept() (net.Conn, error) {
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			_ = c.Close()
+		}
+	}()
+	for {
+		c, err := b.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		held = append(held, c)
+	}
+}

@@ -68,7 +68,7 @@ func TestListenersAcceptOnlyTheirMode(t *testing.T) {
 		{"plain over http", withoutCert, "http://" + plain + ":8080/metrics", "", 200, `transport="plain"`},
 		{"plain: other paths are 404", withoutCert, "http://" + plain + ":8080/other", "", 404, ""},
 		{"plain over https fails", withCert, "https://" + plain + ":8080/metrics", "", 0, "http: server gave HTTP response to HTTPS client"},
-		{"strict over http is refused", withoutCert, "http://" + strict + ":8080/metrics", "", 400, "HTTP request to an HTTPS server"},
+		{"strict over http is reset", withoutCert, "http://" + strict + ":8080/metrics", "", 0, "connection reset by peer"},
 		{"strict without client certificate fails", withoutCert, "https://" + strict + ":8080/metrics", "", 0, "certificate"},
 		{"strict with client certificate", withCert, "https://" + strict + ":8080/metrics", "", 200, `transport="mtls"`},
 		{"permissive over http", withoutCert, "http://" + permissive + ":9090/stats/prometheus", "", 200, `transport="plain"`},

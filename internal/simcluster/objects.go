@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -33,6 +34,9 @@ func (c *Cluster) buildStore() (*store, error) {
 		st.add("services", serviceObject(s, i), nil)
 		st.add("endpoints", endpointsObject(s, backends), nil)
 		st.add("endpointslices", endpointSliceObject(s, backends), nil)
+	}
+	for _, o := range c.objects {
+		st.add(o.resource, o.obj, nil)
 	}
 	if err := st.encode(); err != nil {
 		return nil, fmt.Errorf("build API objects: %w", err)
@@ -222,4 +226,28 @@ func endpointSliceObject(s *Service, backends []backend) *discoveryv1.EndpointSl
 		es.Ports = append(es.Ports, discoveryv1.EndpointPort{Name: &name, Port: &port, Protocol: &proto})
 	}
 	return es
+}
+
+// AddObject adds an API object of one of the policy resources the fake API
+// server serves (networkpolicies, peerauthentications,
+// authorizationpolicies, adminnetworkpolicies,
+// baselineadminnetworkpolicies), for clients that read the cluster's state. Its
+// TypeMeta is filled in. Listeners do not enforce it.
+func (c *Cluster) AddObject(resource string, obj metav1.Object) {
+	c.t.Helper()
+	c.mustNotBeStarted()
+	info, ok := policyResources[resource]
+	if !ok {
+		c.t.Fatalf("simcluster: AddObject: %q is not a policy resource", resource)
+	}
+	if t, ok := obj.(interface{ GetObjectKind() schema.ObjectKind }); ok {
+		t.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{Group: info.group, Version: info.ver(), Kind: info.kind})
+	}
+	c.objects = append(c.objects, extraObject{resource: resource, obj: obj})
+}
+
+// extraObject is an object added with AddObject.
+type extraObject struct {
+	resource string
+	obj      metav1.Object
 }

@@ -15,13 +15,21 @@ type resourceInfo struct {
 	group      string // "" for the core group
 	kind       string
 	namespaced bool
+	version    string // "" for v1
 }
 
 func (r resourceInfo) apiVersion() string {
 	if r.group == "" {
 		return "v1"
 	}
-	return r.group + "/v1"
+	return r.group + "/" + r.ver()
+}
+
+func (r resourceInfo) ver() string {
+	if r.version == "" {
+		return "v1"
+	}
+	return r.version
 }
 
 // resources are the served resources by their plural name.
@@ -106,4 +114,21 @@ func (s *store) selectObjects(q query) []json.RawMessage {
 		}
 	}
 	return out
+}
+
+// policyResources are the policy kinds the fake API server also serves, for
+// clients that read a cluster's state (obsgen doctor's live mode). Calico's
+// are left out: its plural networkpolicies clashes with Kubernetes'.
+var policyResources = map[string]resourceInfo{
+	"adminnetworkpolicies":         {group: "policy.networking.k8s.io", kind: "AdminNetworkPolicy", version: "v1alpha1"},
+	"baselineadminnetworkpolicies": {group: "policy.networking.k8s.io", kind: "BaselineAdminNetworkPolicy", version: "v1alpha1"},
+	"networkpolicies":              {group: "networking.k8s.io", kind: "NetworkPolicy", namespaced: true},
+	"peerauthentications":          {group: "security.istio.io", kind: "PeerAuthentication", namespaced: true},
+	"authorizationpolicies":        {group: "security.istio.io", kind: "AuthorizationPolicy", namespaced: true},
+}
+
+func init() {
+	for k, v := range policyResources {
+		resources[k] = v
+	}
 }

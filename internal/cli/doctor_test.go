@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"obsgen.dev/obsgen/internal/profile"
+)
+
+func testdata(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("testdata", name))
+	require.NoError(t, err)
+	return p
+}
+
+func TestDoctorExitCodes(t *testing.T) {
+	broken, targets := testdata(t, "doctor/broken.yaml"), testdata(t, "doctor/targets.json")
+	dir := t.TempDir()
+
+	code, out, errOut := run(t, dir, "doctor", exampleProfile, "--cluster-state", broken, "--targets", targets)
+	require.Equal(t, ExitFailed, code, "findings exit 1: %s %s", out, errOut)
+	assert.Contains(t, out, "1. [critical] no-sidecar: service shop/frontend: pod shop/frontend-2")
+	assert.Contains(t, out, "connection refused")
+	assert.Contains(t, out, "kubectl label namespace shop istio-injection=enabled")
+
+	code, out, _ = run(t, dir, "doctor", exampleProfile, "--cluster-state", broken, "--targets", targets, "-o", "json")
+	require.Equal(t, ExitFailed, code)
+	var report struct {
+		Findings []struct{ Severity, Cause, Fix string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &report), out)
+	require.NotEmpty(t, report.Findings)
+	assert.Equal(t, "critical", report.Findings[0].Severity)
+	assert.Equal(t, "no-sidecar", report.Findings[0].Cause)
+
+	bad := map[string][]string{
+		"a state file that is no YAML": {"--cluster-state", writeFile(t, dir, "bad.yaml", "a: [b\n")},
+		"an object without a kind":     {"--cluster-state", writeFile(t, dir, "nokind.yaml", "apiVersion: v1\nmetadata: {name: x}\n")},
+		"a missing state file":         {"--cluster-state", filepath.Join(dir, "absent.yaml")},
+		"targets that are not JSON":    {"--cluster-state", broken, "--targets", writeFile(t, dir, "t.json", "<html>")},
+		"files and a live cluster":     {"--cluster-state", broken, "--context", "prod"},
+		"an unknown output format":     {"--cluster-state", broken, "-o", "xml"},
+		"an empty state":               {"--cluster-state", writeFile(t, dir, "empty.yaml", "apiVersion: v1\nkind: List\nitems: []\n")},
+	}
+	for name, args := range bad {
+		t.Run(name, func(t *testing.T) {
+			code, _, errOut := run(t, dir, append([]string{"doctor", exampleProfile}, args...)...)
+			assert.Equal(t, ExitUsage, code, "bad input exits 2: %s", errOut)
+			assert.NotEmpty(t, errOut)
+		})
+	}
+	code, _, errOut = run(t, dir, "doctor", exampleProfile, "--cluster-state", writeFile(t, dir, "bad2.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: [x]}\n"))
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "bad2.yaml:3:1", "positioned: %s", errOut)
+}
+
+func TestDoctorOnAHealthyStateExitsZero(t *testing.T) {
+	dir := t.TempDir()
+	state := writeFile(t, dir, "ok.yaml", `apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: prometheus-0, namespace: istio-system, labels: {app.kubernetes.io/name: prometheus}}
+spec: {containers: [{name: prometheus}]}
+status: {phase: Running, podIP: 10.244.0.9}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: istiod-1, namespace: istio-system, labels: {app: istiod}}
+spec: {containers: [{name: discovery}]}
+status: {phase: Running, podIP: 10.244.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: frontend-1, namespace: shop, labels: {app: frontend}, annotations: {sidecar.istio.io/status: '{}'}}
+spec: {containers: [{name: app, ports: [{containerPort: 8080}]}], initContainers: [{name: istio-proxy, restartPolicy: Always}]}
+status: {phase: Running, podIP: 10.244.1.5}
+`)
+	// obsgen's PeerAuthentications, applied.
+	applied := filepath.Join(profilesDir, "..", "out", "default-permissive", "istio", "peerauthentications.yaml")
+	code, out, errOut := run(t, dir, "doctor", exampleProfile, "--cluster-state", state, "--cluster-state", applied)
+	assert.Equal(t, ExitOK, code, "%s %s", out, errOut)
+	assert.Contains(t, out, "healthy")
+}
+
+func TestImportDraftsAProfileThatValidates(t *testing.T) {
+	dir := t.TempDir()
+	state := writeFile(t, dir, "cluster.yaml", `apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Namespace, metadata: {name: payments, labels: {owner: payments, istio-injection: enabled}}}
+- {apiVersion: v1, kind: Namespace, metadata: {name: search, labels: {owner: search}}}
+- {apiVersion: v1, kind: Namespace, metadata: {name: legacy}}
+- {apiVersion: v1, kind: Namespace, metadata: {name: istio-system}}
+- {apiVersion: v1, kind: Namespace, metadata: {name: monitoring}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: istiod-1, namespace: istio-system, labels: {app: istiod}}
+  status: {phase: Running, podIP: 10.244.0.2}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: prometheus-0, namespace: monitoring, labels: {app.kubernetes.io/name: prometheus}}
+  status: {phase: Running, podIP: 10.244.0.3}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: checkout-1, namespace: payments, labels: {app: checkout}, annotations: {prometheus.io/path: /stats}}
+  status: {phase: Running, podIP: 10.244.1.2}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: indexer-1, namespace: search, labels: {app.kubernetes.io/name: indexer},
+    annotations: {prometheus.io/scrape: "true", prometheus.io/port: "9102"}}
+  status: {phase: Running, podIP: 10.244.2.2}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: old-1, namespace: legacy}
+  status: {phase: Running, podIP: 10.244.3.2}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: checkout, namespace: payments}
+  spec:
+    selector: {app: checkout}
+    ports: [{name: http, port: 80, targetPort: 8080}, {name: http-metrics, port: 9090, targetPort: 9090}]
+- apiVersion: security.istio.io/v1
+  kind: PeerAuthentication
+  metadata: {name: default, namespace: istio-system}
+  spec: {mtls: {mode: STRICT}}
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: default-deny, namespace: payments}
+  spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: kubernetes, namespace: default, labels: {kubernetes.io/service-name: kubernetes}}
+  addressType: IPv4
+  endpoints: [{addresses: [10.0.0.10]}]
+  ports: [{name: https, port: 6443, protocol: TCP}]
+`)
+	code, out, errOut := run(t, dir, "import", "--cluster-state", state, "--team-label", "owner", "--name", "prod-eu-1")
+	require.Equal(t, ExitOK, code, errOut)
+	loaded, err := profile.Load("draft.yaml", []byte(out))
+	require.NoError(t, err, out)
+	p := loaded.Profile
+	assert.Equal(t, "prod-eu-1", p.Metadata.Name)
+	assert.EqualValues(t, "STRICT", p.Mesh.MTLS, out)
+	assert.EqualValues(t, "default-deny", p.Network.Stance, out)
+	assert.Equal(t, []string{"10.0.0.10/32"}, p.Cluster.APIServerCIDRs)
+	assert.Equal(t, "monitoring", p.Monitoring.Namespace)
+	require.Len(t, p.Teams, 2, out)
+	assert.Equal(t, "payments", p.Teams[0].Name)
+	require.Len(t, p.Teams[0].Services, 1, out)
+	assert.Equal(t, 9090, p.Teams[0].Services[0].Port)
+	assert.Equal(t, "/stats", p.Teams[0].Services[0].Path)
+	assert.Equal(t, map[string]string{"app": "checkout"}, p.Teams[0].Services[0].Selector)
+	require.Len(t, p.Teams[1].Services, 1, out)
+	assert.Equal(t, 9102, p.Teams[1].Services[0].Port)
+	assert.Contains(t, out, "REVIEW: namespace legacy runs workloads")
+	assert.Contains(t, out, "REVIEW: the nodes' address range")
+
+	// The draft generates.
+	draft := writeFile(t, dir, "prod-eu-1.yaml", out)
+	code, _, errOut = run(t, dir, "validate", draft)
+	assert.Equal(t, ExitOK, code, "%s\n%s", errOut, out)
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	return p
+}

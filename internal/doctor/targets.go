@@ -1,0 +1,77 @@
+package doctor
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+)
+
+// Targets are Prometheus' scrape targets, as its HTTP API returns them
+// (GET /api/v1/targets; prometheus.io docs/prometheus/latest/querying/api,
+// "Targets").
+type Targets struct {
+	Active  []ActiveTarget  `json:"activeTargets"`
+	Dropped []DroppedTarget `json:"droppedTargets"`
+}
+
+// ActiveTarget is a target Prometheus scrapes.
+type ActiveTarget struct {
+	DiscoveredLabels map[string]string `json:"discoveredLabels"`
+	Labels           map[string]string `json:"labels"`
+	ScrapePool       string            `json:"scrapePool"`
+	ScrapeURL        string            `json:"scrapeUrl"`
+	LastError        string            `json:"lastError"`
+	Health           string            `json:"health"`
+}
+
+// DroppedTarget is a discovered target the relabeling dropped.
+type DroppedTarget struct {
+	DiscoveredLabels map[string]string `json:"discoveredLabels"`
+	ScrapePool       string            `json:"scrapePool"`
+}
+
+// ParseTargets reads the JSON of /api/v1/targets: the whole response
+// ({"status":"success","data":{...}}) or its data object.
+func ParseTargets(data []byte) (*Targets, error) {
+	var envelope struct {
+		Status    string          `json:"status"`
+		Data      json.RawMessage `json:"data"`
+		Error     string          `json:"error"`
+		ErrorType string          `json:"errorType"`
+	}
+	if err := json.Unmarshal(data, &envelope); err != nil {
+		return nil, fmt.Errorf("not the JSON of Prometheus' /api/v1/targets: %w", err)
+	}
+	body := data
+	switch {
+	case envelope.Status == "error":
+		return nil, fmt.Errorf("Prometheus answered an error: %s: %s", envelope.ErrorType, envelope.Error)
+	case envelope.Status != "":
+		body = envelope.Data
+	}
+	var t Targets
+	if err := json.Unmarshal(body, &t); err != nil {
+		return nil, fmt.Errorf("not the JSON of Prometheus' /api/v1/targets: %w", err)
+	}
+	if t.Active == nil && t.Dropped == nil {
+		var probe map[string]json.RawMessage
+		if json.Unmarshal(body, &probe) != nil || (probe["activeTargets"] == nil && probe["droppedTargets"] == nil) {
+			return nil, fmt.Errorf("not the JSON of Prometheus' /api/v1/targets: no activeTargets or droppedTargets")
+		}
+	}
+	return &t, nil
+}
+
+// host is the address part of a scrape URL.
+func (t ActiveTarget) host() (ip, port string) {
+	u, err := url.Parse(t.ScrapeURL)
+	if err != nil {
+		return "", ""
+	}
+	ip, port, err = net.SplitHostPort(u.Host)
+	if err != nil {
+		return u.Hostname(), u.Port()
+	}
+	return ip, port
+}
