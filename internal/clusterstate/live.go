@@ -28,8 +28,12 @@ var collections = []collection{
 	{"/api/v1/services", "v1", "Service", false},
 	{"/apis/discovery.k8s.io/v1/endpointslices", "discovery.k8s.io/v1", "EndpointSlice", true},
 	{"/apis/networking.k8s.io/v1/networkpolicies", "networking.k8s.io/v1", "NetworkPolicy", true},
+	// security.istio.io/v1 is served from Istio 1.22 on; older releases
+	// serve v1beta1 only (manifests/charts/base crd-all.gen.yaml).
 	{"/apis/security.istio.io/v1/peerauthentications", "security.istio.io/v1", "PeerAuthentication", true},
+	{"/apis/security.istio.io/v1beta1/peerauthentications", "security.istio.io/v1beta1", "PeerAuthentication", true},
 	{"/apis/security.istio.io/v1/authorizationpolicies", "security.istio.io/v1", "AuthorizationPolicy", true},
+	{"/apis/security.istio.io/v1beta1/authorizationpolicies", "security.istio.io/v1beta1", "AuthorizationPolicy", true},
 	{"/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies", "policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy", true},
 	{"/apis/policy.networking.k8s.io/v1alpha1/baselineadminnetworkpolicies", "policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy", true},
 	{"/apis/projectcalico.org/v3/globalnetworkpolicies", "projectcalico.org/v3", "GlobalNetworkPolicy", true},
@@ -63,16 +67,36 @@ func FromAPI(ctx context.Context, cfg *rest.Config) (*State, error) {
 		base = "https://" + base
 	}
 	st := &State{Skipped: map[string]int{}, Sources: []string{base}}
+	served := map[string]bool{}
 	for _, c := range collections {
-		if err := st.list(ctx, client, base, c); err != nil {
+		kind := c.kind + " " + strings.Split(c.apiVersion, "/")[0]
+		if served[kind] {
+			continue // the newer version was served
+		}
+		ok, err := st.list(ctx, client, base, c)
+		if err != nil {
 			return nil, err
 		}
+		served[kind] = ok
+	}
+	if !served["GlobalNetworkPolicy projectcalico.org"] {
+		st.Notes = append(st.Notes, "projectcalico.org/v3 is not served (no Calico API server): Calico policies were not read; export them with calicoctl get globalnetworkpolicies,networkpolicies -A -o yaml and pass the file with --cluster-state")
 	}
 	st.Sort()
 	return st, nil
 }
 
-func (st *State) list(ctx context.Context, client *http.Client, base string, c collection) error {
+func (st *State) list(ctx context.Context, client *http.Client, base string, c collection) (bool, error) {
+	err := st.listPages(ctx, client, base, c)
+	if errors.Is(err, errNotServed) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+var errNotServed = errors.New("not served")
+
+func (st *State) listPages(ctx context.Context, client *http.Client, base string, c collection) error {
 	cont := ""
 	for {
 		q := url.Values{"limit": {"500"}}
@@ -95,7 +119,7 @@ func (st *State) list(ctx context.Context, client *http.Client, base string, c c
 		}
 		switch {
 		case resp.StatusCode == http.StatusNotFound && c.optional:
-			return nil
+			return errNotServed
 		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
 			return fmt.Errorf("list %s: %s: the credentials may not list %s; grant list on it (kubectl auth can-i list %s -A)", c.path, resp.Status, c.kind, plural(c.path))
 		case resp.StatusCode != http.StatusOK:

@@ -44,8 +44,10 @@ type State struct {
 	Calico                     []calico.Policy
 	// Skipped counts the objects of other kinds, by apiVersion/kind.
 	Skipped map[string]int
-	// Sources name where the state came from, for reports.
+	// Sources name where the state came from, for reports; Notes say what
+	// could not be read.
 	Sources []string
+	Notes   []string
 }
 
 // Kinds lists the kinds State keeps, as apiVersion/kind, for messages and
@@ -384,4 +386,28 @@ func MetricsPort(svc *corev1.Service) (int, string) {
 		}
 	}
 	return 0, ""
+}
+
+// AppAnnotations are the application's prometheus.io annotations: with
+// metrics merging the injector moves them to the istio-proxy container's
+// ISTIO_PROMETHEUS_ANNOTATIONS and points the pod's at 15020
+// (pkg/kube/inject/webhook.go applyPrometheusMerge).
+func AppAnnotations(pod *corev1.Pod) map[string]string {
+	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for _, c := range list {
+			for _, env := range c.Env {
+				if c.Name == "istio-proxy" && env.Name == "ISTIO_PROMETHEUS_ANNOTATIONS" {
+					var m map[string]string
+					if json.Unmarshal([]byte(env.Value), &m) == nil {
+						return m
+					}
+				}
+			}
+		}
+	}
+	if pod.Annotations["prometheus.io/port"] == "15020" {
+		return nil
+	}
+	return map[string]string{"scrape": pod.Annotations["prometheus.io/scrape"], "path": pod.Annotations["prometheus.io/path"],
+		"port": pod.Annotations["prometheus.io/port"]}
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/clusterstate"
 	"obsgen.dev/obsgen/internal/plan"
 )
 
@@ -80,13 +81,16 @@ func classify(lastError string) symptom {
 		return symNone
 	case strings.Contains(e, "server gave http response to https client"):
 		return symHTTPSPlain
+	case strings.Contains(e, "malformed http response"):
+		// Plaintext sent to a server that answers TLS ("\x15\x03") or
+		// HTTP/2 only: the application's own protocol, not Istio's.
+		return symOther
 	case strings.Contains(e, "connection reset by peer"), strings.HasSuffix(e, ": eof"), strings.Contains(e, "unexpected eof"),
-		strings.Contains(e, "server closed idle connection"), strings.Contains(e, "malformed http response"):
+		strings.Contains(e, "server closed idle connection"):
 		return symReset
-	case strings.Contains(e, "context deadline exceeded"), strings.Contains(e, "i/o timeout"), strings.Contains(e, "client.timeout"),
-		strings.Contains(e, "no route to host"):
+	case strings.Contains(e, "context deadline exceeded"), strings.Contains(e, "i/o timeout"), strings.Contains(e, "client.timeout"):
 		return symTimeout
-	case strings.Contains(e, "connection refused"):
+	case strings.Contains(e, "connection refused"), strings.Contains(e, "no route to host"):
 		return symRefused
 	case strings.Contains(e, "http status 401"):
 		return sym401
@@ -188,7 +192,7 @@ func (d *doctor) causes(e expectation, pod *corev1.Pod) []cause {
 			explains: []symptom{sym403}})
 	}
 	if e.Service != nil && port == e.AppPort {
-		if ann := pod.Annotations["prometheus.io/path"]; ann != "" && ann != e.AppPath {
+		if ann := clusterstate.AppAnnotations(pod)["path"]; ann != "" && ann != e.AppPath {
 			out = append(out, cause{severity: Warning, code: CauseWrongPath,
 				summary:  fmt.Sprintf("the profile scrapes %s but the pod's prometheus.io/path annotation says %s", e.AppPath, ann),
 				fix:      fmt.Sprintf("set %s: %s", d.serviceField(e.Service, "path"), ann),
@@ -198,10 +202,10 @@ func (d *doctor) causes(e expectation, pod *corev1.Pod) []cause {
 		if declared := containerPorts(pod); len(declared) > 0 && !slices.Contains(declared, port) {
 			out = append(out, cause{severity: Warning, code: CauseWrongPort,
 				summary:  fmt.Sprintf("no container of the pod declares port %d", port),
-				evidence: []string{fmt.Sprintf("declared container ports %v", declared)},
+				evidence: []string{fmt.Sprintf("declared container ports %v (declaring is optional: this is a hint, not proof)", declared)},
 				fix:      fmt.Sprintf("set %s to the port the application serves metrics on", d.serviceField(e.Service, "port")),
-				ref:      "kubernetes.io docs/reference/kubernetes-api/workload-resources/pod-v1 (containers[].ports)",
-				explains: []symptom{symRefused}})
+				ref:      "kubernetes.io docs/reference/kubernetes-api/workload-resources/pod-v1 (containers[].ports); through a sidecar a closed port answers 503 or EOF (istio/istio#20475)",
+				explains: []symptom{symRefused, sym5xx}})
 		}
 	}
 	if sidecar && !proxyPort {
@@ -296,7 +300,7 @@ func (d *doctor) missingWorkloadPAs(pod *corev1.Pod) []string {
 
 // authzCauses applies the cluster's AuthorizationPolicies to the scrape.
 func (d *doctor) authzCauses(e expectation, pod *corev1.Pod, port int) []cause {
-	req := request{port: port, path: e.Endpoint.Path}
+	req := request{port: port, path: e.Endpoint.Path, tcp: d.tcpPort(pod, port)}
 	if e.Endpoint.IstioTLS || d.p.Mesh.Ambient && len(d.prom) > 0 && enrolled(d.ns[d.prom[0].Namespace], d.prom[0]) {
 		req.principal = d.p.PrometheusPrincipal()
 		req.namespace = principalNamespace(req.principal)
@@ -338,16 +342,36 @@ func (d *doctor) protocolCauses(pod *corev1.Pod, port int) []cause {
 				continue
 			}
 			if proto := nonHTTPPort(sp); proto != "" {
+				explains := []symptom{sym5xx, symReset}
+				if !speaksHTTP2(proto) {
+					explains = nil // TCP carries the scrape; it loses HTTP authorization and metrics, not the scrape
+				}
 				out = append(out, cause{severity: Warning, code: CauseProtocol,
 					summary:  fmt.Sprintf("Service %s/%s declares the metrics port %d as %s (port %q), so the sidecar does not handle the scrape as HTTP/1.1", svc.Namespace, svc.Name, port, proto, sp.Name),
 					evidence: []string{fmt.Sprintf("Service %s/%s port name %q, appProtocol %q", svc.Namespace, svc.Name, sp.Name, deref(sp.AppProtocol))},
 					fix:      fmt.Sprintf("name the port http-metrics (or set appProtocol: http) in Service %s/%s", svc.Namespace, svc.Name),
 					ref:      "istio.io docs/ops/configuration/traffic-management/protocol-selection",
-					explains: []symptom{sym5xx, symReset}, standing: true})
+					explains: explains, standing: true})
 			}
 		}
 	}
 	return out
+}
+
+// tcpPort tells whether a Service makes Istio handle the pod's port as
+// something other than HTTP.
+func (d *doctor) tcpPort(pod *corev1.Pod, port int) bool {
+	for _, svc := range d.st.Services {
+		if svc.Namespace != pod.Namespace || len(svc.Spec.Selector) == 0 || !selectsPod(svc.Spec.Selector, pod) {
+			continue
+		}
+		for _, sp := range svc.Spec.Ports {
+			if proto := nonHTTPPort(sp); proto != "" && !speaksHTTP2(proto) && targetPort(sp, pod) == port {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func targetPort(sp corev1.ServicePort, pod *corev1.Pod) int {

@@ -139,7 +139,7 @@ func Diagnose(in Input) *Report {
 	slices.SortStableFunc(d.findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.Severity, b.Severity), cmp.Compare(causeRank(a.Cause), causeRank(b.Cause)), strings.Compare(a.Subject, b.Subject))
 	})
-	r.Findings, r.Notes = d.findings, append(d.notes, d.net.notes...)
+	r.Findings, r.Notes = d.findings, append(append(d.notes, d.net.notes...), d.st.Notes...)
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}

@@ -53,18 +53,28 @@ func hasSidecar(pod *corev1.Pod) bool {
 
 // injectionOff explains why the injector skips a pod, or "" when it
 // would inject it.
+// The pod label wins over the legacy annotation (pkg/kube/inject/inject.go
+// injectRequired); host-network pods are never injected; a pod label
+// istio.io/rev injects in an unlabelled namespace (mutatingwebhook.yaml
+// rev.object); an istio-injection value other than enabled matches no
+// webhook.
 func injectionOff(ns *corev1.Namespace, pod *corev1.Pod) string {
-	if v := pod.Labels[labelInject]; v == "false" {
-		return fmt.Sprintf("the pod has the label %s=false", labelInject)
+	if pod.Spec.HostNetwork {
+		return "the pod uses the host network, which Istio never injects"
 	}
-	if v := pod.Annotations[labelInject]; v == "false" {
+	if v, ok := pod.Labels[labelInject]; ok && v == "false" {
+		return fmt.Sprintf("the pod has the label %s=false", labelInject)
+	} else if !ok && pod.Annotations[labelInject] == "false" {
 		return fmt.Sprintf("the pod has the annotation %s: \"false\"", labelInject)
+	}
+	if pod.Labels[labelRevision] != "" && (ns == nil || ns.Labels[labelInjection] == "") {
+		return ""
 	}
 	if ns == nil {
 		return fmt.Sprintf("the namespace %s is not in the cluster state", pod.Namespace)
 	}
-	if ns.Labels[labelInjection] == "disabled" {
-		return fmt.Sprintf("the namespace %s has %s=disabled", ns.Name, labelInjection)
+	if v, ok := ns.Labels[labelInjection]; ok && v != "enabled" {
+		return fmt.Sprintf("the namespace %s has %s=%s", ns.Name, labelInjection, v)
 	}
 	if ns.Labels[labelInjection] != "enabled" && ns.Labels[labelRevision] == "" && pod.Labels[labelInject] != "true" {
 		return fmt.Sprintf("the namespace %s has neither %s=enabled nor %s", ns.Name, labelInjection, labelRevision)
@@ -73,24 +83,35 @@ func injectionOff(ns *corev1.Namespace, pod *corev1.Pod) string {
 }
 
 // enrolled tells whether ambient captures the pod's traffic.
+// Pods with a sidecar and host-network pods are never enrolled
+// (cni/pkg/util/enablement_selector.go Matches); a pod label "none" opts
+// a pod of an ambient namespace out.
 func enrolled(ns *corev1.Namespace, pod *corev1.Pod) bool {
-	if v, ok := pod.Labels[labelDataplane]; ok {
-		return v == "ambient"
+	if hasSidecar(pod) || pod.Spec.HostNetwork {
+		return false
 	}
-	return ns != nil && ns.Labels[labelDataplane] == "ambient"
+	if pod.Labels[labelDataplane] == "ambient" {
+		return true
+	}
+	return ns != nil && ns.Labels[labelDataplane] == "ambient" && pod.Labels[labelDataplane] != "none"
 }
 
 // intercepted tells whether the pod's sidecar captures inbound port.
+// The proxy's own ports are never captured (pilot/cmd/pilot-agent/status
+// server.go istioReservedPorts; tools/istio-iptables excludes 15008), nor
+// the status port an annotation moves; exclusions apply when every port
+// is included ("*", the default).
 func intercepted(pod *corev1.Pod, port int) (bool, string) {
-	switch port {
-	case 15020, 15021, 15090:
+	p := strconv.Itoa(port)
+	if slices.Contains([]int{15000, 15001, 15004, 15006, 15008, 15020, 15021, 15053, 15090}, port) || pod.Annotations["status.sidecar.istio.io/port"] == p {
 		return false, fmt.Sprintf("port %d is the proxy's own and never captured", port)
 	}
-	p := strconv.Itoa(port)
-	if inc, ok := pod.Annotations[annIncludeIn]; ok && inc != "*" {
+	inc, ok := pod.Annotations[annIncludeIn]
+	if ok && strings.TrimSpace(inc) != "*" {
 		if !slices.Contains(splitList(inc), p) {
 			return false, fmt.Sprintf("%s %q leaves %d out", annIncludeIn, inc, port)
 		}
+		return true, ""
 	}
 	if slices.Contains(splitList(pod.Annotations[annExcludeIn]), p) {
 		return false, fmt.Sprintf("%s %q excludes it", annExcludeIn, pod.Annotations[annExcludeIn])
@@ -134,18 +155,21 @@ func effectiveMTLS(pas []*securityv1.PeerAuthentication, root string, pod *corev
 			d.Mode, d.Policy, d.Level = m.Mode.String(), pa.Namespace+"/"+pa.Name, level
 		}
 	}
-	if pa := oldest(pas, func(pa *securityv1.PeerAuthentication) bool { return pa.Namespace == root && pa.Spec.Selector == nil }); pa != nil {
+	wide := func(pa *securityv1.PeerAuthentication) bool {
+		return pa.Spec.Selector == nil || len(pa.Spec.Selector.MatchLabels) == 0
+	}
+	if pa := oldest(pas, func(pa *securityv1.PeerAuthentication) bool { return pa.Namespace == root && wide(pa) }); pa != nil {
 		set(pa, pa.Spec.Mtls, "mesh-wide")
 	}
 	if pod.Namespace != root {
 		if pa := oldest(pas, func(pa *securityv1.PeerAuthentication) bool {
-			return pa.Namespace == pod.Namespace && pa.Spec.Selector == nil
+			return pa.Namespace == pod.Namespace && wide(pa)
 		}); pa != nil {
 			set(pa, pa.Spec.Mtls, "namespace")
 		}
 	}
 	workload := func(pa *securityv1.PeerAuthentication) bool {
-		return pod.Namespace != root && pa.Namespace == pod.Namespace && pa.Spec.Selector != nil && selectsPod(pa.Spec.Selector.MatchLabels, pod)
+		return pod.Namespace != root && pa.Namespace == pod.Namespace && !wide(pa) && selectsPod(pa.Spec.Selector.MatchLabels, pod)
 	}
 	if pa := oldest(pas, workload); pa != nil {
 		set(pa, pa.Spec.Mtls, "workload")
@@ -188,6 +212,8 @@ type authzDecision struct {
 	// Unsure lists conditions obsgen cannot evaluate (when, ipBlocks,
 	// request principals, hosts); such rules are taken not to match.
 	Unsure []string
+	// deny is set while DENY rules are evaluated.
+	deny bool
 }
 
 // request is a scrape as the destination's proxy sees it.
@@ -196,6 +222,11 @@ type request struct {
 	namespace string // the principal's namespace
 	port      int
 	path      string
+	// tcp is set when Istio handles the port as TCP: HTTP-only fields
+	// (paths, methods, hosts) make an ALLOW rule match nothing and are
+	// dropped from a DENY rule (pilot/pkg/security/authz/model/model.go
+	// checkError; generator.go "is HTTP only").
+	tcp bool
 }
 
 // authorize applies Istio's AuthorizationPolicy precedence (istio.io
@@ -218,15 +249,24 @@ func authorize(aps []*securityv1.AuthorizationPolicy, root string, pod *corev1.P
 			continue
 		}
 		name := ap.Namespace + "/" + ap.Name
+		if ap.Annotations["istio.io/dry-run"] == "true" {
+			continue // logged, never enforced (authz/builder/builder.go isDryRun)
+		}
 		switch ap.Spec.Action {
+		case securityv1beta1.AuthorizationPolicy_CUSTOM:
+			d.Policies = append(d.Policies, name+" (CUSTOM)")
+			d.Unsure = append(d.Unsure, "CUSTOM policy "+name+" (its external authorizer decides first)")
 		case securityv1beta1.AuthorizationPolicy_DENY:
 			d.Policies = append(d.Policies, name+" (DENY)")
+			d.deny = true
 			for _, r := range ap.Spec.Rules {
 				if ruleMatches(r, req, &d) {
 					d.Decider = name
+					d.deny = false
 					return d
 				}
 			}
+			d.deny = false
 		case securityv1beta1.AuthorizationPolicy_ALLOW:
 			d.Policies = append(d.Policies, name+" (ALLOW)")
 			allows = append(allows, ap)
@@ -280,10 +320,10 @@ func sourceMatches(s *securityv1beta1.Source, req request, d *authzDecision) boo
 	if len(s.Principals) > 0 && (req.principal == "" || !matchAny(s.Principals, req.principal)) {
 		return false
 	}
+	// notPrincipals and notNamespaces are not(authenticated and
+	// matching): without a peer identity they always match
+	// (pilot/pkg/security/authz/model/model.go; ISTIO-SECURITY-2021-004).
 	if len(s.NotPrincipals) > 0 && req.principal != "" && matchAny(s.NotPrincipals, req.principal) {
-		return false
-	}
-	if len(s.NotPrincipals) > 0 && req.principal == "" && !slices.Contains(s.NotPrincipals, "*") {
 		return false
 	}
 	if len(s.Namespaces) > 0 && (req.namespace == "" || !matchAny(s.Namespaces, req.namespace)) {
@@ -297,6 +337,13 @@ func sourceMatches(s *securityv1beta1.Source, req request, d *authzDecision) boo
 
 func operationMatches(o *securityv1beta1.Operation, req request, d *authzDecision) bool {
 	port := strconv.Itoa(req.port)
+	httpOnly := len(o.Hosts)+len(o.NotHosts)+len(o.Methods)+len(o.NotMethods)+len(o.Paths)+len(o.NotPaths) > 0
+	if req.tcp && httpOnly {
+		if !d.deny {
+			return false
+		}
+		o = &securityv1beta1.Operation{Ports: o.Ports, NotPorts: o.NotPorts}
+	}
 	if len(o.Hosts)+len(o.NotHosts) > 0 {
 		d.Unsure = append(d.Unsure, "an operation by host")
 		return false
@@ -351,15 +398,28 @@ func principalNamespace(principal string) string {
 // application, TCP and the database protocols see no HTTP at all (no
 // HTTP-level authorization or request metrics).
 func nonHTTPPort(p corev1.ServicePort) string {
-	proto := p.Name
+	proto := strings.ToLower(p.Name)
 	if p.AppProtocol != nil && *p.AppProtocol != "" {
-		proto = *p.AppProtocol
-	} else if i := strings.Index(proto, "-"); i >= 0 {
+		proto = strings.ToLower(*p.AppProtocol)
+	}
+	if proto == "kubernetes.io/h2c" {
+		return "http2"
+	}
+	if proto == "grpc-web" {
+		return proto
+	}
+	if i := strings.Index(proto, "-"); i >= 0 {
 		proto = proto[:i]
 	}
-	switch strings.ToLower(proto) {
-	case "grpc", "grpc-web", "http2", "tcp", "tls", "mongo", "mysql", "redis":
-		return strings.ToLower(proto)
+	switch proto {
+	case "grpc", "http2", "tcp", "tls", "https", "mongo", "mysql", "redis":
+		return proto
 	}
 	return ""
+}
+
+// speaksHTTP2 tells the protocols for which the sidecar speaks HTTP/2 to
+// the application; the others carry no HTTP at all.
+func speaksHTTP2(proto string) bool {
+	return proto == "grpc" || proto == "grpc-web" || proto == "http2"
 }

@@ -13,8 +13,11 @@ import (
 	"strings"
 
 	securityv1beta1 "istio.io/api/security/v1beta1"
+	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 
 	"obsgen.dev/obsgen/internal/calico"
 	"obsgen.dev/obsgen/internal/clusterstate"
@@ -95,12 +98,17 @@ func (d *Draft) mesh(st *clusterstate.State) {
 		d.Istio, d.MeshWhy = true, "the cluster has PeerAuthentications"
 	}
 	d.MTLS, d.MTLSWhy = "PERMISSIVE", "no mesh-wide PeerAuthentication: Istio's default is PERMISSIVE"
+	// The oldest mesh-wide policy applies (Istio ignores the newer ones).
+	var meshWide *securityv1.PeerAuthentication
 	for _, pa := range st.PeerAuthentications {
-		if pa.Namespace == d.IstioNamespace && pa.Spec.Selector == nil && pa.Spec.Mtls != nil &&
-			pa.Spec.Mtls.Mode != securityv1beta1.PeerAuthentication_MutualTLS_UNSET {
-			d.MTLS = pa.Spec.Mtls.Mode.String()
-			d.MTLSWhy = fmt.Sprintf("from the mesh-wide PeerAuthentication %s/%s", pa.Namespace, pa.Name)
+		if pa.Namespace == d.IstioNamespace && (pa.Spec.Selector == nil || len(pa.Spec.Selector.MatchLabels) == 0) &&
+			(meshWide == nil || pa.CreationTimestamp.Before(&meshWide.CreationTimestamp)) {
+			meshWide = pa
 		}
+	}
+	if pa := meshWide; pa != nil && pa.Spec.Mtls != nil && pa.Spec.Mtls.Mode != securityv1beta1.PeerAuthentication_MutualTLS_UNSET {
+		d.MTLS = pa.Spec.Mtls.Mode.String()
+		d.MTLSWhy = fmt.Sprintf("from the mesh-wide PeerAuthentication %s/%s", pa.Namespace, pa.Name)
 	}
 	var strictNS []string
 	for _, pa := range st.PeerAuthentications {
@@ -145,14 +153,17 @@ func (d *Draft) network(st *clusterstate.State) {
 			return
 		}
 	}
-	if b := st.BaselineAdminNetworkPolicy; b != nil || len(st.AdminNetworkPolicies) > 0 {
+	if adminDenies(st) {
 		d.Stance, d.Engine = "default-deny", "admin-network-policy"
 		d.NetWhy = "the cluster runs AdminNetworkPolicies or a BaselineAdminNetworkPolicy"
 		return
 	}
 	var denied []string
 	for _, np := range st.NetworkPolicies {
-		if len(np.Spec.PodSelector.MatchLabels)+len(np.Spec.PodSelector.MatchExpressions) == 0 && len(np.Spec.Ingress) == 0 {
+		// Ingress isolation: policyTypes lists Ingress, or is empty
+		// (networking/v1 types.go PolicyTypes).
+		ingress := len(np.Spec.PolicyTypes) == 0 || slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress)
+		if len(np.Spec.PodSelector.MatchLabels)+len(np.Spec.PodSelector.MatchExpressions) == 0 && ingress && len(np.Spec.Ingress) == 0 {
 			denied = append(denied, np.Namespace)
 		}
 	}
@@ -167,13 +178,45 @@ func (d *Draft) network(st *clusterstate.State) {
 // denyAll tells whether a GlobalNetworkPolicy has no allow rule for a
 // direction it applies to: a global deny in Calico's documented shape
 // (docs.tigera.io calico/latest/network-policy/get-started/kubernetes-default-deny).
+// It must select workloads broadly (no selector, all(), or by namespace),
+// apply to ingress (types default to Ingress) and allow no ingress; an
+// egress allow for DNS is part of the documented shape.
 func denyAll(g *calico.GlobalNetworkPolicy) bool {
-	for _, r := range g.Spec.Ingress {
-		if r.Action == calico.Allow {
-			return false
+	sel := strings.TrimSpace(g.Spec.Selector)
+	broad := sel == "" || sel == "all()" || strings.HasPrefix(sel, "projectcalico.org/name") || strings.HasPrefix(sel, "projectcalico.org/namespace")
+	ingress := len(g.Spec.Types) == 0 || slices.Contains(g.Spec.Types, calico.PolicyTypeIngress)
+	return broad && ingress && len(g.Spec.Ingress) == 0
+}
+
+// adminDenies tells whether an AdminNetworkPolicy or the baseline has a
+// Deny rule: Allow-only policies do not make a default-deny stance.
+func adminDenies(st *clusterstate.State) bool {
+	deny := anpv1alpha1.AdminNetworkPolicyRuleActionDeny
+	for _, a := range st.AdminNetworkPolicies {
+		for _, r := range a.Spec.Ingress {
+			if r.Action == deny {
+				return true
+			}
+		}
+		for _, r := range a.Spec.Egress {
+			if r.Action == deny {
+				return true
+			}
 		}
 	}
-	return len(g.Spec.Types) > 0 && len(g.Spec.Ingress) == 0
+	if b := st.BaselineAdminNetworkPolicy; b != nil {
+		for _, r := range b.Spec.Ingress {
+			if string(r.Action) == string(deny) {
+				return true
+			}
+		}
+		for _, r := range b.Spec.Egress {
+			if string(r.Action) == string(deny) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (d *Draft) apiServer(st *clusterstate.State) {
@@ -249,7 +292,7 @@ func services(st *clusterstate.State, ns string) []Service {
 		for _, p := range pods {
 			if sel.Matches(labels.Set(p.Labels)) {
 				covered[p] = true
-				path = cmp.Or(path, p.Annotations["prometheus.io/path"])
+				path = cmp.Or(path, clusterstate.AppAnnotations(p)["path"])
 			}
 		}
 		out = append(out, Service{Name: dnsLabel(svc.Name), Namespace: ns, Port: port, Path: cmp.Or(path, "/metrics"),
@@ -257,19 +300,20 @@ func services(st *clusterstate.State, ns string) []Service {
 	}
 	seen := map[string]bool{}
 	for _, p := range pods {
-		if covered[p] || p.Annotations["prometheus.io/scrape"] != "true" {
+		ann := clusterstate.AppAnnotations(p) // the application's, also under metrics merging
+		if covered[p] || ann["scrape"] != "true" {
 			continue
 		}
-		port, err := strconv.Atoi(p.Annotations["prometheus.io/port"])
-		if err != nil || port == 0 || port == 15020 {
-			continue // Istio's merged metrics annotation, not the application's
+		port, err := strconv.Atoi(ann["port"])
+		if err != nil || port == 0 {
+			continue
 		}
 		key, value := workloadLabel(p)
 		if key == "" || seen[key+"="+value] {
 			continue
 		}
 		seen[key+"="+value] = true
-		out = append(out, Service{Name: dnsLabel(value), Namespace: ns, Port: port, Path: cmp.Or(p.Annotations["prometheus.io/path"], "/metrics"),
+		out = append(out, Service{Name: dnsLabel(value), Namespace: ns, Port: port, Path: cmp.Or(ann["path"], "/metrics"),
 			Selector: [][2]string{{key, value}}, Why: fmt.Sprintf("pod %s has prometheus.io/scrape and port %d", p.Name, port)})
 	}
 	return out
