@@ -17,6 +17,7 @@ import (
 	"obsgen.dev/obsgen/generators/federation"
 	"obsgen.dev/obsgen/generators/grafana"
 	"obsgen.dev/obsgen/generators/istio"
+	"obsgen.dev/obsgen/generators/kiali"
 	"obsgen.dev/obsgen/generators/kustomize"
 	"obsgen.dev/obsgen/generators/netpol"
 	"obsgen.dev/obsgen/generators/prometheus"
@@ -51,6 +52,7 @@ var Registry = []Generator{
 	{Name: "calico", Generate: policies(calico.Write)},
 	{Name: "adminnetpol", Generate: policies(adminnetpol.Write)},
 	{Name: "istio", Generate: policies(istio.Write)},
+	{Name: "kiali", Generate: files(kiali.Generate)},
 }
 
 // stages is the number of stages of the registry.

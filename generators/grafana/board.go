@@ -48,7 +48,7 @@ func teamMeta(p *plan.Plan, team string) Meta {
 		Folder: team, Name: team + "-baseline", Team: team}
 }
 
-func teamTitle(p *plan.Plan, team string) string { return team + " baseline (" + p.Cluster.Name + ")" }
+func teamTitle(p *plan.Plan, team string) string { return plan.TeamDashboardTitle(p, team) }
 
 // profileTag tags every dashboard of a profile, so links stay within it.
 func profileTag(p *plan.Plan) string { return "obsgen:" + p.Name }

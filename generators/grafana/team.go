@@ -7,7 +7,9 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
 )
 
@@ -200,7 +202,7 @@ func servicePanels(b *dashboard.DashboardBuilder, p *plan.Plan, pq queries, team
 	if s.viaWaypoint {
 		requestsHelp = "Requests per second the service answered (rate), as waypoint " + s.waypoint + " reports them: in ambient only waypoints see requests."
 	}
-	b.WithPanel(graph("Requests", requestsHelp, "reqps", 6, q(pq.requests("", sel), "requests"))).
+	b.WithPanel(traceLink(p, s, graph("Requests", requestsHelp, "reqps", 6, q(pq.requests("", sel), "requests")))).
 		WithPanel(graph("5xx ratio", "Share of requests answered with 5xx (errors).", "percentunit", 6, q(pq.serviceErrorRatio(sel), "5xx"))).
 		WithPanel(graph("Duration", "Request duration quantiles (duration).", "ms", 6,
 			q(pq.quantile("p50", "0.5", "", sel), "p50"), q(pq.quantile("p90", "0.9", "", sel), "p90"), q(pq.quantile("p99", "0.99", "", sel), "p99"))).
@@ -283,4 +285,21 @@ func workloadPanels(b *dashboard.DashboardBuilder, pq queries, team string) {
 		WithPanel(graph("CPU throttling", "Share of CFS periods in which containers were throttled, by pod (cAdvisor).", "percentunit", 8,
 			q(fmt.Sprintf("sum by (pod) (increase(container_cpu_cfs_throttled_periods_total{%[1]s}[%[2]s])) / sum by (pod) (increase(container_cpu_cfs_periods_total{%[1]s}[%[2]s]))",
 				containers, rateInterval), "{{pod}}")))
+}
+
+// traceLink links a service's request panel to its traces in Jaeger's UI
+// (tracing.query.externalURL), where Istio's proxies name the service
+// <canonical service>.<namespace> (ProxyConfig tracingServiceName
+// APP_LABEL_AND_NAMESPACE, the default). Tempo has no UI of its own: its
+// traces are explored in Grafana through a Tempo data source, which
+// obsgen does not write.
+func traceLink(p *plan.Plan, s serviceView, b *timeseries.PanelBuilder) *timeseries.PanelBuilder {
+	t := p.Tracing
+	if t == nil || t.Query == nil || t.Query.ExternalURL == "" || t.Query.Provider != v1alpha1.TracingJaeger {
+		return b
+	}
+	url := strings.TrimSuffix(t.Query.ExternalURL, "/") + "/search?service=" + s.canonical + "." + s.namespace
+	return b.Links([]cog.Builder[dashboard.DashboardLink]{
+		dashboard.NewDashboardLinkBuilder("Traces of " + s.name).Type(dashboard.DashboardLinkTypeLink).Url(url).TargetBlank(true),
+	})
 }

@@ -61,6 +61,11 @@ func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 		return nil, err
 	}
 	files = append(files, settings...)
+	tracing, err := tracingFiles(p)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, tracing...)
 	if c := PrometheusCertificate(p); c != nil {
 		f, err := manifest.File(PrometheusCertificatePath, c)
 		if err != nil {
@@ -261,6 +266,20 @@ func MonitoringPorts(p *plan.Plan) []PlaintextPort {
 	if inNS(m.Grafana) && p.Dashboards.Any() {
 		out = append(out, PlaintextPort{Name: "obsgen-grafana", Namespace: m.Namespace, Selector: m.Grafana.PodLabels,
 			Ports: []int{m.Grafana.Port}, Why: "users (often through an ingress controller outside the mesh) and grafana-operator open Grafana"})
+	}
+	if k := p.Kiali; k != nil && k.Namespace == m.Namespace {
+		out = append(out, PlaintextPort{Name: "obsgen-kiali", Namespace: m.Namespace, Selector: k.PodLabels,
+			Ports: []int{k.Port}, Why: "users (often through an ingress controller outside the mesh) open Kiali"})
+	}
+	if t := p.Tracing; t != nil && t.Collector.Namespace == m.Namespace {
+		// Envoy exports spans through its outbound cluster for the
+		// provider's service, so auto mTLS applies to a collector with a
+		// sidecar (pilot/pkg/model/telemetry_logging.go; istio/istio#42973);
+		// proxies outside the mesh's mTLS (a gateway with its own
+		// DestinationRule, a pod whose sidecar is bypassed) send plaintext,
+		// so the port takes both.
+		out = append(out, PlaintextPort{Name: "obsgen-tracing-collector", Namespace: m.Namespace, Selector: t.Collector.PodLabels,
+			Ports: []int{t.Collector.Port}, Why: "every proxy exports its spans to the collector, over mTLS or in plaintext"})
 	}
 	if m.OperatorFlavour && inNS(m.PrometheusOperator) {
 		out = append(out, PlaintextPort{Name: "obsgen-prometheus-operator", Namespace: m.Namespace, Selector: m.PrometheusOperator.PodLabels,

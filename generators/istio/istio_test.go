@@ -1,6 +1,7 @@
 package istio
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -322,4 +323,22 @@ func TestThePlatformMayOwnTheDefaultPeerAuthentications(t *testing.T) {
 	assert.Equal(t, []string{"istio-system/default", "shop/default", "shop/obsgen-metrics-web"}, names(""), "manage is the default")
 	assert.Equal(t, []string{"shop/obsgen-metrics-web"}, names(v1alpha1.PeerAuthenticationWorkloadsOnly))
 	assert.Empty(t, names(v1alpha1.PeerAuthenticationNone))
+}
+
+func TestTracingProviderPerProtocol(t *testing.T) {
+	for proto, want := range map[v1alpha1.TracingProtocol]string{
+		v1alpha1.TracingOTLPGRPC: `{"name":"obsgen-tracing","opentelemetry":{"port":4317,"service":"opentelemetry-collector.monitoring.svc.cluster.local"}}`,
+		v1alpha1.TracingOTLPHTTP: `{"name":"obsgen-tracing","opentelemetry":{"http":{"path":"/v1/traces","timeout":"10s"},"port":4318,"service":"opentelemetry-collector.monitoring.svc.cluster.local"}}`,
+		v1alpha1.TracingZipkin:   `{"name":"obsgen-tracing","zipkin":{"port":9411,"service":"opentelemetry-collector.monitoring.svc.cluster.local"}}`,
+	} {
+		p := plan.Resolve(&v1alpha1.Profile{APIVersion: "obsgen.dev/v1alpha1", Kind: "Profile", Metadata: v1alpha1.Metadata{Name: "c"},
+			Mesh: v1alpha1.Mesh{Provider: v1alpha1.MeshIstio}, Tracing: v1alpha1.Tracing{Enabled: true, Protocol: proto}})
+		got, err := json.Marshal(TracingProvider(p.Tracing))
+		require.NoError(t, err)
+		assert.JSONEq(t, want, string(got), proto)
+		tel := TracingTelemetry(p)
+		assert.Equal(t, p.Mesh.IstioNamespace, tel.Namespace, "mesh-wide: the root namespace")
+		assert.Nil(t, tel.Spec.Selector, "mesh-wide: no selector")
+		assert.InDelta(t, 1.0, tel.Spec.Tracing[0].RandomSamplingPercentage.GetValue(), 1e-9)
+	}
 }

@@ -80,6 +80,42 @@ func explainScrape(w io.Writer, p *plan.Plan) {
 			explainTarget(w, p, j, tg)
 		}
 	}
+	explainKialiTracing(w, p)
+}
+
+// explainKialiTracing tells what Kiali reads and where spans go.
+func explainKialiTracing(w io.Writer, p *plan.Plan) {
+	if k := p.Kiali; k != nil {
+		fmt.Fprintf(w, "\nkiali (%s, namespace %s, port %d)\n", k.Install, k.Namespace, k.Port)
+		why := "Kiali's graph and health query " + k.Prometheus.URL + ", the data source the dashboards query"
+		switch {
+		case k.Prometheus.Shared:
+			why += fmt.Sprintf(": a shared store, so every query is scoped to cluster=%q", p.Cluster.Name)
+			if len(k.Prometheus.Headers) > 0 {
+				why += " and sends the tenant header " + plan.TenantHeader
+			}
+		default:
+			why += ": this cluster's Prometheus"
+		}
+		why += ". It reads the cluster through the API server and istiod's version on 15014"
+		if k.GrafanaURL != "" {
+			why += ", and links to the team baselines through Grafana (" + k.GrafanaURL + ")"
+		}
+		if t := p.Tracing; t != nil && t.Query != nil {
+			why += ", and reads traces from " + t.Query.URL
+		}
+		fmt.Fprintf(w, "%s\n", wrap(why+". The network policies open each of these connections.", "  ", 78))
+	}
+	if t := p.Tracing; t != nil {
+		fmt.Fprintf(w, "\ntracing (%s, %v%% of requests)\n", t.Protocol, t.Sampling)
+		why := fmt.Sprintf("Every sidecar, gateway and waypoint sends its spans to %s:%d (ztunnel sends none). "+
+			"The mesh needs the provider %q of istio/tracing-values.yaml (or istio/tracing-istiooperator.yaml) in meshConfig.extensionProviders, and the Telemetry of istio/tracing-telemetry.yaml selects it mesh-wide.",
+			t.CollectorHost(), t.Collector.Port, plan.TracingProviderName)
+		if len(t.Backends) > 0 {
+			why += fmt.Sprintf(" The collector exports to %d store(s).", len(t.Backends))
+		}
+		fmt.Fprintf(w, "%s\n", wrap(why, "  ", 78))
+	}
 }
 
 // clusterNeeds lists what the strategy asks of the cluster beyond the

@@ -19,6 +19,12 @@ func (d *doctor) platformNamespaces() []string {
 	for _, g := range d.p.Mesh.Gateways {
 		out = append(out, g.Namespace)
 	}
+	if k := d.p.Kiali; k != nil {
+		out = append(out, k.Namespace)
+	}
+	if t := d.p.Tracing; t != nil {
+		out = append(out, t.Collector.Namespace)
+	}
 	return out
 }
 

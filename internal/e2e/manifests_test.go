@@ -9,12 +9,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
+	telemetryv1 "istio.io/client-go/pkg/apis/telemetry/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/generators/grafana"
+	"obsgen.dev/obsgen/generators/kiali"
 	"obsgen.dev/obsgen/internal/calico"
 	"obsgen.dev/obsgen/internal/certmanager"
 )
@@ -22,11 +24,15 @@ import (
 // upstreamTypes are the Go types of every kind obsgen writes, by
 // apiVersion and kind.
 var upstreamTypes = map[string]func() any{
-	"networking.k8s.io/v1/NetworkPolicy":                   func() any { return &networkingv1.NetworkPolicy{} },
-	"apps/v1/StatefulSet":                                  func() any { return &appsv1.StatefulSet{} },
-	"apps/v1/Deployment":                                   func() any { return &appsv1.Deployment{} },
-	"security.istio.io/v1/PeerAuthentication":              func() any { return &securityv1.PeerAuthentication{} },
-	"security.istio.io/v1/AuthorizationPolicy":             func() any { return &securityv1.AuthorizationPolicy{} },
+	"networking.k8s.io/v1/NetworkPolicy":       func() any { return &networkingv1.NetworkPolicy{} },
+	"apps/v1/StatefulSet":                      func() any { return &appsv1.StatefulSet{} },
+	"apps/v1/Deployment":                       func() any { return &appsv1.Deployment{} },
+	"security.istio.io/v1/PeerAuthentication":  func() any { return &securityv1.PeerAuthentication{} },
+	"security.istio.io/v1/AuthorizationPolicy": func() any { return &securityv1.AuthorizationPolicy{} },
+	"telemetry.istio.io/v1/Telemetry":          func() any { return &telemetryv1.Telemetry{} },
+	// The Kiali operator ships no Go types: obsgen's own type, whose keys
+	// follow kiali/kiali config/config.go (the CR's spec is that config).
+	"kiali.io/v1alpha1/Kiali":                              func() any { return &kiali.Kiali{} },
 	"monitoring.coreos.com/v1/Prometheus":                  func() any { return &monitoringv1.Prometheus{} },
 	"monitoring.coreos.com/v1/ServiceMonitor":              func() any { return &monitoringv1.ServiceMonitor{} },
 	"monitoring.coreos.com/v1/PodMonitor":                  func() any { return &monitoringv1.PodMonitor{} },

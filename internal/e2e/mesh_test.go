@@ -307,3 +307,42 @@ func modelOf(p *plan.Plan, c *reach.Cluster) (reach.Model, error) {
 	}
 	return reports.Model(p, c, pol, nil)
 }
+
+// TestKialiAndTracingFlowsAreEachNeeded leaves out, in turn, each flow of
+// Kiali and of tracing from the example that enables both under a deny
+// stance: the proof must fail, positioned at the profile field that asks
+// for the connection (kiali.*, tracing.*, or the data source Kiali shares
+// with the dashboards).
+func TestKialiAndTracingFlowsAreEachNeeded(t *testing.T) {
+	tried := map[string]bool{}
+	for _, ex := range examples(t) {
+		p := ex.result.Plan
+		if p.Network.Stance == "open" || p.Kiali == nil || p.Tracing == nil {
+			continue
+		}
+		for i, f := range p.Flows {
+			if !strings.HasPrefix(f.ID, "kiali-") && !strings.HasPrefix(f.ID, "tracing-") {
+				continue
+			}
+			cut := *p
+			cut.Flows = slices.Delete(slices.Clone(p.Flows), i, i+1)
+			_, r, err := proveWith(&cut, nil)
+			require.NoError(t, err)
+			perr := r.Err()
+			if !assert.Error(t, perr, "%s: without flow %s the proof passes", p.Name, f.ID) {
+				continue
+			}
+			tried[f.ID] = true
+			diags := pipeline.ProofDiagnostics(ex.result.Loaded, fmt.Errorf("generate reports: %w", perr))
+			var list diag.List
+			require.ErrorAs(t, diags, &list)
+			assert.True(t, slices.ContainsFunc(list, func(d diag.Diagnostic) bool {
+				return d.Pos.Line > 0 && (strings.HasPrefix(d.Path, "kiali") || strings.HasPrefix(d.Path, "tracing") || d.Path == "dashboards.datasource.url")
+			}), "%s: without flow %s: %v", p.Name, f.ID, list)
+		}
+	}
+	for _, id := range []string{"kiali-ingress-1", "kiali-to-apiserver", "kiali-to-istiod", "kiali-to-datasource", "kiali-to-grafana",
+		"kiali-to-tracing", "tracing-spans", "tracing-backend-1"} {
+		assert.True(t, tried[id], "flow %s was left out and caught", id)
+	}
+}

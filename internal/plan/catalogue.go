@@ -34,6 +34,11 @@ const (
 	refPromKubeSD          = "prometheus.io docs/prometheus/latest/configuration (kubernetes_sd_config talks to the API server)"
 	refRemoteWrite         = "prometheus.io docs/prometheus/latest/configuration (remote_write url)"
 	refFederation          = "prometheus.io docs/prometheus/latest/federation; istio.io docs/ops/best-practices/observability"
+	refKialiConfig         = "kiali/kiali config/config.go (external_services: prometheus.url, grafana.internal_url, tracing.internal_url; server.port 20001)"
+	refKialiAPI            = "kiali/kiali kubernetes/kubernetes.go (Kiali reads the cluster and port-forwards to istiod and proxies through the API server)"
+	refKialiIstiod         = "kiali/kiali istio/version.go (GET http://istiod.<ns>:15014/version)"
+	refTracingSpans        = "istio.io docs/tasks/observability/distributed-tracing; pilot/pkg/model/telemetry_logging.go (every sidecar, gateway and waypoint Envoy exports spans to the provider's service; ztunnel emits none)"
+	refTracingBackend      = "opentelemetry.io docs/collector/configuration (exporters send to the tracing store)"
 	refGrafanaDS           = "grafana.com docs/grafana/latest/datasources/prometheus (server-side access: Grafana's backend calls the URL)"
 	refAlertmanager        = "prometheus.io docs/alerting/latest/configuration (receivers call their endpoints)"
 )
@@ -60,6 +65,8 @@ func (r *resolver) flows() []Flow {
 	out = append(out, r.ambientFlows(prom)...)
 	out = append(out, r.gatewayFlows(prom)...)
 	out = append(out, r.waypointFlows(prom)...)
+	out = append(out, r.kialiFlows(prom)...)
+	out = append(out, r.tracingFlows()...)
 	out = append(out, r.dnsFlows()...)
 	return r.dropTunnelled(out)
 }
@@ -537,6 +544,66 @@ func (r *resolver) dnsFlows() []Flow {
 			out = append(out, Flow{ID: "dns-local-" + ns, From: Peer{Namespace: ns}, To: Peer{CIDRs: cidrs},
 				Ports: tcpAndUDP(PortDNS), Why: "every pod resolves names through the node-local DNS cache", Source: "network.dns.cidrs", Ref: refNodeLocalDNS})
 		}
+	}
+	return out
+}
+
+// kialiFlows are Kiali's connections: users open it; it queries the
+// data source the dashboards query, reads the cluster (and reaches
+// istiod's and the proxies' admin ports through the API server's
+// port-forward), reads istiod's version on 15014, lists the dashboards
+// through Grafana's API and reads traces from the query service.
+func (r *resolver) kialiFlows(prom Peer) []Flow {
+	p := r.plan
+	k := p.Kiali
+	if k == nil {
+		return nil
+	}
+	kiali := Peer{Namespace: k.Namespace, Labels: k.PodLabels}
+	var out []Flow
+	for i, e := range k.Ingress {
+		out = append(out, Flow{ID: fmt.Sprintf("kiali-ingress-%d", i+1), From: e.Peer, To: kiali, Ports: tcp(k.Port),
+			Why: "users open Kiali (kiali.ingress)", Source: fmt.Sprintf("kiali.ingress[%d]", i), Ref: refKialiConfig})
+	}
+	out = append(out,
+		Flow{ID: "kiali-to-apiserver", From: kiali, To: Peer{CIDRs: p.Cluster.APIServerCIDRs}, Ports: tcp(p.Cluster.APIServerPort),
+			Why: "Kiali reads the mesh's configuration and workloads, and reaches istiod's and the proxies' admin ports by port-forward, through the API server", Source: "kiali.enabled", Ref: refKialiAPI},
+		Flow{ID: "kiali-to-istiod", From: kiali, To: Peer{Namespace: p.Mesh.IstioNamespace, Labels: IstiodLabels}, Ports: tcp(PortIstiodMonitoring),
+			Why: "Kiali reads istiod's version on its monitoring port", Source: "kiali.enabled", Ref: refKialiIstiod})
+	if e := k.Prometheus.Endpoint; e.Known() {
+		to, id := r.narrow(k.Prometheus.URL, e), "kiali-to-datasource"
+		if slices.Equal(to.Labels, prom.Labels) && to.Namespace == prom.Namespace {
+			id = "kiali-to-prometheus"
+		}
+		out = append(out, Flow{ID: id, From: kiali, To: to, Ports: tcp(e.Port),
+			Why: "Kiali queries the metrics of its graph and health from " + k.Prometheus.URL, Source: "dashboards.datasource.url", Ref: refKialiConfig})
+	}
+	if k.GrafanaURL != "" {
+		g := p.Monitoring.Grafana
+		out = append(out, Flow{ID: "kiali-to-grafana", From: kiali, To: Peer{Namespace: g.Namespace, Labels: g.PodLabels}, Ports: tcp(g.Port),
+			Why: "Kiali finds the dashboards it links to through Grafana's API", Source: "kiali.enabled", Ref: refKialiConfig})
+	}
+	if t := p.Tracing; t != nil && t.Query != nil && t.Query.Endpoint.Known() {
+		out = append(out, Flow{ID: "kiali-to-tracing", From: kiali, To: t.Query.Endpoint.Peer, Ports: tcp(t.Query.Endpoint.Port),
+			Why: "Kiali reads traces from " + t.Query.URL, Source: "tracing.query.url", Ref: refKialiConfig})
+	}
+	return out
+}
+
+// tracingFlows carry spans: every proxy that reports them (sidecars,
+// gateways and waypoints, in any namespace) to the collector, and the
+// collector to its stores.
+func (r *resolver) tracingFlows() []Flow {
+	t := r.plan.Tracing
+	if t == nil {
+		return nil
+	}
+	collector := Peer{Namespace: t.Collector.Namespace, Labels: t.Collector.PodLabels}
+	out := []Flow{{ID: "tracing-spans", From: Peer{Any: true}, To: collector, Ports: tcp(t.Collector.Port),
+		Why: fmt.Sprintf("every proxy exports its spans to the collector (%s on %d)", t.Protocol, t.Collector.Port), Source: "tracing.collector", Ref: refTracingSpans}}
+	for i, b := range t.Backends {
+		out = append(out, Flow{ID: fmt.Sprintf("tracing-backend-%d", i+1), From: collector, To: b.Peer, Ports: tcp(b.Ports...),
+			Why: "the collector exports spans to the tracing store", Source: fmt.Sprintf("tracing.backends[%d]", i), Ref: refTracingBackend})
 	}
 	return out
 }

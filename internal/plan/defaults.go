@@ -71,6 +71,7 @@ func WithDefaults(in *v1alpha1.Profile) *v1alpha1.Profile {
 		defaultTeam(&p.Teams[i])
 	}
 	defaultDashboards(p)
+	defaultKialiTracing(p)
 	return p
 }
 
@@ -167,6 +168,12 @@ func setDefault(f reflect.Value, def string) {
 		f.SetInt(int64(mustAtoi(def)))
 	case reflect.Bool:
 		f.SetBool(def == "true")
+	case reflect.Float64:
+		v, err := strconv.ParseFloat(def, 64)
+		if err != nil {
+			panic(fmt.Sprintf("plan: bad default %q: %v", def, err))
+		}
+		f.SetFloat(v)
 	default:
 		panic(fmt.Sprintf("plan: default tag on unsupported kind %s", f.Kind()))
 	}
@@ -205,5 +212,6 @@ func deepCopy(in *v1alpha1.Profile) *v1alpha1.Profile {
 		p.Teams = nil
 	}
 	copyDashboards(&p.Dashboards)
+	copyKialiTracing(&p, in)
 	return &p
 }

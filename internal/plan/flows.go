@@ -262,5 +262,13 @@ func Covered(p *v1alpha1.Profile) map[string]string {
 			add(ns, "the workloads of team "+t.Name)
 		}
 	}
+	if p.Mesh.Provider == v1alpha1.MeshIstio {
+		if p.Kiali.Enabled {
+			add(p.Kiali.Namespace, "Kiali")
+		}
+		if p.Tracing.Enabled {
+			add(p.Tracing.Collector.Namespace, "the tracing collector")
+		}
+	}
 	return out
 }

@@ -44,6 +44,10 @@ type Plan struct {
 	ProxyClaimGroups []ClaimGroup
 	// Dashboards are the Grafana dashboards to generate.
 	Dashboards Dashboards
+	// Kiali and Tracing are set when their sections are enabled (Istio
+	// only).
+	Kiali   *Kiali
+	Tracing *Tracing
 }
 
 // ClaimGroup holds claimed pod selectors that use the same label keys.

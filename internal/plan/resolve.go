@@ -53,6 +53,8 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	r.plan.ProxyClaimGroups = groupClaims(r.proxyClaimed())
 	r.plan.Covered = slices.Sorted(maps.Keys(Covered(p)))
 	r.plan.Dashboards = resolveDashboards(p)
+	r.plan.Kiali = resolveKiali(p, r.plan.Dashboards)
+	r.plan.Tracing = resolveTracing(p)
 	r.plan.Flows = r.flows()
 	return r.plan
 }

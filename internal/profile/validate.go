@@ -37,6 +37,7 @@ func Validate(l *Loaded) diag.List {
 	v.alertingSection()
 	v.receivers()
 	v.dashboards()
+	v.kialiTracing()
 	v.connectivity()
 	v.zeroValues()
 	v.sinks()

@@ -156,7 +156,7 @@ func (c *Cluster) requirements() []requirement {
 	// Concatenated in one allocation: with thousands of teams, growing
 	// the list copied it over and over.
 	return slices.Concat(c.meshRequirements(), c.ambientRequirements(), c.waypointRequirements(),
-		c.gatewayRequirements(), c.monitoringRequirements())
+		c.gatewayRequirements(), c.monitoringRequirements(), c.kialiRequirements(), c.tracingRequirements())
 }
 
 // meshRequirements: istio.io docs/ops/deployment/application-requirements,

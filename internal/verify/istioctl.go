@@ -263,8 +263,15 @@ func SyntheticCluster(p *plan.Plan) []byte {
 	for i := range max(p.Scrape.Shards, 1) {
 		w.pod(m.Namespace, fmt.Sprintf("%s-%d", m.Prometheus.Name, i), promLabels, m.Prometheus.PodAnnotations.Map(), w.sidecar(m.Namespace, promLabels))
 	}
-	for name, c := range map[string]plan.Component{"alertmanager": m.Alertmanager, "grafana": m.Grafana,
-		"kube-state-metrics": m.KubeStateMetrics, "node-exporter": m.NodeExporter, "prometheus-operator": m.PrometheusOperator} {
+	components := map[string]plan.Component{"alertmanager": m.Alertmanager, "grafana": m.Grafana,
+		"kube-state-metrics": m.KubeStateMetrics, "node-exporter": m.NodeExporter, "prometheus-operator": m.PrometheusOperator}
+	if k := p.Kiali; k != nil {
+		components["kiali"] = plan.Component{Namespace: k.Namespace, PodLabels: k.PodLabels}
+	}
+	if t := p.Tracing; t != nil {
+		components["tracing-collector"] = t.Collector
+	}
+	for name, c := range components {
 		if c.Namespace == "" || len(c.PodLabels) == 0 {
 			continue
 		}

@@ -206,3 +206,40 @@ const (
 
 // Values lists the valid issuer kinds.
 func (IssuerKind) Values() []string { return []string{"ClusterIssuer", "Issuer"} }
+
+// KialiInstall is how Kiali is installed.
+type KialiInstall string
+
+// Kiali installations.
+const (
+	KialiOperator KialiInstall = "operator"
+	KialiHelm     KialiInstall = "helm"
+)
+
+// Values lists the valid Kiali installations.
+func (KialiInstall) Values() []string { return []string{"operator", "helm"} }
+
+// TracingProtocol is how proxies send spans.
+type TracingProtocol string
+
+// Tracing protocols.
+const (
+	TracingOTLPGRPC TracingProtocol = "otlp-grpc"
+	TracingOTLPHTTP TracingProtocol = "otlp-http"
+	TracingZipkin   TracingProtocol = "zipkin"
+)
+
+// Values lists the valid tracing protocols.
+func (TracingProtocol) Values() []string { return []string{"otlp-grpc", "otlp-http", "zipkin"} }
+
+// TracingProvider is the tracing store Kiali reads.
+type TracingProvider string
+
+// Tracing stores.
+const (
+	TracingJaeger TracingProvider = "jaeger"
+	TracingTempo  TracingProvider = "tempo"
+)
+
+// Values lists the valid tracing stores.
+func (TracingProvider) Values() []string { return []string{"jaeger", "tempo"} }

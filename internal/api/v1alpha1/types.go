@@ -36,6 +36,79 @@ type Profile struct {
 	Teams []Team `yaml:"teams,omitempty" json:"teams,omitempty"`
 	// Dashboards configures the Grafana dashboards.
 	Dashboards Dashboards `yaml:"dashboards,omitempty" json:"dashboards,omitempty"`
+	// Kiali points Kiali at this profile's monitoring stack and opens its
+	// traffic. Off by default.
+	Kiali Kiali `yaml:"kiali,omitempty" json:"kiali,omitempty"`
+	// Tracing sends every proxy's spans to a collector and opens their
+	// path. Off by default.
+	Tracing Tracing `yaml:"tracing,omitempty" json:"tracing,omitempty"`
+}
+
+// Kiali configures Kiali (kiali.io) to read the generated stack: the
+// Prometheus (or shared store) the dashboards query, the generated Grafana
+// dashboards and the tracing backend.
+type Kiali struct {
+	// Enabled turns the section on.
+	Enabled bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
+	// Install is how Kiali is installed: `operator` (obsgen writes a Kiali
+	// resource) or `helm` (obsgen writes the kiali-server chart's values
+	// and the `kiali` ConfigMap the chart renders).
+	Install KialiInstall `yaml:"install,omitempty" json:"install,omitempty" jsonschema:"default=operator"`
+	// Namespace Kiali runs in. Default: mesh.istioNamespace.
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty"`
+	// PodLabels select Kiali's pods. Default: app.kubernetes.io/name=kiali.
+	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
+	// Port is Kiali's server port. Default: 20001.
+	Port int `yaml:"port,omitempty" json:"port,omitempty" jsonschema:"default=20001,minimum=1,maximum=65535"`
+	// Ingress lists who may open Kiali (users' address ranges, or an
+	// ingress controller's pods). Under a deny stance nobody can reach
+	// Kiali without it.
+	Ingress []NetworkPeer `yaml:"ingress,omitempty" json:"ingress,omitempty"`
+	// GrafanaURL is Grafana's address as users' browsers open it, for
+	// Kiali's links to the dashboards (external_url). Optional.
+	GrafanaURL string `yaml:"grafanaURL,omitempty" json:"grafanaURL,omitempty"`
+}
+
+// Tracing configures distributed tracing: the collector every proxy
+// reports spans to, the Istio settings that make them, and the query
+// service Kiali and Grafana read traces from.
+type Tracing struct {
+	// Enabled turns the section on.
+	Enabled bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
+	// Protocol the proxies send spans with: `otlp-grpc` (4317),
+	// `otlp-http` (4318) or `zipkin` (9411).
+	Protocol TracingProtocol `yaml:"protocol,omitempty" json:"protocol,omitempty" jsonschema:"default=otlp-grpc"`
+	// SamplingPercentage of requests traced (0 to 100).
+	SamplingPercentage *float64 `yaml:"samplingPercentage,omitempty" json:"samplingPercentage,omitempty" jsonschema:"default=1,minimum=0,maximum=100"`
+	// Collector locates the collector's pods and Service. Defaults:
+	// namespace monitoring.namespace, service otel-collector, pod label
+	// app.kubernetes.io/name=opentelemetry-collector, the protocol's port.
+	// The Service's port must equal its target port.
+	Collector Component `yaml:"collector,omitempty" json:"collector,omitempty"`
+	// Backends are where the collector exports spans (the tracing
+	// store's pods or address ranges, with their ports).
+	Backends []NetworkPeer `yaml:"backends,omitempty" json:"backends,omitempty"`
+	// Query is the tracing store's query service, which Kiali and Grafana
+	// read traces from.
+	Query *TracingQuery `yaml:"query,omitempty" json:"query,omitempty"`
+}
+
+// TracingQuery locates the tracing store's query service.
+type TracingQuery struct {
+	// Provider is `jaeger` or `tempo`.
+	Provider TracingProvider `yaml:"provider,omitempty" json:"provider,omitempty" jsonschema:"default=jaeger"`
+	// URL of the query service inside the cluster, such as
+	// http://tracing.istio-system:16685/jaeger (Jaeger's gRPC query) or
+	// http://tempo.tracing:3200. An in-cluster Service's port must equal
+	// its target port.
+	URL string `yaml:"url" json:"url" jsonschema:"required"`
+	// CIDRs of the query service when its host is not a Service name.
+	CIDRs []string `yaml:"cidrs,omitempty" json:"cidrs,omitempty"`
+	// PodLabels select the query service's pods (default: every pod of its
+	// namespace).
+	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
+	// ExternalURL is the tracing UI as users' browsers open it, for links.
+	ExternalURL string `yaml:"externalURL,omitempty" json:"externalURL,omitempty"`
 }
 
 // Metadata names a profile.

@@ -1,0 +1,103 @@
+package profile
+
+import (
+	"fmt"
+	"net/url"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/plan"
+)
+
+// kialiTracing checks the kiali and tracing sections.
+func (v *validator) kialiTracing() {
+	istio := v.p.Mesh.Provider == v1alpha1.MeshIstio
+	deny := v.p.Network.Stance != v1alpha1.StanceOpen
+	k := v.p.Kiali
+	if k.Enabled {
+		if !istio {
+			v.at("kiali.enabled", "set mesh.provider: istio, or turn Kiali off", "Kiali reads Istio's metrics and configuration; the profile has no Istio")
+		}
+		v.dnsLabel("kiali.namespace", k.Namespace)
+		v.labels("kiali.podLabels", k.PodLabels)
+		v.port("kiali.port", k.Port)
+		for i, e := range k.Ingress {
+			path := fmt.Sprintf("kiali.ingress[%d]", i)
+			v.networkPeer(path, e)
+			v.podRange(path+".cidrs", e.CIDRs, false)
+			if len(e.Ports) > 0 {
+				v.at(path+".ports", "remove it; Kiali's port is kiali.port", "not used for Kiali ingress")
+			}
+		}
+		v.kialiPrometheus()
+		if k.GrafanaURL != "" {
+			v.absoluteURL("kiali.grafanaURL", k.GrafanaURL)
+		}
+	}
+	t := v.p.Tracing
+	if !t.Enabled {
+		return
+	}
+	if !istio {
+		v.at("tracing.enabled", "set mesh.provider: istio, or turn tracing off", "obsgen configures Istio's proxies to send spans; the profile has no Istio")
+		return
+	}
+	// telemetry.istio.io/v1 is served from Istio 1.22 on.
+	if minor, ok := plan.IstioMinor(v.p.Mesh.Version); ok && minor < 22 {
+		v.at("tracing.enabled", "upgrade Istio, or configure tracing by hand", "obsgen writes a telemetry.istio.io/v1 Telemetry, which Istio serves from 1.22 (mesh.version is %s)", v.p.Mesh.Version)
+	}
+	if p := *t.SamplingPercentage; p < 0 || p > 100 {
+		v.at("tracing.samplingPercentage", "a percentage such as 1 or 0.1", "must be 0..100 (got %v)", p)
+	}
+	if v.p.Mesh.DataPlane == v1alpha1.DataPlaneAmbient && len(v.p.Mesh.Waypoints) == 0 {
+		v.warnAt("tracing.enabled", "declare the waypoints that serve the namespaces (mesh.waypoints)",
+			"in ambient only waypoints and gateways report spans (ztunnel emits none), and the profile declares no waypoint")
+	}
+	c := t.Collector
+	v.component("tracing.collector", c, v.l.Profile.Tracing.Collector.Port)
+	for i, b := range t.Backends {
+		path := fmt.Sprintf("tracing.backends[%d]", i)
+		v.networkPeer(path, b)
+		v.podRange(path+".cidrs", b.CIDRs, true)
+		if len(b.Ports) == 0 {
+			v.at(path+".ports", "list the store's ingest ports, such as [4317]", "missing")
+		}
+		for j, port := range b.Ports {
+			v.port(fmt.Sprintf("%s.ports[%d]", path, j), port)
+		}
+	}
+	if q := t.Query; q != nil {
+		v.absoluteURL("tracing.query.url", q.URL)
+		v.cidrs("tracing.query.cidrs", q.CIDRs)
+		v.labels("tracing.query.podLabels", q.PodLabels)
+		if q.ExternalURL != "" {
+			v.absoluteURL("tracing.query.externalURL", q.ExternalURL)
+		}
+		if e := plan.ResolveURL(q.URL, q.CIDRs, k.Namespace); deny && k.Enabled && !e.Known() {
+			v.at("tracing.query.cidrs", "add the query service's address ranges, or use its in-cluster Service URL",
+				"under network.stance %s Kiali's policy must name the query service, and %q is neither a Service nor an address", v.p.Network.Stance, q.URL)
+		}
+	}
+}
+
+// kialiPrometheus checks that Kiali's Prometheus sees every series: it
+// queries the dashboards' data source, which must be a store when the
+// Prometheus server cannot answer for the whole mesh.
+func (v *validator) kialiPrometheus() {
+	pr := v.p.Monitoring.Prometheus
+	if v.l.Profile.Dashboards.Datasource.URL != "" {
+		return
+	}
+	hint := "set dashboards.datasource.url to the store Prometheus remote-writes to (Thanos Query, Mimir's Prometheus API); Kiali queries it too"
+	switch {
+	case pr.Mode == v1alpha1.ModeAgent:
+		v.at("kiali.enabled", hint, "Kiali would query an agent, which serves no queries: its graph would stay empty")
+	case pr.Shards > 1:
+		v.at("kiali.enabled", hint, "Kiali would query one of %d shards, which holds part of the series: its graph would show part of the mesh", pr.Shards)
+	}
+}
+
+func (v *validator) absoluteURL(path, raw string) {
+	if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.at(path, "give an absolute http or https URL", "not a URL (got %q)", raw)
+	}
+}
