@@ -230,4 +230,6 @@ func resolveDashboards(p *v1alpha1.Profile) Dashboards {
 // TeamDashboardTitle is the title of a team's baseline dashboard, which
 // Kiali finds its links by (kiali/kiali grafana/grafana.go searches
 // Grafana's API by title).
-func TeamDashboardTitle(p *Plan, team string) string { return team + " baseline (" + p.Cluster.Name + ")" }
+func TeamDashboardTitle(p *Plan, team string) string {
+	return team + " baseline (" + p.Cluster.Name + ")"
+}
