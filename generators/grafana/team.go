@@ -39,6 +39,8 @@ type teamView struct {
 // serviceView is one team service.
 type serviceView struct {
 	name, namespace, canonical, job string
+	// traced is the service's name in its spans (traceLink).
+	traced string
 	// waypoint serves the service in ambient; "" with sidecars, or when
 	// none does (see l7).
 	waypoint   string
@@ -59,7 +61,7 @@ func newTeamView(p *plan.Plan, t plan.Team, uid string) teamView {
 	}
 	for _, s := range t.Services {
 		v.services = append(v.services, serviceView{name: s.Name, namespace: s.Namespace,
-			canonical: s.CanonicalService(), job: s.Job, waypoint: s.Waypoint, objectives: objectives(s),
+			canonical: s.CanonicalService(), traced: tracedName(s), job: s.Job, waypoint: s.Waypoint, objectives: objectives(s),
 			l7: !p.Mesh.Ambient || s.Waypoint != "", viaWaypoint: s.Waypoint != ""})
 	}
 	return v
@@ -73,7 +75,7 @@ func (v *teamView) strings() []*string {
 	}
 	for i := range v.services {
 		s := &v.services[i]
-		out = append(out, &s.name, &s.namespace, &s.canonical, &s.job, &s.waypoint)
+		out = append(out, &s.name, &s.namespace, &s.canonical, &s.traced, &s.job, &s.waypoint)
 		for j := range s.objectives {
 			out = append(out, &s.objectives[j].budget, &s.objectives[j].threshold)
 		}
@@ -288,18 +290,32 @@ func workloadPanels(b *dashboard.DashboardBuilder, pq queries, team string) {
 }
 
 // traceLink links a service's request panel to its traces in Jaeger's UI
-// (tracing.query.externalURL), where Istio's proxies name the service
-// <canonical service>.<namespace> (ProxyConfig tracingServiceName
-// APP_LABEL_AND_NAMESPACE, the default). Tempo has no UI of its own: its
-// traces are explored in Grafana through a Tempo data source, which
-// obsgen does not write.
+// (tracing.query.externalURL), over the dashboard's time range (Jaeger's
+// search takes microseconds). Tempo has no UI of its own: its traces are
+// explored in Grafana through a Tempo data source, which obsgen does not
+// write.
 func traceLink(p *plan.Plan, s serviceView, b *timeseries.PanelBuilder) *timeseries.PanelBuilder {
 	t := p.Tracing
 	if t == nil || t.Query == nil || t.Query.ExternalURL == "" || t.Query.Provider != v1alpha1.TracingJaeger {
 		return b
 	}
-	url := strings.TrimSuffix(t.Query.ExternalURL, "/") + "/search?service=" + s.canonical + "." + s.namespace
+	url := strings.TrimSuffix(t.Query.ExternalURL, "/") + "/search?service=" + s.traced + "&lookback=custom&start=${__from}000&end=${__to}000"
 	return b.Links([]cog.Builder[dashboard.DashboardLink]{
 		dashboard.NewDashboardLinkBuilder("Traces of " + s.name).Type(dashboard.DashboardLinkTypeLink).Url(url).TargetBlank(true),
 	})
+}
+
+// tracedName is the name Istio's proxies give the service in its spans:
+// with the default tracingServiceName APP_LABEL_AND_NAMESPACE,
+// <name>.<namespace> where name is the pod's app label, else its
+// app.kubernetes.io/name, else its canonical name (pkg/bootstrap/config.go
+// serviceClusterOrDefault). The selector's labels stand for the pods'.
+func tracedName(s plan.Service) string {
+	name := s.CanonicalService()
+	for _, key := range []string{"app.kubernetes.io/name", "app"} {
+		if v, ok := s.Selector.Get(key); ok {
+			name = v
+		}
+	}
+	return name + "." + s.Namespace
 }

@@ -76,8 +76,12 @@ func tracingFiles(p *plan.Plan) ([]output.File, error) {
 # %s:%d over %s; %s selects this provider
 # mesh-wide. Istio keeps one extensionProviders list: if yours has entries,
 # add this one to it instead of replacing the list (Helm and istioctl replace
-# lists). The collector's Service port must be named for its protocol
-# (grpc-otlp, http-otlp or http-zipkin) and equal its target port.
+# lists). The collector's Service port must equal its target port and declare
+# its protocol (a grpc- or http- name prefix, or appProtocol).
+# Istio applies one selector-less Telemetry of the root namespace, the oldest:
+# if one exists already (such as mesh-default for access logs), add the
+# tracing block of tracing-telemetry.yaml to it instead of applying that file
+# (istioctl analyze reports the conflict).
 `, t.CollectorHost(), t.Collector.Port, t.Protocol, TracingTelemetryPath)
 	helmYAML, err := marshal(map[string]any{"meshConfig": meshConfig})
 	if err != nil {

@@ -10,7 +10,6 @@ package kiali
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 
 	"go.yaml.in/yaml/v3"
@@ -42,14 +41,27 @@ type Kiali struct {
 // Config is Kiali's configuration, as the CR's spec and the chart's values
 // hold it.
 type Config struct {
-	Deployment       *Deployment      `json:"deployment,omitempty" yaml:"deployment,omitempty"`
+	Deployment       Deployment       `json:"deployment" yaml:"deployment"`
 	Server           Server           `json:"server" yaml:"server"`
 	ExternalServices ExternalServices `json:"external_services" yaml:"external_services"`
 }
 
-// Deployment is where the operator deploys Kiali.
+// Deployment is how Kiali is deployed.
 type Deployment struct {
-	Namespace string `json:"namespace" yaml:"namespace"`
+	// Namespace is where the operator deploys Kiali (the chart deploys it
+	// to its release's namespace).
+	Namespace     string        `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	NetworkPolicy NetworkPolicy `json:"network_policy" yaml:"network_policy"`
+}
+
+// NetworkPolicy is the NetworkPolicy Kiali ships (kiali-operator
+// roles/default/kiali-deploy/templates/kubernetes/networkpolicy.yaml;
+// kiali/helm-charts kiali-server templates/networkpolicy.yaml): it lets
+// every source reach 20001 and 9090, and under Calico, which runs
+// Kubernetes policies before a global deny of a higher order, it would
+// open Kiali to everyone. Off whenever obsgen writes the policies.
+type NetworkPolicy struct {
+	Enabled bool `json:"enabled" yaml:"enabled"`
 }
 
 // Server is Kiali's HTTP server.
@@ -71,14 +83,36 @@ type Prometheus struct {
 	// QueryScope adds these matchers to every query (a shared store holds
 	// other clusters' series too).
 	QueryScope map[string]string `json:"query_scope,omitempty" yaml:"query_scope,omitempty"`
+	// ThanosProxy tells Kiali the store serves no /api/v1/status/config
+	// (Thanos Query, Mimir): it takes the scrape interval from here
+	// (kiali/kiali handlers/config.go).
+	ThanosProxy *ThanosProxy `json:"thanos_proxy,omitempty" yaml:"thanos_proxy,omitempty"`
+}
+
+// ThanosProxy is external_services.prometheus.thanos_proxy.
+type ThanosProxy struct {
+	Enabled        bool   `json:"enabled" yaml:"enabled"`
+	ScrapeInterval string `json:"scrape_interval" yaml:"scrape_interval"`
+}
+
+// Auth is a credential Kiali presents; Token may read a Secret
+// ("secret:<name>:<key>", Kiali's Secret reference for credentials).
+type Auth struct {
+	Type          string `json:"type" yaml:"type"`
+	Token         string `json:"token,omitempty" yaml:"token,omitempty"`
+	UseKialiToken bool   `json:"use_kiali_token" yaml:"use_kiali_token"`
 }
 
 // Grafana is external_services.grafana.
 type Grafana struct {
-	Enabled     bool        `json:"enabled" yaml:"enabled"`
-	InternalURL string      `json:"internal_url,omitempty" yaml:"internal_url,omitempty"`
-	ExternalURL string      `json:"external_url,omitempty" yaml:"external_url,omitempty"`
-	Dashboards  []Dashboard `json:"dashboards,omitempty" yaml:"dashboards,omitempty"`
+	Enabled     bool   `json:"enabled" yaml:"enabled"`
+	InternalURL string `json:"internal_url,omitempty" yaml:"internal_url,omitempty"`
+	ExternalURL string `json:"external_url,omitempty" yaml:"external_url,omitempty"`
+	// DatasourceUID makes Kiali pass the data source to the dashboards'
+	// datasource variable (kiali/kiali frontend GrafanaLinks.tsx).
+	DatasourceUID string      `json:"datasource_uid,omitempty" yaml:"datasource_uid,omitempty"`
+	Auth          *Auth       `json:"auth,omitempty" yaml:"auth,omitempty"`
+	Dashboards    []Dashboard `json:"dashboards,omitempty" yaml:"dashboards,omitempty"`
 }
 
 // Dashboard is a Grafana dashboard Kiali links to, found by title, with the
@@ -90,11 +124,12 @@ type Dashboard struct {
 
 // Tracing is external_services.tracing.
 type Tracing struct {
-	Enabled     bool   `json:"enabled" yaml:"enabled"`
-	Provider    string `json:"provider,omitempty" yaml:"provider,omitempty"`
-	InternalURL string `json:"internal_url,omitempty" yaml:"internal_url,omitempty"`
-	ExternalURL string `json:"external_url,omitempty" yaml:"external_url,omitempty"`
-	UseGRPC     *bool  `json:"use_grpc,omitempty" yaml:"use_grpc,omitempty"`
+	Enabled       bool              `json:"enabled" yaml:"enabled"`
+	Provider      string            `json:"provider,omitempty" yaml:"provider,omitempty"`
+	InternalURL   string            `json:"internal_url,omitempty" yaml:"internal_url,omitempty"`
+	ExternalURL   string            `json:"external_url,omitempty" yaml:"external_url,omitempty"`
+	UseGRPC       *bool             `json:"use_grpc,omitempty" yaml:"use_grpc,omitempty"`
+	CustomHeaders map[string]string `json:"custom_headers,omitempty" yaml:"custom_headers,omitempty"`
 }
 
 // Generate writes the Kiali resource or the chart's values.
@@ -112,11 +147,11 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 			return nil, err
 		}
 		data := buf.Bytes()
-		head := fmt.Sprintf("# Kiali's configuration for the kiali-server chart: helm upgrade kiali-server kiali/kiali-server -n %s --reuse-values -f kiali-server-values.yaml\n# The chart renders it into the ConfigMap kiali (config.yaml).\n", k.Namespace)
+		head := fmt.Sprintf("# Kiali's configuration for a Kiali installed with the kiali-server chart:\n#   helm upgrade kiali-server kiali/kiali-server -n %s --reuse-values -f kiali-server-values.yaml\n# The chart renders it into the ConfigMap kiali (config.yaml). A Kiali applied from\n# rendered manifests (Istio's samples/addons/kiali.yaml) takes the same keys in that ConfigMap.\n", k.Namespace)
 		return []output.File{output.YAML(ValuesPath, append([]byte(head), data...))}, nil
 	}
 	meta := manifest.Meta(p, "")
-	cfg.Deployment = &Deployment{Namespace: k.Namespace}
+	cfg.Deployment.Namespace = k.Namespace
 	cr := Kiali{APIVersion: "kiali.io/v1alpha1", Kind: "Kiali", Spec: cfg,
 		Metadata: map[string]any{"name": "kiali", "namespace": k.Namespace, "labels": meta.Labels}}
 	f, err := manifest.File(CRPath, cr)
@@ -137,8 +172,15 @@ func Configuration(p *plan.Plan) Config {
 	if ds.Shared {
 		// Every series in a store carries the cluster external label.
 		prom.QueryScope = map[string]string{"cluster": p.Cluster.Name}
+		prom.ThanosProxy = &ThanosProxy{Enabled: true, ScrapeInterval: k.ScrapeInterval}
 	}
-	g := Grafana{Enabled: k.GrafanaURL != "", InternalURL: k.GrafanaURL, ExternalURL: k.GrafanaExternalURL}
+	g := Grafana{Enabled: k.GrafanaURL != "", InternalURL: k.GrafanaURL}
+	if g.Enabled {
+		g.ExternalURL, g.DatasourceUID = k.GrafanaExternalURL, p.Dashboards.Datasource.UID
+		if tok := k.GrafanaToken; tok != nil {
+			g.Auth = &Auth{Type: "bearer", Token: fmt.Sprintf("secret:%s:%s", tok.Secret, tok.Key)}
+		}
+	}
 	if g.Enabled && p.Dashboards.Team {
 		for _, t := range p.Teams {
 			g.Dashboards = append(g.Dashboards, Dashboard{Name: plan.TeamDashboardTitle(p, t.Name),
@@ -149,7 +191,11 @@ func Configuration(p *plan.Plan) Config {
 	if t := p.Tracing; t != nil && t.Query != nil {
 		grpc := t.Query.UsesGRPC()
 		tr = Tracing{Enabled: true, Provider: string(t.Query.Provider), InternalURL: t.Query.URL,
-			ExternalURL: cmp.Or(t.Query.ExternalURL, ""), UseGRPC: &grpc}
+			ExternalURL: t.Query.ExternalURL, UseGRPC: &grpc}
+		if len(t.Query.Headers) > 0 {
+			tr.CustomHeaders = t.Query.Headers.Map()
+		}
 	}
-	return Config{Server: Server{Port: k.Port}, ExternalServices: ExternalServices{Prometheus: prom, Grafana: g, Tracing: tr}}
+	return Config{Deployment: Deployment{NetworkPolicy: NetworkPolicy{Enabled: k.OwnNetworkPolicy}}, Server: Server{Port: k.Port},
+		ExternalServices: ExternalServices{Prometheus: prom, Grafana: g, Tracing: tr}}
 }

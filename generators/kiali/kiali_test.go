@@ -22,7 +22,7 @@ func profile(change func(*v1alpha1.Profile)) *plan.Plan {
 
 func TestConfiguration(t *testing.T) {
 	t.Run("this cluster's Prometheus, Grafana's team baselines", func(t *testing.T) {
-		c := Configuration(profile(func(*v1alpha1.Profile) {}))
+		c := Configuration(profile(func(p *v1alpha1.Profile) { p.Kiali.GrafanaURL = "http://localhost:3000" }))
 		assert.Equal(t, "http://prometheus.monitoring.svc:9090", c.ExternalServices.Prometheus.URL)
 		assert.Nil(t, c.ExternalServices.Prometheus.QueryScope, "this cluster's series carry no cluster label")
 		assert.Equal(t, "http://grafana.monitoring.svc:3000", c.ExternalServices.Grafana.InternalURL)
@@ -40,6 +40,27 @@ func TestConfiguration(t *testing.T) {
 		assert.Equal(t, "http://mimir.mimir:8080/prometheus", c.ExternalServices.Prometheus.URL)
 		assert.Equal(t, map[string]string{"X-Scope-OrgID": "t1"}, c.ExternalServices.Prometheus.CustomHeaders)
 		assert.Equal(t, map[string]string{"cluster": "c1"}, c.ExternalServices.Prometheus.QueryScope)
+		require.NotNil(t, c.ExternalServices.Prometheus.ThanosProxy, "a store serves no /api/v1/status/config")
+		assert.Equal(t, "30s", c.ExternalServices.Prometheus.ThanosProxy.ScrapeInterval)
+	})
+	t.Run("Grafana links need the browsers' URL; a token from a Secret", func(t *testing.T) {
+		c := Configuration(profile(func(*v1alpha1.Profile) {}))
+		assert.False(t, c.ExternalServices.Grafana.Enabled, "without kiali.grafanaURL Kiali can build no link")
+		c = Configuration(profile(func(p *v1alpha1.Profile) {
+			p.Kiali.GrafanaURL = "https://grafana.example"
+			p.Kiali.GrafanaToken = &v1alpha1.SecretKey{Secret: "kiali-grafana", Key: "token"}
+		}))
+		assert.True(t, c.ExternalServices.Grafana.Enabled)
+		assert.Equal(t, "https://grafana.example", c.ExternalServices.Grafana.ExternalURL)
+		assert.Equal(t, "secret:kiali-grafana:token", c.ExternalServices.Grafana.Auth.Token)
+		assert.NotEmpty(t, c.ExternalServices.Grafana.DatasourceUID)
+	})
+	t.Run("obsgen's policies replace Kiali's own", func(t *testing.T) {
+		c := Configuration(profile(func(p *v1alpha1.Profile) {
+			p.Network.Stance = v1alpha1.StanceDefaultDeny
+			p.Cluster.APIServerCIDRs, p.Cluster.NodeCIDRs = []string{"10.0.0.1/32"}, []string{"10.1.0.0/16"}
+		}))
+		assert.False(t, c.Deployment.NetworkPolicy.Enabled)
 	})
 	t.Run("Jaeger's gRPC query port, Tempo over HTTP", func(t *testing.T) {
 		for url, want := range map[string]bool{"http://tracing.istio-system:16685/jaeger": true, "http://tracing.istio-system:16686/jaeger": false} {
@@ -66,13 +87,14 @@ func TestGenerateWritesTheCROrTheChartValues(t *testing.T) {
 	var cr struct {
 		APIVersion string `yaml:"apiVersion"`
 		Spec       struct {
-			Deployment       map[string]string `yaml:"deployment"`
-			ExternalServices map[string]any    `yaml:"external_services"`
+			Deployment       map[string]any `yaml:"deployment"`
+			ExternalServices map[string]any `yaml:"external_services"`
 		}
 	}
 	require.NoError(t, yaml.Unmarshal(files[0].Data, &cr))
 	assert.Equal(t, "kiali.io/v1alpha1", cr.APIVersion)
 	assert.Equal(t, "istio-system", cr.Spec.Deployment["namespace"])
+	assert.Equal(t, map[string]any{"enabled": true}, cr.Spec.Deployment["network_policy"], "the open stance keeps Kiali's own policy")
 	assert.Contains(t, cr.Spec.ExternalServices, "prometheus")
 
 	files, err = Generate(profile(func(p *v1alpha1.Profile) { p.Kiali.Install = v1alpha1.KialiHelm }), nil)

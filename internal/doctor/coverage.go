@@ -21,6 +21,9 @@ func (d *doctor) platformNamespaces() []string {
 	}
 	if k := d.p.Kiali; k != nil {
 		out = append(out, k.Namespace)
+		if k.Operator != nil {
+			out = append(out, k.Operator.Namespace)
+		}
 	}
 	if t := d.p.Tracing; t != nil {
 		out = append(out, t.Collector.Namespace)

@@ -36,6 +36,7 @@ const (
 	refFederation          = "prometheus.io docs/prometheus/latest/federation; istio.io docs/ops/best-practices/observability"
 	refKialiConfig         = "kiali/kiali config/config.go (external_services: prometheus.url, grafana.internal_url, tracing.internal_url; server.port 20001)"
 	refKialiAPI            = "kiali/kiali kubernetes/kubernetes.go (Kiali reads the cluster and port-forwards to istiod and proxies through the API server)"
+	refKialiOperator       = "kiali/kiali-operator (an operator that reconciles Kiali resources through the API server)"
 	refKialiIstiod         = "kiali/kiali istio/version.go (GET http://istiod.<ns>:15014/version)"
 	refTracingSpans        = "istio.io docs/tasks/observability/distributed-tracing; pilot/pkg/model/telemetry_logging.go (every sidecar, gateway and waypoint Envoy exports spans to the provider's service; ztunnel emits none)"
 	refTracingBackend      = "opentelemetry.io docs/collector/configuration (exporters send to the tracing store)"
@@ -582,6 +583,11 @@ func (r *resolver) kialiFlows(prom Peer) []Flow {
 		g := p.Monitoring.Grafana
 		out = append(out, Flow{ID: "kiali-to-grafana", From: kiali, To: Peer{Namespace: g.Namespace, Labels: g.PodLabels}, Ports: tcp(g.Port),
 			Why: "Kiali finds the dashboards it links to through Grafana's API", Source: "kiali.enabled", Ref: refKialiConfig})
+	}
+	if op := k.Operator; op != nil {
+		out = append(out, Flow{ID: "kiali-operator-to-apiserver", From: Peer{Namespace: op.Namespace, Labels: op.PodLabels},
+			To: Peer{CIDRs: p.Cluster.APIServerCIDRs}, Ports: tcp(p.Cluster.APIServerPort),
+			Why: "the Kiali operator watches its Kiali resources and deploys Kiali through the API server", Source: "kiali.install", Ref: refKialiOperator})
 	}
 	if t := p.Tracing; t != nil && t.Query != nil && t.Query.Endpoint.Known() {
 		out = append(out, Flow{ID: "kiali-to-tracing", From: kiali, To: t.Query.Endpoint.Peer, Ports: tcp(t.Query.Endpoint.Port),

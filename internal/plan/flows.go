@@ -265,6 +265,9 @@ func Covered(p *v1alpha1.Profile) map[string]string {
 	if p.Mesh.Provider == v1alpha1.MeshIstio {
 		if p.Kiali.Enabled {
 			add(p.Kiali.Namespace, "Kiali")
+			if p.Kiali.Install == v1alpha1.KialiOperator {
+				add(p.Kiali.Operator.Namespace, "the Kiali operator")
+			}
 		}
 		if p.Tracing.Enabled {
 			add(p.Tracing.Collector.Namespace, "the tracing collector")

@@ -46,6 +46,9 @@ func defaultKialiTracing(p *v1alpha1.Profile) {
 	if k.Port == 0 {
 		k.Port = DefaultKialiPort
 	}
+	// The kiali-operator chart's names (kiali/helm-charts kiali-operator).
+	k.Operator.PodLabels = orLabels(k.Operator.PodLabels, "app.kubernetes.io/name", "kiali-operator")
+	defaultComponent(&k.Operator, "kiali-operator", "kiali-operator", 0)
 	t := &p.Tracing
 	if t.SamplingPercentage == nil {
 		one := 1.0
@@ -63,6 +66,11 @@ func defaultKialiTracing(p *v1alpha1.Profile) {
 func copyKialiTracing(p *v1alpha1.Profile, in *v1alpha1.Profile) {
 	p.Kiali.PodLabels = maps.Clone(in.Kiali.PodLabels)
 	p.Kiali.Ingress = append([]v1alpha1.NetworkPeer(nil), in.Kiali.Ingress...)
+	p.Kiali.Operator.PodLabels = maps.Clone(in.Kiali.Operator.PodLabels)
+	if in.Kiali.GrafanaToken != nil {
+		tok := *in.Kiali.GrafanaToken
+		p.Kiali.GrafanaToken = &tok
+	}
 	p.Tracing.Collector.PodLabels = maps.Clone(in.Tracing.Collector.PodLabels)
 	p.Tracing.Backends = append([]v1alpha1.NetworkPeer(nil), in.Tracing.Backends...)
 	if in.Tracing.SamplingPercentage != nil {
@@ -72,6 +80,7 @@ func copyKialiTracing(p *v1alpha1.Profile, in *v1alpha1.Profile) {
 	if in.Tracing.Query != nil {
 		q := *in.Tracing.Query
 		q.PodLabels = maps.Clone(q.PodLabels)
+		q.Headers = maps.Clone(q.Headers)
 		p.Tracing.Query = &q
 	}
 }
@@ -87,9 +96,20 @@ type Kiali struct {
 	// cluster's Prometheus, or the shared store with its tenant header),
 	// located from Kiali's namespace.
 	Prometheus Datasource
-	// GrafanaURL is Grafana's in-cluster URL ("" without dashboards);
+	// GrafanaURL is Grafana's in-cluster URL, set when Kiali links to the
+	// dashboards (dashboards generated and kiali.grafanaURL given);
 	// GrafanaExternalURL the browsers'.
 	GrafanaURL, GrafanaExternalURL string
+	// GrafanaToken is the Secret key of Kiali's Grafana token, or nil.
+	GrafanaToken *v1alpha1.SecretKey
+	// Operator is the Kiali operator (install: operator), else nil.
+	Operator *Component
+	// ScrapeInterval is Prometheus' scrape interval, which Kiali cannot
+	// read from a store.
+	ScrapeInterval string
+	// OwnNetworkPolicy tells Kiali to keep the NetworkPolicy it ships:
+	// only when obsgen writes none (the open stance).
+	OwnNetworkPolicy bool
 }
 
 // Tracing is the resolved tracing section.
@@ -107,6 +127,7 @@ type TracingQuery struct {
 	Provider         v1alpha1.TracingProvider
 	URL, ExternalURL string
 	Endpoint         NetEndpoint
+	Headers          Labels
 }
 
 // CollectorHost is the collector Service's fully qualified name, as an
@@ -131,10 +152,14 @@ func resolveKiali(p *v1alpha1.Profile, d Dashboards) *Kiali {
 	ds := d.Datasource
 	ds.Endpoint = ResolveURL(ds.URL, p.Dashboards.Datasource.CIDRs, k.Namespace)
 	out := &Kiali{Install: k.Install, Namespace: k.Namespace, PodLabels: SortedLabels(k.PodLabels), Port: k.Port,
-		Ingress: externalPeers(k.Ingress), Prometheus: ds, GrafanaExternalURL: k.GrafanaURL}
+		Ingress: externalPeers(k.Ingress), Prometheus: ds, GrafanaExternalURL: k.GrafanaURL, GrafanaToken: k.GrafanaToken,
+		ScrapeInterval: p.Monitoring.Prometheus.ScrapeInterval, OwnNetworkPolicy: p.Network.Stance == v1alpha1.StanceOpen}
 	g := p.Monitoring.Grafana
-	if d.Any() {
+	if d.Any() && k.GrafanaURL != "" {
 		out.GrafanaURL = fmt.Sprintf("http://%s.%s.svc:%d", g.Service, g.Namespace, g.Port)
+	}
+	if k.Install == v1alpha1.KialiOperator {
+		out.Operator = &Component{Namespace: k.Operator.Namespace, PodLabels: SortedLabels(k.Operator.PodLabels), Service: k.Operator.Service}
 	}
 	return out
 }
@@ -151,7 +176,7 @@ func resolveTracing(p *v1alpha1.Profile) *Tracing {
 		if e.InCluster {
 			e.Peer.Labels = SortedLabels(q.PodLabels)
 		}
-		out.Query = &TracingQuery{Provider: q.Provider, URL: q.URL, ExternalURL: q.ExternalURL, Endpoint: e}
+		out.Query = &TracingQuery{Provider: q.Provider, URL: q.URL, ExternalURL: q.ExternalURL, Endpoint: e, Headers: SortedLabels(q.Headers)}
 	}
 	return out
 }

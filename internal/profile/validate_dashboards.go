@@ -90,6 +90,20 @@ var httpToken = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 // datasourceHeaders checks the data source's headers, and that the tenant
 // header it defaults to is not ambiguous.
 func (v *validator) datasourceHeaders(path string, headers map[string]string) {
+	v.headers(path, headers)
+	if v.l.Profile.Dashboards.Datasource.Headers != nil || !plan.SharedStore(v.p) || !v.dashboardsWanted() {
+		return
+	}
+	if _, ok := plan.RemoteWriteTenant(v.p.Monitoring.Prometheus.RemoteWrite); !ok {
+		v.at(path, "set the tenant the dashboards query, such as {X-Scope-OrgID: <tenant>}",
+			"the remote writes send different %s headers, so the data source's cannot default to theirs", plan.TenantHeader)
+		v.diags[len(v.diags)-1].Pos = v.pos("monitoring.prometheus.remoteWrite")
+	}
+}
+
+// headers checks the names and values of HTTP headers obsgen writes in
+// clear into configuration.
+func (v *validator) headers(path string, headers map[string]string) {
 	for _, h := range slices.Sorted(mapKeys(headers)) {
 		hp := fmt.Sprintf("%s[%q]", path, h)
 		value := headers[h]
@@ -107,14 +121,6 @@ func (v *validator) datasourceHeaders(path string, headers map[string]string) {
 			// Grafana", "Use environment variables").
 			v.at(hp, "remove the $", "Grafana's provisioning would expand %q as an environment variable", value)
 		}
-	}
-	if v.l.Profile.Dashboards.Datasource.Headers != nil || !plan.SharedStore(v.p) || !v.dashboardsWanted() {
-		return
-	}
-	if _, ok := plan.RemoteWriteTenant(v.p.Monitoring.Prometheus.RemoteWrite); !ok {
-		v.at(path, "set the tenant the dashboards query, such as {X-Scope-OrgID: <tenant>}",
-			"the remote writes send different %s headers, so the data source's cannot default to theirs", plan.TenantHeader)
-		v.diags[len(v.diags)-1].Pos = v.pos("monitoring.prometheus.remoteWrite")
 	}
 }
 

@@ -31,6 +31,19 @@ func (v *validator) kialiTracing() {
 		v.kialiPrometheus()
 		if k.GrafanaURL != "" {
 			v.absoluteURL("kiali.grafanaURL", k.GrafanaURL)
+		} else if v.dashboardsWanted() {
+			v.warnAt("kiali.enabled", "set kiali.grafanaURL to Grafana's address as browsers open it",
+				"Kiali builds its links to the dashboards from Grafana's external URL and, on Kubernetes, shows none without it (kiali/kiali grafana/grafana.go)")
+		}
+		if tok := k.GrafanaToken; tok != nil {
+			v.dnsLabel("kiali.grafanaToken.secret", tok.Secret)
+			if tok.Key == "" {
+				v.at("kiali.grafanaToken.key", "the Secret's key holding the token, such as token", "missing")
+			}
+		}
+		if k.Install == v1alpha1.KialiOperator {
+			v.dnsLabel("kiali.operator.namespace", k.Operator.Namespace)
+			v.labels("kiali.operator.podLabels", k.Operator.PodLabels)
 		}
 	}
 	t := v.p.Tracing
@@ -72,6 +85,7 @@ func (v *validator) kialiTracing() {
 		if q.ExternalURL != "" {
 			v.absoluteURL("tracing.query.externalURL", q.ExternalURL)
 		}
+		v.headers("tracing.query.headers", q.Headers)
 		if e := plan.ResolveURL(q.URL, q.CIDRs, k.Namespace); deny && k.Enabled && !e.Known() {
 			v.at("tracing.query.cidrs", "add the query service's address ranges, or use its in-cluster Service URL",
 				"under network.stance %s Kiali's policy must name the query service, and %q is neither a Service nor an address", v.p.Network.Stance, q.URL)

@@ -44,6 +44,10 @@ func (c *Cluster) kialiRequirements() []requirement {
 		}
 		need("kiali-tracing", kiali, to, e.Port, "Kiali reads traces from "+t.Query.URL, "tracing.query.url")
 	}
+	if op := k.Operator; op != nil {
+		need("kiali-operator", c.podEndpoint(op.Namespace, op.PodLabels), c.address(p.Cluster.APIServerCIDRs), p.Cluster.APIServerPort,
+			"the Kiali operator watches its resources through the API server", "kiali.install")
+	}
 	for i, e := range k.Ingress {
 		need("kiali-users", c.peerEndpoint(e.Peer), kiali, k.Port, "users open Kiali", fmt.Sprintf("kiali.ingress[%d]", i))
 	}

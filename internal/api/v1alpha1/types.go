@@ -64,9 +64,26 @@ type Kiali struct {
 	// ingress controller's pods). Under a deny stance nobody can reach
 	// Kiali without it.
 	Ingress []NetworkPeer `yaml:"ingress,omitempty" json:"ingress,omitempty"`
-	// GrafanaURL is Grafana's address as users' browsers open it, for
-	// Kiali's links to the dashboards (external_url). Optional.
+	// GrafanaURL is Grafana's address as users' browsers open it. Kiali
+	// builds its links to the dashboards from it (external_url) and, on
+	// Kubernetes, shows none without it.
 	GrafanaURL string `yaml:"grafanaURL,omitempty" json:"grafanaURL,omitempty"`
+	// GrafanaToken is the Secret key holding a Grafana service-account
+	// token Kiali searches the dashboards with; without it Grafana must let
+	// anonymous viewers use its API.
+	GrafanaToken *SecretKey `yaml:"grafanaToken,omitempty" json:"grafanaToken,omitempty"`
+	// Operator locates the Kiali operator (install: operator), which
+	// watches its resources through the API server. Defaults: namespace
+	// kiali-operator, pod label app.kubernetes.io/name=kiali-operator.
+	Operator Component `yaml:"operator,omitempty" json:"operator,omitempty"`
+}
+
+// SecretKey names a key of a Secret in the component's namespace.
+type SecretKey struct {
+	// Secret is the Secret's name.
+	Secret string `yaml:"secret" json:"secret" jsonschema:"required"`
+	// Key is the key in the Secret.
+	Key string `yaml:"key" json:"key" jsonschema:"required"`
 }
 
 // Tracing configures distributed tracing: the collector every proxy
@@ -81,9 +98,9 @@ type Tracing struct {
 	// SamplingPercentage of requests traced (0 to 100).
 	SamplingPercentage *float64 `yaml:"samplingPercentage,omitempty" json:"samplingPercentage,omitempty" jsonschema:"default=1,minimum=0,maximum=100"`
 	// Collector locates the collector's pods and Service. Defaults:
-	// namespace monitoring.namespace, service otel-collector, pod label
-	// app.kubernetes.io/name=opentelemetry-collector, the protocol's port.
-	// The Service's port must equal its target port.
+	// namespace monitoring.namespace, service opentelemetry-collector, pod
+	// label app.kubernetes.io/name=opentelemetry-collector, the protocol's
+	// port. The Service's port must equal its target port.
 	Collector Component `yaml:"collector,omitempty" json:"collector,omitempty"`
 	// Backends are where the collector exports spans (the tracing
 	// store's pods or address ranges, with their ports).
@@ -109,6 +126,9 @@ type TracingQuery struct {
 	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
 	// ExternalURL is the tracing UI as users' browsers open it, for links.
 	ExternalURL string `yaml:"externalURL,omitempty" json:"externalURL,omitempty"`
+	// Headers Kiali sends with every query, such as a multi-tenant
+	// store's tenant (X-Scope-OrgID).
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 }
 
 // Metadata names a profile.
