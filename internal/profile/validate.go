@@ -303,17 +303,21 @@ func (v *validator) network() {
 		}
 	}
 	for i, e := range n.AlertmanagerEgress {
-		path := fmt.Sprintf("network.alertmanagerEgress[%d]", i)
-		v.networkPeer(path, e)
-		v.podRange(path+".cidrs", e.CIDRs, true)
-		if len(e.Ports) == 0 {
-			v.at(path+".ports", "list the receivers' TCP ports, such as [443]", "missing")
-		}
-		for j, port := range e.Ports {
-			v.port(fmt.Sprintf("%s.ports[%d]", path, j), port)
-		}
+		v.egressPeer(fmt.Sprintf("network.alertmanagerEgress[%d]", i), e, "list the receivers' TCP ports, such as [443]")
 	}
 	v.calico()
+}
+
+// egressPeer checks a destination outside the stack, which needs ports.
+func (v *validator) egressPeer(path string, e v1alpha1.NetworkPeer, portsHint string) {
+	v.networkPeer(path, e)
+	v.podRange(path+".cidrs", e.CIDRs, true)
+	if len(e.Ports) == 0 {
+		v.at(path+".ports", portsHint, "missing")
+	}
+	for j, port := range e.Ports {
+		v.port(fmt.Sprintf("%s.ports[%d]", path, j), port)
+	}
 }
 
 // networkPeer checks a peer outside the stack: address ranges or pods,

@@ -68,15 +68,7 @@ func (v *validator) kialiTracing() {
 	c := t.Collector
 	v.component("tracing.collector", c, v.l.Profile.Tracing.Collector.Port)
 	for i, b := range t.Backends {
-		path := fmt.Sprintf("tracing.backends[%d]", i)
-		v.networkPeer(path, b)
-		v.podRange(path+".cidrs", b.CIDRs, true)
-		if len(b.Ports) == 0 {
-			v.at(path+".ports", "list the store's ingest ports, such as [4317]", "missing")
-		}
-		for j, port := range b.Ports {
-			v.port(fmt.Sprintf("%s.ports[%d]", path, j), port)
-		}
+		v.egressPeer(fmt.Sprintf("tracing.backends[%d]", i), b, "list the store's ingest ports, such as [4317]")
 	}
 	if q := t.Query; q != nil {
 		v.absoluteURL("tracing.query.url", q.URL)
