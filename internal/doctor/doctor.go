@@ -405,6 +405,16 @@ func (d *doctor) explainMissing(subject string, causes []cause, e expectation, p
 	if !d.anyDiscovered(pod) {
 		evidence += "; no job of Prometheus discovers it"
 	}
+	for _, pool := range pools {
+		if n := d.in.Targets.unlisted(pool); e.poolIs(pool) && n > 0 {
+			d.add(Finding{Severity: Critical, Cause: CauseDropped, Subject: subject,
+				Summary:  fmt.Sprintf("%s drops %d target(s) it does not list (keep_dropped_targets), so whether this pod is among them cannot be told; if it is, the pod does not look as the profile describes it", pool, n),
+				Evidence: []string{evidence, fmt.Sprintf("pod labels %v, annotations %v", pod.Labels, metricAnnotations(pod))},
+				Fix:      fmt.Sprintf("compare the pod with %s (selector, port) and with `obsgen explain scrape`; raise keep_dropped_targets to see every dropped target", fieldOr(e.Field, "selector")),
+				Ref:      "prometheus.io docs/prometheus/latest/configuration/configuration (keep_dropped_targets)"})
+			return
+		}
+	}
 	d.add(Finding{Severity: Critical, Cause: CauseNotDiscovered, Subject: subject,
 		Summary:  fmt.Sprintf("%s does not discover the pod: its service discovery cannot see the namespace %s", e.Pool, pod.Namespace),
 		Evidence: []string{evidence},

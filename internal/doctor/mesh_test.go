@@ -144,3 +144,14 @@ func TestClassify(t *testing.T) {
 		assert.Equal(t, want, classify(msg), msg)
 	}
 }
+
+func TestTargetsReadTheDroppedCounts(t *testing.T) {
+	got, err := ParseTargets([]byte(`{"status":"success","data":{"activeTargets":[],"droppedTargets":[{"discoveredLabels":{},"scrapePool":"team-services"}],"droppedTargetCounts":{"team-services":3,"kubernetes-pods":0}}}`))
+	assert.NoError(t, err)
+	assert.Equal(t, 2, got.unlisted("team-services"), "three dropped, one listed")
+	assert.Equal(t, 0, got.unlisted("kubernetes-pods"))
+	_, err = ParseTargets([]byte(`{"status":"error","errorType":"bad_data","error":"nope"}`))
+	assert.ErrorContains(t, err, "nope")
+	_, err = ParseTargets([]byte(`{"foo":1}`))
+	assert.Error(t, err)
+}

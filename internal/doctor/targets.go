@@ -13,6 +13,22 @@ import (
 type Targets struct {
 	Active  []ActiveTarget  `json:"activeTargets"`
 	Dropped []DroppedTarget `json:"droppedTargets"`
+	// DroppedCounts are the dropped targets per scrape pool; the list above
+	// holds at most keep_dropped_targets of them (scrape/scrape.go), so a
+	// pool may have dropped more than it lists (web/api/v1/api.go
+	// TargetDiscovery.DroppedTargetCounts).
+	DroppedCounts map[string]int `json:"droppedTargetCounts"`
+}
+
+// unlisted tells how many dropped targets of pool the list leaves out.
+func (t *Targets) unlisted(pool string) int {
+	listed := 0
+	for _, d := range t.Dropped {
+		if d.ScrapePool == pool {
+			listed++
+		}
+	}
+	return t.DroppedCounts[pool] - listed
 }
 
 // ActiveTarget is a target Prometheus scrapes.
