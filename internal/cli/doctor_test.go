@@ -39,20 +39,24 @@ func TestDoctorExitCodes(t *testing.T) {
 	assert.Equal(t, "critical", report.Findings[0].Severity)
 	assert.Equal(t, "no-sidecar", report.Findings[0].Cause)
 
-	bad := map[string][]string{
-		"a state file that is no YAML": {"--cluster-state", writeFile(t, dir, "bad.yaml", "a: [b\n")},
-		"an object without a kind":     {"--cluster-state", writeFile(t, dir, "nokind.yaml", "apiVersion: v1\nmetadata: {name: x}\n")},
-		"a missing state file":         {"--cluster-state", filepath.Join(dir, "absent.yaml")},
-		"targets that are not JSON":    {"--cluster-state", broken, "--targets", writeFile(t, dir, "t.json", "<html>")},
-		"files and a live cluster":     {"--cluster-state", broken, "--context", "prod"},
-		"an unknown output format":     {"--cluster-state", broken, "-o", "xml"},
-		"an empty state":               {"--cluster-state", writeFile(t, dir, "empty.yaml", "apiVersion: v1\nkind: List\nitems: []\n")},
+	bad := map[string]struct {
+		args []string
+		want string
+	}{
+		"a state file that is no YAML": {[]string{"--cluster-state", writeFile(t, dir, "bad.yaml", "a: [b\n")}, "bad.yaml:1:1: not YAML or JSON"},
+		"an object without a kind":     {[]string{"--cluster-state", writeFile(t, dir, "nokind.yaml", "apiVersion: v1\nmetadata: {name: x}\n")}, "nokind.yaml:1:1: document 1: missing apiVersion or kind"},
+		"a missing state file":         {[]string{"--cluster-state", filepath.Join(dir, "absent.yaml")}, "absent.yaml: no such file"},
+		"targets that are not JSON":    {[]string{"--cluster-state", broken, "--targets", writeFile(t, dir, "t.json", "<html>")}, "t.json: not the JSON of Prometheus' /api/v1/targets"},
+		"files and a live cluster":     {[]string{"--cluster-state", broken, "--context", "prod"}, "use one or the other"},
+		"an unknown output format":     {[]string{"--cluster-state", broken, "-o", "xml"}, `--output "xml": want text or json`},
+		"an empty state":               {[]string{"--cluster-state", writeFile(t, dir, "empty.yaml", "apiVersion: v1\nkind: List\nitems: []\n")}, "holds no namespace and no pod"},
 	}
-	for name, args := range bad {
+	for name, tc := range bad {
 		t.Run(name, func(t *testing.T) {
-			code, _, errOut := run(t, dir, append([]string{"doctor", exampleProfile}, args...)...)
+			code, out, errOut := run(t, dir, append([]string{"doctor", exampleProfile}, tc.args...)...)
 			assert.Equal(t, ExitUsage, code, "bad input exits 2: %s", errOut)
-			assert.NotEmpty(t, errOut)
+			assert.Contains(t, errOut, tc.want)
+			assert.Empty(t, out, "no report on bad input")
 		})
 	}
 	code, _, errOut = run(t, dir, "doctor", exampleProfile, "--cluster-state", writeFile(t, dir, "bad2.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: [x]}\n"))

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -37,7 +38,7 @@ func (d *doctor) platformNamespaces() []string {
 func (d *doctor) checkCoverage() {
 	teamNS := d.p.TeamNamespaces()
 	platform := d.platformNamespaces()
-	for _, ns := range sortedKeys(d.pods) {
+	for _, ns := range slices.Sorted(maps.Keys(d.pods)) {
 		if slices.Contains(teamNS, ns) || slices.Contains(platform, ns) {
 			continue
 		}
@@ -106,7 +107,7 @@ func first(list []string, n int) []string {
 
 func inlineMap(m map[string]string) string {
 	var parts []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, k+": "+m[k])
 	}
 	return "{" + strings.Join(parts, ", ") + "}"

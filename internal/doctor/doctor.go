@@ -221,7 +221,7 @@ func (d *doctor) expectations() []expectation {
 			}
 		case plan.JobIstiod:
 			out = append(out, expectation{What: "istiod", Field: "mesh.provider", Job: j.Name, Pool: j.Name, Ns: d.p.Mesh.IstioNamespace,
-				Selector: plan.IstiodLabels.Map(), Endpoint: plan.Endpoint{Port: 15014, Path: "/metrics", Scheme: "http"}})
+				Selector: plan.IstiodLabels.Map(), Endpoint: j.Endpoint})
 		}
 	}
 	return out
@@ -378,13 +378,21 @@ func (d *doctor) explainMissing(subject string, causes []cause, e expectation, p
 			Ref:      "prometheus.io docs/prometheus/latest/configuration/configuration (scrape_config)"})
 		return
 	}
-	dropped := false
+	dropped, unlisted := false, 0
 	for _, t := range d.in.Targets.Dropped {
 		if e.poolIs(t.ScrapePool) && t.DiscoveredLabels["__meta_kubernetes_pod_name"] == pod.Name && t.DiscoveredLabels["__meta_kubernetes_namespace"] == pod.Namespace {
 			dropped = true
 		}
 	}
-	if dropped {
+	for _, pool := range pools {
+		if e.poolIs(pool) {
+			unlisted += d.in.Targets.unlisted(pool)
+		}
+	}
+	summary := "Prometheus discovers the pod but the job's relabeling drops it: the pod does not look as the profile describes it"
+	fix := fmt.Sprintf("compare the pod with %s (selector, port) and with `obsgen explain scrape`", fieldOr(e.Field, "selector"))
+	switch {
+	case dropped:
 		evidence += fmt.Sprintf("; %s discovers the pod and its relabeling drops it", e.Pool)
 		for _, c := range causes {
 			if slices.Contains(c.explains, symDropped) {
@@ -395,25 +403,20 @@ func (d *doctor) explainMissing(subject string, causes []cause, e expectation, p
 				return
 			}
 		}
-		d.add(Finding{Severity: Critical, Cause: CauseDropped, Subject: subject,
-			Summary:  "Prometheus discovers the pod but the job's relabeling drops it: the pod does not look as the profile describes it",
+	case unlisted > 0:
+		// keep_dropped_targets cut the list (scrape/scrape.go): the pod
+		// may be among the drops it leaves out.
+		summary = fmt.Sprintf("%s drops %d target(s) it does not list (keep_dropped_targets), so whether this pod is among them cannot be told; if it is, the pod does not look as the profile describes it", e.Pool, unlisted)
+		fix += "; raise keep_dropped_targets to see every dropped target"
+	}
+	if dropped || unlisted > 0 {
+		d.add(Finding{Severity: Critical, Cause: CauseDropped, Subject: subject, Summary: summary, Fix: fix,
 			Evidence: []string{evidence, fmt.Sprintf("pod labels %v, annotations %v", pod.Labels, metricAnnotations(pod))},
-			Fix:      fmt.Sprintf("compare the pod with %s (selector, port) and with `obsgen explain scrape`", fieldOr(e.Field, "selector")),
-			Ref:      "prometheus.io docs/prometheus/latest/configuration/configuration (relabel_config keep/drop)"})
+			Ref:      "prometheus.io docs/prometheus/latest/configuration/configuration (relabel_config keep/drop, keep_dropped_targets)"})
 		return
 	}
 	if !d.anyDiscovered(pod) {
 		evidence += "; no job of Prometheus discovers it"
-	}
-	for _, pool := range pools {
-		if n := d.in.Targets.unlisted(pool); e.poolIs(pool) && n > 0 {
-			d.add(Finding{Severity: Critical, Cause: CauseDropped, Subject: subject,
-				Summary:  fmt.Sprintf("%s drops %d target(s) it does not list (keep_dropped_targets), so whether this pod is among them cannot be told; if it is, the pod does not look as the profile describes it", pool, n),
-				Evidence: []string{evidence, fmt.Sprintf("pod labels %v, annotations %v", pod.Labels, metricAnnotations(pod))},
-				Fix:      fmt.Sprintf("compare the pod with %s (selector, port) and with `obsgen explain scrape`; raise keep_dropped_targets to see every dropped target", fieldOr(e.Field, "selector")),
-				Ref:      "prometheus.io docs/prometheus/latest/configuration/configuration (keep_dropped_targets)"})
-			return
-		}
 	}
 	d.add(Finding{Severity: Critical, Cause: CauseNotDiscovered, Subject: subject,
 		Summary:  fmt.Sprintf("%s does not discover the pod: its service discovery cannot see the namespace %s", e.Pool, pod.Namespace),

@@ -3,6 +3,7 @@ package doctor
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -148,7 +149,7 @@ func (d *doctor) checkDrift() {
 	for _, m := range missing {
 		byKind[m.kind] = append(byKind[m.kind], m.ref())
 	}
-	for _, kind := range sortedKeys(byKind) {
+	for _, kind := range slices.Sorted(maps.Keys(byKind)) {
 		refs := byKind[kind]
 		sev := Warning
 		note := ""
@@ -165,15 +166,6 @@ func (d *doctor) checkDrift() {
 			Fix:      fmt.Sprintf("apply obsgen's output (`kubectl apply -k %s`)", d.outDir()),
 			Ref:      "obsgen output"})
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func toJSON(v any) any {
@@ -198,7 +190,7 @@ func subsetDiff(want, got any, path string) []string {
 			return []string{fmt.Sprintf("%s: want an object, the cluster has %s", path, short(got))}
 		}
 		var out []string
-		for _, k := range sortedKeys(w) {
+		for _, k := range slices.Sorted(maps.Keys(w)) {
 			out = append(out, subsetDiff(w[k], g[k], path+"."+k)...)
 		}
 		return out

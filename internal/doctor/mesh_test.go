@@ -9,6 +9,10 @@ import (
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/clusterstate"
+	"obsgen.dev/obsgen/internal/plan"
 )
 
 func pod(ns string, labels, ann map[string]string) *corev1.Pod {
@@ -154,4 +158,37 @@ func TestTargetsReadTheDroppedCounts(t *testing.T) {
 	assert.ErrorContains(t, err, "nope")
 	_, err = ParseTargets([]byte(`{"foo":1}`))
 	assert.Error(t, err)
+}
+
+// A pool that drops more targets than it lists may hold the pod among the
+// unlisted: doctor says dropped-by-relabeling, not not-discovered; with
+// every drop listed and the pod not among them, not-discovered.
+func TestMissingTargetWithUnlistedDrops(t *testing.T) {
+	p := plan.Resolve(&v1alpha1.Profile{APIVersion: "obsgen.dev/v1alpha1", Kind: "Profile", Metadata: v1alpha1.Metadata{Name: "c"},
+		Mesh: v1alpha1.Mesh{Provider: v1alpha1.MeshNone},
+		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"},
+			Services: []v1alpha1.Service{{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"}}}}}})
+	st := &clusterstate.State{Pods: []*corev1.Pod{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1", Labels: map[string]string{"app": "web"}},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.0.0.5"}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "monitoring", Name: "prometheus-0", Labels: map[string]string{"app.kubernetes.io/name": "prometheus"}},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.0.0.9"}},
+	}}
+	for name, tc := range map[string]struct {
+		counts map[string]int
+		want   string
+	}{
+		"two drops, none listed": {map[string]int{"team-services": 2}, CauseDropped},
+		"no drops":               {map[string]int{"team-services": 0}, CauseNotDiscovered},
+	} {
+		t.Run(name, func(t *testing.T) {
+			targets := &Targets{Dropped: []DroppedTarget{}, DroppedCounts: tc.counts,
+				Active: []ActiveTarget{{ScrapePool: "team-services", Labels: map[string]string{"job": "other"}, ScrapeURL: "http://10.0.0.7:8080/metrics", Health: "up"}}}
+			r := Diagnose(Input{Plan: p, State: st, Targets: targets})
+			if assert.NotEmpty(t, r.Findings) {
+				assert.Equal(t, tc.want, r.Findings[0].Cause, "%+v", r.Findings)
+				assert.Contains(t, r.Findings[0].Subject, "web-1")
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func TestKialiFindsItsMetrics(t *testing.T) {
 		for _, s := range p.ServiceTargets {
 			base := istioSeriesLabels(p, s, reporter)
 			for _, sc := range cfg.ScrapeConfigs {
-				if !contains(proxyJobs, sc.JobName) {
+				if !slices.Contains(proxyJobs, sc.JobName) {
 					continue
 				}
 				for _, m := range kialiMetrics {
@@ -180,13 +181,4 @@ func withoutName(m map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

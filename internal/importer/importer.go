@@ -8,6 +8,7 @@ package importer
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -251,7 +252,7 @@ func (d *Draft) teams(st *clusterstate.State) {
 			d.Unowned = append(d.Unowned, ns.Name)
 		}
 	}
-	for _, name := range sortedKeys(byTeam) {
+	for _, name := range slices.Sorted(maps.Keys(byTeam)) {
 		t := Team{Name: dnsLabel(name), Namespaces: byTeam[name]}
 		for _, ns := range t.Namespaces {
 			t.Services = append(t.Services, services(st, ns)...)
@@ -330,19 +331,10 @@ func workloadLabel(p *corev1.Pod) (string, string) {
 
 func pairs(m map[string]string) [][2]string {
 	var out [][2]string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, [2]string{k, m[k]})
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func first(list []string, n int) []string {

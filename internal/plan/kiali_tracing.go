@@ -9,9 +9,6 @@ import (
 
 // Defaults of the kiali and tracing sections.
 const (
-	// DefaultKialiPort is Kiali's server port (kiali/kiali config/config.go:
-	// server.port 20001).
-	DefaultKialiPort = 20001
 	// TracingProviderName is the meshConfig.extensionProviders entry obsgen
 	// writes and its Telemetry selects.
 	TracingProviderName = "obsgen-tracing"
@@ -43,24 +40,14 @@ func defaultKialiTracing(p *v1alpha1.Profile) {
 	// The operator's and the chart's pod label (kiali-operator
 	// roles/default/kiali-deploy/templates/kubernetes/deployment.yaml).
 	k.PodLabels = orLabels(k.PodLabels, "app.kubernetes.io/name", "kiali")
-	if k.Port == 0 {
-		k.Port = DefaultKialiPort
-	}
 	// The kiali-operator chart's names (kiali/helm-charts kiali-operator).
 	k.Operator.PodLabels = orLabels(k.Operator.PodLabels, "app.kubernetes.io/name", "kiali-operator")
 	defaultComponent(&k.Operator, "kiali-operator", "kiali-operator", 0)
 	t := &p.Tracing
-	if t.SamplingPercentage == nil {
-		one := 1.0
-		t.SamplingPercentage = &one
-	}
 	// The OpenTelemetry Collector chart's names (open-telemetry/
 	// opentelemetry-helm-charts, release opentelemetry-collector).
 	t.Collector.PodLabels = orLabels(t.Collector.PodLabels, "app.kubernetes.io/name", "opentelemetry-collector")
 	defaultComponent(&t.Collector, p.Monitoring.Namespace, "opentelemetry-collector", TracingPort(t.Protocol))
-	if q := t.Query; q != nil && q.Provider == "" {
-		q.Provider = v1alpha1.TracingJaeger
-	}
 }
 
 func copyKialiTracing(p *v1alpha1.Profile, in *v1alpha1.Profile) {

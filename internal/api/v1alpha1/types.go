@@ -58,7 +58,8 @@ type Kiali struct {
 	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty"`
 	// PodLabels select Kiali's pods. Default: app.kubernetes.io/name=kiali.
 	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
-	// Port is Kiali's server port. Default: 20001.
+	// Port is Kiali's server port (kiali/kiali config/config.go,
+	// server.port).
 	Port int `yaml:"port,omitempty" json:"port,omitempty" jsonschema:"default=20001,minimum=1,maximum=65535"`
 	// Ingress lists who may open Kiali (users' address ranges, or an
 	// ingress controller's pods). Under a deny stance nobody can reach
