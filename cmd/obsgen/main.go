@@ -10,9 +10,15 @@ import (
 	"obsgen.dev/obsgen/internal/cli"
 )
 
+// atExit runs before the process exits (profiling builds only).
+var atExit []func()
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	for _, f := range atExit {
+		f()
+	}
 	os.Exit(code)
 }

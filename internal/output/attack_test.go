@@ -314,3 +314,33 @@ func TestALockPathThatIsNotAFileIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// A folder swapped for a link to a folder outside while the run is under
+// way (after obsgen checked and opened it) must not redirect a single
+// write: the writer works in the folder it opened, never through the name.
+func TestAFolderSwappedForALinkMidRunRedirectsNothing(t *testing.T) {
+	root, outside := setupAttack(t)
+	sub := filepath.Join(root, "site", "sub")
+	moved := filepath.Join(filepath.Dir(root), "moved-sub")
+	outsideBefore := tree(t, outside)
+	swapped := false
+	restore := output.SetCrashPoint(func(step string) {
+		if step == "rename sub/b.yaml" && !swapped {
+			swapped = true
+			require.NoError(t, os.Rename(sub, moved))
+			require.NoError(t, os.Symlink(outside, sub))
+		}
+	})
+	defer restore()
+
+	_, err := output.Commit(root, []output.Set{{Name: "site", Files: attackFiles}})
+
+	require.True(t, swapped, "the swap happened mid-run")
+	assert.Equal(t, outsideBefore, tree(t, outside), "nothing outside the root changes, whatever the run says (err: %v)", err)
+	if err == nil {
+		// The run finished in the folder it had opened, now moved away.
+		b, readErr := os.ReadFile(filepath.Join(moved, "b.yaml"))
+		require.NoError(t, readErr)
+		assert.Equal(t, output.Header+"b: 1\n", string(b))
+	}
+}

@@ -113,23 +113,26 @@ func paths(files []File) []string {
 }
 
 func (t *tree) checkSet(s Set, drift *Drift) error {
-	if info, err := t.root.Lstat(s.Name); err == nil {
-		if err := kindError(t.display(s.Name), info, true); err != nil {
-			return err
-		}
+	if _, err := t.folder(s.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	owned, err := t.readManifest(s.Name)
 	if err != nil {
 		return err
 	}
-	// What generate would refuse, --check refuses too.
-	if _, err := t.compare(s.Name, s.Files, owned, stale(s.Files, owned)); err != nil {
+	// What generate would refuse, --check refuses too; what it would
+	// rewrite is the drift.
+	changed, err := t.compare(s.Name, s.Files, owned, stale(s.Files, owned))
+	if err != nil {
 		return err
 	}
-	for _, f := range s.Files {
+	for _, f := range changed {
 		if err := t.checkFile(s.Name, f, drift); err != nil {
 			return err
 		}
+	}
+	if b, err := t.readRegular(path.Join(s.Name, ManifestName), maxManifestSize); err == nil {
+		drift.Generator = Generator(b)
 	}
 	for _, p := range stale(s.Files, owned) {
 		exists, err := t.checkPrunable(path.Join(s.Name, p))
@@ -147,24 +150,16 @@ func (t *tree) checkSet(s Set, drift *Drift) error {
 	return err
 }
 
+// checkFile records how f, which compare found changed, differs on disk.
 func (t *tree) checkFile(name string, f File, drift *Drift) error {
 	rel := path.Join(name, f.Path)
-	existing, err := t.readRegular(rel, readLimit(f))
-	if f.Path == ManifestName && err == nil {
-		drift.Generator = Generator(existing)
-	}
+	existing, err := t.readRegular(rel, maxManifestSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) || errors.Is(err, errIsDir):
 		drift.New = append(drift.New, f.Path)
 	case err != nil:
 		return fmt.Errorf("check: %w", err)
-	case f.Path == ManifestName && sameManifest(existing, f.Data):
-	case string(existing) != string(f.Data):
-		// The comparison read one byte past the generated length; the diff
-		// needs the whole file, still bounded.
-		if existing, err = t.readRegular(rel, maxManifestSize); err != nil {
-			return fmt.Errorf("check: %w", err)
-		}
+	default:
 		drift.Changed = append(drift.Changed, FileDiff{Path: f.Path, Diff: unified(t.display(rel), existing, f.Data)})
 	}
 	return nil

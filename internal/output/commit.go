@@ -191,10 +191,8 @@ func setNames(sets []Set) []string {
 // planSet decides what changes in one output folder, and refuses anything
 // obsgen must not touch.
 func (t *tree) planSet(s Set) (*setPlan, error) {
-	if info, err := t.root.Lstat(s.Name); err == nil {
-		if err := kindError(t.display(s.Name), info, true); err != nil {
-			return nil, err
-		}
+	if _, err := t.folder(s.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
 	owned, err := t.readManifest(s.Name)
 	if err != nil {
@@ -235,8 +233,12 @@ func (t *tree) checkPrunable(rel string) (bool, error) {
 }
 
 func (sp *setPlan) fillResult() {
+	changed := make(map[string]bool, len(sp.changed))
+	for _, c := range sp.changed {
+		changed[c.Path] = true
+	}
 	for _, f := range sp.files[:len(sp.files)-1] {
-		if slices.ContainsFunc(sp.changed, func(c File) bool { return c.Path == f.Path }) {
+		if changed[f.Path] {
 			sp.result.Written = append(sp.result.Written, f.Path)
 		} else {
 			sp.result.Unchanged = append(sp.result.Unchanged, f.Path)
@@ -261,7 +263,7 @@ func (t *tree) stage(plans []*setPlan) (*pending, error) {
 				ps.Moves = append(ps.Moves, move{Temp: tmp, Path: f.Path})
 			}
 		}
-		if _, err := t.root.Lstat(sp.name); err != nil && len(sp.changed) > 0 {
+		if _, err := t.folder(sp.name); err != nil && len(sp.changed) > 0 {
 			p.Created = append(p.Created, sp.name)
 		}
 		p.Sets = append(p.Sets, ps)
@@ -374,13 +376,13 @@ func (t *tree) moveIntoPlace(name string, m move) error {
 	if err := t.mkdirs(path.Dir(target)); err != nil {
 		return err
 	}
-	if info, err := t.root.Lstat(target); err == nil {
+	if info, err := t.lstat(target); err == nil {
 		if err := kindError(t.display(target), info, false); err != nil || info.IsDir() {
 			return fmt.Errorf("%s: something other than a file appeared there during the run; remove it, then run again", t.display(target))
 		}
 	}
 	crashPoint("rename " + m.Path)
-	if err := t.root.Rename(tmp, target); err != nil {
+	if err := t.rename(tmp, target); err != nil {
 		return fmt.Errorf("write %s: %w", t.display(target), err)
 	}
 	return nil

@@ -242,9 +242,7 @@ func (t *tree) undoStaging(p *pending) error {
 		}
 	}
 	for _, c := range p.Created {
-		if info, err := t.lstat(c); err == nil && info.IsDir() {
-			_ = t.root.Remove(c) // only if empty
-		}
+		t.removeFolder(c) // only if empty
 	}
 	return nil
 }
@@ -287,7 +285,11 @@ func (t *tree) findTemps(name string) ([]string, error) {
 	if !info.IsDir() {
 		return nil, nil // reported when the folder is used
 	}
-	entries, err := fs.ReadDir(t.root.FS(), name)
+	dir, err := t.folder(name)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := fs.ReadDir(dir.FS(), ".")
 	if err != nil {
 		return nil, fmt.Errorf("look for leftover temporary files in %s: %w", t.display(name), err)
 	}

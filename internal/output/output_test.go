@@ -550,3 +550,26 @@ func TestWriteReplacesAnOwnedFileByAFolder(t *testing.T) {
 	assert.Equal(t, []string{"a"}, res.Pruned)
 	assert.Equal(t, output.Header+"b: 1\n", tree(t, dir)["a/b.yaml"])
 }
+
+// ... and a folder of owned files may become a file again, in one run.
+func TestWriteReplacesAnOwnedFolderByAFile(t *testing.T) {
+	dir := t.TempDir()
+	_, err := output.Write(dir, []output.File{output.YAML("a/b/c.yaml", []byte("c: 1\n")), output.YAML("a/d.yaml", []byte("d: 1\n"))})
+	require.NoError(t, err)
+
+	res, err := output.Write(dir, []output.File{output.YAML("a/b", []byte("b: 1\n")), output.YAML("a/e/f.yaml", []byte("f: 1\n"))})
+
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"a/b/c.yaml", "a/d.yaml"}, res.Pruned)
+	assert.Equal(t, map[string]string{"a/b": output.Header + "b: 1\n", "a/e/f.yaml": output.Header + "f: 1\n"}, withoutManifest(tree(t, dir)))
+
+	res, err = output.Write(dir, []output.File{output.YAML("a/b/c.yaml", []byte("c: 2\n"))})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"a/b", "a/e/f.yaml"}, res.Pruned)
+	assert.Equal(t, map[string]string{"a/b/c.yaml": output.Header + "c: 2\n"}, withoutManifest(tree(t, dir)))
+}
+
+func withoutManifest(files map[string]string) map[string]string {
+	delete(files, output.ManifestName)
+	return files
+}

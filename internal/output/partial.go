@@ -102,7 +102,7 @@ func (t *tree) replaceManifest(name string, owned []string) error {
 	if err := t.writeNew(tmp, []byte(data)); err != nil {
 		return err
 	}
-	if err := t.root.Rename(tmp, path.Join(name, ManifestName)); err != nil {
+	if err := t.rename(tmp, path.Join(name, ManifestName)); err != nil {
 		return fmt.Errorf("write %s: %w", t.display(path.Join(name, ManifestName)), err)
 	}
 	return nil

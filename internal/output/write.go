@@ -155,10 +155,14 @@ func ParseManifest(b []byte) ([]string, error) {
 // special files at every generated path. A stale file or folder of obsgen's
 // own in the way of a new file is no conflict: it is pruned first.
 func (t *tree) compare(name string, files []File, owned, gone []string) ([]File, error) {
+	isOwned := make(map[string]bool, len(owned))
+	for _, p := range owned {
+		isOwned[p] = true
+	}
 	var changed []File
 	for _, f := range files {
 		rel := path.Join(name, f.Path)
-		existing, err := t.readRegular(rel, readLimit(f))
+		same, err := t.sameAsGenerated(rel, f)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case errors.Is(err, errNotDir):
@@ -171,14 +175,27 @@ func (t *tree) compare(name string, files []File, owned, gone []string) ([]File,
 			}
 		case err != nil:
 			return nil, err
-		case bytes.Equal(existing, f.Data), f.Path == ManifestName && sameManifest(existing, f.Data):
+		case same:
 			continue
-		case f.Path != ManifestName && !slices.Contains(owned, f.Path):
+		case f.Path != ManifestName && !isOwned[f.Path]:
 			return nil, fmt.Errorf("%s exists and was not written by obsgen; move it away or delete it, then generate again", t.display(rel))
 		}
 		changed = append(changed, f)
 	}
 	return changed, nil
+}
+
+// sameAsGenerated tells whether the file on disk at rel is f as generated;
+// a manifest is the same when only its generator line differs.
+func (t *tree) sameAsGenerated(rel string, f File) (bool, error) {
+	if f.Path != ManifestName {
+		return t.sameContent(rel, f.Data)
+	}
+	existing, err := t.readRegular(rel, maxManifestSize)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(existing, f.Data) || sameManifest(existing, f.Data), nil
 }
 
 // readLimit is how much of f's file on disk a comparison reads: one byte
@@ -205,7 +222,7 @@ func (t *tree) fileInTheWay(name, p string, gone []string) error {
 	parts := strings.Split(p, "/")
 	for i := 1; i < len(parts); i++ {
 		d := strings.Join(parts[:i], "/")
-		info, err := t.root.Lstat(path.Join(name, d))
+		info, err := t.lstat(path.Join(name, d))
 		if err != nil || info.IsDir() {
 			continue
 		}
