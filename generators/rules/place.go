@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/util/strutil"
 
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -87,13 +90,14 @@ const ClusterLabel = plan.ClusterLabel
 // Their tests get the label on every input series and, where the result
 // keeps it, on every expected alert.
 func clusterScoped(files []File, cluster string) []File {
+	sc := newScoper(cluster)
 	out := make([]File, len(files))
 	for i, f := range files {
 		out[i] = File{Name: f.Name, Groups: make([]Group, len(f.Groups))}
 		for gi, g := range f.Groups {
 			rules := make([]Rule, len(g.Rules))
 			for ri, r := range g.Rules {
-				rules[ri] = scopeToCluster(r, cluster)
+				rules[ri] = sc.rule(r)
 			}
 			out[i].Groups[gi] = Group{Name: g.Name, Rules: rules}
 		}
@@ -101,10 +105,72 @@ func clusterScoped(files []File, cluster string) []File {
 	return out
 }
 
-func scopeToCluster(r Rule, cluster string) Rule {
-	expr, err := parser.NewParser(parser.Options{}).ParseExpr(r.Expr)
+// scoper scopes rules to one cluster. Rules of many teams differ only in
+// their strings (namespaces, services, label values), so each distinct
+// shape (the expression with its strings replaced by placeholders, see
+// shapeOf) is parsed and rewritten once, and every rule of that shape gets
+// the result with its own strings put back: at a thousand teams the
+// parsing was most of the rules generator's time.
+type scoper struct {
+	cluster string
+	exprs   map[string]scopedExpr
+	series  map[string]string
+}
+
+type scopedExpr struct {
+	expr  string // the scoped shape
+	keeps bool   // keepsLabel(expr, cluster)
+}
+
+func newScoper(cluster string) *scoper {
+	return &scoper{cluster: cluster, exprs: map[string]scopedExpr{}, series: map[string]string{}}
+}
+
+func (sc *scoper) rule(r Rule) Rule {
+	expr, keeps := sc.expr(r.Expr)
+	r.Expr = expr
+	if r.Alert != "" && !keeps {
+		// An alert whose expression drops the label (absent(), vector())
+		// still says which cluster it is about: Alertmanager may serve
+		// several, and its grouping and inhibitions compare cluster.
+		r.Labels = maps.Clone(r.Labels)
+		if r.Labels == nil {
+			r.Labels = map[string]string{}
+		}
+		r.Labels[ClusterLabel] = sc.cluster
+	}
+	if r.Test != nil {
+		t := *r.Test
+		t.Fire = sc.withClusterLabel(t.Fire, keeps)
+		t.Quiet = sc.withClusterLabel(t.Quiet, keeps)
+		r.Test = &t
+	}
+	return r
+}
+
+// expr scopes one expression, through its shape when it has one.
+func (sc *scoper) expr(e string) (string, bool) {
+	shape, values, ok := shapeOf(e)
+	if !ok {
+		return scopeExpr(e, sc.cluster)
+	}
+	done, seen := sc.exprs[shape]
+	if !seen {
+		done.expr, done.keeps = scopeExpr(shape, sc.cluster)
+		sc.exprs[shape] = done
+	}
+	if out, ok := fillShape(done.expr, values); ok {
+		return out, done.keeps
+	}
+	return scopeExpr(e, sc.cluster)
+}
+
+// scopeExpr makes every selector of e read only cluster's series and every
+// aggregation keep the label; it also tells whether the result keeps it.
+func scopeExpr(e, cluster string) (string, bool) {
+	expr, err := parser.NewParser(parser.Options{}).ParseExpr(e)
 	if err != nil {
-		panic(fmt.Sprintf("rule %s%s: %v", r.Record, r.Alert, err)) // the catalogue's expressions parse (tested)
+		panic(fmt.Sprintf("expression %s: %v", e, err)) // the catalogue's expressions parse (tested)
 	}
 	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
 		switch n := n.(type) {
@@ -121,25 +187,106 @@ func scopeToCluster(r Rule, cluster string) Rule {
 		}
 		return nil
 	})
-	keeps := keepsLabel(expr, ClusterLabel)
-	r.Expr = expr.String()
-	if r.Alert != "" && !keeps {
-		// An alert whose expression drops the label (absent(), vector())
-		// still says which cluster it is about: Alertmanager may serve
-		// several, and its grouping and inhibitions compare cluster.
-		r.Labels = maps.Clone(r.Labels)
-		if r.Labels == nil {
-			r.Labels = map[string]string{}
+	return expr.String(), keepsLabel(expr, ClusterLabel)
+}
+
+// placeholder starts the strings a shape holds instead of the real ones:
+// a valid metric and label name, so the printer quotes it only where it
+// quotes every string (matcher values, string arguments), and fillShape
+// refuses a shape where it appears any other way.
+const placeholder = "obsgenph"
+
+// shapeOf replaces every string of a PromQL expression or series by
+// "obsgenph<i>" and returns the values the parser would have read from
+// them. Strings are found as the PromQL lexer finds them
+// (promql/parser/lex.go: '"' and '\” start a string with escapes, '`' a
+// raw one, '#' outside a string a comment to the end of the line), and
+// unquoted with the parser's own strutil.Unquote. It fails when the text
+// already holds the placeholder, or a string does not end or unquote.
+func shapeOf(s string) (string, []string, bool) {
+	if strings.Contains(s, placeholder) {
+		return "", nil, false
+	}
+	var (
+		b      strings.Builder
+		values []string
+		last   int
+	)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '#':
+			nl := strings.IndexByte(s[i:], '\n')
+			if nl < 0 {
+				i = len(s)
+			} else {
+				i += nl
+			}
+		case '"', '\'', '`':
+			end := i + 1
+			for end < len(s) && s[end] != c {
+				if s[end] == '\\' && c != '`' {
+					end++
+				}
+				end++
+			}
+			if end >= len(s) {
+				return "", nil, false
+			}
+			v, err := strutil.Unquote(s[i : end+1])
+			if err != nil {
+				return "", nil, false
+			}
+			if b.Len() == 0 {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[last:i])
+			b.WriteString(`"` + placeholder + strconv.Itoa(len(values)) + `"`)
+			values = append(values, v)
+			i, last = end, end+1
 		}
-		r.Labels[ClusterLabel] = cluster
 	}
-	if r.Test != nil {
-		t := *r.Test
-		t.Fire = withClusterLabel(t.Fire, cluster, keeps)
-		t.Quiet = withClusterLabel(t.Quiet, cluster, keeps)
-		r.Test = &t
+	b.WriteString(s[last:])
+	return b.String(), values, true
+}
+
+// fillShape puts the values back into a rewritten shape, quoted as the
+// printer quotes them. It fails unless each placeholder appears exactly
+// once, as a quoted string: then the result is what rewriting the real
+// text prints.
+func fillShape(shape string, values []string) (string, bool) {
+	if strings.Count(shape, placeholder) != len(values) {
+		return "", false
 	}
-	return r
+	seen := make([]bool, len(values))
+	var b strings.Builder
+	b.Grow(len(shape) + 16*len(values))
+	rest := shape
+	for {
+		i := strings.Index(rest, `"`+placeholder)
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		b.WriteString(rest[:i])
+		rest = rest[i+1+len(placeholder):]
+		end := strings.IndexByte(rest, '"')
+		if end < 0 {
+			return "", false
+		}
+		k, err := strconv.Atoi(rest[:end])
+		if err != nil || k < 0 || k >= len(values) || seen[k] || strconv.Itoa(k) != rest[:end] {
+			return "", false
+		}
+		seen[k] = true
+		b.WriteString(strconv.Quote(values[k]))
+		rest = rest[end+1:]
+	}
+	for _, ok := range seen {
+		if !ok {
+			return "", false
+		}
+	}
+	return b.String(), true
 }
 
 // aggregatesByLabel tells whether an aggregation's `by` list names the
@@ -240,10 +387,10 @@ func unwrap(e parser.Expr) parser.Expr {
 
 // withClusterLabel puts cluster on every input series of a case and, when
 // the alert keeps it, on every expected alert.
-func withClusterLabel(c Case, cluster string, keeps bool) Case {
+func (sc *scoper) withClusterLabel(c Case, keeps bool) Case {
 	series := make([]Series, len(c.Series))
 	for i, s := range c.Series {
-		series[i] = Series{Series: addLabel(s.Series, ClusterLabel, cluster), Values: s.Values}
+		series[i] = Series{Series: sc.addCluster(s.Series), Values: s.Values}
 	}
 	c.Series = series
 	if keeps {
@@ -253,11 +400,28 @@ func withClusterLabel(c Case, cluster string, keeps bool) Case {
 			if expect[i] == nil {
 				expect[i] = map[string]string{}
 			}
-			expect[i][ClusterLabel] = cluster
+			expect[i][ClusterLabel] = sc.cluster
 		}
 		c.Expect = expect
 	}
 	return c
+}
+
+// addCluster is addLabel(series, cluster), once per shape of series.
+func (sc *scoper) addCluster(series string) string {
+	shape, values, ok := shapeOf(series)
+	if !ok {
+		return addLabel(series, ClusterLabel, sc.cluster)
+	}
+	done, seen := sc.series[shape]
+	if !seen {
+		done = addLabel(shape, ClusterLabel, sc.cluster)
+		sc.series[shape] = done
+	}
+	if out, ok := fillShape(done, values); ok {
+		return out
+	}
+	return addLabel(series, ClusterLabel, sc.cluster)
 }
 
 // addLabel adds name="value" to a series written as metric{labels}.
