@@ -29,6 +29,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
@@ -76,15 +77,15 @@ type global struct {
 }
 
 type alerting struct {
-	AlertRelabelConfigs []*relabel.Config       `yaml:"alert_relabel_configs"`
+	AlertRelabelConfigs []*relabelConfig        `yaml:"alert_relabel_configs"`
 	Alertmanagers       []*alertmanagerEndpoint `yaml:"alertmanagers"`
 }
 
 type alertmanagerEndpoint struct {
 	KubernetesSDConfigs []*kubernetesSD            `yaml:"kubernetes_sd_configs"`
 	StaticConfigs       []*staticConfig            `yaml:"static_configs"`
-	RelabelConfigs      []*relabel.Config          `yaml:"relabel_configs"`
-	AlertRelabelConfigs []*relabel.Config          `yaml:"alert_relabel_configs"`
+	RelabelConfigs      []*relabelConfig           `yaml:"relabel_configs"`
+	AlertRelabelConfigs []*relabelConfig           `yaml:"alert_relabel_configs"`
 	HTTPClientConfig    commoncfg.HTTPClientConfig `yaml:",inline"`
 	Other               map[string]any             `yaml:",inline"`
 }
@@ -94,7 +95,7 @@ type remoteWrite struct {
 	URL                 *commoncfg.URL             `yaml:"url"`
 	Headers             map[string]string          `yaml:"headers"`
 	QueueConfig         *queueConfig               `yaml:"queue_config"`
-	WriteRelabelConfigs []*relabel.Config          `yaml:"write_relabel_configs"`
+	WriteRelabelConfigs []*relabelConfig           `yaml:"write_relabel_configs"`
 	HTTPClientConfig    commoncfg.HTTPClientConfig `yaml:",inline"`
 	Other               map[string]any             `yaml:",inline"`
 }
@@ -122,8 +123,8 @@ type scrapeConfig struct {
 	ScrapeTimeout        model.Duration             `yaml:"scrape_timeout"`
 	KubernetesSDConfigs  []*kubernetesSD            `yaml:"kubernetes_sd_configs"`
 	StaticConfigs        []*staticConfig            `yaml:"static_configs"`
-	RelabelConfigs       []*relabel.Config          `yaml:"relabel_configs"`
-	MetricRelabelConfigs []*relabel.Config          `yaml:"metric_relabel_configs"`
+	RelabelConfigs       []*relabelConfig           `yaml:"relabel_configs"`
+	MetricRelabelConfigs []*relabelConfig           `yaml:"metric_relabel_configs"`
 	HTTPClientConfig     commoncfg.HTTPClientConfig `yaml:",inline"`
 	Other                map[string]any             `yaml:",inline"`
 }
@@ -301,7 +302,7 @@ func (a *alerting) check() error {
 // checkDiscovery checks the Kubernetes discoveries (their role, as
 // discovery/kubernetes reads it) and, without relabeling, that static
 // targets are addresses, not URLs (config.go checkStaticTargets).
-func checkDiscovery(k8s []*kubernetesSD, static []*staticConfig, relabeling []*relabel.Config) error {
+func checkDiscovery(k8s []*kubernetesSD, static []*staticConfig, relabeling []*relabelConfig) error {
 	for _, sd := range k8s {
 		if sd == nil {
 			return errors.New("empty or null kubernetes_sd_configs entry")
@@ -335,13 +336,13 @@ func checkDiscovery(k8s []*kubernetesSD, static []*staticConfig, relabeling []*r
 
 // checkRelabel validates relabel configs as Prometheus does, with UTF-8
 // label names (its default).
-func checkRelabel(lists ...[]*relabel.Config) error {
+func checkRelabel(lists ...[]*relabelConfig) error {
 	for _, list := range lists {
 		for _, rc := range list {
 			if rc == nil {
 				return errors.New("empty or null relabeling rule")
 			}
-			if err := rc.Validate(model.UTF8Validation); err != nil {
+			if err := rc.Config.Validate(model.UTF8Validation); err != nil {
 				return err
 			}
 		}
@@ -452,3 +453,75 @@ func sortedKeys(m map[string]any) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// relabelConfig is relabel.Config decoded as its UnmarshalYAML decodes it,
+// except that each distinct regular expression is compiled once per
+// process (compiledRegexps): a configuration of a thousand teams repeats
+// the same few thousand expressions in every shard, and compiling each
+// copy was most of the check's time.
+type relabelConfig struct {
+	relabel.Config
+}
+
+// relabelFields are relabel.Config's YAML fields, with the regular
+// expression as text (TestRelabelFieldsMatchUpstream keeps them in step).
+type relabelFields struct {
+	SourceLabels model.LabelNames `yaml:"source_labels,flow,omitempty"`
+	Separator    string           `yaml:"separator"`
+	Regex        *regexText       `yaml:"regex,omitempty"`
+	Modulus      uint64           `yaml:"modulus,omitempty"`
+	TargetLabel  string           `yaml:"target_label,omitempty"`
+	Replacement  string           `yaml:"replacement"`
+	Action       relabel.Action   `yaml:"action,omitempty"`
+}
+
+// regexText is a relabeling's regex as written; set tells it was there.
+type regexText struct {
+	set  bool
+	text string
+}
+
+func (r *regexText) UnmarshalYAML(unmarshal func(any) error) error {
+	r.set = true
+	return unmarshal(&r.text)
+}
+
+func (c *relabelConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	d := relabel.DefaultRelabelConfig
+	f := relabelFields{Separator: d.Separator, Regex: &regexText{}, Modulus: d.Modulus,
+		TargetLabel: d.TargetLabel, Replacement: d.Replacement, Action: d.Action}
+	if err := unmarshal(&f); err != nil {
+		return err
+	}
+	// Left out, the regex stays relabel.DefaultRelabelConfig.Regex itself,
+	// which Validate compares by identity (keepequal and dropequal take
+	// none).
+	c.Config = relabel.Config{SourceLabels: f.SourceLabels, Separator: f.Separator, Modulus: f.Modulus,
+		TargetLabel: f.TargetLabel, Replacement: f.Replacement, Action: f.Action, Regex: d.Regex}
+	switch {
+	case f.Regex == nil: // regex: null, which relabel.Config reads as ""
+		return c.compile("")
+	case f.Regex.set:
+		return c.compile(f.Regex.text)
+	}
+	return nil
+}
+
+func (c *relabelConfig) compile(expr string) error {
+	if re, ok := compiledRegexps.Load(expr); ok {
+		c.Regex = re.(relabel.Regexp)
+		return nil
+	}
+	re, err := relabel.NewRegexp(expr)
+	if err != nil {
+		return err
+	}
+	compiledRegexps.Store(expr, re)
+	c.Regex = re
+	return nil
+}
+
+// compiledRegexps holds every relabeling expression compiled so far; a
+// relabel.Regexp is safe to share (regexp.Regexp is safe for concurrent
+// use).
+var compiledRegexps sync.Map

@@ -3,10 +3,12 @@ package promcheck
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/prometheus/common/promslog"
 	promconfig "github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -64,6 +66,13 @@ func TestTheCheckAgreesWithPrometheus(t *testing.T) {
 			want: "requires non-zero modulus"},
 		"replace without a target": {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        action: replace\n"),
 			want: "requires 'target_label'"},
+		"keepequal with a regex (even the default)": {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: x\n        regex: (.*)\n        action: keepequal\n"),
+			want: "requires only 'source_labels'"},
+		"keepequal without a regex": {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: x\n        action: keepequal\n")},
+		"a null regex":              {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: x\n        regex: null\n")},
+		"a regex that is a number":  {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: x\n        regex: 0\n")},
+		"one bad regex twice": {config: testtools.Edit(t, server, relabel, relabel+"        regex: \"(b\"\n      - regex: \"(b\"\n        action: labeldrop\n"),
+			want: "error parsing regexp"},
 		"labeldrop with a target": {config: testtools.Edit(t, server, relabel, relabel+"      - regex: x\n        target_label: y\n        action: labeldrop\n"),
 			want: "requires only 'regex'"},
 		"a job twice": {config: testtools.Edit(t, server, job, job+"    scheme: https\n"+job), want: "multiple scrape configs"},
@@ -153,4 +162,19 @@ func TestScrapeConfigLists(t *testing.T) {
 	err = ScrapeConfigs([]byte("- job_name: a\n- job_name: a\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "multiple scrape configs")
+}
+
+// relabelFields must be relabel.Config's YAML fields, so the strict decode
+// refuses and accepts the same keys.
+func TestRelabelFieldsMatchUpstream(t *testing.T) {
+	tags := func(typ reflect.Type) map[string]string {
+		out := map[string]string{}
+		for i := range typ.NumField() {
+			if tag := typ.Field(i).Tag.Get("yaml"); tag != "-" {
+				out[typ.Field(i).Name] = tag
+			}
+		}
+		return out
+	}
+	assert.Equal(t, tags(reflect.TypeFor[relabel.Config]()), tags(reflect.TypeFor[relabelFields]()))
 }
