@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"text/template"
 	"time"
@@ -31,6 +32,17 @@ type Engine struct {
 	// source maps a template's logical name (its path in the embedded tree)
 	// to the file it was read from, for error messages.
 	source map[string]string
+	// renderers holds clones of root with their bounded functions, each
+	// used by one Render at a time (see Render); shared by WithLimits
+	// copies, since a renderer takes its limits from the call.
+	renderers *sync.Pool
+}
+
+// renderer is a clone of the templates whose bounded functions count
+// against its budget.
+type renderer struct {
+	tmpl *template.Template
+	b    *budget
 }
 
 // New parses every template of the embedded tree, replacing each one for
@@ -121,7 +133,7 @@ func parse(names []string, sources map[string]string, contents map[string][]byte
 			return nil, fmt.Errorf("parse template: %w", err)
 		}
 	}
-	return &Engine{root: root, source: sources, limits: DefaultLimits}, nil
+	return &Engine{root: root, source: sources, limits: DefaultLimits, renderers: &sync.Pool{}}, nil
 }
 
 // WithLimits returns an engine rendering the same templates under other
@@ -139,15 +151,17 @@ func (e *Engine) Render(name string, data any) ([]byte, error) {
 	if !ok || path.Base(name)[0] == '_' {
 		return nil, fmt.Errorf("render: no template %q", name)
 	}
-	// A clone per call gives the bounded functions their own budget, so
-	// generators can render concurrently.
-	tmpl, err := e.root.Clone()
+	// Each call gets a clone of the templates whose bounded functions
+	// count against its own budget, so generators can render
+	// concurrently. Clones are reused: cloning every template and binding
+	// every function anew was a third of rendering's allocations.
+	r, err := e.renderer()
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", src, err)
 	}
-	b := &budget{limits: e.limits, deadline: time.Now().Add(e.limits.Time)}
-	tmpl.Funcs(b.boundStrings(FuncMap()))
-	tmpl.Funcs(b.boundedFuncs(tmpl))
+	defer e.renderers.Put(r)
+	*r.b = budget{limits: e.limits, deadline: time.Now().Add(e.limits.Time)}
+	tmpl, b := r.tmpl, r.b
 	w := &limitedWriter{b: b}
 	if err := tmpl.ExecuteTemplate(w, src, data); err != nil {
 		return nil, renderError(src, err)
@@ -156,6 +170,21 @@ func (e *Engine) Render(name string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("render %s: %w", src, errAddresses)
 	}
 	return w.buf.Bytes(), nil
+}
+
+// renderer takes a renderer from the pool, or makes one.
+func (e *Engine) renderer() (*renderer, error) {
+	if r, ok := e.renderers.Get().(*renderer); ok {
+		return r, nil
+	}
+	tmpl, err := e.root.Clone()
+	if err != nil {
+		return nil, err
+	}
+	b := &budget{}
+	tmpl.Funcs(b.boundStrings(FuncMap()))
+	tmpl.Funcs(b.boundedFuncs(tmpl))
+	return &renderer{tmpl: tmpl, b: b}, nil
 }
 
 // renderError keeps text/template's position and cause: it says
