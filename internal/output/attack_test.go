@@ -317,7 +317,8 @@ func TestALockPathThatIsNotAFileIsRefused(t *testing.T) {
 
 // A folder swapped for a link to a folder outside while the run is under
 // way (after obsgen checked and opened it) must not redirect a single
-// write: the writer works in the folder it opened, never through the name.
+// write: the writer works in the folder it opened, never through the name,
+// and refuses to commit once that folder has moved.
 func TestAFolderSwappedForALinkMidRunRedirectsNothing(t *testing.T) {
 	root, outside := setupAttack(t)
 	sub := filepath.Join(root, "site", "sub")
@@ -336,11 +337,60 @@ func TestAFolderSwappedForALinkMidRunRedirectsNothing(t *testing.T) {
 	_, err := output.Commit(root, []output.Set{{Name: "site", Files: attackFiles}})
 
 	require.True(t, swapped, "the swap happened mid-run")
-	assert.Equal(t, outsideBefore, tree(t, outside), "nothing outside the root changes, whatever the run says (err: %v)", err)
-	if err == nil {
-		// The run finished in the folder it had opened, now moved away.
-		b, readErr := os.ReadFile(filepath.Join(moved, "b.yaml"))
-		require.NoError(t, readErr)
-		assert.Equal(t, output.Header+"b: 1\n", string(b))
+	assert.Equal(t, outsideBefore, tree(t, outside), "nothing outside the root changes")
+	require.Error(t, err, "the folder is no longer where the manifest says: the run must not report success")
+}
+
+// A folder swapped during the run for a link to another folder inside the
+// root, which holds a hand-written file at the generated file's name, must
+// not get that file overwritten, whenever the swap happens.
+func TestAFolderSwappedForALinkInsideTheRootOverwritesNothing(t *testing.T) {
+	for _, step := range []string{"stage sub/b.yaml", "stage manifest", "record commit", "rename sub/b.yaml"} {
+		t.Run(step, func(t *testing.T) {
+			root, _ := setupAttack(t)
+			writeFile(t, root, "site/other/b.yaml", "hand-written\n")
+			sub := filepath.Join(root, "site", "sub")
+			swapped := false
+			restore := output.SetCrashPoint(func(s string) {
+				if s == step && !swapped {
+					swapped = true
+					require.NoError(t, os.Rename(sub, filepath.Join(root, "site", "moved")))
+					require.NoError(t, os.Symlink("other", sub))
+				}
+			})
+			defer restore()
+
+			_, err := output.Commit(root, []output.Set{{Name: "site", Files: attackFiles}})
+
+			require.True(t, swapped)
+			b, readErr := os.ReadFile(filepath.Join(root, "site", "other", "b.yaml"))
+			require.NoError(t, readErr)
+			assert.Equal(t, "hand-written\n", string(b), "the file behind the link is not obsgen's")
+			require.Error(t, err, "the files did not land where the manifest says: the run must not report success")
+		})
 	}
+}
+
+// A folder another program removes during the run is reported, not passed
+// over as written; the next run puts everything back.
+func TestAFolderRemovedMidRunIsReportedAndTheNextRunRepairs(t *testing.T) {
+	root, _ := setupAttack(t)
+	sub := filepath.Join(root, "site", "sub")
+	removed := false
+	restore := output.SetCrashPoint(func(s string) {
+		if s == "record commit" && !removed {
+			removed = true
+			require.NoError(t, os.RemoveAll(sub))
+		}
+	})
+	_, err := output.Commit(root, []output.Set{{Name: "site", Files: attackFiles}})
+	restore()
+	require.True(t, removed)
+	require.Error(t, err)
+
+	_, err = output.Commit(root, []output.Set{{Name: "site", Files: attackFiles}})
+	require.NoError(t, err)
+	drift, err := output.CheckAll(root, []output.Set{{Name: "site", Files: attackFiles}})
+	require.NoError(t, err)
+	assert.True(t, drift[0].Empty(), "%s", drift[0])
 }

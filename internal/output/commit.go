@@ -263,7 +263,7 @@ func (t *tree) stage(plans []*setPlan) (*pending, error) {
 				ps.Moves = append(ps.Moves, move{Temp: tmp, Path: f.Path})
 			}
 		}
-		if _, err := t.folder(sp.name); err != nil && len(sp.changed) > 0 {
+		if _, err := t.folder(sp.name); errors.Is(err, fs.ErrNotExist) && len(sp.changed) > 0 {
 			p.Created = append(p.Created, sp.name)
 		}
 		p.Sets = append(p.Sets, ps)
@@ -353,6 +353,9 @@ func (t *tree) applySet(s pendingSet) error {
 		err = errors.Join(err, t.moveIntoPlace(s.Name, m))
 	}
 	if err = errors.Join(err, t.prune(s.Name, s.Prune)); err != nil {
+		return err
+	}
+	if err := t.checkStillInPlace(s.Name); err != nil {
 		return err
 	}
 	// The manifest goes last: until it is renamed, the previous one (and

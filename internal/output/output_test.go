@@ -1,6 +1,7 @@
 package output_test
 
 import (
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -572,4 +573,33 @@ func TestWriteReplacesAnOwnedFolderByAFile(t *testing.T) {
 func withoutManifest(files map[string]string) map[string]string {
 	delete(files, output.ManifestName)
 	return files
+}
+
+// The writer keeps a bounded number of folders open, however many the
+// output has: a process may open only so many files (ulimit -n).
+func TestTheWriterKeepsFewFoldersOpen(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc/self/fd")
+	}
+	openFiles := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		require.NoError(t, err)
+		return len(entries)
+	}
+	var files []output.File
+	for i := range 400 {
+		files = append(files, output.YAML(fmt.Sprintf("teams/t%03d/dash/d.yaml", i), []byte("a: 1\n")))
+	}
+	dir := filepath.Join(t.TempDir(), "site")
+	before, most := openFiles(), 0
+	restore := output.SetCrashPoint(func(string) { most = max(most, openFiles()) })
+	defer restore()
+
+	_, err := output.Write(dir, files)
+	require.NoError(t, err)
+	_, err = output.Write(dir, files[:200]) // prunes 200 folders
+	require.NoError(t, err)
+
+	assert.Less(t, most-before, 160, "open files above the start, at the most")
+	assert.Greater(t, most, before, "the hook saw the writer at work")
 }

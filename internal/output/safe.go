@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -16,14 +17,15 @@ import (
 // The output tree lives in GitOps repositories that many people and CI jobs
 // share, so anything in it may be a symbolic link or a special file planted
 // there. Every access below the output root goes through an *os.Root (which
-// cannot escape the root, even through a link swapped in mid-run) and checks
-// each path component with Lstat first: obsgen never follows a link, and
-// never opens a named pipe or device, below the root.
+// cannot escape the root, even through a link swapped in mid-run). Each
+// folder is opened once, after an Lstat of it in its opened parent, and
+// files are reached by base name in their opened folder: obsgen never
+// follows a link, and never opens a named pipe or device, below the root.
 
 // maxManifestSize bounds how much of a manifest or pending record obsgen
 // reads, so a huge file planted there cannot exhaust memory. Other files are
-// read up to one byte more than the generated content, which is all a
-// comparison needs.
+// compared with the generated content without reading past its length and
+// one more byte.
 const maxManifestSize = 64 << 20
 
 // errLink and errSpecial classify what obsgen refuses to touch.
@@ -45,13 +47,14 @@ func (e *pathError) Unwrap() error { return e.err }
 
 // tree is an output root opened without following links.
 //
-// Folders below the root are opened once each (folder) and kept open for the
-// run, so a file operation is one system call on the file's base name in
-// its folder instead of a walk from the root through every component: at a
-// thousand teams the walks were 56,000 opens for 3,500 files. Holding the
-// folder open is also the stronger guard: a folder swapped for a link after
-// it was opened cannot redirect anything, since the open folder is used,
-// not its name.
+// Folders below the root are opened once each (folder) and kept open (up
+// to maxOpenFolders), so a file operation is one system call on the file's
+// base name in its folder instead of a walk from the root through every
+// component: at a thousand teams the walks were 56,000 opens for 3,500
+// files. A folder swapped for a link after it was opened cannot redirect a
+// write, since the open folder is used, not its name (a rename too, see
+// rename); checkStillInPlace then refuses to commit files into a folder
+// that is no longer where its path says.
 type tree struct {
 	dir     string // as the user gave it, for messages
 	root    *os.Root
@@ -144,8 +147,63 @@ func (t *tree) folder(rel string) (*os.Root, error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("%s changed while obsgen opened it; is another program replacing it?", t.display(rel))
 	}
+	if len(t.folders) >= maxOpenFolders {
+		t.closeFoldersOutside(rel)
+	}
 	t.folders[rel] = f
 	return f, nil
+}
+
+// maxOpenFolders bounds the folders kept open at once: an output tree of a
+// thousand teams has thousands of folders, and a process may open only so
+// many files (ulimit -n). Paths are handled in order, so a folder closed
+// here is rarely needed again.
+const maxOpenFolders = 128
+
+// closeFoldersOutside closes every open folder that is not rel or one of
+// its parents. No caller holds an opened folder across a call to folder
+// other than rel's parents (rename holds a file of its own instead).
+func (t *tree) closeFoldersOutside(rel string) {
+	for name, f := range t.folders {
+		if name != rel && !strings.HasPrefix(rel, name+"/") {
+			_ = f.Close()
+			delete(t.folders, name)
+		}
+	}
+}
+
+// checkStillInPlace checks that every open folder of the output folder
+// name is still at its path, a real folder: another program may have moved
+// or replaced one during the run, and the files obsgen put into the folder
+// it had opened are then not where the manifest says. Called before a
+// manifest commits a folder's files.
+func (t *tree) checkStillInPlace(name string) error {
+	var open []string
+	for rel := range t.folders {
+		if rel == name || strings.HasPrefix(rel, name+"/") {
+			open = append(open, rel)
+		}
+	}
+	slices.Sort(open)
+	for _, rel := range open {
+		f, ok := t.folders[rel]
+		if !ok {
+			continue // closed meanwhile: checked again when reopened
+		}
+		held, err := f.Stat(".")
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.display(rel), err)
+		}
+		parent, base, err := t.in(rel)
+		var now fs.FileInfo
+		if err == nil {
+			now, err = parent.Lstat(base)
+		}
+		if err != nil || !now.IsDir() || !os.SameFile(held, now) {
+			return fmt.Errorf("%s was moved, removed or replaced during the run; is another program changing the output? run obsgen again", t.display(rel))
+		}
+	}
+	return nil
 }
 
 // forget closes the folder rel and those below it, once it was removed.
@@ -425,24 +483,6 @@ func (t *tree) create(rel string, data []byte, sync bool) error {
 		return fmt.Errorf("write %s: %w", t.display(rel), err)
 	}
 	return nil
-}
-
-// rename moves the file from to the path to, within the root. Two paths
-// in one folder (a staged file and its target are in the same output
-// folder) rename from that folder, without a walk from the root.
-func (t *tree) rename(from, to string) error {
-	common := path.Dir(from)
-	for common != "." && !strings.HasPrefix(to, common+"/") {
-		common = path.Dir(common)
-	}
-	dir, err := t.folder(common)
-	if err != nil {
-		return err
-	}
-	if common != "." {
-		from, to = strings.TrimPrefix(from, common+"/"), strings.TrimPrefix(to, common+"/")
-	}
-	return dir.Rename(from, to)
 }
 
 // syncFolder flushes a folder's entries (renames, removals) to disk.

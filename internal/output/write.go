@@ -198,16 +198,6 @@ func (t *tree) sameAsGenerated(rel string, f File) (bool, error) {
 	return bytes.Equal(existing, f.Data) || sameManifest(existing, f.Data), nil
 }
 
-// readLimit is how much of f's file on disk a comparison reads: one byte
-// past the generated content tells a longer file apart; a manifest is read
-// whole, since a different generator line may change its length alone.
-func readLimit(f File) int64 {
-	if f.Path == ManifestName {
-		return maxManifestSize
-	}
-	return int64(len(f.Data))
-}
-
 // printable drops control characters (a newline would end the line).
 func printable(r rune) rune {
 	if r < ' ' || r == 0x7f {
