@@ -8,12 +8,14 @@ import (
 	"os/signal"
 
 	"obsgen.dev/obsgen/internal/cli"
+	"obsgen.dev/obsgen/internal/memlimit"
 )
 
 // atExit runs before the process exits (profiling builds only).
 var atExit []func()
 
 func main() {
+	memlimit.Apply(memlimit.Default)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -1,0 +1,42 @@
+package memlimit
+
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLiftOnlyWhenLiveNearsTheLimit(t *testing.T) {
+	assert.False(t, Lift(200<<20, 150<<20))
+	assert.True(t, Lift(200<<20, 180<<20))
+	assert.True(t, Lift(200<<20, 1<<30))
+}
+
+// The watcher sees every collection and lifts once what is live after one
+// passes the share; it does not before.
+func TestTheWatcherLiftsOnceWhatIsLiveGrows(t *testing.T) {
+	var lifted atomic.Int32
+	const limit = 64 << 20
+	watch(limit, func() { lifted.Add(1) })
+	for range 3 {
+		runtime.GC()
+	}
+	time.Sleep(50 * time.Millisecond) // cleanups run on their own goroutine
+	require.Zero(t, lifted.Load(), "little is live: the limit holds")
+
+	hold := make([][]byte, 0, 64)
+	for range 64 {
+		hold = append(hold, make([]byte, 1<<20)) // 64 MiB live, above 85% of the limit
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for lifted.Load() == 0 && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	runtime.KeepAlive(hold)
+	assert.Equal(t, int32(1), lifted.Load(), "lifted once, then the watcher stops")
+}
