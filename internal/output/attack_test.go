@@ -394,3 +394,78 @@ func TestAFolderRemovedMidRunIsReportedAndTheNextRunRepairs(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, drift[0].Empty(), "%s", drift[0])
 }
+
+// When a rename is refused because its folder was replaced during the run,
+// the half-written folder's manifest must not claim the file that was
+// never renamed: the next run would then overwrite whatever is at that
+// path, such as a hand-written file moved there.
+func TestAFileNeverRenamedIsNotClaimedByTheSettledManifest(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "out")
+	v0 := []output.File{output.YAML("a.yaml", []byte("a: 0\n")), output.YAML("sub/b.yaml", []byte("b: 0\n"))}
+	v1 := append(v0[:2:2], output.YAML("sub/new.yaml", []byte("n: 1\n")))
+	_, err := output.Commit(root, []output.Set{{Name: "site", Files: v0}})
+	require.NoError(t, err)
+	writeFile(t, root, "site/other/new.yaml", "hand-written\n")
+	sub := filepath.Join(root, "site", "sub")
+	swapped := false
+	restore := output.SetCrashPoint(func(s string) {
+		if s == "rename sub/new.yaml" && !swapped {
+			swapped = true
+			require.NoError(t, os.Rename(sub, filepath.Join(root, "site", "moved")))
+			require.NoError(t, os.Rename(filepath.Join(root, "site", "other"), sub))
+		}
+	})
+	_, err = output.Commit(root, []output.Set{{Name: "site", Files: v1}})
+	restore()
+	require.True(t, swapped)
+	require.Error(t, err)
+	assert.NotContains(t, manifestEntries(t, filepath.Join(root, "site")), "sub/new.yaml")
+
+	_, err = output.Commit(root, []output.Set{{Name: "site", Files: v1}})
+	require.Error(t, err, "the hand-written file is in the way")
+	b, readErr := os.ReadFile(filepath.Join(sub, "new.yaml"))
+	require.NoError(t, readErr)
+	assert.Equal(t, "hand-written\n", string(b))
+}
+
+// An output folder removed, moved or replaced while the run commits is
+// reported, and the next run finishes or rewrites it in full.
+func TestAnOutputFolderGoneMidRunIsReportedAndRepaired(t *testing.T) {
+	for _, step := range []string{"record commit", "rename sub/b.yaml", "prune sub/old.yaml"} {
+		for _, how := range []string{"remove", "move", "replace with an empty folder"} {
+			t.Run(step+"/"+how, func(t *testing.T) {
+				root, _ := setupAttack(t)
+				site := filepath.Join(root, "site")
+				done := false
+				restore := output.SetCrashPoint(func(s string) {
+					if s != step || done {
+						return
+					}
+					done = true
+					switch how {
+					case "remove":
+						require.NoError(t, os.RemoveAll(site))
+					case "move":
+						require.NoError(t, os.Rename(site, filepath.Join(root, "elsewhere")))
+					default:
+						require.NoError(t, os.Rename(site, filepath.Join(root, "elsewhere")))
+						require.NoError(t, os.Mkdir(site, 0o755))
+					}
+				})
+				sets := []output.Set{{Name: "site", Files: attackFiles}, {Name: "two", Files: attackFiles}}
+				_, err := output.Commit(root, sets)
+				restore()
+				require.True(t, done)
+				require.Error(t, err)
+
+				_, err = output.Commit(root, sets)
+				require.NoError(t, err)
+				drifts, err := output.CheckAll(root, sets)
+				require.NoError(t, err)
+				for _, d := range drifts {
+					assert.True(t, d.Empty(), "%s", d)
+				}
+			})
+		}
+	}
+}

@@ -355,9 +355,6 @@ func (t *tree) applySet(s pendingSet) error {
 	if err = errors.Join(err, t.prune(s.Name, s.Prune)); err != nil {
 		return err
 	}
-	if err := t.checkStillInPlace(s.Name); err != nil {
-		return err
-	}
 	// The manifest goes last: until it is renamed, the previous one (and
 	// the pending record) still own every file this run may have left.
 	if s.Manifest != "" {
@@ -372,6 +369,14 @@ func (t *tree) applySet(s pendingSet) error {
 // moveIntoPlace renames a staged file onto its generated path.
 func (t *tree) moveIntoPlace(name string, m move) error {
 	tmp := path.Join(name, m.Temp)
+	if _, opened := t.seen[name]; opened {
+		// A staged file missing from a folder this run opened was not
+		// renamed: the folder went (another program), which must not pass
+		// for the rename a crashed run made.
+		if err := t.inPlace(name); err != nil {
+			return err
+		}
+	}
 	if _, err := t.lstat(tmp); errors.Is(err, os.ErrNotExist) {
 		return nil // renamed before a crash
 	}

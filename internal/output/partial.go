@@ -53,14 +53,25 @@ func (e *partialError) Unwrap() []error { return e.causes }
 
 // settle makes a folder whose recorded changes could not all be carried out
 // consistent without the record: its manifest becomes the union of the
-// previous one and the staged one, so every file obsgen may have written
-// there stays owned (rewritten or pruned by the next run, never mistaken for
-// a hand-written one), and the folder's temporary files go.
+// previous one and the staged one, less the staged files that were never
+// renamed into place, so every file obsgen may have written there stays
+// owned (rewritten or pruned by the next run, never mistaken for a
+// hand-written one) and none it did not write becomes its; the folder's
+// temporary files go.
 func (t *tree) settle(s pendingSet) error {
 	owned, staged, err := t.manifests(s)
 	if err != nil {
 		return err
 	}
+	// A staged file still at its temporary name was not renamed into
+	// place: its path is not obsgen's (a hand-written file may be there).
+	notRenamed := map[string]bool{}
+	for _, m := range s.Moves {
+		if info, err := t.lstat(path.Join(s.Name, m.Temp)); err == nil && info.Mode().IsRegular() {
+			notRenamed[m.Path] = true
+		}
+	}
+	staged = slices.DeleteFunc(staged, func(p string) bool { return notRenamed[p] })
 	merged := slices.Compact(slices.Sorted(slices.Values(append(owned, staged...))))
 	if err := t.replaceManifest(s.Name, merged); err != nil {
 		return err

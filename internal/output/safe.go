@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 )
@@ -51,15 +50,19 @@ func (e *pathError) Unwrap() error { return e.err }
 // to maxOpenFolders), so a file operation is one system call on the file's
 // base name in its folder instead of a walk from the root through every
 // component: at a thousand teams the walks were 56,000 opens for 3,500
-// files. A folder swapped for a link after it was opened cannot redirect a
-// write, since the open folder is used, not its name (a rename too, see
-// rename); checkStillInPlace then refuses to commit files into a folder
-// that is no longer where its path says.
+// files. Reads go through the opened folders. Every change to disk is made
+// in an opened folder too, and only after inPlace has checked, by name from
+// the root, that the folder and each above it are still the ones first
+// opened in the run: a folder moved away, removed or swapped for a link by
+// another program during the run is refused (up to the few system calls
+// between the check and the change), so no change lands outside the root or
+// through a link, and none is reported done that is not at its path.
 type tree struct {
 	dir     string // as the user gave it, for messages
 	root    *os.Root
-	folders map[string]*os.Root // real folders below the root, by relative path
-	scratch []byte              // reused by sameContent
+	folders map[string]*os.Root    // real folders below the root, by relative path
+	seen    map[string]fs.FileInfo // each folder as first opened in the run
+	scratch []byte                 // reused by sameContent
 }
 
 // display turns a slash-separated path relative to the root into the path a
@@ -104,7 +107,7 @@ func openTree(dir string) (*tree, error) {
 		_ = r.Close()
 		return nil, fmt.Errorf("output root %s changed while obsgen opened it; is another program replacing it?", dir)
 	}
-	return &tree{dir: dir, root: r, folders: map[string]*os.Root{}}, nil
+	return &tree{dir: dir, root: r, folders: map[string]*os.Root{}, seen: map[string]fs.FileInfo{}}, nil
 }
 
 func (t *tree) close() {
@@ -147,6 +150,11 @@ func (t *tree) folder(rel string) (*os.Root, error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("%s changed while obsgen opened it; is another program replacing it?", t.display(rel))
 	}
+	if first, ok := t.seen[rel]; ok && !os.SameFile(first, info) {
+		_ = f.Close()
+		return nil, t.changed(rel)
+	}
+	t.seen[rel] = info
 	if len(t.folders) >= maxOpenFolders {
 		t.closeFoldersOutside(rel)
 	}
@@ -172,46 +180,41 @@ func (t *tree) closeFoldersOutside(rel string) {
 	}
 }
 
-// checkStillInPlace checks that every open folder of the output folder
-// name is still at its path, a real folder: another program may have moved
-// or replaced one during the run, and the files obsgen put into the folder
-// it had opened are then not where the manifest says. Called before a
-// manifest commits a folder's files.
-func (t *tree) checkStillInPlace(name string) error {
-	var open []string
-	for rel := range t.folders {
-		if rel == name || strings.HasPrefix(rel, name+"/") {
-			open = append(open, rel)
-		}
-	}
-	slices.Sort(open)
-	for _, rel := range open {
-		f, ok := t.folders[rel]
-		if !ok {
-			continue // closed meanwhile: checked again when reopened
-		}
-		held, err := f.Stat(".")
+// inPlace checks, by name from the root, that the folder rel and every
+// folder above it is still the real folder first opened in the run; called
+// before each change to disk in rel. It costs one Lstat per level: the
+// parents are open.
+func (t *tree) inPlace(rel string) error {
+	for d := rel; d != "." && d != ""; d = path.Dir(d) {
+		parent, err := t.folder(path.Dir(d))
 		if err != nil {
-			return fmt.Errorf("%s: %w", t.display(rel), err)
+			return err
 		}
-		parent, base, err := t.in(rel)
-		var now fs.FileInfo
-		if err == nil {
-			now, err = parent.Lstat(base)
-		}
-		if err != nil || !now.IsDir() || !os.SameFile(held, now) {
-			return fmt.Errorf("%s was moved, removed or replaced during the run; is another program changing the output? run obsgen again", t.display(rel))
+		now, err := parent.Lstat(path.Base(d))
+		first, ok := t.seen[d]
+		if err != nil || !ok || !now.IsDir() || !os.SameFile(first, now) {
+			return t.changed(d)
 		}
 	}
 	return nil
 }
 
-// forget closes the folder rel and those below it, once it was removed.
+func (t *tree) changed(rel string) error {
+	return fmt.Errorf("%s was moved, removed or replaced during the run; is another program changing the output? nothing more is changed there: run obsgen again", t.display(rel))
+}
+
+// forget closes the folder rel and those below it, once obsgen removed it:
+// one made at that path later in the run is another folder.
 func (t *tree) forget(rel string) {
 	for name, f := range t.folders {
 		if name == rel || strings.HasPrefix(name, rel+"/") {
 			_ = f.Close()
 			delete(t.folders, name)
+		}
+	}
+	for name := range t.seen {
+		if name == rel || strings.HasPrefix(name, rel+"/") {
+			delete(t.seen, name)
 		}
 	}
 }
@@ -363,6 +366,9 @@ func (t *tree) mkdirs(rel string) error {
 	if err != nil {
 		return err
 	}
+	if err := t.inPlace(path.Dir(rel)); err != nil {
+		return err
+	}
 	if err := parent.Mkdir(base, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("create folder %s: %w", t.display(rel), err)
 	}
@@ -393,20 +399,31 @@ func (t *tree) removeFile(rel string) (bool, error) {
 	if err := kindError(t.display(rel), info, false); err != nil {
 		return false, err
 	}
+	if err := t.inPlace(path.Dir(rel)); err != nil {
+		return false, err
+	}
 	if err := dir.Remove(base); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("remove %s: %w", t.display(rel), err)
 	}
 	return true, nil
 }
 
-// removeFolder removes the folder rel if it is empty, and tells whether it
-// did.
+// removeFolder removes the folder rel if it is empty and is the folder
+// obsgen opened there (not one another program put in its place), and
+// tells whether it did.
 func (t *tree) removeFolder(rel string) bool {
+	if _, err := t.folder(rel); err != nil {
+		return false // also records it, when first met here
+	}
 	parent, base, err := t.in(rel)
 	if err != nil {
 		return false
 	}
-	if info, err := parent.Lstat(base); err != nil || !info.IsDir() {
+	info, err := parent.Lstat(base)
+	if err != nil || !info.IsDir() {
+		return false
+	}
+	if first, ok := t.seen[rel]; !ok || !os.SameFile(first, info) || t.inPlace(path.Dir(rel)) != nil {
 		return false
 	}
 	if parent.Remove(base) != nil {
@@ -462,6 +479,9 @@ func (t *tree) flushStaged() error {
 
 func (t *tree) create(rel string, data []byte, sync bool) error {
 	dir, base, err := t.in(rel)
+	if err == nil {
+		err = t.inPlace(path.Dir(rel))
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", t.display(rel), err)
 	}
