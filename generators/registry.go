@@ -6,6 +6,7 @@
 package generators
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 
@@ -29,13 +30,18 @@ import (
 	"obsgen.dev/obsgen/internal/render"
 )
 
-// Generator turns a plan into files. Builders (Stage 0) may fill their
-// part of objs, which later stages and the proof read.
+// Generator turns a plan into files. A generator may fill its part of
+// objs (the policy objects, the alerts that read each job); one that reads
+// another's part names it in After and starts once that one is done.
 type Generator struct {
 	Name     string
-	Stage    int
+	After    []string
 	Generate func(p *plan.Plan, r *render.Engine, objs *built.Objects) ([]output.File, error)
 }
+
+// policyGenerators build the policy objects (objs.Policies) the proof and
+// the reports read.
+var policyGenerators = []string{"netpol", "calico", "adminnetpol", "istio"}
 
 // Registry is every generator, in the order of their files.
 var Registry = []Generator{
@@ -44,7 +50,7 @@ var Registry = []Generator{
 	{Name: "rules", Generate: func(p *plan.Plan, _ *render.Engine, objs *built.Objects) ([]output.File, error) {
 		return rules.Write(p, objs)
 	}},
-	{Name: "alertmanager", Stage: 1, Generate: func(p *plan.Plan, r *render.Engine, objs *built.Objects) ([]output.File, error) {
+	{Name: "alertmanager", After: []string{"rules"}, Generate: func(p *plan.Plan, r *render.Engine, objs *built.Objects) ([]output.File, error) {
 		return alertmanager.Generate(p, r, objs.JobDependents)
 	}},
 	{Name: "grafana", Generate: files(grafana.Generate)},
@@ -54,9 +60,6 @@ var Registry = []Generator{
 	{Name: "istio", Generate: policies(istio.Write)},
 	{Name: "kiali", Generate: files(kiali.Generate)},
 }
-
-// stages is the number of stages of the registry.
-const stages = 2
 
 func files(g func(*plan.Plan, *render.Engine) ([]output.File, error)) func(*plan.Plan, *render.Engine, *built.Objects) ([]output.File, error) {
 	return func(p *plan.Plan, r *render.Engine, _ *built.Objects) ([]output.File, error) { return g(p, r) }
@@ -75,26 +78,42 @@ type Generated struct {
 	Proof    *reports.Proof
 }
 
-// Run runs the registry stage by stage, each on at most GOMAXPROCS
-// goroutines, then proves the policy objects the policy generators built
-// and writes the reports, and last kustomization.yaml, which lists the
-// files as their generators ask. The files come in registry order
-// whatever the scheduling.
+// Run runs the registry, then proves the policy objects the policy
+// generators built and writes the reports, and last kustomization.yaml,
+// which lists the files as their generators ask. Each step starts once the
+// steps it reads from are done (the reports once the policy generators
+// are, alongside the others), and at most GOMAXPROCS run at once. The files
+// come in registry order whatever the scheduling.
 func Run(p *plan.Plan, r *render.Engine) (*Generated, error) {
 	objs := &built.Objects{}
 	out := make([][]output.File, len(Registry))
-	for stage := range stages {
-		if err := runStage(p, r, objs, stage, out); err != nil {
-			return nil, err
+	var (
+		reps  []output.File
+		proof *reports.Proof
+	)
+	steps := make([]step, 0, len(Registry)+1)
+	for i, gen := range Registry {
+		steps = append(steps, step{name: gen.Name, after: gen.After, run: func() error {
+			files, err := gen.Generate(p, r, objs)
+			if err != nil {
+				return fmt.Errorf("generate %s: %w", gen.Name, err)
+			}
+			out[i] = files
+			return nil
+		}})
+	}
+	steps = append(steps, step{name: "reports", after: policyGenerators, run: func() (err error) {
+		if reps, proof, err = reports.Generate(p, &objs.Policies); err != nil {
+			return fmt.Errorf("generate reports: %w", err)
 		}
+		return nil
+	}})
+	if err := runSteps(steps, runtime.GOMAXPROCS(0)); err != nil {
+		return nil, err
 	}
 	var all []output.File
 	for _, files := range out {
 		all = append(all, files...)
-	}
-	reps, proof, err := reports.Generate(p, &objs.Policies)
-	if err != nil {
-		return nil, fmt.Errorf("generate reports: %w", err)
 	}
 	all = append(all, reps...)
 	k, err := kustomize.Generate(p, r, all)
@@ -104,21 +123,53 @@ func Run(p *plan.Plan, r *render.Engine) (*Generated, error) {
 	return &Generated{Files: append(all, k), Policies: &objs.Policies, Proof: proof}, nil
 }
 
-// runStage runs the generators of one stage; each writes its own slot of
-// out and its own fields of objs.
-func runStage(p *plan.Plan, r *render.Engine, objs *built.Objects, stage int, out [][]output.File) error {
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, gen := range Registry {
-		if gen.Stage != stage {
-			continue
-		}
-		g.Go(func() error {
-			files, err := gen.Generate(p, r, objs)
-			if err != nil {
-				return fmt.Errorf("generate %s: %w", gen.Name, err)
+// step is one unit of Run: it writes only its own results, and reads only
+// those of the steps named in after.
+type step struct {
+	name  string
+	after []string
+	run   func() error
+}
+
+// runSteps runs every step once the steps it comes after are done, at most
+// limit at a time, and returns the first error (the steps not started by
+// then are skipped).
+func runSteps(steps []step, limit int) error {
+	done := make(map[string]chan struct{}, len(steps))
+	for _, s := range steps {
+		done[s.name] = make(chan struct{})
+	}
+	for _, s := range steps {
+		for _, a := range s.after {
+			if done[a] == nil {
+				return fmt.Errorf("step %s comes after %s, which is not a step", s.name, a)
 			}
-			out[i] = files
+		}
+	}
+	slots := make(chan struct{}, max(limit, 1))
+	g, ctx := errgroup.WithContext(context.Background())
+	for _, s := range steps {
+		g.Go(func() error {
+			for _, a := range s.after {
+				select {
+				case <-done[a]:
+				case <-ctx.Done():
+					return nil
+				}
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			}
+			defer func() { <-slots }()
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err := s.run(); err != nil {
+				return err
+			}
+			close(done[s.name])
 			return nil
 		})
 	}

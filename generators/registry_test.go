@@ -1,8 +1,11 @@
 package generators
 
 import (
+	"errors"
 	"runtime"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
@@ -42,5 +45,62 @@ func TestRunIsTheSameOnAnyNumberOfThreads(t *testing.T) {
 			require.Equal(t, first.Files, g.Files, "%s, GOMAXPROCS=%d", name, procs)
 			require.Equal(t, first.Proof.Result.Checks, g.Proof.Result.Checks, "%s, GOMAXPROCS=%d", name, procs)
 		}
+	}
+}
+
+// runSteps starts a step only after those it names, never runs more than
+// the limit at once, and stops at the first error.
+func TestRunStepsKeepsOrderLimitAndErrors(t *testing.T) {
+	var mu sync.Mutex
+	var finished []string
+	running, most := 0, 0
+	mk := func(name string, after ...string) step {
+		return step{name: name, after: after, run: func() error {
+			mu.Lock()
+			running++
+			most = max(most, running)
+			for _, a := range after {
+				require.Contains(t, finished, a, "%s started before %s finished", name, a)
+			}
+			mu.Unlock()
+			time.Sleep(5 * time.Millisecond)
+			mu.Lock()
+			running--
+			finished = append(finished, name)
+			mu.Unlock()
+			return nil
+		}}
+	}
+	steps := []step{mk("d", "b", "c"), mk("a"), mk("b", "a"), mk("c"), mk("e"), mk("f", "d")}
+	require.NoError(t, runSteps(steps, 2))
+	require.Len(t, finished, len(steps))
+	require.LessOrEqual(t, most, 2)
+
+	ran := false
+	err := runSteps([]step{
+		{name: "x", run: func() error { return errors.New("x failed") }},
+		{name: "y", after: []string{"x"}, run: func() error { ran = true; return nil }},
+	}, 2)
+	require.EqualError(t, err, "x failed")
+	require.False(t, ran, "a step after a failed one never runs")
+
+	require.Error(t, runSteps([]step{{name: "y", after: []string{"nope"}, run: func() error { return nil }}}, 1))
+}
+
+// Every name a generator comes after is a generator that comes before it
+// in no cycle: the registry runs to the end (TestRunIsTheSameOnAnyNumberOfThreads
+// runs it) and names only real generators.
+func TestTheRegistryNamesRealGenerators(t *testing.T) {
+	names := map[string]bool{}
+	for _, g := range Registry {
+		names[g.Name] = true
+	}
+	for _, g := range Registry {
+		for _, a := range g.After {
+			require.True(t, names[a], "%s comes after %s", g.Name, a)
+		}
+	}
+	for _, n := range policyGenerators {
+		require.True(t, names[n], n)
 	}
 }
