@@ -403,7 +403,7 @@ func TestAFileNeverRenamedIsNotClaimedByTheSettledManifest(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "out")
 	v0 := []output.File{output.YAML("a.yaml", []byte("a: 0\n")), output.YAML("sub/b.yaml", []byte("b: 0\n"))}
 	v1 := append(v0[:2:2], output.YAML("sub/new.yaml", []byte("n: 1\n")))
-	_, err := output.Commit(root, []output.Set{{Name: "site", Files: v0}})
+	_, err := output.Commit(root, []output.Set{{Name: "site", Files: v0, Generator: "obsgen v1"}})
 	require.NoError(t, err)
 	writeFile(t, root, "site/other/new.yaml", "hand-written\n")
 	sub := filepath.Join(root, "site", "sub")
@@ -415,11 +415,14 @@ func TestAFileNeverRenamedIsNotClaimedByTheSettledManifest(t *testing.T) {
 			require.NoError(t, os.Rename(filepath.Join(root, "site", "other"), sub))
 		}
 	})
-	_, err = output.Commit(root, []output.Set{{Name: "site", Files: v1}})
+	_, err = output.Commit(root, []output.Set{{Name: "site", Files: v1, Generator: "obsgen v2"}})
 	restore()
 	require.True(t, swapped)
 	require.Error(t, err)
 	assert.NotContains(t, manifestEntries(t, filepath.Join(root, "site")), "sub/new.yaml")
+	m, readErr := os.ReadFile(filepath.Join(root, "site", output.ManifestName))
+	require.NoError(t, readErr)
+	assert.Equal(t, "obsgen v1", output.Generator(m), "the settled manifest keeps the folder's generator")
 
 	_, err = output.Commit(root, []output.Set{{Name: "site", Files: v1}})
 	require.Error(t, err, "the hand-written file is in the way")

@@ -73,7 +73,7 @@ func (t *tree) settle(s pendingSet) error {
 	}
 	staged = slices.DeleteFunc(staged, func(p string) bool { return notRenamed[p] })
 	merged := slices.Compact(slices.Sorted(slices.Values(append(owned, staged...))))
-	if err := t.replaceManifest(s.Name, merged); err != nil {
+	if err := t.replaceManifest(s.Name, merged, t.generatorOf(s)); err != nil {
 		return err
 	}
 	for _, tmp := range s.temps() {
@@ -103,13 +103,35 @@ func (t *tree) stagedManifest(s pendingSet) ([]string, error) {
 	return owned, nil
 }
 
-// replaceManifest writes a folder's manifest atomically.
-func (t *tree) replaceManifest(name string, owned []string) error {
+// generatorOf is the generator the folder's manifest records, else the
+// staged one's: a settled manifest keeps it, since later runs that write
+// the same files leave the manifest alone (sameManifest).
+func (t *tree) generatorOf(s pendingSet) string {
+	for _, m := range []string{ManifestName, s.Manifest} {
+		if m == "" {
+			continue
+		}
+		if b, err := t.readRegular(path.Join(s.Name, m), maxManifestSize); err == nil {
+			if g := Generator(b); g != "" {
+				return g
+			}
+		}
+	}
+	return ""
+}
+
+// replaceManifest writes a folder's manifest atomically, recording
+// generator when it is given.
+func (t *tree) replaceManifest(name string, owned []string, generator string) error {
 	tmp := path.Join(name, mergeTemp)
 	if _, err := t.removeFile(tmp); err != nil {
 		return err
 	}
-	data := manifestHeader + strings.Join(owned, "\n") + "\n"
+	head := manifestHeader
+	if generator != "" {
+		head += GeneratorLine + generator + "\n"
+	}
+	data := head + strings.Join(owned, "\n") + "\n"
 	if err := t.writeNew(tmp, []byte(data)); err != nil {
 		return err
 	}
