@@ -115,15 +115,18 @@ type scoper struct {
 	cluster string
 	exprs   map[string]scopedExpr
 	series  map[string]string
+	regexps map[string]bool // regular expressions checked, and whether they compile
 }
 
 type scopedExpr struct {
-	expr  string // the scoped shape
-	keeps bool   // keepsLabel(expr, cluster)
+	expr    string // the scoped shape
+	keeps   bool   // keepsLabel(expr, cluster)
+	ok      bool   // the shape stands for every expression of its shape
+	regexps []int  // the values that are regular-expression matchers
 }
 
 func newScoper(cluster string) *scoper {
-	return &scoper{cluster: cluster, exprs: map[string]scopedExpr{}, series: map[string]string{}}
+	return &scoper{cluster: cluster, exprs: map[string]scopedExpr{}, series: map[string]string{}, regexps: map[string]bool{}}
 }
 
 func (sc *scoper) rule(r Rule) Rule {
@@ -148,7 +151,8 @@ func (sc *scoper) rule(r Rule) Rule {
 	return r
 }
 
-// expr scopes one expression, through its shape when it has one.
+// expr scopes one expression, through its shape when it has one and the
+// shape stands for it (see shapeScope).
 func (sc *scoper) expr(e string) (string, bool) {
 	shape, values, ok := shapeOf(e)
 	if !ok {
@@ -156,13 +160,94 @@ func (sc *scoper) expr(e string) (string, bool) {
 	}
 	done, seen := sc.exprs[shape]
 	if !seen {
-		done.expr, done.keeps = scopeExpr(shape, sc.cluster)
+		done = shapeScope(shape, sc.cluster)
 		sc.exprs[shape] = done
 	}
-	if out, ok := fillShape(done.expr, values); ok {
-		return out, done.keeps
+	if done.ok && sc.validRegexps(done.regexps, values) {
+		if out, ok := fillShape(done.expr, values); ok {
+			return out, done.keeps
+		}
 	}
-	return scopeExpr(e, sc.cluster)
+	return scopeExpr(e, sc.cluster) // which fails as parsing e fails
+}
+
+// validRegexps tells whether the values at the given places compile as
+// the parser compiles a regular-expression matcher, each distinct value
+// once.
+func (sc *scoper) validRegexps(places []int, values []string) bool {
+	for _, i := range places {
+		valid, seen := sc.regexps[values[i]]
+		if !seen {
+			_, err := labels.NewMatcher(labels.MatchRegexp, "x", values[i])
+			valid = err == nil
+			sc.regexps[values[i]] = valid
+		}
+		if !valid {
+			return false
+		}
+	}
+	return true
+}
+
+// shapeScope scopes a shape, when the result stands for every expression
+// of that shape once its strings are put back:
+//   - the printer sorts a selector's matchers as whole `name="value"`
+//     texts, so two matchers of one name and type (the added cluster
+//     matcher among them) would come out in an order the placeholders
+//     decide, not the values: no shape;
+//   - a selector without a metric name must have a matcher that does not
+//     match the empty string, which depends on the values: no shape;
+//   - a regular-expression matcher must compile: the places of those
+//     values are kept, for validRegexps to check each expression's.
+func shapeScope(shape, cluster string) scopedExpr {
+	expr, err := parser.NewParser(parser.Options{}).ParseExpr(shape)
+	if err != nil {
+		return scopedExpr{}
+	}
+	ok := true
+	var regexps []int
+	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+		vs, isSelector := n.(*parser.VectorSelector)
+		if !isSelector {
+			return nil
+		}
+		if vs.Name == "" {
+			ok = false
+		}
+		seen := map[string]bool{ClusterLabel + labels.MatchEqual.String(): true}
+		for _, m := range vs.LabelMatchers {
+			key := m.Name + m.Type.String()
+			if seen[key] {
+				ok = false
+			}
+			seen[key] = true
+			if m.Type == labels.MatchRegexp || m.Type == labels.MatchNotRegexp {
+				i, isPlaceholder := placeholderIndex(m.Value)
+				switch {
+				case isPlaceholder:
+					regexps = append(regexps, i)
+				case m.Name != labels.MetricName:
+					ok = false // a literal regex is not in the shape: not expected
+				}
+			}
+		}
+		return nil
+	})
+	if !ok {
+		return scopedExpr{}
+	}
+	out, keeps := scopeParsed(expr, cluster)
+	return scopedExpr{expr: out, keeps: keeps, ok: true, regexps: regexps}
+}
+
+// placeholderIndex reads i from the placeholder "obsgenph<i>".
+func placeholderIndex(s string) (int, bool) {
+	digits, ok := strings.CutPrefix(s, placeholder)
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(digits)
+	return i, err == nil && i >= 0 && strconv.Itoa(i) == digits
 }
 
 // scopeExpr makes every selector of e read only cluster's series and every
@@ -172,6 +257,10 @@ func scopeExpr(e, cluster string) (string, bool) {
 	if err != nil {
 		panic(fmt.Sprintf("expression %s: %v", e, err)) // the catalogue's expressions parse (tested)
 	}
+	return scopeParsed(expr, cluster)
+}
+
+func scopeParsed(expr parser.Expr, cluster string) (string, bool) {
 	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
 		switch n := n.(type) {
 		case *parser.VectorSelector:
@@ -410,7 +499,8 @@ func (sc *scoper) withClusterLabel(c Case, keeps bool) Case {
 // addCluster is addLabel(series, cluster), once per shape of series.
 func (sc *scoper) addCluster(series string) string {
 	shape, values, ok := shapeOf(series)
-	if !ok {
+	if !ok || slices.Contains(values, "") {
+		// labels.Builder drops a label whose value is empty.
 		return addLabel(series, ClusterLabel, sc.cluster)
 	}
 	done, seen := sc.series[shape]

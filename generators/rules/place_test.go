@@ -110,6 +110,11 @@ func TestShapesRoundTripEveryString(t *testing.T) {
 		`a / on (namespace, service) group_left b{x="y"}`,
 		"up{job=\"a\"} # it's a \"comment\"\n  > 0",
 		`up{job="a#b"}`,
+		`{job!=""}`,
+		`count by (job) ({job!~""})`,
+		`up{job!="b", job!="a"}`,
+		`up{cluster="a"}`,
+		`up{cluster!="a", job=~"b", job=~"a"}`,
 	} {
 		if _, values, ok := shapeOf(expr); ok {
 			assert.Equal(t, lexedStrings(t, expr), values, "shapeOf finds the lexer's strings in %s", expr)
@@ -126,6 +131,8 @@ func TestShapesRoundTripEveryString(t *testing.T) {
 		`x_total{namespace='q', pod="ünï"}`,
 		`{"my.metric", pod="p"}`,
 		`x_total`,
+		`x{job=""}`,
+		`x{job="", pod="p"}`,
 	} {
 		assert.Equal(t, addLabel(series, ClusterLabel, cluster), newScoper(cluster).addCluster(series), series)
 	}
