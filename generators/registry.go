@@ -135,16 +135,12 @@ type step struct {
 // limit at a time, and returns the first error (the steps not started by
 // then are skipped).
 func runSteps(steps []step, limit int) error {
+	if err := checkSteps(steps); err != nil {
+		return err
+	}
 	done := make(map[string]chan struct{}, len(steps))
 	for _, s := range steps {
 		done[s.name] = make(chan struct{})
-	}
-	for _, s := range steps {
-		for _, a := range s.after {
-			if done[a] == nil {
-				return fmt.Errorf("step %s comes after %s, which is not a step", s.name, a)
-			}
-		}
 	}
 	slots := make(chan struct{}, max(limit, 1))
 	g, ctx := errgroup.WithContext(context.Background())
@@ -174,6 +170,49 @@ func runSteps(steps []step, limit int) error {
 		})
 	}
 	return g.Wait()
+}
+
+// checkSteps refuses steps that would never all run: a name used twice, a
+// step after one that does not exist, or a cycle.
+func checkSteps(steps []step) error {
+	after := make(map[string][]string, len(steps))
+	for _, s := range steps {
+		if _, dup := after[s.name]; dup {
+			return fmt.Errorf("two steps are named %s", s.name)
+		}
+		after[s.name] = s.after
+	}
+	const (
+		visiting = 1
+		finished = 2
+	)
+	state := map[string]int{}
+	var visit func(name string) error
+	visit = func(name string) error {
+		switch state[name] {
+		case visiting:
+			return fmt.Errorf("step %s comes after itself", name)
+		case finished:
+			return nil
+		}
+		state[name] = visiting
+		for _, a := range after[name] {
+			if _, ok := after[a]; !ok {
+				return fmt.Errorf("step %s comes after %s, which is not a step", name, a)
+			}
+			if err := visit(a); err != nil {
+				return err
+			}
+		}
+		state[name] = finished
+		return nil
+	}
+	for _, s := range steps {
+		if err := visit(s.name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Policies builds every policy object of the plan, as Run hands them to

@@ -84,12 +84,17 @@ func TestRunStepsKeepsOrderLimitAndErrors(t *testing.T) {
 	require.EqualError(t, err, "x failed")
 	require.False(t, ran, "a step after a failed one never runs")
 
-	require.Error(t, runSteps([]step{{name: "y", after: []string{"nope"}, run: func() error { return nil }}}, 1))
+	nop := func() error { return nil }
+	require.ErrorContains(t, runSteps([]step{{name: "y", after: []string{"nope"}, run: nop}}, 1), "not a step")
+	require.ErrorContains(t, runSteps([]step{{name: "y", run: nop}, {name: "y", run: nop}}, 1), "two steps")
+	require.ErrorContains(t, runSteps([]step{{name: "y", after: []string{"y"}, run: nop}}, 1), "after itself")
+	require.ErrorContains(t, runSteps([]step{
+		{name: "a", after: []string{"c"}, run: nop}, {name: "b", after: []string{"a"}, run: nop}, {name: "c", after: []string{"b"}, run: nop},
+	}, 2), "after itself")
 }
 
-// Every name a generator comes after is a generator that comes before it
-// in no cycle: the registry runs to the end (TestRunIsTheSameOnAnyNumberOfThreads
-// runs it) and names only real generators.
+// Every name a generator comes after is a generator, and none comes after
+// itself (checkSteps refuses a cycle).
 func TestTheRegistryNamesRealGenerators(t *testing.T) {
 	names := map[string]bool{}
 	for _, g := range Registry {
@@ -103,4 +108,9 @@ func TestTheRegistryNamesRealGenerators(t *testing.T) {
 	for _, n := range policyGenerators {
 		require.True(t, names[n], n)
 	}
+	steps := []step{{name: "reports", after: policyGenerators}}
+	for _, g := range Registry {
+		steps = append(steps, step{name: g.Name, after: g.After})
+	}
+	require.NoError(t, checkSteps(steps))
 }
