@@ -27,11 +27,12 @@ const Default = 208 << 20
 // lifts it.
 const liftAt = 0.85
 
-// Apply sets limit as the soft memory limit unless GOMEMLIMIT is set (the
-// user's choice wins), and lifts it after any collection that leaves more
-// than 85% of it live.
+// Apply sets limit as the soft memory limit unless GOMEMLIMIT or GOGC is
+// set (the user's choice of how the collector runs wins), and lifts it
+// after a collection that leaves more than 85% of it live, as the runtime
+// counts live bytes (/gc/heap/live:bytes).
 func Apply(limit int64) {
-	if os.Getenv("GOMEMLIMIT") != "" || limit <= 0 {
+	if os.Getenv("GOMEMLIMIT") != "" || os.Getenv("GOGC") != "" || limit <= 0 {
 		return
 	}
 	debug.SetMemoryLimit(limit)

@@ -30,6 +30,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
@@ -516,12 +517,23 @@ func (c *relabelConfig) compile(expr string) error {
 	if err != nil {
 		return err
 	}
+	if compiledCount.Add(1) > maxCompiled {
+		// A long-running process (generate --watch) would otherwise keep
+		// the expressions of every profile it ever saw.
+		compiledRegexps.Clear()
+		compiledCount.Store(1)
+	}
 	compiledRegexps.Store(expr, re)
 	c.Regex = re
 	return nil
 }
 
-// compiledRegexps holds every relabeling expression compiled so far; a
-// relabel.Regexp is safe to share (regexp.Regexp is safe for concurrent
-// use).
-var compiledRegexps sync.Map
+// compiledRegexps holds the relabeling expressions compiled so far, up to
+// maxCompiled (about 3,000, 10 MiB, at a thousand teams); a relabel.Regexp
+// is safe to share (regexp.Regexp is safe for concurrent use).
+var (
+	compiledRegexps sync.Map
+	compiledCount   atomic.Int64
+)
+
+const maxCompiled = 20000
