@@ -4,6 +4,7 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -74,8 +75,12 @@ func document(path string, obj any) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	// Numbers stay json.Number: as float64, an integer of a million or more
+	// would be written as 1e+06, which an integer field may refuse.
 	var m map[string]any
-	if err := json.Unmarshal(j, &m); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	delete(m, "status")

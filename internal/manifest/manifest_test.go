@@ -22,6 +22,7 @@ import (
 func TestDocumentsDropEmptyFieldsAndStillDecode(t *testing.T) {
 	meta := metav1.ObjectMeta{Name: "x", Namespace: "monitoring"}
 	port := intstr.FromInt32(9090)
+	replicas, history := int32(2500000), int32(10)
 	objs := []any{
 		&networkingv1.NetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"}, ObjectMeta: meta,
 			Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
@@ -30,7 +31,7 @@ func TestDocumentsDropEmptyFieldsAndStillDecode(t *testing.T) {
 					Ports: []networkingv1.NetworkPolicyPort{{Port: &port}},
 				}}}},
 		&appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: meta,
-			Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "x"}},
+			Spec: appsv1.DeploymentSpec{Replicas: &replicas, RevisionHistoryLimit: &history, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "x"}},
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "x"}},
 					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "x", Image: "x:1"}}}}}},
 		&monitoringv1.PrometheusRule{TypeMeta: metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "PrometheusRule"}, ObjectMeta: meta,
@@ -45,6 +46,8 @@ func TestDocumentsDropEmptyFieldsAndStillDecode(t *testing.T) {
 	}
 	assert.Contains(t, text, "namespaceSelector: {}", "an empty selector means every namespace and stays")
 	assert.Contains(t, text, "podSelector: {}")
+	assert.Contains(t, text, "replicas: 2500000\n", "integers stay integers, however large")
+	assert.Contains(t, text, "revisionHistoryLimit: 10\n")
 
 	docs := regexp.MustCompile(`(?m)^---\n`).Split(text, -1)
 	require.Len(t, docs, len(objs))

@@ -1,6 +1,7 @@
 package yamlwriter
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -8,8 +9,8 @@ import (
 )
 
 // Writer appends YAML documents of generic trees (what encoding/json
-// decodes into: map[string]any, []any, string, float64, bool, nil) to a
-// buffer, as yaml.v3 writes them.
+// decodes into: map[string]any, []any, string, float64 or json.Number,
+// bool, nil) to a buffer, as yaml.v3 writes them.
 type Writer struct {
 	b      []byte
 	styles *Styles
@@ -38,7 +39,7 @@ func (w *Writer) Document(v any, first bool) error {
 	err := w.document(v)
 	if errors.Is(err, errComplexKey) {
 		// Keys spanning lines: rare enough to leave to yaml.v3 itself.
-		data, merr := Marshal(v)
+		data, merr := Marshal(asNumbers(v))
 		if merr != nil {
 			return merr
 		}
@@ -46,6 +47,35 @@ func (w *Writer) Document(v any, first bool) error {
 		return nil
 	}
 	return err
+}
+
+// asNumbers turns each json.Number of a tree into the int64 or float64 it
+// stands for, which is how the writer writes it; yaml.v3 would quote a
+// json.Number as text.
+func asNumbers(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		if f, err := t.Float64(); err == nil {
+			return f
+		}
+		return string(t)
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = asNumbers(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = asNumbers(x)
+		}
+		return out
+	}
+	return v
 }
 
 func (w *Writer) document(v any) error {
@@ -193,6 +223,8 @@ func (w *Writer) scalar(col int, v any) error {
 		return nil
 	case float64:
 		w.b = appendFloat(w.b, t)
+	case json.Number:
+		return w.scalar(col, asNumbers(t))
 	case bool:
 		w.b = strconv.AppendBool(w.b, t)
 	case nil:
