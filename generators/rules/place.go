@@ -483,17 +483,22 @@ func (sc *scoper) withClusterLabel(c Case, keeps bool) Case {
 	}
 	c.Series = series
 	if keeps {
-		expect := make([]map[string]string, len(c.Expect))
-		for i, e := range c.Expect {
-			expect[i] = maps.Clone(e)
-			if expect[i] == nil {
-				expect[i] = map[string]string{}
-			}
-			expect[i][ClusterLabel] = sc.cluster
-		}
-		c.Expect = expect
+		c.Expect = withCluster(c.Expect, sc.cluster)
 	}
 	return c
+}
+
+// withCluster copies expected alerts' labels with cluster added.
+func withCluster(expect []map[string]string, cluster string) []map[string]string {
+	out := make([]map[string]string, len(expect))
+	for i, e := range expect {
+		out[i] = maps.Clone(e)
+		if out[i] == nil {
+			out[i] = map[string]string{}
+		}
+		out[i][ClusterLabel] = cluster
+	}
+	return out
 }
 
 // addCluster is addLabel(series, cluster), once per shape of series.

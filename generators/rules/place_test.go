@@ -14,8 +14,8 @@ import (
 )
 
 // referenceScope scopes a rule without shapes: every expression and
-// series parsed and rewritten on its own. The scoper must give exactly
-// this.
+// series parsed and rewritten on its own (the expected alerts' labels do
+// not depend on shapes). The scoper must give exactly this.
 func referenceScope(r Rule, cluster string) Rule {
 	expr, keeps := scopeExpr(r.Expr, cluster)
 	r.Expr = expr
@@ -35,15 +35,7 @@ func referenceScope(r Rule, cluster string) Rule {
 			}
 			c.Series = series
 			if keeps {
-				expect := make([]map[string]string, len(c.Expect))
-				for i, e := range c.Expect {
-					expect[i] = maps.Clone(e)
-					if expect[i] == nil {
-						expect[i] = map[string]string{}
-					}
-					expect[i][ClusterLabel] = cluster
-				}
-				c.Expect = expect
+				c.Expect = withCluster(c.Expect, cluster)
 			}
 		}
 		r.Test = &t
