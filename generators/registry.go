@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/trace"
 
 	"golang.org/x/sync/errgroup"
 
@@ -85,6 +86,17 @@ type Generated struct {
 // are, alongside the others), and at most GOMAXPROCS run at once. The files
 // come in registry order whatever the scheduling.
 func Run(p *plan.Plan, r *render.Engine) (*Generated, error) {
+	return RunSettling(p, r, nil)
+}
+
+// RunSettling is Run that hands each step's files to settle as soon as the
+// step is done (output.Writer.Settle compares them with the output tree and
+// lets go of the data of those already on disk), from the step's goroutine.
+// kustomization.yaml, written last from the others, is not settled.
+func RunSettling(p *plan.Plan, r *render.Engine, settle func([]output.File) []output.File) (*Generated, error) {
+	if settle == nil {
+		settle = func(files []output.File) []output.File { return files }
+	}
 	objs := &built.Objects{}
 	out := make([][]output.File, len(Registry))
 	var (
@@ -98,7 +110,7 @@ func Run(p *plan.Plan, r *render.Engine) (*Generated, error) {
 			if err != nil {
 				return fmt.Errorf("generate %s: %w", gen.Name, err)
 			}
-			out[i] = files
+			out[i] = settle(files)
 			return nil
 		}})
 	}
@@ -106,6 +118,7 @@ func Run(p *plan.Plan, r *render.Engine) (*Generated, error) {
 		if reps, proof, err = reports.Generate(p, &objs.Policies); err != nil {
 			return fmt.Errorf("generate reports: %w", err)
 		}
+		reps = settle(reps)
 		return nil
 	}})
 	if err := runSteps(steps, runtime.GOMAXPROCS(0)); err != nil {
@@ -162,7 +175,11 @@ func runSteps(steps []step, limit int) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if err := s.run(); err != nil {
+			// A region per step: an execution trace (OBSGEN_TRACE in the
+			// profiling build) then shows which steps make the critical path.
+			var err error
+			trace.WithRegion(ctx, s.name, func() { err = s.run() })
+			if err != nil {
 				return err
 			}
 			close(done[s.name])

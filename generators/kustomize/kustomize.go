@@ -108,10 +108,10 @@ type Oversize struct {
 // Oversized reads the kustomization among files and returns the
 // ConfigMaps and Secrets it would build beyond MaxObjectData.
 func Oversized(files []output.File) ([]Oversize, error) {
-	byPath := make(map[string][]byte, len(files))
+	size := make(map[string]int, len(files))
 	var kdata []byte
 	for _, f := range files {
-		byPath[f.Path] = f.Data
+		size[f.Path] = f.Size()
 		if f.Path == Path {
 			kdata = f.Data
 		}
@@ -131,7 +131,7 @@ func Oversized(files []output.File) ([]Oversize, error) {
 			if !ok {
 				key, file = path.Base(src), src
 			}
-			o.Bytes += len(key) + len(byPath[file])
+			o.Bytes += len(key) + size[file]
 			o.Files = append(o.Files, file)
 		}
 		if o.Bytes > MaxObjectData {

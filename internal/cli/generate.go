@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/trace"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -81,14 +83,21 @@ func (a *app) generate(args []string, check, prune bool) error {
 	if err != nil {
 		return err
 	}
-	results, err := a.runAll(args)
+	root := a.path(flagOut)
+	// The output is opened (and, to write, locked) before generating, so
+	// each generator's files are compared with it as soon as they are done.
+	w, err := output.OpenWriter(root, !check)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	results, err := a.runAllSettling(args, w.Settle)
 	if err != nil {
 		return err
 	}
 	if err := a.warn(results); err != nil {
 		return err
 	}
-	root := a.path(flagOut)
 	sets := make([]output.Set, len(results))
 	for i, res := range results {
 		sets[i] = output.Set{Name: res.Plan.Name, Files: res.Files, Generator: generatorName()}
@@ -107,7 +116,7 @@ func (a *app) generate(args []string, check, prune bool) error {
 		}
 	}
 	if check {
-		return a.check(root, sets, orphans)
+		return a.check(root, w, sets, orphans)
 	}
 	if !prune && len(orphans) > 0 && a.v.GetBool(flagStrict) {
 		return fmt.Errorf("%s holds obsgen output that no given profile produces (a renamed or deleted profile?), and --strict makes that an error; nothing was written: run with --prune-orphans and every profile to remove it",
@@ -117,7 +126,9 @@ func (a *app) generate(args []string, check, prune bool) error {
 		orphans = nil
 	}
 	// One commit for every profile: all of them are written, or none.
-	written, err := output.CommitRemoving(root, sets, orphans)
+	region := trace.StartRegion(context.Background(), "commit")
+	written, err := w.Commit(sets, orphans)
+	region.End()
 	if err != nil {
 		return err
 	}
@@ -151,8 +162,8 @@ func generatorName() string { return "obsgen " + version.Get().Short() }
 
 // check prints the drift of every output folder and reports errDrift if
 // any is stale.
-func (a *app) check(root string, sets []output.Set, orphans []string) error {
-	drifts, err := output.CheckAll(root, sets)
+func (a *app) check(root string, w *output.Writer, sets []output.Set, orphans []string) error {
+	drifts, err := w.Check(sets)
 	if err != nil {
 		return err
 	}
@@ -313,11 +324,17 @@ func inObsgenRepo() bool {
 // runAll generates every profile in memory and returns every profile
 // problem of every file at once.
 func (a *app) runAll(args []string) ([]*pipeline.Result, error) {
+	return a.runAllSettling(args, nil)
+}
+
+// runAllSettling is runAll that hands each generator's files to settle
+// (pipeline.RunSettling).
+func (a *app) runAllSettling(args []string, settle func(set string, files []output.File) []output.File) ([]*pipeline.Result, error) {
 	engine, err := a.engine()
 	if err != nil {
 		return nil, err
 	}
-	return a.runAllWith(engine, args)
+	return a.runAllWith(engine, args, settle)
 }
 
 // engine is the template engine of the settings: the built-in templates
@@ -330,7 +347,7 @@ func (a *app) engine() (*render.Engine, error) {
 	return e, err
 }
 
-func (a *app) runAllWith(engine *render.Engine, args []string) ([]*pipeline.Result, error) {
+func (a *app) runAllWith(engine *render.Engine, args []string, settle func(set string, files []output.File) []output.File) ([]*pipeline.Result, error) {
 	sources, err := readSources(args)
 	if err != nil {
 		return nil, err
@@ -339,7 +356,7 @@ func (a *app) runAllWith(engine *render.Engine, args []string) ([]*pipeline.Resu
 	var results []*pipeline.Result
 	names := map[string]string{}
 	for _, src := range sources {
-		res, err := pipeline.RunIncluding(src.file, src.data, src.dir, engine)
+		res, err := pipeline.RunSettling(src.file, src.data, src.dir, engine, settle)
 		var diags diag.List
 		switch {
 		case errors.As(err, &diags):

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"obsgen.dev/obsgen/internal/output"
 )
 
 func (a *app) validateCommand() *cobra.Command {
@@ -24,7 +26,9 @@ Warnings are printed to stderr; with --strict they fail validation as errors do.
 			if err != nil {
 				return err
 			}
-			results, err := a.runAll(args)
+			// Nothing is written: each generator's data goes as soon as it
+			// is done, and only the sizes stay (the ConfigMap limits).
+			results, err := a.runAllSettling(args, func(_ string, files []output.File) []output.File { return output.Forget(files) })
 			if err != nil {
 				return err
 			}

@@ -95,7 +95,7 @@ func (a *app) verify(cmd *cobra.Command, args []string, check Checker) error {
 	if err != nil {
 		return err
 	}
-	results, err := a.runAllWith(engine, args)
+	results, err := a.runAllWith(engine, args, nil)
 	if err != nil {
 		return err
 	}

@@ -77,26 +77,31 @@ func CheckAll(root string, sets []Set) ([]Drift, error) {
 	if err != nil {
 		return nil, err
 	}
-	exists := info != nil
-	drifts := make([]Drift, len(prepared))
-	var t *tree
-	if exists {
-		if t, err = openTree(root); err != nil {
-			return nil, err
+	if info == nil {
+		drifts := make([]Drift, len(prepared))
+		for i, s := range prepared {
+			drifts[i] = Drift{Dir: filepath.Join(root, s.Name), New: paths(s.Files)}
 		}
-		defer t.close()
+		return drifts, nil
 	}
+	t, err := openTree(root)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	return t.checkAll(prepared)
+}
+
+// checkAll is CheckAll in the opened tree.
+func (t *tree) checkAll(prepared []Set) ([]Drift, error) {
+	drifts := make([]Drift, len(prepared))
 	for i, s := range prepared {
-		drifts[i] = Drift{Dir: filepath.Join(root, s.Name)}
-		if t == nil {
-			drifts[i].New = paths(s.Files)
-			continue
-		}
+		drifts[i] = Drift{Dir: filepath.Join(t.dir, s.Name)}
 		if err := t.checkSet(s, &drifts[i]); err != nil {
 			return nil, err
 		}
 	}
-	if exists && len(drifts) > 0 {
+	if len(drifts) > 0 {
 		if _, err := t.lstat(PendingName); err == nil {
 			drifts[0].Leftovers = append(drifts[0].Leftovers, path.Join("..", PendingName))
 		}

@@ -61,11 +61,7 @@ func Commit(root string, sets []Set) ([]Result, error) {
 // write is left in it. The results hold the sets' results, then the
 // orphans'.
 func CommitRemoving(root string, sets []Set, orphans []string) ([]Result, error) {
-	all := slices.Clone(sets)
-	for _, name := range orphans {
-		all = append(all, Set{Name: name})
-	}
-	prepared, err := prepareSets(all)
+	prepared, err := prepareRemoving(sets, orphans)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +82,23 @@ func CommitRemoving(root string, sets []Set, orphans []string) ([]Result, error)
 		return nil, err
 	}
 	defer l.release()
+	return t.commitRemoving(prepared, orphans)
+}
+
+// prepareRemoving is prepareSets of the sets, then of an empty set for each
+// orphan.
+func prepareRemoving(sets []Set, orphans []string) ([]Set, error) {
+	all := slices.Clone(sets)
+	for _, name := range orphans {
+		all = append(all, Set{Name: name})
+	}
+	return prepareSets(all)
+}
+
+// commitRemoving commits the prepared sets, whose last ones are the
+// orphans', in the locked tree, then removes each orphan's manifest and
+// folder.
+func (t *tree) commitRemoving(prepared []Set, orphans []string) ([]Result, error) {
 	results, err := t.commit(prepared)
 	if err != nil {
 		return nil, err

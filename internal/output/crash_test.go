@@ -97,7 +97,10 @@ func TestCommitSurvivesAKillAtEveryStep(t *testing.T) {
 			other := filepath.Join(t.TempDir(), "out")
 			copyTree(t, root, other)
 
-			_, err = output.Commit(root, newVersion)
+			// The new version as obsgen generate commits it, each file
+			// compared before the commit (Writer.Settle); the old one with
+			// Commit alone.
+			_, err = commitSettled(t, root, newVersion)
 			require.NoError(t, err, "the next run of the new version recovers")
 			assertConverged(t, root, newVersion)
 

@@ -27,6 +27,38 @@ type File struct {
 	// Ship says how the profile's kustomization.yaml ships the file: the
 	// generator that writes a file knows what it is for.
 	Ship Ship
+	// settled is set once the data was let go (Writer.Settle, Forget).
+	settled *settled
+}
+
+// settled is what is left of a file whose data was let go: its size, and
+// the tree and path (relative to its root) whose file held exactly the data
+// (none after Forget).
+type settled struct {
+	size int
+	in   *tree
+	rel  string
+}
+
+// Size is the file's size, also once its data was let go.
+func (f File) Size() int {
+	if f.settled != nil {
+		return f.settled.size
+	}
+	return len(f.Data)
+}
+
+// Forget lets go of the files' data, keeping their sizes, for a run that
+// writes nothing (validate): the data of a large profile need not stay in
+// memory until the run ends. Commit and Check refuse such files.
+func Forget(files []File) []File {
+	for i, f := range files {
+		if f.settled == nil {
+			files[i].settled = &settled{size: len(f.Data)}
+			files[i].Data = nil
+		}
+	}
+	return files
 }
 
 // ShipAs is what a file becomes in the profile's kustomization.yaml.

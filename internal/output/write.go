@@ -162,6 +162,14 @@ func (t *tree) compare(name string, files []File, owned, gone []string) ([]File,
 	var changed []File
 	for _, f := range files {
 		rel := path.Join(name, f.Path)
+		if f.settled != nil {
+			// Settle found it on disk as generated, in this tree, under
+			// this run's lock (or for this check).
+			if f.settled.in != t || f.settled.rel != rel {
+				return nil, fmt.Errorf("%s: the generated data was let go before it was compared with this output tree", t.display(rel))
+			}
+			continue
+		}
 		same, err := t.sameAsGenerated(rel, f)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):

@@ -3,7 +3,9 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
+	"runtime/trace"
 	"strings"
 
 	"obsgen.dev/obsgen/generators"
@@ -36,12 +38,26 @@ func Run(file string, data []byte, r *render.Engine) (*Result, error) {
 // RunIncluding is Run for a profile read from a file in dir, whose teams
 // may include team files relative to dir (profile.LoadIncluding).
 func RunIncluding(file string, data []byte, dir string, r *render.Engine) (*Result, error) {
-	l, err := profile.LoadIncluding(file, data, dir)
+	return RunSettling(file, data, dir, r, nil)
+}
+
+// RunSettling is RunIncluding that hands each generator's files to settle
+// with the profile's output folder name as soon as the generator is done
+// (generators.RunSettling): the Result's files are what settle returned.
+func RunSettling(file string, data []byte, dir string, r *render.Engine, settle func(set string, files []output.File) []output.File) (*Result, error) {
+	defer trace.StartRegion(context.Background(), "pipeline").End()
+	var l *profile.Loaded
+	var err error
+	trace.WithRegion(context.Background(), "load", func() { l, err = profile.LoadIncluding(file, data, dir) })
 	if err != nil {
 		return nil, err
 	}
 	p := plan.Resolve(l.Profile)
-	g, err := generators.Run(p, r)
+	var settleSet func([]output.File) []output.File
+	if settle != nil {
+		settleSet = func(files []output.File) []output.File { return settle(p.Name, files) }
+	}
+	g, err := generators.RunSettling(p, r, settleSet)
 	if err != nil {
 		return nil, ProofDiagnostics(l, err)
 	}

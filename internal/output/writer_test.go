@@ -1,0 +1,256 @@
+package output_test
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"obsgen.dev/obsgen/internal/output"
+)
+
+// commitSettled commits sets as obsgen generate does: the root opened
+// first, each set's files settled as they come, then the commit.
+func commitSettled(t *testing.T, root string, sets []output.Set) ([]output.Result, error) {
+	t.Helper()
+	w, err := output.OpenWriter(root, true)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	settled := make([]output.Set, len(sets))
+	for i, s := range sets {
+		settled[i] = s
+		settled[i].Files = w.Settle(s.Name, s.Files)
+	}
+	return w.Commit(settled, nil)
+}
+
+func TestSettleLetsGoOfFilesAlreadyOnDiskAndTheCommitKeepsThem(t *testing.T) {
+	root := t.TempDir()
+	old := []output.File{
+		output.YAML("same.yaml", []byte("same: 1\n")),
+		output.YAML("sub/changed.yaml", []byte("v: old\n")),
+		output.YAML("dropped.yaml", []byte("d: 1\n")),
+	}
+	_, err := output.Commit(root, []output.Set{{Name: "p", Files: old}})
+	require.NoError(t, err)
+	ageFile(t, root, "p/same.yaml")
+	before, err := os.Stat(filepath.Join(root, "p/same.yaml"))
+	require.NoError(t, err)
+
+	w, err := output.OpenWriter(root, true)
+	require.NoError(t, err)
+	defer w.Close()
+	files := w.Settle("p", []output.File{
+		output.YAML("same.yaml", []byte("same: 1\n")),
+		output.YAML("sub/changed.yaml", []byte("v: new\n")),
+		output.YAML("added.yaml", []byte("a: 1\n")),
+	})
+	assert.Nil(t, files[0].Data, "the file on disk as generated is let go")
+	assert.Equal(t, len(output.Header)+len("same: 1\n"), files[0].Size())
+	assert.NotNil(t, files[1].Data, "a changed file keeps its data")
+	assert.NotNil(t, files[2].Data, "a new file keeps its data")
+
+	res, err := w.Commit([]output.Set{{Name: "p", Files: files}}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"same.yaml"}, res[0].Unchanged)
+	assert.ElementsMatch(t, []string{"sub/changed.yaml", "added.yaml"}, res[0].Written)
+	assert.Equal(t, []string{"dropped.yaml"}, res[0].Pruned)
+	after, err := os.Stat(filepath.Join(root, "p/same.yaml"))
+	require.NoError(t, err)
+	assert.True(t, os.SameFile(before, after) && oldTime.Equal(after.ModTime()), "the settled file was not rewritten")
+	assert.Equal(t, map[string]string{
+		"same.yaml":        output.Header + "same: 1\n",
+		"sub/changed.yaml": output.Header + "v: new\n",
+		"added.yaml":       output.Header + "a: 1\n",
+	}, withoutManifest(tree(t, filepath.Join(root, "p"))))
+	assert.ElementsMatch(t, []string{"same.yaml", "sub/changed.yaml", "added.yaml"}, manifestEntries(t, filepath.Join(root, "p")))
+}
+
+func TestFilesLetGoOfAreNeverWrittenElsewhere(t *testing.T) {
+	root := t.TempDir()
+	f := output.YAML("a.yaml", []byte("a: 1\n"))
+	_, err := output.Commit(root, []output.Set{{Name: "p", Files: []output.File{f}}})
+	require.NoError(t, err)
+
+	w, err := output.OpenWriter(root, true)
+	require.NoError(t, err)
+	settled := w.Settle("p", []output.File{f})
+	require.Nil(t, settled[0].Data)
+	w.Close()
+
+	// Without its data, a file cannot be committed by another run, to
+	// another folder, or after Forget: it would be written empty.
+	other := t.TempDir()
+	_, err = output.Commit(other, []output.Set{{Name: "p", Files: settled}})
+	require.ErrorContains(t, err, "let go")
+	_, err = output.Commit(root, []output.Set{{Name: "q", Files: settled}})
+	require.ErrorContains(t, err, "let go")
+	_, err = output.Commit(other, []output.Set{{Name: "p", Files: output.Forget([]output.File{output.YAML("b.yaml", []byte("b: 1\n"))})}})
+	require.ErrorContains(t, err, "let go")
+	_, err = output.CheckAll(root, []output.Set{{Name: "p", Files: settled}})
+	require.ErrorContains(t, err, "let go")
+	assert.NoDirExists(t, filepath.Join(other, "p"))
+	assert.NoDirExists(t, filepath.Join(root, "q"))
+}
+
+func TestSettleLeavesWhatItCannotCompareToTheCommit(t *testing.T) {
+	root, outside := setupAttack(t)
+	writeFile(t, outside, "secret.yaml", output.Header+"a: 1\n")
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "p"), 0o755))
+	require.NoError(t, os.Symlink(filepath.Join(outside, "secret.yaml"), filepath.Join(root, "p/a.yaml")))
+
+	w, err := output.OpenWriter(root, true)
+	require.NoError(t, err)
+	defer w.Close()
+	files := w.Settle("p", []output.File{
+		output.YAML("a.yaml", []byte("a: 1\n")),    // a link holding the same content
+		output.YAML("../x.yaml", []byte("x: 1\n")), // an invalid path
+		output.YAML("new.yaml", []byte("n: 1\n")),  // missing
+	})
+	for _, f := range files {
+		assert.NotNil(t, f.Data, "%s was let go", f.Path)
+	}
+	_, err = w.Commit([]output.Set{{Name: "p", Files: files[:1]}}, nil)
+	require.ErrorContains(t, err, "symbolic link", "the link is refused as without Settle")
+	_, err = w.Commit([]output.Set{{Name: "p", Files: files}}, nil)
+	require.ErrorContains(t, err, "escapes")
+}
+
+func TestAWriterHoldsTheLockUntilClosed(t *testing.T) {
+	root := t.TempDir()
+	w, err := output.OpenWriter(root, true)
+	require.NoError(t, err)
+	_, err = output.OpenWriter(root, true)
+	require.ErrorContains(t, err, "another obsgen run")
+	_, err = output.Commit(root, []output.Set{{Name: "p", Files: []output.File{output.YAML("a.yaml", []byte("a: 1\n"))}}})
+	require.ErrorContains(t, err, "another obsgen run")
+	check, err := output.OpenWriter(root, false)
+	require.NoError(t, err, "a check takes no lock")
+	check.Close()
+	w.Close()
+	w, err = output.OpenWriter(root, true)
+	require.NoError(t, err, "the lock goes with Close")
+	w.Close()
+}
+
+func TestAWriterOfAMissingRootCreatesItAtTheCommitOnly(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "out")
+	w, err := output.OpenWriter(root, true)
+	require.NoError(t, err)
+	files := w.Settle("p", []output.File{output.YAML("a.yaml", []byte("a: 1\n"))})
+	assert.NotNil(t, files[0].Data)
+	assert.NoDirExists(t, root, "nothing is created before the commit")
+	_, err = w.Commit([]output.Set{{Name: "p", Files: files}}, nil)
+	require.NoError(t, err)
+	w.Close()
+	assert.Equal(t, output.Header+"a: 1\n", tree(t, root)["p/a.yaml"])
+
+	// A run that fails before the commit leaves no root behind.
+	gone := filepath.Join(t.TempDir(), "out")
+	w, err = output.OpenWriter(gone, true)
+	require.NoError(t, err)
+	w.Close()
+	assert.NoDirExists(t, gone)
+}
+
+func TestARootReplacedBeforeTheCommitIsRefused(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "out")
+	f := output.YAML("a.yaml", []byte("a: 1\n"))
+	_, err := output.Commit(root, []output.Set{{Name: "p", Files: []output.File{f}}})
+	require.NoError(t, err)
+
+	w, err := output.OpenWriter(root, true)
+	require.NoError(t, err)
+	defer w.Close()
+	files := w.Settle("p", []output.File{f, output.YAML("b.yaml", []byte("b: 1\n"))})
+	require.NoError(t, os.Rename(root, filepath.Join(parent, "moved")))
+	require.NoError(t, os.MkdirAll(root, 0o755))
+
+	_, err = w.Commit([]output.Set{{Name: "p", Files: files}}, nil)
+	require.ErrorContains(t, err, "moved, removed or replaced")
+	assert.Empty(t, tree(t, root), "nothing was written to the new folder")
+	assert.NotContains(t, tree(t, filepath.Join(parent, "moved")), "p/b.yaml", "nor to the old one")
+}
+
+func TestSettleWaitsForTheRecoveryOfAKilledRun(t *testing.T) {
+	// The crash test's helper, killed once the pending record is written,
+	// leaves a run to roll forward: until the commit recovers it, the tree
+	// is not what the next run compares with.
+	steps := countSteps(t)
+	for at := range steps {
+		root := filepath.Join(t.TempDir(), "out")
+		_, err := output.Commit(root, oldVersion)
+		require.NoError(t, err)
+		crash(t, root, at)
+		if _, err := os.Stat(filepath.Join(root, output.PendingName)); err != nil {
+			continue
+		}
+		w, err := output.OpenWriter(root, true)
+		require.NoError(t, err)
+		for _, s := range newVersion {
+			for _, f := range w.Settle(s.Name, s.Files) {
+				assert.NotNil(t, f.Data, "killed before step %d: %s/%s was let go before the recovery", at, s.Name, f.Path)
+			}
+		}
+		w.Close()
+	}
+}
+
+func TestCheckThroughAWriterMatchesCheckAll(t *testing.T) {
+	root := t.TempDir()
+	_, err := output.Commit(root, oldVersion)
+	require.NoError(t, err)
+	want, err := output.CheckAll(root, newVersion)
+	require.NoError(t, err)
+
+	w, err := output.OpenWriter(root, false)
+	require.NoError(t, err)
+	defer w.Close()
+	sets := make([]output.Set, len(newVersion))
+	for i, s := range newVersion {
+		sets[i] = s
+		sets[i].Files = w.Settle(s.Name, s.Files)
+	}
+	assert.Nil(t, sets[0].Files[0].Data, "same.yaml is let go")
+	got, err := w.Check(sets)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	_, err = w.Commit(sets, nil)
+	require.ErrorContains(t, err, "check", "a check writes nothing")
+}
+
+func TestSettleIsSafeFromSeveralGoroutines(t *testing.T) {
+	root := t.TempDir()
+	var files []output.File
+	for i := range 200 {
+		files = append(files, output.YAML(filepath.ToSlash(filepath.Join("d"+string(rune('a'+i%20)), "f"+string(rune('a'+i/20))+".yaml")), []byte("x: 1\n")))
+	}
+	_, err := output.Commit(root, []output.Set{{Name: "p", Files: files}})
+	require.NoError(t, err)
+	w, err := output.OpenWriter(root, true)
+	require.NoError(t, err)
+	defer w.Close()
+	out := make([][]output.File, 8)
+	var wg sync.WaitGroup
+	for g := range out {
+		wg.Go(func() { out[g] = w.Settle("p", files[g*25:(g+1)*25]) })
+	}
+	wg.Wait()
+	var all []output.File
+	for _, o := range out {
+		for _, f := range o {
+			assert.Nil(t, f.Data, f.Path)
+		}
+		all = append(all, o...)
+	}
+	res, err := w.Commit([]output.Set{{Name: "p", Files: all}}, nil)
+	require.NoError(t, err)
+	assert.Len(t, res[0].Unchanged, 200)
+	assert.Empty(t, res[0].Written)
+}
