@@ -4,7 +4,6 @@
 package manifest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -77,10 +76,8 @@ func document(path string, obj any) (map[string]any, error) {
 	}
 	// Numbers stay json.Number: as float64, an integer of a million or more
 	// would be written as 1e+06, which an integer field may refuse.
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(j))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
+	m, err := decodeObject(j)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	delete(m, "status")
