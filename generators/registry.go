@@ -12,6 +12,7 @@ import (
 	"runtime/trace"
 
 	"golang.org/x/sync/errgroup"
+	"sigs.k8s.io/kustomize/api/types"
 
 	"obsgen.dev/obsgen/generators/adminnetpol"
 	"obsgen.dev/obsgen/generators/alertmanager"
@@ -77,6 +78,8 @@ type Generated struct {
 	Files    []output.File
 	Policies *built.Policies
 	Proof    *reports.Proof
+	// Kustomization is kustomization.yaml, the last of Files, decoded.
+	Kustomization *types.Kustomization
 }
 
 // Run runs the registry, then proves the policy objects the policy
@@ -129,11 +132,11 @@ func RunSettling(p *plan.Plan, r *render.Engine, settle func([]output.File) []ou
 		all = append(all, files...)
 	}
 	all = append(all, reps...)
-	k, err := kustomize.Generate(p, r, all)
+	k, parsed, err := kustomize.GenerateParsed(p, r, all)
 	if err != nil {
 		return nil, fmt.Errorf("generate kustomization: %w", err)
 	}
-	return &Generated{Files: append(all, k), Policies: &objs.Policies, Proof: proof}, nil
+	return &Generated{Files: append(all, k), Policies: &objs.Policies, Proof: proof, Kustomization: parsed}, nil
 }
 
 // step is one unit of Run: it writes only its own results, and reads only

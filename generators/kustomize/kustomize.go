@@ -55,6 +55,13 @@ type ConfigMap struct {
 
 // Generate lists files as their generators ask.
 func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File, error) {
+	f, _, err := GenerateParsed(p, r, files)
+	return f, err
+}
+
+// GenerateParsed is Generate that also returns the kustomization as it
+// decoded strictly, for OversizedIn.
+func GenerateParsed(p *plan.Plan, r *render.Engine, files []output.File) (output.File, *types.Kustomization, error) {
 	d := Data{Plan: p}
 	for _, f := range files {
 		d.add(f)
@@ -62,13 +69,13 @@ func Generate(p *plan.Plan, r *render.Engine, files []output.File) (output.File,
 	slices.Sort(d.Resources)
 	data, err := r.Render(kustomizationTemplate, d)
 	if err != nil {
-		return output.File{}, err
+		return output.File{}, nil, err
 	}
 	var k types.Kustomization
 	if err := yaml.UnmarshalStrict(data, &k); err != nil {
-		return output.File{}, fmt.Errorf("%s is not a valid kustomization: %w", Path, err)
+		return output.File{}, nil, fmt.Errorf("%s is not a valid kustomization: %w", Path, err)
 	}
-	return output.YAML(Path, data), nil
+	return output.YAML(Path, data), &k, nil
 }
 
 func (d *Data) add(f output.File) {
@@ -108,10 +115,8 @@ type Oversize struct {
 // Oversized reads the kustomization among files and returns the
 // ConfigMaps and Secrets it would build beyond MaxObjectData.
 func Oversized(files []output.File) ([]Oversize, error) {
-	size := make(map[string]int, len(files))
 	var kdata []byte
 	for _, f := range files {
-		size[f.Path] = f.Size()
 		if f.Path == Path {
 			kdata = f.Data
 		}
@@ -122,6 +127,16 @@ func Oversized(files []output.File) ([]Oversize, error) {
 	var k types.Kustomization
 	if err := yaml.Unmarshal(kdata, &k); err != nil {
 		return nil, fmt.Errorf("%s: %w", Path, err)
+	}
+	return OversizedIn(&k, files), nil
+}
+
+// OversizedIn is Oversized of the kustomization k, already decoded, which
+// lists files.
+func OversizedIn(k *types.Kustomization, files []output.File) []Oversize {
+	size := make(map[string]int, len(files))
+	for _, f := range files {
+		size[f.Path] = f.Size()
 	}
 	var out []Oversize
 	check := func(kind string, g types.GeneratorArgs) {
@@ -144,5 +159,5 @@ func Oversized(files []output.File) ([]Oversize, error) {
 	for _, g := range k.SecretGenerator {
 		check("Secret", g.GeneratorArgs)
 	}
-	return out, nil
+	return out
 }

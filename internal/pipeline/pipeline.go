@@ -61,9 +61,7 @@ func RunSettling(file string, data []byte, dir string, r *render.Engine, settle 
 	if err != nil {
 		return nil, ProofDiagnostics(l, err)
 	}
-	if err := warnOversized(l, p, g.Files); err != nil {
-		return nil, err
-	}
+	warnOversized(l, p, kustomize.OversizedIn(g.Kustomization, g.Files))
 	return &Result{Loaded: l, Plan: p, Files: g.Files, Policies: g.Policies, Proof: g.Proof}, nil
 }
 
@@ -71,11 +69,7 @@ func RunSettling(file string, data []byte, dir string, r *render.Engine, settle 
 // kustomization would build beyond what the API server takes: the output
 // is written, but applying it fails with "Too long: must have at most
 // 1048576 bytes".
-func warnOversized(l *profile.Loaded, p *plan.Plan, files []output.File) error {
-	over, err := kustomize.Oversized(files)
-	if err != nil {
-		return err
-	}
+func warnOversized(l *profile.Loaded, p *plan.Plan, over []kustomize.Oversize) {
 	for _, o := range over {
 		hint := "split the teams across profiles (clusters or tenants), so each Prometheus scrapes fewer jobs"
 		if p.Monitoring.RawFlavour && o.Kind == "ConfigMap" && o.Namespace == p.Monitoring.Namespace &&
@@ -87,5 +81,4 @@ func warnOversized(l *profile.Loaded, p *plan.Plan, files []output.File) error {
 			Message: fmt.Sprintf("%s %s/%s in %s holds %d bytes (%s); the API server refuses a ConfigMap or Secret over %d bytes (1 MiB), so applying the output fails",
 				o.Kind, o.Namespace, o.Name, kustomize.Path, o.Bytes, strings.Join(o.Files, ", "), kustomize.MaxObjectData)})
 	}
-	return nil
 }
