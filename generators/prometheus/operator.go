@@ -83,6 +83,9 @@ func operatorResources(p *plan.Plan, jobs map[string]*Job, additional []byte) ([
 	var objects []object
 	for _, j := range p.Jobs {
 		if !needsFiles(p, j) {
+			if jobs[j.Name] == nil {
+				return nil, fmt.Errorf("%s renders no scrape job %q, which the operator flavour's resources copy; a template override must keep every job", configTemplate, j.Name)
+			}
 			obj := b.resourceFor(j, jobs[j.Name])
 			objects = append(objects, object{path: resourcePath(obj, j.Name), obj: obj})
 		}

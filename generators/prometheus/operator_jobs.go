@@ -1,59 +1,37 @@
 package prometheus
 
 import (
-	"fmt"
-
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
-	"go.yaml.in/yaml/v3"
+
+	"obsgen.dev/obsgen/internal/promcheck"
 )
 
 // Job is a scrape job as written in the raw configuration: what the
-// operator resources copy. It is read without Prometheus' validation
-// (regexes are not compiled), because the same bytes are loaded by
-// Prometheus' config loader alongside; a test checks both reads agree.
-type Job struct {
-	JobName              string        `yaml:"job_name"`
-	MetricsPath          string        `yaml:"metrics_path"`
-	Scheme               string        `yaml:"scheme"`
-	HonorLabels          bool          `yaml:"honor_labels"`
-	RelabelConfigs       []RelabelRule `yaml:"relabel_configs"`
-	MetricRelabelConfigs []RelabelRule `yaml:"metric_relabel_configs"`
-}
+// operator resources copy. The jobs come from the strict check of the
+// unsharded configuration (promcheck.Check), so the text is read once, as
+// Prometheus reads it; a test checks they agree with Prometheus' loader.
+type Job = promcheck.Job
 
-// RelabelRule is one relabel_configs entry as written.
-type RelabelRule struct {
-	SourceLabels []string `yaml:"source_labels"`
-	Separator    *string  `yaml:"separator"`
-	TargetLabel  string   `yaml:"target_label"`
-	Regex        *string  `yaml:"regex"`
-	Modulus      uint64   `yaml:"modulus"`
-	Replacement  *string  `yaml:"replacement"`
-	Action       string   `yaml:"action"`
-}
-
-// ParseJobs reads the scrape jobs of a rendered configuration by name.
+// ParseJobs checks a rendered configuration and returns its scrape jobs by
+// name.
 func ParseJobs(rendered []byte) (map[string]*Job, error) {
-	var cfg struct {
-		ScrapeConfigs []*Job `yaml:"scrape_configs"`
+	list, err := promcheck.Check(rendered, false)
+	if err != nil {
+		return nil, err
 	}
-	if err := yaml.Unmarshal(rendered, &cfg); err != nil {
-		return nil, fmt.Errorf("read scrape jobs: %w", err)
+	return jobsByName(list), nil
+}
+
+func jobsByName(list []Job) map[string]*Job {
+	jobs := make(map[string]*Job, len(list))
+	for i := range list {
+		jobs[list[i].Name] = &list[i]
 	}
-	jobs := make(map[string]*Job, len(cfg.ScrapeConfigs))
-	for _, j := range cfg.ScrapeConfigs {
-		if j.MetricsPath == "" {
-			j.MetricsPath = "/metrics"
-		}
-		if j.Scheme == "" {
-			j.Scheme = "http"
-		}
-		jobs[j.JobName] = j
-	}
-	return jobs, nil
+	return jobs
 }
 
 // Relabelings converts relabel rules as written into the operator's type.
-func Relabelings(in []RelabelRule) []monitoringv1.RelabelConfig {
+func Relabelings(in []promcheck.Relabeling) []monitoringv1.RelabelConfig {
 	out := make([]monitoringv1.RelabelConfig, 0, len(in))
 	for _, r := range in {
 		rc := monitoringv1.RelabelConfig{TargetLabel: r.TargetLabel, Modulus: int64(r.Modulus),

@@ -51,8 +51,9 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	var jobs []Job // the unsharded configuration's, for the operator flavour
 	for _, f := range rendered {
-		if err := check(f, p.Monitoring.Prometheus.Agent); err != nil {
+		if jobs, err = check(f, p.Monitoring.Prometheus.Agent); err != nil {
 			return nil, err
 		}
 	}
@@ -73,11 +74,11 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	}
 	if p.Monitoring.OperatorFlavour {
 		if !p.Monitoring.RawFlavour || len(rendered) > 1 {
-			if err := check(single, p.Monitoring.Prometheus.Agent); err != nil {
+			if jobs, err = check(single, p.Monitoring.Prometheus.Agent); err != nil {
 				return nil, err
 			}
 		}
-		ops, err := operatorFiles(p, r, single)
+		ops, err := operatorFiles(p, r, jobsByName(jobs))
 		if err != nil {
 			return nil, err
 		}
@@ -111,12 +112,9 @@ func renderConfigs(p *plan.Plan, r *render.Engine) (rendered []output.File, sing
 	return rendered, single, nil
 }
 
-// operatorFiles builds the operator flavour from the unsharded configuration.
-func operatorFiles(p *plan.Plan, r *render.Engine, single output.File) ([]output.File, error) {
-	jobs, err := ParseJobs(single.Data)
-	if err != nil {
-		return nil, err
-	}
+// operatorFiles builds the operator flavour from the jobs of the unsharded
+// configuration.
+func operatorFiles(p *plan.Plan, r *render.Engine, jobs map[string]*Job) ([]output.File, error) {
 	unsharded := *p
 	unsharded.Scrape.Shards = 1
 	extra, err := jobsYAML(&unsharded, r, AdditionalJobs(p))
@@ -158,7 +156,8 @@ func Config(p *plan.Plan, r *render.Engine, shard int) (output.File, error) {
 	if err != nil {
 		return output.File{}, err
 	}
-	return f, check(f, p.Monitoring.Prometheus.Agent)
+	_, err = check(f, p.Monitoring.Prometheus.Agent)
+	return f, err
 }
 
 func renderConfig(p *plan.Plan, r *render.Engine, shard int) (output.File, error) {
@@ -170,12 +169,13 @@ func renderConfig(p *plan.Plan, r *render.Engine, shard int) (output.File, error
 }
 
 // check checks a configuration strictly, with the restrictions of
-// prometheus --agent in agent mode.
-func check(f output.File, agent bool) error {
-	if err := promcheck.Config(f.Data, agent); err != nil {
-		return fmt.Errorf("%s is not a valid Prometheus configuration: %w", f.Path, err)
+// prometheus --agent in agent mode, and returns its scrape jobs as written.
+func check(f output.File, agent bool) ([]Job, error) {
+	jobs, err := promcheck.Check(f.Data, agent)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a valid Prometheus configuration: %w", f.Path, err)
 	}
-	return nil
+	return jobs, nil
 }
 
 // podPatch renders the strategic-merge patch that wires the user's

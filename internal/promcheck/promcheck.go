@@ -23,6 +23,7 @@
 package promcheck
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -47,6 +48,57 @@ func Config(data []byte, agent bool) error {
 		return err
 	}
 	return c.check(agent)
+}
+
+// Job is a scrape job as the configuration writes it: what the Prometheus
+// Operator flavour's resources copy.
+type Job struct {
+	Name                 string
+	MetricsPath          string // /metrics when left out
+	Scheme               string // http when left out
+	HonorLabels          bool
+	RelabelConfigs       []Relabeling
+	MetricRelabelConfigs []Relabeling
+}
+
+// Relabeling is a relabel_configs entry as written: Separator, Regex and
+// Replacement are nil, and Action empty, where the entry leaves them out
+// (an operator resource leaves them out too, and the operator's defaults
+// are Prometheus'); a null is written as "".
+type Relabeling struct {
+	SourceLabels []model.LabelName
+	Separator    *string
+	TargetLabel  string
+	Regex        *string
+	Modulus      uint64
+	Replacement  *string
+	Action       string
+}
+
+// Check is Config that also returns the scrape jobs as written, in order:
+// whoever copies them reads the configuration Config checked, once.
+func Check(data []byte, agent bool) ([]Job, error) {
+	var c config
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		return nil, err
+	}
+	if err := c.check(agent); err != nil {
+		return nil, err
+	}
+	jobs := make([]Job, len(c.ScrapeConfigs))
+	for i, sc := range c.ScrapeConfigs {
+		jobs[i] = Job{Name: sc.JobName, MetricsPath: cmp.Or(sc.MetricsPath, "/metrics"), Scheme: cmp.Or(sc.Scheme, "http"),
+			HonorLabels: sc.HonorLabels, RelabelConfigs: written(sc.RelabelConfigs), MetricRelabelConfigs: written(sc.MetricRelabelConfigs)}
+	}
+	return jobs, nil
+}
+
+func written(list []*relabelConfig) []Relabeling {
+	out := make([]Relabeling, len(list))
+	for i, rc := range list {
+		out[i] = rc.written
+	}
+	return out
 }
 
 // ScrapeConfigs checks a YAML list of scrape configs, as the Prometheus
@@ -459,51 +511,86 @@ func sortedKeys(m map[string]any) []string {
 // except that each distinct regular expression is compiled once per
 // process (compiledRegexps): a configuration of a thousand teams repeats
 // the same few thousand expressions in every shard, and compiling each
-// copy was most of the check's time.
+// copy was most of the check's time. written is the entry as written.
 type relabelConfig struct {
 	relabel.Config
+	written Relabeling
 }
 
-// relabelFields are relabel.Config's YAML fields, with the regular
-// expression as text (TestRelabelFieldsMatchUpstream keeps them in step).
+// relabelFields are relabel.Config's YAML fields, with the settings whose
+// absence the operator flavour must tell as text
+// (TestRelabelFieldsMatchUpstream keeps them in step).
 type relabelFields struct {
 	SourceLabels model.LabelNames `yaml:"source_labels,flow,omitempty"`
-	Separator    string           `yaml:"separator"`
-	Regex        *regexText       `yaml:"regex,omitempty"`
+	Separator    *writtenText     `yaml:"separator"`
+	Regex        *writtenText     `yaml:"regex,omitempty"`
 	Modulus      uint64           `yaml:"modulus,omitempty"`
 	TargetLabel  string           `yaml:"target_label,omitempty"`
-	Replacement  string           `yaml:"replacement"`
-	Action       relabel.Action   `yaml:"action,omitempty"`
+	Replacement  *writtenText     `yaml:"replacement"`
+	Action       *writtenText     `yaml:"action,omitempty"`
 }
 
-// regexText is a relabeling's regex as written; set tells it was there.
-type regexText struct {
+// writtenText is a setting as written; set tells it was there. Decoded
+// into a field that starts as &writtenText{}, it leaves nil for a null,
+// which relabel.Config's string fields read as "".
+type writtenText struct {
 	set  bool
 	text string
 }
 
-func (r *regexText) UnmarshalYAML(unmarshal func(any) error) error {
-	r.set = true
-	return unmarshal(&r.text)
+func (w *writtenText) UnmarshalYAML(unmarshal func(any) error) error {
+	w.set = true
+	return unmarshal(&w.text)
+}
+
+// value is the setting's value for relabel.Config (def when left out), and
+// as written (nil when left out).
+func (w *writtenText) value(def string) (string, *string) {
+	switch {
+	case w == nil:
+		v := ""
+		return "", &v
+	case w.set:
+		v := w.text
+		return v, &v
+	}
+	return def, nil
 }
 
 func (c *relabelConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	d := relabel.DefaultRelabelConfig
-	f := relabelFields{Separator: d.Separator, Regex: &regexText{}, Modulus: d.Modulus,
-		TargetLabel: d.TargetLabel, Replacement: d.Replacement, Action: d.Action}
+	f := relabelFields{Separator: &writtenText{}, Regex: &writtenText{}, Modulus: d.Modulus,
+		TargetLabel: d.TargetLabel, Replacement: &writtenText{}, Action: &writtenText{}}
 	if err := unmarshal(&f); err != nil {
 		return err
+	}
+	sep, writtenSep := f.Separator.value(d.Separator)
+	repl, writtenRepl := f.Replacement.value(d.Replacement)
+	action, writtenAction := f.Action.value(string(d.Action))
+	_, writtenRegex := f.Regex.value("")
+	c.written = Relabeling{SourceLabels: f.SourceLabels, Separator: writtenSep, TargetLabel: f.TargetLabel,
+		Regex: writtenRegex, Modulus: f.Modulus, Replacement: writtenRepl}
+	if writtenAction != nil {
+		c.written.Action = *writtenAction
 	}
 	// Left out, the regex stays relabel.DefaultRelabelConfig.Regex itself,
 	// which Validate compares by identity (keepequal and dropequal take
 	// none).
-	c.Config = relabel.Config{SourceLabels: f.SourceLabels, Separator: f.Separator, Modulus: f.Modulus,
-		TargetLabel: f.TargetLabel, Replacement: f.Replacement, Action: f.Action, Regex: d.Regex}
+	c.Config = relabel.Config{SourceLabels: f.SourceLabels, Separator: sep, Modulus: f.Modulus,
+		TargetLabel: f.TargetLabel, Replacement: repl, Regex: d.Regex}
 	switch {
-	case f.Regex == nil: // regex: null, which relabel.Config reads as ""
-		return c.compile("")
-	case f.Regex.set:
-		return c.compile(f.Regex.text)
+	case f.Action == nil:
+		c.Action = "" // action: null, which Validate refuses
+	case writtenAction != nil:
+		// relabel.Action's own decoding: lower case, a known action.
+		if err := c.Action.UnmarshalYAML(func(v any) error { *v.(*string) = action; return nil }); err != nil {
+			return err
+		}
+	default:
+		c.Action = d.Action
+	}
+	if writtenRegex != nil {
+		return c.compile(*writtenRegex)
 	}
 	return nil
 }

@@ -1,11 +1,15 @@
 package promcheck
 
 import (
+	"cmp"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/promslog"
 	promconfig "github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/relabel"
@@ -71,6 +75,11 @@ func TestTheCheckAgreesWithPrometheus(t *testing.T) {
 		"keepequal without a regex": {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: x\n        action: keepequal\n")},
 		"a null regex":              {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: x\n        regex: null\n")},
 		"a regex that is a number":  {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: x\n        regex: 0\n")},
+		"a null action": {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: x\n        action: null\n"),
+			want: "relabel action cannot be empty"},
+		"an action in capitals": {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: x\n        action: Replace\n")},
+		"a null separator":      {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__, job]\n        target_label: x\n        separator: null\n")},
+		"a null replacement":    {config: testtools.Edit(t, server, relabel, relabel+"      - source_labels: [__address__]\n        target_label: x\n        replacement: null\n")},
 		"one bad regex twice": {config: testtools.Edit(t, server, relabel, relabel+"        regex: \"(b\"\n      - regex: \"(b\"\n        action: labeldrop\n"),
 			want: "error parsing regexp"},
 		"labeldrop with a target": {config: testtools.Edit(t, server, relabel, relabel+"      - regex: x\n        target_label: y\n        action: labeldrop\n"),
@@ -177,4 +186,61 @@ func TestRelabelFieldsMatchUpstream(t *testing.T) {
 		return out
 	}
 	assert.Equal(t, tags(reflect.TypeFor[relabel.Config]()), tags(reflect.TypeFor[relabelFields]()))
+}
+
+// TestCheckReturnsTheJobsAsPrometheusLoadsThem: the jobs Check returns
+// (what the operator flavour copies) are, with Prometheus' defaults put
+// where a setting is left out, what Prometheus' loader reads, on every
+// committed configuration and on relabelings that leave out, null or spell
+// differently each setting.
+func TestCheckReturnsTheJobsAsPrometheusLoadsThem(t *testing.T) {
+	server := example(t, "strict-deny/prometheus/prometheus.yml")
+	rule := "      - source_labels: [__meta_kubernetes_node_name]\n        target_label: node\n"
+	edited := testtools.Edit(t, server, rule, rule+
+		"      - source_labels: [__address__, job]\n        target_label: x\n        separator: null\n        replacement: null\n        regex: null\n"+
+		"      - source_labels: [__address__]\n        target_label: y\n        separator: \"\"\n        replacement: \"\"\n        regex: \"\"\n        action: Replace\n"+
+		"      - source_labels: [__address__]\n        target_label: __tmp_hash\n        modulus: 3\n        action: HashMod\n"+
+		"      - regex: 0\n        action: labeldrop\n")
+	configs := map[string]string{"edited": edited}
+	for _, path := range []string{"strict-deny/prometheus/prometheus.yml", "ambient/prometheus/prometheus.yml",
+		"calico-global-deny/prometheus/prometheus-shard-0.yml", "default-permissive/prometheus/prometheus.yml",
+		"admin-network-policy/prometheus/prometheus.yml"} {
+		configs[path] = example(t, path)
+	}
+	d := relabel.DefaultRelabelConfig
+	or := func(p *string, def string) string {
+		if p == nil {
+			return def
+		}
+		return *p
+	}
+	for name, data := range configs {
+		cfg, err := promconfig.Load(data, promslog.NewNopLogger())
+		require.NoError(t, err, name)
+		jobs, err := Check([]byte(data), false)
+		require.NoError(t, err, name)
+		require.Len(t, jobs, len(cfg.ScrapeConfigs), name)
+		for i, sc := range cfg.ScrapeConfigs {
+			j := jobs[i]
+			assert.Equal(t, sc.JobName, j.Name, name)
+			assert.Equal(t, sc.MetricsPath, j.MetricsPath, "%s: %s", name, j.Name)
+			assert.Equal(t, sc.Scheme, j.Scheme, "%s: %s", name, j.Name)
+			assert.Equal(t, sc.HonorLabels, j.HonorLabels, "%s: %s", name, j.Name)
+			for k, upstream := range [][]*relabel.Config{sc.RelabelConfigs, sc.MetricRelabelConfigs} {
+				ours := [][]Relabeling{j.RelabelConfigs, j.MetricRelabelConfigs}[k]
+				require.Len(t, ours, len(upstream), "%s: %s", name, j.Name)
+				for r, up := range upstream {
+					w := ours[r]
+					where := fmt.Sprintf("%s: %s: relabeling %d", name, j.Name, r)
+					assert.Equal(t, up.SourceLabels, model.LabelNames(w.SourceLabels), where)
+					assert.Equal(t, up.Separator, or(w.Separator, d.Separator), where)
+					assert.Equal(t, up.Replacement, or(w.Replacement, d.Replacement), where)
+					assert.Equal(t, up.TargetLabel, w.TargetLabel, where)
+					assert.Equal(t, up.Modulus, w.Modulus, where)
+					assert.Equal(t, string(up.Action), strings.ToLower(cmp.Or(w.Action, string(d.Action))), where)
+					assert.Equal(t, up.Regex.String(), or(w.Regex, d.Regex.String()), where)
+				}
+			}
+		}
+	}
 }
