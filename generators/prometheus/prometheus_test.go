@@ -256,3 +256,16 @@ func TestJobsThatCarryTheTeamLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestAnOverrideThatDropsAJobFailsTheOperatorFlavour: the operator
+// resources copy each job of the rendered configuration; an override that
+// renders none for a job of the plan is an error naming the job.
+func TestAnOverrideThatDropsAJobFailsTheOperatorFlavour(t *testing.T) {
+	engine := brokenOverride(t, "prometheus/_scrape-configs.tmpl", "{{- range .Jobs }}", `{{- range .Jobs }}{{ if eq .Kind "istiod" }}{{ continue }}{{ end }}`)
+	in := profileWith(v1alpha1.Mesh{}, false)
+	in.Monitoring.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourOperator}
+	_, err := Generate(plan.Resolve(in), engine)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "renders no scrape job")
+	assert.Contains(t, err.Error(), "istiod")
+}
