@@ -39,6 +39,11 @@ type Generator struct {
 	Name     string
 	After    []string
 	Generate func(p *plan.Plan, r *render.Engine, objs *built.Objects) ([]output.File, error)
+	// Stream, when set, is Generate handing files to emit as it makes
+	// them, then returning the rest; the files are the emitted ones, then
+	// the rest. A generator of many large files streams them, so a run
+	// settles each (RunSettling) without holding them all.
+	Stream func(p *plan.Plan, r *render.Engine, objs *built.Objects, emit func(...output.File)) ([]output.File, error)
 }
 
 // policyGenerators build the policy objects (objs.Policies) the proof and
@@ -55,7 +60,10 @@ var Registry = []Generator{
 	{Name: "alertmanager", After: []string{"rules"}, Generate: func(p *plan.Plan, r *render.Engine, objs *built.Objects) ([]output.File, error) {
 		return alertmanager.Generate(p, r, objs.JobDependents)
 	}},
-	{Name: "grafana", Generate: files(grafana.Generate)},
+	{Name: "grafana", Generate: files(grafana.Generate),
+		Stream: func(p *plan.Plan, r *render.Engine, _ *built.Objects, emit func(...output.File)) ([]output.File, error) {
+			return grafana.Stream(p, r, emit)
+		}},
 	{Name: "netpol", Generate: policies(netpol.Write)},
 	{Name: "calico", Generate: policies(calico.Write)},
 	{Name: "adminnetpol", Generate: policies(adminnetpol.Write)},
@@ -109,11 +117,18 @@ func RunSettling(p *plan.Plan, r *render.Engine, settle func([]output.File) []ou
 	steps := make([]step, 0, len(Registry)+1)
 	for i, gen := range Registry {
 		steps = append(steps, step{name: gen.Name, after: gen.After, run: func() error {
-			files, err := gen.Generate(p, r, objs)
+			var files []output.File
+			generate := gen.Generate
+			if gen.Stream != nil {
+				generate = func(p *plan.Plan, r *render.Engine, objs *built.Objects) ([]output.File, error) {
+					return gen.Stream(p, r, objs, func(f ...output.File) { files = append(files, settle(f)...) })
+				}
+			}
+			rest, err := generate(p, r, objs)
 			if err != nil {
 				return fmt.Errorf("generate %s: %w", gen.Name, err)
 			}
-			out[i] = settle(files)
+			out[i] = append(files, settle(rest)...)
 			return nil
 		}})
 	}

@@ -11,6 +11,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/built"
+	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/render"
 	"obsgen.dev/obsgen/internal/scale"
@@ -113,4 +115,56 @@ func TestTheRegistryNamesRealGenerators(t *testing.T) {
 		steps = append(steps, step{name: g.Name, after: g.After})
 	}
 	require.NoError(t, checkSteps(steps))
+}
+
+// TestStreamingGeneratorsStreamWhatTheyGenerate: a generator's Stream
+// gives Generate's files, and RunSettling hands each step's files to
+// settle (the streamed ones as they come) and keeps what settle returns,
+// in Run's order.
+func TestStreamingGeneratorsStreamWhatTheyGenerate(t *testing.T) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	data, err := profiles.FS.ReadFile("calico-global-deny.yaml")
+	require.NoError(t, err)
+	var base v1alpha1.Profile
+	require.NoError(t, yaml.Unmarshal(data, &base))
+	scaled, err := scale.Teams(&base, 12)
+	require.NoError(t, err)
+	p := plan.Resolve(scaled)
+	streams := 0
+	for _, gen := range Registry {
+		if gen.Stream == nil {
+			continue
+		}
+		streams++
+		want, err := gen.Generate(p, engine, &built.Objects{})
+		require.NoError(t, err, gen.Name)
+		var got []output.File
+		rest, err := gen.Stream(p, engine, &built.Objects{}, func(f ...output.File) { got = append(got, f...) })
+		require.NoError(t, err, gen.Name)
+		require.NotEmpty(t, got, "%s streams nothing", gen.Name)
+		require.Equal(t, want, append(got, rest...), gen.Name)
+	}
+	require.Positive(t, streams)
+
+	plain, err := Run(p, engine)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	calls := 0
+	settled, err := RunSettling(p, engine, func(files []output.File) []output.File {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		return output.Forget(files)
+	})
+	require.NoError(t, err)
+	require.Greater(t, calls, len(Registry)+1, "streamed files are settled as they come")
+	require.Len(t, settled.Files, len(plain.Files))
+	for i, f := range settled.Files {
+		require.Equal(t, plain.Files[i].Path, f.Path)
+		require.Equal(t, len(plain.Files[i].Data), f.Size(), f.Path)
+		if i < len(settled.Files)-1 {
+			require.Nil(t, f.Data, "%s was not settled", f.Path)
+		}
+	}
 }

@@ -76,21 +76,35 @@ func (d Rendered) PreviewPath() string { return PreviewDir + d.Folder + "/" + d.
 // Generate writes the dashboards, their previews, the provisioning files
 // and, with the operator enabled, the GrafanaDashboard resources.
 func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
+	var files []output.File
+	rest, err := Stream(p, r, func(f ...output.File) { files = append(files, f...) })
+	return append(files, rest...), err
+}
+
+// Stream is Generate that hands each dashboard's JSON and preview to emit
+// as soon as it is built, and returns the other files: a profile of
+// thousands of teams need not hold every dashboard until the last is
+// built. The files come in Generate's order.
+func Stream(p *plan.Plan, r *render.Engine, emit func(...output.File)) ([]output.File, error) {
 	if !p.Dashboards.Any() {
 		return nil, nil
 	}
-	dashboards, err := Dashboards(p, r)
+	var dashboards []Rendered // without their JSON and preview, once emitted
+	err := eachDashboard(p, r, func(d Rendered) error {
+		if len(d.JSON) > maxDashboardBytes {
+			return fmt.Errorf("dashboard %s is %d bytes, more than a ConfigMap holds (1 MiB); split the team", d.Title, len(d.JSON))
+		}
+		files := []output.File{{Path: d.Path(), Data: d.JSON}, {Path: d.PreviewPath(), Data: d.SVG}}
+		shipConfigMaps(p, files)
+		emit(files...)
+		d.JSON, d.SVG = nil, nil
+		dashboards = append(dashboards, d)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	files := make([]output.File, 0, 2*len(dashboards)+4)
-	for _, d := range dashboards {
-		if len(d.JSON) > maxDashboardBytes {
-			return nil, fmt.Errorf("dashboard %s is %d bytes, more than a ConfigMap holds (1 MiB); split the team", d.Title, len(d.JSON))
-		}
-		files = append(files, output.File{Path: d.Path(), Data: d.JSON}, output.File{Path: d.PreviewPath(), Data: d.SVG})
-	}
-	files = append(files, output.Text(IndexPath, index(p, dashboards)))
+	files := []output.File{output.Text(IndexPath, index(p, dashboards))}
 	prov, err := provisioning(p)
 	if err != nil {
 		return nil, err
@@ -115,6 +129,16 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 // one per team in team order.
 func Dashboards(p *plan.Plan, r *render.Engine) ([]Rendered, error) {
 	var out []Rendered
+	err := eachDashboard(p, r, func(d Rendered) error {
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// eachDashboard builds the dashboards of Dashboards and hands each to fn,
+// in order.
+func eachDashboard(p *plan.Plan, r *render.Engine, fn func(Rendered) error) error {
 	d := p.Dashboards
 	platform := []struct {
 		on    bool
@@ -132,36 +156,33 @@ func Dashboards(p *plan.Plan, r *render.Engine) ([]Rendered, error) {
 		}
 		built, err := pd.build(p, pd.meta)
 		if err != nil {
-			return nil, fmt.Errorf("dashboard %s: %w", pd.meta.Title, err)
+			return fmt.Errorf("dashboard %s: %w", pd.meta.Title, err)
 		}
 		rd, err := rendered(pd.meta, built)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, rd)
+		if err := fn(rd); err != nil {
+			return err
+		}
 	}
 	if !d.Team {
-		return out, nil
+		return nil
 	}
-	teams, err := teamDashboards(p, r)
-	if err != nil {
-		return nil, err
-	}
-	return append(out, teams...), nil
+	return teamDashboards(p, r, fn)
 }
 
 // teamDashboards builds the team baselines. Teams without extra rows
 // that share a shape (namespaces, services, objectives) share a template:
 // built once from placeholders, then filled in per team (see shapes.go).
-func teamDashboards(p *plan.Plan, r *render.Engine) ([]Rendered, error) {
+func teamDashboards(p *plan.Plan, r *render.Engine, fn func(Rendered) error) error {
 	shapes := newShapes(p)
-	out := make([]Rendered, 0, len(p.Teams))
 	for _, t := range p.Teams {
 		m := teamMeta(p, t.Name)
 		v := newTeamView(p, t, m.UID)
 		extras, err := teamExtras(p, r, t)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var rd Rendered
 		if v.extras = extras; len(extras) == 0 && safeView(&v) {
@@ -170,11 +191,13 @@ func teamDashboards(p *plan.Plan, r *render.Engine) ([]Rendered, error) {
 			rd, err = buildTeam(p, m, v)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("dashboard %s: %w", m.Title, err)
+			return fmt.Errorf("dashboard %s: %w", m.Title, err)
 		}
-		out = append(out, rd)
+		if err := fn(rd); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // buildTeam builds a team's baseline directly.

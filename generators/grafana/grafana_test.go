@@ -159,7 +159,11 @@ func TestTeamDashboardsOfAShapeMatchDirectBuilds(t *testing.T) {
 	}
 	filled := 0
 	for _, p := range plans {
-		got, err := teamDashboards(p, engine(t))
+		var got []Rendered
+		err := teamDashboards(p, engine(t), func(d Rendered) error {
+			got = append(got, d)
+			return nil
+		})
 		require.NoError(t, err)
 		require.Len(t, got, len(p.Teams))
 		for i, team := range p.Teams {
@@ -407,5 +411,28 @@ func TestIndexListsEveryDashboard(t *testing.T) {
 			total += d.Panels
 		}
 		assert.Contains(t, string(index.Data), fmt.Sprintf("%d dashboards, %d panels.", len(ex.dashboards), total))
+	}
+}
+
+// TestStreamEmitsWhatGenerateReturns: Stream hands each dashboard's files
+// to emit before building the next, and emitted and returned files are
+// Generate's, in Generate's order.
+func TestStreamEmitsWhatGenerateReturns(t *testing.T) {
+	for _, ex := range examples(t) {
+		want, err := Generate(ex.plan, engine(t))
+		require.NoError(t, err)
+		var got []output.File
+		emits := 0
+		rest, err := Stream(ex.plan, engine(t), func(f ...output.File) {
+			emits++
+			require.Len(t, f, 2)
+			assert.Equal(t, f[0].Path, DashboardsDir+strings.TrimPrefix(strings.TrimSuffix(f[1].Path, ".svg"), PreviewDir)+".json")
+			got = append(got, f...)
+		})
+		require.NoError(t, err)
+		assert.Equal(t, want, append(got, rest...), ex.plan.Name)
+		dashboards, err := Dashboards(ex.plan, engine(t))
+		require.NoError(t, err)
+		assert.Equal(t, len(dashboards), emits, "one emit per dashboard")
 	}
 }
