@@ -86,10 +86,7 @@ func (a *app) generate(args []string, check, prune bool) error {
 	root := a.path(flagOut)
 	// The output is opened (and, to write, locked) before generating, so
 	// each generator's files are compared with it as soon as they are done.
-	w, err := output.OpenWriter(root, !check)
-	if err != nil {
-		return err
-	}
+	w := output.OpenWriter(root, !check)
 	defer w.Close()
 	results, err := a.runAllSettling(args, w.Settle)
 	if err != nil {

@@ -36,9 +36,13 @@ func decodeObject(data []byte) (map[string]any, error) {
 // jsonDecoder reads compact JSON; ok false means "not read here", never
 // that the JSON is invalid.
 type jsonDecoder struct {
-	data []byte
-	pos  int
+	data  []byte
+	pos   int
+	depth int
 }
+
+// maxDepth is encoding/json's nesting limit: deeper JSON is its to refuse.
+const maxDepth = 10000
 
 func (d *jsonDecoder) value() (any, bool) {
 	if d.pos >= len(d.data) {
@@ -72,6 +76,10 @@ func (d *jsonDecoder) literal(lit string) bool {
 }
 
 func (d *jsonDecoder) object() (any, bool) {
+	if d.depth++; d.depth > maxDepth {
+		return nil, false
+	}
+	defer func() { d.depth-- }()
 	d.pos++ // {
 	m := map[string]any{}
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
@@ -108,6 +116,10 @@ func (d *jsonDecoder) object() (any, bool) {
 }
 
 func (d *jsonDecoder) array() (any, bool) {
+	if d.depth++; d.depth > maxDepth {
+		return nil, false
+	}
+	defer func() { d.depth-- }()
 	d.pos++ // [
 	a := []any{}
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {

@@ -137,3 +137,18 @@ func BenchmarkDecodeObject(b *testing.B) {
 		}
 	})
 }
+
+// TestDecodeObjectLeavesDeepNestingToEncodingJSON: past encoding/json's
+// 10,000 levels, decodeObject refuses as it does instead of recursing on.
+func TestDecodeObjectLeavesDeepNestingToEncodingJSON(t *testing.T) {
+	for _, depth := range []int{9999, 10000, 10001, 50000} {
+		for _, open := range []string{`{"a":`, `{"a":[`} {
+			closeWith := "}"
+			if open == `{"a":[` {
+				closeWith = "]}"
+			}
+			data := []byte(strings.Repeat(open, depth) + "1" + strings.Repeat(closeWith, depth))
+			assertDecodesAsEncodingJSON(t, data)
+		}
+	}
+}

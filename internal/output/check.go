@@ -68,6 +68,9 @@ func Check(dir string, files []File) (Drift, error) {
 // would make of it, without writing, and with the same refusals: a link or
 // special file at a generated or owned path is an error, not a match.
 func CheckAll(root string, sets []Set) ([]Drift, error) {
+	if err := refuseSettled(sets); err != nil {
+		return nil, err
+	}
 	prepared, err := prepareSets(sets)
 	if err != nil {
 		return nil, err

@@ -61,6 +61,9 @@ func Commit(root string, sets []Set) ([]Result, error) {
 // write is left in it. The results hold the sets' results, then the
 // orphans'.
 func CommitRemoving(root string, sets []Set, orphans []string) ([]Result, error) {
+	if err := refuseSettled(sets); err != nil {
+		return nil, err
+	}
 	prepared, err := prepareRemoving(sets, orphans)
 	if err != nil {
 		return nil, err
@@ -83,6 +86,19 @@ func CommitRemoving(root string, sets []Set, orphans []string) ([]Result, error)
 	}
 	defer l.release()
 	return t.commitRemoving(prepared, orphans)
+}
+
+// refuseSettled refuses files whose data was let go, for a commit or check
+// that opens its own tree: no Writer settled them in it.
+func refuseSettled(sets []Set) error {
+	for _, s := range sets {
+		for _, f := range s.Files {
+			if f.settled != nil {
+				return fmt.Errorf("%s: the generated data was let go before it was compared with this output tree", path.Join(s.Name, f.Path))
+			}
+		}
+	}
+	return nil
 }
 
 // prepareRemoving is prepareSets of the sets, then of an empty set for each

@@ -7,6 +7,7 @@ package output
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"path"
 	"regexp"
 	"slices"
@@ -32,12 +33,13 @@ type File struct {
 }
 
 // settled is what is left of a file whose data was let go: its size, and
-// the tree and path (relative to its root) whose file held exactly the data
-// (none after Forget).
+// the tree, path (relative to its root) and file that held exactly the
+// data (none after Forget).
 type settled struct {
 	size int
 	in   *tree
 	rel  string
+	file fs.FileInfo
 }
 
 // Size is the file's size, also once its data was let go.

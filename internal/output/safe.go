@@ -267,12 +267,12 @@ func (t *tree) wrap(rel string, err error) error {
 // A link, special file or folder at rel is an error naming it, and so is a
 // file swapped for another between the check and the open.
 func (t *tree) readRegular(rel string, limit int64) ([]byte, error) {
-	f, size, err := t.openRegular(rel)
+	f, info, err := t.openRegular(rel)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	buf := make([]byte, min(size, limit)+1) // the size may change: read on to limit+1
+	buf := make([]byte, min(info.Size(), limit)+1) // the size may change: read on to limit+1
 	n, err := io.ReadFull(f, buf)
 	if err == io.ErrUnexpectedEOF || err == io.EOF {
 		return buf[:n], nil
@@ -295,13 +295,20 @@ func (t *tree) readRegular(rel string, limit int64) ([]byte, error) {
 // a run that compares a tree of a hundred megabytes does not hold it.
 // Errors are readRegular's.
 func (t *tree) sameContent(rel string, data []byte) (bool, error) {
-	f, size, err := t.openRegular(rel)
+	same, _, err := t.sameContentAs(rel, data)
+	return same, err
+}
+
+// sameContentAs is sameContent that also returns the file compared, as
+// opened.
+func (t *tree) sameContentAs(rel string, data []byte) (bool, fs.FileInfo, error) {
+	f, info, err := t.openRegular(rel)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	defer f.Close()
-	if size != int64(len(data)) {
-		return false, nil
+	if info.Size() != int64(len(data)) {
+		return false, info, nil
 	}
 	if cap(t.scratch) < len(data)+1 {
 		t.scratch = make([]byte, len(data)+1)
@@ -309,44 +316,44 @@ func (t *tree) sameContent(rel string, data []byte) (bool, error) {
 	buf := t.scratch[:len(data)+1] // one byte more tells a file that grew since
 	n, err := io.ReadFull(f, buf)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return false, fmt.Errorf("%s: %w", t.display(rel), err)
+		return false, info, fmt.Errorf("%s: %w", t.display(rel), err)
 	}
-	return bytes.Equal(buf[:n], data), nil
+	return bytes.Equal(buf[:n], data), info, nil
 }
 
 // openRegular opens the regular file rel for reading and returns its size;
 // see readRegular.
-func (t *tree) openRegular(rel string) (*os.File, int64, error) {
+func (t *tree) openRegular(rel string) (*os.File, fs.FileInfo, error) {
 	dir, base, err := t.in(rel)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	info, err := dir.Lstat(base)
 	if err != nil {
-		return nil, 0, t.wrap(rel, err)
+		return nil, nil, t.wrap(rel, err)
 	}
 	if info.IsDir() {
-		return nil, 0, &pathError{t.display(rel), errIsDir}
+		return nil, nil, &pathError{t.display(rel), errIsDir}
 	}
 	if err := kindError(t.display(rel), info, false); err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	// O_NONBLOCK: should a named pipe appear after the check, opening it
 	// must not wait for a writer.
 	f, err := dir.OpenFile(base, os.O_RDONLY|oNoFollow|oNonBlock, 0)
 	if err != nil {
-		return nil, 0, t.wrap(rel, err)
+		return nil, nil, t.wrap(rel, err)
 	}
 	opened, err := f.Stat()
 	if err != nil {
 		_ = f.Close()
-		return nil, 0, fmt.Errorf("%s: %w", t.display(rel), err)
+		return nil, nil, fmt.Errorf("%s: %w", t.display(rel), err)
 	}
 	if !opened.Mode().IsRegular() || !os.SameFile(info, opened) {
 		_ = f.Close()
-		return nil, 0, fmt.Errorf("%s changed while obsgen read it; is another program writing there?", t.display(rel))
+		return nil, nil, fmt.Errorf("%s changed while obsgen read it; is another program writing there?", t.display(rel))
 	}
-	return f, opened.Size(), nil
+	return f, opened, nil
 }
 
 // errIsDir marks a folder where obsgen expects a file.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -160,6 +161,7 @@ func (t *tree) compare(name string, files []File, owned, gone []string) ([]File,
 		isOwned[p] = true
 	}
 	var changed []File
+	inPlace := map[string]bool{}
 	for _, f := range files {
 		rel := path.Join(name, f.Path)
 		if f.settled != nil {
@@ -167,6 +169,9 @@ func (t *tree) compare(name string, files []File, owned, gone []string) ([]File,
 			// this run's lock (or for this check).
 			if f.settled.in != t || f.settled.rel != rel {
 				return nil, fmt.Errorf("%s: the generated data was let go before it was compared with this output tree", t.display(rel))
+			}
+			if err := t.stillSettled(f.settled, inPlace); err != nil {
+				return nil, err
 			}
 			continue
 		}
@@ -191,6 +196,29 @@ func (t *tree) compare(name string, files []File, owned, gone []string) ([]File,
 		changed = append(changed, f)
 	}
 	return changed, nil
+}
+
+// stillSettled checks that the file Settle compared is still at its path:
+// its folder and every folder above it the ones first opened (checked once
+// per folder, in checked), and the file the same regular file, of the same
+// size and modification time. Another program that moved, replaced or
+// linked a folder or the file since (or wrote to it, unless within the
+// file system's timestamp granularity) makes the run stop with nothing
+// written, as the run can no longer tell what the file holds.
+func (t *tree) stillSettled(s *settled, checked map[string]bool) error {
+	dir := path.Dir(s.rel)
+	if !checked[dir] {
+		if err := t.inPlace(dir); err != nil {
+			return err
+		}
+		checked[dir] = true
+	}
+	now, err := t.lstat(s.rel)
+	if err != nil || !now.Mode().IsRegular() || !os.SameFile(now, s.file) ||
+		now.Size() != s.file.Size() || !now.ModTime().Equal(s.file.ModTime()) {
+		return fmt.Errorf("%s changed during the run, after obsgen compared it; is another program changing the output? nothing was written: run obsgen again", t.display(s.rel))
+	}
+	return nil
 }
 
 // sameAsGenerated tells whether the file on disk at rel is f as generated;

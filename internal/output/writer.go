@@ -32,27 +32,30 @@ type Writer struct {
 }
 
 // OpenWriter opens root for a commit (write) or a check. A missing root is
-// not created here: nothing is compared then, and Commit creates it.
-func OpenWriter(root string, write bool) (*Writer, error) {
+// not created here: nothing is compared then, and Commit creates it. What
+// stops it from opening or locking root (a link, another run) is not an
+// error here: nothing is settled, and Commit or Check meets the same
+// problem and reports it where it did before, after the profiles'.
+func OpenWriter(root string, write bool) *Writer {
 	w := &Writer{root: filepath.Clean(root), write: write}
 	info, err := checkRootDir(w.root)
 	if err != nil || info == nil {
-		return w, err
+		return w
 	}
 	t, err := openTree(w.root)
 	if err != nil {
-		return nil, err
+		return w
 	}
 	if write {
 		if w.l, err = acquireLock(t); err != nil {
 			t.close()
-			return nil, err
+			return w
 		}
 	}
 	w.t = t
 	_, err = t.lstat(PendingName)
 	w.settle = !write || errors.Is(err, fs.ErrNotExist)
-	return w, nil
+	return w
 }
 
 // Close releases the lock and the tree.
@@ -86,8 +89,8 @@ func (w *Writer) Settle(set string, files []File) []File {
 			continue
 		}
 		rel := path.Join(set, f.Path)
-		if same, err := w.t.sameContent(rel, f.Data); err == nil && same {
-			out[i].settled = &settled{size: len(f.Data), in: w.t, rel: rel}
+		if same, info, err := w.t.sameContentAs(rel, f.Data); err == nil && same {
+			out[i].settled = &settled{size: len(f.Data), in: w.t, rel: rel, file: info}
 			out[i].Data = nil
 		}
 	}

@@ -1,6 +1,7 @@
 package output_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,10 +17,7 @@ import (
 // first, each set's files settled as they come, then the commit.
 func commitSettled(t *testing.T, root string, sets []output.Set) ([]output.Result, error) {
 	t.Helper()
-	w, err := output.OpenWriter(root, true)
-	if err != nil {
-		return nil, err
-	}
+	w := output.OpenWriter(root, true)
 	defer w.Close()
 	settled := make([]output.Set, len(sets))
 	for i, s := range sets {
@@ -42,8 +40,7 @@ func TestSettleLetsGoOfFilesAlreadyOnDiskAndTheCommitKeepsThem(t *testing.T) {
 	before, err := os.Stat(filepath.Join(root, "p/same.yaml"))
 	require.NoError(t, err)
 
-	w, err := output.OpenWriter(root, true)
-	require.NoError(t, err)
+	w := output.OpenWriter(root, true)
 	defer w.Close()
 	files := w.Settle("p", []output.File{
 		output.YAML("same.yaml", []byte("same: 1\n")),
@@ -77,8 +74,7 @@ func TestFilesLetGoOfAreNeverWrittenElsewhere(t *testing.T) {
 	_, err := output.Commit(root, []output.Set{{Name: "p", Files: []output.File{f}}})
 	require.NoError(t, err)
 
-	w, err := output.OpenWriter(root, true)
-	require.NoError(t, err)
+	w := output.OpenWriter(root, true)
 	settled := w.Settle("p", []output.File{f})
 	require.Nil(t, settled[0].Data)
 	w.Close()
@@ -104,8 +100,7 @@ func TestSettleLeavesWhatItCannotCompareToTheCommit(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "p"), 0o755))
 	require.NoError(t, os.Symlink(filepath.Join(outside, "secret.yaml"), filepath.Join(root, "p/a.yaml")))
 
-	w, err := output.OpenWriter(root, true)
-	require.NoError(t, err)
+	w := output.OpenWriter(root, true)
 	defer w.Close()
 	files := w.Settle("p", []output.File{
 		output.YAML("a.yaml", []byte("a: 1\n")),    // a link holding the same content
@@ -115,7 +110,7 @@ func TestSettleLeavesWhatItCannotCompareToTheCommit(t *testing.T) {
 	for _, f := range files {
 		assert.NotNil(t, f.Data, "%s was let go", f.Path)
 	}
-	_, err = w.Commit([]output.Set{{Name: "p", Files: files[:1]}}, nil)
+	_, err := w.Commit([]output.Set{{Name: "p", Files: files[:1]}}, nil)
 	require.ErrorContains(t, err, "symbolic link", "the link is refused as without Settle")
 	_, err = w.Commit([]output.Set{{Name: "p", Files: files}}, nil)
 	require.ErrorContains(t, err, "escapes")
@@ -123,37 +118,42 @@ func TestSettleLeavesWhatItCannotCompareToTheCommit(t *testing.T) {
 
 func TestAWriterHoldsTheLockUntilClosed(t *testing.T) {
 	root := t.TempDir()
-	w, err := output.OpenWriter(root, true)
-	require.NoError(t, err)
-	_, err = output.OpenWriter(root, true)
+	files := []output.Set{{Name: "p", Files: []output.File{output.YAML("a.yaml", []byte("a: 1\n"))}}}
+	w := output.OpenWriter(root, true)
+	// A second run settles nothing and meets the lock where it did before
+	// there was a Writer: at its commit, after its profiles' problems.
+	second := output.OpenWriter(root, true)
+	assert.NotNil(t, second.Settle("p", files[0].Files)[0].Data)
+	_, err := second.Commit(files, nil)
 	require.ErrorContains(t, err, "another obsgen run")
-	_, err = output.Commit(root, []output.Set{{Name: "p", Files: []output.File{output.YAML("a.yaml", []byte("a: 1\n"))}}})
+	second.Close()
+	_, err = output.Commit(root, files)
 	require.ErrorContains(t, err, "another obsgen run")
-	check, err := output.OpenWriter(root, false)
+	check := output.OpenWriter(root, false)
+	_, err = check.Check(files)
 	require.NoError(t, err, "a check takes no lock")
 	check.Close()
 	w.Close()
-	w, err = output.OpenWriter(root, true)
+	w = output.OpenWriter(root, true)
+	_, err = w.Commit(files, nil)
 	require.NoError(t, err, "the lock goes with Close")
 	w.Close()
 }
 
 func TestAWriterOfAMissingRootCreatesItAtTheCommitOnly(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "out")
-	w, err := output.OpenWriter(root, true)
-	require.NoError(t, err)
+	w := output.OpenWriter(root, true)
 	files := w.Settle("p", []output.File{output.YAML("a.yaml", []byte("a: 1\n"))})
 	assert.NotNil(t, files[0].Data)
 	assert.NoDirExists(t, root, "nothing is created before the commit")
-	_, err = w.Commit([]output.Set{{Name: "p", Files: files}}, nil)
+	_, err := w.Commit([]output.Set{{Name: "p", Files: files}}, nil)
 	require.NoError(t, err)
 	w.Close()
 	assert.Equal(t, output.Header+"a: 1\n", tree(t, root)["p/a.yaml"])
 
 	// A run that fails before the commit leaves no root behind.
 	gone := filepath.Join(t.TempDir(), "out")
-	w, err = output.OpenWriter(gone, true)
-	require.NoError(t, err)
+	w = output.OpenWriter(gone, true)
 	w.Close()
 	assert.NoDirExists(t, gone)
 }
@@ -165,8 +165,7 @@ func TestARootReplacedBeforeTheCommitIsRefused(t *testing.T) {
 	_, err := output.Commit(root, []output.Set{{Name: "p", Files: []output.File{f}}})
 	require.NoError(t, err)
 
-	w, err := output.OpenWriter(root, true)
-	require.NoError(t, err)
+	w := output.OpenWriter(root, true)
 	defer w.Close()
 	files := w.Settle("p", []output.File{f, output.YAML("b.yaml", []byte("b: 1\n"))})
 	require.NoError(t, os.Rename(root, filepath.Join(parent, "moved")))
@@ -191,8 +190,7 @@ func TestSettleWaitsForTheRecoveryOfAKilledRun(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(root, output.PendingName)); err != nil {
 			continue
 		}
-		w, err := output.OpenWriter(root, true)
-		require.NoError(t, err)
+		w := output.OpenWriter(root, true)
 		for _, s := range newVersion {
 			for _, f := range w.Settle(s.Name, s.Files) {
 				assert.NotNil(t, f.Data, "killed before step %d: %s/%s was let go before the recovery", at, s.Name, f.Path)
@@ -209,8 +207,7 @@ func TestCheckThroughAWriterMatchesCheckAll(t *testing.T) {
 	want, err := output.CheckAll(root, newVersion)
 	require.NoError(t, err)
 
-	w, err := output.OpenWriter(root, false)
-	require.NoError(t, err)
+	w := output.OpenWriter(root, false)
 	defer w.Close()
 	sets := make([]output.Set, len(newVersion))
 	for i, s := range newVersion {
@@ -233,8 +230,7 @@ func TestSettleIsSafeFromSeveralGoroutines(t *testing.T) {
 	}
 	_, err := output.Commit(root, []output.Set{{Name: "p", Files: files}})
 	require.NoError(t, err)
-	w, err := output.OpenWriter(root, true)
-	require.NoError(t, err)
+	w := output.OpenWriter(root, true)
 	defer w.Close()
 	out := make([][]output.File, 8)
 	var wg sync.WaitGroup
@@ -253,4 +249,83 @@ func TestSettleIsSafeFromSeveralGoroutines(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, res[0].Unchanged, 200)
 	assert.Empty(t, res[0].Written)
+}
+
+// TestWhatChangesAfterSettleStopsTheRun: a file Settle compared is trusted
+// at the commit only while it is still there: its folder or the output
+// folder swapped for a link or another folder, or the file replaced or
+// written to, stops the commit and the check with nothing written.
+func TestWhatChangesAfterSettleStopsTheRun(t *testing.T) {
+	files := []output.File{
+		output.YAML("a.yaml", []byte("a: 1\n")),
+		output.YAML("sub/b.yaml", []byte("b: 1\n")),
+	}
+	for name, change := range map[string]func(t *testing.T, root, elsewhere string){
+		"the output folder swapped for a link": func(t *testing.T, root, elsewhere string) {
+			require.NoError(t, os.Rename(filepath.Join(root, "p"), filepath.Join(elsewhere, "p")))
+			require.NoError(t, os.Symlink(filepath.Join(elsewhere, "p"), filepath.Join(root, "p")))
+		},
+		"the output folder swapped for an empty one": func(t *testing.T, root, elsewhere string) {
+			require.NoError(t, os.Rename(filepath.Join(root, "p"), filepath.Join(elsewhere, "p")))
+			require.NoError(t, os.Mkdir(filepath.Join(root, "p"), 0o755))
+		},
+		"a subfolder swapped for a link to a tampered copy": func(t *testing.T, root, elsewhere string) {
+			writeFile(t, elsewhere, "sub/b.yaml", "tampered\n")
+			require.NoError(t, os.RemoveAll(filepath.Join(root, "p/sub")))
+			require.NoError(t, os.Symlink(filepath.Join(elsewhere, "sub"), filepath.Join(root, "p/sub")))
+		},
+		"the file replaced by another": func(t *testing.T, root, elsewhere string) {
+			writeFile(t, elsewhere, "b.yaml", "tampered\n")
+			require.NoError(t, os.Rename(filepath.Join(elsewhere, "b.yaml"), filepath.Join(root, "p/sub/b.yaml")))
+		},
+		"the file replaced by a link": func(t *testing.T, root, elsewhere string) {
+			writeFile(t, elsewhere, "b.yaml", output.Header+"b: 1\n")
+			require.NoError(t, os.Remove(filepath.Join(root, "p/sub/b.yaml")))
+			require.NoError(t, os.Symlink(filepath.Join(elsewhere, "b.yaml"), filepath.Join(root, "p/sub/b.yaml")))
+		},
+		"the file written to": func(t *testing.T, root, elsewhere string) {
+			writeFile(t, root, "p/sub/b.yaml", "tampered\n")
+		},
+	} {
+		for _, write := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s, write %t", name, write), func(t *testing.T) {
+				root, elsewhere := t.TempDir(), t.TempDir()
+				_, err := output.Commit(root, []output.Set{{Name: "p", Files: files}})
+				require.NoError(t, err)
+				for _, rel := range []string{"p/a.yaml", "p/sub/b.yaml"} {
+					ageFile(t, root, rel)
+				}
+				w := output.OpenWriter(root, write)
+				defer w.Close()
+				changed := append([]output.File{output.YAML("new.yaml", []byte("n: 1\n"))}, files...)
+				settled := w.Settle("p", changed)
+				require.Nil(t, settled[1].Data)
+				require.Nil(t, settled[2].Data)
+				change(t, root, elsewhere)
+				before := snapshot(t, root)
+				sets := []output.Set{{Name: "p", Files: settled}}
+				if write {
+					_, err = w.Commit(sets, nil)
+				} else {
+					_, err = w.Check(sets)
+				}
+				require.Error(t, err)
+				assert.Regexp(t, "during the run|symbolic link", err.Error())
+				assert.Equal(t, before, snapshot(t, root), "nothing was written")
+			})
+		}
+	}
+}
+
+func TestLetGoFilesGivenToAnotherTreeCreateNothing(t *testing.T) {
+	root := t.TempDir()
+	files := output.Forget([]output.File{output.YAML("a.yaml", []byte("a: 1\n"))})
+	missing := filepath.Join(t.TempDir(), "out")
+	_, err := output.Commit(missing, []output.Set{{Name: "p", Files: files}})
+	require.ErrorContains(t, err, "let go")
+	assert.NoDirExists(t, missing)
+	_, err = output.CheckAll(missing, []output.Set{{Name: "p", Files: files}})
+	require.ErrorContains(t, err, "let go")
+	_, err = output.CheckAll(root, []output.Set{{Name: "p", Files: files}})
+	require.ErrorContains(t, err, "let go")
 }
