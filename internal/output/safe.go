@@ -185,7 +185,14 @@ func (t *tree) closeFoldersOutside(rel string) {
 // before each change to disk in rel. It costs one Lstat per level: the
 // parents are open.
 func (t *tree) inPlace(rel string) error {
-	for d := rel; d != "." && d != ""; d = path.Dir(d) {
+	return t.inPlaceOnce(rel, nil)
+}
+
+// inPlaceOnce is inPlace that skips the folders in checked, and adds those
+// it checks (when checked is not nil): checking many folders of one tree,
+// each level costs one Lstat.
+func (t *tree) inPlaceOnce(rel string, checked map[string]bool) error {
+	for d := rel; d != "." && d != "" && !checked[d]; d = path.Dir(d) {
 		parent, err := t.folder(path.Dir(d))
 		if err != nil {
 			return err
@@ -194,6 +201,9 @@ func (t *tree) inPlace(rel string) error {
 		first, ok := t.seen[d]
 		if err != nil || !ok || !now.IsDir() || !os.SameFile(first, now) {
 			return t.changed(d)
+		}
+		if checked != nil {
+			checked[d] = true
 		}
 	}
 	return nil

@@ -199,19 +199,15 @@ func (t *tree) compare(name string, files []File, owned, gone []string) ([]File,
 }
 
 // stillSettled checks that the file Settle compared is still at its path:
-// its folder and every folder above it the ones first opened (checked once
-// per folder, in checked), and the file the same regular file, of the same
+// its folder and every folder above it the ones first opened (each checked
+// once, in checked), and the file the same regular file, of the same
 // size and modification time. Another program that moved, replaced or
 // linked a folder or the file since (or wrote to it, unless within the
 // file system's timestamp granularity) makes the run stop with nothing
 // written, as the run can no longer tell what the file holds.
 func (t *tree) stillSettled(s *settled, checked map[string]bool) error {
-	dir := path.Dir(s.rel)
-	if !checked[dir] {
-		if err := t.inPlace(dir); err != nil {
-			return err
-		}
-		checked[dir] = true
+	if err := t.inPlaceOnce(path.Dir(s.rel), checked); err != nil {
+		return err
 	}
 	now, err := t.lstat(s.rel)
 	if err != nil || !now.Mode().IsRegular() || !os.SameFile(now, s.file) ||
