@@ -23,7 +23,6 @@
 package promcheck
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -54,8 +53,8 @@ func Config(data []byte, agent bool) error {
 // Operator flavour's resources copy.
 type Job struct {
 	Name                 string
-	MetricsPath          string // /metrics when left out
-	Scheme               string // http when left out
+	MetricsPath          string // as Prometheus reads it: /metrics when left out, "" when written empty or null
+	Scheme               string // as Prometheus reads it: http when left out, "" when written empty or null
 	HonorLabels          bool
 	RelabelConfigs       []Relabeling
 	MetricRelabelConfigs []Relabeling
@@ -64,7 +63,8 @@ type Job struct {
 // Relabeling is a relabel_configs entry as written: Separator, Regex and
 // Replacement are nil, and Action empty, where the entry leaves them out
 // (an operator resource leaves them out too, and the operator's defaults
-// are Prometheus'); a null is written as "".
+// are Prometheus'); a null is written as "". Action is the action as
+// Prometheus reads it, in lower case (relabel.Action's UnmarshalYAML).
 type Relabeling struct {
 	SourceLabels []model.LabelName
 	Separator    *string
@@ -87,7 +87,7 @@ func Check(data []byte, agent bool) ([]Job, error) {
 	}
 	jobs := make([]Job, len(c.ScrapeConfigs))
 	for i, sc := range c.ScrapeConfigs {
-		jobs[i] = Job{Name: sc.JobName, MetricsPath: cmp.Or(sc.MetricsPath, "/metrics"), Scheme: cmp.Or(sc.Scheme, "http"),
+		jobs[i] = Job{Name: sc.JobName, MetricsPath: sc.MetricsPath, Scheme: sc.Scheme,
 			HonorLabels: sc.HonorLabels, RelabelConfigs: written(sc.RelabelConfigs), MetricRelabelConfigs: written(sc.MetricRelabelConfigs)}
 	}
 	return jobs, nil
@@ -302,6 +302,16 @@ func checkScrapeConfigs(list []*scrapeConfig, g global) error {
 		jobs[sc.JobName] = true
 	}
 	return nil
+}
+
+// UnmarshalYAML starts from Prometheus' defaults for the settings Check
+// returns (config.DefaultScrapeConfig), as ScrapeConfig.UnmarshalYAML
+// does: a setting left out keeps its default, one written empty or null
+// reads as "".
+func (sc *scrapeConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	type plain scrapeConfig
+	*sc = scrapeConfig{MetricsPath: "/metrics", Scheme: "http"}
+	return unmarshal((*plain)(sc))
 }
 
 // check is ScrapeConfig.UnmarshalYAML and Validate on what obsgen writes.
@@ -570,9 +580,6 @@ func (c *relabelConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	_, writtenRegex := f.Regex.value("")
 	c.written = Relabeling{SourceLabels: f.SourceLabels, Separator: writtenSep, TargetLabel: f.TargetLabel,
 		Regex: writtenRegex, Modulus: f.Modulus, Replacement: writtenRepl}
-	if writtenAction != nil {
-		c.written.Action = *writtenAction
-	}
 	// Left out, the regex stays relabel.DefaultRelabelConfig.Regex itself,
 	// which Validate compares by identity (keepequal and dropequal take
 	// none).
@@ -586,6 +593,7 @@ func (c *relabelConfig) UnmarshalYAML(unmarshal func(any) error) error {
 		if err := c.Action.UnmarshalYAML(func(v any) error { *v.(*string) = action; return nil }); err != nil {
 			return err
 		}
+		c.written.Action = string(c.Action)
 	default:
 		c.Action = d.Action
 	}

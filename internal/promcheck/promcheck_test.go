@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/prometheus/common/model"
@@ -201,6 +200,10 @@ func TestCheckReturnsTheJobsAsPrometheusLoadsThem(t *testing.T) {
 		"      - source_labels: [__address__]\n        target_label: y\n        separator: \"\"\n        replacement: \"\"\n        regex: \"\"\n        action: Replace\n"+
 		"      - source_labels: [__address__]\n        target_label: __tmp_hash\n        modulus: 3\n        action: HashMod\n"+
 		"      - regex: 0\n        action: labeldrop\n")
+	job := "  - job_name: \"kubelet\"\n"
+	edited = testtools.Edit(t, edited, job, "  - job_name: empty\n    scheme: \"\"\n    metrics_path: \"\"\n"+
+		"  - job_name: nulls\n    scheme: null\n    metrics_path: null\n"+
+		"  - job_name: capitals\n    scheme: HTTPS\n    metrics_path: /x\n"+job)
 	configs := map[string]string{"edited": edited}
 	for _, path := range []string{"strict-deny/prometheus/prometheus.yml", "ambient/prometheus/prometheus.yml",
 		"calico-global-deny/prometheus/prometheus-shard-0.yml", "default-permissive/prometheus/prometheus.yml",
@@ -237,7 +240,7 @@ func TestCheckReturnsTheJobsAsPrometheusLoadsThem(t *testing.T) {
 					assert.Equal(t, up.Replacement, or(w.Replacement, d.Replacement), where)
 					assert.Equal(t, up.TargetLabel, w.TargetLabel, where)
 					assert.Equal(t, up.Modulus, w.Modulus, where)
-					assert.Equal(t, string(up.Action), strings.ToLower(cmp.Or(w.Action, string(d.Action))), where)
+					assert.Equal(t, string(up.Action), cmp.Or(w.Action, string(d.Action)), where)
 					assert.Equal(t, up.Regex.String(), or(w.Regex, d.Regex.String()), where)
 				}
 			}
