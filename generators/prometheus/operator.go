@@ -86,6 +86,9 @@ func operatorResources(p *plan.Plan, jobs map[string]*Job, additional []byte) ([
 			if jobs[j.Name] == nil {
 				return nil, fmt.Errorf("%s renders no scrape job %q, which the operator flavour's resources copy; a template override must keep every job", configTemplate, j.Name)
 			}
+			if err := expressible(jobs[j.Name]); err != nil {
+				return nil, fmt.Errorf("%s: %w", configTemplate, err)
+			}
 			obj := b.resourceFor(j, jobs[j.Name])
 			objects = append(objects, object{path: resourcePath(obj, j.Name), obj: obj})
 		}

@@ -1,8 +1,6 @@
 package prometheus
 
 import (
-	"fmt"
-
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -98,9 +96,7 @@ func scheme(s string) *monitoringv1.Scheme {
 	case "https":
 		v := monitoringv1.SchemeHTTPS
 		return &v
-	case "http", "":
-		v := monitoringv1.SchemeHTTP
-		return &v
 	}
-	panic(fmt.Sprintf("operator: unknown scheme %q", s))
+	v := monitoringv1.SchemeHTTP // expressible allows only http besides
+	return &v
 }

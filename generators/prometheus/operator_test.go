@@ -1,6 +1,11 @@
 package prometheus_test
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	yaml2 "go.yaml.in/yaml/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
@@ -20,7 +26,9 @@ import (
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/promcheck"
 	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/internal/testtools"
 	"obsgen.dev/obsgen/internal/verify"
 	"obsgen.dev/obsgen/templates"
 )
@@ -340,6 +348,8 @@ func TestResourcesCopyWhatPrometheusLoads(t *testing.T) {
 			require.NotNil(t, j, "%s: %s", name, sc.JobName)
 			assert.Equal(t, fromPrometheus(sc.RelabelConfigs), prometheus.Relabelings(j.RelabelConfigs), "%s: %s", name, sc.JobName)
 			assert.Equal(t, fromPrometheus(sc.MetricRelabelConfigs), prometheus.Relabelings(j.MetricRelabelConfigs), "%s: %s", name, sc.JobName)
+			sameRelabeling(t, sc.RelabelConfigs, operatorReads(t, prometheus.Relabelings(j.RelabelConfigs)), name+": "+sc.JobName)
+			sameRelabeling(t, sc.MetricRelabelConfigs, operatorReads(t, prometheus.Relabelings(j.MetricRelabelConfigs)), name+": "+sc.JobName)
 			assert.Equal(t, sc.MetricsPath, j.MetricsPath, "%s: %s", name, sc.JobName)
 			assert.Equal(t, sc.Scheme, j.Scheme, "%s: %s", name, sc.JobName)
 			assert.Equal(t, sc.HonorLabels, j.HonorLabels, "%s: %s", name, sc.JobName)
@@ -370,6 +380,119 @@ func TestResourcesCopyWhatPrometheusLoads(t *testing.T) {
 			assert.Equal(t, tls.CertFile, class.CertFile, job)
 			assert.Equal(t, tls.KeyFile, class.KeyFile, job)
 			assert.Equal(t, tls.InsecureSkipVerify, *class.InsecureSkipVerify, job)
+		}
+	}
+}
+
+// operatorReads is what Prometheus reads from relabelings an operator
+// resource carries: the operator writes each field only when it is set
+// (prometheus-operator pkg/prometheus/promcfg.go generateRelabelConfig:
+// source_labels when any, separator and replacement when not nil,
+// target_label and regex when not empty, modulus when not 0, action in
+// lower case when not empty), and Prometheus decodes that as it decodes
+// any relabel_configs entry (relabel.Config.UnmarshalYAML).
+func operatorReads(t *testing.T, in []monitoringv1.RelabelConfig) []*relabel.Config {
+	t.Helper()
+	var written []yaml2.MapSlice
+	for _, c := range in {
+		m := yaml2.MapSlice{}
+		if len(c.SourceLabels) > 0 {
+			m = append(m, yaml2.MapItem{Key: "source_labels", Value: c.SourceLabels})
+		}
+		if c.Separator != nil {
+			m = append(m, yaml2.MapItem{Key: "separator", Value: *c.Separator})
+		}
+		if c.TargetLabel != "" {
+			m = append(m, yaml2.MapItem{Key: "target_label", Value: c.TargetLabel})
+		}
+		if c.Regex != "" {
+			m = append(m, yaml2.MapItem{Key: "regex", Value: c.Regex})
+		}
+		if c.Modulus != 0 {
+			m = append(m, yaml2.MapItem{Key: "modulus", Value: c.Modulus})
+		}
+		if c.Replacement != nil {
+			m = append(m, yaml2.MapItem{Key: "replacement", Value: *c.Replacement})
+		}
+		if c.Action != "" {
+			m = append(m, yaml2.MapItem{Key: "action", Value: strings.ToLower(c.Action)})
+		}
+		written = append(written, m)
+	}
+	data, err := yaml2.Marshal(written)
+	require.NoError(t, err)
+	var out []*relabel.Config
+	require.NoError(t, yaml2.UnmarshalStrict(data, &out), "%s", data)
+	return out
+}
+
+// sameRelabeling compares two relabelings as Prometheus runs them.
+func sameRelabeling(t *testing.T, want, got []*relabel.Config, where string) {
+	t.Helper()
+	require.Len(t, got, len(want), where)
+	for i := range want {
+		w, g := want[i], got[i]
+		at := fmt.Sprintf("%s: relabeling %d", where, i)
+		assert.Equal(t, w.SourceLabels, g.SourceLabels, at)
+		assert.Equal(t, w.Separator, g.Separator, at)
+		assert.Equal(t, w.TargetLabel, g.TargetLabel, at)
+		assert.Equal(t, w.Modulus, g.Modulus, at)
+		assert.Equal(t, w.Replacement, g.Replacement, at)
+		assert.Equal(t, w.Action, g.Action, at)
+		// Prometheus anchors every expression as ^(?s:...)$.
+		for _, value := range []string{"", "a", "istiod;http-monitoring", "10.0.0.1:15020", "x\ny", "__meta_kubernetes_pod_label_app"} {
+			assert.Equal(t, w.Regex.MatchString(value), g.Regex.MatchString(value), "%s: regex %q against %q", at, g.Regex.String(), value)
+		}
+	}
+}
+
+// crdRelabelActions reads the actions a RelabelConfig's CRD takes from the
+// kubebuilder enum marker of the operator's API type, in the module obsgen
+// links.
+func crdRelabelActions(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring").Output()
+	require.NoError(t, err)
+	src, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "v1", "prometheus_types.go"))
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?s)type RelabelConfig struct \{.*?\+kubebuilder:validation:Enum=([^\n]+)\n(?:\s*//[^\n]*\n)*\s*Action string`).FindSubmatch(src)
+	require.NotNil(t, m, "the enum of RelabelConfig.Action")
+	return strings.Split(strings.TrimSpace(string(m[1])), ";")
+}
+
+// TestRelabelingsMeanInTheOperatorWhatTheyMeanInPrometheus: relabelings an
+// override may write that the operator's defaults would change (an empty
+// or null regex, which the operator leaves out and Prometheus then reads
+// as (.*); an action spelled in capitals, which the CRD refuses), copied
+// into a resource, run in Prometheus as the raw job runs them.
+func TestRelabelingsMeanInTheOperatorWhatTheyMeanInPrometheus(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testtools.RepoRoot(t), "out", "strict-deny", "prometheus", "prometheus.yml"))
+	require.NoError(t, err)
+	rule := "      - source_labels: [__meta_kubernetes_node_name]\n        target_label: node\n"
+	edited := testtools.Edit(t, string(data), rule, rule+
+		"      - source_labels: [__address__, job]\n        target_label: a\n        separator: null\n        replacement: null\n        regex: null\n"+
+		"      - source_labels: [__address__]\n        target_label: b\n        separator: \"\"\n        replacement: \"\"\n        regex: \"\"\n        action: REPLACE\n"+
+		"      - source_labels: [__address__]\n        target_label: __tmp_hash\n        modulus: 3\n        action: hashMod\n"+
+		"      - source_labels: [__tmp_hash]\n        regex: \"\"\n        action: Drop\n"+
+		"      - regex: 0\n        action: LabelDrop\n"+
+		"      - source_labels: [c]\n        target_label: d\n        action: KeepEqual\n")
+	cfg, err := verify.LoadPrometheus([]byte(edited), false)
+	require.NoError(t, err)
+	jobs, err := prometheus.ParseJobs([]byte(edited))
+	require.NoError(t, err)
+	actions := crdRelabelActions(t)
+	require.Contains(t, actions, "hashmod")
+	for _, sc := range cfg.ScrapeConfigs {
+		j := jobs[sc.JobName]
+		require.NotNil(t, j, sc.JobName)
+		for k, upstream := range [][]*relabel.Config{sc.RelabelConfigs, sc.MetricRelabelConfigs} {
+			copied := prometheus.Relabelings([][]promcheck.Relabeling{j.RelabelConfigs, j.MetricRelabelConfigs}[k])
+			sameRelabeling(t, upstream, operatorReads(t, copied), sc.JobName)
+			for _, rc := range copied {
+				if rc.Action != "" {
+					assert.Contains(t, actions, rc.Action, "%s: the CRD takes the action", sc.JobName)
+				}
+			}
 		}
 	}
 }

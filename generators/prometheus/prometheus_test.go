@@ -269,3 +269,38 @@ func TestAnOverrideThatDropsAJobFailsTheOperatorFlavour(t *testing.T) {
 	assert.Contains(t, err.Error(), "renders no scrape job")
 	assert.Contains(t, err.Error(), "istiod")
 }
+
+// TestWhatAnOperatorResourceCannotHoldFailsTheOperatorFlavour: an override
+// may write a job Prometheus loads but an operator resource cannot copy
+// without scraping something else; the raw flavour takes it, the operator
+// flavour fails with the job and the setting, and nothing panics.
+func TestWhatAnOperatorResourceCannotHoldFailsTheOperatorFlavour(t *testing.T) {
+	istiod := "{{- else if eq .Kind \"istiod\" }}\n"
+	keep := "        regex: istiod;http-monitoring\n"
+	for name, tc := range map[string]struct{ old, new, want string }{
+		"an empty scheme":       {istiod, istiod + "    scheme: \"\"\n", `scrape job "istiod" writes scheme ""`},
+		"a scheme in capitals":  {istiod, istiod + "    scheme: HTTPS\n", `writes scheme "HTTPS"`},
+		"a null metrics path":   {istiod, istiod + "    metrics_path: null\n", `scrape job "istiod" writes an empty metrics_path`},
+		"an empty metrics path": {istiod, istiod + "    metrics_path: \"\"\n", "write metrics_path: /"},
+		"a modulus beyond int64": {keep, keep + "      - source_labels: [__address__]\n        modulus: 18446744073709551615\n        target_label: __tmp_hash\n        action: hashmod\n",
+			"relabel_configs[1] writes modulus 18446744073709551615"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			engine := brokenOverride(t, "prometheus/_scrape-configs.tmpl", tc.old, tc.new)
+			in := profileWith(v1alpha1.Mesh{}, false)
+			in.Monitoring.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourPrometheus}
+			files, err := Generate(plan.Resolve(in), engine)
+			require.NoError(t, err, "the raw flavour")
+			for _, f := range files {
+				if f.Path == ConfigPath {
+					_, err := config.Load(string(f.Data), promslog.NewNopLogger())
+					require.NoError(t, err, "Prometheus loads it")
+				}
+			}
+			in.Monitoring.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourOperator}
+			_, err = Generate(plan.Resolve(in), engine)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
