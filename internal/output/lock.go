@@ -2,6 +2,7 @@ package output
 
 import (
 	"io/fs"
+	"os"
 )
 
 // LockName is the file in the output root that a run holds locked, so two
@@ -24,4 +25,20 @@ func lockKindError(display string, info fs.FileInfo) error {
 		return &pathError{display, errIsDir}
 	}
 	return kindError(display, info, false)
+}
+
+// stillNamed tells whether the lock file's path names the open file f.
+func (t *tree) stillNamed(f *os.File) bool {
+	held, err := f.Stat()
+	if err != nil || !held.Mode().IsRegular() {
+		return false
+	}
+	named, err := t.root.Lstat(LockName)
+	return err == nil && os.SameFile(held, named)
+}
+
+// held tells whether the lock file's path still names the file this run
+// locked.
+func (l *lock) held() bool {
+	return l.t.stillNamed(l.file)
 }

@@ -33,8 +33,12 @@ func acquireLock(t *tree) (*lock, error) {
 	return &lock{t: t, file: f}, nil
 }
 
-// release closes and removes the lock file.
+// release closes and removes the lock file, unless it is no longer this
+// run's.
 func (l *lock) release() {
+	ours := l.held()
 	_ = l.file.Close()
-	_ = l.t.root.Remove(LockName)
+	if ours {
+		_ = l.t.root.Remove(LockName)
+	}
 }

@@ -42,21 +42,15 @@ func acquireLock(t *tree) (*lock, error) {
 	return nil, fmt.Errorf("lock %s: the lock file keeps changing; is another program removing it?", t.display(LockName))
 }
 
-// stillNamed tells whether the lock file's path names the open file f.
-func (t *tree) stillNamed(f *os.File) bool {
-	held, err := f.Stat()
-	if err != nil || !held.Mode().IsRegular() {
-		return false
-	}
-	named, err := t.root.Lstat(LockName)
-	return err == nil && os.SameFile(held, named)
-}
-
 // release removes the lock file, then unlocks it: removing first means no
 // other run can lock this file after it is unlocked and believe it holds
-// the lock while a third creates a new one.
+// the lock while a third creates a new one. A lock file that is no longer
+// this run's (another program removed it and a second run created its own)
+// is left to its holder.
 func (l *lock) release() {
-	_ = l.t.root.Remove(LockName)
+	if l.held() {
+		_ = l.t.root.Remove(LockName)
+	}
 	_ = syscall.Flock(int(l.file.Fd()), syscall.LOCK_UN)
 	_ = l.file.Close()
 }

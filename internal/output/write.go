@@ -201,17 +201,19 @@ func (t *tree) compare(name string, files []File, owned, gone []string) ([]File,
 // stillSettled checks that the file Settle compared is still at its path:
 // its folder and every folder above it the ones first opened (each checked
 // once, in checked), and the file the same regular file, of the same
-// size and modification time. Another program that moved, replaced or
-// linked a folder or the file since (or wrote to it, unless within the
-// file system's timestamp granularity) makes the run stop with nothing
-// written, as the run can no longer tell what the file holds.
+// size, modification time and (on Linux) status change time. Another
+// program that moved, replaced or linked a folder or the file since, or
+// wrote to it, makes the run stop with nothing written, as the run can no
+// longer tell what the file holds. Without the change time, a write within
+// the file system's timestamp granularity, or one that sets the old
+// modification time back, is not seen.
 func (t *tree) stillSettled(s *settled, checked map[string]bool) error {
 	if err := t.inPlaceOnce(path.Dir(s.rel), checked); err != nil {
 		return err
 	}
 	now, err := t.lstat(s.rel)
 	if err != nil || !now.Mode().IsRegular() || !os.SameFile(now, s.file) ||
-		now.Size() != s.file.Size() || !now.ModTime().Equal(s.file.ModTime()) {
+		now.Size() != s.file.Size() || !now.ModTime().Equal(s.file.ModTime()) || !sameChangeTime(now, s.file) {
 		return fmt.Errorf("%s changed during the run, after obsgen compared it; is another program changing the output? nothing was written: run obsgen again", t.display(s.rel))
 	}
 	return nil

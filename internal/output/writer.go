@@ -112,6 +112,12 @@ func (w *Writer) Commit(sets []Set, orphans []string) ([]Result, error) {
 	if err := w.rootInPlace(); err != nil {
 		return nil, err
 	}
+	// The lock was taken before generating; a run that started since
+	// would hold another lock file only if this one was removed.
+	if !w.l.held() {
+		return nil, fmt.Errorf("the lock file %s was removed or replaced during the run; another program or obsgen run may be writing %s: nothing was written, run obsgen again once it is done",
+			w.t.display(LockName), w.root)
+	}
 	return w.t.commitRemoving(prepared, orphans)
 }
 

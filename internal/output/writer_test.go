@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -138,6 +139,30 @@ func TestAWriterHoldsTheLockUntilClosed(t *testing.T) {
 	_, err = w.Commit(files, nil)
 	require.NoError(t, err, "the lock goes with Close")
 	w.Close()
+}
+
+// TestALockRemovedDuringTheRunStopsItsCommit: another program removes the
+// lock file while a run generates and a second run takes a new one; the
+// first run's commit writes nothing, and its Close leaves the second run's
+// lock file alone.
+func TestALockRemovedDuringTheRunStopsItsCommit(t *testing.T) {
+	root := t.TempDir()
+	files := []output.Set{{Name: "p", Files: []output.File{output.YAML("a.yaml", []byte("a: 1\n"))}}}
+	first := output.OpenWriter(root, true)
+	require.NoError(t, os.Remove(filepath.Join(root, output.LockName)))
+	second := output.OpenWriter(root, true)
+	before := snapshot(t, root)
+	_, err := first.Commit(files, nil)
+	require.ErrorContains(t, err, "was removed or replaced during the run")
+	assert.Equal(t, before, snapshot(t, root), "nothing was written")
+	first.Close()
+	assert.FileExists(t, filepath.Join(root, output.LockName), "the second run's lock file stays")
+	_, err = output.Commit(root, files)
+	require.ErrorContains(t, err, "another obsgen run", "the second run still holds its lock")
+	_, err = second.Commit(files, nil)
+	require.NoError(t, err)
+	second.Close()
+	assert.NoFileExists(t, filepath.Join(root, output.LockName), "the holder removes its own")
 }
 
 func TestAWriterOfAMissingRootCreatesItAtTheCommitOnly(t *testing.T) {
@@ -285,6 +310,32 @@ func TestWhatChangesAfterSettleStopsTheRun(t *testing.T) {
 		},
 		"the file written to": func(t *testing.T, root, elsewhere string) {
 			writeFile(t, root, "p/sub/b.yaml", "tampered\n")
+		},
+		// Same file, size and modification time: only the status change
+		// time tells (Linux; ctime_other.go).
+		"the file rewritten in place, its modification time put back": func(t *testing.T, root, elsewhere string) {
+			name := filepath.Join(root, "p/sub/b.yaml")
+			info, err := os.Stat(name)
+			require.NoError(t, err)
+			time.Sleep(20 * time.Millisecond) // past the kernel's coarse clock tick
+			f, err := os.OpenFile(name, os.O_WRONLY, 0)
+			require.NoError(t, err)
+			_, err = f.WriteAt([]byte("2"), info.Size()-2)
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+			require.NoError(t, os.Chtimes(name, info.ModTime(), info.ModTime()))
+		},
+		"the file removed and a file of its size given its time": func(t *testing.T, root, elsewhere string) {
+			name := filepath.Join(root, "p/sub/b.yaml")
+			info, err := os.Stat(name)
+			require.NoError(t, err)
+			time.Sleep(20 * time.Millisecond)
+			data, err := os.ReadFile(name)
+			require.NoError(t, err)
+			require.NoError(t, os.Remove(name))
+			data[len(data)-2] = '2'
+			require.NoError(t, os.WriteFile(name, data, 0o644))
+			require.NoError(t, os.Chtimes(name, info.ModTime(), info.ModTime()))
 		},
 	} {
 		for _, write := range []bool{true, false} {
