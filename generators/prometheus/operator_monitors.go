@@ -4,6 +4,7 @@ import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -16,8 +17,11 @@ type builder struct {
 
 func (b builder) serviceMonitor(j plan.Job, raw *Job, selector map[string]string, port string) *monitoringv1.ServiceMonitor {
 	ep := monitoringv1.Endpoint{
-		Port: port, Path: raw.MetricsPath, Scheme: scheme(raw.Scheme),
+		Port: port, Path: raw.MetricsPath, Scheme: monitorScheme(raw.Scheme), HonorLabels: raw.HonorLabels,
 		RelabelConfigs: append(Relabelings(raw.RelabelConfigs), renameJob(j.Name)),
+	}
+	if len(raw.MetricRelabelConfigs) > 0 {
+		ep.MetricRelabelConfigs = Relabelings(raw.MetricRelabelConfigs)
 	}
 	if j.Kind == plan.JobAPIServers {
 		ep.BearerTokenFile = plan.ServiceAccountTokenFile
@@ -38,15 +42,21 @@ func (b builder) serviceMonitor(j plan.Job, raw *Job, selector map[string]string
 // job names none) on a named port or a port number.
 func (b builder) podMonitor(j plan.Job, raw *Job, portName string) *monitoringv1.PodMonitor {
 	ep := monitoringv1.PodMetricsEndpoint{
-		Path: raw.MetricsPath, Scheme: scheme(raw.Scheme), HonorLabels: raw.HonorLabels,
+		Path: raw.MetricsPath, Scheme: monitorScheme(raw.Scheme), HonorLabels: raw.HonorLabels,
 		RelabelConfigs:       append(Relabelings(raw.RelabelConfigs), renameJob(j.Name)),
 		MetricRelabelConfigs: Relabelings(raw.MetricRelabelConfigs),
 	}
-	if portName != "" {
+	switch {
+	case portName != "":
 		ep.Port = &portName
-	} else {
+	case b.p.Monitoring.PodMonitorPortNumber:
 		port := int32(j.Endpoint.Port)
 		ep.PortNumber = &port
+	default:
+		// Before portNumber, the deprecated targetPort keeps the same
+		// declared container port (__meta_kubernetes_pod_container_port_number).
+		port := intstr.FromInt32(int32(j.Endpoint.Port))
+		ep.TargetPort = &port
 	}
 	ns := monitoringv1.NamespaceSelector{MatchNames: j.Namespaces, Any: len(j.Namespaces) == 0}
 	return &monitoringv1.PodMonitor{
@@ -69,10 +79,17 @@ func (b builder) scrapeConfig(j plan.Job, raw *Job) *monitoringv1alpha1.ScrapeCo
 		sd.Namespaces = &monitoringv1alpha1.NamespaceDiscovery{Names: j.Namespaces}
 	}
 	spec := monitoringv1alpha1.ScrapeConfigSpec{
-		JobName:             &name,
 		KubernetesSDConfigs: []monitoringv1alpha1.KubernetesSDConfig{sd},
 		RelabelConfigs:      Relabelings(raw.RelabelConfigs),
-		Scheme:              scheme(raw.Scheme),
+		Scheme:              scrapeConfigScheme(raw.Scheme),
+		HonorLabels:         honorLabels(raw.HonorLabels),
+	}
+	if b.p.Monitoring.ScrapeConfigJobName {
+		spec.JobName = &name
+	} else {
+		// The operator names the job scrapeConfig/<namespace>/<name>; a
+		// last relabeling names it as the raw flavour does.
+		spec.RelabelConfigs = append(spec.RelabelConfigs, renameJob(name))
 	}
 	if raw.MetricsPath != "/metrics" {
 		spec.MetricsPath = &raw.MetricsPath
@@ -91,12 +108,30 @@ func (b builder) scrapeConfig(j plan.Job, raw *Job) *monitoringv1alpha1.ScrapeCo
 	}
 }
 
-func scheme(s string) *monitoringv1.Scheme {
-	switch s {
-	case "https":
-		v := monitoringv1.SchemeHTTPS
-		return &v
+// monitorScheme is the scheme of a ServiceMonitor or PodMonitor endpoint,
+// in lower case: their CRDs take only http and https before 0.87, when
+// type Scheme added HTTP and HTTPS (CRDs of v0.86.0 and v0.87.0).
+func monitorScheme(s string) *monitoringv1.Scheme {
+	v := monitoringv1.Scheme("http") // expressible allows only https besides
+	if s == "https" {
+		v = "https"
 	}
-	v := monitoringv1.SchemeHTTP // expressible allows only http besides
 	return &v
+}
+
+// scrapeConfigScheme is a ScrapeConfig's scheme, in upper case: its CRD
+// takes only HTTP and HTTPS before 0.87, and both spellings since.
+func scrapeConfigScheme(s string) *monitoringv1.Scheme {
+	v := monitoringv1.SchemeHTTP
+	if s == "https" {
+		v = monitoringv1.SchemeHTTPS
+	}
+	return &v
+}
+
+func honorLabels(honor bool) *bool {
+	if !honor {
+		return nil
+	}
+	return &honor
 }

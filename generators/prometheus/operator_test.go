@@ -88,7 +88,11 @@ func generate(t *testing.T, in *v1alpha1.Profile) (*plan.Plan, generated) {
 		case "ScrapeConfig":
 			var o monitoringv1alpha1.ScrapeConfig
 			require.NoError(t, yaml.UnmarshalStrict(f.Data, &o))
-			g.scrapeConfigs[*o.Spec.JobName] = o
+			if o.Spec.JobName != nil {
+				g.scrapeConfigs[*o.Spec.JobName] = o
+			} else {
+				g.scrapeConfigs[jobOf(t, o.Spec.RelabelConfigs)] = o
+			}
 		default:
 			require.Equal(t, prometheus.AdditionalPath, f.Path)
 			cfg, err := config.Load("scrape_configs:\n"+indent(string(f.Data)), promslog.NewNopLogger())

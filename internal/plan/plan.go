@@ -155,12 +155,19 @@ type Monitoring struct {
 	OperatorFlavour bool
 	// ScrapeClasses tells that the operator's scrape classes carry TLS
 	// files to ScrapeConfigs (monitoring.operatorVersion 0.74 or later).
-	ScrapeClasses    bool
-	Prometheus       Prometheus
-	Alertmanager     Component
-	Grafana          Component
-	KubeStateMetrics Component
-	NodeExporter     Component
+	ScrapeClasses bool
+	// ScrapeConfigJobName tells that a ScrapeConfig names its job
+	// (spec.jobName, 0.75 or later); before, the job is named by a last
+	// relabeling, as in the monitors.
+	ScrapeConfigJobName bool
+	// PodMonitorPortNumber tells that a PodMonitor endpoint takes
+	// portNumber (0.79 or later); before, targetPort.
+	PodMonitorPortNumber bool
+	Prometheus           Prometheus
+	Alertmanager         Component
+	Grafana              Component
+	KubeStateMetrics     Component
+	NodeExporter         Component
 	// PrometheusOperator locates the operator (operator flavour).
 	PrometheusOperator Component
 }

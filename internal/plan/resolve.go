@@ -186,12 +186,14 @@ func resolveScrape(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy, reason
 func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Monitoring {
 	m := p.Monitoring
 	return Monitoring{
-		Namespace:       m.Namespace,
-		RunbookBaseURL:  m.RunbookBaseURL,
-		InMesh:          m.InMesh,
-		RawFlavour:      slices.Contains(m.Flavours, v1alpha1.FlavourPrometheus),
-		OperatorFlavour: slices.Contains(m.Flavours, v1alpha1.FlavourOperator),
-		ScrapeClasses:   operatorHasScrapeClasses(m.OperatorVersion),
+		Namespace:            m.Namespace,
+		RunbookBaseURL:       m.RunbookBaseURL,
+		InMesh:               m.InMesh,
+		RawFlavour:           slices.Contains(m.Flavours, v1alpha1.FlavourPrometheus),
+		OperatorFlavour:      slices.Contains(m.Flavours, v1alpha1.FlavourOperator),
+		ScrapeClasses:        operatorFrom(m.OperatorVersion, ScrapeClassMinor),
+		ScrapeConfigJobName:  operatorFrom(m.OperatorVersion, ScrapeConfigJobNameMinor),
+		PodMonitorPortNumber: operatorFrom(m.OperatorVersion, PodMonitorPortNumberMinor),
 		Prometheus: Prometheus{
 			Agent: m.Prometheus.Mode == v1alpha1.ModeAgent, RemoteWrite: remoteWrites(m.Prometheus.RemoteWrite, m.Namespace),
 			Name: m.Prometheus.Name, Workload: string(m.Prometheus.Workload), ServiceAccount: m.Prometheus.ServiceAccount,
@@ -210,9 +212,10 @@ func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Mo
 	}
 }
 
-func operatorHasScrapeClasses(version string) bool {
-	minor, ok := OperatorMinor(version)
-	return ok && minor >= ScrapeClassMinor
+// operatorFrom tells whether the operator version is 0.minor or later.
+func operatorFrom(version string, minor int) bool {
+	v, ok := OperatorMinor(version)
+	return ok && v >= minor
 }
 
 // prometheusPodAnnotations wires the Prometheus pod for the strategy

@@ -43,6 +43,25 @@ func digits(s string) bool {
 // classes themselves came with 0.72.0, #6199).
 const ScrapeClassMinor = 74
 
+// The Prometheus Operator releases whose CRDs (example/prometheus-operator-crd
+// of each tag) first hold a field the operator flavour writes; a field a
+// CRD does not define is refused by kubectl's default strict field
+// validation, or pruned. internal/e2e checks the output against the CRDs
+// of these releases.
+const (
+	// OperatorMinimumMinor: ScrapeConfig's Kubernetes discovery takes
+	// namespaces (CHANGELOG 0.71.0, #6178 "all settings of the Kubernetes
+	// Service Discovery"); without it a job would discover every
+	// namespace.
+	OperatorMinimumMinor = 71
+	// ScrapeConfigJobNameMinor: ScrapeConfig spec.jobName (CHANGELOG
+	// 0.75.0, #6618).
+	ScrapeConfigJobNameMinor = 75
+	// PodMonitorPortNumberMinor: PodMetricsEndpoint portNumber (#7150,
+	// 0.79.0); targetPort before.
+	PodMonitorPortNumberMinor = 79
+)
+
 // OperatorMinor returns the minor number of a Prometheus Operator version
 // written as 0.minor or 0.minor.patch; ok is false for anything else.
 func OperatorMinor(version string) (minor int, ok bool) {

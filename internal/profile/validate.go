@@ -197,9 +197,12 @@ func (v *validator) monitoring() {
 	}
 	m := v.p.Monitoring
 	v.dnsLabel("monitoring.namespace", m.Namespace)
-	if _, ok := plan.OperatorMinor(m.OperatorVersion); !ok {
+	if minor, ok := plan.OperatorMinor(m.OperatorVersion); !ok {
 		v.at("monitoring.operatorVersion", `write the Prometheus Operator release as 0.minor, such as "0.94" (the operator's image tag shows it)`,
 			"not a Prometheus Operator version (got %q)", m.OperatorVersion)
+	} else if minor < plan.OperatorMinimumMinor && slices.Contains(m.Flavours, v1alpha1.FlavourOperator) {
+		v.at("monitoring.operatorVersion", fmt.Sprintf("upgrade the Prometheus Operator to 0.%d or later, or leave the operator flavour out of monitoring.flavours", plan.OperatorMinimumMinor),
+			"the operator flavour needs Prometheus Operator 0.%d or later: before it, a ScrapeConfig cannot limit its discovery to the job's namespaces (got %q)", plan.OperatorMinimumMinor, m.OperatorVersion)
 	}
 	v.uniqueFlavours(m.Flavours)
 	v.prometheus(m.Prometheus)

@@ -313,13 +313,18 @@ type Monitoring struct {
 	// 10250 (kube-prometheus-stack's prometheusOperator.tls.internalPort).
 	PrometheusOperator Component `yaml:"prometheusOperator,omitempty" json:"prometheusOperator,omitempty"`
 	// OperatorVersion is the Prometheus Operator release the operator
-	// flavour targets, as 0.minor (for example "0.94"). From 0.74 on, the
-	// jobs that present Istio certificates are ScrapeConfigs of the scrape
-	// class istio-mtls, which the Prometheus resource defines with the
-	// certificate files (scrape classes came with 0.72,
-	// prometheus-operator#6199; their TLS settings reach PodMonitors,
-	// Probes and ScrapeConfigs from 0.74, #6573); before it they go to
-	// additionalScrapeConfigs, as only raw configuration reads files.
+	// flavour targets, as 0.minor (for example "0.94"); the operator
+	// flavour needs 0.71 or later (ScrapeConfig discovery limited to
+	// namespaces). From 0.74 on, the jobs that present Istio certificates
+	// are ScrapeConfigs of the scrape class istio-mtls, which the
+	// Prometheus resource defines with the certificate files (scrape
+	// classes came with 0.72, prometheus-operator#6199; their TLS settings
+	// reach PodMonitors, Probes and ScrapeConfigs from 0.74, #6573); before
+	// it they go to additionalScrapeConfigs, as only raw configuration
+	// reads files. Before 0.75 a ScrapeConfig's job is named by a last
+	// relabeling (spec.jobName came with 0.75, #6618), and before 0.79 a
+	// PodMonitor selects its port with targetPort (portNumber came with
+	// 0.79, #7150).
 	OperatorVersion string `yaml:"operatorVersion,omitempty" json:"operatorVersion,omitempty" jsonschema:"default=0.94,pattern=^0\\.[0-9]+(\\.[0-9]+)?$"`
 	// Rules says where obsgen's rules are evaluated.
 	Rules Rules `yaml:"rules,omitempty" json:"rules,omitempty"`
