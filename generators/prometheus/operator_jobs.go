@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 
@@ -68,8 +69,9 @@ const emptyRegex = "(?:)"
 func expressible(j *Job) error {
 	// Endpoint.Scheme and ScrapeConfigSpec.Scheme take http or https (the
 	// CRD's enum); Prometheus reads any scheme and fails each scrape of
-	// another (scrape/target.go URL: the target's __scheme__).
-	if j.Scheme != "http" && j.Scheme != "https" {
+	// another (scrape/target.go URL: the target's __scheme__; url.Parse
+	// reads HTTPS as https, so either case works).
+	if s := strings.ToLower(j.Scheme); s != "http" && s != "https" {
 		return fmt.Errorf("scrape job %q writes scheme %q; the operator flavour's resources take http or https: write one of them", j.Name, j.Scheme)
 	}
 	// An empty path is left out of the resource (path,omitempty) and the

@@ -1,6 +1,8 @@
 package prometheus
 
 import (
+	"strings"
+
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -113,7 +115,7 @@ func (b builder) scrapeConfig(j plan.Job, raw *Job) *monitoringv1alpha1.ScrapeCo
 // type Scheme added HTTP and HTTPS (CRDs of v0.86.0 and v0.87.0).
 func monitorScheme(s string) *monitoringv1.Scheme {
 	v := monitoringv1.Scheme("http") // expressible allows only https besides
-	if s == "https" {
+	if strings.EqualFold(s, "https") {
 		v = "https"
 	}
 	return &v
@@ -123,7 +125,7 @@ func monitorScheme(s string) *monitoringv1.Scheme {
 // takes only HTTP and HTTPS before 0.87, and both spellings since.
 func scrapeConfigScheme(s string) *monitoringv1.Scheme {
 	v := monitoringv1.SchemeHTTP
-	if s == "https" {
+	if strings.EqualFold(s, "https") {
 		v = monitoringv1.SchemeHTTPS
 	}
 	return &v

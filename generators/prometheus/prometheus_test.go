@@ -279,7 +279,7 @@ func TestWhatAnOperatorResourceCannotHoldFailsTheOperatorFlavour(t *testing.T) {
 	keep := "        regex: istiod;http-monitoring\n"
 	for name, tc := range map[string]struct{ old, new, want string }{
 		"an empty scheme":       {istiod, istiod + "    scheme: \"\"\n", `scrape job "istiod" writes scheme ""`},
-		"a scheme in capitals":  {istiod, istiod + "    scheme: HTTPS\n", `writes scheme "HTTPS"`},
+		"an unknown scheme":     {istiod, istiod + "    scheme: ftp\n", `writes scheme "ftp"`},
 		"a null metrics path":   {istiod, istiod + "    metrics_path: null\n", `scrape job "istiod" writes an empty metrics_path`},
 		"an empty metrics path": {istiod, istiod + "    metrics_path: \"\"\n", "write metrics_path: /"},
 		"a modulus beyond int64": {keep, keep + "      - source_labels: [__address__]\n        modulus: 18446744073709551615\n        target_label: __tmp_hash\n        action: hashmod\n",
@@ -303,4 +303,24 @@ func TestWhatAnOperatorResourceCannotHoldFailsTheOperatorFlavour(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// TestASchemeInCapitalsIsCopiedAsTheCRDsTakeIt: Prometheus scrapes scheme
+// HTTPS as https (url.Parse lower-cases it); the monitor carries https,
+// which every supported release's CRD takes.
+func TestASchemeInCapitalsIsCopiedAsTheCRDsTakeIt(t *testing.T) {
+	istiod := "{{- else if eq .Kind \"istiod\" }}\n"
+	engine := brokenOverride(t, "prometheus/_scrape-configs.tmpl", istiod, istiod+"    scheme: HTTPS\n")
+	in := profileWith(v1alpha1.Mesh{}, false)
+	in.Monitoring.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourOperator}
+	files, err := Generate(plan.Resolve(in), engine)
+	require.NoError(t, err)
+	var found bool
+	for _, f := range files {
+		if f.Path == "operator/servicemonitor-istiod.yaml" {
+			found = true
+			assert.Contains(t, string(f.Data), "\n      scheme: https\n")
+		}
+	}
+	assert.True(t, found)
 }

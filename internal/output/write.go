@@ -204,9 +204,9 @@ func (t *tree) compare(name string, files []File, owned, gone []string) ([]File,
 // size, modification time and (on Linux) status change time. Another
 // program that moved, replaced or linked a folder or the file since, or
 // wrote to it, makes the run stop with nothing written, as the run can no
-// longer tell what the file holds. Without the change time, a write within
-// the file system's timestamp granularity, or one that sets the old
-// modification time back, is not seen.
+// longer tell what the file holds. A write of the same size within the
+// file system's timestamp granularity is not seen (sameChangeTime); one
+// that sets the old modification time back is, on Linux.
 func (t *tree) stillSettled(s *settled, checked map[string]bool) error {
 	if err := t.inPlaceOnce(path.Dir(s.rel), checked); err != nil {
 		return err
