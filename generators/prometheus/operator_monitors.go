@@ -20,7 +20,7 @@ type builder struct {
 func (b builder) serviceMonitor(j plan.Job, raw *Job, selector map[string]string, port string) *monitoringv1.ServiceMonitor {
 	ep := monitoringv1.Endpoint{
 		Port: port, Path: raw.MetricsPath, Scheme: monitorScheme(raw.Scheme), HonorLabels: raw.HonorLabels,
-		RelabelConfigs: append(Relabelings(raw.RelabelConfigs), renameJob(j.Name)),
+		RelabelConfigs: withJob(j.Name, raw.RelabelConfigs),
 	}
 	if len(raw.MetricRelabelConfigs) > 0 {
 		ep.MetricRelabelConfigs = Relabelings(raw.MetricRelabelConfigs)
@@ -45,7 +45,7 @@ func (b builder) serviceMonitor(j plan.Job, raw *Job, selector map[string]string
 func (b builder) podMonitor(j plan.Job, raw *Job, portName string) *monitoringv1.PodMonitor {
 	ep := monitoringv1.PodMetricsEndpoint{
 		Path: raw.MetricsPath, Scheme: monitorScheme(raw.Scheme), HonorLabels: raw.HonorLabels,
-		RelabelConfigs:       append(Relabelings(raw.RelabelConfigs), renameJob(j.Name)),
+		RelabelConfigs:       withJob(j.Name, raw.RelabelConfigs),
 		MetricRelabelConfigs: Relabelings(raw.MetricRelabelConfigs),
 	}
 	switch {
@@ -90,8 +90,8 @@ func (b builder) scrapeConfig(j plan.Job, raw *Job) *monitoringv1alpha1.ScrapeCo
 		spec.JobName = &name
 	} else {
 		// The operator names the job scrapeConfig/<namespace>/<name>; a
-		// last relabeling names it as the raw flavour does.
-		spec.RelabelConfigs = append(spec.RelabelConfigs, renameJob(name))
+		// first relabeling names it as job_name does in the raw flavour.
+		spec.RelabelConfigs = withJob(name, raw.RelabelConfigs)
 	}
 	if raw.MetricsPath != "/metrics" {
 		spec.MetricsPath = &raw.MetricsPath

@@ -12,8 +12,10 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -113,12 +115,12 @@ func indent(s string) string {
 	return b.String()
 }
 
-// jobOf reads the job name a monitor's last relabeling sets.
+// jobOf reads the job name a monitor's first relabeling sets.
 func jobOf(t *testing.T, rc []monitoringv1.RelabelConfig) string {
 	t.Helper()
-	last := rc[len(rc)-1]
-	require.Equal(t, "job", last.TargetLabel, "monitors end by naming the job as in the raw flavour")
-	return *last.Replacement
+	first := rc[0]
+	require.Equal(t, "job", first.TargetLabel, "monitors start by naming the job as the raw job_name does")
+	return *first.Replacement
 }
 
 func TestEveryJobIsExpressedExactlyOnce(t *testing.T) {
@@ -214,7 +216,7 @@ func TestMonitorsCarryTheRawJobsRelabeling(t *testing.T) {
 	ep := envoy.Spec.PodMetricsEndpoints[0]
 	assert.Equal(t, "http-envoy-prom", *ep.Port)
 	assert.True(t, envoy.Spec.NamespaceSelector.Any)
-	assert.Equal(t, fromPrometheus(raw["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[:len(ep.RelabelConfigs)-1])
+	assert.Equal(t, fromPrometheus(raw["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[1:])
 
 	ksm := g.podMonitors["kube-state-metrics"]
 	assert.Equal(t, int32(8080), *ksm.Spec.PodMetricsEndpoints[0].PortNumber)
@@ -427,6 +429,10 @@ func operatorReads(t *testing.T, in []monitoringv1.RelabelConfig) []*relabel.Con
 	require.NoError(t, err)
 	var out []*relabel.Config
 	require.NoError(t, yaml2.UnmarshalStrict(data, &out), "%s", data)
+	for _, c := range out {
+		// As the loader does for a scrape config (Prometheus 3's default).
+		require.NoError(t, c.Validate(model.UTF8Validation))
+	}
 	return out
 }
 
@@ -498,5 +504,63 @@ func TestRelabelingsMeanInTheOperatorWhatTheyMeanInPrometheus(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestJobLabelsAreTheRawFlavours: a target of each job, run through the
+// relabelings Prometheus gets from the operator resource (after the job
+// label the operator gives it: scrapeConfig/<namespace>/<name> for a
+// ScrapeConfig, the monitor's own for a monitor), ends with the labels the
+// raw job gives it (job_name, then the raw relabelings), on a release with
+// ScrapeConfig jobName and on one without; team-services sets job itself
+// (<team>/<service>).
+func TestJobLabelsAreTheRawFlavours(t *testing.T) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	target := map[string]string{
+		"__address__": "10.0.0.1:8080", "__meta_kubernetes_namespace": "shop", "__meta_kubernetes_pod_label_app": "web",
+		"__meta_kubernetes_pod_ip": "10.0.0.1", "__meta_kubernetes_pod_phase": "Running", "__meta_kubernetes_pod_name": "web-1",
+		"__meta_kubernetes_pod_container_port_number": "8080", "__meta_kubernetes_pod_annotation_prometheus_io_scrape": "true",
+		"__meta_kubernetes_pod_annotationpresent_prometheus_io_scrape": "true",
+	}
+	for _, version := range []string{"0.74", "0.94"} {
+		in := operatorProfile(v1alpha1.Mesh{}, 1)
+		in.Monitoring.OperatorVersion = version
+		p, g := generate(t, in)
+		f, err := prometheus.Config(p, engine, 0)
+		require.NoError(t, err)
+		cfg, err := verify.LoadPrometheus(f.Data, false)
+		require.NoError(t, err)
+		kept := 0
+		for _, sc := range cfg.ScrapeConfigs {
+			var operatorJob string
+			var copied []monitoringv1.RelabelConfig
+			if o, ok := g.scrapeConfigs[sc.JobName]; ok {
+				operatorJob = "scrapeConfig/monitoring/" + o.Name
+				if o.Spec.JobName != nil {
+					operatorJob = *o.Spec.JobName
+				}
+				copied = o.Spec.RelabelConfigs
+			} else if o, ok := g.podMonitors[sc.JobName]; ok {
+				operatorJob, copied = "podMonitor/monitoring/"+o.Name+"/0", o.Spec.PodMetricsEndpoints[0].RelabelConfigs
+			} else if o, ok := g.serviceMonitors[sc.JobName]; ok {
+				operatorJob, copied = "serviceMonitor/monitoring/"+o.Name+"/0", o.Spec.Endpoints[0].RelabelConfigs
+			} else {
+				continue // additionalScrapeConfigs: the raw job itself
+			}
+			rawBuilder := labels.NewBuilder(labels.FromMap(target)).Set("job", sc.JobName)
+			wantKept := relabel.ProcessBuilder(rawBuilder, sc.RelabelConfigs...)
+			want := rawBuilder.Labels()
+			opBuilder := labels.NewBuilder(labels.FromMap(target)).Set("job", operatorJob)
+			gotKept := relabel.ProcessBuilder(opBuilder, operatorReads(t, copied)...)
+			got := opBuilder.Labels()
+			require.Equal(t, wantKept, gotKept, "%s %s", version, sc.JobName)
+			if wantKept {
+				kept++
+				assert.Equal(t, want.Get("job"), got.Get("job"), "%s %s", version, sc.JobName)
+				assert.Equal(t, want, got, "%s %s", version, sc.JobName)
+			}
+		}
+		assert.Positive(t, kept, "%s: a job keeps the target", version)
 	}
 }

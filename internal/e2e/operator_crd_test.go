@@ -34,7 +34,7 @@ import (
 // is not a dependency of obsgen: the test fetches each into the module
 // cache.
 var operatorReleases = []struct{ profileVersion, module string }{
-	{"0.71", "v0.71.0"}, // no scrape classes for TLS, no ScrapeConfig jobName, no portNumber
+	{"0.72", "v0.72.0"}, // no scrape class TLS, no ScrapeConfig jobName, no portNumber
 	{"0.74", "v0.74.0"}, // scrape classes; no jobName
 	{"0.78", "v0.78.2"}, // jobName; no portNumber
 	{"0.85", "v0.85.0"}, // portNumber; monitor schemes in lower case only

@@ -49,11 +49,12 @@ const ScrapeClassMinor = 74
 // validation, or pruned. internal/e2e checks the output against the CRDs
 // of these releases.
 const (
-	// OperatorMinimumMinor: ScrapeConfig's Kubernetes discovery takes
-	// namespaces (CHANGELOG 0.71.0, #6178 "all settings of the Kubernetes
-	// Service Discovery"); without it a job would discover every
-	// namespace.
-	OperatorMinimumMinor = 71
+	// OperatorMinimumMinor: ScrapeConfigs are sharded with the Prometheus
+	// resource's shards (CHANGELOG 0.72.0, #6135; before it every shard
+	// scrapes every target of a ScrapeConfig), and their Kubernetes
+	// discovery takes namespaces from 0.71 (#6178); without either a job
+	// would scrape other targets than the raw one.
+	OperatorMinimumMinor = 72
 	// ScrapeConfigJobNameMinor: ScrapeConfig spec.jobName (CHANGELOG
 	// 0.75.0, #6618).
 	ScrapeConfigJobNameMinor = 75

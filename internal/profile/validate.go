@@ -202,7 +202,7 @@ func (v *validator) monitoring() {
 			"not a Prometheus Operator version (got %q)", m.OperatorVersion)
 	} else if minor < plan.OperatorMinimumMinor && slices.Contains(m.Flavours, v1alpha1.FlavourOperator) {
 		v.at("monitoring.operatorVersion", fmt.Sprintf("upgrade the Prometheus Operator to 0.%d or later, or leave the operator flavour out of monitoring.flavours", plan.OperatorMinimumMinor),
-			"the operator flavour needs Prometheus Operator 0.%d or later: before it, a ScrapeConfig cannot limit its discovery to the job's namespaces (got %q)", plan.OperatorMinimumMinor, m.OperatorVersion)
+			"the operator flavour needs Prometheus Operator 0.%d or later: before it, a ScrapeConfig is not sharded, and before 0.71 its discovery cannot be limited to the job's namespaces (got %q)", plan.OperatorMinimumMinor, m.OperatorVersion)
 	}
 	v.uniqueFlavours(m.Flavours)
 	v.prometheus(m.Prometheus)

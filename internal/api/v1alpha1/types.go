@@ -314,14 +314,14 @@ type Monitoring struct {
 	PrometheusOperator Component `yaml:"prometheusOperator,omitempty" json:"prometheusOperator,omitempty"`
 	// OperatorVersion is the Prometheus Operator release the operator
 	// flavour targets, as 0.minor (for example "0.94"); the operator
-	// flavour needs 0.71 or later (ScrapeConfig discovery limited to
-	// namespaces). From 0.74 on, the jobs that present Istio certificates
+	// flavour needs 0.72 or later (ScrapeConfigs sharded, #6135, and their
+	// discovery limited to namespaces, #6178). From 0.74 on, the jobs that present Istio certificates
 	// are ScrapeConfigs of the scrape class istio-mtls, which the
 	// Prometheus resource defines with the certificate files (scrape
 	// classes came with 0.72, prometheus-operator#6199; their TLS settings
 	// reach PodMonitors, Probes and ScrapeConfigs from 0.74, #6573); before
 	// it they go to additionalScrapeConfigs, as only raw configuration
-	// reads files. Before 0.75 a ScrapeConfig's job is named by a last
+	// reads files. Before 0.75 a ScrapeConfig's job is named by a first
 	// relabeling (spec.jobName came with 0.75, #6618), and before 0.79 a
 	// PodMonitor selects its port with targetPort (portNumber came with
 	// 0.79, #7150).
