@@ -35,6 +35,7 @@ import (
 	"obsgen.dev/obsgen/internal/manifest"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/promcheck"
 )
 
 // Paths and names of the operator flavour.
@@ -77,9 +78,18 @@ func needsFiles(p *plan.Plan, j plan.Job) bool {
 // operatorResources builds the operator flavour from the jobs of the unsharded raw
 // configuration (see ParseJobs) and the YAML of the jobs AdditionalJobs
 // names (additional).
-func operatorResources(p *plan.Plan, jobs map[string]*Job, additional []byte) ([]output.File, error) {
+func operatorResources(p *plan.Plan, jobs map[string]*Job, additional []byte, alertRelabelings []promcheck.Relabeling) ([]output.File, error) {
 	selector := map[string]string{ProfileLabel: p.Name}
 	b := builder{p: p, meta: func(job string) metav1.ObjectMeta { return manifest.Meta(p, job) }}
+	if len(alertRelabelings) > 0 {
+		// The Alertmanager endpoint's alertRelabelings (0.74, #6450), which
+		// the operator writes as that endpoint's alert_relabel_configs:
+		// with its one endpoint, the same alerts reach Alertmanager.
+		if !p.Monitoring.AlertmanagerRelabelings {
+			return nil, fmt.Errorf("%s relabels alerts (alert_relabel_configs: teams[].alerting.labels), which a Prometheus resource holds from Prometheus Operator 0.%d on", configTemplate, plan.AlertmanagerRelabelingsMinor)
+		}
+		b.alertRelabelings = Relabelings(alertRelabelings)
+	}
 	var objects []object
 	for _, j := range p.Jobs {
 		if !needsFiles(p, j) {

@@ -15,6 +15,8 @@ import (
 type builder struct {
 	p    *plan.Plan
 	meta func(name string) metav1.ObjectMeta
+	// alertRelabelings are the raw configuration's alert_relabel_configs.
+	alertRelabelings []monitoringv1.RelabelConfig
 }
 
 func (b builder) serviceMonitor(j plan.Job, raw *Job, selector map[string]string, port string) *monitoringv1.ServiceMonitor {

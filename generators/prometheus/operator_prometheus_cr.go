@@ -76,6 +76,7 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 			RuleSelector:           ruleSelector(sel),
 			Alerting: &monitoringv1.AlertingSpec{Alertmanagers: []monitoringv1.AlertmanagerEndpoints{{
 				Namespace: &am.Namespace, Name: am.Service, Port: intstr.FromInt32(int32(am.Port)),
+				AlertRelabelConfigs: b.alertRelabelings,
 			}}},
 		},
 	}

@@ -564,3 +564,32 @@ func TestJobLabelsAreTheRawFlavours(t *testing.T) {
 		assert.Positive(t, kept, "%s: a job keeps the target", version)
 	}
 }
+
+// TestTeamAlertLabelsReachAlertmanagerInBothFlavours: a team's extra alert
+// labels (teams[].alerting.labels) are the raw configuration's
+// alert_relabel_configs; the Prometheus resource carries them as its
+// Alertmanager endpoint's alertRelabelings, which the operator writes as
+// that endpoint's alert_relabel_configs (promcfg.go), with the same
+// meaning.
+func TestTeamAlertLabelsReachAlertmanagerInBothFlavours(t *testing.T) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	in := operatorProfile(v1alpha1.Mesh{}, 1)
+	in.Teams[0].Alerting.Labels = map[string]string{"cost_center": "4711", "tier": "gold"}
+	p, g := generate(t, in)
+	f, err := prometheus.Config(p, engine, 0)
+	require.NoError(t, err)
+	cfg, err := verify.LoadPrometheus(f.Data, false)
+	require.NoError(t, err)
+	require.Len(t, cfg.AlertingConfig.AlertRelabelConfigs, 2)
+	ams := g.prometheus.Spec.Alerting.Alertmanagers
+	require.Len(t, ams, 1)
+	sameRelabeling(t, cfg.AlertingConfig.AlertRelabelConfigs, operatorReads(t, ams[0].AlertRelabelConfigs), "alert relabelings")
+	alert := labels.NewBuilder(labels.FromStrings("alertname", "X", "team", "shop"))
+	require.True(t, relabel.ProcessBuilder(alert, operatorReads(t, ams[0].AlertRelabelConfigs)...))
+	assert.Equal(t, "4711", alert.Get("cost_center"))
+
+	in.Monitoring.OperatorVersion = "0.73"
+	_, err = prometheus.Generate(plan.Resolve(in), engine)
+	require.ErrorContains(t, err, "from Prometheus Operator 0.74 on")
+}

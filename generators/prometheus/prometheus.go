@@ -51,9 +51,9 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	var jobs []Job // the unsharded configuration's, for the operator flavour
+	var read *promcheck.Checked // the unsharded configuration's, for the operator flavour
 	for _, f := range rendered {
-		if jobs, err = check(f, p.Monitoring.Prometheus.Agent); err != nil {
+		if read, err = check(f, p.Monitoring.Prometheus.Agent); err != nil {
 			return nil, err
 		}
 	}
@@ -74,11 +74,11 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	}
 	if p.Monitoring.OperatorFlavour {
 		if !p.Monitoring.RawFlavour || len(rendered) > 1 {
-			if jobs, err = check(single, p.Monitoring.Prometheus.Agent); err != nil {
+			if read, err = check(single, p.Monitoring.Prometheus.Agent); err != nil {
 				return nil, err
 			}
 		}
-		ops, err := operatorFiles(p, r, jobsByName(jobs))
+		ops, err := operatorFiles(p, r, jobsByName(read.Jobs), read.AlertRelabelings)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +114,7 @@ func renderConfigs(p *plan.Plan, r *render.Engine) (rendered []output.File, sing
 
 // operatorFiles builds the operator flavour from the jobs of the unsharded
 // configuration.
-func operatorFiles(p *plan.Plan, r *render.Engine, jobs map[string]*Job) ([]output.File, error) {
+func operatorFiles(p *plan.Plan, r *render.Engine, jobs map[string]*Job, alertRelabelings []promcheck.Relabeling) ([]output.File, error) {
 	unsharded := *p
 	unsharded.Scrape.Shards = 1
 	extra, err := jobsYAML(&unsharded, r, AdditionalJobs(p))
@@ -124,7 +124,7 @@ func operatorFiles(p *plan.Plan, r *render.Engine, jobs map[string]*Job) ([]outp
 	if err := promcheck.ScrapeConfigs(extra); err != nil {
 		return nil, fmt.Errorf("%s is not a valid list of Prometheus scrape configs: %w", AdditionalPath, err)
 	}
-	return operatorResources(p, jobs, extra)
+	return operatorResources(p, jobs, extra, alertRelabelings)
 }
 
 // jobsYAML renders only the named jobs, as a YAML list of scrape configs.
@@ -169,13 +169,14 @@ func renderConfig(p *plan.Plan, r *render.Engine, shard int) (output.File, error
 }
 
 // check checks a configuration strictly, with the restrictions of
-// prometheus --agent in agent mode, and returns its scrape jobs as written.
-func check(f output.File, agent bool) ([]Job, error) {
-	jobs, err := promcheck.Check(f.Data, agent)
+// prometheus --agent in agent mode, and returns what the operator flavour
+// copies from it, as written.
+func check(f output.File, agent bool) (*promcheck.Checked, error) {
+	read, err := promcheck.Read(f.Data, agent)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a valid Prometheus configuration: %w", f.Path, err)
 	}
-	return jobs, nil
+	return read, nil
 }
 
 // podPatch renders the strategic-merge patch that wires the user's

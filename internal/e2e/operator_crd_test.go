@@ -116,6 +116,9 @@ func TestOperatorResourcesMatchTheCRDsOfEachSupportedRelease(t *testing.T) {
 				}
 				edited := strings.Replace(string(data), flavours, flavours+"  operatorVersion: \""+release.profileVersion+"\"\n", 1)
 				res, err := pipeline.Run(filepath.Base(f), []byte(edited), engine)
+				if err != nil && release.profileVersion < "0.74" && strings.Contains(err.Error(), "from Prometheus Operator 0.74 on") {
+					continue // team alert labels: refused before alertRelabelings
+				}
 				require.NoError(t, err, f)
 				for _, out := range res.Files {
 					if !strings.HasPrefix(out.Path, "operator/") || out.Path == "operator/additional-scrape-configs.yaml" {

@@ -163,11 +163,14 @@ type Monitoring struct {
 	// PodMonitorPortNumber tells that a PodMonitor endpoint takes
 	// portNumber (0.79 or later); before, targetPort.
 	PodMonitorPortNumber bool
-	Prometheus           Prometheus
-	Alertmanager         Component
-	Grafana              Component
-	KubeStateMetrics     Component
-	NodeExporter         Component
+	// AlertmanagerRelabelings tells that the Prometheus resource's
+	// Alertmanager endpoints take alertRelabelings (0.74 or later).
+	AlertmanagerRelabelings bool
+	Prometheus              Prometheus
+	Alertmanager            Component
+	Grafana                 Component
+	KubeStateMetrics        Component
+	NodeExporter            Component
 	// PrometheusOperator locates the operator (operator flavour).
 	PrometheusOperator Component
 }

@@ -186,14 +186,15 @@ func resolveScrape(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy, reason
 func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Monitoring {
 	m := p.Monitoring
 	return Monitoring{
-		Namespace:            m.Namespace,
-		RunbookBaseURL:       m.RunbookBaseURL,
-		InMesh:               m.InMesh,
-		RawFlavour:           slices.Contains(m.Flavours, v1alpha1.FlavourPrometheus),
-		OperatorFlavour:      slices.Contains(m.Flavours, v1alpha1.FlavourOperator),
-		ScrapeClasses:        operatorFrom(m.OperatorVersion, ScrapeClassMinor),
-		ScrapeConfigJobName:  operatorFrom(m.OperatorVersion, ScrapeConfigJobNameMinor),
-		PodMonitorPortNumber: operatorFrom(m.OperatorVersion, PodMonitorPortNumberMinor),
+		Namespace:               m.Namespace,
+		RunbookBaseURL:          m.RunbookBaseURL,
+		InMesh:                  m.InMesh,
+		RawFlavour:              slices.Contains(m.Flavours, v1alpha1.FlavourPrometheus),
+		OperatorFlavour:         slices.Contains(m.Flavours, v1alpha1.FlavourOperator),
+		ScrapeClasses:           operatorFrom(m.OperatorVersion, ScrapeClassMinor),
+		ScrapeConfigJobName:     operatorFrom(m.OperatorVersion, ScrapeConfigJobNameMinor),
+		PodMonitorPortNumber:    operatorFrom(m.OperatorVersion, PodMonitorPortNumberMinor),
+		AlertmanagerRelabelings: operatorFrom(m.OperatorVersion, AlertmanagerRelabelingsMinor),
 		Prometheus: Prometheus{
 			Agent: m.Prometheus.Mode == v1alpha1.ModeAgent, RemoteWrite: remoteWrites(m.Prometheus.RemoteWrite, m.Namespace),
 			Name: m.Prometheus.Name, Workload: string(m.Prometheus.Workload), ServiceAccount: m.Prometheus.ServiceAccount,

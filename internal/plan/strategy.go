@@ -61,6 +61,10 @@ const (
 	// PodMonitorPortNumberMinor: PodMetricsEndpoint portNumber (#7150,
 	// 0.79.0); targetPort before.
 	PodMonitorPortNumberMinor = 79
+	// AlertmanagerRelabelingsMinor: the Prometheus resource's Alertmanager
+	// endpoints take alertRelabelings (#6450, CRD of v0.74.0), written as
+	// that endpoint's alert_relabel_configs (Prometheus 2.51 or later).
+	AlertmanagerRelabelingsMinor = 74
 )
 
 // OperatorMinor returns the minor number of a Prometheus Operator version

@@ -204,6 +204,17 @@ func (v *validator) monitoring() {
 		v.at("monitoring.operatorVersion", fmt.Sprintf("upgrade the Prometheus Operator to 0.%d or later, or leave the operator flavour out of monitoring.flavours", plan.OperatorMinimumMinor),
 			"the operator flavour needs Prometheus Operator 0.%d or later: before it, a ScrapeConfig is not sharded, and before 0.71 its discovery cannot be limited to the job's namespaces (got %q)", plan.OperatorMinimumMinor, m.OperatorVersion)
 	}
+	if minor, ok := plan.OperatorMinor(m.OperatorVersion); ok && minor >= plan.OperatorMinimumMinor && minor < plan.AlertmanagerRelabelingsMinor &&
+		slices.Contains(m.Flavours, v1alpha1.FlavourOperator) && m.Prometheus.Mode != v1alpha1.ModeAgent {
+		for i, t := range v.p.Teams {
+			if len(t.Alerting.Labels) > 0 {
+				v.at(fmt.Sprintf("teams[%d].alerting.labels", i), fmt.Sprintf("upgrade the Prometheus Operator to 0.%d or later, or route on the team label alone", plan.AlertmanagerRelabelingsMinor),
+					"team %q adds labels to its alerts, which the operator flavour's Prometheus resource holds from Prometheus Operator 0.%d on (alertRelabelings, #6450; monitoring.operatorVersion is %q)",
+					t.Name, plan.AlertmanagerRelabelingsMinor, m.OperatorVersion)
+				break
+			}
+		}
+	}
 	v.uniqueFlavours(m.Flavours)
 	v.prometheus(m.Prometheus)
 	v.remoteWrite(m.Prometheus)

@@ -78,6 +78,22 @@ type Relabeling struct {
 // Check is Config that also returns the scrape jobs as written, in order:
 // whoever copies them reads the configuration Config checked, once.
 func Check(data []byte, agent bool) ([]Job, error) {
+	c, err := Read(data, agent)
+	if err != nil {
+		return nil, err
+	}
+	return c.Jobs, nil
+}
+
+// Checked is what the operator flavour copies from a configuration: its
+// scrape jobs, in order, and alerting.alert_relabel_configs, as written.
+type Checked struct {
+	Jobs             []Job
+	AlertRelabelings []Relabeling
+}
+
+// Read is Config that returns what Checked holds.
+func Read(data []byte, agent bool) (*Checked, error) {
 	var c config
 	if err := yaml.UnmarshalStrict(data, &c); err != nil {
 		return nil, err
@@ -85,12 +101,15 @@ func Check(data []byte, agent bool) ([]Job, error) {
 	if err := c.check(agent); err != nil {
 		return nil, err
 	}
-	jobs := make([]Job, len(c.ScrapeConfigs))
+	out := &Checked{Jobs: make([]Job, len(c.ScrapeConfigs))}
 	for i, sc := range c.ScrapeConfigs {
-		jobs[i] = Job{Name: sc.JobName, MetricsPath: sc.MetricsPath, Scheme: sc.Scheme,
+		out.Jobs[i] = Job{Name: sc.JobName, MetricsPath: sc.MetricsPath, Scheme: sc.Scheme,
 			HonorLabels: sc.HonorLabels, RelabelConfigs: written(sc.RelabelConfigs), MetricRelabelConfigs: written(sc.MetricRelabelConfigs)}
 	}
-	return jobs, nil
+	if c.Alerting != nil {
+		out.AlertRelabelings = written(c.Alerting.AlertRelabelConfigs)
+	}
+	return out, nil
 }
 
 func written(list []*relabelConfig) []Relabeling {
