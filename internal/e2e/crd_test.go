@@ -35,6 +35,19 @@ func crdValidators(t *testing.T) map[string]validation.SchemaValidator {
 func loadCRDs(t *testing.T, dir string, names ...string) map[string]validation.SchemaValidator {
 	t.Helper()
 	validators := map[string]validation.SchemaValidator{}
+	for key, schema := range crdSchemas(t, dir, names...) {
+		sv, _, err := validation.NewSchemaValidator(schema)
+		require.NoError(t, err)
+		validators[key] = sv
+	}
+	return validators
+}
+
+// crdSchemas reads CRD files of dir and returns the OpenAPI schema of each
+// group/version/kind, as the API server holds it.
+func crdSchemas(t *testing.T, dir string, names ...string) map[string]*apiextensions.JSONSchemaProps {
+	t.Helper()
+	schemas := map[string]*apiextensions.JSONSchemaProps{}
 	for _, name := range names {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
@@ -43,12 +56,10 @@ func loadCRDs(t *testing.T, dir string, names ...string) map[string]validation.S
 		for _, v := range crd.Spec.Versions {
 			var internal apiextensions.JSONSchemaProps
 			require.NoError(t, apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(v.Schema.OpenAPIV3Schema, &internal, nil))
-			sv, _, err := validation.NewSchemaValidator(&internal)
-			require.NoError(t, err)
-			validators[crd.Spec.Group+"/"+v.Name+"/"+crd.Spec.Names.Kind] = sv
+			schemas[crd.Spec.Group+"/"+v.Name+"/"+crd.Spec.Names.Kind] = &internal
 		}
 	}
-	return validators
+	return schemas
 }
 
 func validateAgainstCRD(sv validation.SchemaValidator, doc string) field.ErrorList {

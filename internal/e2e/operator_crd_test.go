@@ -11,8 +11,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
@@ -55,21 +53,18 @@ func operatorCRDs(t *testing.T, module string) map[string]operatorCRD {
 	require.NoError(t, err, "download prometheus-operator %s", module)
 	var mod struct{ Dir string }
 	require.NoError(t, json.Unmarshal(out, &mod))
+	dir := filepath.Join(mod.Dir, "example", "prometheus-operator-crd")
+	var names []string
+	for _, kind := range []string{"servicemonitors", "podmonitors", "scrapeconfigs", "prometheuses", "prometheusagents", "prometheusrules"} {
+		names = append(names, "monitoring.coreos.com_"+kind+".yaml")
+	}
 	crds := map[string]operatorCRD{}
-	for _, name := range []string{"servicemonitors", "podmonitors", "scrapeconfigs", "prometheuses", "prometheusagents", "prometheusrules"} {
-		data, err := os.ReadFile(filepath.Join(mod.Dir, "example", "prometheus-operator-crd", "monitoring.coreos.com_"+name+".yaml"))
+	for key, schema := range crdSchemas(t, dir, names...) {
+		sv, _, err := validation.NewSchemaValidator(schema)
 		require.NoError(t, err)
-		var crd apiextensionsv1.CustomResourceDefinition
-		require.NoError(t, yaml.Unmarshal(data, &crd))
-		for _, v := range crd.Spec.Versions {
-			var internal apiextensions.JSONSchemaProps
-			require.NoError(t, apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(v.Schema.OpenAPIV3Schema, &internal, nil))
-			sv, _, err := validation.NewSchemaValidator(&internal)
-			require.NoError(t, err)
-			structural, err := structuralschema.NewStructural(&internal)
-			require.NoError(t, err)
-			crds[crd.Spec.Group+"/"+v.Name+"/"+crd.Spec.Names.Kind] = operatorCRD{validator: sv, structural: structural}
-		}
+		structural, err := structuralschema.NewStructural(schema)
+		require.NoError(t, err)
+		crds[key] = operatorCRD{validator: sv, structural: structural}
 	}
 	return crds
 }
