@@ -197,24 +197,7 @@ func (v *validator) monitoring() {
 	}
 	m := v.p.Monitoring
 	v.dnsLabel("monitoring.namespace", m.Namespace)
-	if minor, ok := plan.OperatorMinor(m.OperatorVersion); !ok {
-		v.at("monitoring.operatorVersion", `write the Prometheus Operator release as 0.minor, such as "0.94" (the operator's image tag shows it)`,
-			"not a Prometheus Operator version (got %q)", m.OperatorVersion)
-	} else if minor < plan.OperatorMinimumMinor && slices.Contains(m.Flavours, v1alpha1.FlavourOperator) {
-		v.at("monitoring.operatorVersion", fmt.Sprintf("upgrade the Prometheus Operator to 0.%d or later, or leave the operator flavour out of monitoring.flavours", plan.OperatorMinimumMinor),
-			"the operator flavour needs Prometheus Operator 0.%d or later: before it, a ScrapeConfig is not sharded, and before 0.71 its discovery cannot be limited to the job's namespaces (got %q)", plan.OperatorMinimumMinor, m.OperatorVersion)
-	}
-	if minor, ok := plan.OperatorMinor(m.OperatorVersion); ok && minor >= plan.OperatorMinimumMinor && minor < plan.AlertmanagerRelabelingsMinor &&
-		slices.Contains(m.Flavours, v1alpha1.FlavourOperator) && m.Prometheus.Mode != v1alpha1.ModeAgent {
-		for i, t := range v.p.Teams {
-			if len(t.Alerting.Labels) > 0 {
-				v.at(fmt.Sprintf("teams[%d].alerting.labels", i), fmt.Sprintf("upgrade the Prometheus Operator to 0.%d or later, or route on the team label alone", plan.AlertmanagerRelabelingsMinor),
-					"team %q adds labels to its alerts, which the operator flavour's Prometheus resource holds from Prometheus Operator 0.%d on (alertRelabelings, #6450; monitoring.operatorVersion is %q)",
-					t.Name, plan.AlertmanagerRelabelingsMinor, m.OperatorVersion)
-				break
-			}
-		}
-	}
+	v.operatorVersion(m)
 	v.uniqueFlavours(m.Flavours)
 	v.prometheus(m.Prometheus)
 	v.remoteWrite(m.Prometheus)
@@ -226,6 +209,30 @@ func (v *validator) monitoring() {
 	v.component("monitoring.grafana", m.Grafana, raw.Grafana.Port)
 	v.component("monitoring.kubeStateMetrics", m.KubeStateMetrics, raw.KubeStateMetrics.Port)
 	v.component("monitoring.nodeExporter", m.NodeExporter, raw.NodeExporter.Port)
+}
+
+// operatorVersion checks monitoring.operatorVersion, and that the release
+// holds what the operator flavour writes for this profile.
+func (v *validator) operatorVersion(m v1alpha1.Monitoring) {
+	minor, ok := plan.OperatorMinor(m.OperatorVersion)
+	operator := slices.Contains(m.Flavours, v1alpha1.FlavourOperator)
+	switch {
+	case !ok:
+		v.at("monitoring.operatorVersion", `write the Prometheus Operator release as 0.minor, such as "0.94" (the operator's image tag shows it)`,
+			"not a Prometheus Operator version (got %q)", m.OperatorVersion)
+	case operator && minor < plan.OperatorMinimumMinor:
+		v.at("monitoring.operatorVersion", fmt.Sprintf("upgrade the Prometheus Operator to 0.%d or later, or leave the operator flavour out of monitoring.flavours", plan.OperatorMinimumMinor),
+			"the operator flavour needs Prometheus Operator 0.%d or later: before it, a ScrapeConfig is not sharded, and before 0.71 its discovery cannot be limited to the job's namespaces (got %q)", plan.OperatorMinimumMinor, m.OperatorVersion)
+	case operator && minor < plan.AlertmanagerRelabelingsMinor && m.Prometheus.Mode != v1alpha1.ModeAgent:
+		for i, t := range v.p.Teams {
+			if len(t.Alerting.Labels) > 0 {
+				v.at(fmt.Sprintf("teams[%d].alerting.labels", i), fmt.Sprintf("upgrade the Prometheus Operator to 0.%d or later, or route on the team label alone", plan.AlertmanagerRelabelingsMinor),
+					"team %q adds labels to its alerts, which the operator flavour's Prometheus resource holds from Prometheus Operator 0.%d on (alertRelabelings, #6450; monitoring.operatorVersion is %q)",
+					t.Name, plan.AlertmanagerRelabelingsMinor, m.OperatorVersion)
+				return
+			}
+		}
+	}
 }
 
 func (v *validator) uniqueFlavours(flavours []v1alpha1.Flavour) {
