@@ -4,6 +4,7 @@ import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -39,6 +40,19 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 		shards := int32(b.p.Scrape.Shards)
 		common.Shards = &shards
 	}
+	if s := pr.Storage; s != nil {
+		// One ReadWriteOnce claim per pod (Documentation/platform/storage.md;
+		// the operator fills in ReadWriteOnce when no access mode is given,
+		// pkg/prometheus/server/statefulset.go). Validation parsed the size.
+		claim := corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(s.Size)}},
+		}
+		if s.StorageClassName != "" {
+			claim.StorageClassName = &s.StorageClassName
+		}
+		common.Storage = &monitoringv1.StorageSpec{VolumeClaimTemplate: monitoringv1.EmbeddedPersistentVolumeClaim{Spec: claim}}
+	}
 	if pr.CertsVolume != "" {
 		source := corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}
 		if pr.CertsSecret != "" {
@@ -72,8 +86,11 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 		ObjectMeta: b.meta(""),
 		Spec: monitoringv1.PrometheusSpec{
 			CommonPrometheusFields: common,
-			EvaluationInterval:     monitoringv1.Duration(b.p.Scrape.EvaluationInterval),
-			RuleSelector:           ruleSelector(sel),
+			// Long enough for the longest range the rules read (plan.Retention):
+			// the operator's default is 24h (pkg/prometheus/common.go).
+			Retention:          monitoringv1.Duration(pr.Retention),
+			EvaluationInterval: monitoringv1.Duration(b.p.Scrape.EvaluationInterval),
+			RuleSelector:       ruleSelector(sel),
 			Alerting: &monitoringv1.AlertingSpec{Alertmanagers: []monitoringv1.AlertmanagerEndpoints{{
 				Namespace: &am.Namespace, Name: am.Service, Port: intstr.FromInt32(int32(am.Port)),
 				AlertRelabelConfigs: b.alertRelabelings,

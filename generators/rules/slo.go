@@ -58,8 +58,8 @@ func sloRules(f fixture, s plan.Service) []Rule {
 		out = objective(out, f, s, "availability", a.Target, func(w string) string {
 			return "service:istio_requests_errors:ratio_rate" + w + "{" + matcher + "}"
 		}, func() string {
-			failed := "sum_over_time(service:istio_requests_errors:rate5m{" + matcher + "}[30d])"
-			all := "sum_over_time(service:istio_requests:rate5m{" + matcher + "}[30d])"
+			failed := "sum_over_time(service:istio_requests_errors:rate5m{" + matcher + "}[" + plan.SLOWindowRange + "])"
+			all := "sum_over_time(service:istio_requests:rate5m{" + matcher + "}[" + plan.SLOWindowRange + "])"
 			return failed + " / (" + all + " > 0) or " + all + " * 0"
 		})
 	}
@@ -75,7 +75,7 @@ func sloRules(f fixture, s plan.Service) []Rule {
 			return slow(bucket(w, le), bucket(w, `le="+Inf"`))
 		}, func() string {
 			sum30d := func(le string) string {
-				return "sum without (le) (sum_over_time(service:istio_request_duration_milliseconds_bucket:rate5m{" + matcher + ", " + le + "}[30d]))"
+				return "sum without (le) (sum_over_time(service:istio_request_duration_milliseconds_bucket:rate5m{" + matcher + ", " + le + "}[" + plan.SLOWindowRange + "]))"
 			}
 			all := sum30d(`le="+Inf"`)
 			return slow(sum30d(le), all) + " or " + all + " * 0"

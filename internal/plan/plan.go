@@ -4,7 +4,11 @@
 // never the profile, so every artifact agrees on each decision.
 package plan
 
-import "obsgen.dev/obsgen/internal/api/v1alpha1"
+import (
+	"time"
+
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
+)
 
 // Plan is the resolved, sorted form of a profile.
 type Plan struct {
@@ -197,6 +201,19 @@ type Prometheus struct {
 	CertsSecret string
 	// CertIssuer is the cert-manager issuer of that Certificate.
 	CertIssuer *CertIssuer
+	// RuleLookback is the longest history the rules this Prometheus
+	// evaluates read (RuleLookback); 0 for an agent.
+	RuleLookback time.Duration
+	// Retention is the operator flavour's spec.retention: the profile's,
+	// else RuleLookback when the operator's default keeps less, else ""
+	// (the operator's default, 24h).
+	Retention string
+	// RawRetention is the --storage.tsdb.retention.time the raw flavour
+	// asks the Prometheus it configures to run with: the profile's, else
+	// RuleLookback when Prometheus' own default (15d) keeps less, else "".
+	RawRetention string
+	// Storage is each pod's persistent volume claim; nil: an emptyDir.
+	Storage *Storage
 }
 
 // CertWriter tells whether an istio-proxy sidecar that only writes

@@ -185,6 +185,7 @@ func resolveScrape(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy, reason
 
 func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Monitoring {
 	m := p.Monitoring
+	lookback := RuleLookback(p)
 	return Monitoring{
 		Namespace:               m.Namespace,
 		RunbookBaseURL:          m.RunbookBaseURL,
@@ -204,6 +205,10 @@ func resolveMonitoring(p *v1alpha1.Profile, strategy v1alpha1.ScrapeStrategy) Mo
 			CertsVolume:    certsVolumeFor(strategy),
 			CertsSecret:    certsSecret(p, strategy),
 			CertIssuer:     certIssuer(p, strategy),
+			RuleLookback:   lookback,
+			Retention:      retention(p, lookback, OperatorDefaultRetention),
+			RawRetention:   retention(p, lookback, PrometheusDefaultRetention),
+			Storage:        resolveStorage(m.Prometheus.Storage),
 		},
 		Alertmanager:       component(m.Alertmanager),
 		Grafana:            component(m.Grafana),

@@ -221,7 +221,7 @@ func (d *decoder) decodeString(n *yaml.Node, v reflect.Value, path string) {
 // durationFields are the profile's fields that hold a Prometheus duration
 // (validate checks them with model.ParseDuration), by their last name.
 var durationFields = []string{"scrapeInterval", "scrapeTimeout", "evaluationInterval", "groupWait", "groupInterval",
-	"repeatInterval", "for", "batchSendDeadline"}
+	"repeatInterval", "for", "batchSendDeadline", "retention"}
 
 func durationField(path string) bool {
 	last := path[strings.LastIndexAny(path, ".")+1:]

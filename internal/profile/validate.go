@@ -200,6 +200,7 @@ func (v *validator) monitoring() {
 	v.operatorVersion(m)
 	v.uniqueFlavours(m.Flavours)
 	v.prometheus(m.Prometheus)
+	v.retention()
 	v.remoteWrite(m.Prometheus)
 	v.federation(m.Prometheus)
 	v.ruleEvaluator(m)

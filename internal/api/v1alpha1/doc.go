@@ -50,6 +50,10 @@
 //	    evaluationInterval: 30s          # default 30s
 //	    shards: 1                        # hashmod shards, one config each; default 1
 //	    mode: server                     # server | agent (scrape and remote-write only)
+//	    retention: 30d                   # default: what the rules read (30d with objectives)
+//	    storage:                         # operator flavour: a volume per pod; default emptyDir
+//	      size: 50Gi                     # required
+//	      storageClassName: standard     # default: the cluster's default class
 //	    federation:                      # for a global Prometheus (Istio best practice)
 //	      enabled: true                  # workload: recording rules + the /federate job
 //	      targets: [prometheus.monitoring.svc:9090]   # one per shard; default the Service

@@ -380,6 +380,24 @@ type Prometheus struct {
 	// Receive, Mimir, Cortex or any remote-write endpoint). Required in
 	// agent mode.
 	RemoteWrite []RemoteWrite `yaml:"remoteWrite,omitempty" json:"remoteWrite,omitempty"`
+	// Retention is how long Prometheus keeps its samples (a Prometheus
+	// duration): the operator flavour's spec.retention. It may not be
+	// shorter than the longest range the rules this Prometheus evaluates
+	// read (30d for objectives evaluated here, 3d for the mesh's service
+	// recordings): Prometheus answers a longer range from what it still
+	// has, without an error. Default: that range when it is longer than
+	// the operator's default of 24h, else the operator's default. The raw
+	// flavour does not run Prometheus: set its
+	// --storage.tsdb.retention.time to at least this (Prometheus keeps 15d
+	// by default). Not in agent mode.
+	Retention string `yaml:"retention,omitempty" json:"retention,omitempty"`
+	// Storage is the persistent volume each Prometheus pod keeps its data
+	// on: the operator flavour's spec.storage.volumeClaimTemplate (one
+	// claim per pod, ReadWriteOnce). Default: none, an emptyDir, which a
+	// restart or a move to another node empties (and objectives start
+	// again from nothing). The raw flavour leaves storage to your
+	// StatefulSet. Not in agent mode.
+	Storage *PrometheusStorage `yaml:"storage,omitempty" json:"storage,omitempty"`
 	// Federation prepares this Prometheus for a global one, as Istio
 	// recommends: workload-level recording rules and the /federate job the
 	// global Prometheus adds.
@@ -390,6 +408,17 @@ type Prometheus struct {
 	// IstioCertificates says where Prometheus gets the mesh certificates
 	// it presents under `istio-certs` and `secure-port`.
 	IstioCertificates IstioCertificates `yaml:"istioCertificates,omitempty" json:"istioCertificates,omitempty"`
+}
+
+// PrometheusStorage is the persistent volume claim of each Prometheus pod.
+type PrometheusStorage struct {
+	// Size is the storage each claim requests, a Kubernetes quantity such
+	// as 50Gi. Size it for the retention: samples take about 1-2 bytes
+	// each (prometheus.io docs/prometheus/latest/storage).
+	Size string `yaml:"size" json:"size" jsonschema:"required"`
+	// StorageClassName is the claims' StorageClass. Default: the cluster's
+	// default StorageClass.
+	StorageClassName string `yaml:"storageClassName,omitempty" json:"storageClassName,omitempty"`
 }
 
 // IstioCertificates says where Prometheus gets its mesh certificates.
