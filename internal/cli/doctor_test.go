@@ -73,7 +73,7 @@ metadata: {name: shop, labels: {istio-injection: enabled}}
 apiVersion: v1
 kind: Pod
 metadata: {name: prometheus-0, namespace: istio-system, labels: {app.kubernetes.io/name: prometheus}}
-spec: {containers: [{name: prometheus}]}
+spec: {containers: [{name: prometheus, args: [--config.file=/etc/prometheus/prometheus.yml, --storage.tsdb.retention.time=30d]}]}
 status: {phase: Running, podIP: 10.244.0.9}
 ---
 apiVersion: v1

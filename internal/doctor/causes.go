@@ -40,12 +40,13 @@ const (
 	CauseDriftEdited        = "drift-edited"
 	CauseUncoveredNamespace = "uncovered-namespace"
 	CauseUndeclaredMetrics  = "undeclared-metrics"
+	CauseShortRetention     = "retention-too-short"
 )
 
 var causeOrder = []string{CauseNoSidecar, CauseNotEnrolled, CauseForeignPeerAuth, CauseStrictPlaintext, CauseNotCaptured, CauseMTLSDisabled,
 	CauseNetworkPolicy, CauseAuthorization, CauseLocalhostOnly, CauseWrongPath, CauseWrongPort, CauseProtocol, CauseCertificates,
 	CauseDropped, CauseNotDiscovered, CauseScrapeError, CauseFlowBlocked, CausePrometheusNotFound, CauseNoPods, CauseDriftMissing,
-	CauseDriftEdited, CauseUncoveredNamespace, CauseUndeclaredMetrics}
+	CauseDriftEdited, CauseShortRetention, CauseUncoveredNamespace, CauseUndeclaredMetrics}
 
 func causeRank(c string) int {
 	if i := slices.Index(causeOrder, c); i >= 0 {

@@ -135,6 +135,7 @@ func Diagnose(in Input) *Report {
 	}
 	r.Flows = d.checkFlows()
 	d.checkDrift()
+	d.checkRetention()
 	d.checkCoverage()
 	slices.SortStableFunc(d.findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.Severity, b.Severity), cmp.Compare(causeRank(a.Cause), causeRank(b.Cause)), strings.Compare(a.Subject, b.Subject))

@@ -184,8 +184,9 @@ func (w *world) platform() {
 		mode = simcluster.Permissive
 	}
 	prom := w.c.AddPod(simcluster.Pod{Namespace: m.Namespace, Name: "prometheus-0", Labels: m.Prometheus.PodLabels.Map(), Node: "node-1",
-		Containers: []simcluster.Container{{Name: "prometheus", Ports: []simcluster.Port{{Name: "web", Number: plan.PortPrometheus}}}},
-		Serve:      []simcluster.Listener{{Port: plan.PortPrometheus, Mode: mode}}})
+		Containers: []simcluster.Container{{Name: "prometheus", Ports: []simcluster.Port{{Name: "web", Number: plan.PortPrometheus}},
+			Args: prometheusArgs(m.Prometheus)}},
+		Serve: []simcluster.Listener{{Port: plan.PortPrometheus, Mode: mode}}})
 	w.expect("prometheus", fmt.Sprintf("http://%s:%d/metrics", prom, plan.PortPrometheus), "", m.Namespace, "")
 	if w.hasJob(plan.JobAlertmanager) {
 		am := w.c.AddPod(simcluster.Pod{Namespace: m.Alertmanager.Namespace, Name: "alertmanager-0", Labels: m.Alertmanager.PodLabels.Map(), Node: "node-1",
@@ -693,4 +694,17 @@ func TestRealPrometheusAgentScrapesAndRemoteWrites(t *testing.T) {
 	w.checkDedicatedTargets(t, targets.Active)
 	assert.Eventually(t, func() bool { return writes.Load() > 0 }, 30*time.Second, 100*time.Millisecond,
 		"the agent remote-writes what it scrapes")
+}
+
+// prometheusArgs are the Prometheus server's arguments as prometheus.yml
+// asks for them (the retention its rules read).
+func prometheusArgs(pr plan.Prometheus) []string {
+	args := []string{"--config.file=/etc/prometheus/prometheus.yml"}
+	if pr.Agent {
+		return append(args, "--agent")
+	}
+	if pr.RawRetention != "" {
+		args = append(args, "--storage.tsdb.retention.time="+pr.RawRetention)
+	}
+	return args
 }

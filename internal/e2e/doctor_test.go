@@ -327,6 +327,16 @@ func TestDoctorNamesTheCauseOfEachBreak(t *testing.T) {
 			},
 			cause: doctor.CauseDriftEdited, subject: "PeerAuthentication", fix: "kubectl apply -k",
 		},
+		"a second Prometheus runs with the default 15 days while the objectives read 30": {
+			example: "strict-deny",
+			breakIt: func(t *testing.T, w *world, _ *liveObjects) {
+				m := w.p.Monitoring
+				w.c.AddPod(simcluster.Pod{Namespace: m.Namespace, Name: "prometheus-1", Labels: m.Prometheus.PodLabels.Map(), Node: "node-1",
+					Containers: []simcluster.Container{{Name: "prometheus", Image: "quay.io/prometheus/prometheus:v3.5.0",
+						Args: []string{"--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"}}}})
+			},
+			cause: doctor.CauseShortRetention, subject: "monitoring/prometheus-1", fix: "--storage.tsdb.retention.time=30d",
+		},
 		"meshed pods run in a namespace no team owns": {
 			example: "strict-deny",
 			breakIt: func(t *testing.T, w *world, _ *liveObjects) {

@@ -45,6 +45,10 @@ type Port struct {
 type Container struct {
 	Name  string
 	Ports []Port
+	// Args are the container's arguments, as the pod spec lists them.
+	Args []string
+	// Image defaults to simcluster/<name>.
+	Image string
 }
 
 // Pod is a pod of the simulated cluster. Serve lists the real listeners

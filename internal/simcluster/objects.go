@@ -1,6 +1,7 @@
 package simcluster
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"time"
@@ -99,7 +100,7 @@ func podObject(p *Pod, hostIP string) *corev1.Pod {
 		},
 	}
 	for _, ctr := range p.Containers {
-		spec := corev1.Container{Name: ctr.Name, Image: "simcluster/" + ctr.Name}
+		spec := corev1.Container{Name: ctr.Name, Image: cmp.Or(ctr.Image, "simcluster/"+ctr.Name), Args: ctr.Args}
 		for _, port := range ctr.Ports {
 			spec.Ports = append(spec.Ports, corev1.ContainerPort{Name: port.Name, ContainerPort: port.Number,
 				Protocol: corev1.ProtocolTCP})
