@@ -1,6 +1,8 @@
 package prometheus
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/common/promslog"
@@ -323,4 +325,54 @@ func TestASchemeInCapitalsIsCopiedAsTheCRDsTakeIt(t *testing.T) {
 		}
 	}
 	assert.True(t, found)
+}
+
+// TestShardsDifferOnlyInWhatNamesTheShard: the configurations of a
+// sharded Prometheus are shard 0's with the shard's number in its comment,
+// hashmod keep and external label, so only shard 0's is checked; each of
+// them loads in Prometheus' loader to the same jobs but for the kept hash.
+// Anything else that differs makes a shard checked on its own.
+func TestShardsDifferOnlyInWhatNamesTheShard(t *testing.T) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	in := profileWith(v1alpha1.Mesh{MTLS: v1alpha1.MTLSStrict, ScrapeStrategy: v1alpha1.StrategyPermissivePort}, true)
+	in.Monitoring.Prometheus.Shards = 12
+	in.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "store", URL: "http://thanos-receive.thanos:19291/api/v1/receive"}}
+	p := plan.Resolve(in)
+	configs, _, err := renderConfigs(p, engine)
+	require.NoError(t, err)
+	require.Len(t, configs, 12)
+	base := load(t, configs[0].Data)
+	for i, f := range configs[1:] {
+		shard := i + 1
+		require.True(t, sameButShard(configs[0].Data, f.Data, shard), "shard %d", shard)
+		cfg := load(t, f.Data)
+		assert.Equal(t, strconv.Itoa(shard), cfg.GlobalConfig.ExternalLabels.Get("shard"))
+		require.Len(t, cfg.ScrapeConfigs, len(base.ScrapeConfigs))
+		for j, sc := range cfg.ScrapeConfigs {
+			want := base.ScrapeConfigs[j].RelabelConfigs
+			require.Len(t, sc.RelabelConfigs, len(want), sc.JobName)
+			for k, rc := range sc.RelabelConfigs {
+				if rc.Action == relabel.Keep && len(rc.SourceLabels) == 1 && rc.SourceLabels[0] == "__tmp_hash" {
+					assert.Equal(t, strconv.Itoa(shard), rc.Regex.String(), "%s keeps its shard", sc.JobName)
+					continue
+				}
+				assert.Equal(t, want[k], rc, "%s relabeling %d", sc.JobName, k)
+			}
+		}
+	}
+	zero := string(configs[0].Data)
+	one := string(configs[1].Data)
+	for name, other := range map[string]string{
+		"another job name":        strings.Replace(one, `job_name: "kubernetes-pods"`, `job_name: "kubernetes-podz"`, 1),
+		"a regex not the shard's": strings.Replace(one, `regex: "1"`, `regex: ".*"`, 1),
+		"another shard's number":  strings.Replace(one, `regex: "1"`, `regex: "2"`, 1),
+		"another indentation":     strings.Replace(one, `        regex: "1"`, `      regex: "1"`, 1),
+		"a line more":             one + "# more\n",
+		"a line less":             strings.TrimSuffix(one, "\n")[:strings.LastIndex(strings.TrimSuffix(one, "\n"), "\n")+1],
+		"the comment of shard 2":  strings.Replace(one, "# Shard 1 of 12", "# Shard 2 of 12", 1),
+	} {
+		require.False(t, one == other, name)
+		assert.False(t, sameButShard([]byte(zero), []byte(other), 1), name)
+	}
 }
