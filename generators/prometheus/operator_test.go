@@ -216,7 +216,11 @@ func TestMonitorsCarryTheRawJobsRelabeling(t *testing.T) {
 	ep := envoy.Spec.PodMetricsEndpoints[0]
 	assert.Equal(t, "http-envoy-prom", *ep.Port)
 	assert.True(t, envoy.Spec.NamespaceSelector.Any)
-	assert.Equal(t, fromPrometheus(raw["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[1:])
+	n := len(ep.RelabelConfigs)
+	assert.Equal(t, fromPrometheus(raw["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[1:n-1])
+	// The raw job sets namespace and pod; the operator's container and
+	// endpoint go.
+	assert.Equal(t, monitoringv1.RelabelConfig{Action: "labeldrop", Regex: "container|endpoint"}, ep.RelabelConfigs[n-1])
 
 	ksm := g.podMonitors["kube-state-metrics"]
 	assert.Equal(t, int32(8080), *ksm.Spec.PodMetricsEndpoints[0].PortNumber)
@@ -522,6 +526,10 @@ func TestJobLabelsAreTheRawFlavours(t *testing.T) {
 		"__meta_kubernetes_pod_ip": "10.0.0.1", "__meta_kubernetes_pod_phase": "Running", "__meta_kubernetes_pod_name": "web-1",
 		"__meta_kubernetes_pod_container_port_number": "8080", "__meta_kubernetes_pod_annotation_prometheus_io_scrape": "true",
 		"__meta_kubernetes_pod_annotationpresent_prometheus_io_scrape": "true",
+		"__meta_kubernetes_pod_container_name":                         "app", "__meta_kubernetes_pod_container_port_name": "http-envoy-prom",
+		"__meta_kubernetes_pod_label_app_kubernetes_io_name": "kube-state-metrics",
+		"__meta_kubernetes_service_name":                     "web", "__meta_kubernetes_endpoint_address_target_kind": "Pod",
+		"__meta_kubernetes_endpoint_address_target_name": "web-1",
 	}
 	for _, version := range []string{"0.74", "0.94"} {
 		in := operatorProfile(v1alpha1.Mesh{}, 1)
@@ -535,6 +543,7 @@ func TestJobLabelsAreTheRawFlavours(t *testing.T) {
 		for _, sc := range cfg.ScrapeConfigs {
 			var operatorJob string
 			var copied []monitoringv1.RelabelConfig
+			var adds []*relabel.Config // the operator's own target labels, first
 			if o, ok := g.scrapeConfigs[sc.JobName]; ok {
 				operatorJob = "scrapeConfig/monitoring/" + o.Name
 				if o.Spec.JobName != nil {
@@ -542,9 +551,12 @@ func TestJobLabelsAreTheRawFlavours(t *testing.T) {
 				}
 				copied = o.Spec.RelabelConfigs
 			} else if o, ok := g.podMonitors[sc.JobName]; ok {
-				operatorJob, copied = "podMonitor/monitoring/"+o.Name+"/0", o.Spec.PodMetricsEndpoints[0].RelabelConfigs
+				ep := o.Spec.PodMetricsEndpoints[0]
+				operatorJob, copied = "podMonitor/monitoring/"+o.Name+"/0", ep.RelabelConfigs
+				adds = operatorPodMonitorLabels(ep)
 			} else if o, ok := g.serviceMonitors[sc.JobName]; ok {
 				operatorJob, copied = "serviceMonitor/monitoring/"+o.Name+"/0", o.Spec.Endpoints[0].RelabelConfigs
+				adds = operatorServiceMonitorLabels(o.Spec.Endpoints[0])
 			} else {
 				continue // additionalScrapeConfigs: the raw job itself
 			}
@@ -552,7 +564,7 @@ func TestJobLabelsAreTheRawFlavours(t *testing.T) {
 			wantKept := relabel.ProcessBuilder(rawBuilder, sc.RelabelConfigs...)
 			want := rawBuilder.Labels()
 			opBuilder := labels.NewBuilder(labels.FromMap(target)).Set("job", operatorJob)
-			gotKept := relabel.ProcessBuilder(opBuilder, operatorReads(t, copied)...)
+			gotKept := relabel.ProcessBuilder(opBuilder, append(adds, operatorReads(t, copied)...)...)
 			got := opBuilder.Labels()
 			require.Equal(t, wantKept, gotKept, "%s %s", version, sc.JobName)
 			if wantKept {
@@ -592,4 +604,51 @@ func TestTeamAlertLabelsReachAlertmanagerInBothFlavours(t *testing.T) {
 	in.Monitoring.OperatorVersion = "0.73"
 	_, err = prometheus.Generate(plan.Resolve(in), engine)
 	require.ErrorContains(t, err, "from Prometheus Operator 0.74 on")
+}
+
+// operatorPodMonitorLabels are the target labels the operator gives a
+// PodMonitor's targets before the endpoint's relabelings
+// (pkg/prometheus/promcfg.go generatePodMonitorConfig, v0.93.0): namespace,
+// container and pod from the discovery, endpoint from port or targetPort.
+func operatorPodMonitorLabels(ep monitoringv1.PodMetricsEndpoint) []*relabel.Config {
+	out := []*relabel.Config{
+		fromMeta("__meta_kubernetes_namespace", "namespace"),
+		fromMeta("__meta_kubernetes_pod_container_name", "container"),
+		fromMeta("__meta_kubernetes_pod_name", "pod"),
+	}
+	switch {
+	case ep.Port != nil && *ep.Port != "":
+		out = append(out, constant("endpoint", *ep.Port))
+	case ep.TargetPort != nil && ep.TargetPort.String() != "":
+		out = append(out, constant("endpoint", ep.TargetPort.String()))
+	}
+	return out
+}
+
+// operatorServiceMonitorLabels are the same for a ServiceMonitor
+// (generateServiceMonitorConfig): node or pod from the endpoint's target,
+// namespace, service, pod, container, and endpoint from the port.
+func operatorServiceMonitorLabels(ep monitoringv1.Endpoint) []*relabel.Config {
+	target := []model.LabelName{"__meta_kubernetes_endpoint_address_target_kind", "__meta_kubernetes_endpoint_address_target_name"}
+	out := []*relabel.Config{
+		{SourceLabels: target, Separator: ";", Regex: relabel.MustNewRegexp("Node;(.*)"), Replacement: "${1}", TargetLabel: "node", Action: relabel.Replace, NameValidationScheme: model.UTF8Validation},
+		{SourceLabels: target, Separator: ";", Regex: relabel.MustNewRegexp("Pod;(.*)"), Replacement: "${1}", TargetLabel: "pod", Action: relabel.Replace, NameValidationScheme: model.UTF8Validation},
+		fromMeta("__meta_kubernetes_namespace", "namespace"),
+		fromMeta("__meta_kubernetes_service_name", "service"),
+		fromMeta("__meta_kubernetes_pod_name", "pod"),
+		fromMeta("__meta_kubernetes_pod_container_name", "container"),
+	}
+	if ep.Port != "" {
+		out = append(out, constant("endpoint", ep.Port))
+	}
+	return out
+}
+
+func fromMeta(meta, label string) *relabel.Config {
+	return &relabel.Config{SourceLabels: []model.LabelName{model.LabelName(meta)}, Separator: ";", Regex: relabel.DefaultRelabelConfig.Regex,
+		Replacement: "$1", TargetLabel: label, Action: relabel.Replace, NameValidationScheme: model.UTF8Validation}
+}
+
+func constant(label, value string) *relabel.Config {
+	return &relabel.Config{Separator: ";", Regex: relabel.DefaultRelabelConfig.Regex, Replacement: value, TargetLabel: label, Action: relabel.Replace, NameValidationScheme: model.UTF8Validation}
 }
