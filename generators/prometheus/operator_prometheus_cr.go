@@ -52,6 +52,13 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 			claim.StorageClassName = &s.StorageClassName
 		}
 		common.Storage = &monitoringv1.StorageSpec{VolumeClaimTemplate: monitoringv1.EmbeddedPersistentVolumeClaim{Spec: claim}}
+		// A new volume is root's; Prometheus' image runs as nobody (65534)
+		// and the operator sets no security context of its own, so without
+		// fsGroup Prometheus cannot write its data (permission denied on
+		// queries.active; prometheus-operator#541, #3459). The values are
+		// the operator's own example (Documentation/platform/storage.md).
+		nobody, nonRoot := int64(65534), true
+		common.SecurityContext = &corev1.PodSecurityContext{FSGroup: &nobody, RunAsUser: &nobody, RunAsNonRoot: &nonRoot}
 	}
 	if pr.CertsVolume != "" {
 		source := corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}

@@ -652,3 +652,31 @@ func fromMeta(meta, label string) *relabel.Config {
 func constant(label, value string) *relabel.Config {
 	return &relabel.Config{Separator: ";", Regex: relabel.DefaultRelabelConfig.Regex, Replacement: value, TargetLabel: label, Action: relabel.Replace, NameValidationScheme: model.UTF8Validation}
 }
+
+// TestPrometheusStorageIsAClaimPrometheusCanWrite: with storage, each pod
+// claims a ReadWriteOnce volume of the size and class, and the pod runs
+// with the group of Prometheus' image user (nobody) so the new volume is
+// writable (the operator sets no security context itself; its storage
+// documentation's example); the retention is what the rules read.
+func TestPrometheusStorageIsAClaimPrometheusCanWrite(t *testing.T) {
+	in := operatorProfile(v1alpha1.Mesh{}, 1)
+	in.Teams[0].Services[0].SLOs = &v1alpha1.SLOs{Availability: &v1alpha1.AvailabilitySLO{Target: 99.9}}
+	_, g := generate(t, in)
+	assert.Nil(t, g.prometheus.Spec.Storage, "an emptyDir unless storage is set")
+	assert.Nil(t, g.prometheus.Spec.SecurityContext)
+	assert.Equal(t, monitoringv1.Duration("30d"), g.prometheus.Spec.Retention)
+
+	in.Monitoring.Prometheus.Storage = &v1alpha1.PrometheusStorage{Size: "80Gi", StorageClassName: "fast"}
+	_, g = generate(t, in)
+	s := g.prometheus.Spec.Storage
+	require.NotNil(t, s)
+	claim := s.VolumeClaimTemplate.Spec
+	assert.Equal(t, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}, claim.AccessModes)
+	assert.Equal(t, "80Gi", claim.Resources.Requests.Storage().String())
+	assert.Equal(t, "fast", *claim.StorageClassName)
+	sc := g.prometheus.Spec.SecurityContext
+	require.NotNil(t, sc)
+	assert.Equal(t, int64(65534), *sc.FSGroup)
+	assert.Equal(t, int64(65534), *sc.RunAsUser)
+	assert.True(t, *sc.RunAsNonRoot)
+}

@@ -11,35 +11,43 @@ import (
 func TestRetentionIsReadFromPrometheusFlags(t *testing.T) {
 	day := 24 * time.Hour
 	for _, tc := range []struct {
-		args  []string
-		keeps time.Duration
-		known bool
+		args      []string
+		keeps     time.Duration
+		byDefault bool
+		unknown   bool
 	}{
-		{[]string{"--storage.tsdb.retention.time=30d"}, 30 * day, true},
-		{[]string{"--storage.tsdb.retention.time", "45d"}, 45 * day, true},
-		{[]string{"--storage.tsdb.retention=7d"}, 7 * day, true}, // before Prometheus 2.7
-		{[]string{"--storage.tsdb.retention.size=50GB"}, time.Duration(1<<63 - 1), true},
-		{[]string{"--storage.tsdb.path=/prometheus"}, 15 * day, false},
-		{[]string{"--storage.tsdb.retention.time=thirty"}, -1, false},
+		{args: []string{"--storage.tsdb.retention.time=30d"}, keeps: 30 * day},
+		{args: []string{"--storage.tsdb.retention.time", "45d"}, keeps: 45 * day},
+		{args: []string{"--storage.tsdb.retention=7d"}, keeps: 7 * day}, // Prometheus 2.x
+		{args: []string{"--storage.tsdb.retention.time=10d", "--storage.tsdb.retention.size=50GB"}, keeps: 10 * day},
+		{args: []string{"--storage.tsdb.retention.size=50GB"}, unknown: true},
+		{args: []string{"--storage.tsdb.retention.time=0s", "--storage.tsdb.retention.size=50GB"}, unknown: true},
+		{args: []string{"--storage.tsdb.retention.time=0s"}, keeps: 15 * day, byDefault: true},
+		{args: []string{"--storage.tsdb.path=/prometheus"}, keeps: 15 * day, byDefault: true},
+		{args: []string{"--storage.tsdb.retention.time=thirty"}, unknown: true},
 	} {
-		keeps, evidence, known := retentionOf(&corev1.Container{Name: "prometheus", Args: tc.args})
-		assert.Equal(t, tc.keeps, keeps, "%v", tc.args)
-		assert.Equal(t, tc.known, known, "%v", tc.args)
-		assert.NotEmpty(t, evidence)
+		r := retentionOf(&corev1.Container{Name: "prometheus", Args: tc.args})
+		assert.Equal(t, tc.unknown, r.unknown != "", "%v", tc.args)
+		if tc.unknown {
+			continue
+		}
+		assert.Equal(t, tc.keeps, r.keeps, "%v", tc.args)
+		assert.Equal(t, tc.byDefault, r.byDefault, "%v", tc.args)
+		assert.NotEmpty(t, r.evidence)
 	}
 }
 
-func TestPrometheusImagesFrom311MaySetRetentionInTheirConfiguration(t *testing.T) {
-	for image, want := range map[string]bool{
-		"quay.io/prometheus/prometheus:v3.11.0": true,
-		"prom/prometheus:v3.15.1":               true,
-		"prom/prometheus:v4.0.0":                true,
-		"prom/prometheus:v3.10.2":               false,
-		"prom/prometheus:v2.55.1":               false,
-		"prom/prometheus":                       false,
-		"registry:5000/prometheus":              false,
-		"prom/prometheus:latest":                false,
+func TestPrometheusContainersOfTheCommonDeployments(t *testing.T) {
+	for _, ctrs := range [][]corev1.Container{
+		{{Name: "config-reloader"}, {Name: "prometheus", Image: "quay.io/prometheus/prometheus:v3.13.1"}},            // the operator's
+		{{Name: "prometheus-server-configmap-reload"}, {Name: "prometheus-server", Image: "prom/prometheus:v3.7.3"}}, // Istio's samples/addons, the Helm chart
+		{{Name: "sidecar"}, {Name: "server", Image: "registry.example:5000/mirror/prometheus@sha256:0123"}},
 	} {
-		assert.Equal(t, want, fromPrometheus311(image), image)
+		c := prometheusContainer(&corev1.Pod{Spec: corev1.PodSpec{Containers: ctrs}})
+		if assert.NotNil(t, c, "%v", ctrs) {
+			assert.NotEqual(t, "sidecar", c.Name)
+			assert.NotContains(t, c.Name, "reload")
+		}
 	}
+	assert.Nil(t, prometheusContainer(&corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/prometheus-exporter:1"}}}}))
 }

@@ -135,7 +135,8 @@ func (p Prometheus) RawRetentionNote() string {
 	if p.RawRetention == "" {
 		return ""
 	}
-	return "Run Prometheus with --storage.tsdb.retention.time=" + p.RawRetention + " or longer: the rules read up to " +
+	return "Run Prometheus with --storage.tsdb.retention.time=" + p.RawRetention + " or longer, on a persistent volume" +
+		" (from Prometheus 3.11, or storage.tsdb.retention.time in this file): the rules read up to " +
 		model.Duration(p.RuleLookback).String() + " of history (" + p.LookbackReason() +
 		"); Prometheus keeps 15d by default and answers a longer range from what it still has, without an error."
 }

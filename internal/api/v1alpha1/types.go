@@ -392,11 +392,12 @@ type Prometheus struct {
 	// by default). Not in agent mode.
 	Retention string `yaml:"retention,omitempty" json:"retention,omitempty"`
 	// Storage is the persistent volume each Prometheus pod keeps its data
-	// on: the operator flavour's spec.storage.volumeClaimTemplate (one
-	// claim per pod, ReadWriteOnce). Default: none, an emptyDir, which a
-	// restart or a move to another node empties (and objectives start
-	// again from nothing). The raw flavour leaves storage to your
-	// StatefulSet. Not in agent mode.
+	// (an agent: its write-ahead log) on: the operator flavour's
+	// spec.storage.volumeClaimTemplate, one ReadWriteOnce claim per pod,
+	// with fsGroup 65534 so Prometheus (nobody) can write to it. Default:
+	// none, an emptyDir, which every new pod (a rollout, an eviction, a
+	// node drain) starts empty, and the objectives with it. The raw flavour
+	// leaves storage to your StatefulSet.
 	Storage *PrometheusStorage `yaml:"storage,omitempty" json:"storage,omitempty"`
 	// Federation prepares this Prometheus for a global one, as Istio
 	// recommends: workload-level recording rules and the /federate job the
@@ -414,10 +415,12 @@ type Prometheus struct {
 type PrometheusStorage struct {
 	// Size is the storage each claim requests, a Kubernetes quantity such
 	// as 50Gi. Size it for the retention: samples take about 1-2 bytes
-	// each (prometheus.io docs/prometheus/latest/storage).
+	// each (prometheus.io docs/prometheus/latest/storage), plus the
+	// write-ahead log and room to compact. A larger size later does not
+	// grow existing claims.
 	Size string `yaml:"size" json:"size" jsonschema:"required"`
 	// StorageClassName is the claims' StorageClass. Default: the cluster's
-	// default StorageClass.
+	// default StorageClass (without one, the claims stay Pending).
 	StorageClassName string `yaml:"storageClassName,omitempty" json:"storageClassName,omitempty"`
 }
 
