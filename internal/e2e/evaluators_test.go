@@ -122,18 +122,24 @@ func evaluatorVariants(t *testing.T) []example {
 			p.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "store", URL: v.url, CIDRs: []string{"203.0.113.40/32"}}}
 			p.Monitoring.Rules = v1alpha1.Rules{}
 			p.Dashboards.Datasource.URL, p.Dashboards.Datasource.CIDRs = "https://query.example/prometheus", []string{"203.0.113.41/32"}
-			data, err := yaml.Marshal(&p)
-			require.NoError(t, err)
-			res, err := pipeline.Run(ex.file, data, engine)
-			var diags diag.List
-			if errors.As(err, &diags) {
-				t.Fatalf("%s: %v", p.Metadata.Name, diags)
-			}
-			require.NoError(t, err)
-			out = append(out, example{file: ex.file, result: res})
+			out = append(out, profileVariant(t, engine, ex.file, &p))
 		}
 	}
 	return out
+}
+
+// profileVariant generates p, a changed copy of the example profile in file.
+func profileVariant(t *testing.T, engine *render.Engine, file string, p *v1alpha1.Profile) example {
+	t.Helper()
+	data, err := yaml.Marshal(p)
+	require.NoError(t, err)
+	res, err := pipeline.Run(file, data, engine)
+	var diags diag.List
+	if errors.As(err, &diags) {
+		t.Fatalf("%s: %v", p.Metadata.Name, diags)
+	}
+	require.NoError(t, err)
+	return example{file: file, result: res}
 }
 
 // ruleFiles are the generated rule files under dir (prometheus or ruler).

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,12 +12,9 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
-	"obsgen.dev/obsgen/internal/diag"
-	"obsgen.dev/obsgen/internal/pipeline"
 	"obsgen.dev/obsgen/internal/render"
 	"obsgen.dev/obsgen/templates"
 )
@@ -115,15 +111,7 @@ func retentionVariants(t *testing.T) []example {
 				p.Mesh = v1alpha1.Mesh{Provider: v1alpha1.MeshNone}
 				p.Kiali, p.Tracing, p.Monitoring.Prometheus.Federation = v1alpha1.Kiali{}, v1alpha1.Tracing{}, nil
 			}
-			data, err := yaml.Marshal(&p)
-			require.NoError(t, err)
-			res, err := pipeline.Run(ex.file, data, engine)
-			var diags diag.List
-			if errors.As(err, &diags) {
-				t.Fatalf("%s: %v", p.Metadata.Name, diags)
-			}
-			require.NoError(t, err)
-			out = append(out, example{file: ex.file, result: res})
+			out = append(out, profileVariant(t, engine, ex.file, &p))
 		}
 	}
 	return out
