@@ -22,7 +22,7 @@ type builder struct {
 func (b builder) serviceMonitor(j plan.Job, raw *Job, selector map[string]string, port string) *monitoringv1.ServiceMonitor {
 	ep := monitoringv1.Endpoint{
 		Port: port, Path: raw.MetricsPath, Scheme: monitorScheme(raw.Scheme), HonorLabels: raw.HonorLabels,
-		RelabelConfigs: withoutOperatorLabels(withJob(j.Name, raw.RelabelConfigs), raw, serviceMonitorLabels),
+		RelabelConfigs: fromDiscovery(withJob(j.Name, raw.RelabelConfigs)),
 	}
 	if len(raw.MetricRelabelConfigs) > 0 {
 		ep.MetricRelabelConfigs = Relabelings(raw.MetricRelabelConfigs)
@@ -42,43 +42,24 @@ func (b builder) serviceMonitor(j plan.Job, raw *Job, selector map[string]string
 	}
 }
 
-// The target labels the operator gives every target of a monitor before
-// the monitor's own relabelings (pkg/prometheus/promcfg.go,
-// generateServiceMonitorConfig: node or pod from the endpoint's target,
-// namespace, service, pod, container, and endpoint from the port;
-// generatePodMonitorConfig: namespace, container, pod, and endpoint from
-// port or targetPort). A raw job sets only some of them: the kube-state-
-// metrics job none, so that the series of nodes, deployments and
-// volumes do not get the exporter's namespace and pod (its own labels
-// win only where a series has them, honor_labels). A last labeldrop
-// removes the others, so a series has the same labels in both flavours
-// (kube-prometheus' kube-state-metrics ServiceMonitor drops pod, service,
-// endpoint and namespace the same way).
-var (
-	serviceMonitorLabels = []string{"node", "namespace", "service", "pod", "container", "endpoint"}
-	podMonitorLabels     = []string{"namespace", "container", "pod", "endpoint"}
-)
-
-// withoutOperatorLabels appends to relabelings a labeldrop of the labels
-// of added that the raw job does not set itself.
-func withoutOperatorLabels(relabelings []monitoringv1.RelabelConfig, raw *Job, added []string) []monitoringv1.RelabelConfig {
-	sets := map[string]bool{}
-	for _, r := range raw.RelabelConfigs {
-		switch r.Action {
-		case "", "replace", "lowercase", "uppercase":
-			sets[r.TargetLabel] = true
-		}
-	}
-	var drop []string
-	for _, l := range added {
-		if !sets[l] {
-			drop = append(drop, l)
-		}
-	}
-	if len(drop) == 0 {
-		return relabelings
-	}
-	return append(relabelings, monitoringv1.RelabelConfig{Action: "labeldrop", Regex: strings.Join(drop, "|")})
+// fromDiscovery starts a monitor's relabelings from the labels discovery
+// gives a target, as a raw job's start. The operator gives every target
+// of a monitor labels of its own before the monitor's relabelings
+// (pkg/prometheus/promcfg.go, generateServiceMonitorConfig: node or pod
+// from the endpoint's target, namespace, service, pod, container, job and
+// endpoint; generatePodMonitorConfig: namespace, container, pod, job and
+// endpoint); a raw job sets only some of them, kube-state-metrics none, so
+// the series of nodes, deployments and volumes got the exporter's
+// namespace and pod, which changed on every exporter rollout. A first
+// labelkeep of the labels starting with __ (discovery's __meta_*,
+// __address__, __scheme__, __metrics_path__, the operator's __tmp_*)
+// drops the operator's, whatever a release adds, so the copied
+// relabelings give the raw job's labels (kube-prometheus' kube-state-
+// metrics ServiceMonitor drops pod, service, endpoint and namespace for
+// the same reason). The operator's later relabelings (sharding) read
+// only __ labels.
+func fromDiscovery(relabelings []monitoringv1.RelabelConfig) []monitoringv1.RelabelConfig {
+	return append([]monitoringv1.RelabelConfig{{Action: "labelkeep", Regex: "__.+"}}, relabelings...)
 }
 
 // podMonitor selects pods by label and namespace (all namespaces when the
@@ -86,7 +67,7 @@ func withoutOperatorLabels(relabelings []monitoringv1.RelabelConfig, raw *Job, a
 func (b builder) podMonitor(j plan.Job, raw *Job, portName string) *monitoringv1.PodMonitor {
 	ep := monitoringv1.PodMetricsEndpoint{
 		Path: raw.MetricsPath, Scheme: monitorScheme(raw.Scheme), HonorLabels: raw.HonorLabels,
-		RelabelConfigs:       withoutOperatorLabels(withJob(j.Name, raw.RelabelConfigs), raw, podMonitorLabels),
+		RelabelConfigs:       fromDiscovery(withJob(j.Name, raw.RelabelConfigs)),
 		MetricRelabelConfigs: Relabelings(raw.MetricRelabelConfigs),
 	}
 	switch {

@@ -36,6 +36,13 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 		AdditionalScrapeConfigs: additional,
 		RemoteWrite:             remoteWrites(pr.RemoteWrite),
 	}
+	// The operator adds the external labels prometheus="<ns>/<name>" and
+	// prometheus_replica="<pod>" unless they are named "" (promcfg.go;
+	// the fields' documentation): every series and alert would then differ
+	// from the raw flavour's, and a series would change identity with its
+	// pod in the remote store.
+	none := ""
+	common.PrometheusExternalLabelName, common.ReplicaExternalLabelName = &none, &none
 	if b.p.Scrape.Shards > 1 {
 		shards := int32(b.p.Scrape.Shards)
 		common.Shards = &shards

@@ -118,8 +118,11 @@ func indent(s string) string {
 // jobOf reads the job name a monitor's first relabeling sets.
 func jobOf(t *testing.T, rc []monitoringv1.RelabelConfig) string {
 	t.Helper()
+	if rc[0].Action == "labelkeep" {
+		rc = rc[1:] // a monitor starts from discovery's labels
+	}
 	first := rc[0]
-	require.Equal(t, "job", first.TargetLabel, "monitors start by naming the job as the raw job_name does")
+	require.Equal(t, "job", first.TargetLabel, "resources start by naming the job as the raw job_name does")
 	return *first.Replacement
 }
 
@@ -216,11 +219,9 @@ func TestMonitorsCarryTheRawJobsRelabeling(t *testing.T) {
 	ep := envoy.Spec.PodMetricsEndpoints[0]
 	assert.Equal(t, "http-envoy-prom", *ep.Port)
 	assert.True(t, envoy.Spec.NamespaceSelector.Any)
-	n := len(ep.RelabelConfigs)
-	assert.Equal(t, fromPrometheus(raw["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[1:n-1])
-	// The raw job sets namespace and pod; the operator's container and
-	// endpoint go.
-	assert.Equal(t, monitoringv1.RelabelConfig{Action: "labeldrop", Regex: "container|endpoint"}, ep.RelabelConfigs[n-1])
+	// The operator's own target labels go first, then the job is named.
+	assert.Equal(t, monitoringv1.RelabelConfig{Action: "labelkeep", Regex: "__.+"}, ep.RelabelConfigs[0])
+	assert.Equal(t, fromPrometheus(raw["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[2:])
 
 	ksm := g.podMonitors["kube-state-metrics"]
 	assert.Equal(t, int32(8080), *ksm.Spec.PodMetricsEndpoints[0].PortNumber)
