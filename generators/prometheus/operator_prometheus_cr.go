@@ -1,6 +1,8 @@
 package prometheus
 
 import (
+	"maps"
+
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
@@ -46,6 +48,13 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 	if b.p.Scrape.Shards > 1 {
 		shards := int32(b.p.Scrape.Shards)
 		common.Shards = &shards
+		// The raw shards' `shard` external label. The operator's config
+		// reloader expands $(SHARD) in the configuration it writes for each
+		// shard, as it does in the operator's own sharding relabelings and
+		// $(POD_NAME) in prometheus_replica (pkg/prometheus/promcfg.go;
+		// pkg/operator/config_reloader.go ShardEnvVar).
+		common.ExternalLabels = maps.Clone(common.ExternalLabels)
+		common.ExternalLabels[plan.ShardLabel] = "$(" + "SHARD" + ")"
 	}
 	if s := pr.Storage; s != nil {
 		// One ReadWriteOnce claim per pod (Documentation/platform/storage.md;

@@ -681,3 +681,18 @@ func TestPrometheusStorageIsAClaimPrometheusCanWrite(t *testing.T) {
 	assert.Equal(t, int64(65534), *sc.RunAsUser)
 	assert.True(t, *sc.RunAsNonRoot)
 }
+
+// TestOperatorShardsCarryTheRawShardLabel: each raw shard has the
+// external label shard="<i>"; the operator's shards get "$(SHARD)", which
+// its config reloader expands per shard as it does in the operator's own
+// sharding relabelings. The operator's prometheus and prometheus_replica
+// labels are named "" so neither flavour has them.
+func TestOperatorShardsCarryTheRawShardLabel(t *testing.T) {
+	_, g := generate(t, operatorProfile(v1alpha1.Mesh{}, 1))
+	assert.NotContains(t, g.prometheus.Spec.ExternalLabels, plan.ShardLabel)
+	assert.Equal(t, "", *g.prometheus.Spec.PrometheusExternalLabelName)
+	assert.Equal(t, "", *g.prometheus.Spec.ReplicaExternalLabelName)
+	_, g = generate(t, operatorProfile(v1alpha1.Mesh{}, 3))
+	assert.Equal(t, "$(SHARD)", g.prometheus.Spec.ExternalLabels[plan.ShardLabel])
+	assert.Equal(t, int32(3), *g.prometheus.Spec.Shards)
+}
