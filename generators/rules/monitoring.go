@@ -158,7 +158,10 @@ rate(alertmanager_notifications_total{job="alertmanager"}[5m])
 // threshold (fires, for both), or as many as stay at or under it.
 func targetDown(p *plan.Plan, f fixture) Rule {
 	t := f.threshold("TargetDown")
-	platformUp := map[string]string{"job": "kube-state-metrics", "namespace": p.Monitoring.KubeStateMetrics.Namespace, "pod": "kube-state-metrics-1"}
+	// The kube-state-metrics job gives its target no namespace or pod (its
+	// relabelings only keep, drop and set the address, and the operator
+	// flavour's labelkeep drops the operator's): up has job and instance.
+	platformUp := map[string]string{"job": "kube-state-metrics", "instance": "10.244.0.5:8080"}
 	// A team's own copy (team="<team>") sees only the team's targets.
 	targets := func(down int, ksm string) []Series {
 		var out []Series
@@ -176,7 +179,7 @@ func targetDown(p *plan.Plan, f fixture) Rule {
 	}
 	expected := []map[string]string{f.labels("envoy-stats", nil)}
 	if !f.teamCopy {
-		expected = append(expected, expect(platformUp, []string{"pod"}, map[string]string{"team": p.Alerting.PlatformTeam}))
+		expected = append(expected, expect(platformUp, []string{"instance"}, map[string]string{"team": p.Alerting.PlatformTeam}))
 	}
 	return Rule{
 		Alert: "TargetDown",
