@@ -45,22 +45,25 @@ func (b builder) serviceMonitor(j plan.Job, raw *Job, selector map[string]string
 // fromDiscovery starts a monitor's relabelings from the labels discovery
 // gives a target, as a raw job's start. The operator gives every target
 // of a monitor labels of its own before the monitor's relabelings
-// (pkg/prometheus/promcfg.go, generateServiceMonitorConfig: node or pod
-// from the endpoint's target, namespace, service, pod, container, job and
-// endpoint; generatePodMonitorConfig: namespace, container, pod, job and
-// endpoint); a raw job sets only some of them, kube-state-metrics none, so
-// the series of nodes, deployments and volumes got the exporter's
-// namespace and pod, which changed on every exporter rollout. A first
-// labelkeep of the labels starting with __ (discovery's __meta_*,
-// __address__, __scheme__, __metrics_path__, the operator's __tmp_*)
-// drops the operator's, whatever a release adds, so the copied
-// relabelings give the raw job's labels (kube-prometheus' kube-state-
-// metrics ServiceMonitor drops pod, service, endpoint and namespace for
-// the same reason). The operator's later relabelings (sharding) read
-// only __ labels.
+// (pkg/prometheus/promcfg.go, v0.72.0 to v0.93.0:
+// generateServiceMonitorConfig: node or pod from the endpoint's target,
+// namespace, service, pod, container and endpoint;
+// generatePodMonitorConfig: namespace, container, pod and endpoint); a
+// raw job sets only some of them, kube-state-metrics none, so the series
+// of nodes, deployments and volumes got the exporter's namespace and pod,
+// which changed on every exporter rollout. A first labeldrop of those
+// labels (the job is named next) makes the copied relabelings give the
+// raw job's labels (kube-prometheus' kube-state-metrics ServiceMonitor
+// drops pod, service, endpoint and namespace for the same reason). Labels
+// a scrape class's relabelings add, which the operator puts before the
+// monitor's, are kept; the operator's later relabelings (sharding,
+// enforcedNamespaceLabel) come after.
 func fromDiscovery(relabelings []monitoringv1.RelabelConfig) []monitoringv1.RelabelConfig {
-	return append([]monitoringv1.RelabelConfig{{Action: "labelkeep", Regex: "__.+"}}, relabelings...)
+	return append([]monitoringv1.RelabelConfig{{Action: "labeldrop", Regex: strings.Join(operatorTargetLabels, "|")}}, relabelings...)
 }
+
+// operatorTargetLabels are the labels the operator gives monitor targets.
+var operatorTargetLabels = []string{"node", "namespace", "service", "pod", "container", "endpoint"}
 
 // podMonitor selects pods by label and namespace (all namespaces when the
 // job names none) on a named port or a port number.

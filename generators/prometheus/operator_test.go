@@ -118,7 +118,7 @@ func indent(s string) string {
 // jobOf reads the job name a monitor's first relabeling sets.
 func jobOf(t *testing.T, rc []monitoringv1.RelabelConfig) string {
 	t.Helper()
-	if rc[0].Action == "labelkeep" {
+	if rc[0].Action == "labeldrop" {
 		rc = rc[1:] // a monitor starts from discovery's labels
 	}
 	first := rc[0]
@@ -220,7 +220,7 @@ func TestMonitorsCarryTheRawJobsRelabeling(t *testing.T) {
 	assert.Equal(t, "http-envoy-prom", *ep.Port)
 	assert.True(t, envoy.Spec.NamespaceSelector.Any)
 	// The operator's own target labels go first, then the job is named.
-	assert.Equal(t, monitoringv1.RelabelConfig{Action: "labelkeep", Regex: "__.+"}, ep.RelabelConfigs[0])
+	assert.Equal(t, monitoringv1.RelabelConfig{Action: "labeldrop", Regex: "node|namespace|service|pod|container|endpoint"}, ep.RelabelConfigs[0])
 	assert.Equal(t, fromPrometheus(raw["envoy-stats"].RelabelConfigs), ep.RelabelConfigs[2:])
 
 	ksm := g.podMonitors["kube-state-metrics"]

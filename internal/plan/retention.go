@@ -136,7 +136,7 @@ func (p Prometheus) RawRetentionNote() string {
 		return ""
 	}
 	return "Run Prometheus with --storage.tsdb.retention.time=" + p.RawRetention + " or longer, on a persistent volume" +
-		" (from Prometheus 3.11, or storage.tsdb.retention.time in this file): the rules read up to " +
+		" (from Prometheus 3.11 storage.tsdb.retention.time in this file may set it instead, and wins): the rules read up to " +
 		model.Duration(p.RuleLookback).String() + " of history (" + p.LookbackReason() +
 		"); Prometheus keeps 15d by default and answers a longer range from what it still has, without an error."
 }
