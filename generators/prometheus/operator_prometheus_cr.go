@@ -54,7 +54,7 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 		// $(POD_NAME) in prometheus_replica (pkg/prometheus/promcfg.go;
 		// pkg/operator/config_reloader.go ShardEnvVar).
 		common.ExternalLabels = maps.Clone(common.ExternalLabels)
-		common.ExternalLabels[plan.ShardLabel] = "$(" + "SHARD" + ")"
+		common.ExternalLabels[plan.ShardLabel] = "$(SHARD)"
 	}
 	if s := pr.Storage; s != nil {
 		// One ReadWriteOnce claim per pod (Documentation/platform/storage.md;

@@ -10,9 +10,8 @@ import (
 	"obsgen.dev/obsgen/internal/plan"
 )
 
-// Windows of the per-service recording rules: what dashboards and the
-// multi-window, multi-burn-rate SLO alerts read.
-var Windows = []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
+// Windows of the per-service recording rules (plan.ServiceWindows).
+var Windows = plan.ServiceWindows
 
 // Quantiles recorded for the request duration, as name suffix and value.
 var Quantiles = []struct {

@@ -19,27 +19,38 @@ import (
 // the data it still has, without an error: an objective over 30 days
 // computed from one day of samples.
 
-// SLOWindow is the objectives' window: the error budget is counted over
-// it (Google SRE workbook, "Alerting on SLOs": a 30-day window), and
-// SLOWindowRange is it as the rules write it in a range selector.
-const (
-	SLOWindow      = 30 * 24 * time.Hour
-	SLOWindowRange = "30d"
-)
+// SLOWindowRange is the objectives' window as the rules write it in a
+// range selector: the error budget is counted over it (Google SRE
+// workbook, "Alerting on SLOs": a 30-day window); SLOWindow is it as a
+// duration.
+const SLOWindowRange = "30d"
 
-// Lookbacks of the rule catalogue other than the objectives; a test
-// parses every rule each evaluator loads and holds RuleLookback to the
-// longest history they read (promql.FindMinMaxTime).
-const (
-	// ServiceWindowsLookback is the longest window of the mesh's service
-	// recordings: avg_over_time(service:...:rate5m[3d]), the long window
-	// of the slowest burn-rate alert (generators/rules/mesh.go Windows).
-	ServiceWindowsLookback = 3 * 24 * time.Hour
-	// CatalogueLookback is the longest range of the other rules:
-	// predict_linear(kubelet_volume_stats_available_bytes[6h], ...), the
-	// kubernetes-mixin KubePersistentVolumeFillingUp prediction.
-	CatalogueLookback = 6 * time.Hour
-)
+var SLOWindow = windowOf(SLOWindowRange)
+
+// ServiceWindows are the windows of the per-service recording rules:
+// what dashboards and the multi-window, multi-burn-rate objective alerts
+// read, the longest the long window of the slowest burn rate (Google SRE
+// workbook, "Alerting on SLOs": 3 days).
+var ServiceWindows = []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
+
+// ServiceWindowsLookback is the longest of ServiceWindows, which the
+// service recordings average over: avg_over_time(service:...:rate5m[3d]).
+// A test parses every rule each evaluator loads and holds RuleLookback to
+// the longest history they read (promql.FindMinMaxTime).
+var ServiceWindowsLookback = windowOf(ServiceWindows[len(ServiceWindows)-1])
+
+// CatalogueLookback is the longest range of the other rules:
+// predict_linear(kubelet_volume_stats_available_bytes[6h], ...), the
+// kubernetes-mixin KubePersistentVolumeFillingUp prediction.
+const CatalogueLookback = 6 * time.Hour
+
+func windowOf(w string) time.Duration {
+	d, err := model.ParseDuration(w)
+	if err != nil {
+		panic("plan: invalid window " + w) // a constant above
+	}
+	return time.Duration(d)
+}
 
 // Retention defaults of the engines that keep the samples when nothing
 // sets the retention.
