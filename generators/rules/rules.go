@@ -194,7 +194,7 @@ func Write(p *plan.Plan, objs *built.Objects) ([]output.File, error) {
 	if m.OperatorFlavour {
 		server.prometheusRule = PrometheusRulePath
 	}
-	files, err := evaluatorFiles(p, placed.Server, server)
+	files, _, err := evaluatorFiles(p, placed.Server, server)
 	if err != nil {
 		return nil, err
 	}
@@ -207,13 +207,17 @@ func Write(p *plan.Plan, objs *built.Objects) ([]output.File, error) {
 	if m.OperatorFlavour && p.Rules.Global == plan.EvaluatorThanosRuler {
 		ruler.prometheusRule = RulerPrometheusRulePath
 	}
-	more, err := evaluatorFiles(p, placed.Ruler, ruler)
+	more, bodies, err := evaluatorFiles(p, placed.Ruler, ruler)
 	if err != nil {
 		return nil, err
 	}
 	files = append(files, more...)
 	if p.Rules.Global == plan.EvaluatorMimirRuler && len(placed.Ruler) > 0 {
-		files = append(files, mimirNamespaceFile(p.Rules.MimirNamespace, placed.Ruler))
+		mimir, err := mimirNamespaceFile(p.Rules.MimirNamespace, bodies)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, mimir)
 	}
 	return files, nil
 }
@@ -226,29 +230,42 @@ func MimirNamespacePath(namespace string) string { return MimirDir + namespace +
 // grafana/mimir pkg/mimirtool/rules/rwrulefmt). Load it with
 // `mimirtool rules sync --rule-files=<file> --namespaces=<namespace>`,
 // which leaves the tenant's other namespaces alone.
-func mimirNamespaceFile(namespace string, files []File) output.File {
-	var groups []Group
-	for _, f := range files {
-		groups = append(groups, f.Groups...)
+func mimirNamespaceFile(namespace string, bodies [][]byte) (output.File, error) {
+	// Each body is its rule file's YAML after the header: `groups:` and
+	// the groups' items, so the namespace's groups are the items of every
+	// body in order, the same bytes a rendering of all groups at once
+	// makes, without rendering them a second time
+	// (TestMimirNamespaceFileHoldsTheRulerRules, and out/'s golden).
+	const groupsKey = "groups:\n"
+	size := 64 + len(namespace)
+	for _, b := range bodies {
+		size += len(b) - len(groupsKey)
 	}
-	w := ruleFileYAML(File{Name: namespace, Groups: groups})
-	body := w.b[len(output.Header):]
-	nw := newWriter(len(body) + 64)
-	nw.field(0, "namespace", namespace)
-	nw.b = append(nw.b, body...)
-	return nw.file(MimirNamespacePath(namespace))
+	w := newWriter(size)
+	w.field(0, "namespace", namespace)
+	w.b = append(w.b, groupsKey...)
+	for _, b := range bodies {
+		items, ok := bytes.CutPrefix(b, []byte(groupsKey))
+		if !ok {
+			return output.File{}, fmt.Errorf("%s: a rule file does not start with its groups", MimirNamespacePath(namespace))
+		}
+		w.b = append(w.b, items...)
+	}
+	return w.file(MimirNamespacePath(namespace)), nil
 }
 
 // evaluatorFiles writes one evaluator's rule files, PrometheusRules and
-// tests.
-func evaluatorFiles(p *plan.Plan, ruleFiles []File, l layout) ([]output.File, error) {
+// tests, and returns with them each rule file's YAML after the header.
+func evaluatorFiles(p *plan.Plan, ruleFiles []File, l layout) ([]output.File, [][]byte, error) {
 	var files []output.File
-	for _, rf := range ruleFiles {
+	bodies := make([][]byte, len(ruleFiles))
+	for i, rf := range ruleFiles {
 		w := ruleFileYAML(rf)
+		bodies[i] = w.b[len(output.Header):]
 		if l.prometheusRule != nil {
-			f, err := prometheusRule(p, rf.Name, l, w.b[len(output.Header):])
+			f, err := prometheusRule(p, rf.Name, l, bodies[i])
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			files = append(files, l.ship(f))
 		}
@@ -257,20 +274,20 @@ func evaluatorFiles(p *plan.Plan, ruleFiles []File, l layout) ([]output.File, er
 		}
 	}
 	if !l.raw {
-		return files, nil
+		return files, bodies, nil
 	}
 	needs := neededFiles(ruleFiles)
 	e := newExpander(p)
 	for i, rf := range ruleFiles {
 		w, err := testFileYAML(e, rf, needs[i])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if w != nil {
 			files = append(files, w.file(l.testsDir+rf.Name+"_test.yaml"))
 		}
 	}
-	return files, nil
+	return files, bodies, nil
 }
 
 // objectName makes a DNS-1123 subdomain of name, as Kubernetes object
