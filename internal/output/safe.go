@@ -62,7 +62,7 @@ type tree struct {
 	root    *os.Root
 	folders map[string]*os.Root    // real folders below the root, by relative path
 	seen    map[string]fs.FileInfo // each folder as first opened in the run
-	scratch []byte                 // reused by sameContent
+	scratch []byte                 // reused by sameContent, compareChunk bytes
 }
 
 // display turns a slash-separated path relative to the root into the path a
@@ -301,13 +301,17 @@ func (t *tree) readRegular(rel string, limit int64) ([]byte, error) {
 }
 
 // sameContent tells whether the regular file rel holds exactly data,
-// reading into a buffer reused across calls: a comparison keeps nothing, so
-// a run that compares a tree of a hundred megabytes does not hold it.
-// Errors are readRegular's.
+// reading it a chunk at a time into a buffer reused across calls: a
+// comparison keeps nothing, so a run that compares a tree of a hundred
+// megabytes does not hold it, nor grows a buffer as large as its largest
+// file. Errors are readRegular's.
 func (t *tree) sameContent(rel string, data []byte) (bool, error) {
 	same, _, err := t.sameContentAs(rel, data)
 	return same, err
 }
+
+// compareChunk is how much of a file sameContent reads at once.
+const compareChunk = 256 << 10
 
 // sameContentAs is sameContent that also returns the file compared, as
 // opened.
@@ -320,15 +324,34 @@ func (t *tree) sameContentAs(rel string, data []byte) (bool, fs.FileInfo, error)
 	if info.Size() != int64(len(data)) {
 		return false, info, nil
 	}
-	if cap(t.scratch) < len(data)+1 {
-		t.scratch = make([]byte, len(data)+1)
-	}
-	buf := t.scratch[:len(data)+1] // one byte more tells a file that grew since
-	n, err := io.ReadFull(f, buf)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+	same, err := t.sameRead(f, data)
+	if err != nil {
 		return false, info, fmt.Errorf("%s: %w", t.display(rel), err)
 	}
-	return bytes.Equal(buf[:n], data), info, nil
+	return same, info, nil
+}
+
+// sameRead tells whether r holds exactly data: it reads until the data is
+// compared and one byte more, so a file that grew since its size was
+// checked is not the same, nor one that shrank.
+func (t *tree) sameRead(r io.Reader, data []byte) (bool, error) {
+	if t.scratch == nil {
+		t.scratch = make([]byte, compareChunk)
+	}
+	for rest := data; ; {
+		buf := t.scratch[:min(len(rest)+1, compareChunk)]
+		n, err := io.ReadFull(r, buf)
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+			return false, err
+		}
+		if n > len(rest) || !bytes.Equal(buf[:n], rest[:n]) {
+			return false, nil // longer, or different
+		}
+		rest = rest[n:]
+		if n < len(buf) {
+			return len(rest) == 0, nil // r ended
+		}
+	}
 }
 
 // openRegular opens the regular file rel for reading and returns its size;
