@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"obsgen.dev/obsgen/internal/diag"
+	"obsgen.dev/obsgen/internal/hugeheap"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/pipeline"
 	"obsgen.dev/obsgen/internal/profile"
@@ -345,6 +346,9 @@ func (a *app) engine() (*render.Engine, error) {
 }
 
 func (a *app) runAllWith(engine *render.Engine, args []string, settle func(set string, files []output.File) []output.File) ([]*pipeline.Result, error) {
+	// Before the heap grows: a large run's pages then fault in 2 MiB at a
+	// time where the system leaves huge pages to each program.
+	hugeheap.Advise()
 	sources, err := readSources(args)
 	if err != nil {
 		return nil, err

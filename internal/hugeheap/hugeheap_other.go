@@ -1,0 +1,7 @@
+//go:build !linux
+
+package hugeheap
+
+func advise(int) Decision {
+	return Decision{Reason: "transparent huge pages are a Linux feature"}
+}
