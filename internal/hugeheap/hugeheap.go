@@ -14,23 +14,27 @@
 // always, or, in the "madvise" mode most distributions ship, only in
 // regions a program marked with madvise(MADV_HUGEPAGE)
 // (Documentation/admin-guide/mm/transhuge.rst). The Go runtime marks no
-// heap memory since Go 1.21.4: marking it made long-running servers stall
-// in the kernel's compaction when free memory was fragmented and hold
-// memory they no longer used (golang/go#61718, #64332; #64342 for what the runtime
-// still does). Neither
-// harms a run of obsgen, which lasts seconds and whose heap is dense, as
-// long as free huge pages are at hand; so Advise marks a region of the
-// heap the run is about to use, and only:
+// heap memory since Go 1.21.4 (golang/go#64342): marked memory made
+// long-running servers stall in direct reclaim and compaction when free
+// memory was fragmented (golang/go#61718), and khugepaged refilled what
+// the collector had given back (golang/go#64332). A run of obsgen lasts
+// seconds and its heap is dense, so Advise marks the heap a large run is
+// about to use, and Release takes the mark off once the run is done (a
+// long-lived `generate --watch` keeps no huge pages between runs). It
+// does so only:
 //
-//   - on Linux, with THP in the madvise mode (under "always" the kernel
-//     already does it, under "never" nothing would);
+//   - on Linux with pages of 4 KiB and huge pages of 2 MiB, with THP in
+//     the madvise mode (under "always" the kernel already does it, under
+//     "never" nothing would);
 //   - unless GODEBUG has disablethp=1, Go's own switch to keep the heap
 //     off huge pages;
-//   - when /proc/buddyinfo shows twice the region's huge pages free, so a
-//     fault takes a free page and does not wait for compaction.
+//   - on a region no larger than half the huge pages /proc/buddyinfo
+//     shows free. A fault then finds a free huge page without compacting
+//     memory; the count is a snapshot of the whole machine, not of a
+//     container's memory limit, so it makes a stall unlikely, not
+//     impossible.
 //
-// The advice covers heap the run has not touched yet; it changes no byte
-// of memory and nothing the program computes.
+// The advice changes no byte of memory and nothing the program computes.
 package hugeheap
 
 import (
@@ -45,10 +49,17 @@ import (
 // with 4 KiB base pages (/sys/kernel/mm/transparent_hugepage/hpage_pmd_size).
 const HugePage = 2 << 20
 
-// Region is how much heap Advise marks: a run that needs more than
-// obsgen's soft memory limit (internal/memlimit) is rare, and memory
-// never touched costs nothing, marked or not.
+// Region is how much heap Advise marks: obsgen's soft memory limit
+// (internal/memlimit.Default), which a run of a thousand teams stays
+// within. A
+// larger run's heap grows past it into pages of 4 KiB: at ten thousand
+// teams, marking 2 GiB made the run no faster and its peak 40% larger
+// (1.96 against 1.38 GiB), as the collector gives back pieces of huge
+// pages. Memory marked but never touched costs nothing.
 const Region = 208 << 20
+
+// leastRegion is the smallest region worth marking.
+const leastRegion = 32 << 20
 
 // Decision is what Advise did, and why.
 type Decision struct {
@@ -59,16 +70,35 @@ type Decision struct {
 }
 
 var (
-	once     sync.Once
+	mu       sync.Mutex
+	done     bool
 	decision Decision
 )
 
 // Advise marks Region bytes of the heap the run is about to use for huge
 // pages, when the system's settings call for it (see the package
-// documentation), once per process, and tells what it did.
+// documentation), and tells what it did. Only the first call of a process
+// marks anything: later ones return its decision.
 func Advise() Decision {
-	once.Do(func() { decision = advise(Region) })
+	mu.Lock()
+	defer mu.Unlock()
+	if !done {
+		done = true
+		decision = advise(Region)
+	}
 	return decision
+}
+
+// Release takes the mark off the region Advise marked: its huge pages
+// stay until the heap lets go of them, and no new ones are made there.
+func Release() {
+	mu.Lock()
+	defer mu.Unlock()
+	if decision.Advised {
+		release(decision.Lo, decision.Hi)
+		decision.Advised = false
+		decision.Reason = "released"
+	}
 }
 
 // System is what decide reads of the system.
@@ -76,32 +106,39 @@ type System struct {
 	// Enabled is /sys/kernel/mm/transparent_hugepage/enabled, such as
 	// "always [madvise] never".
 	Enabled string
+	// PageSize is the base page size and HugePageSize
+	// /sys/kernel/mm/transparent_hugepage/hpage_pmd_size.
+	PageSize, HugePageSize int
 	// BuddyInfo is /proc/buddyinfo.
 	BuddyInfo string
 	// GODEBUG is the environment variable.
 	GODEBUG string
 }
 
-// decide tells whether to mark region bytes for huge pages on sys.
-func decide(sys System, region int) (bool, string) {
+// decide tells how much of a wanted region to mark for huge pages on sys:
+// all of it, or half the free huge pages when fewer than twice the
+// region's are free; 0 (and why) for none.
+func decide(sys System, wanted int) (int, string) {
 	mode := selected(sys.Enabled)
 	switch {
 	case mode == "":
-		return false, "transparent huge pages are not available"
+		return 0, "transparent huge pages are not available"
+	case sys.PageSize != 4<<10 || sys.HugePageSize != HugePage:
+		return 0, fmt.Sprintf("pages of %d bytes and huge pages of %d, not 4 KiB and 2 MiB", sys.PageSize, sys.HugePageSize)
 	case mode != "madvise":
-		return false, fmt.Sprintf("transparent huge pages are %q for every program", mode)
+		return 0, fmt.Sprintf("transparent huge pages are %q for every program", mode)
 	case disablesTHP(sys.GODEBUG):
-		return false, "GODEBUG has disablethp=1"
+		return 0, "GODEBUG has disablethp=1"
 	}
 	free, err := FreeHugePages(sys.BuddyInfo)
 	if err != nil {
-		return false, err.Error()
+		return 0, err.Error()
 	}
-	need := 2 * (region / HugePage)
-	if free < need {
-		return false, fmt.Sprintf("%d free huge pages, fewer than %d: faults would wait for compaction", free, need)
+	region := min(wanted/HugePage, free/2) * HugePage
+	if region < leastRegion {
+		return 0, fmt.Sprintf("%d free huge pages: faults would wait for compaction", free)
 	}
-	return true, fmt.Sprintf("transparent huge pages on madvise, %d free", free)
+	return region, fmt.Sprintf("transparent huge pages on madvise, %d free; marking %d MiB", free, region>>20)
 }
 
 // selected is the bracketed choice of a sysfs setting such as

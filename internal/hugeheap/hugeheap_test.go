@@ -28,37 +28,40 @@ func TestFreeHugePagesCountsBlocksOfOrderNineAndUp(t *testing.T) {
 }
 
 func TestDecideMarksOnlyWhereTheProgramMustAsk(t *testing.T) {
-	ok := System{Enabled: "always [madvise] never\n", BuddyInfo: buddyinfo}
+	ok := System{Enabled: "always [madvise] never\n", PageSize: 4096, HugePageSize: HugePage, BuddyInfo: buddyinfo}
+	const wanted = 208 << 20
 	cases := []struct {
 		name   string
 		mutate func(*System)
-		region int
-		want   bool
+		wanted int
+		want   int
 		reason string
 	}{
-		{"madvise mode, free huge pages", nil, Region, true, "madvise"},
-		{"always", func(s *System) { s.Enabled = "[always] madvise never" }, Region, false, `"always"`},
-		{"never", func(s *System) { s.Enabled = "always madvise [never]" }, Region, false, `"never"`},
-		{"no THP in the kernel", func(s *System) { s.Enabled = "" }, Region, false, "not available"},
-		{"GODEBUG disablethp=1", func(s *System) { s.GODEBUG = "gctrace=0,disablethp=1" }, Region, false, "disablethp"},
-		{"GODEBUG disablethp set back to 0", func(s *System) { s.GODEBUG = "disablethp=1,disablethp=0" }, Region, true, "madvise"},
-		{"too few free huge pages", func(s *System) {
-			s.BuddyInfo = "Node 0, zone   Normal  13292   6515   3534   2632   2658   2514   1668   1341    904    100    50\n"
-		}, 400 * HugePage, false, "compaction"},
-		{"just enough", func(s *System) {
+		{"madvise mode, free huge pages", nil, wanted, wanted, "madvise"},
+		{"always", func(s *System) { s.Enabled = "[always] madvise never" }, wanted, 0, `"always"`},
+		{"never", func(s *System) { s.Enabled = "always madvise [never]" }, wanted, 0, `"never"`},
+		{"no THP in the kernel", func(s *System) { s.Enabled = "" }, wanted, 0, "not available"},
+		{"arm64 with pages of 64 KiB", func(s *System) { s.PageSize, s.HugePageSize = 64<<10, 512<<20 }, wanted, 0, "not 4 KiB and 2 MiB"},
+		{"arm64 with pages of 16 KiB", func(s *System) { s.PageSize, s.HugePageSize = 16<<10, 32<<20 }, wanted, 0, "not 4 KiB and 2 MiB"},
+		{"GODEBUG disablethp=1", func(s *System) { s.GODEBUG = "gctrace=0,disablethp=1" }, wanted, 0, "disablethp"},
+		{"GODEBUG disablethp set back to 0", func(s *System) { s.GODEBUG = "disablethp=1,disablethp=0" }, wanted, wanted, "madvise"},
+		{"twice the region free", func(s *System) {
 			s.BuddyInfo = "Node 0, zone   Normal  0 0 0 0 0 0 0 0 0 0 100\n"
-		}, 100 * HugePage, true, "200 free"},
-		{"one short", func(s *System) {
+		}, 100 * HugePage, 100 * HugePage, "200 free"},
+		{"fewer: half the free ones", func(s *System) {
 			s.BuddyInfo = "Node 0, zone   Normal  0 0 0 0 0 0 0 0 0 1 99\n"
-		}, 100 * HugePage, false, "199 free huge pages"},
-		{"unreadable buddyinfo", func(s *System) { s.BuddyInfo = "garbage" }, Region, false, "no zones"},
+		}, 100 * HugePage, 99 * HugePage, "199 free"},
+		{"too few free huge pages for the least region", func(s *System) {
+			s.BuddyInfo = "Node 0, zone   Normal  13292   6515   3534   2632   2658   2514   1668   1341    904    11    10\n"
+		}, wanted, 0, "compaction"},
+		{"unreadable buddyinfo", func(s *System) { s.BuddyInfo = "garbage" }, wanted, 0, "no zones"},
 	}
 	for _, c := range cases {
 		sys := ok
 		if c.mutate != nil {
 			c.mutate(&sys)
 		}
-		got, why := decide(sys, c.region)
+		got, why := decide(sys, c.wanted)
 		assert.Equal(t, c.want, got, c.name)
 		assert.Contains(t, why, c.reason, c.name)
 	}

@@ -304,7 +304,7 @@ func (t *tree) readRegular(rel string, limit int64) ([]byte, error) {
 // reading it a chunk at a time into a buffer reused across calls: a
 // comparison keeps nothing, so a run that compares a tree of a hundred
 // megabytes does not hold it, nor grows a buffer as large as its largest
-// file. Errors are readRegular's.
+// file. Errors are openRegular's, or the read's.
 func (t *tree) sameContent(rel string, data []byte) (bool, error) {
 	same, _, err := t.sameContentAs(rel, data)
 	return same, err
