@@ -189,13 +189,22 @@ func (v *validator) undefinedReceivers(routes []plan.ReceiverRoute, defined map[
 // idleReceivers warns at every defined receiver that notifies nobody or
 // that nothing routes to.
 func (v *validator) idleReceivers(routes []plan.ReceiverRoute) {
+	// What reaches each receiver, in route order without repeats; grouped
+	// once, as a profile of thousands of teams has thousands of receivers
+	// and routes (and one default receiver may get every team's).
+	reaching := map[string][]string{}
+	seen := map[[2]string]bool{}
+	for _, rt := range routes {
+		if k := [2]string{rt.Receiver, rt.What}; !seen[k] {
+			seen[k] = true
+			reaching[rt.Receiver] = append(reaching[rt.Receiver], rt.What)
+		}
+	}
 	for i, r := range v.p.Alerting.Receivers {
 		path := fmt.Sprintf("alerting.receivers[%d]", i)
 		var what []string
-		for _, rt := range routes {
-			if rt.Receiver == r.Name && r.Name != "" && !slices.Contains(what, rt.What) {
-				what = append(what, rt.What)
-			}
+		if r.Name != "" {
+			what = reaching[r.Name]
 		}
 		switch {
 		case r.Integrations() == 0 && len(what) > 0:
