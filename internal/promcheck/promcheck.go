@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"sync"
@@ -537,10 +538,13 @@ func sortedKeys(m map[string]any) []string {
 }
 
 // relabelConfig is relabel.Config decoded as its UnmarshalYAML decodes it,
-// except that each distinct regular expression is compiled once per
-// process (compiledRegexps): a configuration of a thousand teams repeats
-// the same few thousand expressions in every shard, and compiling each
-// copy was most of the check's time. written is the entry as written.
+// except that a written regular expression is only checked, not compiled
+// (checkRegexp): Validate reads the Regex only to tell a written one from
+// relabel.DefaultRelabelConfig.Regex, so every written one gets the same
+// stand-in (writtenRegexp). A configuration of thousands of teams holds
+// tens of thousands of distinct expressions, and compiling each was half
+// the check's time (and kept a few KiB each). written is the entry as
+// written.
 type relabelConfig struct {
 	relabel.Config
 	written Relabeling
@@ -623,31 +627,47 @@ func (c *relabelConfig) UnmarshalYAML(unmarshal func(any) error) error {
 }
 
 func (c *relabelConfig) compile(expr string) error {
-	if re, ok := compiledRegexps.Load(expr); ok {
-		c.Regex = re.(relabel.Regexp)
-		return nil
-	}
-	re, err := relabel.NewRegexp(expr)
-	if err != nil {
+	if err := checkRegexp(expr); err != nil {
 		return err
 	}
-	if compiledCount.Add(1) > maxCompiled {
-		// A long-running process (generate --watch) would otherwise keep
-		// the expressions of every profile it ever saw.
-		compiledRegexps.Clear()
-		compiledCount.Store(1)
-	}
-	compiledRegexps.Store(expr, re)
-	c.Regex = re
+	c.Regex = writtenRegexp
 	return nil
 }
 
-// compiledRegexps holds the relabeling expressions compiled so far, up to
-// maxCompiled (about 3,000, 10 MiB, at a thousand teams); a relabel.Regexp
-// is safe to share (regexp.Regexp is safe for concurrent use).
+// writtenRegexp stands for every written expression in a relabelConfig:
+// a Regexp of its own, so Validate tells it from the default one (it
+// compares them by identity, model/relabel/relabel.go Config.Validate).
+var writtenRegexp = relabel.MustNewRegexp("(.*)")
+
+// checkRegexp fails exactly where relabel.NewRegexp(expr) does, with the
+// same error, without compiling: NewRegexp compiles "^(?s:" + expr + ")$"
+// with github.com/grafana/regexp, whose compile fails only where
+// regexp/syntax.Parse with syntax.Perl does (syntax.Compile returns no
+// error; TestCheckRegexpFailsWhereRelabelDoes). Expressions found valid
+// are remembered, up to maxChecked, as a configuration repeats each in
+// every shard and in the operator flavour's copies.
+func checkRegexp(expr string) error {
+	if _, ok := checkedRegexps.Load(expr); ok {
+		return nil
+	}
+	if _, err := syntax.Parse("^(?s:"+expr+")$", syntax.Perl); err != nil {
+		return err
+	}
+	if checkedCount.Add(1) > maxChecked {
+		// A long-running process (generate --watch) would otherwise keep
+		// the expressions of every profile it ever saw.
+		checkedRegexps.Clear()
+		checkedCount.Store(1)
+	}
+	checkedRegexps.Store(expr, struct{}{})
+	return nil
+}
+
+// checkedRegexps holds the relabeling expressions found valid so far, up
+// to maxChecked: the strings alone, about 25,000 at ten thousand teams.
 var (
-	compiledRegexps sync.Map
-	compiledCount   atomic.Int64
+	checkedRegexps sync.Map
+	checkedCount   atomic.Int64
 )
 
-const maxCompiled = 20000
+const maxChecked = 200000

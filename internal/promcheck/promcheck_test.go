@@ -3,9 +3,11 @@ package promcheck
 import (
 	"cmp"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/common/model"
@@ -246,4 +248,41 @@ func TestCheckReturnsTheJobsAsPrometheusLoadsThem(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCheckRegexpFailsWhereRelabelDoes holds checkRegexp, which parses a
+// relabeling expression without compiling it, to relabel.NewRegexp, which
+// compiles it as Prometheus does: the same expressions fail, with the same
+// message. The cases are hand-picked edges, then random strings over the
+// expression syntax's characters.
+func TestCheckRegexpFailsWhereRelabelDoes(t *testing.T) {
+	cases := []string{"", "(.*)", "orders-99", "a)", "(a", "((a)", "[a", "a]", "*a", "a**", "a{2,1}", "a{1001}",
+		"a{1000}", "(?P<n>a)", "(?P<n>a)(?P<n>b)", "(?P<>a)", "(?<n>a)", `\8`, `\pL`, `\p{Foo}`, "[[:alpha:]]",
+		"[[:foo:]]", "(?i)a", "(?z)a", "x++", "(?s:.)", `\Q*\E`, "a|", "|", "$(1)", "\xff", "é{2}", strings.Repeat("(", 1001) + strings.Repeat(")", 1001),
+		strings.Repeat("(a{1000}){1000}", 1), strings.Repeat("a", 20000)}
+	r := rand.New(rand.NewPCG(1, 2))
+	const alphabet = `ab(){}[]*+?|\^$.:,-0129?PLpdwQE<>ni` + "é\n"
+	for range 20000 {
+		b := make([]byte, r.IntN(12))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(b))
+	}
+	failed := 0
+	for _, expr := range cases {
+		_, want := relabel.NewRegexp(expr)
+		got := checkRegexp(expr)
+		if want == nil {
+			require.NoError(t, got, "%q compiles in Prometheus", expr)
+			require.NoError(t, checkRegexp(expr), "%q, remembered", expr)
+			continue
+		}
+		failed++
+		require.Error(t, got, "%q fails in Prometheus: %v", expr, want)
+		require.Equal(t, want.Error(), got.Error(), "%q", expr)
+	}
+	// The random strings must exercise both outcomes.
+	require.Greater(t, failed, 1000)
+	require.Less(t, failed, len(cases)-1000)
 }
