@@ -19,8 +19,9 @@
 // memory was fragmented (golang/go#61718), and khugepaged refilled what
 // the collector had given back (golang/go#64332). A run of obsgen lasts
 // seconds and its heap is dense, so Advise marks the heap a large run is
-// about to use, and Release takes the mark off once the run is done (a
-// long-lived `generate --watch` keeps no huge pages between runs). It
+// about to use, and Release takes the mark off once the run is done (so
+// a long-lived `generate --watch` gets no new huge pages between runs;
+// those already mapped stay until the heap gives their memory back). It
 // does so only:
 //
 //   - on Linux with pages of 4 KiB and huge pages of 2 MiB, with THP in

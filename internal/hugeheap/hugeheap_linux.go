@@ -73,7 +73,10 @@ var errHoles = errors.New("the heap has as much free memory as the region: it co
 // live heap, and internal/memlimit lifts the soft memory limit when a
 // collection leaves more than 85% of it live. So mark lets any collection
 // under way finish, allocates with the collector and the memory limit off,
-// and collects once more after letting go.
+// restores both as it found them, and collects once more after letting
+// go. A lift internal/memlimit makes meanwhile (from a cleanup after the
+// first collection) is undone by the restore; memlimit lifts again after
+// the next collection.
 func mark(region int) (lo, hi uintptr, err error) {
 	runtime.GC()
 	free := freeHeap()

@@ -111,3 +111,31 @@ func vmFlags(addr uintptr) ([]string, error) {
 	}
 	return nil, errors.New("no mapping holds the address")
 }
+
+const settingsChild = "OBSGEN_HUGEHEAP_SETTINGS_CHILD"
+
+// TestMarkRestoresTheCollectorSettings: mark turns the collector and the
+// memory limit off while it allocates, and leaves both as it found them
+// (internal/memlimit's limit, a user's GOGC). In a process of its own, so
+// the settings changed here change no other test.
+func TestMarkRestoresTheCollectorSettings(t *testing.T) {
+	if os.Getenv(settingsChild) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), settingsChild+"=1")
+		out, err := cmd.CombinedOutput()
+		if strings.Contains(string(out), "--- SKIP") {
+			t.Skipf("%s", out)
+		}
+		require.NoError(t, err, "%s", out)
+		return
+	}
+	debug.SetGCPercent(150)
+	debug.SetMemoryLimit(300 << 20)
+	_, _, err := mark(64 << 20)
+	if errors.Is(err, unix.EINVAL) {
+		t.Skip("the kernel has no transparent huge pages")
+	}
+	require.NoError(t, err)
+	assert.Equal(t, 150, debug.SetGCPercent(150), "GC percent after mark")
+	assert.Equal(t, int64(300<<20), debug.SetMemoryLimit(-1), "memory limit after mark")
+}

@@ -36,7 +36,7 @@ func Apply(limit int64) {
 		return
 	}
 	debug.SetMemoryLimit(limit)
-	watch(limit, func() { debug.SetMemoryLimit(math.MaxInt64) })
+	watch(limit, func() int64 { return debug.SetMemoryLimit(-1) }, func() { debug.SetMemoryLimit(math.MaxInt64) })
 }
 
 // Lift tells whether a limit should be lifted with live bytes left after
@@ -45,19 +45,21 @@ func Lift(limit int64, live uint64) bool {
 	return float64(live) > liftAt*float64(limit)
 }
 
-// watch calls lift once, after the first collection that leaves Lift true.
-// It re-arms a cleanup on a fresh object at every collection: the runtime
-// runs it once the object is found unreachable, which is after a
-// collection.
-func watch(limit int64, lift func()) {
+// watch calls lift after each collection that leaves Lift true while the
+// limit in force (current) is still limit: once, unless something puts
+// the limit back afterwards. internal/hugeheap turns the limit off while
+// it allocates and then restores what it found, and a lift that ran in
+// between would be undone; the next collection lifts again. It re-arms a
+// cleanup on a fresh object at every collection: the runtime runs it once
+// the object is found unreachable, which is after a collection.
+func watch(limit int64, current func() int64, lift func()) {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	var arm func()
 	arm = func() {
 		runtime.AddCleanup(new([16]byte), func(struct{}) {
 			metrics.Read(sample)
-			if sample[0].Value.Kind() == metrics.KindUint64 && Lift(limit, sample[0].Value.Uint64()) {
+			if current() == limit && sample[0].Value.Kind() == metrics.KindUint64 && Lift(limit, sample[0].Value.Uint64()) {
 				lift()
-				return
 			}
 			arm()
 		}, struct{}{})
