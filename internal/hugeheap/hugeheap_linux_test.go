@@ -32,16 +32,7 @@ const markChild = "OBSGEN_HUGEHEAP_MARK_CHILD"
 // the heap's free memory, which earlier tests leave behind. Three
 // processes: the hole is where the heap ends in about half of them.
 func TestMarkTouchesNoPageAndFlagsTheRegion(t *testing.T) {
-	if os.Getenv(markChild) == "" {
-		for range 3 {
-			cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
-			cmd.Env = append(os.Environ(), markChild+"=1")
-			out, err := cmd.CombinedOutput()
-			if strings.Contains(string(out), "--- SKIP") {
-				t.Skipf("%s", out)
-			}
-			require.NoError(t, err, "%s", out)
-		}
+	if !inChild(t, markChild, 3) {
 		return
 	}
 	const region = 64 << 20
@@ -119,14 +110,7 @@ const settingsChild = "OBSGEN_HUGEHEAP_SETTINGS_CHILD"
 // (internal/memlimit's limit, a user's GOGC). In a process of its own, so
 // the settings changed here change no other test.
 func TestMarkRestoresTheCollectorSettings(t *testing.T) {
-	if os.Getenv(settingsChild) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), settingsChild+"=1")
-		out, err := cmd.CombinedOutput()
-		if strings.Contains(string(out), "--- SKIP") {
-			t.Skipf("%s", out)
-		}
-		require.NoError(t, err, "%s", out)
+	if !inChild(t, settingsChild, 1) {
 		return
 	}
 	debug.SetGCPercent(150)
@@ -138,4 +122,24 @@ func TestMarkRestoresTheCollectorSettings(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 150, debug.SetGCPercent(150), "GC percent after mark")
 	assert.Equal(t, int64(300<<20), debug.SetMemoryLimit(-1), "memory limit after mark")
+}
+
+// inChild tells whether the test runs in a child process (env set). In
+// the parent it runs the test in n child processes, one after the other,
+// fails when one fails and skips when one skips, and returns false.
+func inChild(t *testing.T, env string, n int) bool {
+	t.Helper()
+	if os.Getenv(env) != "" {
+		return true
+	}
+	for range n {
+		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), env+"=1")
+		out, err := cmd.CombinedOutput()
+		if strings.Contains(string(out), "--- SKIP") {
+			t.Skipf("%s", out)
+		}
+		require.NoError(t, err, "%s", out)
+	}
+	return false
 }
