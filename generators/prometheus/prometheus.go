@@ -53,14 +53,32 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	var read *promcheck.Checked // the unsharded configuration's, for the operator flavour
+	agent := p.Monitoring.Prometheus.Agent
+	// The operator flavour copies the unsharded configuration's jobs, so
+	// that one is read first; a shard that is it plus only the shard's own
+	// lines, or shard 0's with only the shard's number changed, loads as
+	// that one does.
+	var read *promcheck.Checked
+	var readErr error
+	if p.Monitoring.OperatorFlavour {
+		read, readErr = promcheck.Read(single.Data, agent)
+	}
+	embedded := r.Embedded()
 	for i, f := range rendered {
-		if i > 0 && sameButShard(rendered[0].Data, f.Data, i) {
+		switch {
+		case read != nil && bytes.Equal(f.Data, single.Data):
+			continue // the unsharded configuration itself
+		case i > 0 && sameButShard(rendered[0].Data, f.Data, i):
 			continue // valid as shard 0's is
+		case read != nil && embedded && unshardedPlusShard(single.Data, f.Data, i, len(rendered)):
+			continue // valid as the unsharded one is
 		}
-		if read, err = check(f, p.Monitoring.Prometheus.Agent); err != nil {
+		if _, err := check(f, agent); err != nil {
 			return nil, err
 		}
+	}
+	if readErr != nil {
+		return nil, fmt.Errorf("%s, the unsharded configuration the operator flavour's resources copy, is not a valid Prometheus configuration: %w", single.Path, readErr)
 	}
 	var files []output.File
 	if p.Monitoring.RawFlavour {
@@ -78,11 +96,6 @@ func Generate(p *plan.Plan, r *render.Engine) ([]output.File, error) {
 		files = append(files, patch, component)
 	}
 	if p.Monitoring.OperatorFlavour {
-		if !p.Monitoring.RawFlavour || len(rendered) > 1 {
-			if read, err = check(single, p.Monitoring.Prometheus.Agent); err != nil {
-				return nil, err
-			}
-		}
 		ops, err := operatorFiles(p, r, jobsByName(read.Jobs), read.AlertRelabelings)
 		if err != nil {
 			return nil, err

@@ -36,6 +36,8 @@ type Engine struct {
 	// used by one Render at a time (see Render); shared by WithLimits
 	// copies, since a renderer takes its limits from the call.
 	renderers *sync.Pool
+	// overridden tells that a template override replaced a template.
+	overridden bool
 }
 
 // renderer is a clone of the templates whose bounded functions count
@@ -61,12 +63,18 @@ func New(embedded fs.FS, overrideDir string) (*Engine, error) {
 			return nil, fmt.Errorf("read embedded template %s: %w", name, err)
 		}
 	}
+	overridden := false
 	if overrideDir != "" {
-		if err := applyOverrides(overrideDir, sources, contents); err != nil {
+		if overridden, err = applyOverrides(overrideDir, sources, contents); err != nil {
 			return nil, err
 		}
 	}
-	return parse(names, sources, contents)
+	e, err := parse(names, sources, contents)
+	if err != nil {
+		return nil, err
+	}
+	e.overridden = overridden
+	return e, nil
 }
 
 func templateNames(fsys fs.FS) ([]string, error) {
@@ -88,33 +96,35 @@ func templateNames(fsys fs.FS) ([]string, error) {
 // not a folder: a mistake on the command line, not in a template.
 var ErrNoOverrideDir = errors.New("no such folder")
 
-func applyOverrides(dir string, sources map[string]string, contents map[string][]byte) error {
+// applyOverrides replaces the templates dir holds an override of, and
+// tells whether it held any.
+func applyOverrides(dir string, sources map[string]string, contents map[string][]byte) (bool, error) {
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		if err == nil {
-			return fmt.Errorf("templates directory %s: is a file, not a folder of template overrides (see `obsgen templates dump`): %w", dir, ErrNoOverrideDir)
+			return false, fmt.Errorf("templates directory %s: is a file, not a folder of template overrides (see `obsgen templates dump`): %w", dir, ErrNoOverrideDir)
 		}
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("templates directory %s: %w; create it with `obsgen templates dump %s`, or drop --templates", dir, ErrNoOverrideDir, dir)
+			return false, fmt.Errorf("templates directory %s: %w; create it with `obsgen templates dump %s`, or drop --templates", dir, ErrNoOverrideDir, dir)
 		}
-		return fmt.Errorf("templates directory %s: %w", dir, err)
+		return false, fmt.Errorf("templates directory %s: %w", dir, err)
 	}
 	overrides, err := templateNames(os.DirFS(dir))
 	if err != nil {
-		return fmt.Errorf("templates directory %s: %w", dir, err)
+		return false, fmt.Errorf("templates directory %s: %w", dir, err)
 	}
 	for _, name := range overrides {
 		file := filepath.Join(dir, filepath.FromSlash(name))
 		if _, ok := contents[name]; !ok {
-			return fmt.Errorf("template override %s has no built-in template of that name; built-in templates: %s (see `obsgen templates dump`)",
+			return false, fmt.Errorf("template override %s has no built-in template of that name; built-in templates: %s (see `obsgen templates dump`)",
 				file, strings.Join(slices.Sorted(maps.Keys(contents)), ", "))
 		}
 		b, err := readOverride(file)
 		if err != nil {
-			return fmt.Errorf("read template override: %w", err)
+			return false, fmt.Errorf("read template override: %w", err)
 		}
 		sources[name], contents[name] = file, b
 	}
-	return nil
+	return len(overrides) > 0, nil
 }
 
 func parse(names []string, sources map[string]string, contents map[string][]byte) (*Engine, error) {
@@ -227,3 +237,8 @@ func readOverride(file string) ([]byte, error) {
 	}
 	return b, err
 }
+
+// Embedded tells whether every template is obsgen's own: no override
+// replaced any. What obsgen knows of the text its templates write (which
+// lines a setting adds, say) holds only then.
+func (e *Engine) Embedded() bool { return !e.overridden }

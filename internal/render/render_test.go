@@ -149,6 +149,15 @@ func TestOverrideReplacesATemplate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "top web\npresent\n", string(got), "templates without an override are the built-in ones")
 	assert.Equal(t, []string{"_helpers.tmpl", "app/config.yaml.tmpl", "top.tmpl"}, e.Names())
+	assert.False(t, e.Embedded(), "an override replaced a template")
+	assert.False(t, e.WithLimits(render.Limits{}).Embedded(), "with other limits too")
+
+	plain, err := render.New(embedded(), "")
+	require.NoError(t, err)
+	assert.True(t, plain.Embedded(), "no override folder")
+	none, err := render.New(embedded(), writeOverrides(t, map[string]string{"README.md": "no template"}))
+	require.NoError(t, err)
+	assert.True(t, none.Embedded(), "an override folder without a template")
 }
 
 func TestOverrideOfAHelperAppliesToEveryTemplate(t *testing.T) {
@@ -162,6 +171,7 @@ func TestOverrideOfAHelperAppliesToEveryTemplate(t *testing.T) {
 	got, err := e.Render("app/config.yaml.tmpl", data())
 	require.NoError(t, err)
 	assert.Equal(t, strings.Replace(wantConfig, "hello web", "bonjour web", 1), string(got))
+	assert.False(t, e.Embedded(), "a helper's override")
 }
 
 func TestNewRejectsBadOverrides(t *testing.T) {
