@@ -174,6 +174,16 @@ func (t *tree) commit(sets []Set) ([]Result, error) {
 		}
 		plans[i] = p
 	}
+	results := make([]Result, len(plans))
+	for i, sp := range plans {
+		results[i] = sp.result
+	}
+	if !slices.ContainsFunc(plans, (*setPlan).changes) {
+		// Nothing to write or remove, so no pending record and no flush:
+		// syncfs(2) waits for every program's unwritten data on the file
+		// system, which after a large write elsewhere takes seconds.
+		return results, nil
+	}
 	p, err := t.stage(plans)
 	if err != nil {
 		return nil, err
@@ -181,12 +191,12 @@ func (t *tree) commit(sets []Set) ([]Result, error) {
 	if err := t.apply(p); err != nil {
 		return nil, err
 	}
-	results := make([]Result, len(plans))
-	for i, sp := range plans {
-		results[i] = sp.result
-	}
 	return results, nil
 }
+
+// changes tells whether the folder has anything to write or remove: a
+// changed file (its manifest among them) or a stale one to prune.
+func (sp *setPlan) changes() bool { return len(sp.changed) > 0 || len(sp.gone) > 0 }
 
 // prepareSets checks every set's name and paths and appends its manifest.
 func prepareSets(sets []Set) ([]Set, error) {

@@ -215,3 +215,32 @@ func assertConverged(t *testing.T, root string, version []output.Set) {
 		assert.True(t, d.Empty(), "drift after recovery:\n%s", d)
 	}
 }
+
+// TestACommitWithNothingToChangeWritesNothing: when every file is already
+// on disk as generated and nothing is stale, the commit passes no crash
+// point (no pending record, no flush: syncfs would wait for every other
+// program's unwritten data), and reports every file unchanged.
+func TestACommitWithNothingToChangeWritesNothing(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "out")
+	_, err := output.Commit(root, newVersion)
+	require.NoError(t, err)
+	var steps []string
+	restore := output.SetCrashPoint(func(s string) { steps = append(steps, s) })
+	defer restore()
+	results, err := output.Commit(root, newVersion)
+	require.NoError(t, err)
+	assert.Empty(t, steps)
+	require.Len(t, results, len(newVersion))
+	for i, s := range newVersion {
+		assert.Empty(t, results[i].Written, s.Name)
+		assert.Empty(t, results[i].Pruned, s.Name)
+		assert.Len(t, results[i].Unchanged, len(s.Files), s.Name)
+	}
+	// One stale file is a change: it is pruned through the record.
+	_, err = output.Commit(root, oldVersion)
+	require.NoError(t, err)
+	steps = nil
+	_, err = output.Commit(root, newVersion)
+	require.NoError(t, err)
+	assert.NotEmpty(t, steps)
+}
