@@ -103,6 +103,7 @@ func TestShardsAreTheUnshardedConfigurationPlusSharding(t *testing.T) {
 			"a line less":              strings.Replace(one, "        target_label: __tmp_hash\n", "", 1),
 			"the last job less":        one[:strings.LastIndex(one, "\n  - job_name:")],
 			"the label in a job":       strings.Replace(strings.Replace(one, "    shard: \"1\"\n", "", 1), "\n    relabel_configs:\n", "\n    shard: \"1\"\n    relabel_configs:\n", 1),
+			"the label twice":          strings.Replace(one, "    shard: \"1\"\n", "    shard: \"1\"\n    shard: \"1\"\n", 1),
 		} {
 			require.False(t, one == other, name)
 			assert.False(t, unshardedPlusShard(single.Data, []byte(other), 1, shards), name)
@@ -114,9 +115,11 @@ func TestShardsAreTheUnshardedConfigurationPlusSharding(t *testing.T) {
 		assert.False(t, unshardedPlusShard([]byte(folded), []byte(inside), 1, shards), "the label inside another's value")
 		// A shard label of the profile's own leaves every shard to its
 		// own check.
-		withLabel := strings.Replace(string(single.Data), "  external_labels:\n", "  external_labels:\n    shard: \"x\"\n", 1)
-		require.NotEqual(t, string(single.Data), withLabel)
-		assert.False(t, unshardedPlusShard([]byte(withLabel), []byte(strings.Replace(one, "  external_labels:\n", "  external_labels:\n    shard: \"x\"\n", 1)), 1, shards))
+		for _, own := range []string{"    shard: \"x\"\n", "    \"shard\": \"x\"\n", "    'shard': x\n", "    shard:\t\"x\"\n", "    shard:\n      x\n"} {
+			withLabel := strings.Replace(string(single.Data), "  external_labels:\n", "  external_labels:\n"+own, 1)
+			require.NotEqual(t, string(single.Data), withLabel)
+			assert.False(t, unshardedPlusShard([]byte(withLabel), []byte(strings.Replace(one, "  external_labels:\n", "  external_labels:\n"+own, 1)), 1, shards), "%q", own)
+		}
 	}
 }
 
@@ -126,4 +129,31 @@ func sectionOf(config, first string) string {
 	at := strings.Index(config, first)
 	lines := strings.SplitAfter(config[at:], "\n")
 	return strings.Join(lines[:8], "")
+}
+
+// TestTheShardBlockGoesOnlyBetweenItemsAtSixSpaces: on small texts, the
+// block is taken between items of a relabel_configs list written at six
+// spaces, and not where the list is written at the key's own indentation
+// or the key holds a value on the next line.
+func TestTheShardBlockGoesOnlyBetweenItemsAtSixSpaces(t *testing.T) {
+	const head = "global:\n  external_labels:\n    cluster: \"c\"\nscrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+	var block strings.Builder
+	for _, l := range shardBlock(1, 2) {
+		block.Write(l)
+		block.WriteByte('\n')
+	}
+	for name, tc := range map[string]struct {
+		list string
+		want bool
+	}{
+		"items at six spaces":           {list: "      - source_labels: [x]\n        target_label: y\n", want: true},
+		"items at four spaces":          {list: "    - source_labels: [x]\n      target_label: y\n"},
+		"an empty list on its own line": {list: "      []\n"},
+		"an anchor on its own line":     {list: "      &r\n      - source_labels: [x]\n        target_label: y\n"},
+	} {
+		base := head + tc.list
+		shard := strings.Replace(head, "    relabel_configs:\n", "    relabel_configs:\n"+block.String(), 1) + tc.list
+		shard = strings.Replace(shard, "    cluster: \"c\"\n", "    cluster: \"c\"\n    shard: \"1\"\n", 1)
+		assert.Equal(t, tc.want, unshardedPlusShard([]byte(base), []byte(shard), 1, 2), name)
+	}
 }
