@@ -41,6 +41,8 @@ import (
 // Paths and names of the operator flavour.
 const (
 	PrometheusPath = "operator/prometheus.yaml"
+	// ServicePath holds the Service in front of the Prometheus pods.
+	ServicePath    = "operator/service-prometheus.yaml"
 	AdditionalPath = "operator/additional-scrape-configs.yaml"
 	AdditionalKey  = "additional-scrape-configs.yaml"
 	// ProfileLabel is the label the Prometheus resource selects its
@@ -108,6 +110,9 @@ func operatorResources(p *plan.Plan, jobs map[string]*Job, additional []byte, al
 		secretRef = &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: AdditionalSecret(p)}, Key: AdditionalKey}
 	}
 	objects = append(objects, object{path: PrometheusPath, obj: b.prometheusResource(selector, secretRef)})
+	if svc := b.prometheusService(); svc != nil {
+		objects = append(objects, object{path: ServicePath, obj: svc})
+	}
 	files, err := manifests(objects)
 	if err != nil {
 		return nil, err

@@ -122,6 +122,40 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 	}
 }
 
+// prometheusService is the Service <prometheus.name> in front of the
+// Prometheus pods, which the data source, Kiali and the federation target
+// default to (http://<prometheus.name>.<namespace>.svc:9090). The operator
+// creates only the headless governing Service prometheus-operated
+// (pkg/prometheus/server/statefulset.go governingServiceName), so without
+// this one those defaults resolve to nothing on a cluster that runs the
+// operator flavour alone. The selector and port follow the operator's
+// Documentation/platform/exposing-prometheus-and-alertmanager.md: every
+// Prometheus pod carries prometheus: <name> (makeSelectorLabels in
+// pkg/prometheus/server/operator.go, a StatefulSet selector label, so it
+// never changes) and its container port web is 9090
+// (pkg/prometheus/common.go BuildStatefulSetService, DefaultPortName).
+//
+// None for an agent, which answers no queries, or for shards: each holds
+// part of the series, so a Service across them would answer at random
+// (validation requires the data source URL and the federation targets
+// then).
+func (b builder) prometheusService() *corev1.Service {
+	pr := b.p.Monitoring.Prometheus
+	if pr.Agent || b.p.Scrape.Shards > 1 {
+		return nil
+	}
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: b.meta(""),
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeClusterIP,
+			Selector: map[string]string{"prometheus": pr.Name},
+			Ports: []corev1.ServicePort{{Name: "web", Port: plan.PrometheusPort, Protocol: corev1.ProtocolTCP,
+				TargetPort: intstr.FromString("web")}},
+		},
+	}
+}
+
 // usesIstioScrapeClass tells whether a ScrapeConfig names the Istio scrape
 // class.
 func (b builder) usesIstioScrapeClass() bool {

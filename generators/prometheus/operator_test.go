@@ -2,6 +2,7 @@ package prometheus_test
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,6 +50,7 @@ func operatorProfile(mesh v1alpha1.Mesh, shards int) *v1alpha1.Profile {
 // generated holds the operator output by kind.
 type generated struct {
 	prometheus      monitoringv1.Prometheus
+	service         *corev1.Service
 	serviceMonitors map[string]monitoringv1.ServiceMonitor
 	podMonitors     map[string]monitoringv1.PodMonitor
 	scrapeConfigs   map[string]monitoringv1alpha1.ScrapeConfig
@@ -79,6 +81,11 @@ func generate(t *testing.T, in *v1alpha1.Profile) (*plan.Plan, generated) {
 		switch meta.Kind {
 		case "Prometheus":
 			require.NoError(t, yaml.UnmarshalStrict(f.Data, &g.prometheus))
+		case "PrometheusAgent":
+			// TestAgentModeIsAPrometheusAgent reads it.
+		case "Service":
+			g.service = &corev1.Service{}
+			require.NoError(t, yaml.UnmarshalStrict(f.Data, g.service))
 		case "ServiceMonitor":
 			var o monitoringv1.ServiceMonitor
 			require.NoError(t, yaml.UnmarshalStrict(f.Data, &o))
@@ -264,6 +271,53 @@ func TestThePrometheusResourceSelectsEveryMonitorAndIsWired(t *testing.T) {
 	assert.Equal(t, "/etc/prom-certs/", spec.VolumeMounts[0].MountPath)
 	assert.Equal(t, "alertmanager", spec.Alerting.Alertmanagers[0].Name)
 	assert.Equal(t, "t", spec.ExternalLabels["cluster"])
+}
+
+// operatorPodLabels are the labels the Prometheus Operator puts on every pod
+// of a Prometheus resource named name, as StatefulSet selector labels
+// (makeSelectorLabels in pkg/prometheus/server/operator.go, with the shard
+// label of pkg/prometheus/server/statefulset.go); they never change.
+func operatorPodLabels(name string) map[string]string {
+	return map[string]string{"app.kubernetes.io/managed-by": "prometheus-operator", "app.kubernetes.io/name": "prometheus",
+		"app.kubernetes.io/instance": name, "operator.prometheus.io/name": name, "prometheus": name,
+		"operator.prometheus.io/shard": "0"}
+}
+
+// TestTheDefaultPrometheusAddressExists: the data source, Kiali and the
+// federation target default to http://<prometheus.name>.<namespace>.svc:9090,
+// and the operator creates only prometheus-operated, so the operator
+// flavour writes that Service, selecting the operator's pods on their web
+// port; an agent or a sharded Prometheus gets none (a Service across
+// shards would answer with a random part of the series).
+func TestTheDefaultPrometheusAddressExists(t *testing.T) {
+	in := operatorProfile(v1alpha1.Mesh{Provider: v1alpha1.MeshIstio}, 1)
+	in.Monitoring.Prometheus.Federation = &v1alpha1.Federation{Enabled: true}
+	p, g := generate(t, in)
+	require.NotNil(t, g.service, "the operator flavour writes the Service the defaults name")
+	svc := g.service
+	u, err := url.Parse(p.Dashboards.Datasource.URL)
+	require.NoError(t, err)
+	host := svc.Name + "." + svc.Namespace + ".svc"
+	assert.Equal(t, host+":9090", u.Host, "the data source's default is this Service")
+	require.NotNil(t, p.Federation)
+	assert.Equal(t, []string{host + ":9090"}, p.Federation.Targets, "the federation target's default is this Service")
+	pods := operatorPodLabels(g.prometheus.Name)
+	require.NotEmpty(t, svc.Spec.Selector)
+	for k, v := range svc.Spec.Selector {
+		assert.Equal(t, v, pods[k], "the selector %s=%s matches the operator's Prometheus pods", k, v)
+	}
+	require.Len(t, svc.Spec.Ports, 1)
+	assert.Equal(t, int32(9090), svc.Spec.Ports[0].Port)
+	assert.Equal(t, "web", svc.Spec.Ports[0].TargetPort.String(), "the operator names Prometheus' container port web")
+	assert.Equal(t, corev1.ServiceTypeClusterIP, svc.Spec.Type)
+
+	_, sharded := generate(t, operatorProfile(v1alpha1.Mesh{}, 3))
+	assert.Nil(t, sharded.service, "no Service across shards")
+	agent := operatorProfile(v1alpha1.Mesh{}, 1)
+	agent.Monitoring.Prometheus.Mode = v1alpha1.ModeAgent
+	agent.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "central", URL: "http://thanos:19291/api/v1/receive"}}
+	_, ag := generate(t, agent)
+	assert.Nil(t, ag.service, "an agent answers no queries")
 }
 
 func TestEachFlavourWritesOnlyItsFiles(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 	telemetryv1 "istio.io/client-go/pkg/apis/telemetry/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 	"sigs.k8s.io/yaml"
@@ -27,6 +28,7 @@ var upstreamTypes = map[string]func() any{
 	"networking.k8s.io/v1/NetworkPolicy":       func() any { return &networkingv1.NetworkPolicy{} },
 	"apps/v1/StatefulSet":                      func() any { return &appsv1.StatefulSet{} },
 	"apps/v1/Deployment":                       func() any { return &appsv1.Deployment{} },
+	"v1/Service":                               func() any { return &corev1.Service{} },
 	"security.istio.io/v1/PeerAuthentication":  func() any { return &securityv1.PeerAuthentication{} },
 	"security.istio.io/v1/AuthorizationPolicy": func() any { return &securityv1.AuthorizationPolicy{} },
 	"telemetry.istio.io/v1/Telemetry":          func() any { return &telemetryv1.Telemetry{} },

@@ -122,7 +122,10 @@ func TestOperatorResourcesMatchTheCRDsOfEachSupportedRelease(t *testing.T) {
 					for _, doc := range split.Split(string(out.Data), -1) {
 						var meta struct{ APIVersion, Kind string }
 						require.NoError(t, yaml.Unmarshal([]byte(doc), &meta))
-						if meta.Kind == "" {
+						if meta.Kind == "" || meta.APIVersion == "v1" {
+							// No CRD for a core kind (the Prometheus
+							// Service): TestEveryManifestDecodesStrictlyIntoItsUpstreamType
+							// decodes it into its Kubernetes type.
 							continue
 						}
 						crd, ok := crds[meta.APIVersion+"/"+meta.Kind]

@@ -40,7 +40,9 @@ type Datasource struct {
 	// characters). Letters, digits, '-' and '_', at most 40 characters.
 	UID string `yaml:"uid,omitempty" json:"uid,omitempty"`
 	// URL Grafana queries. Default: the Prometheus Service,
-	// http://<prometheus.name>.<namespace>.svc:9090. Required with
+	// http://<prometheus.name>.<namespace>.svc:9090 (the operator flavour
+	// writes it; with the raw flavour it is the one in front of your
+	// Prometheus). Required with
 	// monitoring.prometheus.mode agent (an agent serves no queries) or more
 	// than one shard (each holds part of the series): point it at the
 	// store that sees everything (Thanos Query, Mimir, Cortex).
