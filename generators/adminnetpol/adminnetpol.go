@@ -61,13 +61,19 @@ func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 	return []output.File{banp, anps}, nil
 }
 
-// experimentalNote heads both files: their networks peers exist in the
-// experimental channel only (apis/v1alpha1/shared_types.go,
-// <network-policy-api:experimental>); the standard channel's CRDs prune
-// them, which leaves a peer empty and the object refused.
-const experimentalNote = `# Needs network-policy-api's experimental CRDs (config/crd/experimental,
-# as kube-network-policies installs them): the standard channel drops the
-# networks peers, and the API server then refuses these objects.
+// experimentalNote heads both files. Their networks peers were in the
+// experimental channel only up to v0.1.5 (apis/v1alpha1/shared_types.go,
+// <network-policy-api:experimental>), whose standard CRDs prune them,
+// which leaves a peer empty and the object refused; the standard CRDs of
+// v0.1.7 and v0.1.8 carry them. v0.2.0 (2026-04) removed both kinds from
+// both channels for ClusterNetworkPolicy (v1alpha2), so the CRDs must come
+// from a v0.1 release.
+const experimentalNote = `# Needs network-policy-api's AdminNetworkPolicy CRDs from release v0.1.8 or
+# earlier (v0.2.0 replaced both kinds with ClusterNetworkPolicy): the
+# experimental channel (config/crd/experimental, as kube-network-policies
+# installs them), or the standard one from v0.1.7 on. The standard channel
+# of v0.1.5 and earlier drops the networks peers, and the API server then
+# refuses these objects.
 `
 
 // Baseline is the cluster's BaselineAdminNetworkPolicy (a singleton named
@@ -78,9 +84,7 @@ const experimentalNote = `# Needs network-policy-api's experimental CRDs (config
 // maxProperties 1 (config/crd/experimental/
 // policy.networking.k8s.io_baselineadminnetworkpolicies.yaml), and
 // `namespaces: {}` selects every pod of every namespace. The `networks`
-// peer is in the experimental channel only (apis/v1alpha1/shared_types.go,
-// `<network-policy-api:experimental>`): the standard channel's CRDs prune
-// it, which leaves such a peer empty and the object invalid.
+// peer needs the experimental channel up to v0.1.5 (see experimentalNote).
 func Baseline(p *plan.Plan) *anpv1alpha1.BaselineAdminNetworkPolicy {
 	all := []anpv1alpha1.AdminNetworkPolicyIngressPeer{{Namespaces: &metav1.LabelSelector{}}}
 	return &anpv1alpha1.BaselineAdminNetworkPolicy{TypeMeta: banpType,
