@@ -354,6 +354,23 @@ func (w *world) servicePod(s plan.Service) {
 	}
 }
 
+// annotationReaches tells whether Prometheus may reach an annotated pod the
+// profile does not describe on port: always under the open stance; under a
+// deny stance only when a flow opens that port from Prometheus to every pod
+// (scrape-proxies). The annotation-driven jobs must discover exactly those
+// pods: any other would be a target down for good.
+func (w *world) annotationReaches(port int) bool {
+	if w.p.Network.Stance == v1alpha1.StanceOpen {
+		return true
+	}
+	for _, f := range w.p.Flows {
+		if f.To.Any && f.From.Namespace == w.p.Monitoring.Namespace && slices.Contains(f.Ports, plan.PortProto{Port: port, Protocol: "TCP"}) {
+			return true
+		}
+	}
+	return false
+}
+
 // unclaimedPods adds an annotated sidecar pod no team service claims and an
 // annotated pod without a sidecar.
 func (w *world) unclaimedPods() {
@@ -364,9 +381,9 @@ func (w *world) unclaimedPods() {
 		switch {
 		case w.hasJob(plan.JobIstioMerged):
 			w.expect("istio-merged", fmt.Sprintf("%s://%s:%d/stats/prometheus", w.jobScheme(plan.JobIstioMerged), ip, w.jobPort(plan.JobIstioMerged)), team.Name, ns, "")
-		case w.hasJob(plan.JobPodsIstioSecure):
+		case w.hasJob(plan.JobPodsIstioSecure) && w.annotationReaches(9000):
 			w.expect("kubernetes-pods-istio-secure", "https://"+ip+":9000/metrics", team.Name, ns, "")
-		case w.p.Scrape.Strategy == "direct":
+		case w.p.Scrape.Strategy == "direct" && w.annotationReaches(9000):
 			w.expect("kubernetes-pods", "http://"+ip+":9000/metrics", team.Name, ns, "")
 		}
 		if w.hasJob(plan.JobEnvoyStats) {
@@ -388,7 +405,9 @@ func (w *world) unclaimedPods() {
 		if w.p.Scrape.Strategy == v1alpha1.StrategySecurePort {
 			w.expect("istio-merged", fmt.Sprintf("https://%s:%d/stats/prometheus", ip, plan.PortSecureMergedMetrics), "", "edge", "")
 		} else {
-			w.expect("kubernetes-pods", "http://"+ip+":15020/stats/prometheus", "", "edge", "")
+			if w.annotationReaches(15020) {
+				w.expect("kubernetes-pods", "http://"+ip+":15020/stats/prometheus", "", "edge", "")
+			}
 			if w.hasJob(plan.JobEnvoyStats) {
 				w.expect("envoy-stats", "http://"+ip+":15090/stats/prometheus", "", "edge", "")
 			}
@@ -402,12 +421,16 @@ func (w *world) unclaimedPods() {
 		Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/metrics"},
 		Containers:  []simcluster.Container{{Name: "agentgateway", Ports: []simcluster.Port{{Name: "metrics", Number: 15020}}}},
 		Serve:       []simcluster.Listener{{Port: 15020}}})
-	w.expect("kubernetes-pods", "http://"+agw+":15020/metrics", "", "edge", "")
+	if w.annotationReaches(15020) {
+		w.expect("kubernetes-pods", "http://"+agw+":15020/metrics", "", "edge", "")
+	}
 	ip := w.c.AddPod(simcluster.Pod{Namespace: "tools", Name: "batch-1", Node: "node-1",
 		Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "9000"},
 		Containers:  []simcluster.Container{{Name: "batch", Ports: []simcluster.Port{{Name: "http", Number: 9000}}}},
 		Serve:       []simcluster.Listener{{Port: 9000}}})
-	w.expect("kubernetes-pods", "http://"+ip+":9000/metrics", "", "tools", "")
+	if w.annotationReaches(9000) {
+		w.expect("kubernetes-pods", "http://"+ip+":9000/metrics", "", "tools", "")
+	}
 }
 
 // lines renders Prometheus' active targets like world.want, and the ones

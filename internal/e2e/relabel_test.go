@@ -16,7 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"obsgen.dev/obsgen/generators/prometheus"
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/output"
+	"obsgen.dev/obsgen/internal/pipeline"
 )
 
 // pod is a pod as Kubernetes service discovery (role: pod) sees it.
@@ -110,23 +112,27 @@ func podRole(sc *config.ScrapeConfig) *kubernetes.SDConfig {
 func targetsOfProfile(t *testing.T, profile string, pods []pod) []string {
 	t.Helper()
 	for _, ex := range examples(t) {
-		if ex.result.Plan.Name != profile {
-			continue
+		if ex.result.Plan.Name == profile {
+			return targetsOf(t, ex.result, pods)
 		}
-		var out []string
-		for shard := range max(ex.result.Plan.Scrape.Shards, 1) {
-			name := prometheus.ConfigFile(ex.result.Plan, shard)
-			i := slices.IndexFunc(ex.result.Files, func(f output.File) bool { return f.Path == name })
-			require.GreaterOrEqual(t, i, 0, name)
-			cfg, err := config.Load(string(ex.result.Files[i].Data), promslog.NewNopLogger())
-			require.NoError(t, err)
-			out = append(out, scrapedTargets(t, cfg, pods)...)
-		}
-		slices.Sort(out)
-		return out
 	}
 	t.Fatalf("no example profile %s", profile)
 	return nil
+}
+
+func targetsOf(t *testing.T, res *pipeline.Result, pods []pod) []string {
+	t.Helper()
+	var out []string
+	for shard := range max(res.Plan.Scrape.Shards, 1) {
+		name := prometheus.ConfigFile(res.Plan, shard)
+		i := slices.IndexFunc(res.Files, func(f output.File) bool { return f.Path == name })
+		require.GreaterOrEqual(t, i, 0, name)
+		cfg, err := config.Load(string(res.Files[i].Data), promslog.NewNopLogger())
+		require.NoError(t, err)
+		out = append(out, scrapedTargets(t, cfg, pods)...)
+	}
+	slices.Sort(out)
+	return out
 }
 
 var sidecarPorts = map[string]int{"http": 8080, "http-envoy-prom": 15090}
@@ -150,8 +156,11 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 	annotatedSidecar := map[string]string{"sidecar.istio.io/status": "{}", "prometheus.io/scrape": "true", "prometheus.io/port": "9000"}
 	tests := map[string]struct {
 		profile string
-		pods    []pod
-		want    []string
+		// open runs the example under the open network stance and Istio's
+		// allow authorization: nothing keeps Prometheus from a pod.
+		open bool
+		pods []pod
+		want []string
 	}{
 		"istio-certs: a declared service is scraped over TLS on its app port, Envoy on 15090": {
 			profile: "strict-deny",
@@ -162,8 +171,25 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 				"payments/checkout https://10.1.0.5:8080/metrics team=payments service=checkout",
 			},
 		},
-		"istio-certs: an undeclared annotated sidecar pod goes to the secure job, a plain one to kubernetes-pods": {
+		// Under the example's default-deny stance the policies let
+		// Prometheus reach only 15090 on pods it does not know: neither
+		// annotated application port is discovered.
+		"istio-certs, default-deny: undeclared annotated pods are left alone, Envoy's 15090 is scraped": {
 			profile: "strict-deny",
+			pods: []pod{
+				{namespace: "search", name: "cache-1", ip: "10.1.0.6", labels: map[string]string{"app": "cache"},
+					annotations: annotatedSidecar, ports: sidecarPorts},
+				{namespace: "tools", name: "job-1", ip: "10.1.0.7", annotations: plain, ports: map[string]int{"http": 9000}},
+				{namespace: "istio-system", name: "istio-cni-node-x", ip: "10.0.0.5", labels: map[string]string{"k8s-app": "istio-cni-node"},
+					annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "15014", "prometheus.io/path": "/metrics"},
+					ports:       map[string]int{"metrics": 15014}},
+			},
+			want: []string{
+				"envoy-stats http://10.1.0.6:15090/stats/prometheus team=search service=",
+			},
+		},
+		"istio-certs, open: an undeclared annotated sidecar pod goes to the secure job, a plain one to kubernetes-pods": {
+			profile: "strict-deny", open: true,
 			pods: []pod{
 				{namespace: "search", name: "cache-1", ip: "10.1.0.6", labels: map[string]string{"app": "cache"},
 					annotations: annotatedSidecar, ports: sidecarPorts},
@@ -227,8 +253,8 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 				"istio-gateways http://10.3.0.8:15020/stats/prometheus team= service= gateway=egress",
 			},
 		},
-		"ambient: the declared waypoint on 15020 by istio-waypoints with its namespace's team, not by kubernetes-pods": {
-			profile: "ambient",
+		"ambient, open: the declared waypoint on 15020 by istio-waypoints with its namespace's team, not by kubernetes-pods": {
+			profile: "ambient", open: true,
 			pods: []pod{
 				{namespace: "media", name: "waypoint-1", ip: "10.4.0.9", labels: waypointLabels, annotations: waypoint, ports: waypointPorts},
 				{namespace: "media", name: "other-waypoint-1", ip: "10.4.0.10", annotations: waypoint, ports: waypointPorts,
@@ -237,6 +263,19 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 			want: []string{
 				"istio-waypoints http://10.4.0.9:15020/stats/prometheus team=media service= waypoint=waypoint",
 				"kubernetes-pods http://10.4.0.10:15020/stats/prometheus team=media service=",
+			},
+		},
+		// The example's deny stance opens no port to every pod in ambient,
+		// so another waypoint is not discovered at all.
+		"ambient, default-deny: the declared waypoint by istio-waypoints, no annotation-driven job": {
+			profile: "ambient",
+			pods: []pod{
+				{namespace: "media", name: "waypoint-1", ip: "10.4.0.9", labels: waypointLabels, annotations: waypoint, ports: waypointPorts},
+				{namespace: "media", name: "other-waypoint-1", ip: "10.4.0.10", annotations: waypoint, ports: waypointPorts,
+					labels: map[string]string{"gateway.networking.k8s.io/gateway-name": "other", "istio.io/dataplane-mode": "none"}},
+			},
+			want: []string{
+				"istio-waypoints http://10.4.0.9:15020/stats/prometheus team=media service= waypoint=waypoint",
 			},
 		},
 		"ambient: ztunnel on 15020, the service directly, nothing twice": {
@@ -256,6 +295,13 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
+			if tc.open {
+				res := exampleVariant(t, tc.profile, func(p *v1alpha1.Profile) {
+					p.Network.Stance, p.Mesh.Authorization = v1alpha1.StanceOpen, v1alpha1.AuthorizationAllow
+				})
+				assert.Equal(t, tc.want, targetsOf(t, res, tc.pods))
+				return
+			}
 			assert.Equal(t, tc.want, targetsOfProfile(t, tc.profile, tc.pods))
 		})
 	}

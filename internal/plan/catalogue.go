@@ -186,14 +186,7 @@ var ZtunnelLabels = Labels{{Name: "app", Value: "ztunnel"}}
 
 // proxyMetricsPort is the proxy port the mesh jobs scrape, 15090
 // (envoy-stats) or 15020 (istio-merged), or 0 without either job.
-func (r *resolver) proxyMetricsPort() int {
-	for _, j := range r.plan.Jobs {
-		if j.Kind == JobEnvoyStats || j.Kind == JobIstioMerged {
-			return j.Endpoint.Port
-		}
-	}
-	return 0
-}
+func (r *resolver) proxyMetricsPort() int { return proxyPortOf(r.plan.Jobs) }
 
 // teamNamespacePath is the profile path that lists namespace ns.
 func (r *resolver) teamNamespacePath(ns string) string {

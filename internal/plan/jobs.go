@@ -98,6 +98,10 @@ type Job struct {
 	Selector Labels
 	// Sidecars filters annotation-driven pod jobs by sidecar presence.
 	Sidecars string
+	// AnnotatedPorts, when set, keep only the pods whose prometheus.io/port
+	// is one of them (an annotation-driven job under a deny stance: the
+	// ports the policies open from Prometheus to every pod).
+	AnnotatedPorts []int
 	// TargetLabel names the label that tells Targets apart (the gateway
 	// and waypoint jobs: GatewayTargetLabel, WaypointTargetLabel).
 	TargetLabel string
@@ -132,7 +136,7 @@ func (j Job) CarriesTeam() bool {
 func (r *resolver) jobs(strategy v1alpha1.ScrapeStrategy) []Job {
 	jobs := r.platformJobs()
 	jobs = append(jobs, r.meshJobs(strategy)...)
-	jobs = append(jobs, r.podJobs(strategy)...)
+	jobs = append(jobs, r.podJobs(strategy, jobs)...)
 	if len(r.plan.ServiceTargets) > 0 {
 		e := serviceEndpoint(strategy, 0, "")
 		jobs = append(jobs, Job{Name: string(JobTeamServices), Kind: JobTeamServices,
@@ -305,12 +309,42 @@ func compactSorted(s []string) []string {
 	return slices.Compact(slices.Sorted(slices.Values(s)))
 }
 
-func (r *resolver) podJobs(strategy v1alpha1.ScrapeStrategy) []Job {
+// podJobs are the annotation-driven jobs. They discover every pod annotated
+// prometheus.io/scrape, on whatever port the annotation names, in every
+// namespace, and real clusters hold many such pods no profile describes:
+// istio-cni's node agent (manifests/charts/istio-cni/templates/
+// daemonset.yaml: prometheus.io/port "15014", on the host network),
+// cert-manager (its chart annotates port 9402 unless a ServiceMonitor is
+// used), ingress controllers. Under a deny stance the policies let
+// Prometheus reach only the flows obsgen opens, and the only port they open
+// to every pod is the proxies' metrics port (scrape-proxies), so every other
+// annotated target would be down for good, and TargetDown would fire for its
+// namespace while the pods are fine. There the job keeps only pods annotated
+// with that port (Gateway API gateways, which istiod annotates 15020), and
+// none without one (ambient); the Istio-certificate job, whose targets are
+// application ports, is left out: what Prometheus scrapes is what the
+// policies open (obsgen doctor reports Services with metrics ports no job
+// scrapes). earlier are the jobs before these.
+func (r *resolver) podJobs(strategy v1alpha1.ScrapeStrategy, earlier []Job) []Job {
+	var open []int
+	if r.plan.Network.Stance != v1alpha1.StanceOpen {
+		port := proxyPortOf(earlier)
+		if port == 0 {
+			return nil
+		}
+		open = []int{port}
+	}
 	pods := Job{Name: string(JobPods), Kind: JobPods, Endpoint: Endpoint{Scheme: "http"}}
 	switch {
 	case !r.plan.Mesh.Sidecar || strategy == v1alpha1.StrategyDirect:
 		pods.Sidecars = SidecarAny
 		pods.Why = "pods annotated prometheus.io/scrape: \"true\" are scraped in plaintext on the port and path of their prometheus.io annotations; nothing in the mesh requires mTLS of them."
+	case strategy == v1alpha1.StrategyIstioCerts && (open != nil || r.plan.Mesh.DenyByDefault):
+		// Under deny-by-default authorization the sidecars admit Prometheus
+		// on the declared services' ports only (obsgen's ALLOW policies), so
+		// an undeclared pod's application port refuses it too.
+		pods.Sidecars = SidecarExclude
+		pods.Why = "annotated pods without a sidecar are scraped in plaintext; annotated sidecar pods are covered by envoy-stats and the team service jobs: the policies let Prometheus reach no other application port."
 	case strategy == v1alpha1.StrategyIstioCerts:
 		pods.Sidecars = SidecarExclude
 		pods.Why = "annotated pods without a sidecar are scraped in plaintext; annotated sidecar pods go to kubernetes-pods-istio-secure."
@@ -322,7 +356,22 @@ func (r *resolver) podJobs(strategy v1alpha1.ScrapeStrategy) []Job {
 		pods.Sidecars = SidecarExclude
 		pods.Why = "annotated pods without a sidecar are scraped in plaintext; sidecar pods are covered by " + sidecarCover(strategy) + "."
 	}
+	if open != nil {
+		pods.AnnotatedPorts = open
+		pods.Why += fmt.Sprintf(" Under the %s stance it keeps only pods annotated with port %d, the port the policies open from Prometheus to every pod.", r.plan.Network.Stance, open[0])
+	}
 	return []Job{pods}
+}
+
+// proxyPortOf is the port the envoy-stats or istio-merged job of jobs
+// scrapes, or 0 without either (see proxyMetricsPort).
+func proxyPortOf(jobs []Job) int {
+	for _, j := range jobs {
+		if j.Kind == JobEnvoyStats || j.Kind == JobIstioMerged {
+			return j.Endpoint.Port
+		}
+	}
+	return 0
 }
 
 func sidecarCover(strategy v1alpha1.ScrapeStrategy) string {

@@ -49,6 +49,15 @@ func newMeshIndex(p *plan.Plan, pas []*securityv1.PeerAuthentication, aps []*sec
 			x.istioCerts[k] = append(x.istioCerts[k], s.Endpoint.Port)
 		}
 	}
+	for _, j := range p.Jobs {
+		// The annotation-driven job with Istio certificates scrapes the
+		// annotated port of the undescribed sidecar pod that stands for
+		// real clusters' (annotatedRequirements) with them too.
+		if j.Kind == plan.JobPodsIstioSecure {
+			k := key(UnownedNamespace, unownedLabels)
+			x.istioCerts[k] = append(x.istioCerts[k], annotatedAppPort)
+		}
+	}
 	return x
 }
 

@@ -427,6 +427,8 @@ func (c *Cluster) scrapeRequirements() []requirement {
 					scrape(Endpoint{Pod: pod}, j.Endpoint.Port, c.waypointSource(*w))
 				}
 			}
+		case plan.JobPods, plan.JobPodsIstioSecure:
+			c.annotatedRequirements(j, scrape)
 		case plan.JobIstiod:
 			scrape(c.podEndpoint(p.Mesh.IstioNamespace, plan.IstiodLabels), j.Endpoint.Port, "mesh.provider")
 		case plan.JobZtunnel:
@@ -447,6 +449,38 @@ func (c *Cluster) scrapeRequirements() []requirement {
 		}
 	}
 	return slices.DeleteFunc(out, func(r requirement) bool { return r.to.Pod == nil && !r.to.Addr.IsValid() })
+}
+
+// Ports real clusters annotate for Prometheus on pods no profile
+// describes: istio-cni's node agent, on the host network (istio/istio
+// manifests/charts/istio-cni/templates/daemonset.yaml: prometheus.io/port
+// "15014", hostNetwork: true), and an application's own metrics port, such
+// as cert-manager's 9402 (cert-manager's chart annotates its pods
+// prometheus.io/port "9402" unless a ServiceMonitor is used).
+const (
+	annotatedCNIPort = 15014
+	annotatedAppPort = 9402
+)
+
+// annotatedRequirements: an annotation-driven job discovers annotated pods
+// the profile does not describe, and every one it keeps must be reachable,
+// or it is a target down for good and a TargetDown alert for its
+// namespace. The stand-ins are istio-cni at the node addresses and the
+// meshed workload of the namespace no team owns on an application port
+// (with a sidecar, so the jobs that exclude sidecar pods leave it alone).
+// Under a global deny the workload's namespace is denied by the stance's
+// definition, as for envoy-stats; the node addresses are not.
+func (c *Cluster) annotatedRequirements(j plan.Job, scrape func(Endpoint, int, string)) {
+	p := c.Plan
+	keeps := func(port int) bool { return len(j.AnnotatedPorts) == 0 || slices.Contains(j.AnnotatedPorts, port) }
+	const source = "network.stance"
+	if j.Sidecars != plan.SidecarOnly && keeps(annotatedCNIPort) {
+		scrape(c.address(p.Cluster.NodeCIDRs), annotatedCNIPort, source)
+	}
+	if pod := c.Pod(UnownedNamespace, unownedLabels); pod != nil && p.Mesh.Sidecar && j.Sidecars != plan.SidecarExclude &&
+		!p.GlobalDeny() && keeps(annotatedAppPort) {
+		scrape(Endpoint{Pod: pod}, annotatedAppPort, source)
+	}
 }
 
 func (c *Cluster) stackRequirements() []requirement {
