@@ -150,6 +150,12 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 	waypointLabels := map[string]string{"gateway.networking.k8s.io/gateway-name": "waypoint", "istio.io/dataplane-mode": "none",
 		"sidecar.istio.io/inject": "false"}
 	waypointPorts := map[string]int{"metrics": 15020, "status-port": 15021, "http-envoy-prom": 15090}
+	// The declared waypoint, and another the profile does not declare.
+	waypoints := []pod{
+		{namespace: "media", name: "waypoint-1", ip: "10.4.0.9", labels: waypointLabels, annotations: waypoint, ports: waypointPorts},
+		{namespace: "media", name: "other-waypoint-1", ip: "10.4.0.10", annotations: waypoint, ports: waypointPorts,
+			labels: map[string]string{"gateway.networking.k8s.io/gateway-name": "other", "istio.io/dataplane-mode": "none"}},
+	}
 	merged := map[string]string{"sidecar.istio.io/status": "{}", "prometheus.io/scrape": "true",
 		"prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus"}
 	plain := map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "9000"}
@@ -255,11 +261,7 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 		},
 		"ambient, open: the declared waypoint on 15020 by istio-waypoints with its namespace's team, not by kubernetes-pods": {
 			profile: "ambient", open: true,
-			pods: []pod{
-				{namespace: "media", name: "waypoint-1", ip: "10.4.0.9", labels: waypointLabels, annotations: waypoint, ports: waypointPorts},
-				{namespace: "media", name: "other-waypoint-1", ip: "10.4.0.10", annotations: waypoint, ports: waypointPorts,
-					labels: map[string]string{"gateway.networking.k8s.io/gateway-name": "other", "istio.io/dataplane-mode": "none"}},
-			},
+			pods: waypoints,
 			want: []string{
 				"istio-waypoints http://10.4.0.9:15020/stats/prometheus team=media service= waypoint=waypoint",
 				"kubernetes-pods http://10.4.0.10:15020/stats/prometheus team=media service=",
@@ -269,11 +271,7 @@ func TestEachPodIsScrapedOnceOnTheStrategysPort(t *testing.T) {
 		// so another waypoint is not discovered at all.
 		"ambient, default-deny: the declared waypoint by istio-waypoints, no annotation-driven job": {
 			profile: "ambient",
-			pods: []pod{
-				{namespace: "media", name: "waypoint-1", ip: "10.4.0.9", labels: waypointLabels, annotations: waypoint, ports: waypointPorts},
-				{namespace: "media", name: "other-waypoint-1", ip: "10.4.0.10", annotations: waypoint, ports: waypointPorts,
-					labels: map[string]string{"gateway.networking.k8s.io/gateway-name": "other", "istio.io/dataplane-mode": "none"}},
-			},
+			pods:    waypoints,
 			want: []string{
 				"istio-waypoints http://10.4.0.9:15020/stats/prometheus team=media service= waypoint=waypoint",
 			},
