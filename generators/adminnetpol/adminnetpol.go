@@ -65,7 +65,9 @@ func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 // experimental channel only up to v0.1.5 (apis/v1alpha1/shared_types.go,
 // <network-policy-api:experimental>), whose standard CRDs prune them,
 // which leaves a peer empty and the object refused; the standard CRDs of
-// v0.1.7 and v0.1.8 carry them. v0.2.0 (2026-04) removed both kinds from
+// v0.1.7 and v0.1.8 carry them (validated with the CEL function isCIDR,
+// which CRDs may use from Kubernetes 1.31; v0.1.5's CRD leaves it as a
+// TODO for that release). v0.2.0 (2026-04) removed both kinds from
 // both channels for ClusterNetworkPolicy (v1alpha2), so the CRDs must come
 // from a v0.1 release.
 const experimentalNote = `# Needs network-policy-api's AdminNetworkPolicy CRDs from release v0.1.8 or
@@ -73,7 +75,8 @@ const experimentalNote = `# Needs network-policy-api's AdminNetworkPolicy CRDs f
 # experimental channel (config/crd/experimental, as kube-network-policies
 # installs them), or the standard one from v0.1.7 on. The standard channel
 # of v0.1.5 and earlier drops the networks peers, and the API server then
-# refuses these objects.
+# refuses these objects; the CRDs of v0.1.7 and v0.1.8 need Kubernetes 1.31
+# (their CEL rule isCIDR), so before it use v0.1.5's experimental channel.
 `
 
 // Baseline is the cluster's BaselineAdminNetworkPolicy (a singleton named

@@ -138,12 +138,17 @@ func (b builder) prometheusResource(selector map[string]string, additional *core
 // None for an agent, which answers no queries, or for shards: each holds
 // part of the series, so a Service across them would answer at random
 // (validation requires the data source URL and the federation targets
-// then).
+// then); and none when neither the data source nor a federation target
+// names it, so a Service of that name the platform runs is left alone.
+// The port says appProtocol http, so Istio does not sniff the protocol
+// of a port whose name has no protocol prefix (istio.io docs/ops/
+// configuration/traffic-management/protocol-selection).
 func (b builder) prometheusService() *corev1.Service {
 	pr := b.p.Monitoring.Prometheus
-	if pr.Agent || b.p.Scrape.Shards > 1 {
+	if pr.Agent || b.p.Scrape.Shards > 1 || !b.p.UsesPrometheusService() {
 		return nil
 	}
+	http := "http"
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: b.meta(""),
@@ -151,7 +156,7 @@ func (b builder) prometheusService() *corev1.Service {
 			Type:     corev1.ServiceTypeClusterIP,
 			Selector: map[string]string{"prometheus": pr.Name},
 			Ports: []corev1.ServicePort{{Name: "web", Port: plan.PrometheusPort, Protocol: corev1.ProtocolTCP,
-				TargetPort: intstr.FromString("web")}},
+				TargetPort: intstr.FromString("web"), AppProtocol: &http}},
 		},
 	}
 }

@@ -311,6 +311,21 @@ func TestTheDefaultPrometheusAddressExists(t *testing.T) {
 	assert.Equal(t, "web", svc.Spec.Ports[0].TargetPort.String(), "the operator names Prometheus' container port web")
 	assert.Equal(t, corev1.ServiceTypeClusterIP, svc.Spec.Type)
 
+	assert.Equal(t, "http", *svc.Spec.Ports[0].AppProtocol, "Istio does not sniff the port")
+
+	// Nothing names it: a Service of that name the platform runs is left
+	// alone.
+	elsewhere := operatorProfile(v1alpha1.Mesh{Provider: v1alpha1.MeshIstio}, 1)
+	elsewhere.Dashboards.Datasource.URL = "http://thanos-query.monitoring.svc:9090"
+	elsewhere.Monitoring.Prometheus.Federation = &v1alpha1.Federation{Enabled: true, Targets: []string{"prometheus.example.net:443"}}
+	_, other := generate(t, elsewhere)
+	assert.Nil(t, other.service, "neither the data source nor federation reaches Prometheus through it")
+	fedOnly := operatorProfile(v1alpha1.Mesh{Provider: v1alpha1.MeshIstio}, 1)
+	fedOnly.Dashboards.Datasource.URL = "http://thanos-query.monitoring.svc:9090"
+	fedOnly.Monitoring.Prometheus.Federation = &v1alpha1.Federation{Enabled: true}
+	_, fed := generate(t, fedOnly)
+	assert.NotNil(t, fed.service, "the federation target's default names it")
+
 	_, sharded := generate(t, operatorProfile(v1alpha1.Mesh{}, 3))
 	assert.Nil(t, sharded.service, "no Service across shards")
 	agent := operatorProfile(v1alpha1.Mesh{}, 1)

@@ -83,6 +83,26 @@ func SharedStore(p *v1alpha1.Profile) bool {
 	return !local
 }
 
+// UsesPrometheusService tells whether something obsgen configures reaches
+// Prometheus through the Service <prometheus.name> of the monitoring
+// namespace on 9090: the Grafana data source (which Kiali queries too) or
+// a federation target, as their defaults do.
+func (p *Plan) UsesPrometheusService() bool {
+	name, ns := p.Monitoring.Prometheus.Name, p.Monitoring.Namespace
+	raw := p.Dashboards.Datasource.URL
+	e := ResolveURL(raw, nil, p.Monitoring.Grafana.Namespace)
+	if e.InCluster && e.Peer.Namespace == ns && e.Port == PrometheusPort && serviceName(raw) == name {
+		return true
+	}
+	if p.Federation == nil {
+		return false
+	}
+	return slices.ContainsFunc(p.Federation.Targets, func(t string) bool {
+		e := ResolveURL("http://"+t, nil, ns)
+		return e.InCluster && e.Peer.Namespace == ns && e.Port == PrometheusPort && serviceName("http://"+t) == name
+	})
+}
+
 // RemoteWriteTenant is the X-Scope-OrgID the remote writes send (header
 // names are case-insensitive), "" when none sends one; ok is false when
 // they send different ones.

@@ -319,20 +319,37 @@ func compactSorted(s []string) []string {
 // Prometheus reach only the flows obsgen opens, and the only port they open
 // to every pod is the proxies' metrics port (scrape-proxies), so every other
 // annotated target would be down for good, and TargetDown would fire for its
-// namespace while the pods are fine. There the job keeps only pods annotated
-// with that port (Gateway API gateways, which istiod annotates 15020), and
-// none without one (ambient); the Istio-certificate job, whose targets are
-// application ports, is left out: what Prometheus scrapes is what the
-// policies open (obsgen doctor reports Services with metrics ports no job
-// scrapes). earlier are the jobs before these.
+// namespace while the pods are fine. Under the default-deny stance with
+// metrics merging the job keeps only pods annotated with the plaintext
+// proxy port 15020 (the Gateway API gateways istiod deploys); otherwise
+// (envoy-stats, secure-port, ambient, and the global deny, which covers
+// every namespace the profile does not describe) it is left out, and so
+// is the Istio-certificate job, whose targets are application ports: what
+// Prometheus scrapes is what the policies open (obsgen doctor reports
+// Services with metrics ports no job scrapes). earlier are the jobs
+// before these.
 func (r *resolver) podJobs(strategy v1alpha1.ScrapeStrategy, earlier []Job) []Job {
 	var open []int
-	if r.plan.Network.Stance != v1alpha1.StanceOpen {
-		port := proxyPortOf(earlier)
-		if port == 0 {
+	switch r.plan.Network.Stance {
+	case v1alpha1.StanceOpen:
+	case v1alpha1.StanceGlobalDeny:
+		// The global deny covers every namespace the profile does not
+		// describe, and in the described ones the annotated pods are the
+		// teams' (sidecars, or declared services and gateways, which have
+		// jobs of their own): nothing is left for these jobs to reach.
+		return nil
+	default:
+		// Only the plaintext agent port 15020 (merged) is a port pods
+		// are annotated with and the policies open to every pod: Istio
+		// annotates the Gateway API gateways it deploys with it
+		// (files/kube-gateway.yaml). Under envoy-stats nothing without a
+		// sidecar is annotated 15090 (envoy-stats takes those gateways on
+		// their http-envoy-prom port), and 15092 is an mTLS listener.
+		if port := proxyPortOf(earlier); port == PortMergedMetrics && !earlierSecure(earlier) {
+			open = []int{port}
+		} else {
 			return nil
 		}
-		open = []int{port}
 	}
 	pods := Job{Name: string(JobPods), Kind: JobPods, Endpoint: Endpoint{Scheme: "http"}}
 	switch {
@@ -361,6 +378,17 @@ func (r *resolver) podJobs(strategy v1alpha1.ScrapeStrategy, earlier []Job) []Jo
 		pods.Why += fmt.Sprintf(" Under the %s stance it keeps only pods annotated with port %d, the port the policies open from Prometheus to every pod.", r.plan.Network.Stance, open[0])
 	}
 	return []Job{pods}
+}
+
+// earlierSecure tells whether the proxies' job of jobs presents Istio
+// certificates (secure-port).
+func earlierSecure(jobs []Job) bool {
+	for _, j := range jobs {
+		if j.Kind == JobIstioMerged {
+			return j.Endpoint.IstioTLS
+		}
+	}
+	return false
 }
 
 // proxyPortOf is the port the envoy-stats or istio-merged job of jobs

@@ -452,34 +452,52 @@ func (c *Cluster) scrapeRequirements() []requirement {
 }
 
 // Ports real clusters annotate for Prometheus on pods no profile
-// describes: istio-cni's node agent, on the host network (istio/istio
-// manifests/charts/istio-cni/templates/daemonset.yaml: prometheus.io/port
-// "15014", hostNetwork: true), and an application's own metrics port, such
-// as cert-manager's 9402 (cert-manager's chart annotates its pods
-// prometheus.io/port "9402" unless a ServiceMonitor is used).
+// describes: istio-cni's node agent (istio/istio manifests/charts/
+// istio-cni/templates/daemonset.yaml: prometheus.io/port "15014"; on the
+// node's address when it shares the host network, as in ambient), an
+// application's own metrics port, such as cert-manager's 9402 (its chart
+// annotates its pods unless a ServiceMonitor is used), and the plaintext
+// proxy port 15020 that istiod annotates the Gateway API gateways it
+// deploys with (files/kube-gateway.yaml; no sidecar injection).
 const (
-	annotatedCNIPort = 15014
-	annotatedAppPort = 9402
+	annotatedCNIPort     = 15014
+	annotatedAppPort     = 9402
+	annotatedGatewayPort = plan.PortMergedMetrics
 )
 
 // annotatedRequirements: an annotation-driven job discovers annotated pods
 // the profile does not describe, and every one it keeps must be reachable,
 // or it is a target down for good and a TargetDown alert for its
-// namespace. The stand-ins are istio-cni at the node addresses and the
-// meshed workload of the namespace no team owns on an application port
-// (with a sidecar, so the jobs that exclude sidecar pods leave it alone).
-// Under a global deny the workload's namespace is denied by the stance's
-// definition, as for envoy-stats; the node addresses are not.
+// namespace. The stand-ins: istio-cni at the node addresses and on the
+// outsider pod (its pod address), the outsider on an application port
+// (no sidecar), the meshed workload of the namespace no team owns on one
+// (with a sidecar, for the Istio-certificate job), and the gateway in its
+// own namespace on 15020 (taken as one istiod deployed: no sidecar).
 func (c *Cluster) annotatedRequirements(j plan.Job, scrape func(Endpoint, int, string)) {
 	p := c.Plan
-	keeps := func(port int) bool { return len(j.AnnotatedPorts) == 0 || slices.Contains(j.AnnotatedPorts, port) }
-	const source = "network.stance"
-	if j.Sidecars != plan.SidecarOnly && keeps(annotatedCNIPort) {
-		scrape(c.address(p.Cluster.NodeCIDRs), annotatedCNIPort, source)
+	keeps := func(port int, sidecar bool) bool {
+		switch {
+		case sidecar && j.Sidecars == plan.SidecarExclude, !sidecar && j.Sidecars == plan.SidecarOnly:
+			return false
+		}
+		return len(j.AnnotatedPorts) == 0 || slices.Contains(j.AnnotatedPorts, port)
 	}
-	if pod := c.Pod(UnownedNamespace, unownedLabels); pod != nil && p.Mesh.Sidecar && j.Sidecars != plan.SidecarExclude &&
-		!p.GlobalDeny() && keeps(annotatedAppPort) {
-		scrape(Endpoint{Pod: pod}, annotatedAppPort, source)
+	const source = "network.stance"
+	outsider := c.Pod(OutsideNamespace, outsiderLabels)
+	for _, t := range []struct {
+		to      Endpoint
+		port    int
+		sidecar bool
+	}{
+		{c.address(p.Cluster.NodeCIDRs), annotatedCNIPort, false},
+		{Endpoint{Pod: outsider}, annotatedCNIPort, false},
+		{Endpoint{Pod: outsider}, annotatedAppPort, false},
+		{Endpoint{Pod: c.Pod(UnownedNamespace, unownedLabels)}, annotatedAppPort, p.Mesh.Sidecar},
+		{Endpoint{Pod: c.Pod(GatewayNamespace, ownGatewayLabels)}, annotatedGatewayPort, false},
+	} {
+		if (t.to.Pod != nil || t.to.Addr.IsValid()) && keeps(t.port, t.sidecar) {
+			scrape(t.to, t.port, source)
+		}
 	}
 }
 
