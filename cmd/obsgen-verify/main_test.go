@@ -42,7 +42,7 @@ func TestTheExamplesVerify(t *testing.T) {
 		"strict-deny.yaml: operator/additional-scrape-configs.yaml loads in Prometheus as scrape configs\n",
 		"strict-deny.yaml: prometheus/federation/global-scrape-config.yml loads in Prometheus as scrape configs\n",
 		"strict-deny.yaml: alertmanager/alertmanager.yml loads in Alertmanager\n",
-		"strict-deny.yaml: network: 98/98 required connections allowed, 51/51 forbidden connections denied (np-guard netpol-analyzer and Istio's mTLS and authorization); obsgen's evaluator agrees on 149 of 149 checks\n",
+		"strict-deny.yaml: network: 110/110 required connections allowed, 51/51 forbidden connections denied (np-guard netpol-analyzer and Istio's mTLS and authorization); obsgen's evaluator agrees on 161 of 161 checks\n",
 		"calico-global-deny.yaml: prometheus/prometheus-shard-1.yml loads in Prometheus\n",
 		"calico-global-deny.yaml: prometheus/prometheus.yml (unsharded, the operator flavour's source) loads in Prometheus\n",
 		"ambient.yaml: prometheus/prometheus.yml loads in Prometheus in agent mode\n",

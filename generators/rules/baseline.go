@@ -112,18 +112,23 @@ func clusterMetricsMissing(p *plan.Plan) Rule {
 // istio_agent_cert_expiry_seconds).
 func certificateAlerts(p *plan.Plan, istiod map[string]string) []Rule {
 	const day = 86400
-	out := []Rule{{
-		Alert: "IstioRootCertificateExpiring",
-		Expr:  `(citadel_server_root_cert_expiry_timestamp{job="istiod"} - time()) < 30 * 86400`,
-		For:   "1h", Labels: sev("warning"),
-		Annotations: ann("The mesh's root certificate expires within 30 days.",
-			"The root certificate istiod {{ $labels.namespace }}/{{ $labels.pod }} signs with expires in less than 30 days: "+
-				"rotate it (istio.io docs/ops/configuration/security/root-transition) before workloads stop trusting each other."),
-		Test: &Test{
-			Fire:  Case{Series: []Series{{series("citadel_server_root_cert_expiry_timestamp", istiod), strconv.Itoa(20*day) + "x100"}}, At: "90m", Expect: []map[string]string{istiod}},
-			Quiet: Case{Series: []Series{{series("citadel_server_root_cert_expiry_timestamp", istiod), strconv.Itoa(400*day) + "x100"}}, At: "90m"},
-		},
-	}}
+	var out []Rule
+	// With istio-csr istiod's CA is off and exports no root expiry
+	// (citadel_server_*): the root is cert-manager's issuer's.
+	if p.Mesh.IstioCSR == nil {
+		out = append(out, Rule{
+			Alert: "IstioRootCertificateExpiring",
+			Expr:  `(citadel_server_root_cert_expiry_timestamp{job="istiod"} - time()) < 30 * 86400`,
+			For:   "1h", Labels: sev("warning"),
+			Annotations: ann("The mesh's root certificate expires within 30 days.",
+				"The root certificate istiod {{ $labels.namespace }}/{{ $labels.pod }} signs with expires in less than 30 days: "+
+					"rotate it (istio.io docs/ops/configuration/security/root-transition) before workloads stop trusting each other."),
+			Test: &Test{
+				Fire:  Case{Series: []Series{{series("citadel_server_root_cert_expiry_timestamp", istiod), strconv.Itoa(20*day) + "x100"}}, At: "90m", Expect: []map[string]string{istiod}},
+				Quiet: Case{Series: []Series{{series("citadel_server_root_cert_expiry_timestamp", istiod), strconv.Itoa(400*day) + "x100"}}, At: "90m"},
+			},
+		})
+	}
 	if !slices.ContainsFunc(p.Jobs, func(j plan.Job) bool { return j.Kind == plan.JobIstioMerged }) {
 		return out
 	}

@@ -93,3 +93,34 @@ func rulesOf(f File) []Rule {
 	}
 	return out
 }
+
+// TestIstioCSRLeavesOutTheAlertsOnIstiodsCA: with istio-csr istiod runs
+// with ENABLE_CA_SERVER=false (cert-manager.io docs/usage/istio-csr), so
+// the citadel_server_* series the CA alerts read never exist: those alerts
+// could never fire and are left out; without it they are there.
+func TestIstioCSRLeavesOutTheAlertsOnIstiodsCA(t *testing.T) {
+	alerts := func(p *plan.Plan) map[string]string {
+		out := map[string]string{}
+		for _, f := range Files(p) {
+			for _, r := range rulesOf(f) {
+				if r.Alert != "" {
+					out[r.Alert] = r.Expr
+				}
+			}
+		}
+		return out
+	}
+	ca := []string{"IstiodCertificateSigningErrors", "IstioRootCertificateExpiring"}
+	istiod := alerts(testPlan(nil))
+	for _, a := range ca {
+		assert.Contains(t, istiod, a)
+	}
+	csr := alerts(testPlan(func(in *v1alpha1.Profile) { in.Mesh.IstioCSR = &v1alpha1.IstioCSR{} }))
+	for name, expr := range csr {
+		assert.NotContains(t, expr, "citadel_server_", "%s reads istiod's CA, which is off", name)
+	}
+	for _, a := range ca {
+		assert.NotContains(t, csr, a)
+	}
+	assert.Contains(t, csr, "IstiodXdsRejected", "istiod's other alerts stay")
+}

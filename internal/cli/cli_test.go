@@ -123,7 +123,7 @@ func TestValidateReportsTheStrategyAndTheProof(t *testing.T) {
 	code, out, errOut := run(t, t.TempDir(), "validate", repoProfile(t, "strict-deny.yaml"))
 	require.Equal(t, ExitOK, code, errOut)
 	assert.Regexp(t, `strict-deny.yaml: ok: scrape strategy istio-certs, 10 scrape jobs, \d+ files\n`, out)
-	assert.Regexp(t, `strict-deny.yaml: network: 98/98 required connections allowed, 51/51 forbidden connections denied \(Kubernetes NetworkPolicy semantics \(obsgen's compiled evaluator; obsgen-verify proves the policies again with np-guard netpol-analyzer\) and Istio.s mTLS and authorization\)\n$`, out)
+	assert.Regexp(t, `strict-deny.yaml: network: 110/110 required connections allowed, 51/51 forbidden connections denied \(Kubernetes NetworkPolicy semantics \(obsgen's compiled evaluator; obsgen-verify proves the policies again with np-guard netpol-analyzer\) and Istio.s mTLS and authorization\)\n$`, out)
 
 	code, out, errOut = run(t, t.TempDir(), "validate", repoProfile(t, "admin-network-policy.yaml"))
 	require.Equal(t, ExitOK, code, errOut)

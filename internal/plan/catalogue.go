@@ -321,7 +321,7 @@ func (r *resolver) meshFlows() []Flow {
 		return nil
 	}
 	istiod := Peer{Namespace: p.Mesh.IstioNamespace, Labels: IstiodLabels}
-	return r.withoutRedundantPodWebhooks([]Flow{
+	return r.withoutRedundantPodWebhooks(append([]Flow{
 		// istiod authenticates xDS and CSR callers itself (mTLS or a
 		// service-account token), so 15012 is opened by port to every pod.
 		{ID: "xds", From: Peer{Any: true}, To: istiod, Ports: tcp(PortIstiodXDS),
@@ -338,7 +338,31 @@ func (r *resolver) meshFlows() []Flow {
 			Why: "the API server's webhook calls arrive through konnectivity pods", Source: srcMesh, Ref: refKonnectivity},
 		{ID: "istiod-to-apiserver", From: istiod, To: Peer{CIDRs: p.Cluster.APIServerCIDRs}, Ports: tcp(p.Cluster.APIServerPort),
 			Why: "istiod watches the API server", Source: srcAPIServer, Ref: refIstioPorts},
-	})
+	}, r.istioCSRFlows()...))
+}
+
+// refIstioCSR is istio-csr's documentation: every proxy's caAddress is
+// istio-csr's Service, istiod's CA server is off, and istio-csr signs
+// through cert-manager's CertificateRequests.
+const refIstioCSR = "cert-manager.io docs/usage/istio-csr; cert-manager/istio-csr deploy/charts/istio-csr (Service port 443 to app.server.serving.port 6443)"
+
+// istioCSRFlows: with istio-csr as the mesh's CA, every proxy asks it for
+// its certificate, as it asks istiod for configuration (xds: istio-csr
+// authenticates callers by their service-account token itself, so the
+// port is opened to every pod), and istio-csr creates CertificateRequests
+// and reads the namespaces' trust bundles through the API server.
+func (r *resolver) istioCSRFlows() []Flow {
+	p := r.plan
+	c := p.Mesh.IstioCSR
+	if c == nil {
+		return nil
+	}
+	return []Flow{
+		{ID: "istio-csr", From: Peer{Any: true}, To: c.Pods, Ports: tcp(c.Port),
+			Why: "every proxy (sidecars, gateways, ztunnel, waypoints) gets its workload certificate from istio-csr", Source: "mesh.istioCSR", Ref: refIstioCSR},
+		{ID: "istio-csr-to-apiserver", From: c.Pods, To: Peer{CIDRs: p.Cluster.APIServerCIDRs}, Ports: tcp(p.Cluster.APIServerPort),
+			Why: "istio-csr creates CertificateRequests and watches the API server", Source: srcAPIServer, Ref: refIstioCSR},
+	}
 }
 
 // withoutRedundantPodWebhooks leaves out, under Calico, the webhook flows

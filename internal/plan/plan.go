@@ -93,10 +93,20 @@ type Mesh struct {
 	Gateways []Gateway
 	// Waypoints are the declared ambient waypoints.
 	Waypoints []Waypoint
+	// IstioCSR is the certificate authority the proxies call instead of
+	// istiod's (mesh.istioCSR), or nil.
+	IstioCSR *IstioCSR
 	// RequestReporter is the `reporter` of the request metrics obsgen
 	// reads for a service: "destination" (the destination's sidecar), or
 	// "waypoint" in ambient, where only waypoints see requests.
 	RequestReporter string
+}
+
+// IstioCSR is cert-manager's istio-csr: its pods and the pod port it
+// serves certificate requests on.
+type IstioCSR struct {
+	Pods Peer
+	Port int
 }
 
 // Waypoint is a declared ambient waypoint.

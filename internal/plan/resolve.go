@@ -75,6 +75,7 @@ func resolveMesh(p *v1alpha1.Profile) Mesh {
 		Gateways:                    gateways(p),
 		Waypoints:                   waypoints(p),
 		RequestReporter:             requestReporter(m.DataPlane),
+		IstioCSR:                    istioCSR(istio, m.IstioCSR),
 		Istio:                       istio,
 		Sidecar:                     istio && m.DataPlane == v1alpha1.DataPlaneSidecar,
 		Ambient:                     istio && m.DataPlane == v1alpha1.DataPlaneAmbient,
@@ -85,6 +86,16 @@ func resolveMesh(p *v1alpha1.Profile) Mesh {
 		DenyByDefault:               istio && m.Authorization == v1alpha1.AuthorizationDenyByDefault,
 		TrustDomain:                 m.TrustDomain,
 	}
+}
+
+// istioCSR resolves mesh.istioCSR (its defaults are applied already but
+// the labels'), nil without a mesh or without it.
+func istioCSR(istio bool, c *v1alpha1.IstioCSR) *IstioCSR {
+	if !istio || c == nil {
+		return nil
+	}
+	labels := SortedLabels(orLabels(c.PodLabels, "app", "cert-manager-istio-csr"))
+	return &IstioCSR{Pods: Peer{Namespace: c.Namespace, Labels: labels}, Port: c.Port}
 }
 
 // gateways resolves the declared gateways; sources default to every pod

@@ -176,6 +176,14 @@ func (v *validator) mesh() {
 	if errs := validation.IsDNS1123Subdomain(m.TrustDomain); len(errs) > 0 {
 		v.at("mesh.trustDomain", "use the mesh's trust domain as istioctl shows it, such as cluster.local", "invalid trust domain %q: must be a lower-case DNS name", m.TrustDomain)
 	}
+	if c := m.IstioCSR; c != nil {
+		if m.Provider != v1alpha1.MeshIstio {
+			v.at("mesh.istioCSR", "remove it, or set mesh.provider: istio", "istio-csr signs an Istio mesh's certificates (mesh.provider is %s)", m.Provider)
+		}
+		v.dnsLabel("mesh.istioCSR.namespace", c.Namespace)
+		v.labels("mesh.istioCSR.podLabels", c.PodLabels)
+		v.port("mesh.istioCSR.port", c.Port)
+	}
 	if m.Authorization == v1alpha1.AuthorizationDenyByDefault && m.Provider != v1alpha1.MeshIstio {
 		v.at("mesh.authorization", "remove it, or set mesh.provider: istio", "deny-by-default is an Istio authorization stance (mesh.provider is %s)", m.Provider)
 	}

@@ -97,6 +97,15 @@ func (v *validator) federation(p v1alpha1.Prometheus) {
 		v.at(path+".targets", "list each shard's address, such as prometheus-0.monitoring.svc:9090",
 			"with %d shards the global Prometheus must federate every shard (got %d targets)", p.Shards, len(f.Targets))
 	}
+	outside := len(f.Sources) > 0 && !slices.ContainsFunc(f.Sources, func(s v1alpha1.NetworkPeer) bool { return len(s.CIDRs) == 0 })
+	if outside && len(f.Targets) == 0 && p.Shards <= 1 {
+		// The default target, <prometheus>.<namespace>.svc:9090, is a name
+		// only the cluster's DNS resolves; a global Prometheus that
+		// scrapes from address ranges runs elsewhere.
+		v.warnAt(path+".targets", "set the address the global Prometheus reaches this one at, such as a LoadBalancer or Ingress host:port (with a LoadBalancer, keep the client address, externalTrafficPolicy: Local, so that the sources' ranges match)",
+			"the sources are address ranges, so the global Prometheus runs outside the cluster, but the target defaults to %s.%s.svc:9090, which only the cluster's DNS resolves", p.Name, v.p.Monitoring.Namespace)
+		v.diags[len(v.diags)-1].Pos = v.pos(path + ".sources")
+	}
 	for i, t := range f.Targets {
 		if _, port, err := net.SplitHostPort(t); err != nil || port == "" {
 			v.at(fmt.Sprintf("%s.targets[%d]", path, i), "write host:port, such as prometheus.monitoring.svc:9090", "not a host:port address (got %q)", t)

@@ -187,6 +187,20 @@ func (c *Cluster) meshRequirements() []requirement {
 		out = append(out, requirement{id: "istiod-to-apiserver", from: istiod, to: api, proto: "TCP", port: p.Cluster.APIServerPort,
 			why: "istiod watches the API server", source: "cluster.apiServerCIDRs"})
 	}
+	if csr := p.Mesh.IstioCSR; csr != nil {
+		// With istio-csr every proxy's CA_ADDRESS is istio-csr's Service
+		// (cert-manager.io docs/usage/istio-csr), and istio-csr signs
+		// through the API server.
+		ca := c.podEndpoint(csr.Pods.Namespace, csr.Pods.Labels)
+		for _, pod := range proxies {
+			out = append(out, requirement{id: "istio-csr", from: Endpoint{Pod: pod}, to: ca, proto: "TCP", port: csr.Port,
+				why: "a proxy gets its workload certificate from istio-csr", source: "mesh.istioCSR"})
+		}
+		if api := c.address(p.Cluster.APIServerCIDRs); api.Addr.IsValid() {
+			out = append(out, requirement{id: "istio-csr-to-apiserver", from: ca, to: api, proto: "TCP", port: p.Cluster.APIServerPort,
+				why: "istio-csr creates CertificateRequests through the API server", source: "mesh.istioCSR"})
+		}
+	}
 	return out
 }
 

@@ -206,6 +206,15 @@ type Mesh struct {
 	// policies that let Prometheus reach each metrics port it scrapes
 	// through the proxy, and nothing else).
 	Authorization AuthorizationStance `yaml:"authorization,omitempty" json:"authorization,omitempty" jsonschema:"default=allow"`
+	// IstioCSR says the proxies get their workload certificates from
+	// cert-manager's istio-csr instead of istiod's CA: istiod runs with
+	// ENABLE_CA_SERVER=false and every proxy's caAddress names istio-csr's
+	// Service (cert-manager.io docs/usage/istio-csr). obsgen then opens
+	// every proxy's way to istio-csr and istio-csr's to the API server
+	// under a deny stance, as it does istiod's, and leaves out the alerts
+	// on istiod's CA metrics (citadel_server_*), which a CA that is off
+	// never exports.
+	IstioCSR *IstioCSR `yaml:"istioCSR,omitempty" json:"istioCSR,omitempty"`
 	// TrustDomain is the mesh's trust domain: the Prometheus identity is
 	// <trustDomain>/ns/<monitoring namespace>/sa/<service account>.
 	TrustDomain string `yaml:"trustDomain,omitempty" json:"trustDomain,omitempty" jsonschema:"default=cluster.local"`
@@ -235,6 +244,21 @@ type Mesh struct {
 	// reads services' requests from them. A latency or availability
 	// objective needs a waypoint for its service's namespace.
 	Waypoints []Waypoint `yaml:"waypoints,omitempty" json:"waypoints,omitempty"`
+}
+
+// IstioCSR is cert-manager's istio-csr, the mesh's certificate authority.
+type IstioCSR struct {
+	// Namespace istio-csr runs in (its chart installs into the release
+	// namespace; cert-manager's documentation uses cert-manager).
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty" jsonschema:"default=cert-manager"`
+	// PodLabels select istio-csr's pods. Default: app:
+	// cert-manager-istio-csr, its chart's Service selector
+	// (deploy/charts/istio-csr/templates/service.yaml).
+	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
+	// Port is the pod port istio-csr serves certificate requests on: its
+	// chart's app.server.serving.port, which the Service's port 443
+	// targets. Network policies see the pod port.
+	Port int `yaml:"port,omitempty" json:"port,omitempty" jsonschema:"default=6443"`
 }
 
 // Waypoint is an ambient waypoint proxy: a Gateway of class istio-waypoint,
