@@ -326,6 +326,23 @@ func TestTheDefaultPrometheusAddressExists(t *testing.T) {
 	_, fed := generate(t, fedOnly)
 	assert.NotNil(t, fed.service, "the federation target's default names it")
 
+	// A short name resolves in the caller's namespace: Grafana elsewhere
+	// does not reach it, Kiali in the monitoring namespace does.
+	short := operatorProfile(v1alpha1.Mesh{Provider: v1alpha1.MeshIstio}, 1)
+	short.Dashboards.Datasource.URL = "http://prometheus:9090"
+	short.Monitoring.Grafana.Namespace = "grafana"
+	_, none := generate(t, short)
+	assert.Nil(t, none.service, "Grafana in another namespace resolves prometheus there")
+	short.Kiali = v1alpha1.Kiali{Enabled: true, Namespace: "monitoring"}
+	_, kiali := generate(t, short)
+	assert.NotNil(t, kiali.service, "Kiali in the monitoring namespace queries it")
+	// The global Prometheus resolves a short target in its own namespace.
+	shortFed := operatorProfile(v1alpha1.Mesh{Provider: v1alpha1.MeshIstio}, 1)
+	shortFed.Dashboards.Datasource.URL = "http://thanos-query.monitoring.svc:9090"
+	shortFed.Monitoring.Prometheus.Federation = &v1alpha1.Federation{Enabled: true, Targets: []string{"prometheus:9090"}}
+	_, sf := generate(t, shortFed)
+	assert.Nil(t, sf.service, "a short federation target names no namespace")
+
 	_, sharded := generate(t, operatorProfile(v1alpha1.Mesh{}, 3))
 	assert.Nil(t, sharded.service, "no Service across shards")
 	agent := operatorProfile(v1alpha1.Mesh{}, 1)

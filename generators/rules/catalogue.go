@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"maps"
 	"slices"
+	"strings"
 
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -85,6 +87,12 @@ func Produced(p *plan.Plan, files []File) map[string]bool {
 		for _, m := range JobMetrics(j.Kind) {
 			out[m] = true
 		}
+	}
+	if p.Mesh.IstioCSR != nil {
+		// istiod's CA is off with istio-csr (ENABLE_CA_SERVER=false): it
+		// registers no citadel_server_* (pilot/pkg/bootstrap/server.go
+		// maybeCreateCA).
+		maps.DeleteFunc(out, func(m string, _ bool) bool { return strings.HasPrefix(m, "citadel_server_") })
 	}
 	for _, f := range files {
 		for _, g := range f.Groups {

@@ -85,21 +85,25 @@ func SharedStore(p *v1alpha1.Profile) bool {
 
 // UsesPrometheusService tells whether something obsgen configures reaches
 // Prometheus through the Service <prometheus.name> of the monitoring
-// namespace on 9090: the Grafana data source (which Kiali queries too) or
-// a federation target, as their defaults do.
+// namespace on 9090: the Grafana data source, the same URL as Kiali reads
+// it from its own namespace (a short name resolves in the caller's), or a
+// federation target that names the namespace (the global Prometheus
+// resolves a short name in its own).
 func (p *Plan) UsesPrometheusService() bool {
 	name, ns := p.Monitoring.Prometheus.Name, p.Monitoring.Namespace
+	names := func(raw, callerNS string) bool {
+		e := ResolveURL(raw, nil, callerNS)
+		return e.InCluster && e.Peer.Namespace == ns && e.Port == PrometheusPort && serviceName(raw) == name
+	}
 	raw := p.Dashboards.Datasource.URL
-	e := ResolveURL(raw, nil, p.Monitoring.Grafana.Namespace)
-	if e.InCluster && e.Peer.Namespace == ns && e.Port == PrometheusPort && serviceName(raw) == name {
+	if names(raw, p.Monitoring.Grafana.Namespace) || p.Kiali != nil && names(raw, p.Kiali.Namespace) {
 		return true
 	}
 	if p.Federation == nil {
 		return false
 	}
 	return slices.ContainsFunc(p.Federation.Targets, func(t string) bool {
-		e := ResolveURL("http://"+t, nil, ns)
-		return e.InCluster && e.Peer.Namespace == ns && e.Port == PrometheusPort && serviceName("http://"+t) == name
+		return strings.Contains(t, ".") && names("http://"+t, "")
 	})
 }
 

@@ -413,6 +413,13 @@ func (v *validator) calico() {
 	if n.Stance != v1alpha1.StanceGlobalDeny {
 		return
 	}
+	if csr := v.p.Mesh.IstioCSR; csr != nil && v.p.Mesh.Provider == v1alpha1.MeshIstio && !slices.Contains(c.GlobalDeny.ExcludedNamespaces, csr.Namespace) {
+		// istio-csr only creates CertificateRequests; cert-manager's
+		// controller signs them and its webhook admits them
+		// (cert-manager.io docs/usage/istio-csr), and obsgen opens neither.
+		v.at("mesh.istioCSR.namespace", fmt.Sprintf("add %q to network.calico.globalDeny.excludedNamespaces, with Kubernetes' own", csr.Namespace),
+			"the global deny covers %q, where cert-manager's controller and webhook sign istio-csr's requests: no proxy would get a certificate", csr.Namespace)
+	}
 	covered := plan.Covered(v.p)
 	seen := map[string]bool{}
 	for i, ns := range c.GlobalDeny.ExcludedNamespaces {

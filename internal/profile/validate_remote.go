@@ -98,19 +98,40 @@ func (v *validator) federation(p v1alpha1.Prometheus) {
 			"with %d shards the global Prometheus must federate every shard (got %d targets)", p.Shards, len(f.Targets))
 	}
 	outside := len(f.Sources) > 0 && !slices.ContainsFunc(f.Sources, func(s v1alpha1.NetworkPeer) bool { return len(s.CIDRs) == 0 })
-	if outside && len(f.Targets) == 0 && p.Shards <= 1 {
-		// The default target, <prometheus>.<namespace>.svc:9090, is a name
-		// only the cluster's DNS resolves; a global Prometheus that
-		// scrapes from address ranges runs elsewhere.
-		v.warnAt(path+".targets", "set the address the global Prometheus reaches this one at, such as a LoadBalancer or Ingress host:port (with a LoadBalancer, keep the client address, externalTrafficPolicy: Local, so that the sources' ranges match)",
-			"the sources are address ranges, so the global Prometheus runs outside the cluster, but the target defaults to %s.%s.svc:9090, which only the cluster's DNS resolves", p.Name, v.p.Monitoring.Namespace)
-		v.diags[len(v.diags)-1].Pos = v.pos(path + ".sources")
+	if outside {
+		// A global Prometheus that scrapes from address ranges runs
+		// outside the cluster, where a cluster DNS name (the default
+		// <prometheus>.<namespace>.svc:9090, or any <name>[.<ns>][.svc...])
+		// does not resolve, or names a Service of its own cluster.
+		hint := "set the address the global Prometheus reaches this one at, such as a LoadBalancer's host:port that keeps the client address (externalTrafficPolicy: Local), so that the sources' ranges match; behind an Ingress or a proxying load balancer the source is the proxy, which must then be the source"
+		if len(f.Targets) == 0 && p.Shards <= 1 {
+			v.warnAt(path+".targets", hint,
+				"the sources are address ranges, so the global Prometheus runs outside the cluster, but the target defaults to %s.%s.svc:9090, which only the cluster's DNS resolves", p.Name, v.p.Monitoring.Namespace)
+			v.diags[len(v.diags)-1].Pos = v.pos(path + ".sources")
+		}
+		for i, t := range f.Targets {
+			if host, _, err := net.SplitHostPort(t); err == nil && clusterDNSName(host) {
+				v.warnAt(fmt.Sprintf("%s.targets[%d]", path, i), hint,
+					"the sources are address ranges, so the global Prometheus runs outside the cluster, but %q is a cluster DNS name, which only the cluster's DNS resolves", host)
+			}
+		}
 	}
 	for i, t := range f.Targets {
 		if _, port, err := net.SplitHostPort(t); err != nil || port == "" {
 			v.at(fmt.Sprintf("%s.targets[%d]", path, i), "write host:port, such as prometheus.monitoring.svc:9090", "not a host:port address (got %q)", t)
 		}
 	}
+}
+
+// clusterDNSName tells whether host is a name only a cluster's DNS
+// resolves: one label (a Service of the caller's namespace), <service>.
+// <namespace>, or one under .svc (Kubernetes DNS-based service discovery).
+func clusterDNSName(host string) bool {
+	if net.ParseIP(host) != nil || host == "localhost" {
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	return len(labels) <= 2 || slices.Contains(labels, "svc")
 }
 
 // ruleEvaluator checks that the rules that need every series have a place

@@ -198,7 +198,7 @@ func (c *Cluster) meshRequirements() []requirement {
 		}
 		if api := c.address(p.Cluster.APIServerCIDRs); api.Addr.IsValid() {
 			out = append(out, requirement{id: "istio-csr-to-apiserver", from: ca, to: api, proto: "TCP", port: p.Cluster.APIServerPort,
-				why: "istio-csr creates CertificateRequests through the API server", source: "mesh.istioCSR"})
+				why: "istio-csr creates CertificateRequests through the API server", source: "cluster.apiServerCIDRs"})
 		}
 	}
 	return out

@@ -56,9 +56,9 @@
 //	      storageClassName: standard     # default: the cluster's default class
 //	    federation:                      # for a global Prometheus (Istio best practice)
 //	      enabled: true                  # workload: recording rules + the /federate job
-//	      targets: [prometheus.monitoring.svc:9090]   # one per shard; default the Service
+//	      targets: [prometheus.eu-1.example.net:9090]  # one per shard, as the global Prometheus reaches it; default the Service
 //	      sources:                       # who scrapes /federate; required under a deny stance
-//	        - cidrs: [192.0.2.10/32]
+//	        - cidrs: [192.0.2.10/32]     # outside the cluster: the target cannot be a cluster DNS name
 //	    remoteWrite:                     # required in agent mode
 //	      - name: thanos
 //	        url: http://thanos-receive.monitoring:19291/api/v1/receive

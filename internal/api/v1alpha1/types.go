@@ -213,7 +213,12 @@ type Mesh struct {
 	// every proxy's way to istio-csr and istio-csr's to the API server
 	// under a deny stance, as it does istiod's, and leaves out the alerts
 	// on istiod's CA metrics (citadel_server_*), which a CA that is off
-	// never exports.
+	// never exports, with the dashboard's certificate panel. Under a Calico
+	// global deny its namespace must be excluded from the deny: cert-manager's
+	// controller and webhook there sign istio-csr's requests. In ambient,
+	// ztunnel takes its CA address from the ztunnel chart's own caAddress
+	// (not global.caAddress), and istio-csr must trust ztunnel's node
+	// accounts (app.server.caTrustedNodeAccounts: istio-system/ztunnel).
 	IstioCSR *IstioCSR `yaml:"istioCSR,omitempty" json:"istioCSR,omitempty"`
 	// TrustDomain is the mesh's trust domain: the Prometheus identity is
 	// <trustDomain>/ns/<monitoring namespace>/sa/<service account>.
