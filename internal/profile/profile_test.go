@@ -324,3 +324,28 @@ func TestAliasExpansionIsBounded(t *testing.T) {
 	assert.LessOrEqual(t, len(list), 100, "a %d-byte profile yields %d diagnostics", len(src), len(list))
 	assert.Contains(t, err.Error(), "too much through YAML aliases")
 }
+
+// TestFederationTargetsOnlyClusterNamesWarn: with sources outside the
+// cluster, a target warns only when it is a name the cluster's DNS alone
+// resolves; a public name of two labels, a longer one or an address does
+// not.
+func TestFederationTargetsOnlyClusterNamesWarn(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "warnings", "federation-target-in-cluster.yaml"))
+	require.NoError(t, err)
+	for target, warns := range map[string]bool{
+		"prometheus.monitoring.svc.cluster.local:9090": true,
+		"prometheus.monitoring:9090":                   true,
+		"prometheus:9090":                              true,
+		"example.com:9090":                             false,
+		"prometheus.eu-1.example.net:443":              false,
+		"192.0.2.20:9090":                              false,
+		"svc.example.com:9090":                         false,
+		"prometheus-0.prometheus-operated.monitoring.svc.cluster.local:9090": true,
+	} {
+		edited := strings.Replace(string(data), "prometheus.monitoring.svc.cluster.local:9090", target, 1)
+		l, err := profile.Load("p.yaml", []byte(edited))
+		require.NoError(t, err, target)
+		got := strings.Contains(l.Warnings.Error(), "federation.targets[0]")
+		assert.Equal(t, warns, got, "%s: %s", target, l.Warnings.Error())
+	}
+}

@@ -181,6 +181,9 @@ func (v *validator) mesh() {
 			v.at("mesh.istioCSR", "remove it, or set mesh.provider: istio", "istio-csr signs an Istio mesh's certificates (mesh.provider is %s)", m.Provider)
 		}
 		v.dnsLabel("mesh.istioCSR.namespace", c.Namespace)
+		if c.CertManagerNamespace != "" {
+			v.dnsLabel("mesh.istioCSR.certManagerNamespace", c.CertManagerNamespace)
+		}
 		v.labels("mesh.istioCSR.podLabels", c.PodLabels)
 		v.port("mesh.istioCSR.port", c.Port)
 	}
@@ -413,12 +416,19 @@ func (v *validator) calico() {
 	if n.Stance != v1alpha1.StanceGlobalDeny {
 		return
 	}
-	if csr := v.p.Mesh.IstioCSR; csr != nil && v.p.Mesh.Provider == v1alpha1.MeshIstio && !slices.Contains(c.GlobalDeny.ExcludedNamespaces, csr.Namespace) {
+	if csr := v.p.Mesh.IstioCSR; csr != nil && v.p.Mesh.Provider == v1alpha1.MeshIstio {
 		// istio-csr only creates CertificateRequests; cert-manager's
 		// controller signs them and its webhook admits them
 		// (cert-manager.io docs/usage/istio-csr), and obsgen opens neither.
-		v.at("mesh.istioCSR.namespace", fmt.Sprintf("add %q to network.calico.globalDeny.excludedNamespaces, with Kubernetes' own", csr.Namespace),
-			"the global deny covers %q, where cert-manager's controller and webhook sign istio-csr's requests: no proxy would get a certificate", csr.Namespace)
+		ns, path := csr.CertManagerNamespace, "mesh.istioCSR.certManagerNamespace"
+		if ns == "" {
+			ns, path = csr.Namespace, "mesh.istioCSR.namespace"
+		}
+		if !slices.Contains(c.GlobalDeny.ExcludedNamespaces, ns) {
+			v.at(path, fmt.Sprintf("list it in network.calico.globalDeny.excludedNamespaces; a list replaces the default %s, so name those too",
+				strings.Join(plan.DefaultExcludedNamespaces, ", ")),
+				"the global deny covers %q, where cert-manager's controller and webhook sign istio-csr's requests: no proxy would get a certificate", ns)
+		}
 	}
 	covered := plan.Covered(v.p)
 	seen := map[string]bool{}

@@ -2,7 +2,9 @@ package profile
 
 import (
 	"fmt"
+	"net"
 	"net/url"
+	"strings"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
@@ -90,7 +92,15 @@ func (v *validator) kialiTracing() {
 // Prometheus server cannot answer for the whole mesh.
 func (v *validator) kialiPrometheus() {
 	pr := v.p.Monitoring.Prometheus
-	if v.l.Profile.Dashboards.Datasource.URL != "" {
+	if raw := v.l.Profile.Dashboards.Datasource.URL; raw != "" {
+		// A host of one label resolves in the caller's namespace (the
+		// pods' DNS search path): Grafana and Kiali would query
+		// different Services, and obsgen would judge the URL by Grafana's.
+		g, k := v.p.Monitoring.Grafana.Namespace, v.p.Kiali.Namespace
+		if u, err := url.Parse(raw); err == nil && u.Hostname() != "" && !strings.Contains(u.Hostname(), ".") && net.ParseIP(u.Hostname()) == nil && g != k {
+			v.warnAt("dashboards.datasource.url", fmt.Sprintf("write the Service with its namespace, such as %s.<namespace>", u.Hostname()),
+				"%q resolves in each caller's namespace: Grafana (%s) and Kiali (%s) would query different Services", u.Hostname(), g, k)
+		}
 		return
 	}
 	hint := "set dashboards.datasource.url to the store Prometheus remote-writes to (Thanos Query, Mimir's Prometheus API); Kiali queries it too"

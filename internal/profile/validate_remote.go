@@ -110,7 +110,7 @@ func (v *validator) federation(p v1alpha1.Prometheus) {
 			v.diags[len(v.diags)-1].Pos = v.pos(path + ".sources")
 		}
 		for i, t := range f.Targets {
-			if host, _, err := net.SplitHostPort(t); err == nil && clusterDNSName(host) {
+			if host, _, err := net.SplitHostPort(t); err == nil && v.clusterDNSName(host) {
 				v.warnAt(fmt.Sprintf("%s.targets[%d]", path, i), hint,
 					"the sources are address ranges, so the global Prometheus runs outside the cluster, but %q is a cluster DNS name, which only the cluster's DNS resolves", host)
 			}
@@ -124,14 +124,26 @@ func (v *validator) federation(p v1alpha1.Prometheus) {
 }
 
 // clusterDNSName tells whether host is a name only a cluster's DNS
-// resolves: one label (a Service of the caller's namespace), <service>.
-// <namespace>, or one under .svc (Kubernetes DNS-based service discovery).
-func clusterDNSName(host string) bool {
+// resolves (Kubernetes DNS-based service discovery: <service>.<namespace>.
+// svc.<zone>, <pod>.<subdomain>.<namespace>.svc.<zone>, and through the
+// pods' search path <service>.<namespace> and <service>): one label, two
+// whose second is a namespace the profile uses, or svc as the third or
+// fourth label. Another two-label name may be a public one (example.com)
+// and is left alone.
+func (v *validator) clusterDNSName(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if net.ParseIP(host) != nil || host == "localhost" {
 		return false
 	}
-	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
-	return len(labels) <= 2 || slices.Contains(labels, "svc")
+	labels := strings.Split(host, ".")
+	switch {
+	case len(labels) == 1:
+		return true
+	case len(labels) == 2:
+		_, known := plan.Covered(v.p)[labels[1]]
+		return known
+	}
+	return labels[2] == "svc" || len(labels) > 3 && labels[3] == "svc"
 }
 
 // ruleEvaluator checks that the rules that need every series have a place

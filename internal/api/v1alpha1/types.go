@@ -214,8 +214,8 @@ type Mesh struct {
 	// under a deny stance, as it does istiod's, and leaves out the alerts
 	// on istiod's CA metrics (citadel_server_*), which a CA that is off
 	// never exports, with the dashboard's certificate panel. Under a Calico
-	// global deny its namespace must be excluded from the deny: cert-manager's
-	// controller and webhook there sign istio-csr's requests. In ambient,
+	// global deny cert-manager's namespace must be excluded from the deny:
+	// its controller and webhook sign istio-csr's requests. In ambient,
 	// ztunnel takes its CA address from the ztunnel chart's own caAddress
 	// (not global.caAddress), and istio-csr must trust ztunnel's node
 	// accounts (app.server.caTrustedNodeAccounts: istio-system/ztunnel).
@@ -260,6 +260,12 @@ type IstioCSR struct {
 	// cert-manager-istio-csr, its chart's Service selector
 	// (deploy/charts/istio-csr/templates/service.yaml).
 	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
+	// CertManagerNamespace is where cert-manager's controller and webhook
+	// run, which sign and admit istio-csr's CertificateRequests. Default:
+	// istio-csr's namespace (cert-manager.io installs both into
+	// cert-manager; OpenShift's cert-manager Operator runs istio-csr in a
+	// namespace of its own).
+	CertManagerNamespace string `yaml:"certManagerNamespace,omitempty" json:"certManagerNamespace,omitempty"`
 	// Port is the pod port istio-csr serves certificate requests on: its
 	// chart's app.server.serving.port, which the Service's port 443
 	// targets. Network policies see the pod port.
