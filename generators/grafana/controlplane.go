@@ -40,10 +40,8 @@ func controlPlane(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 		WithPanel(graph("Push latency", "Time from a configuration change until a proxy has all of it (pilot_proxy_convergence_time).", "s", 12,
 			q("histogram_quantile(0.5, sum by (le) ("+rate("pilot_proxy_convergence_time_bucket", "")+"))", "p50"),
 			q("histogram_quantile(0.99, sum by (le) ("+rate("pilot_proxy_convergence_time_bucket", "")+"))", "p99")))
-	if p.Mesh.IstioCSR == nil {
-		// With istio-csr istiod's CA is off (ENABLE_CA_SERVER=false): it
-		// registers no citadel_server_* (pilot/pkg/bootstrap/server.go
-		// maybeCreateCA), and the panel would show nothing, its errors a
+	if p.Mesh.IstiodCA() {
+		// Without istiod's CA the panel would show nothing, its errors a
 		// reassuring 0.
 		b.WithPanel(graph("Certificate signing", "Workload certificate requests istiod received, signed and failed to sign, per second.", "ops", 12,
 			q("sum("+rate("citadel_server_csr_count", "")+")", "requests"),

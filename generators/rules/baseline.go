@@ -113,9 +113,9 @@ func clusterMetricsMissing(p *plan.Plan) Rule {
 func certificateAlerts(p *plan.Plan, istiod map[string]string) []Rule {
 	const day = 86400
 	var out []Rule
-	// With istio-csr istiod's CA is off and exports no root expiry
-	// (citadel_server_*): the root is cert-manager's issuer's.
-	if p.Mesh.IstioCSR == nil {
+	// Without istiod's CA (istio-csr) there is no root expiry to read:
+	// the root is cert-manager's issuer's.
+	if p.Mesh.IstiodCA() {
 		out = append(out, Rule{
 			Alert: "IstioRootCertificateExpiring",
 			Expr:  `(citadel_server_root_cert_expiry_timestamp{job="istiod"} - time()) < 30 * 86400`,

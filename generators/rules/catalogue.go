@@ -88,10 +88,7 @@ func Produced(p *plan.Plan, files []File) map[string]bool {
 			out[m] = true
 		}
 	}
-	if p.Mesh.IstioCSR != nil {
-		// istiod's CA is off with istio-csr (ENABLE_CA_SERVER=false): it
-		// registers no citadel_server_* (pilot/pkg/bootstrap/server.go
-		// maybeCreateCA).
+	if !p.Mesh.IstiodCA() {
 		maps.DeleteFunc(out, func(m string, _ bool) bool { return strings.HasPrefix(m, "citadel_server_") })
 	}
 	for _, f := range files {

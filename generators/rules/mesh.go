@@ -185,11 +185,8 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 			},
 		},
 	}
-	if p.Mesh.IstioCSR != nil {
-		// istiod's CA server is off (ENABLE_CA_SERVER=false,
-		// cert-manager.io docs/usage/istio-csr), so citadel_server_*
-		// (security/pkg/server/ca/monitoring.go) never exists and the alert
-		// could never fire: istio-csr signs.
+	if !p.Mesh.IstiodCA() {
+		// No citadel_server_*: the alert could never fire.
 		out = slices.DeleteFunc(out, func(r Rule) bool { return r.Alert == "IstiodCertificateSigningErrors" })
 	}
 	if p.Mesh.Sidecar {

@@ -102,6 +102,13 @@ type Mesh struct {
 	RequestReporter string
 }
 
+// IstiodCA tells whether istiod signs the workload certificates and so
+// exports its CA metrics (citadel_server_*, security/pkg/server/ca/
+// monitoring.go): Istio without istio-csr, which runs istiod with
+// ENABLE_CA_SERVER=false (cert-manager.io docs/usage/istio-csr), when
+// istiod registers no CA (pilot/pkg/bootstrap/server.go maybeCreateCA).
+func (m Mesh) IstiodCA() bool { return m.Istio && m.IstioCSR == nil }
+
 // IstioCSR is cert-manager's istio-csr: its pods and the pod port it
 // serves certificate requests on.
 type IstioCSR struct {
