@@ -344,8 +344,9 @@ func (r *resolver) podJobs(strategy v1alpha1.ScrapeStrategy, earlier []Job) []Jo
 		// annotates the Gateway API gateways it deploys with it
 		// (files/kube-gateway.yaml). Under envoy-stats nothing without a
 		// sidecar is annotated 15090 (envoy-stats takes those gateways on
-		// their http-envoy-prom port), and 15092 is an mTLS listener.
-		if port := proxyPortOf(earlier); port == PortMergedMetrics && !earlierSecure(earlier) {
+		// their http-envoy-prom port), and secure-port's 15092 is an mTLS
+		// listener.
+		if port := proxyPortOf(earlier); port == PortMergedMetrics {
 			open = []int{port}
 		} else {
 			return nil
@@ -356,7 +357,7 @@ func (r *resolver) podJobs(strategy v1alpha1.ScrapeStrategy, earlier []Job) []Jo
 	case !r.plan.Mesh.Sidecar || strategy == v1alpha1.StrategyDirect:
 		pods.Sidecars = SidecarAny
 		pods.Why = "pods annotated prometheus.io/scrape: \"true\" are scraped in plaintext on the port and path of their prometheus.io annotations; nothing in the mesh requires mTLS of them."
-	case strategy == v1alpha1.StrategyIstioCerts && (open != nil || r.plan.Mesh.DenyByDefault):
+	case strategy == v1alpha1.StrategyIstioCerts && r.plan.Mesh.DenyByDefault:
 		// Under deny-by-default authorization the sidecars admit Prometheus
 		// on the declared services' ports only (obsgen's ALLOW policies), so
 		// an undeclared pod's application port refuses it too.
@@ -378,17 +379,6 @@ func (r *resolver) podJobs(strategy v1alpha1.ScrapeStrategy, earlier []Job) []Jo
 		pods.Why += fmt.Sprintf(" Under the %s stance it keeps only pods annotated with port %d, the port the policies open from Prometheus to every pod.", r.plan.Network.Stance, open[0])
 	}
 	return []Job{pods}
-}
-
-// earlierSecure tells whether the proxies' job of jobs presents Istio
-// certificates (secure-port).
-func earlierSecure(jobs []Job) bool {
-	for _, j := range jobs {
-		if j.Kind == JobIstioMerged {
-			return j.Endpoint.IstioTLS
-		}
-	}
-	return false
 }
 
 // proxyPortOf is the port the envoy-stats or istio-merged job of jobs
