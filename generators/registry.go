@@ -88,6 +88,9 @@ type Generated struct {
 	Proof    *reports.Proof
 	// Kustomization is kustomization.yaml, the last of Files, decoded.
 	Kustomization *types.Kustomization
+	// Catalogued are the alerts, rule groups and rule files the plan's
+	// rules hold before the profile's knobs apply (built.Objects).
+	Catalogued map[string]bool
 }
 
 // Run runs the registry, then proves the policy objects the policy
@@ -151,7 +154,7 @@ func RunSettling(p *plan.Plan, r *render.Engine, settle func([]output.File) []ou
 	if err != nil {
 		return nil, fmt.Errorf("generate kustomization: %w", err)
 	}
-	return &Generated{Files: append(all, k), Policies: &objs.Policies, Proof: proof, Kustomization: parsed}, nil
+	return &Generated{Files: append(all, k), Policies: &objs.Policies, Proof: proof, Kustomization: parsed, Catalogued: objs.Catalogued}, nil
 }
 
 // step is one unit of Run: it writes only its own results, and reads only

@@ -40,13 +40,33 @@ const EvaluationInterval = "1m"
 // Files returns the rule files of the plan and their groups, in order,
 // with the profile's knobs applied (see knobs.go).
 func Files(p *plan.Plan) []File {
+	files, _ := filesAndNames(p)
+	return files
+}
+
+// filesAndNames is Files, and the names of the alerts, rule groups and
+// rule files the plan's catalogue holds before the knobs apply: what
+// alerting.disable and the overrides can name to some effect.
+func filesAndNames(p *plan.Plan) ([]File, map[string]bool) {
 	files := catalogue(p, baseFixture(p, nil))
+	names := map[string]bool{}
+	for _, f := range files {
+		names[f.Name] = true
+		for _, g := range f.Groups {
+			names[g.Name] = true
+			for _, r := range g.Rules {
+				if r.Alert != "" {
+					names[r.Alert] = true
+				}
+			}
+		}
+	}
 	files = applyKnobs(p, files)
 	files = splitGroups(files, MaxGroupRules)
 	for _, f := range files {
 		addRunbooks(p, f.Groups)
 	}
-	return files
+	return files, names
 }
 
 // catalogue builds every rule file on the fixture f.
@@ -182,12 +202,13 @@ func Write(p *plan.Plan, objs *built.Objects) ([]output.File, error) {
 	if !p.Rules.Recorded() {
 		return nil, nil
 	}
-	catalogue := Files(p)
+	catalogue, names := filesAndNames(p)
 	deps, err := JobDependents(p, catalogue)
 	if err != nil {
 		return nil, err
 	}
 	objs.JobDependents = deps
+	objs.Catalogued = names
 	m := p.Monitoring
 	placed := Place(p, catalogue)
 	server := layout{rulesDir: RulesDir, testsDir: TestsDir, raw: m.RawFlavour, evaluator: plan.EvaluatorPrometheus}

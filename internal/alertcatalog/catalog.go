@@ -49,3 +49,18 @@ var AlertGroups = map[string][]string{
 var TeamAlerts = []string{"KubePodCrashLooping", "KubePodNotReady", "KubeDeploymentReplicasMismatch", "KubeStatefulSetReplicasMismatch",
 	"KubeContainerWaiting", "KubeJobFailed", "KubeContainerOOMKilled", "CPUThrottlingHigh", "KubePersistentVolumeFillingUp",
 	"TargetDown", "IstioHighErrorRate", "IstioHighLatency", "IstioTrafficDropped", "IstioPlaintextRequests", "ErrorBudgetBurn"}
+
+// Known tells whether name is an alert or a rule group of AlertGroups.
+func Known(name string) bool {
+	if _, ok := AlertGroups[name]; ok {
+		return true
+	}
+	for _, alerts := range AlertGroups {
+		for _, a := range alerts {
+			if a == name {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -21,6 +21,10 @@ type Objects struct {
 	// metrics, directly or through recording rules (see
 	// generators/rules.JobDependents).
 	JobDependents map[string][]string
+	// Catalogued are the names of the alerts, rule groups and rule files
+	// the plan's rule catalogue holds before alerting.disable and the
+	// overrides apply (generators/rules); nil when no rules are recorded.
+	Catalogued map[string]bool
 }
 
 // Policies are the policy objects of a plan, built once: the policy

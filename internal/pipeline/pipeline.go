@@ -5,12 +5,15 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime/trace"
+	"slices"
 	"strings"
 
 	"obsgen.dev/obsgen/generators"
 	"obsgen.dev/obsgen/generators/kustomize"
 	"obsgen.dev/obsgen/generators/reports"
+	"obsgen.dev/obsgen/internal/alertcatalog"
 	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/diag"
 	"obsgen.dev/obsgen/internal/output"
@@ -62,7 +65,48 @@ func RunSettling(file string, data []byte, dir string, r *render.Engine, settle 
 		return nil, ProofDiagnostics(l, err)
 	}
 	warnOversized(l, p, kustomize.OversizedIn(g.Kustomization, g.Files))
+	warnIdleKnobs(l, p, g.Catalogued)
 	return &Result{Loaded: l, Plan: p, Files: g.Files, Policies: g.Policies, Proof: g.Proof}, nil
+}
+
+// warnIdleKnobs warns of each alerting.disable entry and override (the
+// profile's and the teams') that names an alert, rule group or rule file
+// obsgen knows but does not generate for this profile, as it depends on
+// the mesh (sidecars, ambient), the certificate authority (mesh.istioCSR),
+// the flavours or the evaluator: the knob changes nothing, which the user
+// should hear rather than believe the alert tuned. Names obsgen does not
+// know at all are errors of the profile's own (internal/profile).
+func warnIdleKnobs(l *profile.Loaded, p *plan.Plan, catalogued map[string]bool) {
+	if !p.Rules.Recorded() {
+		return // no rules at all: the profile's validation says so
+	}
+	idle := func(path, name string, key bool) {
+		if catalogued[name] || !alertcatalog.Known(name) {
+			return
+		}
+		pos := l.Pos(path)
+		if k, ok := l.Keys[path]; ok && key {
+			pos = k
+		}
+		l.Warnings = append(l.Warnings, diag.Diagnostic{File: l.FileOf(path), Pos: pos, Path: path, Severity: diag.Warning,
+			Message: fmt.Sprintf("obsgen generates no %s for this profile, so this entry changes nothing", name),
+			Hint:    "remove the entry; docs/alerts.md says which mesh, certificate authority and evaluator each alert needs"})
+	}
+	a := l.Profile.Alerting
+	for i, name := range a.Disable {
+		idle(fmt.Sprintf("alerting.disable[%d]", i), name, false)
+	}
+	for _, name := range slices.Sorted(maps.Keys(a.Overrides)) {
+		idle(fmt.Sprintf("alerting.overrides[%q]", name), name, true)
+	}
+	for t, team := range l.Profile.Teams {
+		for i, name := range team.Alerting.Disable {
+			idle(fmt.Sprintf("teams[%d].alerting.disable[%d]", t, i), name, false)
+		}
+		for _, name := range slices.Sorted(maps.Keys(team.Alerting.Overrides)) {
+			idle(fmt.Sprintf("teams[%d].alerting.overrides[%q]", t, name), name, true)
+		}
+	}
 }
 
 // warnOversized adds a warning for each ConfigMap or Secret the
