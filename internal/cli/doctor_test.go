@@ -2,8 +2,10 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -146,6 +148,12 @@ items:
   addressType: IPv4
   endpoints: [{addresses: [10.0.0.10]}]
   ports: [{name: https, port: 6443, protocol: TCP}]
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: kubernetes-v6, namespace: default, labels: {kubernetes.io/service-name: kubernetes}}
+  addressType: IPv6
+  endpoints: [{addresses: ["fd00:10::10"]}]
+  ports: [{name: https, port: 6443, protocol: TCP}]
 `)
 	code, out, errOut := run(t, dir, "import", "--cluster-state", state, "--team-label", "owner", "--name", "prod-eu-1")
 	require.Equal(t, ExitOK, code, errOut)
@@ -155,7 +163,7 @@ items:
 	assert.Equal(t, "prod-eu-1", p.Metadata.Name)
 	assert.EqualValues(t, "STRICT", p.Mesh.MTLS, out)
 	assert.EqualValues(t, "default-deny", p.Network.Stance, out)
-	assert.Equal(t, []string{"10.0.0.10/32"}, p.Cluster.APIServerCIDRs)
+	assert.Equal(t, []string{"10.0.0.10/32", "fd00:10::10/128"}, p.Cluster.APIServerCIDRs, "one address each, IPv6 too")
 	assert.Equal(t, "monitoring", p.Monitoring.Namespace)
 	require.Len(t, p.Teams, 2, out)
 	assert.Equal(t, "payments", p.Teams[0].Name)
@@ -179,4 +187,48 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	p := filepath.Join(dir, name)
 	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	return p
+}
+
+// TestDoctorComparesTheAPIServerEndpoints: under a deny stance obsgen's
+// egress policies open cluster.apiServerCIDRs on cluster.apiServerPort,
+// which policy engines match after the Service default/kubernetes is
+// translated to an endpoint. A kubeadm cluster's endpoints serve 6443, and
+// an endpoint outside the ranges is cut off too: doctor reads the
+// EndpointSlice and says which field to change. Matching endpoints, and
+// the open stance (no egress policies), give no such finding.
+func TestDoctorComparesTheAPIServerEndpoints(t *testing.T) {
+	dir := t.TempDir()
+	slice := func(port int, addrs ...string) string {
+		return fmt.Sprintf(`apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: kubernetes, namespace: default, labels: {kubernetes.io/service-name: kubernetes}}
+addressType: IPv4
+endpoints: [{addresses: [%s], conditions: {ready: true}}]
+ports: [{name: https, port: %d, protocol: TCP}]
+`, strings.Join(addrs, ", "), port)
+	}
+	strict := filepath.Join(profilesDir, "strict-deny.yaml") // 10.0.0.10-12/32, port 6443
+	doctor := func(profile, state string) string {
+		state = "apiVersion: v1\nkind: Namespace\nmetadata: {name: payments}\n---\n" + state
+		_, out, errOut := run(t, dir, "doctor", profile, "--cluster-state", writeFile(t, dir, "state.yaml", state))
+		return out + errOut
+	}
+
+	out := doctor(strict, slice(443, "10.0.0.10", "10.0.0.13"))
+	assert.Contains(t, out, "[critical] api-server-endpoints: API server port", out)
+	assert.Contains(t, out, "serve port 443, not cluster.apiServerPort 6443")
+	assert.Contains(t, out, "set cluster.apiServerPort: 443")
+	assert.Contains(t, out, "[critical] api-server-endpoints: API server addresses")
+	assert.Contains(t, out, "10.0.0.13 lie outside cluster.apiServerCIDRs")
+	assert.NotContains(t, out, "10.0.0.10 lie outside")
+
+	out = doctor(strict, slice(6443, "10.0.0.10", "10.0.0.11", "10.0.0.12"))
+	assert.NotContains(t, out, "api-server-endpoints", out)
+	assert.NotContains(t, out, "no EndpointSlice of the Service default/kubernetes")
+
+	out = doctor(strict, "apiVersion: v1\nkind: Namespace\nmetadata: {name: search}\n")
+	assert.Contains(t, out, "no EndpointSlice of the Service default/kubernetes", out)
+
+	out = doctor(exampleProfile, slice(6443, "192.0.2.1")) // open stance
+	assert.NotContains(t, out, "api-server-endpoints", out)
 }

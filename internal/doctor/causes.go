@@ -34,6 +34,7 @@ const (
 	CauseNotDiscovered      = "not-discovered"
 	CauseScrapeError        = "scrape-error"
 	CauseFlowBlocked        = "flow-blocked"
+	CauseAPIServerEndpoints = "api-server-endpoints"
 	CausePrometheusNotFound = "prometheus-not-found"
 	CauseNoPods             = "no-pods"
 	CauseDriftMissing       = "drift-missing"
@@ -45,7 +46,7 @@ const (
 
 var causeOrder = []string{CauseNoSidecar, CauseNotEnrolled, CauseForeignPeerAuth, CauseStrictPlaintext, CauseNotCaptured, CauseMTLSDisabled,
 	CauseNetworkPolicy, CauseAuthorization, CauseLocalhostOnly, CauseWrongPath, CauseWrongPort, CauseProtocol, CauseCertificates,
-	CauseDropped, CauseNotDiscovered, CauseScrapeError, CauseFlowBlocked, CausePrometheusNotFound, CauseNoPods, CauseDriftMissing,
+	CauseDropped, CauseNotDiscovered, CauseScrapeError, CauseAPIServerEndpoints, CauseFlowBlocked, CausePrometheusNotFound, CauseNoPods, CauseDriftMissing,
 	CauseDriftEdited, CauseShortRetention, CauseUncoveredNamespace, CauseUndeclaredMetrics}
 
 func causeRank(c string) int {

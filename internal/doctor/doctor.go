@@ -133,6 +133,7 @@ func Diagnose(in Input) *Report {
 	for _, e := range d.expectations() {
 		d.checkExpectation(e, r)
 	}
+	d.checkAPIServer()
 	r.Flows = d.checkFlows()
 	d.checkDrift()
 	d.checkRetention()

@@ -74,6 +74,20 @@ func (l *liveObjects) dropNP(t *testing.T, drop func(*networkingv1.NetworkPolicy
 // doctorWorld is the e2e world as a real cluster labels it: team
 // namespaces enrolled in the data plane (the injector's namespaceSelector,
 // or ambient's namespace label).
+// doctorVariant is exampleVariant for a simulated cluster, whose API
+// server listens on a loopback address (simcluster.AddAPIServer, port
+// 6443): the profile's cluster.apiServerCIDRs also hold the loopback range,
+// as a healthy cluster's profile holds its API server's endpoints.
+func doctorVariant(t *testing.T, name string, change func(*v1alpha1.Profile)) *pipeline.Result {
+	t.Helper()
+	return exampleVariant(t, name, func(p *v1alpha1.Profile) {
+		if p.Network.Stance != v1alpha1.StanceOpen {
+			p.Cluster.APIServerCIDRs = append(p.Cluster.APIServerCIDRs, "127.0.0.0/8")
+		}
+		change(p)
+	})
+}
+
 func doctorWorld(t *testing.T, res *pipeline.Result) *world {
 	w := newWorld(t, res)
 	for _, ns := range res.Plan.TeamNamespaces() {
@@ -173,7 +187,7 @@ func TestDoctorFindsNothingOnHealthyClusters(t *testing.T) {
 	for _, name := range []string{"default-permissive", "strict-deny", "admin-network-policy"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			res := exampleVariant(t, name, func(*v1alpha1.Profile) {})
+			res := doctorVariant(t, name, func(*v1alpha1.Profile) {})
 			w := doctorWorld(t, res)
 			r := diagnose(t, res, w, generatedObjects(res), nil)
 			assert.True(t, r.Healthy(), "%s", reportText(r))
@@ -354,7 +368,7 @@ func TestDoctorNamesTheCauseOfEachBreak(t *testing.T) {
 			if change == nil {
 				change = func(*v1alpha1.Profile) {}
 			}
-			res := exampleVariant(t, tc.example, change)
+			res := doctorVariant(t, tc.example, change)
 			w := doctorWorld(t, res)
 			live := generatedObjects(res)
 			tc.breakIt(t, w, live)
@@ -414,7 +428,7 @@ metadata: {name: x, namespace: shop}
 	require.Len(t, got.Pods, 1)
 	require.Len(t, got.PeerAuthentications, 1)
 	assert.Equal(t, 1, got.Skipped["apps/v1/Deployment"])
-	res := exampleVariant(t, "default-permissive", func(*v1alpha1.Profile) {})
+	res := doctorVariant(t, "default-permissive", func(*v1alpha1.Profile) {})
 	r := doctor.Diagnose(doctor.Input{Plan: res.Plan, Profile: res.Loaded.Profile, Policies: res.Policies, State: got})
 	text := reportText(r)
 	require.NotEmpty(t, r.Findings, text)

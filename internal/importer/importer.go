@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -227,7 +228,11 @@ func (d *Draft) apiServer(st *clusterstate.State) {
 		}
 		for _, ep := range es.Endpoints {
 			for _, a := range ep.Addresses {
-				d.APIServerCIDRs = append(d.APIServerCIDRs, a+"/32")
+				// One address each: /32, or /128 for IPv6 (an IPv6
+				// EndpointSlice of a dual-stack API server).
+				if ip, err := netip.ParseAddr(a); err == nil {
+					d.APIServerCIDRs = append(d.APIServerCIDRs, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()).String())
+				}
 			}
 		}
 		for _, p := range es.Ports {
