@@ -117,6 +117,11 @@ func operatorResources(p *plan.Plan, jobs map[string]*Job, additional []byte, al
 	if err != nil {
 		return nil, err
 	}
+	rbac, err := manifest.Documents(RBACPath, b.prometheusRBAC())
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, rbac)
 	if len(additional) > 0 {
 		files = append(files, additionalFile(additional).Shipped(output.Ship{As: output.ShipScrapeConfigSecret,
 			Name: AdditionalSecret(p), Key: AdditionalKey}))

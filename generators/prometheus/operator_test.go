@@ -17,11 +17,13 @@ import (
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/discovery/kubernetes"
 	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	yaml2 "go.yaml.in/yaml/v2"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -55,7 +57,17 @@ type generated struct {
 	podMonitors     map[string]monitoringv1.PodMonitor
 	scrapeConfigs   map[string]monitoringv1alpha1.ScrapeConfig
 	additional      []string // job names
+	// additionalRoles are the discovery roles of the additional jobs.
+	additionalRoles []string
+	rbac            rbac
 	files           []output.File
+}
+
+// rbac is the operator flavour's RBAC file.
+type rbac struct {
+	account *corev1.ServiceAccount
+	role    *rbacv1.ClusterRole
+	binding *rbacv1.ClusterRoleBinding
 }
 
 func generate(t *testing.T, in *v1alpha1.Profile) (*plan.Plan, generated) {
@@ -74,6 +86,15 @@ func generate(t *testing.T, in *v1alpha1.Profile) (*plan.Plan, generated) {
 	g := generated{serviceMonitors: map[string]monitoringv1.ServiceMonitor{}, podMonitors: map[string]monitoringv1.PodMonitor{},
 		scrapeConfigs: map[string]monitoringv1alpha1.ScrapeConfig{}, files: files}
 	for _, f := range files {
+		if f.Path == prometheus.RBACPath {
+			docs := strings.Split(string(f.Data), "\n---\n")
+			require.Len(t, docs, 3)
+			g.rbac = rbac{&corev1.ServiceAccount{}, &rbacv1.ClusterRole{}, &rbacv1.ClusterRoleBinding{}}
+			require.NoError(t, yaml.UnmarshalStrict([]byte(docs[0]), g.rbac.account))
+			require.NoError(t, yaml.UnmarshalStrict([]byte(docs[1]), g.rbac.role))
+			require.NoError(t, yaml.UnmarshalStrict([]byte(docs[2]), g.rbac.binding))
+			continue
+		}
 		var meta metav1.TypeMeta
 		if f.Path != prometheus.AdditionalPath {
 			require.NoError(t, yaml.Unmarshal(f.Data, &meta))
@@ -108,6 +129,11 @@ func generate(t *testing.T, in *v1alpha1.Profile) (*plan.Plan, generated) {
 			require.NoError(t, err)
 			for _, sc := range cfg.ScrapeConfigs {
 				g.additional = append(g.additional, sc.JobName)
+				for _, sd := range sc.ServiceDiscoveryConfigs {
+					if k, ok := sd.(*kubernetes.SDConfig); ok {
+						g.additionalRoles = append(g.additionalRoles, string(k.Role))
+					}
+				}
 			}
 		}
 	}
@@ -350,6 +376,87 @@ func TestTheDefaultPrometheusAddressExists(t *testing.T) {
 	agent.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "central", URL: "http://thanos:19291/api/v1/receive"}}
 	_, ag := generate(t, agent)
 	assert.Nil(t, ag.service, "an agent answers no queries")
+}
+
+// TestThePrometheusPodsMayDiscoverWhatTheirJobsAsk: the operator runs the
+// Prometheus pods with spec.serviceAccountName but creates neither the
+// account nor its permissions (prometheus-operator
+// Documentation/platform/rbac.md). The operator flavour writes both, and
+// the ClusterRole grants every read each job's discovery makes, per the
+// Prometheus documentation of kubernetes_sd_config (role pod: pods;
+// endpoints: endpoints, services, pods; endpointslice: endpointslices,
+// services, pods; node: nodes) and the operator's monitors (ServiceMonitor:
+// endpoints or EndpointSlices; PodMonitor: pods), the kubelet's /metrics
+// and /metrics/cadvisor (nodes/metrics, kubelet authorization) and the API
+// server's /metrics (a non-resource URL).
+func TestThePrometheusPodsMayDiscoverWhatTheirJobsAsk(t *testing.T) {
+	needs := map[string][]string{
+		"pod": {"pods"}, "endpoints": {"endpoints", "services", "pods"},
+		"endpointslice": {"endpointslices", "services", "pods"}, "node": {"nodes"},
+	}
+	group := map[string]string{"endpointslices": "discovery.k8s.io"}
+	agent := operatorProfile(v1alpha1.Mesh{Provider: v1alpha1.MeshIstio, DataPlane: v1alpha1.DataPlaneAmbient}, 1)
+	agent.Monitoring.Prometheus.Mode = v1alpha1.ModeAgent
+	agent.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "central", URL: "http://thanos:19291/api/v1/receive"}}
+	named := operatorProfile(v1alpha1.Mesh{Provider: v1alpha1.MeshIstio}, 2)
+	named.Monitoring.Prometheus.ServiceAccount = "prom-scraper"
+	for name, in := range map[string]*v1alpha1.Profile{
+		"sidecars": operatorProfile(v1alpha1.Mesh{Provider: v1alpha1.MeshIstio}, 1), "agent": agent, "named account, shards": named,
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, g := generate(t, in)
+			r := g.rbac
+			require.NotNil(t, r.account, "the operator flavour writes the account its pods run as")
+			assert.Equal(t, p.Monitoring.Prometheus.ServiceAccount, r.account.Name)
+			assert.Equal(t, p.Monitoring.Namespace, r.account.Namespace)
+			if !p.Monitoring.Prometheus.Agent {
+				assert.Equal(t, r.account.Name, g.prometheus.Spec.ServiceAccountName)
+				assert.Equal(t, r.account.Namespace, g.prometheus.Namespace)
+			}
+			assert.Empty(t, r.role.Namespace)
+			assert.Equal(t, rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: r.role.Name}, r.binding.RoleRef)
+			assert.Equal(t, []rbacv1.Subject{{Kind: "ServiceAccount", Name: r.account.Name, Namespace: r.account.Namespace}}, r.binding.Subjects)
+			assert.Contains(t, r.role.Name, p.Monitoring.Namespace, "cluster-scoped: the name tells two profiles' apart")
+
+			grants := func(apiGroup, resource, verb string) bool {
+				for _, rule := range r.role.Rules {
+					if slices.Contains(rule.APIGroups, apiGroup) && slices.Contains(rule.Resources, resource) && slices.Contains(rule.Verbs, verb) {
+						return true
+					}
+				}
+				return false
+			}
+			roles := slices.Clone(g.additionalRoles)
+			for range g.podMonitors {
+				roles = append(roles, "pod")
+			}
+			for range g.serviceMonitors {
+				roles = append(roles, "endpoints", "endpointslice")
+			}
+			for _, sc := range g.scrapeConfigs {
+				for _, sd := range sc.Spec.KubernetesSDConfigs {
+					roles = append(roles, strings.ToLower(string(sd.Role)))
+				}
+			}
+			require.NotEmpty(t, roles)
+			for _, role := range roles {
+				require.Contains(t, needs, role, "a discovery role this test does not know")
+				for _, res := range needs[role] {
+					for _, verb := range []string{"get", "list", "watch"} {
+						assert.True(t, grants(group[res], res, verb), "role %s needs %s %s", role, verb, res)
+					}
+				}
+			}
+			if slices.Contains(g.additional, "kubelet") {
+				assert.True(t, grants("", "nodes/metrics", "get"), "the kubelet authorizes /metrics and /metrics/cadvisor as nodes/metrics")
+			}
+			if _, ok := g.serviceMonitors["kubernetes-apiservers"]; ok {
+				assert.True(t, slices.ContainsFunc(r.role.Rules, func(rule rbacv1.PolicyRule) bool {
+					return slices.Contains(rule.NonResourceURLs, "/metrics") && slices.Contains(rule.Verbs, "get")
+				}), "the API server's /metrics is a non-resource URL")
+			}
+		})
+	}
 }
 
 func TestEachFlavourWritesOnlyItsFiles(t *testing.T) {
