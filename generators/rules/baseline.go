@@ -134,19 +134,29 @@ func certificateAlerts(p *plan.Plan, istiod map[string]string) []Rule {
 	}
 	pod := map[string]string{"job": string(plan.JobIstioMerged), "namespace": "shop", "pod": "shop-7d9f", "resource_name": "default"}
 	byPod := map[string]string{"namespace": "shop", "pod": "shop-7d9f"}
+	// A declared service's pods are scraped on the same merged endpoint
+	// by the team-services job, under the service's own job label.
+	declared := map[string]string{"job": "shop/frontend", "namespace": "shop", "pod": "frontend-5c4b", "resource_name": "default"}
+	byDeclared := map[string]string{"namespace": "shop", "pod": "frontend-5c4b"}
 	return append(out, Rule{
 		Alert: "IstioWorkloadCertificateExpiring",
 		// Workload certificates live 24 hours and are renewed half-way
 		// (SECRET_TTL, SECRET_GRACE_PERIOD_RATIO): one hour left means
-		// renewal has failed for about 11 hours.
-		Expr: `min by (namespace, pod) (istio_agent_cert_expiry_seconds{job="istio-merged", resource_name="default"}) < 3600`,
+		// renewal has failed for about 11 hours. The metric is the
+		// agent's (istio/istio security/pkg/nodeagent/cache/monitoring.go,
+		// prefixed istio_agent_ by pilot-agent's status server), on the
+		// merged endpoint whichever job scrapes it: istio-merged,
+		// team-services (each service's job label) or kubernetes-pods
+		// (gateways), so no job matcher.
+		Expr: `min by (namespace, pod) (istio_agent_cert_expiry_seconds{resource_name="default"}) < 3600`,
 		For:  "10m", Labels: sev("warning"),
 		Annotations: ann("A workload's mesh certificate is about to expire.",
 			"The mTLS certificate of {{ $labels.namespace }}/{{ $labels.pod }} expires within an hour and was not renewed: "+
 				"check the pod's istio-proxy logs and istiod's certificate signing."),
 		Test: &Test{
-			Fire:  Case{Series: []Series{{series("istio_agent_cert_expiry_seconds", pod), "3000-1x30"}}, At: "20m", Expect: []map[string]string{byPod}},
-			Quiet: Case{Series: []Series{{series("istio_agent_cert_expiry_seconds", pod), "43000-60x30"}}, At: "20m"},
+			Fire: Case{Series: []Series{{series("istio_agent_cert_expiry_seconds", pod), "3000-1x30"}, {series("istio_agent_cert_expiry_seconds", declared), "3000-1x30"}},
+				At: "20m", Expect: []map[string]string{byDeclared, byPod}},
+			Quiet: Case{Series: []Series{{series("istio_agent_cert_expiry_seconds", pod), "43000-60x30"}, {series("istio_agent_cert_expiry_seconds", declared), "43000-60x30"}}, At: "20m"},
 		},
 	})
 }
