@@ -233,6 +233,38 @@ func TestTeamAlertLabelsAreAddedByAlertRelabeling(t *testing.T) {
 	assert.Equal(t, labels.FromStrings("alertname", "KubePodCrashLooping", "team", "shop-admin"), relabelled("shop-admin"), "the regex is anchored")
 }
 
+// TestIstiodIsScrapedUnderEveryRevision: the istio-discovery chart names
+// its Service istiod, or istiod-<revision> for a revisioned control plane
+// (each selecting its own revision's pods), with the monitoring port
+// http-monitoring. The istiod job keeps both, and only that port.
+func TestIstiodIsScrapedUnderEveryRevision(t *testing.T) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	files, err := Generate(plan.Resolve(profileWith(v1alpha1.Mesh{}, false)), engine)
+	require.NoError(t, err)
+	cfg, err := config.Load(string(files[0].Data), promslog.NewNopLogger())
+	require.NoError(t, err)
+	var job *config.ScrapeConfig
+	for _, sc := range cfg.ScrapeConfigs {
+		if sc.JobName == string(plan.JobIstiod) {
+			job = sc
+		}
+	}
+	require.NotNil(t, job)
+	kept := func(service, port string) bool {
+		lb := labels.NewBuilder(labels.FromStrings("__address__", "10.244.0.2:15014", "__meta_kubernetes_namespace", "istio-system",
+			"__meta_kubernetes_service_name", service, "__meta_kubernetes_endpoint_port_name", port, "__meta_kubernetes_pod_name", "istiod-1"))
+		return relabel.ProcessBuilder(lb, job.RelabelConfigs...)
+	}
+	assert.True(t, kept("istiod", "http-monitoring"))
+	assert.True(t, kept("istiod-1-24", "http-monitoring"), "a revisioned control plane")
+	assert.True(t, kept("istiod-canary", "http-monitoring"))
+	assert.False(t, kept("istiod", "grpc-xds"))
+	assert.False(t, kept("istiod-1-24", "https-webhook"))
+	assert.False(t, kept("istio-ingressgateway", "http-monitoring"))
+	assert.False(t, kept("myistiod", "http-monitoring"), "anchored")
+}
+
 // TestJobsThatCarryTheTeamLabel: a job's relabeling sets the team target
 // label exactly when the plan says its targets carry it (what Alertmanager's
 // TargetDown inhibitions rely on), for every strategy.
@@ -278,7 +310,7 @@ func TestAnOverrideThatDropsAJobFailsTheOperatorFlavour(t *testing.T) {
 // flavour fails with the job and the setting, and nothing panics.
 func TestWhatAnOperatorResourceCannotHoldFailsTheOperatorFlavour(t *testing.T) {
 	istiod := "{{- else if eq .Kind \"istiod\" }}\n"
-	keep := "        regex: istiod;http-monitoring\n"
+	keep := "        regex: istiod(-.+)?;http-monitoring\n"
 	for name, tc := range map[string]struct{ old, new, want string }{
 		"an empty scheme":       {istiod, istiod + "    scheme: \"\"\n", `scrape job "istiod" writes scheme ""`},
 		"an unknown scheme":     {istiod, istiod + "    scheme: ftp\n", `writes scheme "ftp"`},
