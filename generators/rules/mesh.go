@@ -93,17 +93,28 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 		return series("istio_request_duration_milliseconds_bucket", l)
 	}
 	svc := f.serviceLabels()
+	gone := series("istio_requests_total", f.requestSeries(map[string]string{"destination_canonical_service": "cart", "pod": "cart-6f5d"}))
+	goneSvc := maps.Clone(svc)
+	goneSvc["destination_canonical_service"] = "cart"
 	out := []Rule{
 		istioErrors(f, svc, ok, failed),
 		istioLatency(f, svc, bucket),
 		{
 			Alert: "IstioTrafficDropped",
-			Expr:  `service:istio_requests:rate5m == 0 and service:istio_requests:rate5m offset 1h > 0`,
-			For:   "5m", Labels: sev("warning"),
+			// A proxy creates istio_requests_total at its first request
+			// (istio/proxy source/extensions/filters/http/istio_stats):
+			// after a rollout whose new pods get no traffic the old pods'
+			// series go stale and the new ones never exist, so the
+			// recording has no series at all, which "== 0" cannot see.
+			Expr: `(service:istio_requests:rate5m offset 1h > 0) unless (service:istio_requests:rate5m > 0)`,
+			For:  "5m", Labels: sev("warning"),
 			Annotations: ann("A service stopped receiving requests.",
 				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} received requests an hour ago and none in the last 5 minutes."),
 			Test: &Test{
-				Fire:  Case{Series: []Series{{ok, "0+60x70 4200x60"}}, At: "100m", Expect: []map[string]string{svc}},
+				// shop's counter stops; cart's pods are replaced by pods
+				// that never receive a request (its series ends).
+				Fire: Case{Series: []Series{{ok, "0+60x70 4200x60"}, {gone, "0+60x70"}}, At: "100m",
+					Expect: []map[string]string{goneSvc, svc}},
 				Quiet: Case{Series: []Series{{ok, "0+60x130"}}, At: "100m"},
 			},
 		},
