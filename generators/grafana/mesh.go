@@ -2,6 +2,7 @@ package grafana
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -24,7 +25,7 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 			q(pq.requests("", ""), "requests"))).
 		WithPanel(singleStat("Success rate", "Share of requests not answered with a 5xx status.", "percentunit", 6, atLeast(0.95, 0.99),
 			q("1 - ("+pq.errorRatio("", "")+")", "success"))).
-		WithPanel(singleStat("mTLS coverage", `Share of requests that arrived over mutual TLS (connection_security_policy="mutual_tls"), as the destinations report them.`,
+		WithPanel(singleStat("mTLS coverage", `Share of requests that arrived over mutual TLS (connection_security_policy="mutual_tls"), as the destinations report them.`+pq.mtlsCaveat(),
 			"percentunit", 6, healthyAtOne, q(pq.mtlsShare(""), "mTLS"))).
 		WithPanel(singleStat("Services with traffic", "Destination services that answered requests.", "short", 6, neutral,
 			q(fmt.Sprintf("count(%s)", pq.requests(byService, "")), "services"))).
@@ -35,7 +36,7 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 	b.WithRow(row("Errors and security")).
 		WithPanel(instantTable("Top services by errors", "The ten services with the highest share of 5xx responses.", "percentunit", 12,
 			q(fmt.Sprintf("topk(10, %s)", pq.errorRatio(byService, "")), ""))).
-		WithPanel(graph("mTLS coverage by namespace", "Share of each destination namespace's requests that used mutual TLS.", "percentunit", 12,
+		WithPanel(graph("mTLS coverage by namespace", "Share of each destination namespace's requests that used mutual TLS."+pq.mtlsCaveat(), "percentunit", 12,
 			q(pq.mtlsShare("destination_workload_namespace"), "{{destination_workload_namespace}}")))
 	return build(b)
 }
@@ -43,6 +44,16 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 // meshQuantile is a mesh-wide quantile: over every destination's buckets.
 func meshQuantile(pq queries, value string) string {
 	return fmt.Sprintf("histogram_quantile(%s, %s)", value, pq.buckets("le", ""))
+}
+
+// mtlsCaveat says, where the request matchers leave plaintext requests
+// out as Prometheus' scrapes (permissive-port: plan.RequestMatchers), that
+// the share cannot fall below one.
+func (pq queries) mtlsCaveat() string {
+	if !strings.Contains(pq.received, `connection_security_policy!="none"`) {
+		return ""
+	}
+	return " Under the permissive-port strategy plaintext requests are Prometheus' scrapes on the metrics-port exception (the STRICT mesh admits no other) and are left out, so this reads 100% wherever there is traffic: the PeerAuthentications, not this panel, keep plaintext out."
 }
 
 // mtlsShare is the share of requests received over mutual TLS, by. In
