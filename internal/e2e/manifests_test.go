@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 	"sigs.k8s.io/yaml"
 
@@ -25,13 +26,16 @@ import (
 // upstreamTypes are the Go types of every kind obsgen writes, by
 // apiVersion and kind.
 var upstreamTypes = map[string]func() any{
-	"networking.k8s.io/v1/NetworkPolicy":       func() any { return &networkingv1.NetworkPolicy{} },
-	"apps/v1/StatefulSet":                      func() any { return &appsv1.StatefulSet{} },
-	"apps/v1/Deployment":                       func() any { return &appsv1.Deployment{} },
-	"v1/Service":                               func() any { return &corev1.Service{} },
-	"security.istio.io/v1/PeerAuthentication":  func() any { return &securityv1.PeerAuthentication{} },
-	"security.istio.io/v1/AuthorizationPolicy": func() any { return &securityv1.AuthorizationPolicy{} },
-	"telemetry.istio.io/v1/Telemetry":          func() any { return &telemetryv1.Telemetry{} },
+	"networking.k8s.io/v1/NetworkPolicy":              func() any { return &networkingv1.NetworkPolicy{} },
+	"apps/v1/StatefulSet":                             func() any { return &appsv1.StatefulSet{} },
+	"apps/v1/Deployment":                              func() any { return &appsv1.Deployment{} },
+	"v1/Service":                                      func() any { return &corev1.Service{} },
+	"v1/ServiceAccount":                               func() any { return &corev1.ServiceAccount{} },
+	"rbac.authorization.k8s.io/v1/ClusterRole":        func() any { return &rbacv1.ClusterRole{} },
+	"rbac.authorization.k8s.io/v1/ClusterRoleBinding": func() any { return &rbacv1.ClusterRoleBinding{} },
+	"security.istio.io/v1/PeerAuthentication":         func() any { return &securityv1.PeerAuthentication{} },
+	"security.istio.io/v1/AuthorizationPolicy":        func() any { return &securityv1.AuthorizationPolicy{} },
+	"telemetry.istio.io/v1/Telemetry":                 func() any { return &telemetryv1.Telemetry{} },
 	// The Kiali operator ships no Go types: obsgen's own type, whose keys
 	// follow kiali/kiali config/config.go (the CR's spec is that config).
 	"kiali.io/v1alpha1/Kiali":                              func() any { return &kiali.Kiali{} },
