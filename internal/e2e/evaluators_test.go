@@ -47,6 +47,13 @@ func shardProblems(expr string) []string {
 	}
 	var problems []string
 	jobs := map[string]bool{}
+	selectors := 0
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if _, ok := n.(*parser.VectorSelector); ok {
+			selectors++
+		}
+		return nil
+	})
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		switch n := n.(type) {
 		case *parser.Call:
@@ -65,7 +72,10 @@ func shardProblems(expr string) []string {
 					job = m.Value
 				}
 			}
-			if job == "" {
+			// One selector alone, whose aggregations keep the target
+			// (checked above), reads each target's series by itself,
+			// whichever job scrapes it: every target lives on one shard.
+			if job == "" && selectors > 1 {
 				problems = append(problems, n.String()+" may read several jobs")
 			}
 			jobs[job] = true
@@ -87,6 +97,9 @@ func TestShardCheckCatchesWhatNeedsEverySeries(t *testing.T) {
 		`max_over_time(kube_pod_container_status_waiting_reason{job="kube-state-metrics", reason="CrashLoopBackOff"}[5m]) >= 1`:                        false,
 		`sum by (namespace, pod) (rate(pilot_xds_pushes{job="istiod", type=~".+_senderr"}[5m])) > 0`:                                                   false,
 		`vector(1)`: false,
+		`min by (namespace, pod) (istio_agent_cert_expiry_seconds{resource_name="default"}) < 3600`: false,
+		`min by (namespace) (istio_agent_cert_expiry_seconds{resource_name="default"}) < 3600`:      true,
+		`kube_job_failed > 0 and on (namespace, pod) kube_pod_info`:                                 true,
 	} {
 		assert.Equal(t, wrong, len(shardProblems(expr)) > 0, expr)
 	}
