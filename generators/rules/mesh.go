@@ -149,8 +149,10 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 	out := []Rule{
 		{
 			Alert: "IstiodDown",
-			Expr:  `absent(up{job="istiod"} == 1)`,
-			For:   "5m", Labels: sev("critical"),
+			// unless absent(up): a cluster that sends nothing at all is
+			// ClusterMetricsMissing's (on a ruler), not istiod's.
+			Expr: `absent(up{job="istiod"} == 1) unless on() absent(up)`,
+			For:  "5m", Labels: sev("critical"),
 			Annotations: ann("No istiod is up.",
 				"Prometheus has not scraped a healthy istiod for 5 minutes: proxies get no configuration or certificate updates."),
 			Test: &Test{

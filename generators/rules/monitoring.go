@@ -2,7 +2,9 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -101,14 +103,65 @@ and prometheus_tsdb_head_series{job="prometheus"} > 10000`,
 // cluster gone silent, and gives out[1:] to the platform team.
 func monitoringTail(p *plan.Plan, out []Rule) []Rule {
 	out = append(out, deliveryAlerts(p)...)
+	if r, ok := targetsMissing(p); ok {
+		out = append(out, r)
+	}
 	if p.Rules.ClusterScoped {
 		out = append(out, clusterMetricsMissing(p), clusterTargetsDropped(p))
 	}
 	for i := range out[1:] {
 		out[i+1].Labels["team"] = p.Alerting.PlatformTeam
-		out[i+1].Local = out[i+1].Alert != "ClusterMetricsMissing" && out[i+1].Alert != "ClusterTargetsDropped"
+		switch out[i+1].Alert {
+		case "ClusterMetricsMissing", "ClusterTargetsDropped", "TargetsMissing":
+			// Every series of the cluster: the global evaluator's.
+		default:
+			out[i+1].Local = true
+		}
 	}
 	return out
+}
+
+// targetsMissing fires when Prometheus discovers no target at all for a
+// job the Kubernetes alerts read: kube-state-metrics (the workload alerts,
+// ZtunnelUnavailable), the kubelet (volume usage) and cAdvisor (CPU
+// throttling). TargetDown is a share of the job's targets, so a job
+// with none (the exporter not installed, in another namespace, under
+// other labels, or its discovery refused) leaves every alert that reads
+// it silent without a word. The kubernetes-mixin guards the kubelet the
+// same way (KubeletDown, absent(up{job="kubelet"} == 1)); a target that
+// is discovered but down is TargetDown's. Under a cluster that sends
+// nothing at all (ClusterMetricsMissing on a ruler) it keeps quiet.
+func targetsMissing(p *plan.Plan) (Rule, bool) {
+	var absent []string
+	var present []Series
+	var expect []map[string]string
+	for _, j := range p.Jobs {
+		switch j.Kind {
+		case plan.JobKubeStateMetrics, plan.JobKubelet, plan.JobCAdvisor:
+			absent = append(absent, fmt.Sprintf(`absent(up{job=%q})`, j.Name))
+			present = append(present, Series{series("up", map[string]string{"job": j.Name, "instance": "10.0.0.2:10250"}), "0x30"})
+			expect = append(expect, map[string]string{"job": j.Name})
+		}
+	}
+	if len(absent) == 0 {
+		return Rule{}, false
+	}
+	slices.SortFunc(expect, func(a, b map[string]string) int { return strings.Compare(a["job"], b["job"]) })
+	prom := Series{series("up", map[string]string{"job": "prometheus", "instance": "10.0.0.9:9090"}), "1x30"}
+	return Rule{
+		Alert: "TargetsMissing",
+		Expr:  "(" + strings.Join(absent, " or ") + ") unless on() absent(up)",
+		For:   "15m", Labels: sev("critical"),
+		Annotations: ann("Prometheus discovers no target of a job the Kubernetes alerts read.",
+			"Prometheus has had no {{ $labels.job }} target for 15 minutes: the alerts and dashboards that read its metrics see nothing and stay silent. "+
+				"Check that it runs where the profile says (namespace and pod labels) and that Prometheus may discover it."),
+		Test: &Test{
+			// Only Prometheus itself is scraped: every job is missing.
+			Fire: Case{Series: []Series{prom}, At: "25m", Expect: expect},
+			// Discovered but down is TargetDown's.
+			Quiet: Case{Series: append([]Series{prom}, present...), At: "25m"},
+		},
+	}, true
 }
 
 // alertmanagerAlerts are the Alertmanager mixin's reload and notification

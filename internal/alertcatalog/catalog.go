@@ -36,7 +36,7 @@ var AlertGroups = map[string][]string{
 		"KubeContainerWaiting", "KubeJobFailed", "KubeContainerOOMKilled", "CPUThrottlingHigh", "KubePersistentVolumeFillingUp"},
 	"obsgen-monitoring": {"TargetDown", "PrometheusBadConfig", "PrometheusRuleFailures", "PrometheusErrorSendingAlertsToSomeAlertmanagers",
 		"PrometheusTSDBCompactionsFailing", "PrometheusHeadSeriesGrowth", "AlertmanagerFailedReload", "AlertmanagerFailedToSendAlerts",
-		"PrometheusNotConnectedToAlertmanagers", "PrometheusRemoteStorageFailures", "PrometheusRemoteWriteBehind", "ClusterMetricsMissing", "ClusterTargetsDropped"},
+		"PrometheusNotConnectedToAlertmanagers", "PrometheusRemoteStorageFailures", "PrometheusRemoteWriteBehind", "TargetsMissing", "ClusterMetricsMissing", "ClusterTargetsDropped"},
 	"obsgen-istio-services": {"IstioHighErrorRate", "IstioHighLatency", "IstioTrafficDropped", "IstioPlaintextRequests"},
 	"obsgen-istio-control-plane": {"IstiodDown", "IstiodXdsPushErrors", "IstiodXdsRejected", "IstiodCertificateSigningErrors", "IstioSidecarInjectionFailures",
 		"IstioRootCertificateExpiring", "IstioWorkloadCertificateExpiring", "ZtunnelUnavailable"},
