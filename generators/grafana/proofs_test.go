@@ -446,3 +446,43 @@ func TestNoEmptyPanelsCatchesAGatewayOfTheWrongReporter(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, checked, 3)
 }
+
+// TestTCPPanelsLeaveOutPrometheusScrapes: Prometheus' scrapes of an
+// application port pass the destination's proxy or ztunnel like any
+// connection and are counted in istio_tcp_* with Prometheus' identity as
+// source_principal; as the request panels leave them out, so must every
+// TCP query, or an idle service shows steady bytes.
+func TestTCPPanelsLeaveOutPrometheusScrapes(t *testing.T) {
+	n := 0
+	for _, ex := range examples(t) {
+		if !ex.plan.Mesh.Istio {
+			continue
+		}
+		// The profile's own extra panels query what the profile says.
+		var own []string
+		for _, r := range ex.plan.Dashboards.ExtraRows {
+			for _, panel := range r.Panels {
+				own = append(own, panel.Title)
+			}
+		}
+		for _, d := range ex.dashboards {
+			for _, q := range queriesOf(t, decode(t, d.JSON)) {
+				expr, err := newParser().ParseExpr(expanded(t, ex.plan, d, q))
+				require.NoError(t, err, q.String())
+				if slices.ContainsFunc(own, func(title string) bool { return strings.HasPrefix(q.where, title) }) {
+					continue
+				}
+				for _, vs := range selectors(expr) {
+					if !strings.HasPrefix(vs.Name, "istio_tcp_") {
+						continue
+					}
+					n++
+					assert.True(t, slices.ContainsFunc(vs.LabelMatchers, func(m *labels.Matcher) bool {
+						return m.Name == "source_principal" && m.Type == labels.MatchNotEqual && m.Value == ex.plan.PrometheusPrincipal()
+					}), "%s: %s", ex.name, q)
+				}
+			}
+		}
+	}
+	assert.Positive(t, n, "the ambient examples have TCP panels")
+}

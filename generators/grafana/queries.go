@@ -52,6 +52,9 @@ type queries struct {
 	// received selects the requests a service received without
 	// Prometheus' own scrapes (plan.RequestMatchers), as the recordings do.
 	received string
+	// notScrapes leaves Prometheus' identity out of the TCP metrics, ""
+	// without Istio.
+	notScrapes string
 }
 
 func newQueries(p *plan.Plan) queries {
@@ -59,6 +62,9 @@ func newQueries(p *plan.Plan) queries {
 		reporter: p.Mesh.RequestReporter, outboundReporter: reporterSource, received: p.RequestMatchers()}
 	if p.Mesh.Ambient {
 		pq.outboundReporter = p.Mesh.RequestReporter
+	}
+	if p.Mesh.Istio {
+		pq.notScrapes = `source_principal!="` + p.PrometheusPrincipal() + `"`
 	}
 	if p.Dashboards.Datasource.Shared {
 		pq.cluster = eq(clusterLabel, "$"+clusterVar)
@@ -107,8 +113,14 @@ func (pq queries) inbound(ms ...string) string {
 // the sidecar's, or in ambient the destination node's ztunnel, which
 // reports inbound connections as reporter="destination" (istio/ztunnel
 // src/proxy/inbound.rs).
+//
+// Prometheus' own scrapes of an application port pass the destination's
+// ztunnel like any connection (over mTLS with Prometheus' identity as
+// source_principal, istio/ztunnel src/proxy/metrics.rs), so an idle
+// service would show steady bytes: they are left out, as the request
+// matchers leave them out of the request metrics.
 func (pq queries) tcpInbound(ms ...string) string {
-	return pq.sel(append([]string{eq("reporter", reporterDestination)}, ms...)...)
+	return pq.sel(append([]string{eq("reporter", reporterDestination), pq.notScrapes}, ms...)...)
 }
 
 // requests is the request rate of the selected destinations, summed by.
