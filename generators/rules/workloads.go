@@ -80,6 +80,11 @@ func kubeWorkloadAlerts(f fixture) []Rule {
 	container := f.labels("cadvisor", map[string]string{"pod": "shop-7d9f", "container": "app"})
 	pvc := f.labels("kubelet", map[string]string{"persistentvolumeclaim": "data-db-0"})
 	oom := expect(pod, nil, map[string]string{"reason": "OOMKilled"})
+	fresh := f.labels("kube-state-metrics", map[string]string{"pod": "shop-5b2c", "container": "app"})
+	freshOOM := expect(fresh, nil, map[string]string{"reason": "OOMKilled"})
+	again := f.labels("kube-state-metrics", map[string]string{"pod": "shop-8e1a", "container": "app"})
+	againOOM := expect(again, nil, map[string]string{"reason": "OOMKilled"})
+	againError := expect(again, nil, map[string]string{"reason": "Error"})
 	return []Rule{
 		{
 			Alert: "KubePodCrashLooping",
@@ -162,16 +167,33 @@ func kubeWorkloadAlerts(f fixture) []Rule {
 			// termination throughout the window was an OOM kill, so it fires
 			// once per kill rather than for as long as the reason stays set.
 			Alert: "KubeContainerOOMKilled",
-			Expr: `(kube_pod_container_status_restarts_total{` + ksm + `} - kube_pod_container_status_restarts_total{` + ksm + `} offset 10m >= 1)` +
-				` and ignoring (reason) min_over_time(kube_pod_container_status_last_terminated_reason{` + ksm + `, reason="OOMKilled"}[10m]) == 1`,
+			// A restart in the last 10 minutes whose termination, the
+			// container's last (kube-state-metrics exports only the last
+			// reason: docs/metrics/workload/pod-metrics.md), was an OOM
+			// kill. increase() and not "offset 10m": a new pod's series
+			// has no sample 10 minutes back; the current reason and not
+			// min_over_time: an OOM kill followed by a restart for
+			// another reason is not this alert's.
+			Expr: `increase(kube_pod_container_status_restarts_total{` + ksm + `}[10m]) > 0` +
+				` and ignoring (reason) kube_pod_container_status_last_terminated_reason{` + ksm + `, reason="OOMKilled"} == 1`,
 			Labels: sev("warning"),
 			Annotations: ann("Container was OOM-killed.",
 				"Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} was killed for running out of memory in the last 10 minutes."),
 			Test: &Test{
+				// app: killed at 11m; fresh: a pod whose series start at
+				// 10m, killed at 11m.
 				Fire: Case{Series: []Series{{series("kube_pod_container_status_restarts_total", pod), "0x10 1x20"},
-					{series("kube_pod_container_status_last_terminated_reason", oom), "0x10 1x20"}}, At: "20m", Expect: []map[string]string{pod}},
+					{series("kube_pod_container_status_last_terminated_reason", oom), "0x10 1x20"},
+					{series("kube_pod_container_status_restarts_total", fresh), "_x9 0 1x20"},
+					{series("kube_pod_container_status_last_terminated_reason", freshOOM), "_x9 0 1x20"}},
+					At: "15m", Expect: []map[string]string{pod, fresh}},
+				// app: restarted, not for memory; again: killed at 6m,
+				// then restarted at 10m for another reason.
 				Quiet: Case{Series: []Series{{series("kube_pod_container_status_restarts_total", pod), "0x10 1x20"},
-					{series("kube_pod_container_status_last_terminated_reason", oom), "0x30"}}, At: "20m"},
+					{series("kube_pod_container_status_last_terminated_reason", oom), "0x30"},
+					{series("kube_pod_container_status_restarts_total", again), "0x5 1x4 2x20"},
+					{series("kube_pod_container_status_last_terminated_reason", againOOM), "0x5 1x4 stale"},
+					{series("kube_pod_container_status_last_terminated_reason", againError), "_x9 1x20"}}, At: "15m"},
 			},
 		},
 		cpuThrottling(f, container),
