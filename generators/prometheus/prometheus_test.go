@@ -265,6 +265,44 @@ func TestIstiodIsScrapedUnderEveryRevision(t *testing.T) {
 	assert.False(t, kept("myistiod", "http-monitoring"), "anchored")
 }
 
+// TestTheScrapeOptOutIsReadAsTheInjectorReadsIt: the sidecar injector
+// takes prometheus.io/scrape through strconv.ParseBool (istio/istio
+// pkg/kube/inject/webhook.go getPrometheusScrape), so every spelling it
+// reads as false opts the pod out of the merged job, and one it cannot
+// parse does not.
+func TestTheScrapeOptOutIsReadAsTheInjectorReadsIt(t *testing.T) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	files, err := Generate(plan.Resolve(profileWith(v1alpha1.Mesh{}, false)), engine)
+	require.NoError(t, err)
+	cfg, err := config.Load(string(files[0].Data), promslog.NewNopLogger())
+	require.NoError(t, err)
+	var job *config.ScrapeConfig
+	for _, sc := range cfg.ScrapeConfigs {
+		if sc.JobName == string(plan.JobIstioMerged) {
+			job = sc
+		}
+	}
+	require.NotNil(t, job)
+	for _, value := range []string{"", "true", "True", "1", "t", "yes", "no", "off"} {
+		parsed, err := strconv.ParseBool(value)
+		optOut := err == nil && !parsed
+		lb := labels.NewBuilder(labels.FromStrings("__address__", "10.244.1.5:8080", "__meta_kubernetes_namespace", "web",
+			"__meta_kubernetes_pod_name", "web-1", "__meta_kubernetes_pod_ip", "10.244.1.5", "__meta_kubernetes_pod_phase", "Running",
+			"__meta_kubernetes_pod_annotation_sidecar_istio_io_status", "{}", "__meta_kubernetes_pod_annotation_prometheus_io_scrape", value))
+		assert.Equal(t, !optOut, relabel.ProcessBuilder(lb, job.RelabelConfigs...), "prometheus.io/scrape: %q", value)
+	}
+	for _, value := range []string{"0", "f", "F", "FALSE", "false", "False"} {
+		parsed, err := strconv.ParseBool(value)
+		require.NoError(t, err)
+		require.False(t, parsed)
+		lb := labels.NewBuilder(labels.FromStrings("__address__", "10.244.1.5:8080", "__meta_kubernetes_namespace", "web",
+			"__meta_kubernetes_pod_name", "web-1", "__meta_kubernetes_pod_ip", "10.244.1.5", "__meta_kubernetes_pod_phase", "Running",
+			"__meta_kubernetes_pod_annotation_sidecar_istio_io_status", "{}", "__meta_kubernetes_pod_annotation_prometheus_io_scrape", value))
+		assert.False(t, relabel.ProcessBuilder(lb, job.RelabelConfigs...), "prometheus.io/scrape: %q opts out", value)
+	}
+}
+
 // TestJobsThatCarryTheTeamLabel: a job's relabeling sets the team target
 // label exactly when the plan says its targets carry it (what Alertmanager's
 // TargetDown inhibitions rely on), for every strategy.
