@@ -58,7 +58,7 @@ var MetricsByJob = map[string][]string{
 		"sidecar_injection_success_total", "citadel_server_root_cert_expiry_timestamp"},
 	// istio-agent's metrics, which only the merged :15020 endpoint serves
 	// (security/pkg/nodeagent/cache, prefixed istio_agent_).
-	"istio-agent": {"istio_agent_cert_expiry_seconds"},
+	"istio-agent": {"istio_agent_cert_expiry_seconds", "istio_agent_scrape_failures_total"},
 }
 
 // proxyJobs are the jobs that scrape Istio's standard metrics.

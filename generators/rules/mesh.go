@@ -136,7 +136,38 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 			},
 		})
 	}
+	if slices.ContainsFunc(p.Jobs, func(j plan.Job) bool { return j.Kind == plan.JobIstioMerged }) {
+		out = append(out, appMetricsScrapeFailing(f))
+	}
 	return out
+}
+
+// appMetricsScrapeFailing fires when a sidecar's agent cannot scrape the
+// application it merges: with metrics merging the agent fetches the
+// application's metrics from the port and path of the pod's own
+// prometheus.io annotations on every scrape of :15020 and serves what it
+// got with Envoy's and its own; a failure is only logged and counted
+// (istio_agent_scrape_failures_total{type="application"}, istio/istio
+// pilot/cmd/pilot-agent/metrics/metrics.go and status/server.go), while
+// the target stays up. The application's metrics vanish from dashboards
+// and rules with no TargetDown. Only pods with such annotations are
+// scraped this way (pkg/kube/inject/webhook.go sets the agent's scrape
+// configuration only when the pod has one), so it does not fire for pods
+// that export nothing.
+func appMetricsScrapeFailing(f fixture) Rule {
+	pod := f.labels(f.proxyJob, map[string]string{"pod": "shop-7d9f", "type": "application"})
+	return Rule{
+		Alert: "IstioAppMetricsScrapeFailing",
+		Expr:  `sum by (team, namespace, pod) (increase(istio_agent_scrape_failures_total{type="application"}[10m])) > 0`,
+		For:   "15m", Labels: sev("warning"),
+		Annotations: ann("The sidecar cannot scrape the application's metrics.",
+			"The Istio agent of {{ $labels.namespace }}/{{ $labels.pod }} has failed to fetch the application's metrics for 15 minutes (metrics merging): "+
+				"they are missing although the target is up. Check the pod's prometheus.io/port and prometheus.io/path annotations against what the application serves."),
+		Test: &Test{
+			Fire:  Case{Series: []Series{{series("istio_agent_scrape_failures_total", pod), "0+2x40"}}, At: "30m", Expect: []map[string]string{expect(pod, []string{"job", "type"}, nil)}},
+			Quiet: Case{Series: []Series{{series("istio_agent_scrape_failures_total", pod), "3x40"}}, At: "30m"},
+		},
+	}
 }
 
 // controlPlaneAlerts watch istiod through the metrics its monitoring port

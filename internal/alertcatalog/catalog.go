@@ -37,7 +37,7 @@ var AlertGroups = map[string][]string{
 	"obsgen-monitoring": {"TargetDown", "PrometheusBadConfig", "PrometheusRuleFailures", "PrometheusErrorSendingAlertsToSomeAlertmanagers",
 		"PrometheusTSDBCompactionsFailing", "PrometheusHeadSeriesGrowth", "AlertmanagerFailedReload", "AlertmanagerFailedToSendAlerts",
 		"PrometheusNotConnectedToAlertmanagers", "PrometheusRemoteStorageFailures", "PrometheusRemoteWriteBehind", "TargetsMissing", "ClusterMetricsMissing", "ClusterTargetsDropped"},
-	"obsgen-istio-services": {"IstioHighErrorRate", "IstioHighLatency", "IstioTrafficDropped", "IstioPlaintextRequests"},
+	"obsgen-istio-services": {"IstioHighErrorRate", "IstioHighLatency", "IstioTrafficDropped", "IstioPlaintextRequests", "IstioAppMetricsScrapeFailing"},
 	"obsgen-istio-control-plane": {"IstiodDown", "IstiodXdsPushErrors", "IstiodXdsRejected", "IstiodCertificateSigningErrors", "IstioSidecarInjectionFailures",
 		"IstioRootCertificateExpiring", "IstioWorkloadCertificateExpiring", "ZtunnelUnavailable"},
 	"obsgen-istio-gateways": {"IstioGatewayHighErrorRate", "IstioGatewayHighLatency"},
@@ -48,7 +48,7 @@ var AlertGroups = map[string][]string{
 // disable or tune them for itself. The rest are the platform team's.
 var TeamAlerts = []string{"KubePodCrashLooping", "KubePodNotReady", "KubeDeploymentReplicasMismatch", "KubeStatefulSetReplicasMismatch",
 	"KubeContainerWaiting", "KubeJobFailed", "KubeContainerOOMKilled", "CPUThrottlingHigh", "KubePersistentVolumeFillingUp",
-	"TargetDown", "IstioHighErrorRate", "IstioHighLatency", "IstioTrafficDropped", "IstioPlaintextRequests", "ErrorBudgetBurn"}
+	"TargetDown", "IstioHighErrorRate", "IstioHighLatency", "IstioTrafficDropped", "IstioPlaintextRequests", "IstioAppMetricsScrapeFailing", "ErrorBudgetBurn"}
 
 // Known tells whether name is an alert or a rule group of AlertGroups.
 func Known(name string) bool {
