@@ -54,6 +54,10 @@ func deliveryAlerts(p *plan.Plan) []Rule {
 	}
 	failed, all := series("prometheus_remote_storage_samples_failed_total", rw), series("prometheus_remote_storage_samples_total", rw)
 	newest, sent := series("prometheus_remote_storage_queue_highest_timestamp_seconds", rw), series("prometheus_remote_storage_queue_highest_sent_timestamp_seconds", rw)
+	newestAll := series("prometheus_remote_storage_highest_timestamp_in_seconds", prom)
+	old := expect(prom, nil, map[string]string{"pod": "prometheus-1", "instance": "10.0.0.10:9090"})
+	rwOld := expect(old, nil, map[string]string{"remote_name": "store", "url": "https://store.example/api/v1/push"})
+	newestAllOld, sentOld := series("prometheus_remote_storage_highest_timestamp_in_seconds", old), series("prometheus_remote_storage_queue_highest_sent_timestamp_seconds", rwOld)
 	return append(out, Rule{
 		Alert: "PrometheusRemoteStorageFailures",
 		Expr: `rate(prometheus_remote_storage_samples_failed_total{job="prometheus"}[5m])
@@ -70,18 +74,31 @@ func deliveryAlerts(p *plan.Plan) []Rule {
 	}, Rule{
 		Alert: "PrometheusRemoteWriteBehind",
 		// Per queue: the newest sample enqueued against the newest sent
-		// (storage/remote/queue_manager.go; the mixin's
-		// highest_timestamp_in_seconds is deprecated in Prometheus 3).
-		Expr: `max_over_time(prometheus_remote_storage_queue_highest_timestamp_seconds{job="prometheus"}[5m])
-- max_over_time(prometheus_remote_storage_queue_highest_sent_timestamp_seconds{job="prometheus"}[5m])
-> 120`,
+		// (storage/remote/queue_manager.go). The enqueued side exists
+		// from Prometheus 3.7 on (CHANGELOG 3.7.0, #17065, which
+		// deprecates the server-wide highest_timestamp_in_seconds the
+		// mixin reads); older servers, 3.5 LTS and 2.x among them, have
+		// only the deprecated one, which the second term reads as the
+		// mixin does, for the queues the first does not cover.
+		Expr: `(
+  max_over_time(prometheus_remote_storage_queue_highest_timestamp_seconds{job="prometheus"}[5m])
+  - max_over_time(prometheus_remote_storage_queue_highest_sent_timestamp_seconds{job="prometheus"}[5m])
+or
+  max_over_time(prometheus_remote_storage_highest_timestamp_in_seconds{job="prometheus"}[5m])
+  - ignoring (remote_name, url) group_right
+  max_over_time(prometheus_remote_storage_queue_highest_sent_timestamp_seconds{job="prometheus"}[5m])
+) > 120`,
 		For: "15m", Labels: sev("critical"),
 		Annotations: ann("Prometheus remote write is falling behind.",
 			"Prometheus {{ $labels.namespace }}/{{ $labels.pod }}'s remote write to {{ $labels.remote_name }} has been over 2 minutes behind for 15 minutes: "+
 				"the store lags and its rules evaluate old data."),
 		Test: &Test{
-			Fire:  Case{Series: []Series{{newest, "0+60x50"}, {sent, "0+60x10 600x40"}}, At: "40m", Expect: []map[string]string{rw}},
-			Quiet: Case{Series: []Series{{newest, "0+60x50"}, {sent, "0+60x50"}}, At: "40m"},
+			// prometheus-0 runs 3.7 or later (both enqueued metrics),
+			// prometheus-1 an older release (only the server-wide one).
+			Fire: Case{Series: []Series{{newest, "0+60x50"}, {newestAll, "0+60x50"}, {sent, "0+60x10 600x40"},
+				{newestAllOld, "0+60x50"}, {sentOld, "0+60x10 600x40"}}, At: "40m", Expect: []map[string]string{rw, rwOld}},
+			Quiet: Case{Series: []Series{{newest, "0+60x50"}, {newestAll, "0+60x50"}, {sent, "0+60x50"},
+				{newestAllOld, "0+60x50"}, {sentOld, "0+60x50"}}, At: "40m"},
 		},
 	})
 }

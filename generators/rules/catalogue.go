@@ -37,6 +37,7 @@ var MetricsByJob = map[string][]string{
 		"prometheus_tsdb_compactions_failed_total", "prometheus_tsdb_head_series",
 		"prometheus_notifications_alertmanagers_discovered", "prometheus_remote_storage_samples_failed_total",
 		"prometheus_remote_storage_samples_total", "prometheus_remote_storage_queue_highest_timestamp_seconds",
+		"prometheus_remote_storage_highest_timestamp_in_seconds",
 		"prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
 	},
 	// Alertmanager's own /metrics (prometheus/alertmanager: notify/notify.go,
