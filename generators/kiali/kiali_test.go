@@ -31,6 +31,21 @@ func TestConfiguration(t *testing.T) {
 		assert.False(t, c.ExternalServices.Tracing.Enabled)
 		assert.Equal(t, 20001, c.Server.Port)
 	})
+	t.Run("a Grafana Service in front of other ports (the Helm chart's 80)", func(t *testing.T) {
+		p := profile(func(p *v1alpha1.Profile) {
+			p.Kiali.GrafanaURL = "https://grafana.example"
+			p.Kiali.GrafanaInternalURL = "http://grafana.monitoring.svc:80"
+		})
+		assert.Equal(t, "http://grafana.monitoring.svc:80", Configuration(p).ExternalServices.Grafana.InternalURL)
+		var toGrafana *plan.Flow
+		for i, f := range p.Flows {
+			if f.ID == "kiali-to-grafana" {
+				toGrafana = &p.Flows[i]
+			}
+		}
+		require.NotNil(t, toGrafana)
+		assert.Equal(t, 3000, toGrafana.Ports[0].Port, "policies see the pods' port, after the Service")
+	})
 	t.Run("a shared store: tenant header and cluster scope", func(t *testing.T) {
 		c := Configuration(profile(func(p *v1alpha1.Profile) {
 			p.Monitoring.Prometheus.Shards = 2

@@ -143,7 +143,10 @@ func resolveKiali(p *v1alpha1.Profile, d Dashboards) *Kiali {
 		ScrapeInterval: p.Monitoring.Prometheus.ScrapeInterval, OwnNetworkPolicy: p.Network.Stance == v1alpha1.StanceOpen}
 	g := p.Monitoring.Grafana
 	if d.Any() && k.GrafanaURL != "" {
-		out.GrafanaURL = fmt.Sprintf("http://%s.%s.svc:%d", g.Service, g.Namespace, g.Port)
+		out.GrafanaURL = k.GrafanaInternalURL
+		if out.GrafanaURL == "" {
+			out.GrafanaURL = fmt.Sprintf("http://%s.%s.svc:%d", g.Service, g.Namespace, g.Port)
+		}
 	}
 	if k.Install == v1alpha1.KialiOperator {
 		out.Operator = &Component{Namespace: k.Operator.Namespace, PodLabels: SortedLabels(k.Operator.PodLabels), Service: k.Operator.Service}

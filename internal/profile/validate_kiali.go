@@ -31,6 +31,12 @@ func (v *validator) kialiTracing() {
 			}
 		}
 		v.kialiPrometheus()
+		if k.GrafanaInternalURL != "" {
+			v.absoluteURL("kiali.grafanaInternalURL", k.GrafanaInternalURL)
+			if k.GrafanaURL == "" {
+				v.warnAt("kiali.grafanaInternalURL", "set kiali.grafanaURL too", "Kiali links to no dashboard without Grafana's external URL, so the internal one is not used")
+			}
+		}
 		if k.GrafanaURL != "" {
 			v.absoluteURL("kiali.grafanaURL", k.GrafanaURL)
 		} else if v.dashboardsWanted() {

@@ -69,6 +69,14 @@ type Kiali struct {
 	// builds its links to the dashboards from it (external_url) and, on
 	// Kubernetes, shows none without it.
 	GrafanaURL string `yaml:"grafanaURL,omitempty" json:"grafanaURL,omitempty"`
+	// GrafanaInternalURL is where Kiali reaches Grafana's API inside the
+	// cluster (internal_url). Default:
+	// http://<monitoring.grafana.service>.<namespace>.svc:<monitoring.grafana.port>.
+	// Set it when the Service's port or name differs from the pods': the
+	// grafana Helm chart's Service listens on 80 (service.port) in front of
+	// the pods' 3000, grafana-operator names it <Grafana name>-service.
+	// Kiali shows no dashboard links when it cannot reach Grafana.
+	GrafanaInternalURL string `yaml:"grafanaInternalURL,omitempty" json:"grafanaInternalURL,omitempty"`
 	// GrafanaToken is the Secret key holding a Grafana service-account
 	// token Kiali searches the dashboards with; without it Grafana must let
 	// anonymous viewers use its API.
