@@ -146,7 +146,11 @@ func certificateAlerts(p *plan.Plan, istiod map[string]string) []Rule {
 			},
 		})
 	}
-	if !slices.ContainsFunc(p.Jobs, func(j plan.Job) bool { return j.Kind == plan.JobIstioMerged }) {
+	// With istio-csr the workload certificates are istio-csr's, an hour
+	// long by default (its --max-client-certificate-duration), so an
+	// hour left is their normal state: the threshold below assumes
+	// istiod's 24 hours.
+	if !slices.ContainsFunc(p.Jobs, func(j plan.Job) bool { return j.Kind == plan.JobIstioMerged }) || !p.Mesh.IstiodCA() {
 		return out
 	}
 	pod := map[string]string{"job": string(plan.JobIstioMerged), "namespace": "shop", "pod": "shop-7d9f", "resource_name": "default"}

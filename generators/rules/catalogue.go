@@ -22,7 +22,7 @@ var MetricsByJob = map[string][]string{
 		"kube_deployment_spec_replicas", "kube_deployment_status_replicas_available", "kube_deployment_status_replicas_updated",
 		"kube_statefulset_status_replicas_ready", "kube_statefulset_replicas", "kube_statefulset_status_replicas_updated",
 		"kube_job_failed", "kube_pod_container_status_restarts_total", "kube_pod_container_status_last_terminated_reason",
-		"kube_pod_status_ready", "kube_daemonset_status_number_unavailable",
+		"kube_pod_status_ready", "kube_daemonset_status_number_unavailable", "kube_pod_created",
 	},
 	// cAdvisor through the kubelet's /metrics/cadvisor.
 	"cadvisor": {"container_cpu_cfs_throttled_periods_total", "container_cpu_cfs_periods_total",
@@ -59,7 +59,7 @@ var MetricsByJob = map[string][]string{
 		"sidecar_injection_success_total", "citadel_server_root_cert_expiry_timestamp"},
 	// istio-agent's metrics, which only the merged :15020 endpoint serves
 	// (security/pkg/nodeagent/cache, prefixed istio_agent_).
-	"istio-agent": {"istio_agent_cert_expiry_seconds", "istio_agent_scrape_failures_total"},
+	"istio-agent": {"istio_agent_cert_expiry_seconds", "istio_agent_scrape_failures_total", "istio_agent_scrapes_total"},
 }
 
 // proxyJobs are the jobs that scrape Istio's standard metrics.

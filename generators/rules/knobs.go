@@ -250,6 +250,10 @@ func withFor(r Rule, d string) Rule {
 	t := *r.Test
 	t.Fire = lengthen(t.Fire, delta)
 	t.Quiet = lengthen(t.Quiet, delta)
+	t.AlsoQuiet = slices.Clone(t.AlsoQuiet)
+	for i := range t.AlsoQuiet {
+		t.AlsoQuiet[i] = lengthen(t.AlsoQuiet[i], delta)
+	}
 	r.Test = &t
 	return r
 }

@@ -96,6 +96,7 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 	gone := series("istio_requests_total", f.requestSeries(map[string]string{"destination_canonical_service": "cart", "pod": "cart-6f5d"}))
 	goneSvc := maps.Clone(svc)
 	goneSvc["destination_canonical_service"] = "cart"
+	clusterUp := series("up", map[string]string{"job": "kubelet", "instance": "10.0.0.2:10250"})
 	out := []Rule{
 		istioErrors(f, svc, ok, failed),
 		istioLatency(f, svc, bucket),
@@ -106,16 +107,20 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 			// after a rollout whose new pods get no traffic the old pods'
 			// series go stale and the new ones never exist, so the
 			// recording has no series at all, which "== 0" cannot see.
-			Expr: `(service:istio_requests:rate5m offset 1h > 0) unless (service:istio_requests:rate5m > 0)`,
+			// Not while the whole cluster sends nothing (ClusterMetricsMissing
+			// on a ruler): every service's series vanish then.
+			Expr: `(service:istio_requests:rate5m offset 1h > 0) unless (service:istio_requests:rate5m > 0) unless on () absent(up)`,
 			For:  "5m", Labels: sev("warning"),
 			Annotations: ann("A service stopped receiving requests.",
 				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} received requests an hour ago and none in the last 5 minutes."),
 			Test: &Test{
 				// shop's counter stops; cart's pods are replaced by pods
 				// that never receive a request (its series ends).
-				Fire: Case{Series: []Series{{ok, "0+60x70 4200x60"}, {gone, "0+60x70"}}, At: "100m",
+				Fire: Case{Series: []Series{{ok, "0+60x70 4200x60"}, {gone, "0+60x70"}, {clusterUp, "1x130"}}, At: "100m",
 					Expect: []map[string]string{goneSvc, svc}},
-				Quiet: Case{Series: []Series{{ok, "0+60x130"}}, At: "100m"},
+				Quiet: Case{Series: []Series{{ok, "0+60x130"}, {clusterUp, "1x130"}}, At: "100m"},
+				// The cluster stopped sending at 70m: its every series ends.
+				AlsoQuiet: []Case{{Series: []Series{{ok, "0+60x70"}, {gone, "0+60x70"}, {clusterUp, "1x70"}}, At: "100m"}},
 			},
 		},
 	}
@@ -156,16 +161,24 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 // that export nothing.
 func appMetricsScrapeFailing(f fixture) Rule {
 	pod := f.labels(f.proxyJob, map[string]string{"pod": "shop-7d9f", "type": "application"})
+	scrapes := f.labels(f.proxyJob, map[string]string{"pod": "shop-7d9f"})
 	return Rule{
 		Alert: "IstioAppMetricsScrapeFailing",
-		Expr:  `sum by (team, namespace, pod) (increase(istio_agent_scrape_failures_total{type="application"}[10m])) > 0`,
-		For:   "15m", Labels: sev("warning"),
+		// The share of the agent's scrapes (each scrape of :15020,
+		// istio_agent_scrapes_total) whose application fetch failed: an
+		// occasional failure (a slow response, a restart) is no outage.
+		Expr: `sum by (team, namespace, pod) (rate(istio_agent_scrape_failures_total{type="application"}[10m]))
+/ sum by (team, namespace, pod) (rate(istio_agent_scrapes_total[10m]))
+> 0.5`,
+		For: "15m", Labels: sev("warning"),
 		Annotations: ann("The sidecar cannot scrape the application's metrics.",
-			"The Istio agent of {{ $labels.namespace }}/{{ $labels.pod }} has failed to fetch the application's metrics for 15 minutes (metrics merging): "+
-				"they are missing although the target is up. Check the pod's prometheus.io/port and prometheus.io/path annotations against what the application serves."),
+			"The Istio agent of {{ $labels.namespace }}/{{ $labels.pod }} has failed to fetch the application's metrics in most scrapes for 15 minutes (metrics merging): "+
+				"they are missing although the target is up. Check the pod's prometheus.io/port and prometheus.io/path annotations (without a port the agent asks :80/metrics) against what the application serves."),
 		Test: &Test{
-			Fire:  Case{Series: []Series{{series("istio_agent_scrape_failures_total", pod), "0+2x40"}}, At: "30m", Expect: []map[string]string{expect(pod, []string{"job", "type"}, nil)}},
-			Quiet: Case{Series: []Series{{series("istio_agent_scrape_failures_total", pod), "3x40"}}, At: "30m"},
+			Fire: Case{Series: []Series{{series("istio_agent_scrape_failures_total", pod), "0+2x40"}, {series("istio_agent_scrapes_total", scrapes), "0+2x40"}},
+				At: "30m", Expect: []map[string]string{expect(pod, []string{"job", "type"}, nil)}},
+			// One fetch in twenty fails.
+			Quiet: Case{Series: []Series{{series("istio_agent_scrape_failures_total", pod), "0+1x40"}, {series("istio_agent_scrapes_total", scrapes), "0+20x40"}}, At: "30m"},
 		},
 	}
 }
@@ -190,6 +203,8 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 				// absent() of a comparison cannot know the labels: none.
 				Fire:  Case{Series: []Series{{series("up", istiod), "0x20"}}, At: "15m", Expect: []map[string]string{{}}},
 				Quiet: Case{Series: []Series{{series("up", istiod), "1x20"}}, At: "15m"},
+				// Nothing at all from the cluster: ClusterMetricsMissing's.
+				AlsoQuiet: []Case{{At: "15m"}},
 			},
 		},
 		{

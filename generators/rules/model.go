@@ -35,6 +35,8 @@ type Rule struct {
 type Test struct {
 	Fire  Case
 	Quiet Case
+	// AlsoQuiet are further scenarios in which the alert must stay quiet.
+	AlsoQuiet []Case
 	// AlwaysFires marks the Watchdog, which has no quiet case.
 	AlwaysFires bool
 }

@@ -160,6 +160,8 @@ func targetsMissing(p *plan.Plan) (Rule, bool) {
 			Fire: Case{Series: []Series{prom}, At: "25m", Expect: expect},
 			// Discovered but down is TargetDown's.
 			Quiet: Case{Series: append([]Series{prom}, present...), At: "25m"},
+			// Nothing at all from the cluster: ClusterMetricsMissing's.
+			AlsoQuiet: []Case{{At: "25m"}},
 		},
 	}, true
 }

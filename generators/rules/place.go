@@ -146,6 +146,10 @@ func (sc *scoper) rule(r Rule) Rule {
 		t := *r.Test
 		t.Fire = sc.withClusterLabel(t.Fire, keeps)
 		t.Quiet = sc.withClusterLabel(t.Quiet, keeps)
+		t.AlsoQuiet = slices.Clone(t.AlsoQuiet)
+		for i := range t.AlsoQuiet {
+			t.AlsoQuiet[i] = sc.withClusterLabel(t.AlsoQuiet[i], keeps)
+		}
 		r.Test = &t
 	}
 	return r

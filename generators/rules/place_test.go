@@ -2,6 +2,7 @@ package rules
 
 import (
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/prometheus/prometheus/promql/parser"
@@ -28,7 +29,12 @@ func referenceScope(r Rule, cluster string) Rule {
 	}
 	if r.Test != nil {
 		t := *r.Test
-		for _, c := range []*Case{&t.Fire, &t.Quiet} {
+		t.AlsoQuiet = slices.Clone(t.AlsoQuiet)
+		cases := []*Case{&t.Fire, &t.Quiet}
+		for i := range t.AlsoQuiet {
+			cases = append(cases, &t.AlsoQuiet[i])
+		}
+		for _, c := range cases {
 			series := make([]Series, len(c.Series))
 			for i, s := range c.Series {
 				series[i] = Series{Series: addLabel(s.Series, ClusterLabel, cluster), Values: s.Values}

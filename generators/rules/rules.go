@@ -541,6 +541,11 @@ func testFileYAML(e *expander, rf File, ruleFiles []string) (*writer, error) {
 			if err := w.testGroup(e, name+" stays quiet", r, r.Test.Quiet, false); err != nil {
 				return nil, err
 			}
+			for i, c := range r.Test.AlsoQuiet {
+				if err := w.testGroup(e, fmt.Sprintf("%s stays quiet (%d)", name, i+2), r, c, false); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	return w, nil

@@ -82,6 +82,12 @@ func kubeWorkloadAlerts(f fixture) []Rule {
 	oom := expect(pod, nil, map[string]string{"reason": "OOMKilled"})
 	fresh := f.labels("kube-state-metrics", map[string]string{"pod": "shop-5b2c", "container": "app"})
 	freshOOM := expect(fresh, nil, map[string]string{"reason": "OOMKilled"})
+	born := f.labels("kube-state-metrics", map[string]string{"pod": "shop-3a7e", "container": "app"})
+	bornOOM := expect(born, nil, map[string]string{"reason": "OOMKilled"})
+	bornPod := f.labels("kube-state-metrics", map[string]string{"pod": "shop-3a7e"})
+	old := f.labels("kube-state-metrics", map[string]string{"pod": "shop-0c9d", "container": "app"})
+	oldOOM := expect(old, nil, map[string]string{"reason": "OOMKilled"})
+	oldPod := f.labels("kube-state-metrics", map[string]string{"pod": "shop-0c9d"})
 	again := f.labels("kube-state-metrics", map[string]string{"pod": "shop-8e1a", "container": "app"})
 	againOOM := expect(again, nil, map[string]string{"reason": "OOMKilled"})
 	againError := expect(again, nil, map[string]string{"reason": "Error"})
@@ -174,26 +180,41 @@ func kubeWorkloadAlerts(f fixture) []Rule {
 			// has no sample 10 minutes back; the current reason and not
 			// min_over_time: an OOM kill followed by a restart for
 			// another reason is not this alert's.
-			Expr: `increase(kube_pod_container_status_restarts_total{` + ksm + `}[10m]) > 0` +
+			// A container killed before kube-state-metrics' first look at
+			// it has no sample of 0 to increase from: a count above 0 on a
+			// series younger than 10 minutes counts too, for a pod created
+			// in those 10 minutes (kube_pod_created), not for every old one
+			// whose series merely went missing while kube-state-metrics was.
+			Expr: `(increase(kube_pod_container_status_restarts_total{` + ksm + `}[10m]) > 0` +
+				` or ((kube_pod_container_status_restarts_total{` + ksm + `} > 0 unless kube_pod_container_status_restarts_total{` + ksm + `} offset 10m)` +
+				` and on (namespace, pod) (time() - kube_pod_created{` + ksm + `} < 600)))` +
 				` and ignoring (reason) kube_pod_container_status_last_terminated_reason{` + ksm + `, reason="OOMKilled"} == 1`,
 			Labels: sev("warning"),
 			Annotations: ann("Container was OOM-killed.",
 				"Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} was killed for running out of memory in the last 10 minutes."),
 			Test: &Test{
 				// app: killed at 11m; fresh: a pod whose series start at
-				// 10m, killed at 11m.
+				// 10m, killed at 11m; born: killed before its first sample.
 				Fire: Case{Series: []Series{{series("kube_pod_container_status_restarts_total", pod), "0x10 1x20"},
 					{series("kube_pod_container_status_last_terminated_reason", oom), "0x10 1x20"},
 					{series("kube_pod_container_status_restarts_total", fresh), "_x9 0 1x20"},
-					{series("kube_pod_container_status_last_terminated_reason", freshOOM), "_x9 0 1x20"}},
-					At: "15m", Expect: []map[string]string{pod, fresh}},
+					{series("kube_pod_container_status_last_terminated_reason", freshOOM), "_x9 0 1x20"},
+					{series("kube_pod_container_status_restarts_total", born), "_x10 1x20"},
+					{series("kube_pod_container_status_last_terminated_reason", bornOOM), "_x10 1x20"},
+					{series("kube_pod_created", bornPod), "_x10 570x20"}},
+					At: "15m", Expect: []map[string]string{pod, born, fresh}},
 				// app: restarted, not for memory; again: killed at 6m,
 				// then restarted at 10m for another reason.
 				Quiet: Case{Series: []Series{{series("kube_pod_container_status_restarts_total", pod), "0x10 1x20"},
 					{series("kube_pod_container_status_last_terminated_reason", oom), "0x30"},
 					{series("kube_pod_container_status_restarts_total", again), "0x5 1x4 2x20"},
 					{series("kube_pod_container_status_last_terminated_reason", againOOM), "0x5 1x4 stale"},
-					{series("kube_pod_container_status_last_terminated_reason", againError), "_x9 1x20"}}, At: "15m"},
+					{series("kube_pod_container_status_last_terminated_reason", againError), "_x9 1x20"},
+					// old: killed long ago; kube-state-metrics was away from
+					// 0m to 10m, so its series have no sample 10 minutes back.
+					{series("kube_pod_container_status_restarts_total", old), "_x10 3x20"},
+					{series("kube_pod_container_status_last_terminated_reason", oldOOM), "_x10 1x20"},
+					{series("kube_pod_created", oldPod), "_x10 0x20"}}, At: "15m"},
 			},
 		},
 		cpuThrottling(f, container),

@@ -97,6 +97,11 @@ func refTestFile(t *testing.T, p *plan.Plan, rf File, ruleFiles []string) (tf te
 				testGroupYAML{Name: name + " stays quiet", Interval: "1m", InputSeries: r.Test.Quiet.Series,
 					AlertTests: []alertTestYAML{{EvalTime: r.Test.Quiet.At, AlertName: r.Alert, ExpAlerts: []expAlertYAML{}}}},
 			)
+			for i, c := range r.Test.AlsoQuiet {
+				tf.Tests = append(tf.Tests,
+					testGroupYAML{Name: fmt.Sprintf("%s stays quiet (%d)", name, i+2), Interval: "1m", InputSeries: c.Series,
+						AlertTests: []alertTestYAML{{EvalTime: c.At, AlertName: r.Alert, ExpAlerts: []expAlertYAML{}}}})
+			}
 		}
 	}
 	return tf, len(tf.Tests) > 0
