@@ -233,24 +233,31 @@ func TestTeamAlertLabelsAreAddedByAlertRelabeling(t *testing.T) {
 	assert.Equal(t, labels.FromStrings("alertname", "KubePodCrashLooping", "team", "shop-admin"), relabelled("shop-admin"), "the regex is anchored")
 }
 
-// TestIstiodIsScrapedUnderEveryRevision: the istio-discovery chart names
-// its Service istiod, or istiod-<revision> for a revisioned control plane
-// (each selecting its own revision's pods), with the monitoring port
-// http-monitoring. The istiod job keeps both, and only that port.
-func TestIstiodIsScrapedUnderEveryRevision(t *testing.T) {
+// defaultJob is the job of kind in the configuration of a sidecar mesh
+// with the default settings, as Prometheus loads it.
+func defaultJob(t *testing.T, kind plan.JobKind) *config.ScrapeConfig {
+	t.Helper()
 	engine, err := render.New(templates.FS, "")
 	require.NoError(t, err)
 	files, err := Generate(plan.Resolve(profileWith(v1alpha1.Mesh{}, false)), engine)
 	require.NoError(t, err)
 	cfg, err := config.Load(string(files[0].Data), promslog.NewNopLogger())
 	require.NoError(t, err)
-	var job *config.ScrapeConfig
 	for _, sc := range cfg.ScrapeConfigs {
-		if sc.JobName == string(plan.JobIstiod) {
-			job = sc
+		if sc.JobName == string(kind) {
+			return sc
 		}
 	}
-	require.NotNil(t, job)
+	t.Fatalf("no job %s", kind)
+	return nil
+}
+
+// TestIstiodIsScrapedUnderEveryRevision: the istio-discovery chart names
+// its Service istiod, or istiod-<revision> for a revisioned control plane
+// (each selecting its own revision's pods), with the monitoring port
+// http-monitoring. The istiod job keeps both, and only that port.
+func TestIstiodIsScrapedUnderEveryRevision(t *testing.T) {
+	job := defaultJob(t, plan.JobIstiod)
 	kept := func(service, port string) bool {
 		lb := labels.NewBuilder(labels.FromStrings("__address__", "10.244.0.2:15014", "__meta_kubernetes_namespace", "istio-system",
 			"__meta_kubernetes_service_name", service, "__meta_kubernetes_endpoint_port_name", port, "__meta_kubernetes_pod_name", "istiod-1"))
@@ -271,19 +278,7 @@ func TestIstiodIsScrapedUnderEveryRevision(t *testing.T) {
 // reads as false opts the pod out of the merged job, and one it cannot
 // parse does not.
 func TestTheScrapeOptOutIsReadAsTheInjectorReadsIt(t *testing.T) {
-	engine, err := render.New(templates.FS, "")
-	require.NoError(t, err)
-	files, err := Generate(plan.Resolve(profileWith(v1alpha1.Mesh{}, false)), engine)
-	require.NoError(t, err)
-	cfg, err := config.Load(string(files[0].Data), promslog.NewNopLogger())
-	require.NoError(t, err)
-	var job *config.ScrapeConfig
-	for _, sc := range cfg.ScrapeConfigs {
-		if sc.JobName == string(plan.JobIstioMerged) {
-			job = sc
-		}
-	}
-	require.NotNil(t, job)
+	job := defaultJob(t, plan.JobIstioMerged)
 	for _, value := range []string{"", "true", "True", "1", "t", "yes", "no", "off"} {
 		parsed, err := strconv.ParseBool(value)
 		optOut := err == nil && !parsed
