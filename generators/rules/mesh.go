@@ -109,7 +109,7 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 			// recording has no series at all, which "== 0" cannot see.
 			// Not while the whole cluster sends nothing (ClusterMetricsMissing
 			// on a ruler): every service's series vanish then.
-			Expr: `(service:istio_requests:rate5m offset 1h > 0) unless (service:istio_requests:rate5m > 0) unless on () absent(up)`,
+			Expr: `(service:istio_requests:rate5m offset 1h > 0) unless (service:istio_requests:rate5m > 0)` + whileSending(p),
 			For:  "5m", Labels: sev("warning"),
 			Annotations: ann("A service stopped receiving requests.",
 				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} received requests an hour ago and none in the last 5 minutes."),
@@ -120,7 +120,8 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 					Expect: []map[string]string{goneSvc, svc}},
 				Quiet: Case{Series: []Series{{ok, "0+60x130"}, {clusterUp, "1x130"}}, At: "100m"},
 				// The cluster stopped sending at 70m: its every series ends.
-				AlsoQuiet: []Case{{Series: []Series{{ok, "0+60x70"}, {gone, "0+60x70"}, {clusterUp, "1x70"}}, At: "100m"}},
+				AlsoQuiet: append([]Case{{Series: []Series{{ok, "0+60x70"}, {gone, "0+60x70"}, {clusterUp, "1x70"}}, At: "100m"}},
+					shardDied(p, "100m", Series{ok, "0+60x70"}, Series{gone, "0+60x70"})...),
 			},
 		},
 	}
@@ -195,7 +196,7 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 			Alert: "IstiodDown",
 			// unless absent(up): a cluster that sends nothing at all is
 			// ClusterMetricsMissing's (on a ruler), not istiod's.
-			Expr: `absent(up{job="istiod"} == 1) unless on() absent(up)`,
+			Expr: `absent(up{job="istiod"} == 1)` + whileSending(p),
 			For:  "5m", Labels: sev("critical"),
 			Annotations: ann("No istiod is up.",
 				"Prometheus has not scraped a healthy istiod for 5 minutes: proxies get no configuration or certificate updates."),
@@ -203,8 +204,9 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 				// absent() of a comparison cannot know the labels: none.
 				Fire:  Case{Series: []Series{{series("up", istiod), "0x20"}}, At: "15m", Expect: []map[string]string{{}}},
 				Quiet: Case{Series: []Series{{series("up", istiod), "1x20"}}, At: "15m"},
-				// Nothing at all from the cluster: ClusterMetricsMissing's.
-				AlsoQuiet: []Case{{At: "15m"}},
+				// Nothing at all from the cluster: ClusterMetricsMissing's;
+				// istiod's shard died: ClusterTargetsDropped's.
+				AlsoQuiet: append([]Case{{At: "15m"}}, shardDied(p, "100m", Series{series("up", istiod), "1x70"})...),
 			},
 		},
 		{

@@ -121,6 +121,32 @@ func monitoringTail(p *plan.Plan, out []Rule) []Rule {
 	return out
 }
 
+// whileSending keeps an alert about missing series quiet while the
+// cluster, or one of its shards, sends nothing: every series of the
+// cluster vanishes then (ClusterMetricsMissing on a ruler), or every
+// series of the targets on the dead shard (ClusterTargetsDropped, later).
+// With shards, a shard counts as gone when fewer shards (the shard
+// external label) send up series than an hour ago.
+func whileSending(p *plan.Plan) string {
+	guard := " unless on () absent(up)"
+	if p.Scrape.Shards > 1 {
+		guard += fmt.Sprintf(" unless on () (count(count by (%s) (up offset 1h)) > count(count by (%s) (up)))", plan.ShardLabel, plan.ShardLabel)
+	}
+	return guard
+}
+
+// shardDied is an AlsoQuiet scenario of a sharded plan: shard 1, and
+// with it the series in extra, stops sending at 70m; shard 0 goes on.
+func shardDied(p *plan.Plan, at string, extra ...Series) []Case {
+	if p.Scrape.Shards <= 1 {
+		return nil
+	}
+	up := func(shard, instance string) string {
+		return series("up", map[string]string{"job": "kubelet", "instance": instance, plan.ShardLabel: shard})
+	}
+	return []Case{{Series: append([]Series{{up("0", "10.0.0.2:10250"), "1x130"}, {up("1", "10.0.0.3:10250"), "1x70"}}, extra...), At: at}}
+}
+
 // targetsMissing fires when Prometheus discovers no target at all for a
 // job the Kubernetes alerts read: kube-state-metrics (the workload alerts,
 // ZtunnelUnavailable), the kubelet (volume usage) and cAdvisor (CPU
@@ -150,7 +176,7 @@ func targetsMissing(p *plan.Plan) (Rule, bool) {
 	prom := Series{series("up", map[string]string{"job": "prometheus", "instance": "10.0.0.9:9090"}), "1x30"}
 	return Rule{
 		Alert: "TargetsMissing",
-		Expr:  "(" + strings.Join(absent, " or ") + ") unless on() absent(up)",
+		Expr:  "(" + strings.Join(absent, " or ") + ")" + whileSending(p),
 		For:   "15m", Labels: sev("critical"),
 		Annotations: ann("Prometheus discovers no target of a job the Kubernetes alerts read.",
 			"Prometheus has had no {{ $labels.job }} target for 15 minutes: the alerts and dashboards that read its metrics see nothing and stay silent. "+
@@ -160,8 +186,9 @@ func targetsMissing(p *plan.Plan) (Rule, bool) {
 			Fire: Case{Series: []Series{prom}, At: "25m", Expect: expect},
 			// Discovered but down is TargetDown's.
 			Quiet: Case{Series: append([]Series{prom}, present...), At: "25m"},
-			// Nothing at all from the cluster: ClusterMetricsMissing's.
-			AlsoQuiet: []Case{{At: "25m"}},
+			// Nothing at all from the cluster: ClusterMetricsMissing's;
+			// a dead shard: ClusterTargetsDropped's.
+			AlsoQuiet: append([]Case{{At: "25m"}}, shardDied(p, "100m")...),
 		},
 	}, true
 }
