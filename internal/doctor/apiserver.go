@@ -2,35 +2,24 @@ package doctor
 
 import (
 	"fmt"
-	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 
-	discoveryv1 "k8s.io/api/discovery/v1"
-
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 )
 
-// The API server's endpoints are those of the Service default/kubernetes,
-// which the API server itself keeps (its EndpointSlice is named kubernetes,
-// labelled kubernetes.io/service-name=kubernetes, its port named https:
-// pkg/controlplane/reconcilers in kubernetes/kubernetes). A pod reaches the
-// API server through the Service's cluster address on 443, which kube-proxy
-// (or the CNI's own service handling) translates to one endpoint before the
-// packet leaves the node: policy engines match the translated address and
-// port. Calico says so for its service rules ("Endpoint addresses and
-// ports to allow will be automatically detected from the service",
-// docs.tigera.io calico/latest/network-policy/policy-rules/service-policy),
-// and cert-manager's chart had to open 6443, not 443, for its webhook to
-// reach the API server (cert-manager/cert-manager#5788). kubeadm and kind
-// serve 6443; most managed control planes 443.
-const (
-	apiServerService   = "kubernetes"
-	apiServerNamespace = "default"
-	apiServerPortName  = "https"
-)
+// A pod reaches the API server through the Service default/kubernetes on
+// 443, which kube-proxy (or the CNI's own service handling) translates to
+// one endpoint (clusterstate.APIServerEndpoints) before the packet leaves
+// the node: policy engines match the translated address and port. Calico
+// says so for its service rules ("Endpoint addresses and ports to allow
+// will be automatically detected from the service", docs.tigera.io
+// calico/latest/network-policy/policy-rules/service-policy), and
+// cert-manager's chart had to open 6443, not 443, for its webhook to reach
+// the API server (cert-manager/cert-manager#5788). kubeadm and kind serve
+// 6443; most managed control planes 443.
 
 // checkAPIServer compares cluster.apiServerCIDRs and cluster.apiServerPort
 // with the API server's endpoints in the cluster state. Under a deny stance
@@ -43,13 +32,8 @@ func (d *doctor) checkAPIServer() {
 	if d.p.Network.Stance == v1alpha1.StanceOpen {
 		return
 	}
-	var found []*discoveryv1.EndpointSlice
-	for _, s := range d.st.EndpointSlices {
-		if s.Namespace == apiServerNamespace && s.Labels[discoveryv1.LabelServiceName] == apiServerService {
-			found = append(found, s)
-		}
-	}
-	if len(found) == 0 {
+	api := d.st.APIServerEndpoints()
+	if !api.Found {
 		d.notes = append(d.notes, "the cluster state holds no EndpointSlice of the Service default/kubernetes: cluster.apiServerCIDRs and cluster.apiServerPort were not checked against the API server's endpoints")
 		return
 	}
@@ -59,40 +43,21 @@ func (d *doctor) checkAPIServer() {
 			prefixes = append(prefixes, pr.Masked())
 		}
 	}
-	var addrs, outside []string
-	ports := map[int]bool{}
-	for _, s := range found {
-		for _, p := range s.Ports {
-			if p.Port != nil && (p.Name == nil || *p.Name == apiServerPortName) {
-				ports[int(*p.Port)] = true
-			}
-		}
-		for _, e := range s.Endpoints {
-			if e.Conditions.Ready != nil && !*e.Conditions.Ready {
-				continue
-			}
-			for _, a := range e.Addresses {
-				addrs = append(addrs, a)
-				ip, err := netip.ParseAddr(a)
-				if err != nil || !slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) }) {
-					outside = append(outside, a)
-				}
-			}
+	var addrs, outside, served []string
+	for _, ip := range api.Addresses {
+		addrs = append(addrs, ip.String())
+		if !slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Contains(ip) }) {
+			outside = append(outside, ip.String())
 		}
 	}
-	slices.Sort(addrs)
-	addrs = slices.Compact(addrs)
-	slices.Sort(outside)
-	outside = slices.Compact(outside)
-	var served []string
-	for _, p := range slices.Sorted(maps.Keys(ports)) {
+	for _, p := range api.Ports {
 		served = append(served, strconv.Itoa(p))
 	}
 	evidence := []string{fmt.Sprintf("EndpointSlice(s) of default/kubernetes: addresses %s, port %s", orNone(addrs), orNone(served)),
 		fmt.Sprintf("profile: cluster.apiServerCIDRs %s, cluster.apiServerPort %d", orNone(d.p.Cluster.APIServerCIDRs), d.p.Cluster.APIServerPort)}
 	const ref = "docs.tigera.io calico/latest/network-policy/policy-rules/service-policy; cert-manager/cert-manager#5788; kubernetes pkg/controlplane/reconcilers"
 	impact := "obsgen's egress policies let Prometheus (service discovery), kube-state-metrics, istiod and the operators reach the API server only there, so discovery times out and targets disappear"
-	if len(ports) > 0 && !ports[d.p.Cluster.APIServerPort] {
+	if len(api.Ports) > 0 && !slices.Contains(api.Ports, d.p.Cluster.APIServerPort) {
 		fix := fmt.Sprintf("set cluster.apiServerPort: %s, the port the endpoints serve, and generate again", served[0])
 		d.add(Finding{Severity: Critical, Cause: CauseAPIServerEndpoints, Subject: "API server port",
 			Summary:  fmt.Sprintf("the API server's endpoints serve port %s, not cluster.apiServerPort %d: %s", strings.Join(served, ", "), d.p.Cluster.APIServerPort, impact),

@@ -222,27 +222,15 @@ func adminDenies(st *clusterstate.State) bool {
 }
 
 func (d *Draft) apiServer(st *clusterstate.State) {
-	for _, es := range st.EndpointSlices {
-		if es.Namespace != "default" || es.Labels["kubernetes.io/service-name"] != "kubernetes" {
-			continue
-		}
-		for _, ep := range es.Endpoints {
-			for _, a := range ep.Addresses {
-				// One address each: /32, or /128 for IPv6 (an IPv6
-				// EndpointSlice of a dual-stack API server).
-				if ip, err := netip.ParseAddr(a); err == nil {
-					d.APIServerCIDRs = append(d.APIServerCIDRs, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()).String())
-				}
-			}
-		}
-		for _, p := range es.Ports {
-			if p.Port != nil {
-				d.APIServerPort = int(*p.Port)
-			}
-		}
+	api := st.APIServerEndpoints()
+	for _, ip := range api.Addresses {
+		// One address each: /32, or /128 for IPv6 (an IPv6 EndpointSlice
+		// of a dual-stack API server).
+		d.APIServerCIDRs = append(d.APIServerCIDRs, netip.PrefixFrom(ip, ip.BitLen()).String())
 	}
-	slices.Sort(d.APIServerCIDRs)
-	d.APIServerCIDRs = slices.Compact(d.APIServerCIDRs)
+	if len(api.Ports) > 0 {
+		d.APIServerPort = api.Ports[0]
+	}
 }
 
 func (d *Draft) teams(st *clusterstate.State) {
