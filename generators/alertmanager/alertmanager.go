@@ -179,10 +179,23 @@ func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 			Target: []string{matcher("alertname", "=~", strings.Join(alerts, "|")), matcher("severity", "!=", "critical")}}
 		// Only in the same cluster: clusters may share this Alertmanager,
 		// and every alert carries the cluster external label.
-		if j.CarriesTeam() { // TargetDown of these mutes only that team's alerts
-			in.Comment = fmt.Sprintf("targets of %s are down in a team's namespace: that team's warnings on its metrics see partial data", j.Name)
-			in.Equal = []string{plan.ClusterLabel, "team"}
-		} else {
+		switch {
+		case j.Kind == plan.JobGateways:
+			// A gateway's alerts are the platform team's whoever owns
+			// its namespace, while its targets carry the namespace
+			// owner's team: the namespace alone tells them apart.
+			in.Comment = fmt.Sprintf("targets of %s are down in a namespace: the warnings on its metrics there see partial data", j.Name)
+			in.Equal = []string{plan.ClusterLabel, "namespace"}
+		case j.CarriesTeam():
+			// TargetDown counts targets by namespace and team, and the
+			// alerts on these metrics carry both (the service alerts
+			// their destination's namespace): the proxies down in one
+			// namespace blind that namespace only. Alertmanager
+			// compares equal labels by name (docs/configuration.md,
+			// inhibit_rule), so a label the target lacks never matches.
+			in.Comment = fmt.Sprintf("targets of %s are down in a namespace: its team's warnings on their metrics there see partial data", j.Name)
+			in.Equal = []string{plan.ClusterLabel, "team", "namespace"}
+		default:
 			in.Comment = fmt.Sprintf("targets of %s are down: the warnings on its metrics see partial data (pages still go out)", j.Name)
 			in.Equal = []string{plan.ClusterLabel}
 		}

@@ -1,6 +1,7 @@
 package alertmanager
 
 import (
+	"io/fs"
 	"path"
 	"slices"
 	"testing"
@@ -19,7 +20,9 @@ import (
 	"obsgen.dev/obsgen/generators/rules"
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/plan"
+	"obsgen.dev/obsgen/internal/profile"
 	"obsgen.dev/obsgen/internal/render"
+	"obsgen.dev/obsgen/profiles"
 	"obsgen.dev/obsgen/templates"
 )
 
@@ -79,29 +82,15 @@ func TestRoutesByTeamAndSeverity(t *testing.T) {
 // equal labels agree.
 func TestInhibition(t *testing.T) {
 	cfg := load(t, testPlan())
-	muted := func(source, target model.LabelSet) bool {
-		for _, r := range cfg.InhibitRules {
-			if !labels.Matchers(r.SourceMatchers).Matches(source) || !labels.Matchers(r.TargetMatchers).Matches(target) {
-				continue
-			}
-			equal := true
-			for _, l := range r.Equal {
-				equal = equal && source[model.LabelName(l)] == target[model.LabelName(l)]
-			}
-			if equal {
-				return true
-			}
-		}
-		return false
-	}
+	muted := func(source, target model.LabelSet) bool { return muted(cfg, source, target) }
 	envoyDown := model.LabelSet{"alertname": "TargetDown", "job": "envoy-stats", "namespace": "shop", "team": "shop", "severity": "warning"}
-	errors := model.LabelSet{"alertname": "IstioHighErrorRate", "team": "shop", "destination_workload_namespace": "shop",
+	errors := model.LabelSet{"alertname": "IstioHighErrorRate", "team": "shop", "namespace": "shop", "destination_workload_namespace": "shop",
 		"destination_canonical_service": "web", "severity": "warning"}
 	assert.True(t, muted(envoyDown, errors), "envoy-stats down in shop mutes shop's Istio warnings")
 	other := errors.Clone()
 	other["team"] = "search"
 	assert.False(t, muted(envoyDown, other), "but not another team's")
-	page := model.LabelSet{"alertname": "ErrorBudgetBurn", "team": "shop", "destination_workload_namespace": "shop",
+	page := model.LabelSet{"alertname": "ErrorBudgetBurn", "team": "shop", "namespace": "shop", "destination_workload_namespace": "shop",
 		"destination_canonical_service": "web", "slo": "availability", "severity": "critical"}
 	assert.False(t, muted(envoyDown, page), "a page is never muted by TargetDown")
 
@@ -121,6 +110,132 @@ func TestInhibition(t *testing.T) {
 	critical := crash.Clone()
 	critical["severity"] = "critical"
 	assert.False(t, muted(critical, otherPod), "a critical alert mutes only its own object's warning")
+}
+
+// firedAlerts are the label sets of every alert as the rules' unit tests
+// expect them to fire (promtool checks each against Prometheus' own
+// evaluation), by alert name, with the plan's external labels Prometheus
+// adds when it sends them.
+func firedAlerts(t *testing.T, p *plan.Plan) map[string][]model.LabelSet {
+	t.Helper()
+	files, err := rules.Generate(p, nil)
+	require.NoError(t, err)
+	var tf struct {
+		Tests []struct {
+			AlertRuleTest []struct {
+				AlertName string `json:"alertname"`
+				ExpAlerts []struct {
+					ExpLabels map[string]string `json:"exp_labels"`
+				} `json:"exp_alerts"`
+			} `json:"alert_rule_test"`
+		} `json:"tests"`
+	}
+	out := map[string][]model.LabelSet{}
+	for _, f := range files {
+		if path.Base(path.Dir(f.Path)) != "tests" {
+			continue
+		}
+		require.NoError(t, yaml.Unmarshal(f.Data, &tf), f.Path)
+		for _, g := range tf.Tests {
+			for _, at := range g.AlertRuleTest {
+				for _, exp := range at.ExpAlerts {
+					ls := model.LabelSet{"alertname": model.LabelValue(at.AlertName)}
+					for _, l := range p.ExternalLabels {
+						ls[model.LabelName(l.Name)] = model.LabelValue(l.Value)
+					}
+					for k, v := range exp.ExpLabels {
+						ls[model.LabelName(k)] = model.LabelValue(v)
+					}
+					out[at.AlertName] = append(out[at.AlertName], ls)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestTargetDownMutesOnlyTheNamespaceItBlinds takes every alert of the
+// examples as it really fires (firedAlerts) and TargetDown's own labels,
+// and asks Alertmanager's inhibition rules: TargetDown of a team-labelled
+// job in the alert's namespace mutes a warning that reads that job, and
+// TargetDown of the same job in another namespace (of the same team, or
+// one no team owns) does not. Without a namespace on the service and SLO
+// alerts, proxies down in one namespace muted a team's alerts in all its
+// namespaces, or in none.
+func TestTargetDownMutesOnlyTheNamespaceItBlinds(t *testing.T) {
+	names, err := fs.Glob(profiles.FS, "*.yaml")
+	require.NoError(t, err)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			data, err := profiles.FS.ReadFile(name)
+			require.NoError(t, err)
+			l, err := profile.Load(name, data)
+			require.NoError(t, err)
+			p := plan.Resolve(l.Profile)
+			if !rules.Evaluated(p) || (!p.Monitoring.RawFlavour && !p.Monitoring.OperatorFlavour) {
+				t.Skip("no Alertmanager configuration with TargetDown inhibitions")
+			}
+			cfg := load(t, p)
+			fired := firedAlerts(t, p)
+			require.NotEmpty(t, fired["TargetDown"])
+			targetDown := fired["TargetDown"][0]
+			checked := 0
+			for _, j := range p.Jobs {
+				if !j.CarriesTeam() {
+					continue
+				}
+				down := func(namespace, team string) model.LabelSet {
+					ls := targetDown.Clone()
+					ls["job"], ls["namespace"], ls["team"] = model.LabelValue(j.Name), model.LabelValue(namespace), model.LabelValue(team)
+					return ls
+				}
+				for _, in := range cfg.InhibitRules {
+					otherJob := down("x", "y")
+					otherJob["job"] = "another-job"
+					if !labels.Matchers(in.SourceMatchers).Matches(down("x", "y")) || labels.Matchers(in.SourceMatchers).Matches(otherJob) {
+						continue // not the rule of this job's TargetDown
+					}
+					for _, alerts := range fired {
+						for _, a := range alerts {
+							if a["severity"] == "critical" || !labels.Matchers(in.TargetMatchers).Matches(a) {
+								continue
+							}
+							ns, team := string(a["namespace"]), string(a["team"])
+							require.NotEmpty(t, ns, "%s reads %s but has no namespace for TargetDown to match: %v", a["alertname"], j.Name, a)
+							if j.Kind == plan.JobGateways {
+								team = "owner-of-" + ns // a gateway's targets carry its namespace owner's team
+							}
+							assert.True(t, muted(cfg, down(ns, team), a), "TargetDown of %s in %s must mute %v", j.Name, ns, a)
+							assert.False(t, muted(cfg, down(ns+"-other", team), a), "TargetDown of %s in another namespace of the team must not mute %v", j.Name, a)
+							assert.False(t, muted(cfg, down("unowned", p.Alerting.PlatformTeam), a), "TargetDown of %s in a namespace no team owns must not mute %v", j.Name, a)
+							checked++
+						}
+					}
+				}
+			}
+			assert.Positive(t, checked, "no alert reads a team-labelled job")
+		})
+	}
+}
+
+// muted tells whether a firing source alert mutes target under cfg's
+// inhibition rules, as Alertmanager's inhibitor decides: both sets of
+// matchers match and every equal label has the same value in both (a
+// missing label is the empty value).
+func muted(cfg *amconfig.Config, source, target model.LabelSet) bool {
+	for _, r := range cfg.InhibitRules {
+		if !labels.Matchers(r.SourceMatchers).Matches(source) || !labels.Matchers(r.TargetMatchers).Matches(target) {
+			continue
+		}
+		equal := true
+		for _, l := range r.Equal {
+			equal = equal && source[model.LabelName(l)] == target[model.LabelName(l)]
+		}
+		if equal {
+			return true
+		}
+	}
+	return false
 }
 
 // TestJobDependentsCoverTheirAlerts: every alert that reads a job's

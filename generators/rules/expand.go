@@ -42,10 +42,10 @@ func newExpander(p *plan.Plan) *expander {
 	return &expander{p: p, external: p.ExternalLabels.Map(), split: map[string][]segment{}}
 }
 
-// expand renders an annotation template for an alert whose labels are
-// rule's, then expected's (what Prometheus' rule manager gives the
-// template as $labels in a unit test).
-func (e *expander) expand(name, text string, rule, expected map[string]string) (string, error) {
+// expand renders an annotation's or label's template for an alert of
+// series: Prometheus' rule manager gives the template the series' labels as
+// $labels, not the rule's own labels (rules/alerting.go, Eval).
+func (e *expander) expand(name, text string, series map[string]string) (string, error) {
 	if !strings.Contains(text, "{{") {
 		// The definitions print nothing, and text without actions is
 		// printed as it is.
@@ -57,14 +57,7 @@ func (e *expander) expand(name, text string, rule, expected map[string]string) (
 		e.split[text] = segs
 	}
 	if segs == nil {
-		labels := make(map[string]string, len(rule)+len(expected))
-		for k, v := range expected {
-			labels[k] = v
-		}
-		for k, v := range rule {
-			labels[k] = v
-		}
-		return expand(e.p, name, text, labels)
+		return expand(e.p, name, text, series)
 	}
 	n := 0
 	for _, s := range segs {
@@ -78,11 +71,7 @@ func (e *expander) expand(name, text string, rule, expected map[string]string) (
 			b.WriteString(s.text)
 		case refLabel:
 			// A missing label is the empty string (missingkey=zero).
-			if v, ok := rule[s.text]; ok {
-				b.WriteString(v)
-			} else {
-				b.WriteString(expected[s.text])
-			}
+			b.WriteString(series[s.text])
 		case refExternal:
 			b.WriteString(e.external[s.text])
 		}

@@ -82,6 +82,24 @@ func (f fixture) serviceLabels() map[string]string {
 	return l
 }
 
+// serviceAlertLabels are the labels of an alert on a destination service:
+// its severity and the service's namespace as `namespace`, the label the
+// routing tree groups by and TargetDown carries. Alertmanager's inhibition
+// compares labels of the same name only (`equal`, prometheus/alertmanager
+// docs/configuration.md#inhibit_rule), so without it TargetDown of the
+// proxies in one namespace muted the team's service alerts in all its
+// namespaces, or none. Rule labels are templates expanded per alert
+// (prometheus docs/configuration/alerting_rules.md).
+func serviceAlertLabels(severity string) map[string]string {
+	return map[string]string{"severity": severity, "namespace": "{{ $labels.destination_workload_namespace }}"}
+}
+
+// alertedService is the labels a service alert of the fixture carries:
+// the recording's and the namespace.
+func alertedService(svc map[string]string) map[string]string {
+	return expect(svc, nil, map[string]string{"namespace": svc["destination_workload_namespace"]})
+}
+
 // trafficAlerts watch every destination service of the mesh: 5xx ratio,
 // p99 latency, traffic that stopped, and under STRICT plaintext requests.
 func trafficAlerts(p *plan.Plan, f fixture) []Rule {
@@ -92,7 +110,7 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 		delete(l, "response_code")
 		return series("istio_request_duration_milliseconds_bucket", l)
 	}
-	svc := f.serviceLabels()
+	svc := alertedService(f.serviceLabels())
 	gone := series("istio_requests_total", f.requestSeries(map[string]string{"destination_canonical_service": "cart", "pod": "cart-6f5d"}))
 	goneSvc := maps.Clone(svc)
 	goneSvc["destination_canonical_service"] = "cart"
@@ -110,7 +128,7 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 			// Not while the whole cluster sends nothing (ClusterMetricsMissing
 			// on a ruler): every service's series vanish then.
 			Expr: `(service:istio_requests:rate5m offset 1h > 0) unless (service:istio_requests:rate5m > 0)` + whileSending(p),
-			For:  "5m", Labels: sev("warning"),
+			For:  "5m", Labels: serviceAlertLabels("warning"),
 			Annotations: ann("A service stopped receiving requests.",
 				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} received requests an hour ago and none in the last 5 minutes."),
 			Test: &Test{
@@ -133,7 +151,7 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 			Alert: "IstioPlaintextRequests",
 			Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s, connection_security_policy!="mutual_tls"}[5m])) > 0`,
 				serviceBy, p.RequestMatchers()),
-			For: "5m", Labels: sev("warning"),
+			For: "5m", Labels: serviceAlertLabels("warning"),
 			Annotations: ann("A service receives requests without mTLS although the mesh is STRICT.",
 				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} receives requests without mutual TLS; check its PeerAuthentication."),
 			Test: &Test{
@@ -288,7 +306,7 @@ func istioErrors(f fixture, svc map[string]string, ok, failed string) Rule {
 	return Rule{
 		Alert: "IstioHighErrorRate",
 		Expr:  `service:istio_requests_errors:ratio_rate5m > ` + ratio(t) + ` and service:istio_requests:rate5m > 0`,
-		For:   "10m", Labels: sev("warning"),
+		For:   "10m", Labels: serviceAlertLabels("warning"),
 		Annotations: ann("More than "+percent(t)+" of a service's requests fail with 5xx.",
 			"More than "+percent(t)+" of the requests to {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} failed with a 5xx status in the last 5 minutes."),
 		Test: &Test{
@@ -309,7 +327,7 @@ func istioLatency(f fixture, svc map[string]string, bucket func(le string) strin
 	return Rule{
 		Alert: "IstioHighLatency",
 		Expr:  fmt.Sprintf(`service:istio_request_duration_milliseconds:p99_rate5m > %d`, t),
-		For:   "10m", Labels: sev("warning"),
+		For:   "10m", Labels: serviceAlertLabels("warning"),
 		Annotations: ann(fmt.Sprintf("A service's p99 latency is above %d ms.", t),
 			fmt.Sprintf("The 99th percentile latency of {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} has been above %d ms for 10 minutes.", t)),
 		Test: &Test{

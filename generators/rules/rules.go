@@ -599,8 +599,12 @@ func (w *writer) testGroup(e *expander, name string, r Rule, c Case, fire bool) 
 	}
 	w.b = append(w.b, '\n')
 	for _, exp := range c.Expect {
+		labels, err := expandLabels(e, r, exp)
+		if err != nil {
+			return err
+		}
 		w.item(10, "exp_labels")
-		w.merged(14, r.Labels, exp)
+		w.merged(14, labels, exp)
 		w.key(12, "exp_annotations")
 		if len(r.Annotations) == 0 {
 			w.b = append(w.b, " {}\n"...)
@@ -614,7 +618,7 @@ func (w *writer) testGroup(e *expander, name string, r Rule, c Case, fire bool) 
 		}
 		yamlwriter.SortKeys(keys)
 		for _, k := range keys {
-			v, err := e.expand(r.Alert+"/"+k, r.Annotations[k], r.Labels, exp)
+			v, err := e.expand(r.Alert+"/"+k, r.Annotations[k], exp)
 			if err != nil {
 				return err
 			}
@@ -622,6 +626,30 @@ func (w *writer) testGroup(e *expander, name string, r Rule, c Case, fire bool) 
 		}
 	}
 	return nil
+}
+
+// expandLabels are the rule's labels as an alert of series carries them:
+// Prometheus expands each label's template with the series' labels as
+// $labels (rules/alerting.go, Eval), the rule's own labels not among them.
+func expandLabels(e *expander, r Rule, series map[string]string) (map[string]string, error) {
+	var out map[string]string
+	for k, v := range r.Labels {
+		if !strings.Contains(v, "{{") {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(r.Labels)
+		}
+		x, err := e.expand(r.Alert+"/label "+k, v, series)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = x
+	}
+	if out == nil {
+		return r.Labels, nil
+	}
+	return out, nil
 }
 
 // merged writes at column col the labels of first and, unless first has

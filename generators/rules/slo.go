@@ -135,6 +135,10 @@ func objective(out []Rule, f fixture, s plan.Service, slo string, target float64
 		}
 		ruleLabels := maps.Clone(labels)
 		ruleLabels["severity"] = a.Severity
+		// The service's namespace, as the service alerts carry it
+		// (serviceAlertLabels): TargetDown of its proxies mutes the
+		// ticket in that namespace only.
+		ruleLabels["namespace"] = s.Namespace
 		out = append(out, Rule{
 			Alert: "ErrorBudgetBurn", Expr: cond(a.Long, a.Short, a.Factor) + " or " + cond(b.Long, b.Short, b.Factor), For: a.For, Labels: ruleLabels,
 			Annotations: ann(s.Job+" is burning its "+slo+" error budget too fast ("+kind+").",
@@ -169,6 +173,7 @@ func burnTest(s plan.Service, slo string, selectors [2]string, target float64, k
 	maps.Copy(expected, labels)
 	expected["destination_workload_namespace"] = s.Namespace
 	expected["destination_canonical_service"] = s.CanonicalService()
+	expected["namespace"] = s.Namespace
 	quietRatio := budget / 2
 	return &Test{
 		Fire:  Case{Series: sliSeries(selectors, slo, errRatio, 200), At: at, Expect: []map[string]string{expected}},

@@ -75,14 +75,20 @@ func refTestFile(t *testing.T, p *plan.Plan, rf File, ruleFiles []string) (tf te
 			}
 			fire := alertTestYAML{EvalTime: r.Test.Fire.At, AlertName: r.Alert}
 			for _, exp := range r.Test.Fire.Expect {
+				// Prometheus expands the rule's labels and annotations
+				// with the series' labels as $labels (rules/alerting.go).
 				labels := maps.Clone(exp)
 				if labels == nil {
 					labels = map[string]string{}
 				}
-				maps.Copy(labels, r.Labels)
+				for k, text := range r.Labels {
+					v, err := expand(p, r.Alert+"/label "+k, text, exp)
+					require.NoError(t, err)
+					labels[k] = v
+				}
 				anns := map[string]string{}
 				for k, text := range r.Annotations {
-					v, err := expand(p, r.Alert+"/"+k, text, labels)
+					v, err := expand(p, r.Alert+"/"+k, text, exp)
 					require.NoError(t, err)
 					anns[k] = v
 				}
@@ -538,21 +544,17 @@ func TestExpanderAsPrometheus(t *testing.T) {
 		"{{ if $labels.x }}yes{{ end }}", "{{ \"}}\" }}", "{{ $labels.x }}}", "{{{ $labels.x }}", "{{ $labels.x_1 }}", "{{ $labels.X }}",
 		"{{ $labels.x.y }}", "{{\t$labels.x }}", "{{ humanize 1234567 }}", "100% {{ $labels.y }}: done",
 	}
-	labelSets := []struct{ rule, expected map[string]string }{
-		{map[string]string{"x": "1", "severity": "warning"}, map[string]string{"y": "two", "x": "shadowed"}},
-		{nil, map[string]string{"x": "{{ $labels.y }}", "y": "é \"q\" \\ <b>", "x_1": "u", "X": "big"}},
-		{map[string]string{}, nil},
+	labelSets := []map[string]string{
+		{"y": "two", "x": "shadowed", "severity": "warning"},
+		{"x": "{{ $labels.y }}", "y": "é \"q\" \\ <b>", "x_1": "u", "X": "big"},
+		{},
+		nil,
 	}
 	e := newExpander(p)
 	for _, text := range texts {
-		for _, ls := range labelSets {
-			labels := maps.Clone(ls.expected)
-			if labels == nil {
-				labels = map[string]string{}
-			}
-			maps.Copy(labels, ls.rule)
+		for _, labels := range labelSets {
 			want, wantErr := expand(p, "A/k", text, labels)
-			got, err := e.expand("A/k", text, ls.rule, ls.expected)
+			got, err := e.expand("A/k", text, labels)
 			if wantErr != nil {
 				assert.Error(t, err, text)
 				continue
