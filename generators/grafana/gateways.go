@@ -41,7 +41,7 @@ func (gq gatewayQueries) requests(by string, ms ...string) string {
 // 0 where there are requests but no errors.
 func (gq gatewayQueries) errorRatio(by string) string {
 	all := gq.requests(by)
-	return fmt.Sprintf("(%s or %s * 0) / %s", gq.requests(by, `response_code=~"5.."`), all, all)
+	return fmt.Sprintf("(%s or %s * 0) / %s", plan.FailedRequestRate(by, gq.sel(), rateInterval), all, all)
 }
 
 // quantile is a request-duration quantile of the gateway in ms, by.
@@ -80,7 +80,7 @@ func gatewayDashboard(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 		WithVariable(gatewayVariable(gq.queries, p.Mesh.Gateways[0].Name))
 	b.WithRow(row("Gateway $" + gatewayVar)).
 		WithPanel(singleStat("Requests", "Requests per second the gateway forwarded.", "reqps", 8, neutral, q(gq.requests(""), "requests"))).
-		WithPanel(singleStat("5xx ratio", "Share of the gateway's requests answered with 5xx, by the backend or by the gateway itself.", "percentunit", 8,
+		WithPanel(singleStat("5xx ratio", "Share of the gateway's requests that failed with an HTTP 5xx or a gRPC server status, from the backend or the gateway itself.", "percentunit", 8,
 			errorRatio, q(gq.errorRatio(""), "5xx"))).
 		WithPanel(singleStat("p99", "The gateway's p99 request duration, backend included.", "ms", 8, latencyMs, q(gq.quantile("0.99", ""), "p99"))).
 		WithPanel(graph("Requests by response code", "Requests per second, by response code.", "reqps", 12,
@@ -90,7 +90,7 @@ func gatewayDashboard(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 	b.WithRow(row("By destination service")).
 		WithPanel(graph("Requests by destination", "Requests per second, by the service they went to.", "reqps", 8,
 			q(gq.requests(byDestination), "{{"+byDestination+"}}"))).
-		WithPanel(graph("5xx ratio by destination", "Share of each destination's requests answered with 5xx.", "percentunit", 8,
+		WithPanel(graph("5xx ratio by destination", "Share of each destination's requests that failed with an HTTP 5xx or a gRPC server status.", "percentunit", 8,
 			q(gq.errorRatio(byDestination), "{{"+byDestination+"}}"))).
 		WithPanel(graph("p99 by destination", "p99 request duration, by destination.", "ms", 8,
 			q(gq.quantile("0.99", byDestination), "{{"+byDestination+"}}")))

@@ -23,7 +23,7 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 	b.WithRow(row("Traffic")).
 		WithPanel(singleStat("Requests", "Requests per second the mesh's destinations answered.", "reqps", 6, neutral,
 			q(pq.requests("", ""), "requests"))).
-		WithPanel(singleStat("Success rate", "Share of requests not answered with a 5xx status.", "percentunit", 6, atLeast(0.95, 0.99),
+		WithPanel(singleStat("Success rate", "Share of requests that did not fail on the server's side (an HTTP 5xx, or a gRPC status mapped to one: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS).", "percentunit", 6, atLeast(0.95, 0.99),
 			q("1 - ("+pq.errorRatio("", "")+")", "success"))).
 		WithPanel(singleStat("mTLS coverage", `Share of requests that arrived over mutual TLS (connection_security_policy="mutual_tls"), as the destinations report them.`+pq.mtlsCaveat(),
 			"percentunit", 6, healthyAtOne, q(pq.mtlsShare(""), "mTLS"))).
@@ -34,7 +34,7 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 		WithPanel(graph("Request duration", "Mesh-wide request duration quantiles, from the destinations' histograms.", "ms", 12,
 			q(meshQuantile(pq, "0.5"), "p50"), q(meshQuantile(pq, "0.9"), "p90"), q(meshQuantile(pq, "0.99"), "p99")))
 	b.WithRow(row("Errors and security")).
-		WithPanel(instantTable("Top services by errors", "The ten services with the highest share of 5xx responses.", "percentunit", 12,
+		WithPanel(instantTable("Top services by errors", "The ten services with the highest share of server errors (HTTP 5xx or a gRPC server status).", "percentunit", 12,
 			q(fmt.Sprintf("topk(10, %s)", pq.errorRatio(byService, "")), ""))).
 		WithPanel(graph("mTLS coverage by namespace", "Share of each destination namespace's requests that used mutual TLS."+pq.mtlsCaveat(), "percentunit", 12,
 			q(pq.mtlsShare("destination_workload_namespace"), "{{destination_workload_namespace}}")))

@@ -137,7 +137,7 @@ func (pq queries) errors5xx(by, sel string) string {
 	if pq.recorded {
 		errs = fmt.Sprintf("sum%s(service:istio_requests_errors:rate5m{%s})", byClause(by), pq.sel(sel))
 	} else {
-		errs = fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), pq.inbound(sel, `response_code=~"5.."`), rateInterval)
+		errs = plan.FailedRequestRate(by, pq.inbound(sel), rateInterval)
 	}
 	return fmt.Sprintf("(%s or %s * 0)", errs, pq.requests(by, sel))
 }
@@ -215,8 +215,8 @@ func (pq queries) sliError(team string, s serviceView, o objective, window strin
 	}
 	sel := pq.serviceSelector(team, s)
 	if o.name == "availability" {
-		return fmt.Sprintf(`(sum(rate(istio_requests_total{%[1]s}[%[3]s])) or vector(0)) / sum(rate(istio_requests_total{%[2]s}[%[3]s]))`,
-			pq.inbound(sel, `response_code=~"5.."`), pq.inbound(sel), window)
+		return fmt.Sprintf(`(%s or vector(0)) / sum(rate(istio_requests_total{%s}[%s]))`,
+			plan.FailedRequestRate("", pq.inbound(sel), window), pq.inbound(sel), window)
 	}
 	// Prometheus 3 writes classic bucket bounds as floats (le="250.0").
 	return fmt.Sprintf(`1 - sum(rate(istio_request_duration_milliseconds_bucket{%[1]s}[%[3]s])) / sum(rate(istio_request_duration_milliseconds_bucket{%[2]s}[%[3]s]))`,

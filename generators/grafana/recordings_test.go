@@ -43,7 +43,7 @@ func contractRules(p *plan.Plan) string {
 	for _, w := range contractWindows {
 		record(&b, "service:istio_requests:rate"+w, fmt.Sprintf("sum by (%s) (rate(istio_requests_total{%s}[%s]))", contractBy, reporter, w), nil)
 		record(&b, "service:istio_requests_errors:rate"+w,
-			fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s, response_code=~"5.."}[%s]))`, contractBy, reporter, w), nil)
+			plan.FailedRequestRate(contractBy, reporter, w), nil)
 		record(&b, "service:istio_requests_errors:ratio_rate"+w,
 			fmt.Sprintf("(service:istio_requests_errors:rate%[1]s or service:istio_requests:rate%[1]s * 0) / service:istio_requests:rate%[1]s", w), nil)
 		record(&b, "service:istio_request_duration_milliseconds_bucket:rate"+w,

@@ -158,7 +158,7 @@ func teamOverview(b *dashboard.DashboardBuilder, p *plan.Plan, pq queries, v tea
 		return
 	}
 	b.WithPanel(singleStat("Requests", "Requests per second the team's services answered.", "reqps", 6, neutral, q(pq.requests("", sel), "requests"))).
-		WithPanel(singleStat("5xx ratio", "Share of the team's requests answered with 5xx.", "percentunit", 6, errorRatio, q(pq.errorRatio("", sel), "5xx"))).
+		WithPanel(singleStat("5xx ratio", "Share of the team's requests that failed with an HTTP 5xx or a gRPC server status.", "percentunit", 6, errorRatio, q(pq.errorRatio("", sel), "5xx"))).
 		WithPanel(singleStat("Slowest p99", "The highest p99 request duration among the team's services.", "ms", 6, latencyMs,
 			q(fmt.Sprintf("max(%s)", pq.quantile("p99", "0.99", pq.byServiceIfRaw(), sel)), "p99"))).
 		WithPanel(singleStat("Ready pods", "Pods of the selected namespaces that are ready.", "short", 6, neutral, ready))
@@ -205,7 +205,7 @@ func servicePanels(b *dashboard.DashboardBuilder, p *plan.Plan, pq queries, team
 		requestsHelp = "Requests per second the service answered (rate), as waypoint " + s.waypoint + " reports them: in ambient only waypoints see requests."
 	}
 	b.WithPanel(traceLink(p, s, graph("Requests", requestsHelp, "reqps", 6, q(pq.requests("", sel), "requests")))).
-		WithPanel(graph("5xx ratio", "Share of requests answered with 5xx (errors).", "percentunit", 6, q(pq.serviceErrorRatio(sel), "5xx"))).
+		WithPanel(graph("5xx ratio", "Share of requests that failed with an HTTP 5xx or a gRPC server status .", "percentunit", 6, q(pq.serviceErrorRatio(sel), "5xx"))).
 		WithPanel(graph("Duration", "Request duration quantiles (duration).", "ms", 6,
 			q(pq.quantile("p50", "0.5", "", sel), "p50"), q(pq.quantile("p90", "0.9", "", sel), "p90"), q(pq.quantile("p99", "0.99", "", sel), "p99"))).
 		WithPanel(singleStat("Targets up", upHelp, "percentunit", 6, healthyAtOne, up).Height(graphHeight)).

@@ -209,13 +209,16 @@ func gatewayAlerts(p *plan.Plan, f fixture) []Rule {
 	gw := map[string]string{"job": string(plan.JobGateways), "namespace": p.Mesh.Gateways[0].Namespace,
 		plan.GatewayTargetLabel: p.Mesh.Gateways[0].Name, "pod": "gateway-5f7d", "reporter": "source"}
 	by := map[string]string{"namespace": gw["namespace"], plan.GatewayTargetLabel: gw[plan.GatewayTargetLabel]}
-	ok := series("istio_requests_total", expect(gw, nil, map[string]string{"response_code": "200"}))
-	failed := series("istio_requests_total", expect(gw, nil, map[string]string{"response_code": "503"}))
-	t := f.threshold("IstioGatewayHighErrorRate")
-	fail := func(pct float64) []Series {
-		n := int(pct * 10)
-		return []Series{{ok, fmt.Sprintf("0+%dx40", 1000-n)}, {failed, fmt.Sprintf("0+%dx40", n)}}
+	req := func(code, grpc string) string {
+		return series("istio_requests_total", expect(gw, nil, map[string]string{"response_code": code, "grpc_response_status": grpc}))
 	}
+	ok := series("istio_requests_total", expect(gw, nil, map[string]string{"response_code": "200"}))
+	t := f.threshold("IstioGatewayHighErrorRate")
+	perMinute := func(n int) string { return fmt.Sprintf("0+%dx40", n) }
+	// Fires on gRPC calls answered 200 with status UNAVAILABLE; quiet
+	// with 503s that carry a gRPC status too (counted once) at 0.6 of the
+	// threshold and gRPC NOT_FOUND (a client's error) at 40%.
+	failing, both, notFound := int(above(t)*10), int(t*6), 400
 	lat := int(f.threshold("IstioGatewayHighLatency"))
 	next := strconv.Itoa(plan.IstioDurationBucketsMs[slices.Index(plan.IstioDurationBucketsMs, lat)+1])
 	bucket := func(le string) string {
@@ -224,14 +227,15 @@ func gatewayAlerts(p *plan.Plan, f fixture) []Rule {
 	sel := `job="istio-gateways", reporter="source"`
 	out := []Rule{{
 		Alert: "IstioGatewayHighErrorRate",
-		Expr: fmt.Sprintf(`sum by (namespace, gateway) (rate(istio_requests_total{%[1]s, response_code=~"5.."}[5m]))
-/ sum by (namespace, gateway) (rate(istio_requests_total{%[1]s}[5m])) > %[2]s`, sel, ratio(t)),
+		Expr: plan.FailedRequestRate("namespace, gateway", sel, "5m") + fmt.Sprintf(`
+/ sum by (namespace, gateway) (rate(istio_requests_total{%s}[5m])) > %s`, sel, ratio(t)),
 		For: "10m", Labels: sev("critical"),
-		Annotations: ann("More than "+percent(t)+" of a gateway's requests fail with 5xx.",
-			"More than "+percent(t)+" of the requests through gateway {{ $labels.gateway }} ({{ $labels.namespace }}) failed with a 5xx status for 10 minutes: users see errors."),
+		Annotations: ann("More than "+percent(t)+" of a gateway's requests fail with a server error.",
+			"More than "+percent(t)+" of the requests through gateway {{ $labels.gateway }} ({{ $labels.namespace }}) failed for 10 minutes (an HTTP 5xx, or a gRPC status such as UNAVAILABLE or INTERNAL): users see errors."),
 		Test: &Test{
-			Fire:  Case{Series: fail(above(t)), At: "30m", Expect: []map[string]string{by}},
-			Quiet: Case{Series: fail(t / 2), At: "30m"},
+			Fire: Case{Series: []Series{{ok, perMinute(1000 - failing)}, {req("200", "14"), perMinute(failing)}}, At: "30m", Expect: []map[string]string{by}},
+			Quiet: Case{Series: []Series{{ok, perMinute(1000 - both - notFound)}, {req("503", "14"), perMinute(both)}, {req("200", "5"), perMinute(notFound)}},
+				At: "30m"},
 		},
 	}, {
 		Alert: "IstioGatewayHighLatency",

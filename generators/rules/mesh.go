@@ -43,7 +43,7 @@ func serviceRecordings(p *plan.Plan) []Rule {
 		{Record: "service:istio_requests:rate5m",
 			Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s}[5m]))`, serviceBy, sel)},
 		{Record: "service:istio_requests_errors:rate5m",
-			Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s, response_code=~"5.."}[5m])) or service:istio_requests:rate5m * 0`, serviceBy, sel)},
+			Expr: plan.FailedRequestRate(serviceBy, sel, "5m") + ` or service:istio_requests:rate5m * 0`},
 		{Record: "service:istio_request_duration_milliseconds_bucket:rate5m",
 			Expr: fmt.Sprintf(`sum by (%s, le) (rate(istio_request_duration_milliseconds_bucket{%s}[5m]))`, serviceBy, sel)},
 	}
@@ -100,11 +100,10 @@ func alertedService(svc map[string]string) map[string]string {
 	return expect(svc, nil, map[string]string{"namespace": svc["destination_workload_namespace"]})
 }
 
-// trafficAlerts watch every destination service of the mesh: 5xx ratio,
+// trafficAlerts watch every destination service of the mesh: error ratio,
 // p99 latency, traffic that stopped, and under STRICT plaintext requests.
 func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 	ok := series("istio_requests_total", f.requestSeries(nil))
-	failed := series("istio_requests_total", f.requestSeries(map[string]string{"response_code": "503"}))
 	bucket := func(le string) string {
 		l := f.requestSeries(map[string]string{"le": le})
 		delete(l, "response_code")
@@ -116,7 +115,7 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 	goneSvc["destination_canonical_service"] = "cart"
 	clusterUp := series("up", map[string]string{"job": "kubelet", "instance": "10.0.0.2:10250"})
 	out := []Rule{
-		istioErrors(f, svc, ok, failed),
+		istioErrors(f, svc, ok),
 		istioLatency(f, svc, bucket),
 		{
 			Alert: "IstioTrafficDropped",
@@ -295,23 +294,30 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 }
 
 // istioErrors fires when more than the threshold's share of a service's
-// requests fail with 5xx. The test sends 1000 requests a minute, failing
-// half-way between the threshold and 100% (fires) or at half of it.
-func istioErrors(f fixture, svc map[string]string, ok, failed string) Rule {
+// requests fail on the server's side (plan.FailedRequests). The test sends
+// 1000 requests a minute: to fire, gRPC calls answered HTTP 200 with
+// status UNAVAILABLE fail half-way between the threshold and 100% (a
+// response_code matcher alone misses them); to stay quiet, HTTP 503s
+// that also carry a gRPC status (counted once) at 0.6 of the threshold
+// and gRPC NOT_FOUND, a client's error, at 40%.
+func istioErrors(f fixture, svc map[string]string, ok string) Rule {
 	t := f.threshold("IstioHighErrorRate")
-	fail := func(pct float64) []Series {
-		n := int(pct * 10)
-		return []Series{{ok, fmt.Sprintf("0+%dx40", 1000-n)}, {failed, fmt.Sprintf("0+%dx40", n)}}
+	req := func(code, grpc string) string {
+		return series("istio_requests_total", f.requestSeries(map[string]string{"response_code": code, "grpc_response_status": grpc}))
 	}
+	perMinute := func(n int) string { return fmt.Sprintf("0+%dx40", n) }
+	failing := int(above(t) * 10)
+	both, notFound := int(t*6), 400
 	return Rule{
 		Alert: "IstioHighErrorRate",
 		Expr:  `service:istio_requests_errors:ratio_rate5m > ` + ratio(t) + ` and service:istio_requests:rate5m > 0`,
 		For:   "10m", Labels: serviceAlertLabels("warning"),
-		Annotations: ann("More than "+percent(t)+" of a service's requests fail with 5xx.",
-			"More than "+percent(t)+" of the requests to {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} failed with a 5xx status in the last 5 minutes."),
+		Annotations: ann("More than "+percent(t)+" of a service's requests fail with a server error.",
+			"More than "+percent(t)+" of the requests to {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} failed in the last 5 minutes (an HTTP 5xx, or a gRPC status such as UNAVAILABLE or INTERNAL)."),
 		Test: &Test{
-			Fire:  Case{Series: fail(above(t)), At: "30m", Expect: []map[string]string{svc}},
-			Quiet: Case{Series: fail(t / 2), At: "30m"},
+			Fire: Case{Series: []Series{{ok, perMinute(1000 - failing)}, {req("200", "14"), perMinute(failing)}}, At: "30m", Expect: []map[string]string{svc}},
+			Quiet: Case{Series: []Series{{ok, perMinute(1000 - both - notFound)}, {req("503", "14"), perMinute(both)}, {req("200", "5"), perMinute(notFound)}},
+				At: "30m"},
 		},
 	}
 }

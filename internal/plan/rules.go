@@ -129,6 +129,38 @@ func (p *Plan) PrometheusPrincipal() string {
 	return "spiffe://" + p.Mesh.TrustDomain + "/ns/" + p.Monitoring.Namespace + "/sa/" + p.Monitoring.Prometheus.ServiceAccount
 }
 
+// FailedRequests are the two sets of matchers of istio_requests_total
+// whose union is the requests that failed on the server's side: an HTTP
+// 5xx; or a gRPC call whose status, which Istio reports as
+// grpc_response_status (istio.io docs/reference/config/metrics, labels),
+// is one google.rpc.Code maps to a 5xx (googleapis google/rpc/code.proto,
+// "HTTP Mapping": UNKNOWN 2, DEADLINE_EXCEEDED 4, UNIMPLEMENTED 12,
+// INTERNAL 13, UNAVAILABLE 14, DATA_LOSS 15). A gRPC server answers HTTP
+// 200 with the failure in the grpc-status trailer, so on response_code
+// alone a failing gRPC service looked healthy. The second set excludes
+// 5xx, so no request counts twice; like Kiali's error queries
+// (business/metrics_labels_builder.go, BuildForErrors) it matches the
+// gRPC status positively, so requests without the label are not gRPC
+// failures. Client errors (4xx, INVALID_ARGUMENT, NOT_FOUND, ...) are not
+// the service's failures.
+var FailedRequests = [2]string{`response_code=~"5.."`, `response_code!~"5..", grpc_response_status=~"2|4|12|13|14|15"`}
+
+// FailedRequestRate is the PromQL rate of istio_requests_total's failed
+// requests (FailedRequests) among those sel selects, over window, summed
+// by the labels in by (none: one sum): the two selections carry
+// different response codes, so `or` keeps both.
+func FailedRequestRate(by, sel, window string) string {
+	sum := "sum"
+	if by != "" {
+		sum = "sum by (" + by + ")"
+	}
+	if sel != "" {
+		sel += ", "
+	}
+	return sum + " (rate(istio_requests_total{" + sel + FailedRequests[0] + "}[" + window + "]) or rate(istio_requests_total{" +
+		sel + FailedRequests[1] + "}[" + window + "]))"
+}
+
 // RequestMatchers select, in Istio's request metrics, the requests a
 // service serves: those its reporter (the destination's sidecar, or the
 // waypoint in ambient) counts, without Prometheus' own scrapes. Scrapes of

@@ -168,7 +168,7 @@
 //	        path: /metrics               # default /metrics
 //	        slos:
 //	          availability:
-//	            target: 99.9             # percent of requests without 5xx
+//	            target: 99.9             # percent of requests without a server error
 //	          latency:
 //	            thresholdMs: 250
 //	            target: 99               # percent of requests under thresholdMs

@@ -703,7 +703,9 @@ type Service struct {
 
 // SLOs are a service's objectives over a 30-day window.
 type SLOs struct {
-	// Availability is the share of requests that must not fail with 5xx.
+	// Availability is the share of requests that must not fail on the
+	// server's side: an HTTP 5xx, or a gRPC status mapped to one (UNKNOWN,
+	// DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS).
 	Availability *AvailabilitySLO `yaml:"availability,omitempty" json:"availability,omitempty"`
 	// Latency is the share of requests that must be faster than a threshold.
 	Latency *LatencySLO `yaml:"latency,omitempty" json:"latency,omitempty"`
