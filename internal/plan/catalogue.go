@@ -141,8 +141,17 @@ func (r *resolver) scrapeFlows(prom Peer) []Flow {
 	}
 	if proxyPort != 0 {
 		// The envoy-stats and istio-merged jobs discover proxies in every
-		// namespace: gateways, meshed namespaces no team owns.
-		out = append(out, Flow{ID: "scrape-proxies", From: prom, To: Peer{Any: true}, Ports: tcp(proxyPort), Only: SideSource,
+		// namespace: gateways, meshed namespaces no team owns. Under a
+		// default deny those are open unless a team's (which its own flow
+		// opens below); under a global deny nothing is, so the global
+		// policy also opens every pod's proxy port to Prometheus: else
+		// each meshed namespace the profile does not describe is a
+		// TargetDown that never clears. Only proxies serve the port.
+		only := SideSource
+		if p.GlobalDeny() {
+			only = ""
+		}
+		out = append(out, Flow{ID: "scrape-proxies", From: prom, To: Peer{Any: true}, Ports: tcp(proxyPort), Only: only,
 			Why: fmt.Sprintf("Prometheus scrapes every proxy's metrics port %d, in every namespace", proxyPort), Source: "mesh.scrapeStrategy", Ref: refIstioPrometheus})
 		namespaces := p.TeamNamespaces()
 		if p.Monitoring.InMesh && p.Mesh.Sidecar {

@@ -418,11 +418,11 @@ func (c *Cluster) scrapeRequirements() []requirement {
 			}
 			for _, pod := range c.Pods {
 				// The job discovers every proxy but the declared gateways':
-				// gateways and workloads the profile does not describe
-				// (under a global deny those are denied by the stance's
-				// definition).
+				// gateways and workloads the profile does not describe,
+				// under every stance (a target the policies refuse is a
+				// TargetDown that never clears).
 				undescribed := pod.Role == RoleGatewayIstioNS || pod.Role == RoleGatewayOwnNS || pod.Role == RoleUnownedWorkload
-				if undescribed && !p.GlobalDeny() {
+				if undescribed {
 					scrape(Endpoint{Pod: pod}, j.Endpoint.Port, "mesh.scrapeStrategy")
 				}
 			}
