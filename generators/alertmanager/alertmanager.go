@@ -180,21 +180,21 @@ func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 		// Only in the same cluster: clusters may share this Alertmanager,
 		// and every alert carries the cluster external label.
 		switch {
-		case j.Kind == plan.JobGateways:
-			// A gateway's alerts are the platform team's whoever owns
-			// its namespace, while its targets carry the namespace
-			// owner's team: the namespace alone tells them apart.
-			in.Comment = fmt.Sprintf("targets of %s are down in a namespace: the warnings on its metrics there see partial data", j.Name)
-			in.Equal = []string{plan.ClusterLabel, "namespace"}
+		case j.Kind == plan.JobWaypoints:
+			cfg.Inhibit = append(cfg.Inhibit, waypointInhibitions(p, in)...)
+			continue
 		case j.CarriesTeam():
-			// TargetDown counts targets by namespace and team, and the
-			// alerts on these metrics carry both (the service alerts
-			// their destination's namespace): the proxies down in one
-			// namespace blind that namespace only. Alertmanager
-			// compares equal labels by name (docs/configuration.md,
-			// inhibit_rule), so a label the target lacks never matches.
-			in.Comment = fmt.Sprintf("targets of %s are down in a namespace: its team's warnings on their metrics there see partial data", j.Name)
-			in.Equal = []string{plan.ClusterLabel, "team", "namespace"}
+			// TargetDown counts a job's targets by namespace, and the
+			// alerts on their metrics carry it (the service alerts their
+			// destination's, a gateway's alert the gateway's): the
+			// proxies down in one namespace blind that namespace only.
+			// Alertmanager compares equal labels by name (docs/
+			// configuration.md, inhibit_rule; a missing label is empty).
+			// Not team: TargetDown names a namespace no team owns
+			// "platform", while a service there carries no team and a
+			// gateway's or certificate alert is always the platform's.
+			in.Comment = fmt.Sprintf("targets of %s are down in a namespace: the warnings on their metrics there see partial data", j.Name)
+			in.Equal = []string{plan.ClusterLabel, "namespace"}
 		default:
 			in.Comment = fmt.Sprintf("targets of %s are down: the warnings on its metrics see partial data (pages still go out)", j.Name)
 			in.Equal = []string{plan.ClusterLabel}
@@ -203,6 +203,36 @@ func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 	}
 	slices.SortStableFunc(cfg.Inhibit[2:], func(x, y Inhibit) int { return cmp.Compare(x.Source[1], y.Source[1]) })
 	return cfg, nil
+}
+
+// waypointInhibitions are the TargetDown inhibitions of the waypoints'
+// job: a waypoint reports the requests of the namespaces that use it
+// (mesh.waypoints[].namespaces, istio.io/use-waypoint-namespace), which
+// need not be its own, while TargetDown carries the waypoint's namespace.
+// One rule per namespace holding waypoints mutes the alerts of the
+// namespaces they serve.
+func waypointInhibitions(p *plan.Plan, base Inhibit) []Inhibit {
+	served := map[string][]string{} // waypoint namespace -> namespaces served
+	for _, w := range p.Mesh.Waypoints {
+		for _, ns := range w.Namespaces {
+			if !slices.Contains(served[w.Namespace], ns) {
+				served[w.Namespace] = append(served[w.Namespace], ns)
+			}
+		}
+	}
+	var out []Inhibit
+	for _, wns := range slices.Sorted(maps.Keys(served)) {
+		namespaces := served[wns]
+		slices.Sort(namespaces)
+		in := base
+		in.Comment = fmt.Sprintf("waypoints of namespace %s are down: the warnings on the requests they report (namespaces %s) see partial data",
+			wns, strings.Join(namespaces, ", "))
+		in.Source = append(slices.Clone(base.Source), matcher("namespace", "=", wns))
+		in.Target = append(slices.Clone(base.Target), matcher("namespace", "=~", strings.Join(namespaces, "|")))
+		in.Equal = []string{plan.ClusterLabel}
+		out = append(out, in)
+	}
+	return out
 }
 
 // watchdogRoute sends the Watchdog alert to its receiver ahead of every

@@ -88,8 +88,8 @@ func TestInhibition(t *testing.T) {
 		"destination_canonical_service": "web", "severity": "warning"}
 	assert.True(t, muted(envoyDown, errors), "envoy-stats down in shop mutes shop's Istio warnings")
 	other := errors.Clone()
-	other["team"] = "search"
-	assert.False(t, muted(envoyDown, other), "but not another team's")
+	other["team"], other["namespace"], other["destination_workload_namespace"] = "search", "search", "search"
+	assert.False(t, muted(envoyDown, other), "but not another namespace's")
 	page := model.LabelSet{"alertname": "ErrorBudgetBurn", "team": "shop", "namespace": "shop", "destination_workload_namespace": "shop",
 		"destination_canonical_service": "web", "slo": "availability", "severity": "critical"}
 	assert.False(t, muted(envoyDown, page), "a page is never muted by TargetDown")
@@ -120,7 +120,7 @@ func firedAlerts(t *testing.T, p *plan.Plan) map[string][]model.LabelSet {
 	t.Helper()
 	files, err := rules.Generate(p, nil)
 	require.NoError(t, err)
-	var tf struct {
+	type testFile struct {
 		Tests []struct {
 			AlertRuleTest []struct {
 				AlertName string `json:"alertname"`
@@ -135,6 +135,7 @@ func firedAlerts(t *testing.T, p *plan.Plan) map[string][]model.LabelSet {
 		if path.Base(path.Dir(f.Path)) != "tests" {
 			continue
 		}
+		var tf testFile // fresh: decoding into a used one merges its maps
 		require.NoError(t, yaml.Unmarshal(f.Data, &tf), f.Path)
 		for _, g := range tf.Tests {
 			for _, at := range g.AlertRuleTest {
@@ -155,25 +156,51 @@ func firedAlerts(t *testing.T, p *plan.Plan) map[string][]model.LabelSet {
 }
 
 // TestTargetDownMutesOnlyTheNamespaceItBlinds takes every alert of the
-// examples as it really fires (firedAlerts) and TargetDown's own labels,
+// examples as it really fires (firedAlerts) and TargetDown as Prometheus
+// would raise it for the targets the alert's data comes from (their
+// namespace, the team that namespace's owner gives them or the platform's),
 // and asks Alertmanager's inhibition rules: TargetDown of a team-labelled
-// job in the alert's namespace mutes a warning that reads that job, and
-// TargetDown of the same job in another namespace (of the same team, or
-// one no team owns) does not. Without a namespace on the service and SLO
-// alerts, proxies down in one namespace muted a team's alerts in all its
-// namespaces, or in none.
+// job there mutes a warning that reads that job, and TargetDown of the same
+// job in another namespace of the team, or in one no team owns, does not.
+// A waypoint's targets are in its own namespace, which need not be the
+// namespace of the services it reports for (the shared-waypoint variant).
 func TestTargetDownMutesOnlyTheNamespaceItBlinds(t *testing.T) {
 	names, err := fs.Glob(profiles.FS, "*.yaml")
 	require.NoError(t, err)
+	type example struct {
+		name string
+		p    *plan.Plan
+	}
+	var examples []example
 	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			data, err := profiles.FS.ReadFile(name)
-			require.NoError(t, err)
-			l, err := profile.Load(name, data)
-			require.NoError(t, err)
-			p := plan.Resolve(l.Profile)
+		data, err := profiles.FS.ReadFile(name)
+		require.NoError(t, err)
+		l, err := profile.Load(name, data)
+		require.NoError(t, err)
+		examples = append(examples, example{name, plan.Resolve(l.Profile)})
+		if name == "ambient.yaml" {
+			shared := *l.Profile
+			shared.Mesh.Waypoints = []v1alpha1.Waypoint{{Name: "shared", Namespace: "waypoints", Namespaces: []string{"media"}}}
+			examples = append(examples, example{"ambient with a waypoint in another namespace", plan.Resolve(&shared)})
+		}
+	}
+	for _, ex := range examples {
+		t.Run(ex.name, func(t *testing.T) {
+			p := ex.p
 			if !rules.Evaluated(p) || (!p.Monitoring.RawFlavour && !p.Monitoring.OperatorFlavour) {
 				t.Skip("no Alertmanager configuration with TargetDown inhibitions")
+			}
+			owner := map[string]string{}
+			for _, team := range p.Teams {
+				for _, ns := range team.Namespaces {
+					owner[ns] = team.Name
+				}
+			}
+			teamOf := func(ns string) string {
+				if o := owner[ns]; o != "" {
+					return o
+				}
+				return p.Alerting.PlatformTeam // TargetDown's label_replace
 			}
 			cfg := load(t, p)
 			fired := firedAlerts(t, p)
@@ -184,30 +211,54 @@ func TestTargetDownMutesOnlyTheNamespaceItBlinds(t *testing.T) {
 				if !j.CarriesTeam() {
 					continue
 				}
-				down := func(namespace, team string) model.LabelSet {
+				down := func(namespace string) model.LabelSet {
 					ls := targetDown.Clone()
-					ls["job"], ls["namespace"], ls["team"] = model.LabelValue(j.Name), model.LabelValue(namespace), model.LabelValue(team)
+					ls["job"], ls["namespace"], ls["team"] = model.LabelValue(j.Name), model.LabelValue(namespace), model.LabelValue(teamOf(namespace))
 					return ls
 				}
+				// targetsOf is the namespace of the job's targets whose
+				// metrics an alert on namespace ns reads.
+				targetsOf := func(ns string) string {
+					if j.Kind != plan.JobWaypoints {
+						return ns
+					}
+					for _, w := range p.Mesh.Waypoints {
+						if slices.Contains(w.Namespaces, ns) {
+							return w.Namespace
+						}
+					}
+					return ""
+				}
 				for _, in := range cfg.InhibitRules {
-					otherJob := down("x", "y")
-					otherJob["job"] = "another-job"
-					if !labels.Matchers(in.SourceMatchers).Matches(down("x", "y")) || labels.Matchers(in.SourceMatchers).Matches(otherJob) {
-						continue // not the rule of this job's TargetDown
+					if !slices.ContainsFunc(in.SourceMatchers, func(m *labels.Matcher) bool {
+						return m.Name == "job" && m.Type == labels.MatchEqual && m.Value == j.Name
+					}) {
+						continue // not a rule of this job's TargetDown
 					}
 					for _, alerts := range fired {
 						for _, a := range alerts {
 							if a["severity"] == "critical" || !labels.Matchers(in.TargetMatchers).Matches(a) {
 								continue
 							}
-							ns, team := string(a["namespace"]), string(a["team"])
-							require.NotEmpty(t, ns, "%s reads %s but has no namespace for TargetDown to match: %v", a["alertname"], j.Name, a)
-							if j.Kind == plan.JobGateways {
-								team = "owner-of-" + ns // a gateway's targets carry its namespace owner's team
+							ns := string(a["namespace"])
+							require.NotEmpty(t, ns, "%s may be muted by TargetDown but has no namespace: %v", a["alertname"], a)
+							from := targetsOf(ns)
+							if from == "" || !labels.Matchers(in.SourceMatchers).Matches(down(from)) {
+								continue
 							}
-							assert.True(t, muted(cfg, down(ns, team), a), "TargetDown of %s in %s must mute %v", j.Name, ns, a)
-							assert.False(t, muted(cfg, down(ns+"-other", team), a), "TargetDown of %s in another namespace of the team must not mute %v", j.Name, a)
-							assert.False(t, muted(cfg, down("unowned", p.Alerting.PlatformTeam), a), "TargetDown of %s in a namespace no team owns must not mute %v", j.Name, a)
+							assert.True(t, muted(cfg, down(from), a), "TargetDown of %s in %s must mute %v", j.Name, from, a)
+							sameTeam := from + "-other"
+							for _, team := range p.Teams {
+								if team.Name == teamOf(from) {
+									for _, o := range team.Namespaces {
+										if o != from && targetsOf(o) != from {
+											sameTeam = o
+										}
+									}
+								}
+							}
+							assert.False(t, muted(cfg, down(sameTeam), a), "TargetDown of %s in %s must not mute %v", j.Name, sameTeam, a)
+							assert.False(t, muted(cfg, down("unowned"), a), "TargetDown of %s in a namespace no team owns must not mute %v", j.Name, a)
 							checked++
 						}
 					}

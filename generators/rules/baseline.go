@@ -217,8 +217,9 @@ func gatewayAlerts(p *plan.Plan, f fixture) []Rule {
 	perMinute := func(n int) string { return fmt.Sprintf("0+%dx40", n) }
 	// Fires on gRPC calls answered 200 with status UNAVAILABLE; quiet
 	// with 503s that carry a gRPC status too (counted once) at 0.6 of the
-	// threshold and gRPC NOT_FOUND (a client's error) at 40%.
-	failing, both, notFound := int(above(t)*10), int(t*6), 400
+	// threshold, and clients' errors at 20% each: gRPC NOT_FOUND, and
+	// HTTP 429, to which Envoy gives the gRPC status UNAVAILABLE.
+	failing, both, notFound, throttled := int(above(t)*10), int(t*6), 200, 200
 	lat := int(f.threshold("IstioGatewayHighLatency"))
 	next := strconv.Itoa(plan.IstioDurationBucketsMs[slices.Index(plan.IstioDurationBucketsMs, lat)+1])
 	bucket := func(le string) string {
@@ -234,7 +235,8 @@ func gatewayAlerts(p *plan.Plan, f fixture) []Rule {
 			"More than "+percent(t)+" of the requests through gateway {{ $labels.gateway }} ({{ $labels.namespace }}) failed for 10 minutes (an HTTP 5xx, or a gRPC status such as UNAVAILABLE or INTERNAL): users see errors."),
 		Test: &Test{
 			Fire: Case{Series: []Series{{ok, perMinute(1000 - failing)}, {req("200", "14"), perMinute(failing)}}, At: "30m", Expect: []map[string]string{by}},
-			Quiet: Case{Series: []Series{{ok, perMinute(1000 - both - notFound)}, {req("503", "14"), perMinute(both)}, {req("200", "5"), perMinute(notFound)}},
+			Quiet: Case{Series: []Series{{ok, perMinute(1000 - both - notFound - throttled)}, {req("503", "14"), perMinute(both)}, {req("200", "5"), perMinute(notFound)},
+				{req("429", "14"), perMinute(throttled)}},
 				At: "30m"},
 		},
 	}, {

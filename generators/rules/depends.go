@@ -18,10 +18,20 @@ import (
 // partial data: Alertmanager's TargetDown inhibition mutes them.
 func JobDependents(p *plan.Plan, files []File) (map[string][]string, error) {
 	jobsOf := map[string][]string{} // metric → jobs producing it
+	gateways := map[string]bool{}   // jobs whose Istio series are all reporter="source"
 	for _, j := range p.Jobs {
 		for _, m := range JobMetrics(j.Kind) {
 			jobsOf[m] = append(jobsOf[m], j.Name)
 		}
+		gateways[j.Name] = j.Kind == plan.JobGateways
+	}
+	// produces tells whether job can produce the series a selector reads:
+	// a gateway reports its requests as the client, reporter="source"
+	// (istio.io docs/reference/config/metrics, "Reporter": "source if
+	// report is from a client Istio proxy or a gateway"), so a selector of
+	// the destination's or the waypoint's reports never reads it.
+	produces := func(job, reporter string) bool {
+		return reporter == "" || reporter == "source" || !gateways[job]
 	}
 	// Rules of one name share their shape (the per-service SLO groups, a
 	// team's copy of an alert): the first of each name tells what it reads.
@@ -57,14 +67,17 @@ func JobDependents(p *plan.Plan, files []File) (map[string][]string, error) {
 			return
 		}
 		seen[metric] = true
+		metric, reporter, _ := strings.Cut(metric, "#")
 		if name, job, ok := strings.Cut(metric, "@"); ok { // a selector names its job
-			if slices.Contains(jobsOf[name], job) {
+			if slices.Contains(jobsOf[name], job) && produces(job, reporter) {
 				out[job] = true
 			}
 			return
 		}
 		for _, j := range jobsOf[metric] {
-			out[j] = true
+			if produces(j, reporter) {
+				out[j] = true
+			}
 		}
 		for _, m := range reads[metric] {
 			jobsRead(m, seen, out)
@@ -87,7 +100,9 @@ func JobDependents(p *plan.Plan, files []File) (map[string][]string, error) {
 	return out, nil
 }
 
-// metricNames are the metric names an expression selects, but `up`.
+// metricNames are the metric names an expression selects, but `up`, each
+// followed by "@<job>" when the selector names its job and by
+// "#<reporter>" when it names Istio's reporter.
 func metricNames(expr string) ([]string, error) {
 	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
 	if err != nil {
@@ -96,13 +111,17 @@ func metricNames(expr string) ([]string, error) {
 	names := map[string]bool{}
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		if vs, ok := n.(*parser.VectorSelector); ok && vs.Name != "up" {
-			name := vs.Name
+			name, reporter := vs.Name, ""
 			for _, m := range vs.LabelMatchers {
-				if m.Name == "job" && m.Type == labels.MatchEqual {
+				switch {
+				case m.Type != labels.MatchEqual:
+				case m.Name == "job":
 					name += "@" + m.Value
+				case m.Name == "reporter":
+					reporter = "#" + m.Value
 				}
 			}
-			names[name] = true
+			names[name+reporter] = true
 		}
 		return nil
 	})

@@ -82,16 +82,18 @@ func (f fixture) serviceLabels() map[string]string {
 	return l
 }
 
-// serviceAlertLabels are the labels of an alert on a destination service:
-// its severity and the service's namespace as `namespace`, the label the
-// routing tree groups by and TargetDown carries. Alertmanager's inhibition
-// compares labels of the same name only (`equal`, prometheus/alertmanager
-// docs/configuration.md#inhibit_rule), so without it TargetDown of the
-// proxies in one namespace muted the team's service alerts in all its
-// namespaces, or none. Rule labels are templates expanded per alert
-// (prometheus docs/configuration/alerting_rules.md).
-func serviceAlertLabels(severity string) map[string]string {
-	return map[string]string{"severity": severity, "namespace": "{{ $labels.destination_workload_namespace }}"}
+// inNamespace gives each alert of a destination-service expression the
+// service's namespace as `namespace`, the label the routing tree groups by
+// and TargetDown carries: Alertmanager's inhibition compares labels of the
+// same name only (`equal`, prometheus/alertmanager docs/configuration.md
+// #inhibit_rule), so without it TargetDown of the proxies in one namespace
+// muted a team's service alerts in all its namespaces, or none. Set in the
+// expression, not as a templated rule label: before Prometheus 3.11 the
+// restore of an alert's `for` state after a restart looked for the raw
+// template in ALERTS_FOR_STATE (prometheus rules/alerting.go, fixed in
+// e5c77afc), so such an alert went back to pending on every restart.
+func inNamespace(expr string) string {
+	return `label_replace(` + expr + `, "namespace", "$1", "destination_workload_namespace", "(.*)")`
 }
 
 // alertedService is the labels a service alert of the fixture carries:
@@ -126,8 +128,8 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 			// recording has no series at all, which "== 0" cannot see.
 			// Not while the whole cluster sends nothing (ClusterMetricsMissing
 			// on a ruler): every service's series vanish then.
-			Expr: `(service:istio_requests:rate5m offset 1h > 0) unless (service:istio_requests:rate5m > 0)` + whileSending(p),
-			For:  "5m", Labels: serviceAlertLabels("warning"),
+			Expr: inNamespace(`(service:istio_requests:rate5m offset 1h > 0) unless (service:istio_requests:rate5m > 0)` + whileSending(p)),
+			For:  "5m", Labels: sev("warning"),
 			Annotations: ann("A service stopped receiving requests.",
 				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} received requests an hour ago and none in the last 5 minutes."),
 			Test: &Test{
@@ -148,9 +150,9 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 		plain := series("istio_requests_total", f.requestSeries(map[string]string{"connection_security_policy": "none"}))
 		out = append(out, Rule{
 			Alert: "IstioPlaintextRequests",
-			Expr: fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s, connection_security_policy!="mutual_tls"}[5m])) > 0`,
-				serviceBy, p.RequestMatchers()),
-			For: "5m", Labels: serviceAlertLabels("warning"),
+			Expr: inNamespace(fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s, connection_security_policy!="mutual_tls"}[5m])) > 0`,
+				serviceBy, p.RequestMatchers())),
+			For: "5m", Labels: sev("warning"),
 			Annotations: ann("A service receives requests without mTLS although the mesh is STRICT.",
 				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} receives requests without mutual TLS; check its PeerAuthentication."),
 			Test: &Test{
@@ -298,8 +300,9 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 // 1000 requests a minute: to fire, gRPC calls answered HTTP 200 with
 // status UNAVAILABLE fail half-way between the threshold and 100% (a
 // response_code matcher alone misses them); to stay quiet, HTTP 503s
-// that also carry a gRPC status (counted once) at 0.6 of the threshold
-// and gRPC NOT_FOUND, a client's error, at 40%.
+// that also carry a gRPC status (counted once) at 0.6 of the threshold,
+// and clients' errors at 20% each: gRPC NOT_FOUND, and HTTP 429 from a
+// proxy, to which Envoy gives the gRPC status UNAVAILABLE.
 func istioErrors(f fixture, svc map[string]string, ok string) Rule {
 	t := f.threshold("IstioHighErrorRate")
 	req := func(code, grpc string) string {
@@ -307,16 +310,17 @@ func istioErrors(f fixture, svc map[string]string, ok string) Rule {
 	}
 	perMinute := func(n int) string { return fmt.Sprintf("0+%dx40", n) }
 	failing := int(above(t) * 10)
-	both, notFound := int(t*6), 400
+	both, notFound, throttled := int(t*6), 200, 200
 	return Rule{
 		Alert: "IstioHighErrorRate",
-		Expr:  `service:istio_requests_errors:ratio_rate5m > ` + ratio(t) + ` and service:istio_requests:rate5m > 0`,
-		For:   "10m", Labels: serviceAlertLabels("warning"),
+		Expr:  inNamespace(`service:istio_requests_errors:ratio_rate5m > ` + ratio(t) + ` and service:istio_requests:rate5m > 0`),
+		For:   "10m", Labels: sev("warning"),
 		Annotations: ann("More than "+percent(t)+" of a service's requests fail with a server error.",
 			"More than "+percent(t)+" of the requests to {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} failed in the last 5 minutes (an HTTP 5xx, or a gRPC status such as UNAVAILABLE or INTERNAL)."),
 		Test: &Test{
 			Fire: Case{Series: []Series{{ok, perMinute(1000 - failing)}, {req("200", "14"), perMinute(failing)}}, At: "30m", Expect: []map[string]string{svc}},
-			Quiet: Case{Series: []Series{{ok, perMinute(1000 - both - notFound)}, {req("503", "14"), perMinute(both)}, {req("200", "5"), perMinute(notFound)}},
+			Quiet: Case{Series: []Series{{ok, perMinute(1000 - both - notFound - throttled)}, {req("503", "14"), perMinute(both)}, {req("200", "5"), perMinute(notFound)},
+				{req("429", "14"), perMinute(throttled)}},
 				At: "30m"},
 		},
 	}
@@ -332,8 +336,8 @@ func istioLatency(f fixture, svc map[string]string, bucket func(le string) strin
 	le := strconv.Itoa(t)
 	return Rule{
 		Alert: "IstioHighLatency",
-		Expr:  fmt.Sprintf(`service:istio_request_duration_milliseconds:p99_rate5m > %d`, t),
-		For:   "10m", Labels: serviceAlertLabels("warning"),
+		Expr:  inNamespace(fmt.Sprintf(`service:istio_request_duration_milliseconds:p99_rate5m > %d`, t)),
+		For:   "10m", Labels: sev("warning"),
 		Annotations: ann(fmt.Sprintf("A service's p99 latency is above %d ms.", t),
 			fmt.Sprintf("The 99th percentile latency of {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} has been above %d ms for 10 minutes.", t)),
 		Test: &Test{

@@ -136,8 +136,8 @@ func objective(out []Rule, f fixture, s plan.Service, slo string, target float64
 		ruleLabels := maps.Clone(labels)
 		ruleLabels["severity"] = a.Severity
 		// The service's namespace, as the service alerts carry it
-		// (serviceAlertLabels): TargetDown of its proxies mutes the
-		// ticket in that namespace only.
+		// (inNamespace): TargetDown of its proxies mutes the ticket in
+		// that namespace only.
 		ruleLabels["namespace"] = s.Namespace
 		out = append(out, Rule{
 			Alert: "ErrorBudgetBurn", Expr: cond(a.Long, a.Short, a.Factor) + " or " + cond(b.Long, b.Short, b.Factor), For: a.For, Labels: ruleLabels,

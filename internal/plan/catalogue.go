@@ -157,6 +157,9 @@ func (r *resolver) scrapeFlows(prom Peer) []Flow {
 		if p.Monitoring.InMesh && p.Mesh.Sidecar {
 			namespaces = append(namespaces, p.Monitoring.Namespace)
 		}
+		if p.GlobalDeny() {
+			namespaces = nil // the global rule above opens them all
+		}
 		for _, ns := range namespaces {
 			source := srcInMesh
 			if ns != p.Monitoring.Namespace {

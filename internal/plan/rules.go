@@ -138,12 +138,16 @@ func (p *Plan) PrometheusPrincipal() string {
 // INTERNAL 13, UNAVAILABLE 14, DATA_LOSS 15). A gRPC server answers HTTP
 // 200 with the failure in the grpc-status trailer, so on response_code
 // alone a failing gRPC service looked healthy. The second set excludes
-// 5xx, so no request counts twice; like Kiali's error queries
+// 5xx, so no request counts twice, and 4xx and 0: without a grpc-status
+// Envoy guesses one from the HTTP status (envoy source/common/grpc/
+// common.cc getGrpcStatus, status.cc: 429 becomes UNAVAILABLE, 404
+// UNIMPLEMENTED, 400 INTERNAL), so a client's error answered by a proxy
+// or middleware would pass for a server's failure. Like Kiali's error queries
 // (business/metrics_labels_builder.go, BuildForErrors) it matches the
 // gRPC status positively, so requests without the label are not gRPC
 // failures. Client errors (4xx, INVALID_ARGUMENT, NOT_FOUND, ...) are not
 // the service's failures.
-var FailedRequests = [2]string{`response_code=~"5.."`, `response_code!~"5..", grpc_response_status=~"2|4|12|13|14|15"`}
+var FailedRequests = [2]string{`response_code=~"5.."`, `response_code!~"0|[45]..", grpc_response_status=~"2|4|12|13|14|15"`}
 
 // FailedRequestRate is the PromQL rate of istio_requests_total's failed
 // requests (FailedRequests) among those sel selects, over window, summed
