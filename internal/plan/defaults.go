@@ -57,6 +57,14 @@ func WithDefaults(in *v1alpha1.Profile) *v1alpha1.Profile {
 	defaultComponent(&m.Grafana, m.Namespace, "grafana", defaultGrafanaPort)
 	defaultComponent(&m.KubeStateMetrics, m.Namespace, "kube-state-metrics", defaultKubeStateMetricsPort)
 	defaultComponent(&m.NodeExporter, m.Namespace, "node-exporter", defaultNodeExporterPort)
+	// kube-prometheus-stack, whose port the default is, names the
+	// operator's pods <chart>-prometheus-operator and gives them
+	// app.kubernetes.io/component: prometheus-operator
+	// (prometheus-community/helm-charts charts/kube-prometheus-stack/
+	// templates/prometheus-operator/_prometheus-operator.tpl; its webhook
+	// jobs are prometheus-operator-webhook): the component label holds
+	// whatever the release is called.
+	m.PrometheusOperator.PodLabels = orLabels(m.PrometheusOperator.PodLabels, "app.kubernetes.io/component", "prometheus-operator")
 	defaultComponent(&m.PrometheusOperator, m.Namespace, "prometheus-operator", defaultPrometheusOperatorPort)
 	for i := range p.Mesh.Gateways {
 		if g := &p.Mesh.Gateways[i]; g.Namespace == "" {

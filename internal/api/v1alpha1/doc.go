@@ -84,9 +84,9 @@
 //	    namespace: monitoring
 //	    podLabels: {app.kubernetes.io/name: node-exporter}
 //	    port: 9100
-//	  prometheusOperator:                # operator flavour; defaults: ..., prometheus-operator,
-//	    namespace: monitoring            # 10250 (its admission webhook)
-//	    podLabels: {app.kubernetes.io/name: prometheus-operator}
+//	  prometheusOperator:                # operator flavour; defaults follow kube-prometheus-stack:
+//	    namespace: monitoring            # component label, 10250 (its admission webhook)
+//	    podLabels: {app.kubernetes.io/component: prometheus-operator}
 //	    port: 10250
 //	network:
 //	  stance: default-deny               # open | default-deny | global-deny; default open

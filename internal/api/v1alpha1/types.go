@@ -351,9 +351,12 @@ type Monitoring struct {
 	NodeExporter Component `yaml:"nodeExporter,omitempty" json:"nodeExporter,omitempty"`
 	// PrometheusOperator locates the Prometheus Operator (operator flavour
 	// only), which watches the API server and serves the admission webhook
-	// that checks PrometheusRules on port. Defaults: the monitoring
-	// namespace, pod label app.kubernetes.io/name=prometheus-operator, port
-	// 10250 (kube-prometheus-stack's prometheusOperator.tls.internalPort).
+	// that checks PrometheusRules on port. Defaults follow
+	// kube-prometheus-stack: the monitoring namespace, pod label
+	// app.kubernetes.io/component=prometheus-operator, port 10250
+	// (prometheusOperator.tls.internalPort). kube-prometheus and the
+	// operator's bundle.yaml label app.kubernetes.io/name=prometheus-operator
+	// and serve on 8080 (8443 behind kube-rbac-proxy): set both.
 	PrometheusOperator Component `yaml:"prometheusOperator,omitempty" json:"prometheusOperator,omitempty"`
 	// OperatorVersion is the Prometheus Operator release the operator
 	// flavour targets, as 0.minor (for example "0.94"); the operator
