@@ -17,21 +17,31 @@ import (
 // job's) does not count. When a job's targets are down, these alerts see
 // partial data: Alertmanager's TargetDown inhibition mutes them.
 func JobDependents(p *plan.Plan, files []File) (map[string][]string, error) {
-	jobsOf := map[string][]string{} // metric → jobs producing it
-	gateways := map[string]bool{}   // jobs whose Istio series are all reporter="source"
+	jobsOf := map[string][]string{}    // metric → jobs producing it
+	kinds := map[string]plan.JobKind{} // job → its kind
 	for _, j := range p.Jobs {
 		for _, m := range JobMetrics(j.Kind) {
 			jobsOf[m] = append(jobsOf[m], j.Name)
 		}
-		gateways[j.Name] = j.Kind == plan.JobGateways
+		kinds[j.Name] = j.Kind
 	}
-	// produces tells whether job can produce the series a selector reads:
-	// a gateway reports its requests as the client, reporter="source"
-	// (istio.io docs/reference/config/metrics, "Reporter": "source if
-	// report is from a client Istio proxy or a gateway"), so a selector of
-	// the destination's or the waypoint's reports never reads it.
+	// produces tells whether job can produce the series a selector of
+	// Istio's reporter reads: a gateway reports as the client,
+	// reporter="source" (istio.io docs/reference/config/metrics,
+	// "Reporter": "source if report is from a client Istio proxy or a
+	// gateway"), a waypoint as "waypoint" (istio pilot/pkg/model/
+	// telemetry.go, SERVER_GATEWAY only for waypoints), sidecars and
+	// ztunnel as "source" or "destination".
 	produces := func(job, reporter string) bool {
-		return reporter == "" || reporter == "source" || !gateways[job]
+		switch {
+		case reporter == "":
+			return true
+		case kinds[job] == plan.JobGateways:
+			return reporter == "source"
+		case kinds[job] == plan.JobWaypoints:
+			return reporter == "waypoint"
+		}
+		return reporter != "waypoint"
 	}
 	// Rules of one name share their shape (the per-service SLO groups, a
 	// team's copy of an alert): the first of each name tells what it reads.

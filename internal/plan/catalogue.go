@@ -146,7 +146,8 @@ func (r *resolver) scrapeFlows(prom Peer) []Flow {
 		// opens below); under a global deny nothing is, so the global
 		// policy also opens every pod's proxy port to Prometheus: else
 		// each meshed namespace the profile does not describe is a
-		// TargetDown that never clears. Only proxies serve the port.
+		// TargetDown that never clears. The rule opens the port on every
+		// pod, to Prometheus alone; only proxies listen on it.
 		only := SideSource
 		if p.GlobalDeny() {
 			only = ""

@@ -138,11 +138,16 @@ func (p *Plan) PrometheusPrincipal() string {
 // INTERNAL 13, UNAVAILABLE 14, DATA_LOSS 15). A gRPC server answers HTTP
 // 200 with the failure in the grpc-status trailer, so on response_code
 // alone a failing gRPC service looked healthy. The second set excludes
-// 5xx, so no request counts twice, and 4xx and 0: without a grpc-status
-// Envoy guesses one from the HTTP status (envoy source/common/grpc/
-// common.cc getGrpcStatus, status.cc: 429 becomes UNAVAILABLE, 404
-// UNIMPLEMENTED, 400 INTERNAL), so a client's error answered by a proxy
-// or middleware would pass for a server's failure. Like Kiali's error queries
+// 5xx, so no request counts twice, and 4xx and 0: when a plain HTTP
+// answer carries no grpc-status, Envoy derives one from the HTTP status
+// (envoy source/common/grpc/common.cc getGrpcStatus, status.cc: 429
+// becomes UNAVAILABLE, 404 UNIMPLEMENTED, 400 INTERNAL), so a client's
+// error answered by a proxy or middleware would pass for a server's
+// failure. A gRPC-aware reply (HTTP 200 with a grpc-status) counts by its
+// status, Envoy's own included: its rate limit answers UNAVAILABLE unless
+// rate_limited_as_resource_exhausted makes it RESOURCE_EXHAUSTED, which
+// is not a failure here. Kiali's gRPC error branch excludes 0 and 4xx the
+// same way (its HTTP branch, unlike this one, counts them); like Kiali's error queries
 // (business/metrics_labels_builder.go, BuildForErrors) it matches the
 // gRPC status positively, so requests without the label are not gRPC
 // failures. Client errors (4xx, INVALID_ARGUMENT, NOT_FOUND, ...) are not
