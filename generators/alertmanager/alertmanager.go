@@ -208,27 +208,17 @@ func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 // waypointInhibitions are the TargetDown inhibitions of the waypoints'
 // job: a waypoint reports the requests of the namespaces that use it
 // (mesh.waypoints[].namespaces, istio.io/use-waypoint-namespace), which
-// need not be its own, while TargetDown carries the waypoint's namespace.
-// One rule per namespace holding waypoints mutes the alerts of the
-// namespaces they serve.
+// need not be its own, while TargetDown carries the waypoint's namespace
+// and name (its targets' waypoint label). One rule per waypoint mutes the
+// alerts of the namespaces it serves.
 func waypointInhibitions(p *plan.Plan, base Inhibit) []Inhibit {
-	served := map[string][]string{} // waypoint namespace -> namespaces served
-	for _, w := range p.Mesh.Waypoints {
-		for _, ns := range w.Namespaces {
-			if !slices.Contains(served[w.Namespace], ns) {
-				served[w.Namespace] = append(served[w.Namespace], ns)
-			}
-		}
-	}
 	var out []Inhibit
-	for _, wns := range slices.Sorted(maps.Keys(served)) {
-		namespaces := served[wns]
-		slices.Sort(namespaces)
+	for _, w := range p.Mesh.Waypoints {
 		in := base
-		in.Comment = fmt.Sprintf("waypoints of namespace %s are down: the warnings on the requests they report (namespaces %s) see partial data",
-			wns, strings.Join(namespaces, ", "))
-		in.Source = append(slices.Clone(base.Source), matcher("namespace", "=", wns))
-		in.Target = append(slices.Clone(base.Target), matcher("namespace", "=~", strings.Join(namespaces, "|")))
+		in.Comment = fmt.Sprintf("waypoint %s/%s is down: the warnings on the requests it reports (namespaces %s) see partial data",
+			w.Namespace, w.Name, strings.Join(w.Namespaces, ", "))
+		in.Source = append(slices.Clone(base.Source), matcher("namespace", "=", w.Namespace), matcher(plan.WaypointTargetLabel, "=", w.Name))
+		in.Target = append(slices.Clone(base.Target), matcher("namespace", "=~", strings.Join(w.Namespaces, "|")))
 		in.Equal = []string{plan.ClusterLabel}
 		out = append(out, in)
 	}

@@ -180,7 +180,8 @@ func TestTargetDownMutesOnlyTheNamespaceItBlinds(t *testing.T) {
 		examples = append(examples, example{name, plan.Resolve(l.Profile)})
 		if name == "ambient.yaml" {
 			shared := *l.Profile
-			shared.Mesh.Waypoints = []v1alpha1.Waypoint{{Name: "shared", Namespace: "waypoints", Namespaces: []string{"media"}}}
+			shared.Mesh.Waypoints = []v1alpha1.Waypoint{{Name: "shared", Namespace: "waypoints", Namespaces: []string{"media"}},
+				{Name: "other", Namespace: "waypoints", Namespaces: []string{"batch"}}}
 			examples = append(examples, example{"ambient with a waypoint in another namespace", plan.Resolve(&shared)})
 		}
 	}
@@ -211,23 +212,30 @@ func TestTargetDownMutesOnlyTheNamespaceItBlinds(t *testing.T) {
 				if !j.CarriesTeam() {
 					continue
 				}
-				down := func(namespace string) model.LabelSet {
+				// TargetDown of the job's targets in namespace (of
+				// waypoint, for the waypoints' job: its targets carry
+				// their waypoint's name).
+				downOf := func(namespace, waypoint string) model.LabelSet {
 					ls := targetDown.Clone()
 					ls["job"], ls["namespace"], ls["team"] = model.LabelValue(j.Name), model.LabelValue(namespace), model.LabelValue(teamOf(namespace))
+					if waypoint != "" {
+						ls[plan.WaypointTargetLabel] = model.LabelValue(waypoint)
+					}
 					return ls
 				}
-				// targetsOf is the namespace of the job's targets whose
-				// metrics an alert on namespace ns reads.
-				targetsOf := func(ns string) string {
+				// targetsOf is the namespace, and for the waypoints' job
+				// the waypoint, of the targets whose metrics an alert on
+				// namespace ns reads; "" when no target reports for it.
+				targetsOf := func(ns string) (string, string) {
 					if j.Kind != plan.JobWaypoints {
-						return ns
+						return ns, ""
 					}
 					for _, w := range p.Mesh.Waypoints {
 						if slices.Contains(w.Namespaces, ns) {
-							return w.Namespace
+							return w.Namespace, w.Name
 						}
 					}
-					return ""
+					return "", ""
 				}
 				for _, in := range cfg.InhibitRules {
 					if !slices.ContainsFunc(in.SourceMatchers, func(m *labels.Matcher) bool {
@@ -242,7 +250,8 @@ func TestTargetDownMutesOnlyTheNamespaceItBlinds(t *testing.T) {
 							}
 							ns := string(a["namespace"])
 							require.NotEmpty(t, ns, "%s may be muted by TargetDown but has no namespace: %v", a["alertname"], a)
-							from := targetsOf(ns)
+							from, waypoint := targetsOf(ns)
+							down := func(namespace string) model.LabelSet { return downOf(namespace, waypoint) }
 							if from == "" || !labels.Matchers(in.SourceMatchers).Matches(down(from)) {
 								continue
 							}
@@ -251,7 +260,7 @@ func TestTargetDownMutesOnlyTheNamespaceItBlinds(t *testing.T) {
 							for _, team := range p.Teams {
 								if team.Name == teamOf(from) {
 									for _, o := range team.Namespaces {
-										if o != from && targetsOf(o) != from {
+										if o2, _ := targetsOf(o); o != from && o2 != from {
 											sameTeam = o
 										}
 									}
@@ -259,6 +268,11 @@ func TestTargetDownMutesOnlyTheNamespaceItBlinds(t *testing.T) {
 							}
 							assert.False(t, muted(cfg, down(sameTeam), a), "TargetDown of %s in %s must not mute %v", j.Name, sameTeam, a)
 							assert.False(t, muted(cfg, down("unowned"), a), "TargetDown of %s in a namespace no team owns must not mute %v", j.Name, a)
+							for _, w := range p.Mesh.Waypoints {
+								if j.Kind == plan.JobWaypoints && w.Namespace == from && !slices.Contains(w.Namespaces, ns) {
+									assert.False(t, muted(cfg, downOf(from, w.Name), a), "TargetDown of waypoint %s, which does not serve %s, must not mute %v", w.Name, ns, a)
+								}
+							}
 							checked++
 						}
 					}

@@ -244,6 +244,10 @@ func targetDown(p *plan.Plan, f fixture) Rule {
 	// relabelings only keep, drop and set the address, and the operator
 	// flavour's labelkeep drops the operator's): up has job and instance.
 	platformUp := map[string]string{"job": "kube-state-metrics", "instance": "10.244.0.5:8080"}
+	waypoints := slices.ContainsFunc(p.Jobs, func(j plan.Job) bool { return j.Kind == plan.JobWaypoints })
+	waypointUp := func(name string) map[string]string {
+		return f.labels(string(plan.JobWaypoints), map[string]string{"pod": name + "-0", plan.WaypointTargetLabel: name})
+	}
 	// A team's own copy (team="<team>") sees only the team's targets.
 	targets := func(down int, ksm string) []Series {
 		var out []Series
@@ -257,16 +261,29 @@ func targetDown(p *plan.Plan, f fixture) Rule {
 			}
 			out = append(out, Series{series("up", f.labels("envoy-stats", map[string]string{"pod": fmt.Sprintf("shop-%02d", i)})), v})
 		}
+		if waypoints {
+			// Two waypoints of one namespace, a pod each: the first down
+			// (with kube-state-metrics) fires for it alone; by namespace
+			// only, half the targets would fire without the waypoint.
+			out = append(out, Series{series("up", waypointUp("a")), ksm}, Series{series("up", waypointUp("b")), "1x30"})
+		}
 		return out
 	}
 	expected := []map[string]string{f.labels("envoy-stats", nil)}
+	if waypoints {
+		expected = append(expected, expect(waypointUp("a"), []string{"pod"}, nil))
+	}
 	if !f.teamCopy {
 		expected = append(expected, expect(platformUp, []string{"instance"}, map[string]string{"team": p.Alerting.PlatformTeam}))
 	}
 	return Rule{
 		Alert: "TargetDown",
-		Expr: fmt.Sprintf(`label_replace(100 * (count by (job, namespace, team) (up == 0) / count by (job, namespace, team) (up)) > %s, "team", %q, "team", "")`,
-			strconv.FormatFloat(t, 'f', -1, 64), p.Alerting.PlatformTeam),
+		// By waypoint too: one waypoint's targets down blind the
+		// namespaces it serves, not those of another waypoint in its
+		// namespace (the inhibitions match each waypoint's); other jobs'
+		// targets have no such label.
+		Expr: fmt.Sprintf(`label_replace(100 * (count by (job, namespace, team, %[3]s) (up == 0) / count by (job, namespace, team, %[3]s) (up)) > %[1]s, "team", %[2]q, "team", "")`,
+			strconv.FormatFloat(t, 'f', -1, 64), p.Alerting.PlatformTeam, plan.WaypointTargetLabel),
 		For: "10m", Labels: sev("warning"),
 		Annotations: ann("Prometheus cannot scrape some targets of a job.",
 			"More than "+percent(t)+" of the {{ $labels.job }} targets{{ with $labels.namespace }} in namespace {{ . }}{{ end }} have been down for 10 minutes: "+
