@@ -286,7 +286,7 @@ func targetDown(p *plan.Plan, f fixture) Rule {
 			strconv.FormatFloat(t, 'f', -1, 64), p.Alerting.PlatformTeam, plan.WaypointTargetLabel),
 		For: "10m", Labels: sev("warning"),
 		Annotations: ann("Prometheus cannot scrape some targets of a job.",
-			"More than "+percent(t)+" of the {{ $labels.job }} targets{{ with $labels.namespace }} in namespace {{ . }}{{ end }} have been down for 10 minutes: "+
+			"More than "+percent(t)+" of the {{ $labels.job }} targets{{ with $labels.waypoint }} of waypoint {{ . }}{{ end }}{{ with $labels.namespace }} in namespace {{ . }}{{ end }} have been down for 10 minutes: "+
 				"the target, a network policy or mTLS keeps Prometheus from scraping them."),
 		Test: &Test{
 			Fire:  Case{Series: targets(int(t/5)+1, "0x30"), At: "20m", Expect: expected},

@@ -518,13 +518,14 @@ type RemoteWrite struct {
 	// Name identifies the endpoint in Prometheus' metrics and logs; unique.
 	Name string `yaml:"name" json:"name" jsonschema:"required"`
 	// URL of the endpoint, http or https, such as
-	// http://thanos-receive.monitoring:19291/api/v1/receive. With
-	// Prometheus in a sidecar mesh (the istio-certs strategies, or
-	// monitoring.inMesh) its outbound traffic bypasses its sidecar
-	// (traffic.sidecar.istio.io/includeOutboundIPRanges: ""), so the write
-	// leaves without the mesh's mTLS: a receiver whose namespace is in the
-	// mesh under STRICT refuses it. Give the receiver's port a PERMISSIVE
-	// exception, or run it outside the mesh.
+	// http://thanos-receive.monitoring:19291/api/v1/receive. Unless
+	// Prometheus runs in an ambient mesh, the write leaves without the
+	// mesh's mTLS: Prometheus has no sidecar, or one that captures no
+	// outbound traffic (traffic.sidecar.istio.io/includeOutboundIPRanges:
+	// "", set for a certificate-writing sidecar and for monitoring.inMesh),
+	// so a receiver whose namespace is in the mesh under STRICT refuses
+	// it. Give the receiver's port a PERMISSIVE exception, or run it
+	// outside the mesh.
 	URL string `yaml:"url" json:"url" jsonschema:"required"`
 	// Headers are sent with every request, for example X-Scope-OrgID for a
 	// Mimir tenant. Authorization and transport headers are not allowed.
