@@ -295,22 +295,33 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 	return out
 }
 
-// istioErrors fires when more than the threshold's share of a service's
-// requests fail on the server's side (plan.FailedRequests). The test sends
-// 1000 requests a minute: to fire, gRPC calls answered HTTP 200 with
-// status UNAVAILABLE fail half-way between the threshold and 100% (a
-// response_code matcher alone misses them); to stay quiet, HTTP 503s
-// that also carry a gRPC status (counted once) at 0.6 of the threshold,
-// and clients' errors at 20% each: gRPC NOT_FOUND, and HTTP 429 from a
-// proxy, to which Envoy gives the gRPC status UNAVAILABLE.
-func istioErrors(f fixture, svc map[string]string, ok string) Rule {
-	t := f.threshold("IstioHighErrorRate")
-	req := func(code, grpc string) string {
-		return series("istio_requests_total", f.requestSeries(map[string]string{"response_code": code, "grpc_response_status": grpc}))
-	}
+// failureMix is the input of an error-ratio alert's test at threshold t
+// (a percentage), 1000 requests a minute of the series req names by HTTP
+// and gRPC status, ok the successful ones (plan.FailedRequests): to fire,
+// gRPC calls answered HTTP 200 with status UNAVAILABLE fail half-way
+// between the threshold and 100% (a response_code matcher alone misses
+// them); to stay quiet, HTTP 503s that also carry a gRPC status (counted
+// once) at 0.6 of the threshold, and clients' errors at 20% each: gRPC
+// NOT_FOUND, and HTTP 429 from a proxy, to which Envoy gives the gRPC
+// status UNAVAILABLE.
+func failureMix(t float64, ok string, req func(code, grpc string) string) (fire, quiet []Series) {
 	perMinute := func(n int) string { return fmt.Sprintf("0+%dx40", n) }
 	failing := int(above(t) * 10)
 	both, notFound, throttled := int(t*6), 200, 200
+	fire = []Series{{ok, perMinute(1000 - failing)}, {req("200", "14"), perMinute(failing)}}
+	quiet = []Series{{ok, perMinute(1000 - both - notFound - throttled)}, {req("503", "14"), perMinute(both)},
+		{req("200", "5"), perMinute(notFound)}, {req("429", "14"), perMinute(throttled)}}
+	return fire, quiet
+}
+
+// istioErrors fires when more than the threshold's share of a service's
+// requests fail on the server's side (plan.FailedRequests); failureMix
+// is its test's input.
+func istioErrors(f fixture, svc map[string]string, ok string) Rule {
+	t := f.threshold("IstioHighErrorRate")
+	fire, quiet := failureMix(t, ok, func(code, grpc string) string {
+		return series("istio_requests_total", f.requestSeries(map[string]string{"response_code": code, "grpc_response_status": grpc}))
+	})
 	return Rule{
 		Alert: "IstioHighErrorRate",
 		Expr:  inNamespace(`service:istio_requests_errors:ratio_rate5m > ` + ratio(t) + ` and service:istio_requests:rate5m > 0`),
@@ -318,10 +329,8 @@ func istioErrors(f fixture, svc map[string]string, ok string) Rule {
 		Annotations: ann("More than "+percent(t)+" of a service's requests fail with a server error.",
 			"More than "+percent(t)+" of the requests to {{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} failed in the last 5 minutes (an HTTP 5xx, or a gRPC status such as UNAVAILABLE or INTERNAL)."),
 		Test: &Test{
-			Fire: Case{Series: []Series{{ok, perMinute(1000 - failing)}, {req("200", "14"), perMinute(failing)}}, At: "30m", Expect: []map[string]string{svc}},
-			Quiet: Case{Series: []Series{{ok, perMinute(1000 - both - notFound - throttled)}, {req("503", "14"), perMinute(both)}, {req("200", "5"), perMinute(notFound)},
-				{req("429", "14"), perMinute(throttled)}},
-				At: "30m"},
+			Fire:  Case{Series: fire, At: "30m", Expect: []map[string]string{svc}},
+			Quiet: Case{Series: quiet, At: "30m"},
 		},
 	}
 }
