@@ -89,12 +89,89 @@ kind: Pod
 metadata: {name: frontend-1, namespace: shop, labels: {app: frontend}, annotations: {sidecar.istio.io/status: '{}'}}
 spec: {containers: [{name: app, ports: [{containerPort: 8080}]}], initContainers: [{name: istio-proxy, restartPolicy: Always}]}
 status: {phase: Running, podIP: 10.244.1.5}
-`)
+`+platformPods("app.kubernetes.io/name: node-exporter"))
 	// obsgen's PeerAuthentications, applied.
 	applied := filepath.Join(profilesDir, "..", "out", "default-permissive", "istio", "peerauthentications.yaml")
 	code, out, errOut := run(t, dir, "doctor", exampleProfile, "--cluster-state", state, "--cluster-state", applied)
 	assert.Equal(t, ExitOK, code, "%s %s", out, errOut)
 	assert.Contains(t, out, "healthy")
+}
+
+// platformPods are the monitoring components of the default-permissive
+// example, node-exporter on the host network with the labels given.
+func platformPods(nodeExporterLabels string) string {
+	return `---
+apiVersion: v1
+kind: Pod
+metadata: {name: kube-state-metrics-1, namespace: istio-system, labels: {app.kubernetes.io/name: kube-state-metrics}}
+spec: {containers: [{name: kube-state-metrics, ports: [{containerPort: 8080}]}]}
+status: {phase: Running, podIP: 10.244.0.10}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: alertmanager-0, namespace: istio-system, labels: {app.kubernetes.io/name: alertmanager}}
+spec: {containers: [{name: alertmanager, ports: [{containerPort: 9093}]}]}
+status: {phase: Running, podIP: 10.244.0.11}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: node-exporter-x1, namespace: istio-system, labels: {` + nodeExporterLabels + `}}
+spec: {hostNetwork: true, containers: [{name: node-exporter, ports: [{containerPort: 9100}]}]}
+status: {phase: Running, podIP: 192.168.0.4}
+`
+}
+
+// TestDoctorFindsNodeExporterUnderTheChartsLabels: kube-prometheus-stack's
+// node-exporter carries the prometheus-node-exporter chart's name
+// (charts/prometheus-node-exporter/templates/_helpers.tpl), not
+// kube-prometheus' node-exporter that the profile defaults to; the job
+// then finds no pod and nothing else says so. doctor names the field and
+// the labels that select the pod it found.
+func TestDoctorFindsNodeExporterUnderTheChartsLabels(t *testing.T) {
+	dir := t.TempDir()
+	state := writeFile(t, dir, "kps.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: prometheus-0, namespace: istio-system, labels: {app.kubernetes.io/name: prometheus}}
+spec: {containers: [{name: prometheus, args: [--config.file=/etc/prometheus/prometheus.yml, --storage.tsdb.retention.time=30d]}]}
+status: {phase: Running, podIP: 10.244.0.9}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: istiod-1, namespace: istio-system, labels: {app: istiod}}
+spec: {containers: [{name: discovery}]}
+status: {phase: Running, podIP: 10.244.0.2}
+`+platformPods("app.kubernetes.io/name: prometheus-node-exporter, app.kubernetes.io/instance: kps"))
+	code, out, errOut := run(t, dir, "doctor", exampleProfile, "--cluster-state", state)
+	assert.Equal(t, ExitFailed, code, "findings exit 1: %s %s", out, errOut)
+	assert.Contains(t, out, "1. [warning] no-pods: node-exporter", out)
+	assert.NotContains(t, out, "no-pods: kube-state-metrics")
+	assert.NotContains(t, out, "no-pods: alertmanager")
+	assert.Contains(t, out, "fix: if istio-system/node-exporter-x1 is it, set monitoring.nodeExporter to namespace istio-system and pod labels app.kubernetes.io/name=prometheus-node-exporter, as it runs with")
+}
+
+// TestDoctorTakesHostNetworkPodsForTheirNode: no NetworkPolicy selects a
+// host-network pod; a scrape of node-exporter reaches its node's address
+// (kubernetes.io docs/concepts/services-networking/network-policies,
+// NetworkPolicy and hostNetwork pods). A namespace-wide default deny drops
+// the scrapes of kube-state-metrics and Alertmanager, not node-exporter's.
+func TestDoctorTakesHostNetworkPodsForTheirNode(t *testing.T) {
+	dir := t.TempDir()
+	state := writeFile(t, dir, "deny.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: prometheus-0, namespace: istio-system, labels: {app.kubernetes.io/name: prometheus}}
+spec: {containers: [{name: prometheus, args: [--config.file=/etc/prometheus/prometheus.yml, --storage.tsdb.retention.time=30d]}]}
+status: {phase: Running, podIP: 10.244.0.9}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: istio-system}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+`+platformPods("app.kubernetes.io/name: node-exporter"))
+	code, out, errOut := run(t, dir, "doctor", exampleProfile, "--cluster-state", state)
+	assert.Equal(t, ExitFailed, code, "findings exit 1: %s %s", out, errOut)
+	assert.Contains(t, out, "[critical] network-policy: kube-state-metrics: pod istio-system/kube-state-metrics-1", out)
+	assert.Contains(t, out, "[critical] network-policy: alertmanager: pod istio-system/alertmanager-0")
+	assert.NotContains(t, out, "network-policy: node-exporter")
 }
 
 func TestImportDraftsAProfileThatValidates(t *testing.T) {

@@ -175,7 +175,7 @@ func podNames(pods []*corev1.Pod) string {
 	var names []string
 	for _, p := range pods {
 		names = append(names, fmt.Sprintf("%s %v", p.Name, p.Labels))
-		if len(names) == 5 {
+		if len(names) == 5 && len(pods) > 5 {
 			names = append(names, fmt.Sprintf("and %d more", len(pods)-5))
 			break
 		}
@@ -224,6 +224,20 @@ func (d *doctor) expectations() []expectation {
 		case plan.JobIstiod:
 			out = append(out, expectation{What: "istiod", Field: "mesh.provider", Job: j.Name, Pool: j.Name, Ns: d.p.Mesh.IstioNamespace,
 				Selector: plan.IstiodLabels.Map(), Endpoint: j.Endpoint})
+		case plan.JobKubeStateMetrics, plan.JobNodeExporter, plan.JobAlertmanager:
+			// The monitoring components the profile locates by namespace
+			// and pod labels, whose defaults follow one install and not
+			// another: kube-prometheus labels node-exporter
+			// app.kubernetes.io/name=node-exporter, kube-prometheus-stack's
+			// prometheus-node-exporter chart labels it with the chart's
+			// name (charts/prometheus-node-exporter/templates/_helpers.tpl,
+			// selectorLabels). Nothing else says that such a job finds no
+			// pod: TargetDown needs a target to count.
+			if len(j.Namespaces) == 0 {
+				continue
+			}
+			out = append(out, expectation{What: j.Name, Field: platformFields[j.Kind], Job: j.Name, Pool: j.Name, Ns: j.Namespaces[0],
+				Selector: j.Selector.Map(), Endpoint: j.Endpoint})
 		}
 	}
 	return out
@@ -247,20 +261,79 @@ func (d *doctor) serviceField(s *plan.Service, field string) string {
 	return path
 }
 
+// platformFields are the profile fields that locate the monitoring
+// components doctor expects targets of.
+var platformFields = map[plan.JobKind]string{
+	plan.JobKubeStateMetrics: "monitoring.kubeStateMetrics",
+	plan.JobNodeExporter:     "monitoring.nodeExporter",
+	plan.JobAlertmanager:     "monitoring.alertmanager",
+}
+
 func (d *doctor) checkExpectation(e expectation, r *Report) {
 	pods := d.matching(e.Ns, e.Selector)
 	if len(pods) == 0 {
-		d.add(Finding{Severity: Warning, Cause: CauseNoPods, Subject: e.What,
+		f := Finding{Severity: Warning, Cause: CauseNoPods, Subject: e.What,
 			Summary:  fmt.Sprintf("no running pod in namespace %s matches %s: its metrics, dashboards and alerts stay empty", e.Ns, selectorText(e.Selector)),
 			Evidence: []string{fmt.Sprintf("pods in %s: %s", e.Ns, podNames(d.pods[e.Ns]))},
 			Fix:      fmt.Sprintf("set %s to the namespace and pod labels the workload runs with", fieldOr(e.Field, "selector")),
-			Ref:      "kubernetes.io docs/concepts/overview/working-with-objects/labels (equality-based selectors)"})
+			Ref:      "kubernetes.io docs/concepts/overview/working-with-objects/labels (equality-based selectors)"}
+		if near := d.lookalikes(e); len(near) > 0 {
+			pod := near[0]
+			f.Evidence = append(f.Evidence, "pods that look like it: "+podNames(near))
+			f.Fix = fmt.Sprintf("if %s/%s is it, set %s to namespace %s and pod labels %s, as it runs with",
+				pod.Namespace, pod.Name, fieldOr(e.Field, "selector"), pod.Namespace, selectorText(suggested(e.Selector, pod)))
+		}
+		d.add(f)
 		return
 	}
 	for _, pod := range pods {
 		r.ExpectedTargets++
 		d.checkTarget(e, pod, r)
 	}
+}
+
+// lookalikes are the running pods, in any namespace, that carry one of
+// e's selector labels with a value that contains the expected one or is
+// contained in it (prometheus-node-exporter for node-exporter), or the
+// very value elsewhere: an install that names or places the workload
+// otherwise than the profile's defaults. Those in e's namespace come
+// first; at most five.
+func (d *doctor) lookalikes(e expectation) []*corev1.Pod {
+	var near, far []*corev1.Pod
+	for _, pod := range d.st.Pods {
+		if !running(pod) || !looksLike(e.Selector, pod.Labels) {
+			continue
+		}
+		if pod.Namespace == e.Ns {
+			near = append(near, pod)
+		} else {
+			far = append(far, pod)
+		}
+	}
+	out := append(near, far...)
+	return out[:min(len(out), 5)]
+}
+
+func looksLike(sel, podLabels map[string]string) bool {
+	for k, v := range sel {
+		got := podLabels[k]
+		if got != "" && v != "" && (strings.Contains(got, v) || strings.Contains(v, got)) {
+			return true
+		}
+	}
+	return false
+}
+
+// suggested is the part of sel's keys pod carries, with its values: a
+// selector that matches pod.
+func suggested(sel map[string]string, pod *corev1.Pod) map[string]string {
+	out := make(map[string]string, len(sel))
+	for k := range sel {
+		if v, ok := pod.Labels[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func fieldOr(field, sub string) string {

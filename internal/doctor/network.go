@@ -30,6 +30,8 @@ type network struct {
 	models []reach.Model
 	calico *reach.Calico
 	pods   map[*corev1.Pod]*reach.Pod
+	// hosts are the host-network pods' addresses (their nodes').
+	hosts map[*corev1.Pod]netip.Addr
 	// stand-in for Prometheus when its pod is not in the state.
 	stand *reach.Pod
 	st    *doctor
@@ -37,7 +39,7 @@ type network struct {
 }
 
 func newNetwork(d *doctor) *network {
-	n := &network{pods: map[*corev1.Pod]*reach.Pod{}, st: d}
+	n := &network{pods: map[*corev1.Pod]*reach.Pod{}, hosts: map[*corev1.Pod]netip.Addr{}, st: d}
 	nsLabels := map[string]map[string]string{}
 	for _, ns := range d.st.Namespaces {
 		nsLabels[ns.Name] = ns.Labels
@@ -46,6 +48,16 @@ func newNetwork(d *doctor) *network {
 	for _, pod := range d.st.Pods {
 		ip, err := netip.ParseAddr(pod.Status.PodIP)
 		if err != nil {
+			continue
+		}
+		if pod.Spec.HostNetwork {
+			// A host-network pod is its node to the policy engines: no
+			// NetworkPolicy selects it, and connections to it are
+			// connections to the node's address (kubernetes.io docs/
+			// concepts/services-networking/network-policies, "NetworkPolicy
+			// and hostNetwork pods"; Calico and Cilium treat it as host
+			// traffic). networkCause asks about its address instead.
+			n.hosts[pod] = ip
 			continue
 		}
 		rp := &reach.Pod{Name: pod.Namespace + "/" + pod.Name, Namespace: pod.Namespace, Labels: plan.SortedLabels(pod.Labels), IP: ip, Role: pod.Name}
@@ -126,8 +138,11 @@ func (d *doctor) wirePort(src, dst *corev1.Pod, port int) int {
 // networkCause checks the scrape from every Prometheus pod.
 func (d *doctor) networkCause(e expectation, pod *corev1.Pod, port int) (cause, bool) {
 	n := d.net
-	dst := n.pods[pod]
-	if len(n.models) == 0 || dst == nil {
+	dst := reach.Endpoint{Pod: n.pods[pod]}
+	if addr, ok := n.hosts[pod]; ok {
+		dst = reach.Endpoint{Addr: addr}
+	}
+	if len(n.models) == 0 || dst.Pod == nil && !dst.Addr.IsValid() {
 		return cause{}, false
 	}
 	srcPods := d.prom
@@ -137,15 +152,15 @@ func (d *doctor) networkCause(e expectation, pod *corev1.Pod, port int) (cause, 
 			srcPod = srcPods[i]
 		}
 		wire := d.wirePort(srcPod, pod, port)
-		ok, model, err := n.allowed(src, reach.Endpoint{Pod: dst}, wire)
+		ok, model, err := n.allowed(src, dst, wire)
 		if err != nil {
-			n.notes = append(n.notes, fmt.Sprintf("%s -> %s:%d not evaluated by %s: %v", src, dst.Name, wire, model, err))
+			n.notes = append(n.notes, fmt.Sprintf("%s -> %s:%d not evaluated by %s: %v", src, dst, wire, model, err))
 			continue
 		}
 		if ok {
 			continue
 		}
-		evidence := d.explainDrop(src, reach.Endpoint{Pod: dst}, wire)
+		evidence := d.explainDrop(src, dst, wire)
 		fix := fmt.Sprintf("apply obsgen's network policies (`kubectl apply -k %s`), which allow this flow", d.outDir())
 		if id := d.flowFor(pod.Namespace, port); id != "" {
 			fix += fmt.Sprintf(" (flow %s)", id)
@@ -154,7 +169,7 @@ func (d *doctor) networkCause(e expectation, pod *corev1.Pod, port int) (cause, 
 			fix = fmt.Sprintf("the profile says network.stance: %s, but the cluster isolates these pods; set network.stance and network.engine to what the cluster enforces and apply obsgen's policies", d.p.Network.Stance)
 		}
 		return cause{severity: Critical, code: CauseNetworkPolicy,
-			summary:  fmt.Sprintf("the cluster's network policies drop %s -> %s on TCP %d (%s): the scrape times out", src, dst.Name, wire, model),
+			summary:  fmt.Sprintf("the cluster's network policies drop %s -> %s on TCP %d (%s): the scrape times out", src, dstName(pod, dst), wire, model),
 			evidence: evidence, fix: fix,
 			ref:      "kubernetes.io docs/concepts/services-networking/network-policies; docs.tigera.io calico/latest/reference/resources/globalnetworkpolicy",
 			explains: []symptom{symTimeout}}, true
@@ -162,11 +177,22 @@ func (d *doctor) networkCause(e expectation, pod *corev1.Pod, port int) (cause, 
 	return cause{}, false
 }
 
+// dstName names a scrape's destination: the pod, or the node address a
+// host-network pod answers on.
+func dstName(pod *corev1.Pod, dst reach.Endpoint) string {
+	if dst.Pod != nil {
+		return dst.Pod.Name
+	}
+	return fmt.Sprintf("%s/%s (host network, node address %s)", pod.Namespace, pod.Name, dst.Addr)
+}
+
 // explainDrop names the policies that decide a dropped connection.
 func (d *doctor) explainDrop(src, dst reach.Endpoint, port int) []string {
 	var out []string
-	if iso := isolating(d.st.NetworkPolicies, d.ns, dst.Pod, networkingv1.PolicyTypeIngress); len(iso) > 0 {
-		out = append(out, fmt.Sprintf("NetworkPolicies isolating %s for ingress: %s", dst.Pod.Name, strings.Join(iso, ", ")))
+	if dst.Pod != nil {
+		if iso := isolating(d.st.NetworkPolicies, d.ns, dst.Pod, networkingv1.PolicyTypeIngress); len(iso) > 0 {
+			out = append(out, fmt.Sprintf("NetworkPolicies isolating %s for ingress: %s", dst.Pod.Name, strings.Join(iso, ", ")))
+		}
 	}
 	if src.Pod != nil {
 		if iso := isolating(d.st.NetworkPolicies, d.ns, src.Pod, networkingv1.PolicyTypeEgress); len(iso) > 0 {
