@@ -2,6 +2,7 @@ package grafana
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -34,11 +35,18 @@ func monitoringHealth(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 		jobs = append(jobs, q(upShare(pq.sel(sel.matcher)), sel.name))
 	}
 	all := pq.sel()
+	// The table groups as TargetDown counts: by waypoint too where the
+	// plan scrapes waypoints, whose targets carry the waypoint's name
+	// (two waypoints of one namespace may serve different namespaces).
+	by, per := "job, namespace", "job and namespace"
+	if slices.ContainsFunc(p.Jobs, func(j plan.Job) bool { return j.Kind == plan.JobWaypoints }) {
+		by, per = "job, namespace, "+plan.WaypointTargetLabel, "job, namespace and waypoint"
+	}
 	b.WithRow(row("Scraping")).
 		WithPanel(singleStat(scrapeTitle(p), "Share of each job's targets that are up; 0 when a job discovers none. "+
 			"Scrape strategy "+string(p.Scrape.Strategy)+": "+p.Scrape.Reason, "percentunit", 24, healthyAtOne, jobs...).Height(6)).
-		WithPanel(instantTable("Targets up per job and namespace", "Share of targets up, for every job and namespace.", "percentunit", 16,
-			q(fmt.Sprintf("sum by (job, namespace) (up{%[1]s}) / count by (job, namespace) (up{%[1]s})", all), ""))).
+		WithPanel(instantTable("Targets up per "+per, "Share of targets up, for every "+per+".", "percentunit", 16,
+			q(fmt.Sprintf("sum by (%[2]s) (up{%[1]s}) / count by (%[2]s) (up{%[1]s})", all, by), ""))).
 		WithPanel(singleStat("Targets down", "Targets Prometheus failed to scrape.", "short", 8, badAboveZero,
 			q(fmt.Sprintf("count(up{%s} == 0) or vector(0)", all), "down")).Height(tableHeight)).
 		WithPanel(graph("Scrape duration", "Slowest scrape of each job.", "s", 12, q(fmt.Sprintf("max by (job) (scrape_duration_seconds{%s})", all), "{{job}}"))).

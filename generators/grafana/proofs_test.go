@@ -486,3 +486,50 @@ func TestTCPPanelsLeaveOutPrometheusScrapes(t *testing.T) {
 	}
 	assert.Positive(t, n, "the ambient examples have TCP panels")
 }
+
+// TestTargetsTableCountsEachWaypointApart: the monitoring dashboard's
+// table groups the targets as TargetDown counts them. Two waypoints of one
+// namespace may serve different namespaces; with one down, the table shows
+// it at 0 and the other at 1, not the namespace at half.
+func TestTargetsTableCountsEachWaypointApart(t *testing.T) {
+	var ex example
+	for _, e := range examples(t) {
+		if slices.ContainsFunc(e.plan.Jobs, func(j plan.Job) bool { return j.Kind == plan.JobWaypoints }) {
+			ex = e
+			break
+		}
+	}
+	require.NotNil(t, ex.plan, "an example scrapes waypoints")
+	s := &synthetic{p: ex.plan}
+	if ex.plan.Dashboards.Datasource.Shared {
+		s.ext = ex.plan.ExternalLabels.Map()
+	}
+	for name, value := range map[string]int{"reviews-wp": 0, "ratings-wp": 1} {
+		values := fmt.Sprintf("%dx%d", value, syntheticMinutes)
+		s.add("up", waypointTarget(plan.Waypoint{Name: name, Namespace: "bookinfo"}), values)
+	}
+	st := promqltest.LoadedStorage(t, "load 1m\n"+strings.Join(s.lines, "\n")+"\n")
+	t.Cleanup(func() { st.Close() })
+	ng := queryEngine(t)
+	found := false
+	for _, d := range ex.dashboards {
+		for _, q := range queriesOf(t, decode(t, d.JSON)) {
+			if !strings.HasPrefix(q.where, "Targets up per") {
+				continue
+			}
+			found = true
+			assert.Contains(t, q.where, "waypoint")
+			qr, err := ng.NewInstantQuery(context.Background(), st, nil, expanded(t, ex.plan, d, q), endTime())
+			require.NoError(t, err)
+			res := qr.Exec(context.Background())
+			require.NoError(t, res.Err)
+			got := map[string]float64{}
+			for _, smpl := range res.Value.(promql.Vector) {
+				got[smpl.Metric.Get(plan.WaypointTargetLabel)] = smpl.F
+			}
+			qr.Close()
+			assert.Equal(t, map[string]float64{"reviews-wp": 0, "ratings-wp": 1}, got, q)
+		}
+	}
+	assert.True(t, found, "the monitoring dashboard has the targets table")
+}
