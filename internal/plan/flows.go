@@ -237,6 +237,16 @@ func (p *Plan) TeamNamespaces() []string {
 	return out
 }
 
+// SystemNamespace is never covered, whatever the profile locates there:
+// it holds the cluster's own components (the cluster DNS, konnectivity,
+// the network plugin's agents), which no profile describes, so a default
+// deny there cuts the whole cluster off. kube-state-metrics' own manifests
+// deploy it there (kubernetes/kube-state-metrics examples/standard/
+// deployment.yaml, namespace kube-system); its pods then stay unisolated,
+// as under Calico's global deny, whose default exclusions name it
+// (DefaultExcludedNamespaces), and Prometheus' egress reaches them.
+const SystemNamespace = "kube-system"
+
 // Covered names what each namespace obsgen's policies lock down holds: the
 // teams', the monitoring stack's and Istio's. p must have its defaults
 // (WithDefaults); validation reports exclusions from it, and the plan's
@@ -245,7 +255,7 @@ func Covered(p *v1alpha1.Profile) map[string]string {
 	m := p.Monitoring
 	out := map[string]string{}
 	add := func(ns, what string) {
-		if _, ok := out[ns]; !ok && ns != "" {
+		if _, ok := out[ns]; !ok && ns != "" && ns != SystemNamespace {
 			out[ns] = what
 		}
 	}
