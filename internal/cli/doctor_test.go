@@ -174,6 +174,77 @@ spec: {podSelector: {}, policyTypes: [Ingress]}
 	assert.NotContains(t, out, "network-policy: node-exporter")
 }
 
+// TestDoctorSuggestsOnlyPodsNoOneElseSelects: a profile that names
+// kube-prometheus-stack's node-exporter label where none runs must not be
+// pointed at Prometheus (app.kubernetes.io/name=prometheus is contained in
+// it) or another component: the node-exporter of another namespace, with
+// exactly the labels asked for, comes first.
+func TestDoctorSuggestsOnlyPodsNoOneElseSelects(t *testing.T) {
+	dir := t.TempDir()
+	profilePath := writeFile(t, dir, "kps.yaml", strings.Replace(readFile(t, exampleProfile), "monitoring:\n",
+		"monitoring:\n  nodeExporter:\n    podLabels: {app.kubernetes.io/name: prometheus-node-exporter}\n", 1))
+	state := writeFile(t, dir, "state.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: prometheus-0, namespace: istio-system, labels: {app.kubernetes.io/name: prometheus}}
+spec: {containers: [{name: prometheus, args: [--storage.tsdb.retention.time=30d]}]}
+status: {phase: Running, podIP: 10.244.0.9}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: istiod-1, namespace: istio-system, labels: {app: istiod}}
+spec: {containers: [{name: discovery}]}
+status: {phase: Running, podIP: 10.244.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: kps-prometheus-node-exporter-a, namespace: node-exporter, labels: {app.kubernetes.io/name: prometheus-node-exporter}}
+spec: {hostNetwork: true, containers: [{name: node-exporter}]}
+status: {phase: Running, podIP: 192.168.0.5}
+`+platformPods("app.kubernetes.io/name: unrelated"))
+	code, out, errOut := run(t, dir, "doctor", profilePath, "--cluster-state", state)
+	assert.Equal(t, ExitFailed, code, "%s %s", out, errOut)
+	assert.Contains(t, out, "fix: if node-exporter/kps-prometheus-node-exporter-a is it, set monitoring.nodeExporter to namespace node-exporter and pod labels app.kubernetes.io/name=prometheus-node-exporter", out)
+	assert.Contains(t, out, "evidence: pods that look like it: node-exporter/kps-prometheus-node-exporter-a")
+	assert.NotContains(t, out, "istio-system/prometheus-0 map[", "Prometheus is no look-alike")
+}
+
+// TestDoctorNamesTheNodeRangesForAHostNetworkDrop: under strict-deny with
+// obsgen's policies applied, node-exporter on a node outside
+// cluster.nodeCIDRs is dropped by Prometheus' egress; reapplying cannot
+// help, the node ranges can.
+func TestDoctorNamesTheNodeRangesForAHostNetworkDrop(t *testing.T) {
+	dir := t.TempDir()
+	state := writeFile(t, dir, "state.yaml", `apiVersion: v1
+kind: Namespace
+metadata: {name: monitoring}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: prometheus-0, namespace: monitoring, labels: {app.kubernetes.io/name: prometheus}}
+spec: {containers: [{name: prometheus, args: [--storage.tsdb.retention.time=30d]}]}
+status: {phase: Running, podIP: 10.244.0.9}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: node-exporter-in, namespace: monitoring, labels: {app.kubernetes.io/name: node-exporter}}
+spec: {hostNetwork: true, containers: [{name: node-exporter}]}
+status: {phase: Running, podIP: 10.10.0.4}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: node-exporter-out, namespace: monitoring, labels: {app.kubernetes.io/name: node-exporter}}
+spec: {hostNetwork: true, containers: [{name: node-exporter}]}
+status: {phase: Running, podIP: 10.20.0.4}
+`)
+	applied := filepath.Join(profilesDir, "..", "out", "strict-deny", "kubernetes", "networkpolicies", "monitoring.yaml")
+	code, out, errOut := run(t, dir, "doctor", filepath.Join(profilesDir, "strict-deny.yaml"), "--cluster-state", state, "--cluster-state", applied)
+	assert.Equal(t, ExitFailed, code, "%s %s", out, errOut)
+	assert.Contains(t, out, "[critical] network-policy: node-exporter: pod monitoring/node-exporter-out", out)
+	assert.Contains(t, out, "monitoring/node-exporter-out (host network, node address 10.20.0.4)")
+	assert.Contains(t, out, "fix: the node address 10.20.0.4 is outside cluster.nodeCIDRs [10.10.0.0/16]")
+	assert.NotContains(t, out, "network-policy: node-exporter: pod monitoring/node-exporter-in", "inside the node ranges the scrape is allowed")
+}
+
 func TestImportDraftsAProfileThatValidates(t *testing.T) {
 	dir := t.TempDir()
 	state := writeFile(t, dir, "cluster.yaml", `apiVersion: v1
@@ -192,6 +263,19 @@ items:
   kind: Pod
   metadata: {name: prometheus-0, namespace: monitoring, labels: {app.kubernetes.io/name: prometheus}}
   status: {phase: Running, podIP: 10.244.0.3}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: kps-prometheus-node-exporter-x1, namespace: monitoring, labels: {app.kubernetes.io/name: prometheus-node-exporter}}
+  spec: {hostNetwork: true}
+  status: {phase: Running, podIP: 192.168.0.4}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: kube-state-metrics-1, namespace: kube-system, labels: {app.kubernetes.io/name: kube-state-metrics}}
+  status: {phase: Running, podIP: 10.244.0.4}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: alertmanager-main-0, namespace: monitoring, labels: {app.kubernetes.io/name: alertmanager}}
+  status: {phase: Running, podIP: 10.244.0.5}
 - apiVersion: v1
   kind: Pod
   metadata: {name: checkout-1, namespace: payments, labels: {app: checkout}, annotations: {prometheus.io/path: /stats}}
@@ -242,6 +326,14 @@ items:
 	assert.EqualValues(t, "default-deny", p.Network.Stance, out)
 	assert.Equal(t, []string{"10.0.0.10/32", "fd00:10::10/128"}, p.Cluster.APIServerCIDRs, "one address each, IPv6 too")
 	assert.Equal(t, "monitoring", p.Monitoring.Namespace)
+	// kube-prometheus-stack's node-exporter label, kube-state-metrics in
+	// another namespace; Alertmanager where the defaults find it.
+	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "prometheus-node-exporter"}, p.Monitoring.NodeExporter.PodLabels, out)
+	assert.Equal(t, "monitoring", p.Monitoring.NodeExporter.Namespace)
+	assert.Equal(t, "kube-system", p.Monitoring.KubeStateMetrics.Namespace, out)
+	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "kube-state-metrics"}, p.Monitoring.KubeStateMetrics.PodLabels, out)
+	assert.Empty(t, p.Monitoring.Alertmanager.Namespace, "the defaults select it")
+	assert.Nil(t, p.Monitoring.Alertmanager.PodLabels, out)
 	require.Len(t, p.Teams, 2, out)
 	assert.Equal(t, "payments", p.Teams[0].Name)
 	require.Len(t, p.Teams[0].Services, 1, out)
@@ -257,6 +349,13 @@ items:
 	draft := writeFile(t, dir, "prod-eu-1.yaml", out)
 	code, _, errOut = run(t, dir, "validate", draft)
 	assert.Equal(t, ExitOK, code, "%s\n%s", errOut, out)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(data)
 }
 
 func writeFile(t *testing.T, dir, name, content string) string {

@@ -39,19 +39,44 @@ type Draft struct {
 	APIServerCIDRs []string
 	APIServerPort  int
 	// Mesh.
-	Istio, Ambient         bool
-	IstioNamespace, MTLS   string
-	MTLSWhy, MeshWhy       string
-	DenyByDefault          bool
-	Monitoring             string
-	MonitoringWhy          string
-	MonitoringInMesh       bool
-	PrometheusLabels       [][2]string
+	Istio, Ambient       bool
+	IstioNamespace, MTLS string
+	MTLSWhy, MeshWhy     string
+	DenyByDefault        bool
+	Monitoring           string
+	MonitoringWhy        string
+	MonitoringInMesh     bool
+	PrometheusLabels     [][2]string
+	// Components are the monitoring components found where the profile's
+	// defaults would not select them.
+	Components             []Component
 	Stance, Engine, NetWhy string
 	Teams                  []Team
 	Unowned                []string
 	Undecided              []string
 	TeamLabel              string
+}
+
+// Component is a monitoring component of the draft (monitoring.<Field>).
+type Component struct {
+	Field, Namespace, Why string
+	Labels                [][2]string
+}
+
+// components are the monitoring components the profile locates by pod
+// labels, with the profile's default label and the others common installs
+// use: kube-prometheus labels node-exporter app.kubernetes.io/name=
+// node-exporter, kube-prometheus-stack's prometheus-node-exporter chart
+// with the chart's name (charts/prometheus-node-exporter/templates/
+// _helpers.tpl, selectorLabels); both label kube-state-metrics and the
+// operator's Alertmanager pods with their own names.
+var components = []struct {
+	field, name string
+	also        []string
+}{
+	{"kubeStateMetrics", "kube-state-metrics", nil},
+	{"nodeExporter", "node-exporter", []string{"prometheus-node-exporter"}},
+	{"alertmanager", "alertmanager", nil},
 }
 
 // Team is a drafted team.
@@ -139,11 +164,39 @@ func (d *Draft) monitoring(st *clusterstate.State) {
 				d.MonitoringWhy = fmt.Sprintf("Prometheus runs there (pod %s)", pod.Name)
 				d.PrometheusLabels = [][2]string{{key, "prometheus"}}
 				d.MonitoringInMesh = pod.Annotations["sidecar.istio.io/status"] != ""
+				d.components(st)
 				return
 			}
 		}
 	}
 	d.Undecided = append(d.Undecided, "no pod labelled app.kubernetes.io/name=prometheus or app=prometheus: monitoring.namespace is a guess")
+	d.components(st)
+}
+
+// components drafts the monitoring components whose pods the defaults
+// (the monitoring namespace, app.kubernetes.io/name=<name>) would miss: in
+// another namespace, or under another install's label.
+func (d *Draft) components(st *clusterstate.State) {
+	const key = "app.kubernetes.io/name"
+	for _, c := range components {
+		var found *corev1.Pod
+		for _, pod := range st.Pods {
+			if v := pod.Labels[key]; v == c.name || slices.Contains(c.also, v) {
+				if found == nil || pod.Namespace == d.Monitoring && found.Namespace != d.Monitoring {
+					found = pod
+				}
+			}
+		}
+		if found == nil {
+			continue
+		}
+		v := found.Labels[key]
+		if found.Namespace == d.Monitoring && v == c.name {
+			continue // the defaults select it
+		}
+		d.Components = append(d.Components, Component{Field: c.field, Namespace: found.Namespace,
+			Why: fmt.Sprintf("%s runs there as pod %s, labelled %s=%s", c.name, found.Name, key, v), Labels: [][2]string{{key, v}}})
+	}
 }
 
 func (d *Draft) network(st *clusterstate.State) {
