@@ -105,6 +105,9 @@ type doctor struct {
 	net      *network
 	findings []Finding
 	notes    []string
+	// claimed are the pods Prometheus' labels or an expectation select:
+	// never another expectation's look-alike.
+	claimed map[*corev1.Pod]bool
 }
 
 // Diagnose compares the plan with the cluster.
@@ -130,7 +133,17 @@ func Diagnose(in Input) *Report {
 			Fix:      "deploy obsgen's output, or set monitoring.namespace and monitoring.prometheus.podLabels to what the cluster runs; network checks use a stand-in pod with the profile's labels",
 			Ref:      "profile: monitoring.prometheus.podLabels"})
 	}
-	for _, e := range d.expectations() {
+	exps := d.expectations()
+	d.claimed = map[*corev1.Pod]bool{}
+	for _, pod := range d.prom {
+		d.claimed[pod] = true
+	}
+	for _, e := range exps {
+		for _, pod := range d.matching(e.Ns, e.Selector) {
+			d.claimed[pod] = true
+		}
+	}
+	for _, e := range exps {
 		d.checkExpectation(e, r)
 	}
 	d.checkAPIServer()
@@ -166,6 +179,14 @@ func (d *doctor) matching(ns string, sel map[string]string) []*corev1.Pod {
 // drop Pending, Succeeded and Failed pods, and a pod needs an address.
 func running(pod *corev1.Pod) bool {
 	return (pod.Status.Phase == corev1.PodRunning || pod.Status.Phase == "") && pod.Status.PodIP != ""
+}
+
+func qualifiedPodNames(pods []*corev1.Pod) string {
+	names := make([]string, len(pods))
+	for i, p := range pods {
+		names[i] = fmt.Sprintf("%s/%s %v", p.Namespace, p.Name, p.Labels)
+	}
+	return strings.Join(names, ", ")
 }
 
 func podNames(pods []*corev1.Pod) string {
@@ -279,7 +300,7 @@ func (d *doctor) checkExpectation(e expectation, r *Report) {
 			Ref:      "kubernetes.io docs/concepts/overview/working-with-objects/labels (equality-based selectors)"}
 		if near := d.lookalikes(e); len(near) > 0 {
 			pod := near[0]
-			f.Evidence = append(f.Evidence, "pods that look like it: "+podNames(near))
+			f.Evidence = append(f.Evidence, "pods that look like it: "+qualifiedPodNames(near))
 			f.Fix = fmt.Sprintf("if %s/%s is it, set %s to namespace %s and pod labels %s, as it runs with",
 				pod.Namespace, pod.Name, fieldOr(e.Field, "selector"), pod.Namespace, selectorText(suggested(e.Selector, pod)))
 		}
@@ -292,25 +313,29 @@ func (d *doctor) checkExpectation(e expectation, r *Report) {
 	}
 }
 
-// lookalikes are the running pods, in any namespace, that carry one of
-// e's selector labels with a value that contains the expected one or is
-// contained in it (prometheus-node-exporter for node-exporter), or the
-// very value elsewhere: an install that names or places the workload
-// otherwise than the profile's defaults. Those in e's namespace come
-// first; at most five.
+// lookalikes are the running pods, in any namespace, that no other
+// expectation (nor Prometheus' labels) selects and that carry e's
+// selector in another namespace, or one of its labels with a value that
+// contains the expected one or is contained in it (prometheus-node-exporter
+// for node-exporter): an install that names or places the workload
+// otherwise than the profile's defaults. The whole selector elsewhere
+// comes first, then those in e's namespace; at most five.
 func (d *doctor) lookalikes(e expectation) []*corev1.Pod {
-	var near, far []*corev1.Pod
+	var exact, near, far []*corev1.Pod
+	sel := labels.SelectorFromSet(e.Selector)
 	for _, pod := range d.st.Pods {
-		if !running(pod) || !looksLike(e.Selector, pod.Labels) {
-			continue
-		}
-		if pod.Namespace == e.Ns {
+		switch {
+		case !running(pod) || d.claimed[pod]:
+		case len(e.Selector) > 0 && sel.Matches(labels.Set(pod.Labels)):
+			exact = append(exact, pod)
+		case !looksLike(e.Selector, pod.Labels):
+		case pod.Namespace == e.Ns:
 			near = append(near, pod)
-		} else {
+		default:
 			far = append(far, pod)
 		}
 	}
-	out := append(near, far...)
+	out := slices.Concat(exact, near, far)
 	return out[:min(len(out), 5)]
 }
 
@@ -501,10 +526,26 @@ func (d *doctor) explainMissing(subject string, causes []cause, e expectation, p
 }
 
 // poolIs tells whether a scrape pool is e's job: the raw configuration's
-// job name, or an operator object's pool that ends with it
-// (scrapeConfig/<ns>/<name>, serviceMonitor/<ns>/<name>/<i>).
+// job name, or the pool of the operator object obsgen writes for it
+// (scrapeConfig/<ns>/<name>, serviceMonitor/<ns>/<name>/<i>,
+// podMonitor/<ns>/<name>/<i>: prometheus-operator pkg/prometheus/
+// promcfg.go), whose name is the job's or the job's after the Prometheus
+// resource's name and a dash (prometheus-node-exporter).
 func (e expectation) poolIs(pool string) bool {
-	return pool == e.Pool || strings.HasSuffix(pool, "/"+e.Pool) || strings.Contains(pool, "/"+e.Pool+"/")
+	if pool == e.Pool {
+		return true
+	}
+	parts := strings.Split(pool, "/")
+	if len(parts) < 3 {
+		return false
+	}
+	switch parts[0] {
+	case "scrapeConfig", "serviceMonitor", "podMonitor", "probe":
+	default:
+		return false
+	}
+	name := parts[2]
+	return name == e.Pool || strings.HasSuffix(name, "-"+e.Pool)
 }
 
 func (d *doctor) anyDiscovered(pod *corev1.Pod) bool {

@@ -165,6 +165,12 @@ func (d *doctor) networkCause(e expectation, pod *corev1.Pod, port int) (cause, 
 		if id := d.flowFor(pod.Namespace, port); id != "" {
 			fix += fmt.Sprintf(" (flow %s)", id)
 		}
+		if dst.Addr.IsValid() && d.p.Network.Stance != v1alpha1.StanceOpen && !d.inNodeCIDRs(dst.Addr) {
+			// obsgen's egress to host-network pods is the node ranges'
+			// (flow prometheus-to-nodes): reapplying cannot reach an
+			// address outside them.
+			fix = fmt.Sprintf("the node address %s is outside cluster.nodeCIDRs %v, which obsgen's policies open to Prometheus: add the nodes' range to cluster.nodeCIDRs, regenerate and apply", dst.Addr, d.p.Cluster.NodeCIDRs)
+		}
 		if d.p.Network.Stance == v1alpha1.StanceOpen {
 			fix = fmt.Sprintf("the profile says network.stance: %s, but the cluster isolates these pods; set network.stance and network.engine to what the cluster enforces and apply obsgen's policies", d.p.Network.Stance)
 		}
@@ -175,6 +181,16 @@ func (d *doctor) networkCause(e expectation, pod *corev1.Pod, port int) (cause, 
 			explains: []symptom{symTimeout}}, true
 	}
 	return cause{}, false
+}
+
+// inNodeCIDRs tells whether addr lies in the profile's node ranges.
+func (d *doctor) inNodeCIDRs(addr netip.Addr) bool {
+	for _, c := range d.p.Cluster.NodeCIDRs {
+		if p, err := netip.ParsePrefix(c); err == nil && p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // dstName names a scrape's destination: the pod, or the node address a
