@@ -89,7 +89,7 @@ kind: Pod
 metadata: {name: frontend-1, namespace: shop, labels: {app: frontend}, annotations: {sidecar.istio.io/status: '{}'}}
 spec: {containers: [{name: app, ports: [{containerPort: 8080}]}], initContainers: [{name: istio-proxy, restartPolicy: Always}]}
 status: {phase: Running, podIP: 10.244.1.5}
-`+platformPods("app.kubernetes.io/name: node-exporter"))
+`+platformPods("app.kubernetes.io/name: prometheus-node-exporter"))
 	// obsgen's PeerAuthentications, applied.
 	applied := filepath.Join(profilesDir, "..", "out", "default-permissive", "istio", "peerauthentications.yaml")
 	code, out, errOut := run(t, dir, "doctor", exampleProfile, "--cluster-state", state, "--cluster-state", applied)
@@ -121,13 +121,13 @@ status: {phase: Running, podIP: 192.168.0.4}
 `
 }
 
-// TestDoctorFindsNodeExporterUnderTheChartsLabels: kube-prometheus-stack's
-// node-exporter carries the prometheus-node-exporter chart's name
-// (charts/prometheus-node-exporter/templates/_helpers.tpl), not
-// kube-prometheus' node-exporter that the profile defaults to; the job
-// then finds no pod and nothing else says so. doctor names the field and
-// the labels that select the pod it found.
-func TestDoctorFindsNodeExporterUnderTheChartsLabels(t *testing.T) {
+// TestDoctorFindsNodeExporterUnderAnotherInstallsLabels: the profile's
+// default node-exporter label is kube-prometheus-stack's chart name
+// (charts/prometheus-node-exporter/templates/_helpers.tpl); kube-prometheus
+// labels its node-exporter app.kubernetes.io/name=node-exporter, so the job
+// finds no pod and nothing else says so. doctor names the field and the
+// labels that select the pod it found.
+func TestDoctorFindsNodeExporterUnderAnotherInstallsLabels(t *testing.T) {
 	dir := t.TempDir()
 	state := writeFile(t, dir, "kps.yaml", `apiVersion: v1
 kind: Pod
@@ -140,13 +140,13 @@ kind: Pod
 metadata: {name: istiod-1, namespace: istio-system, labels: {app: istiod}}
 spec: {containers: [{name: discovery}]}
 status: {phase: Running, podIP: 10.244.0.2}
-`+platformPods("app.kubernetes.io/name: prometheus-node-exporter, app.kubernetes.io/instance: kps"))
+`+platformPods("app.kubernetes.io/name: node-exporter, app.kubernetes.io/part-of: kube-prometheus"))
 	code, out, errOut := run(t, dir, "doctor", exampleProfile, "--cluster-state", state)
 	assert.Equal(t, ExitFailed, code, "findings exit 1: %s %s", out, errOut)
 	assert.Contains(t, out, "1. [warning] no-pods: node-exporter", out)
 	assert.NotContains(t, out, "no-pods: kube-state-metrics")
 	assert.NotContains(t, out, "no-pods: alertmanager")
-	assert.Contains(t, out, "fix: if istio-system/node-exporter-x1 is it, set monitoring.nodeExporter to namespace istio-system and pod labels app.kubernetes.io/name=prometheus-node-exporter, as it runs with")
+	assert.Contains(t, out, "fix: if istio-system/node-exporter-x1 is it, set monitoring.nodeExporter to namespace istio-system and pod labels app.kubernetes.io/name=node-exporter, as it runs with")
 }
 
 // TestDoctorTakesHostNetworkPodsForTheirNode: no NetworkPolicy selects a
@@ -166,7 +166,7 @@ apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: default-deny, namespace: istio-system}
 spec: {podSelector: {}, policyTypes: [Ingress]}
-`+platformPods("app.kubernetes.io/name: node-exporter"))
+`+platformPods("app.kubernetes.io/name: prometheus-node-exporter"))
 	code, out, errOut := run(t, dir, "doctor", exampleProfile, "--cluster-state", state)
 	assert.Equal(t, ExitFailed, code, "findings exit 1: %s %s", out, errOut)
 	assert.Contains(t, out, "[critical] network-policy: kube-state-metrics: pod istio-system/kube-state-metrics-1", out)
@@ -181,8 +181,7 @@ spec: {podSelector: {}, policyTypes: [Ingress]}
 // exactly the labels asked for, comes first.
 func TestDoctorSuggestsOnlyPodsNoOneElseSelects(t *testing.T) {
 	dir := t.TempDir()
-	profilePath := writeFile(t, dir, "kps.yaml", strings.Replace(readFile(t, exampleProfile), "monitoring:\n",
-		"monitoring:\n  nodeExporter:\n    podLabels: {app.kubernetes.io/name: prometheus-node-exporter}\n", 1))
+	profilePath := exampleProfile // node-exporter's default label: prometheus-node-exporter
 	state := writeFile(t, dir, "state.yaml", `apiVersion: v1
 kind: Pod
 metadata: {name: prometheus-0, namespace: istio-system, labels: {app.kubernetes.io/name: prometheus}}
@@ -226,13 +225,13 @@ status: {phase: Running, podIP: 10.244.0.9}
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: node-exporter-in, namespace: monitoring, labels: {app.kubernetes.io/name: node-exporter}}
+metadata: {name: node-exporter-in, namespace: monitoring, labels: {app.kubernetes.io/name: prometheus-node-exporter}}
 spec: {hostNetwork: true, containers: [{name: node-exporter}]}
 status: {phase: Running, podIP: 10.10.0.4}
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: node-exporter-out, namespace: monitoring, labels: {app.kubernetes.io/name: node-exporter}}
+metadata: {name: node-exporter-out, namespace: monitoring, labels: {app.kubernetes.io/name: prometheus-node-exporter}}
 spec: {hostNetwork: true, containers: [{name: node-exporter}]}
 status: {phase: Running, podIP: 10.20.0.4}
 `)
@@ -265,7 +264,7 @@ items:
   status: {phase: Running, podIP: 10.244.0.3}
 - apiVersion: v1
   kind: Pod
-  metadata: {name: kps-prometheus-node-exporter-x1, namespace: monitoring, labels: {app.kubernetes.io/name: prometheus-node-exporter}}
+  metadata: {name: node-exporter-x1, namespace: monitoring, labels: {app.kubernetes.io/name: node-exporter}}
   spec: {hostNetwork: true}
   status: {phase: Running, podIP: 192.168.0.4}
 - apiVersion: v1
@@ -326,9 +325,9 @@ items:
 	assert.EqualValues(t, "default-deny", p.Network.Stance, out)
 	assert.Equal(t, []string{"10.0.0.10/32", "fd00:10::10/128"}, p.Cluster.APIServerCIDRs, "one address each, IPv6 too")
 	assert.Equal(t, "monitoring", p.Monitoring.Namespace)
-	// kube-prometheus-stack's node-exporter label, kube-state-metrics in
-	// another namespace; Alertmanager where the defaults find it.
-	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "prometheus-node-exporter"}, p.Monitoring.NodeExporter.PodLabels, out)
+	// kube-prometheus' node-exporter label, kube-state-metrics in another
+	// namespace; Alertmanager where the defaults find it.
+	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "node-exporter"}, p.Monitoring.NodeExporter.PodLabels, out)
 	assert.Equal(t, "monitoring", p.Monitoring.NodeExporter.Namespace)
 	assert.Equal(t, "kube-system", p.Monitoring.KubeStateMetrics.Namespace, out)
 	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "kube-state-metrics"}, p.Monitoring.KubeStateMetrics.PodLabels, out)
@@ -349,13 +348,6 @@ items:
 	draft := writeFile(t, dir, "prod-eu-1.yaml", out)
 	code, _, errOut = run(t, dir, "validate", draft)
 	assert.Equal(t, ExitOK, code, "%s\n%s", errOut, out)
-}
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	return string(data)
 }
 
 func writeFile(t *testing.T, dir, name, content string) string {

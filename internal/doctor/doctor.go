@@ -248,12 +248,12 @@ func (d *doctor) expectations() []expectation {
 		case plan.JobKubeStateMetrics, plan.JobNodeExporter, plan.JobAlertmanager:
 			// The monitoring components the profile locates by namespace
 			// and pod labels, whose defaults follow one install and not
-			// another: kube-prometheus labels node-exporter
-			// app.kubernetes.io/name=node-exporter, kube-prometheus-stack's
-			// prometheus-node-exporter chart labels it with the chart's
-			// name (charts/prometheus-node-exporter/templates/_helpers.tpl,
-			// selectorLabels). Nothing else says that such a job finds no
-			// pod: TargetDown needs a target to count.
+			// another: kube-prometheus-stack's prometheus-node-exporter
+			// chart labels node-exporter with the chart's name
+			// (charts/prometheus-node-exporter/templates/_helpers.tpl,
+			// selectorLabels), kube-prometheus with node-exporter. Nothing
+			// else says that such a job finds no pod: TargetDown needs a
+			// target to count.
 			if len(j.Namespaces) == 0 {
 				continue
 			}

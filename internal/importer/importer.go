@@ -65,18 +65,20 @@ type Component struct {
 
 // components are the monitoring components the profile locates by pod
 // labels, with the profile's default label and the others common installs
-// use: kube-prometheus labels node-exporter app.kubernetes.io/name=
-// node-exporter, kube-prometheus-stack's prometheus-node-exporter chart
-// with the chart's name (charts/prometheus-node-exporter/templates/
-// _helpers.tpl, selectorLabels); both label kube-state-metrics and the
-// operator's Alertmanager pods with their own names.
+// use: kube-prometheus-stack's prometheus-node-exporter chart labels
+// node-exporter with the chart's name (charts/prometheus-node-exporter/
+// templates/_helpers.tpl, selectorLabels), kube-prometheus with
+// node-exporter; both label kube-state-metrics and the operator's
+// Alertmanager pods with their own names.
 var components = []struct {
-	field, name string
-	also        []string
+	// name is the component; label the value of app.kubernetes.io/name the
+	// profile's defaults select (kube-prometheus-stack's).
+	field, name, label string
+	also               []string
 }{
-	{"kubeStateMetrics", "kube-state-metrics", nil},
-	{"nodeExporter", "node-exporter", []string{"prometheus-node-exporter"}},
-	{"alertmanager", "alertmanager", nil},
+	{"kubeStateMetrics", "kube-state-metrics", "kube-state-metrics", nil},
+	{"nodeExporter", "node-exporter", "prometheus-node-exporter", []string{"node-exporter"}},
+	{"alertmanager", "alertmanager", "alertmanager", nil},
 }
 
 // Team is a drafted team.
@@ -181,7 +183,7 @@ func (d *Draft) components(st *clusterstate.State) {
 	for _, c := range components {
 		var found *corev1.Pod
 		for _, pod := range st.Pods {
-			if v := pod.Labels[key]; v == c.name || slices.Contains(c.also, v) {
+			if v := pod.Labels[key]; v == c.label || slices.Contains(c.also, v) {
 				if found == nil || pod.Namespace == d.Monitoring && found.Namespace != d.Monitoring {
 					found = pod
 				}
@@ -191,7 +193,7 @@ func (d *Draft) components(st *clusterstate.State) {
 			continue
 		}
 		v := found.Labels[key]
-		if found.Namespace == d.Monitoring && v == c.name {
+		if found.Namespace == d.Monitoring && v == c.label {
 			continue // the defaults select it
 		}
 		d.Components = append(d.Components, Component{Field: c.field, Namespace: found.Namespace,

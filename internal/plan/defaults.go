@@ -56,6 +56,14 @@ func WithDefaults(in *v1alpha1.Profile) *v1alpha1.Profile {
 	defaultComponent(&m.Alertmanager, m.Namespace, "alertmanager", defaultAlertmanagerPort)
 	defaultComponent(&m.Grafana, m.Namespace, "grafana", defaultGrafanaPort)
 	defaultComponent(&m.KubeStateMetrics, m.Namespace, "kube-state-metrics", defaultKubeStateMetricsPort)
+	// kube-prometheus-stack's node-exporter serves plaintext on 9100 and
+	// carries its chart's name (prometheus-community/helm-charts charts/
+	// prometheus-node-exporter/templates/_helpers.tpl, selectorLabels).
+	// kube-prometheus' own (app.kubernetes.io/name=node-exporter) listens
+	// on 127.0.0.1:9100 behind kube-rbac-proxy's HTTPS (kube-prometheus
+	// jsonnet/kube-prometheus/components/node-exporter.libsonnet), which a
+	// plaintext job cannot scrape whatever its labels.
+	m.NodeExporter.PodLabels = orLabels(m.NodeExporter.PodLabels, "app.kubernetes.io/name", "prometheus-node-exporter")
 	defaultComponent(&m.NodeExporter, m.Namespace, "node-exporter", defaultNodeExporterPort)
 	// kube-prometheus-stack, whose port the default is, names the
 	// operator's pods <chart>-prometheus-operator and gives them

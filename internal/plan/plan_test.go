@@ -200,7 +200,7 @@ func TestClaimedPodsAreDroppedFromAnnotationJobs(t *testing.T) {
 	assert.Equal(t, []string{"b2", "app-value"}, PodSelector{Namespace: "b2", Labels: Labels{{Name: "app", Value: "app-value"}}}.Values())
 	assert.Equal(t, []ClaimGroup{
 		{Keys: []string{"app"}, Matches: [][]string{{"istio-system", "istiod"}, {"b2", "a"}}},
-		{Keys: []string{"app.kubernetes.io/name"}, Matches: [][]string{{"monitoring", "kube-state-metrics"}, {"monitoring", "node-exporter"}}},
+		{Keys: []string{"app.kubernetes.io/name"}, Matches: [][]string{{"monitoring", "kube-state-metrics"}, {"monitoring", "prometheus-node-exporter"}}},
 		{Keys: []string{}, Matches: [][]string{{"b1"}}},
 	}, p.ClaimGroups, "one drop rule per set of label keys")
 	assert.Equal(t, "z", p.ServiceTargets[0].Name, "services without a selector are tagged first, so selectors win")

@@ -80,9 +80,9 @@
 //	    namespace: monitoring
 //	    podLabels: {app.kubernetes.io/name: kube-state-metrics}
 //	    port: 8080
-//	  nodeExporter:                      # defaults: ..., node-exporter, 9100
+//	  nodeExporter:                      # defaults follow kube-prometheus-stack: chart label, 9100
 //	    namespace: monitoring
-//	    podLabels: {app.kubernetes.io/name: node-exporter}
+//	    podLabels: {app.kubernetes.io/name: prometheus-node-exporter}
 //	    port: 9100
 //	  prometheusOperator:                # operator flavour; defaults follow kube-prometheus-stack:
 //	    namespace: monitoring            # component label, 10250 (its admission webhook)

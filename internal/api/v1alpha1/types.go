@@ -345,12 +345,14 @@ type Monitoring struct {
 	// monitoring namespace, pod label app.kubernetes.io/name=kube-state-metrics,
 	// port 8080.
 	KubeStateMetrics Component `yaml:"kubeStateMetrics,omitempty" json:"kubeStateMetrics,omitempty"`
-	// NodeExporter describes node-exporter (host network). Defaults: the
-	// monitoring namespace, pod label app.kubernetes.io/name=node-exporter
-	// (kube-prometheus), port 9100. kube-prometheus-stack's node-exporter
-	// carries app.kubernetes.io/name=prometheus-node-exporter (the chart's
-	// name): set podLabels to that. `obsgen doctor` names the labels of a
-	// node-exporter the job does not select.
+	// NodeExporter describes node-exporter (host network), scraped in
+	// plaintext. Defaults follow kube-prometheus-stack: the monitoring
+	// namespace, pod label app.kubernetes.io/name=prometheus-node-exporter
+	// (the prometheus-node-exporter chart's name), port 9100. kube-prometheus
+	// labels it app.kubernetes.io/name=node-exporter but serves it only
+	// through kube-rbac-proxy's HTTPS, which obsgen's job does not speak.
+	// `obsgen doctor` names the labels of a node-exporter the job does not
+	// select.
 	NodeExporter Component `yaml:"nodeExporter,omitempty" json:"nodeExporter,omitempty"`
 	// PrometheusOperator locates the Prometheus Operator (operator flavour
 	// only), which watches the API server and serves the admission webhook
