@@ -341,9 +341,13 @@ type Monitoring struct {
 	// Grafana describes Grafana. Defaults: the monitoring namespace, pod
 	// label app.kubernetes.io/name=grafana, port 3000.
 	Grafana Component `yaml:"grafana,omitempty" json:"grafana,omitempty"`
-	// KubeStateMetrics describes kube-state-metrics. Defaults: the
-	// monitoring namespace, pod label app.kubernetes.io/name=kube-state-metrics,
-	// port 8080.
+	// KubeStateMetrics describes kube-state-metrics, scraped in plaintext.
+	// Defaults: the monitoring namespace, pod label
+	// app.kubernetes.io/name=kube-state-metrics, port 8080 (the
+	// kube-state-metrics chart's, and kube-prometheus-stack's). Its own
+	// manifests deploy it to kube-system, which obsgen never isolates.
+	// kube-prometheus binds it to 127.0.0.1 behind kube-rbac-proxy's HTTPS
+	// (8443), which obsgen's job does not speak.
 	KubeStateMetrics Component `yaml:"kubeStateMetrics,omitempty" json:"kubeStateMetrics,omitempty"`
 	// NodeExporter describes node-exporter (host network), scraped in
 	// plaintext. Defaults follow kube-prometheus-stack: the monitoring
