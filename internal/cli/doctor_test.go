@@ -244,6 +244,48 @@ status: {phase: Running, podIP: 10.20.0.4}
 	assert.NotContains(t, out, "network-policy: node-exporter: pod monitoring/node-exporter-in", "inside the node ranges the scrape is allowed")
 }
 
+// TestDoctorTakesHostNetworkPodsForNodesOfAdminNetworkPolicies: an empty
+// nodes peer selects every node (network-policy-api
+// adminnetworkpolicy_types.go, "If present but empty, it selects all
+// Nodes"), whether or not the profile lists cluster.nodeCIDRs (the
+// default-permissive example lists none): Prometheus' egress to
+// node-exporter's node is allowed; to kube-state-metrics, a pod, it is
+// not. A labelled nodes peer gets a note: node labels are not in the state.
+func TestDoctorTakesHostNetworkPodsForNodesOfAdminNetworkPolicies(t *testing.T) {
+	dir := t.TempDir()
+	state := func(nodes string) string {
+		return writeFile(t, dir, "anp.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: prometheus-0, namespace: istio-system, labels: {app.kubernetes.io/name: prometheus}}
+spec: {containers: [{name: prometheus, args: [--storage.tsdb.retention.time=30d]}]}
+status: {phase: Running, podIP: 10.244.0.9}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata: {name: default}
+spec:
+  subject: {namespaces: {}}
+  egress: [{name: deny-all, action: Deny, to: [{networks: [0.0.0.0/0]}, {namespaces: {}}]}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: prometheus-to-nodes}
+spec:
+  priority: 10
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: istio-system}}}
+  egress: [{name: node-exporter, action: Allow, to: [{nodes: `+nodes+`}], ports: [{portNumber: {protocol: TCP, port: 9100}}]}]
+`+platformPods("app.kubernetes.io/name: prometheus-node-exporter"))
+	}
+	code, out, errOut := run(t, dir, "doctor", exampleProfile, "--cluster-state", state("{}"))
+	assert.Equal(t, ExitFailed, code, "%s %s", out, errOut)
+	assert.Contains(t, out, "[critical] network-policy: kube-state-metrics", out)
+	assert.NotContains(t, out, "network-policy: node-exporter")
+	assert.NotContains(t, out, "selects nodes by label")
+
+	_, out, _ = run(t, dir, "doctor", exampleProfile, "--cluster-state", state("{matchLabels: {kubernetes.io/os: linux}}"))
+	assert.Contains(t, out, "note: AdminNetworkPolicy prometheus-to-nodes selects nodes by label", out)
+}
+
 func TestImportDraftsAProfileThatValidates(t *testing.T) {
 	dir := t.TempDir()
 	state := writeFile(t, dir, "cluster.yaml", `apiVersion: v1

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/clusterstate"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/reach"
 )
@@ -70,7 +71,19 @@ func newNetwork(d *doctor) *network {
 		pods = append(pods, n.stand)
 	}
 	c := reach.NewLiveCluster(d.p, nsLabels, pods)
+	// A host-network pod's address is its node's: an AdminNetworkPolicy
+	// nodes peer selects it whether or not cluster.nodeCIDRs hold it
+	// (network-policy-api apis/v1alpha1 adminnetworkpolicy_types.go,
+	// AdminNetworkPolicyEgressPeer.Nodes).
+	for _, addr := range n.hosts {
+		c.Nodes = append(c.Nodes, addr)
+	}
+	slices.SortFunc(c.Nodes, func(a, b netip.Addr) int { return a.Compare(b) })
+	c.Nodes = slices.Compact(c.Nodes)
 	st := d.st
+	if name := labelledNodes(st); name != "" {
+		n.notes = append(n.notes, fmt.Sprintf("%s selects nodes by label; the cluster state holds no node labels, so doctor takes every node to carry none", name))
+	}
 	switch {
 	case len(st.AdminNetworkPolicies) > 0 || st.BaselineAdminNetworkPolicy != nil:
 		m, err := reach.NewAdminNetwork(c, st.AdminNetworkPolicies, st.BaselineAdminNetworkPolicy, st.NetworkPolicies)
@@ -181,6 +194,33 @@ func (d *doctor) networkCause(e expectation, pod *corev1.Pod, port int) (cause, 
 			explains: []symptom{symTimeout}}, true
 	}
 	return cause{}, false
+}
+
+// labelledNodes names the first AdminNetworkPolicy or the
+// BaselineAdminNetworkPolicy with a nodes peer that selects by label.
+func labelledNodes(st *clusterstate.State) string {
+	labelled := func(sel *metav1.LabelSelector) bool {
+		return sel != nil && (len(sel.MatchLabels) > 0 || len(sel.MatchExpressions) > 0)
+	}
+	for _, a := range st.AdminNetworkPolicies {
+		for _, r := range a.Spec.Egress {
+			for _, to := range r.To {
+				if labelled(to.Nodes) {
+					return "AdminNetworkPolicy " + a.Name
+				}
+			}
+		}
+	}
+	if b := st.BaselineAdminNetworkPolicy; b != nil {
+		for _, r := range b.Spec.Egress {
+			for _, to := range r.To {
+				if labelled(to.Nodes) {
+					return "BaselineAdminNetworkPolicy " + b.Name
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // inNodeCIDRs tells whether addr lies in the profile's node ranges.

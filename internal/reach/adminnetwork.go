@@ -151,6 +151,9 @@ func NewAdminNetwork(c *Cluster, anps []*anpv1alpha1.AdminNetworkPolicy, banp *a
 			a.nodes = append(a.nodes, prefix)
 		}
 	}
+	for _, addr := range c.Nodes {
+		a.nodes = append(a.nodes, netip.PrefixFrom(addr, addr.BitLen()))
+	}
 	for _, anp := range anps {
 		cp, err := compileANP(anp)
 		if err != nil {

@@ -171,8 +171,11 @@ type Cluster struct {
 	// Namespaces are every namespace a pod lives in, sorted.
 	Namespaces []string
 	Pods       []*Pod
-	byKey      map[string]*Pod
-	prefix     netip.Prefix
+	// Nodes are node addresses known besides cluster.nodeCIDRs (a live
+	// cluster's host-network pods answer on theirs).
+	Nodes  []netip.Addr
+	byKey  map[string]*Pod
+	prefix netip.Prefix
 	// used counts the pod addresses handed out or skipped; reserved are
 	// the addresses that stand for what is not a pod (nextAddr).
 	used     int
