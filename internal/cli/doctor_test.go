@@ -286,6 +286,56 @@ spec:
 	assert.Contains(t, out, "note: AdminNetworkPolicy prometheus-to-nodes selects nodes by label", out)
 }
 
+// TestDoctorChecksCiliumsNodeCIDRMatching: on Cilium, obsgen's ipBlock
+// egress to node addresses matches only with policy-cidr-match-mode:
+// nodes (cilium/cilium#20550, #27464). A Cilium cluster whose setting is
+// not in the state gets a warning, one whose cilium-config lacks it a
+// critical finding, one with it none; a cluster without Cilium none.
+func TestDoctorChecksCiliumsNodeCIDRMatching(t *testing.T) {
+	dir := t.TempDir()
+	prom := `apiVersion: v1
+kind: Pod
+metadata: {name: prometheus-0, namespace: monitoring, labels: {app.kubernetes.io/name: prometheus}}
+spec: {containers: [{name: prometheus, args: [--storage.tsdb.retention.time=30d]}]}
+status: {phase: Running, podIP: 10.244.0.9}
+`
+	agent := `---
+apiVersion: v1
+kind: Pod
+metadata: {name: cilium-x7k2p, namespace: kube-system, labels: {k8s-app: cilium}}
+spec: {hostNetwork: true, containers: [{name: cilium-agent}]}
+status: {phase: Running, podIP: 10.10.0.4}
+`
+	config := func(mode string) string {
+		return fmt.Sprintf(`---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cilium-config, namespace: kube-system}
+data: {policy-cidr-match-mode: %q}
+`, mode)
+	}
+	profile := filepath.Join(profilesDir, "strict-deny.yaml")
+	for name, tc := range map[string]struct {
+		state, want string
+	}{
+		"no Cilium":            {prom, ""},
+		"setting not exported": {prom + agent, "[warning] cilium-node-cidrs: Cilium"},
+		"setting unset":        {prom + agent + config(""), "[critical] cilium-node-cidrs: Cilium"},
+		"setting nodes":        {prom + agent + config("nodes"), ""},
+		"nodes among others":   {prom + agent + config("nodes pods"), ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, out, errOut := run(t, dir, "doctor", profile, "--cluster-state", writeFile(t, dir, strings.ReplaceAll(name, " ", "-")+".yaml", tc.state))
+			if tc.want == "" {
+				assert.NotContains(t, out, "cilium-node-cidrs", "%s %s", out, errOut)
+				return
+			}
+			assert.Contains(t, out, tc.want, "%s %s", out, errOut)
+			assert.Contains(t, out, "policyCIDRMatchMode: nodes")
+		})
+	}
+}
+
 func TestImportDraftsAProfileThatValidates(t *testing.T) {
 	dir := t.TempDir()
 	state := writeFile(t, dir, "cluster.yaml", `apiVersion: v1

@@ -20,24 +20,30 @@ type collection struct {
 	// optional collections belong to APIs a cluster may not serve (Istio,
 	// Calico, AdminNetworkPolicy): a 404 skips them.
 	optional bool
+	// fieldSelector narrows the list; a list the credentials may not make
+	// (403) is then skipped with a note rather than failing the run.
+	fieldSelector string
 }
 
 var collections = []collection{
-	{"/api/v1/namespaces", "v1", "Namespace", false},
-	{"/api/v1/pods", "v1", "Pod", false},
-	{"/api/v1/services", "v1", "Service", false},
-	{"/apis/discovery.k8s.io/v1/endpointslices", "discovery.k8s.io/v1", "EndpointSlice", true},
-	{"/apis/networking.k8s.io/v1/networkpolicies", "networking.k8s.io/v1", "NetworkPolicy", true},
+	{"/api/v1/namespaces", "v1", "Namespace", false, ""},
+	{"/api/v1/pods", "v1", "Pod", false, ""},
+	{"/api/v1/services", "v1", "Service", false, ""},
+	{"/apis/discovery.k8s.io/v1/endpointslices", "discovery.k8s.io/v1", "EndpointSlice", true, ""},
+	{"/apis/networking.k8s.io/v1/networkpolicies", "networking.k8s.io/v1", "NetworkPolicy", true, ""},
 	// security.istio.io/v1 is served from Istio 1.22 on; older releases
 	// serve v1beta1 only (manifests/charts/base crd-all.gen.yaml).
-	{"/apis/security.istio.io/v1/peerauthentications", "security.istio.io/v1", "PeerAuthentication", true},
-	{"/apis/security.istio.io/v1beta1/peerauthentications", "security.istio.io/v1beta1", "PeerAuthentication", true},
-	{"/apis/security.istio.io/v1/authorizationpolicies", "security.istio.io/v1", "AuthorizationPolicy", true},
-	{"/apis/security.istio.io/v1beta1/authorizationpolicies", "security.istio.io/v1beta1", "AuthorizationPolicy", true},
-	{"/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies", "policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy", true},
-	{"/apis/policy.networking.k8s.io/v1alpha1/baselineadminnetworkpolicies", "policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy", true},
-	{"/apis/projectcalico.org/v3/globalnetworkpolicies", "projectcalico.org/v3", "GlobalNetworkPolicy", true},
-	{"/apis/projectcalico.org/v3/networkpolicies", "projectcalico.org/v3", "NetworkPolicy", true},
+	{"/apis/security.istio.io/v1/peerauthentications", "security.istio.io/v1", "PeerAuthentication", true, ""},
+	{"/apis/security.istio.io/v1beta1/peerauthentications", "security.istio.io/v1beta1", "PeerAuthentication", true, ""},
+	{"/apis/security.istio.io/v1/authorizationpolicies", "security.istio.io/v1", "AuthorizationPolicy", true, ""},
+	{"/apis/security.istio.io/v1beta1/authorizationpolicies", "security.istio.io/v1beta1", "AuthorizationPolicy", true, ""},
+	{"/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies", "policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy", true, ""},
+	{"/apis/policy.networking.k8s.io/v1alpha1/baselineadminnetworkpolicies", "policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy", true, ""},
+	{"/apis/projectcalico.org/v3/globalnetworkpolicies", "projectcalico.org/v3", "GlobalNetworkPolicy", true, ""},
+	{"/apis/projectcalico.org/v3/networkpolicies", "projectcalico.org/v3", "NetworkPolicy", true, ""},
+	// Cilium's agent configuration (kube-system/cilium-config): whether
+	// ipBlock peers select node addresses (policy-cidr-match-mode).
+	{"/api/v1/configmaps", "v1", "ConfigMap", true, "metadata.name=" + CiliumConfigName},
 }
 
 // RESTConfig loads a kubeconfig as kubectl does: path "" uses $KUBECONFIG
@@ -100,6 +106,9 @@ func (st *State) listPages(ctx context.Context, client *http.Client, base string
 	cont := ""
 	for {
 		q := url.Values{"limit": {"500"}}
+		if c.fieldSelector != "" {
+			q.Set("fieldSelector", c.fieldSelector)
+		}
 		if cont != "" {
 			q.Set("continue", cont)
 		}
@@ -120,6 +129,9 @@ func (st *State) listPages(ctx context.Context, client *http.Client, base string
 		switch {
 		case resp.StatusCode == http.StatusNotFound && c.optional:
 			return errNotServed
+		case resp.StatusCode == http.StatusForbidden && c.fieldSelector != "":
+			st.Notes = append(st.Notes, fmt.Sprintf("%s (%s) was not read: %s; grant list on %s to check it", c.kind, c.fieldSelector, resp.Status, plural(c.path)))
+			return nil
 		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
 			return fmt.Errorf("list %s: %s: the credentials may not list %s; grant list on it (kubectl auth can-i list %s -A)", c.path, resp.Status, c.kind, plural(c.path))
 		case resp.StatusCode != http.StatusOK:

@@ -42,6 +42,10 @@ type State struct {
 	// BaselineAdminNetworkPolicy is the singleton named default, or nil.
 	BaselineAdminNetworkPolicy *anpv1alpha1.BaselineAdminNetworkPolicy
 	Calico                     []calico.Policy
+	// CiliumConfig is Cilium's agent configuration (the ConfigMap
+	// cilium-config, usually in kube-system), or nil. No other ConfigMap
+	// is kept.
+	CiliumConfig *corev1.ConfigMap
 	// Skipped counts the objects of other kinds, by apiVersion/kind.
 	Skipped map[string]int
 	// Sources name where the state came from, for reports; Notes say what
@@ -59,6 +63,10 @@ var Kinds = []string{
 	"policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1/BaselineAdminNetworkPolicy",
 	"projectcalico.org/v3/GlobalNetworkPolicy", "projectcalico.org/v3/NetworkPolicy",
 }
+
+// CiliumConfigName is the ConfigMap of Cilium's agent settings (Cilium's
+// Helm chart, templates/cilium-configmap.yaml).
+const CiliumConfigName = "cilium-config"
 
 // KubectlCommand is the command that writes a state file obsgen doctor reads.
 const KubectlCommand = "kubectl get namespaces,pods,services,endpointslices,networkpolicies," +
@@ -231,6 +239,15 @@ func (st *State) add(apiVersion, kind string, data []byte) error {
 		}
 		st.BaselineAdminNetworkPolicy = &b
 		return nil
+	case apiVersion == "v1" && kind == "ConfigMap":
+		var cm corev1.ConfigMap
+		if err := json.Unmarshal(data, &cm); err != nil {
+			return err
+		}
+		if cm.Name == CiliumConfigName {
+			st.CiliumConfig = &cm
+			return nil
+		}
 	case apiVersion == calico.APIVersion && (kind == calico.KindGlobalNetworkPolicy || kind == calico.KindNetworkPolicy):
 		obj, err := calico.DecodeStrict(stripServerFields(data))
 		if err != nil {

@@ -42,11 +42,12 @@ const (
 	CauseUncoveredNamespace = "uncovered-namespace"
 	CauseUndeclaredMetrics  = "undeclared-metrics"
 	CauseShortRetention     = "retention-too-short"
+	CauseCiliumNodeCIDRs    = "cilium-node-cidrs"
 )
 
 var causeOrder = []string{CauseNoSidecar, CauseNotEnrolled, CauseForeignPeerAuth, CauseStrictPlaintext, CauseNotCaptured, CauseMTLSDisabled,
 	CauseNetworkPolicy, CauseAuthorization, CauseLocalhostOnly, CauseWrongPath, CauseWrongPort, CauseProtocol, CauseCertificates,
-	CauseDropped, CauseNotDiscovered, CauseScrapeError, CauseAPIServerEndpoints, CauseFlowBlocked, CausePrometheusNotFound, CauseNoPods, CauseDriftMissing,
+	CauseDropped, CauseNotDiscovered, CauseScrapeError, CauseAPIServerEndpoints, CauseCiliumNodeCIDRs, CauseFlowBlocked, CausePrometheusNotFound, CauseNoPods, CauseDriftMissing,
 	CauseDriftEdited, CauseShortRetention, CauseUncoveredNamespace, CauseUndeclaredMetrics}
 
 func causeRank(c string) int {

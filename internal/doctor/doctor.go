@@ -147,6 +147,7 @@ func Diagnose(in Input) *Report {
 		d.checkExpectation(e, r)
 	}
 	d.checkAPIServer()
+	d.checkCilium()
 	r.Flows = d.checkFlows()
 	d.checkDrift()
 	d.checkRetention()
