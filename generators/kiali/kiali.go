@@ -11,6 +11,7 @@ package kiali
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -80,6 +81,9 @@ type ExternalServices struct {
 type Prometheus struct {
 	URL           string            `json:"url" yaml:"url"`
 	CustomHeaders map[string]string `json:"custom_headers,omitempty" yaml:"custom_headers,omitempty"`
+	// HealthCheckURL is what Kiali probes before it uses the store; it
+	// reads nothing from it until that answers below 400.
+	HealthCheckURL string `json:"health_check_url,omitempty" yaml:"health_check_url,omitempty"`
 	// QueryScope adds these matchers to every query (a shared store holds
 	// other clusters' series too).
 	QueryScope map[string]string `json:"query_scope,omitempty" yaml:"query_scope,omitempty"`
@@ -161,6 +165,23 @@ func Generate(p *plan.Plan, _ *render.Engine) ([]output.File, error) {
 	return []output.File{f}, nil
 }
 
+// healthCheckURL is what Kiali should probe before it queries a store at
+// url. Kiali connects to Prometheus only once <url>/-/healthy (or
+// health_check_url) answers below 400, and retries every 30 seconds
+// until then (kiali/kiali prometheus/lazy_client.go, connect); the probe
+// sends no custom header, so no tenant. Mimir and Cortex serve the
+// Prometheus API under /prometheus but no /-/healthy there
+// (grafana/mimir#7399, declined: it is no part of the Prometheus API);
+// their build information answers without a tenant (Mimir pkg/api
+// registers /api/v1/status/buildinfo without authentication). Thanos
+// Query serves /-/healthy, so Kiali's default stands there.
+func healthCheckURL(url string) string {
+	if strings.HasSuffix(strings.TrimSuffix(url, "/"), "/prometheus") {
+		return strings.TrimSuffix(url, "/") + "/api/v1/status/buildinfo"
+	}
+	return ""
+}
+
 // Configuration is Kiali's configuration for the plan.
 func Configuration(p *plan.Plan) Config {
 	k := p.Kiali
@@ -173,6 +194,7 @@ func Configuration(p *plan.Plan) Config {
 		// Every series in a store carries the cluster external label.
 		prom.QueryScope = map[string]string{"cluster": p.Cluster.Name}
 		prom.ThanosProxy = &ThanosProxy{Enabled: true, ScrapeInterval: k.ScrapeInterval}
+		prom.HealthCheckURL = healthCheckURL(ds.URL)
 	}
 	g := Grafana{Enabled: k.GrafanaURL != "", InternalURL: k.GrafanaURL}
 	if g.Enabled {

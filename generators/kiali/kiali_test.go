@@ -57,6 +57,16 @@ func TestConfiguration(t *testing.T) {
 		assert.Equal(t, map[string]string{"cluster": "c1"}, c.ExternalServices.Prometheus.QueryScope)
 		require.NotNil(t, c.ExternalServices.Prometheus.ThanosProxy, "a store serves no /api/v1/status/config")
 		assert.Equal(t, "30s", c.ExternalServices.Prometheus.ThanosProxy.ScrapeInterval)
+		// Kiali connects only once its probe answers below 400, and Mimir
+		// has no /prometheus/-/healthy (grafana/mimir#7399).
+		assert.Equal(t, "http://mimir.mimir:8080/prometheus/api/v1/status/buildinfo", c.ExternalServices.Prometheus.HealthCheckURL)
+
+		c = Configuration(profile(func(p *v1alpha1.Profile) {
+			p.Monitoring.Prometheus.Shards = 2
+			p.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "t", URL: "http://thanos-receive.thanos:19291/api/v1/receive"}}
+			p.Dashboards.Datasource.URL = "http://thanos-query.thanos:9090"
+		}))
+		assert.Empty(t, c.ExternalServices.Prometheus.HealthCheckURL, "Thanos Query serves /-/healthy, Kiali's default probe")
 	})
 	t.Run("Grafana links need the browsers' URL; a token from a Secret", func(t *testing.T) {
 		c := Configuration(profile(func(*v1alpha1.Profile) {}))
