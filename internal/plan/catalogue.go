@@ -24,6 +24,7 @@ const (
 	refWaypointMetrics     = "manifests/charts/istio-control/istio-discovery/files/waypoint.yaml (prometheus.io/port 15020, /stats/prometheus; container port metrics 15020)"
 	refWaypointHBONE       = "istio.io docs/ambient/usage/networkpolicy (HBONE on 15008); pilot/pkg/networking/core/listener_waypoint.go (buildWaypointInbound: the waypoint terminates CONNECT on 15008 and re-encapsulates it to the destination's ztunnel)"
 	refAMHA                = "github.com/prometheus/alertmanager README (High Availability, --cluster.listen-address :9094)"
+	refAMClients           = "thanos docs/components/rule.md (--alertmanagers.url); grafana/mimir docs ruler (-ruler.alertmanager-url): the ruler POSTs to Alertmanager's /api/v2/alerts"
 	refK8sSidecar          = "github.com/kiwigrid/k8s-sidecar README (Kubernetes API contact; the reload call goes to localhost)"
 	refGrafanaOperator     = "grafana-operator controllers/reconcilers/grafana/service_reconciler.go (AdminURL http://<service>.<namespace>.svc:3000)"
 	refPromOperator        = "prometheus-operator cmd/operator/main.go (--apiserver: in-cluster, the operator lists and watches the API server)"
@@ -271,6 +272,11 @@ func (r *resolver) stackFlows(prom Peer) []Flow {
 				Why: "Prometheus sends alerts to Alertmanager and scrapes its metrics", Source: "monitoring.alertmanager"},
 			Flow{ID: "alertmanager-gossip", From: am, To: am, Ports: tcpAndUDP(PortAlertmanagerGossip),
 				Why: "Alertmanager replicas gossip silences and notifications, so an alert is sent once", Source: "monitoring.alertmanager", Ref: refAMHA})
+		for i, e := range p.Network.AlertmanagerIngress {
+			out = append(out, Flow{ID: fmt.Sprintf("alertmanager-ingress-%d", i+1), From: e.Peer, To: am, Ports: tcp(m.Alertmanager.Port),
+				Why:    "a ruler sends the alerts it evaluates to Alertmanager (network.alertmanagerIngress)",
+				Source: fmt.Sprintf("network.alertmanagerIngress[%d]", i), Ref: refAMClients})
+		}
 		for i, e := range p.Network.AlertmanagerEgress {
 			out = append(out, Flow{ID: fmt.Sprintf("alertmanager-egress-%d", i+1), From: am, To: e.Peer, Ports: tcp(e.Ports...),
 				Why:    "Alertmanager delivers notifications to its receivers (network.alertmanagerEgress)",

@@ -307,10 +307,12 @@ type Network struct {
 	// queried on port 53.
 	DNSCIDRs []string
 	// GrafanaIngress may open Grafana; AlertmanagerEgress receive
-	// Alertmanager's notifications.
-	GrafanaIngress     []ExternalPeer
-	AlertmanagerEgress []ExternalPeer
-	Calico             Calico
+	// Alertmanager's notifications; AlertmanagerIngress send it alerts
+	// besides Prometheus (a ruler).
+	GrafanaIngress      []ExternalPeer
+	AlertmanagerEgress  []ExternalPeer
+	AlertmanagerIngress []ExternalPeer
+	Calico              Calico
 	// ANPPriority is the priority of obsgen's AdminNetworkPolicies.
 	ANPPriority int
 }

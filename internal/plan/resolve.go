@@ -523,10 +523,11 @@ func resolveNetwork(n v1alpha1.Network) Network {
 		policies = ""
 	}
 	return Network{Stance: n.Stance, Engine: n.Engine, Policies: policies,
-		DNS:                Component{Namespace: n.DNS.Namespace, PodLabels: SortedLabels(n.DNS.PodLabels), Port: n.DNS.Port},
-		DNSCIDRs:           sortedCopy(n.DNS.CIDRs),
-		GrafanaIngress:     externalPeers(n.GrafanaIngress),
-		AlertmanagerEgress: externalPeers(n.AlertmanagerEgress),
+		DNS:                 Component{Namespace: n.DNS.Namespace, PodLabels: SortedLabels(n.DNS.PodLabels), Port: n.DNS.Port},
+		DNSCIDRs:            sortedCopy(n.DNS.CIDRs),
+		GrafanaIngress:      externalPeers(n.GrafanaIngress),
+		AlertmanagerEgress:  externalPeers(n.AlertmanagerEgress),
+		AlertmanagerIngress: externalPeers(n.AlertmanagerIngress),
 		Calico: Calico{Order: n.Calico.Order, ManageDeny: g.Manage == nil || *g.Manage, DenyOrder: g.Order,
 			Excluded: sortedCopy(g.ExcludedNamespaces)},
 		ANPPriority: n.AdminNetworkPolicy.Priority,

@@ -64,6 +64,10 @@ func (r Rules) GlobalName() string {
 // dashboards can read them.
 func (r Rules) Recorded() bool { return r.Global != "" }
 
+// ResolveRules is where a profile (with its defaults) has its rules
+// evaluated, as the plan says it.
+func ResolveRules(p *v1alpha1.Profile) Rules { return resolveRules(p) }
+
 func resolveRules(p *v1alpha1.Profile) Rules {
 	pr := p.Monitoring.Prometheus
 	agent := pr.Mode == v1alpha1.ModeAgent

@@ -338,7 +338,35 @@ func (v *validator) network() {
 	for i, e := range n.AlertmanagerEgress {
 		v.egressPeer(fmt.Sprintf("network.alertmanagerEgress[%d]", i), e, "list the receivers' TCP ports, such as [443]")
 	}
+	for i, e := range n.AlertmanagerIngress {
+		path := fmt.Sprintf("network.alertmanagerIngress[%d]", i)
+		v.networkPeer(path, e)
+		v.podRange(path+".cidrs", e.CIDRs, false)
+		if len(e.Ports) > 0 {
+			v.at(path+".ports", "remove it; Alertmanager's port is monitoring.alertmanager.port", "not used for Alertmanager ingress")
+		}
+	}
+	v.rulerReachesAlertmanager()
 	v.calico()
+}
+
+// rulerReachesAlertmanager warns when a ruler evaluates the rules that
+// need every series while a deny stance lets only Prometheus reach
+// Alertmanager: the ruler's alerts, the service alerts and SLO pages among
+// them, would be dropped on the way. An agent has no Alertmanager flows
+// (it sends no alerts; where Alertmanager runs is the ruler's business).
+func (v *validator) rulerReachesAlertmanager() {
+	p := v.p
+	if p.Network.Stance == v1alpha1.StanceOpen || p.Monitoring.Prometheus.Mode == v1alpha1.ModeAgent || len(p.Network.AlertmanagerIngress) > 0 {
+		return
+	}
+	r := plan.ResolveRules(p)
+	if r.Global == "" || !r.Ruler() {
+		return // an unknown store is refused elsewhere
+	}
+	v.warnAt("network.alertmanagerIngress", "list the ruler's pods, or the ingress that forwards its requests, in network.alertmanagerIngress",
+		"the %s evaluates the rules that need every series, but under network.stance %s obsgen's policies let only Prometheus reach Alertmanager: the ruler's alerts (the service alerts and SLO pages among them) are dropped",
+		r.GlobalName(), p.Network.Stance)
 }
 
 // egressPeer checks a destination outside the stack, which needs ports.

@@ -544,6 +544,12 @@ func (c *Cluster) stackRequirements() []requirement {
 				need("notifications", am, c.peerEndpoint(e.Peer), "TCP", port, "Alertmanager calls its receivers", fmt.Sprintf("network.alertmanagerEgress[%d]", i))
 			}
 		}
+		// A ruler POSTs its alerts to Alertmanager's API (thanos
+		// docs/components/rule.md --alertmanagers.url; Mimir's
+		// -ruler.alertmanager-url).
+		for i, e := range p.Network.AlertmanagerIngress {
+			need("ruler-alerts", c.peerEndpoint(e.Peer), am, "TCP", m.Alertmanager.Port, "a ruler sends its alerts to Alertmanager", fmt.Sprintf("network.alertmanagerIngress[%d]", i))
+		}
 	}
 	if d := p.Dashboards; d.Any() {
 		need("datasource", grafana, c.urlEndpoint(d.Datasource.Endpoint), "TCP", d.Datasource.Endpoint.Port,

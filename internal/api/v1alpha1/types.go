@@ -600,6 +600,14 @@ type Network struct {
 	// (the receivers' address ranges or pods, with their ports). Under a
 	// deny stance no notification leaves the cluster without it.
 	AlertmanagerEgress []NetworkPeer `yaml:"alertmanagerEgress,omitempty" json:"alertmanagerEgress,omitempty"`
+	// AlertmanagerIngress lists who else sends alerts to Alertmanager, on
+	// its port: a ruler (monitoring.rules.evaluator thanos-ruler or
+	// mimir-ruler), as its pods or, outside the cluster, the ingress
+	// controller's pods or the address ranges that forward its requests.
+	// Under a deny stance only Prometheus reaches Alertmanager without it,
+	// so the ruler's alerts (the service alerts and SLO pages among them)
+	// are dropped.
+	AlertmanagerIngress []NetworkPeer `yaml:"alertmanagerIngress,omitempty" json:"alertmanagerIngress,omitempty"`
 	// Calico tunes the projectcalico.org/v3 policies of the calico engine.
 	Calico Calico `yaml:"calico,omitempty" json:"calico,omitempty"`
 	// AdminNetworkPolicy tunes the admin-network-policy engine.
