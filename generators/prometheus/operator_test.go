@@ -295,7 +295,9 @@ func TestThePrometheusResourceSelectsEveryMonitorAndIsWired(t *testing.T) {
 	require.Len(t, spec.Volumes, 1)
 	assert.Equal(t, corev1.StorageMediumMemory, spec.Volumes[0].EmptyDir.Medium)
 	assert.Equal(t, "/etc/prom-certs/", spec.VolumeMounts[0].MountPath)
-	assert.Equal(t, "alertmanager", spec.Alerting.Alertmanagers[0].Name)
+	// The Service the Prometheus Operator creates for every Alertmanager
+	// (pkg/alertmanager/statefulset.go, alertmanager-operated).
+	assert.Equal(t, "alertmanager-operated", spec.Alerting.Alertmanagers[0].Name)
 	assert.Equal(t, "t", spec.ExternalLabels["cluster"])
 }
 

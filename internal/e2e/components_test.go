@@ -14,6 +14,7 @@ import (
 
 	"obsgen.dev/obsgen/generators/alertmanager"
 	"obsgen.dev/obsgen/generators/prometheus"
+	"obsgen.dev/obsgen/internal/plan"
 )
 
 // TestThePodPatchesApplyAsComponentsFromASiblingFolder: a GitOps
@@ -77,7 +78,7 @@ spec:
       containers:
         - name: alertmanager
           image: prom/alertmanager
-`, prom.Workload, prom.Name, p.Monitoring.Namespace, p.Monitoring.Alertmanager.Service, p.Monitoring.Alertmanager.Namespace)
+`, prom.Workload, prom.Name, p.Monitoring.Namespace, plan.AlertmanagerWorkload, p.Monitoring.Alertmanager.Namespace)
 		require.NoError(t, fs.MkdirAll("/repo/platform"))
 		require.NoError(t, fs.WriteFile("/repo/platform/workloads.yaml", []byte(workloads)))
 		kust := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [workloads.yaml]\ncomponents:\n"
@@ -108,7 +109,7 @@ spec:
 				if n := len(patch.Spec.Template.Spec.Volumes); n > 0 {
 					assert.Len(t, got.Spec.Template.Spec.Volumes, n, p.Name)
 				}
-			case p.Monitoring.Alertmanager.Service:
+			case plan.AlertmanagerWorkload:
 				if withAlertmanager {
 					require.NotEmpty(t, got.Spec.Template.Spec.Volumes, "%s: the receivers' Secret is mounted", p.Name)
 					assert.Equal(t, p.Alerting.Secret, got.Spec.Template.Spec.Volumes[0].Secret.SecretName)

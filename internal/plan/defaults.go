@@ -31,6 +31,15 @@ const (
 // alone unless the profile names others: Kubernetes' and Calico's own.
 var DefaultExcludedNamespaces = []string{"kube-system", "calico-system", "calico-apiserver", "tigera-operator"}
 
+// AlertmanagerOperatedService is the Service the Prometheus Operator
+// creates for every Alertmanager it runs.
+const AlertmanagerOperatedService = "alertmanager-operated"
+
+// AlertmanagerWorkload names the Alertmanager StatefulSet the raw
+// flavour's pod patch targets, and prefixes the Secret that holds
+// alertmanager.yaml (alertmanager-config).
+const AlertmanagerWorkload = "alertmanager"
+
 // WithDefaults returns a deep copy of p with every unset field given its
 // documented default. It is the one place defaults are decided; validation
 // checks its result and Resolve builds the plan from it.
@@ -53,6 +62,17 @@ func WithDefaults(in *v1alpha1.Profile) *v1alpha1.Profile {
 		m.Flavours = []v1alpha1.Flavour{v1alpha1.FlavourPrometheus}
 	}
 	m.Prometheus.PodLabels = orLabels(m.Prometheus.PodLabels, "app.kubernetes.io/name", OperatorPodName(p))
+	// The operator flavour's Prometheus finds Alertmanager through a
+	// Service of this name. The Prometheus Operator gives every
+	// Alertmanager it runs the headless Service alertmanager-operated
+	// (port web 9093, selecting app.kubernetes.io/name=alertmanager:
+	// prometheus-operator pkg/alertmanager/statefulset.go,
+	// makeStatefulSetService), whatever the install; kube-prometheus-stack's
+	// own is <release>-alertmanager, kube-prometheus' alertmanager-main:
+	// none is named alertmanager.
+	if m.Alertmanager.Service == "" {
+		m.Alertmanager.Service = AlertmanagerOperatedService
+	}
 	defaultComponent(&m.Alertmanager, m.Namespace, "alertmanager", defaultAlertmanagerPort)
 	defaultComponent(&m.Grafana, m.Namespace, "grafana", defaultGrafanaPort)
 	defaultComponent(&m.KubeStateMetrics, m.Namespace, "kube-state-metrics", defaultKubeStateMetricsPort)

@@ -96,7 +96,7 @@ func TestResolveAppliesDefaultsAndSorts(t *testing.T) {
 	assert.Equal(t, v1alpha1.StrategyMerged, p.Scrape.Strategy, "Istio with merging on is the default")
 	assert.True(t, p.Monitoring.RawFlavour)
 	assert.False(t, p.Monitoring.OperatorFlavour)
-	assert.Equal(t, Component{Namespace: "monitoring", Port: 9093, Service: "alertmanager",
+	assert.Equal(t, Component{Namespace: "monitoring", Port: 9093, Service: "alertmanager-operated",
 		PodLabels: Labels{{Name: "app.kubernetes.io/name", Value: "alertmanager"}}}, p.Monitoring.Alertmanager)
 	require.Len(t, p.Teams, 2)
 	assert.Equal(t, "a-team", p.Teams[0].Name, "teams sorted")

@@ -71,7 +71,7 @@
 //	    namespace: monitoring            # app.kubernetes.io/name: alertmanager, 9093
 //	    podLabels: {app.kubernetes.io/name: alertmanager}
 //	    port: 9093
-//	    service: alertmanager            # the Service in front; default: the component name
+//	    service: alertmanager-operated   # the operator flavour's way in; default: the operator's Service
 //	  grafana:                           # defaults: ..., grafana, 3000
 //	    namespace: grafana
 //	    podLabels: {app.kubernetes.io/name: grafana}

@@ -571,9 +571,11 @@ type Component struct {
 	PodLabels map[string]string `yaml:"podLabels,omitempty" json:"podLabels,omitempty"`
 	// Port is the component's HTTP port.
 	Port int `yaml:"port,omitempty" json:"port,omitempty" jsonschema:"minimum=1,maximum=65535"`
-	// Service is the Kubernetes Service in front of the pods; the operator
-	// flavour's Prometheus resource reaches Alertmanager through it.
-	// Default: the component's name (alertmanager, grafana, ...).
+	// Service is the Kubernetes Service in front of the pods: the operator
+	// flavour's Prometheus resource reaches Alertmanager through it, Kiali
+	// Grafana by default. Default: the component's name; for Alertmanager
+	// alertmanager-operated, the Service the Prometheus Operator creates
+	// for every Alertmanager it runs, whatever the install.
 	Service string `yaml:"service,omitempty" json:"service,omitempty"`
 }
 
