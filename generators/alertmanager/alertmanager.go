@@ -140,8 +140,11 @@ func podPatch(r *render.Engine, cfg Config) (output.File, error) {
 func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 	a := p.Alerting
 	cfg := Config{Plan: p, Route: Route{Receiver: a.Receiver}, SecretFiles: a.SecretFiles()}
-	cfg.Route.Routes = []Route{watchdogRoute(a)}
+	cfg.Route.Routes = watchdogRoutes(a)
 	receivers := map[string]bool{a.Receiver: true, a.Watchdog.Receiver: true}
+	if a.Watchdog.RulerReceiver != "" {
+		receivers[a.Watchdog.RulerReceiver] = true
+	}
 	teamRoute := func(team, receiver string, severities plan.Labels, why string) Route {
 		rt := Route{Comment: why, Matchers: []string{matcher("team", "=", team)}, Receiver: receiver}
 		receivers[receiver] = true
@@ -225,19 +228,32 @@ func waypointInhibitions(p *plan.Plan, base Inhibit) []Inhibit {
 	return out
 }
 
-// watchdogRoute sends the Watchdog alert to its receiver ahead of every
+// watchdogRoutes send the Watchdog alert to its receiver ahead of every
 // team route: it carries the platform team's label, so the platform route
 // would take it otherwise. Without `continue`, no later route sees it.
-func watchdogRoute(a plan.Alerting) Route {
+// When a ruler evaluates besides the servers, its Watchdog (which carries
+// the evaluator label) goes to a heartbeat of its own first: the two ways
+// to Alertmanager fail apart, and in one group either evaluator's
+// Watchdog would keep the heartbeat going for both.
+func watchdogRoutes(a plan.Alerting) []Route {
 	w := a.Watchdog
-	rt := Route{Matchers: []string{matcher("alertname", "=", plan.WatchdogAlert)}, Receiver: w.Receiver,
-		GroupWait: w.GroupWait, GroupInterval: w.GroupInterval, RepeatInterval: w.RepeatInterval,
-		Comment: fmt.Sprintf("the Watchdog alert always fires: a heartbeat every %s tells an outside service that alerting works", w.RepeatInterval)}
-	if r, ok := a.Defined(w.Receiver); !ok || r.Integrations() == 0 {
-		rt.Comment = fmt.Sprintf("the Watchdog alert always fires; receiver %q has no integration on purpose: "+
-			"the profile defines none for alerting.watchdog.receiver, so the dead man's switch goes nowhere (obsgen validate warns)", w.Receiver)
+	route := func(matchers []string, receiver, field, what string) Route {
+		rt := Route{Matchers: matchers, Receiver: receiver,
+			GroupWait: w.GroupWait, GroupInterval: w.GroupInterval, RepeatInterval: w.RepeatInterval,
+			Comment: fmt.Sprintf("%s always fires: a heartbeat every %s tells an outside service that alerting works", what, w.RepeatInterval)}
+		if r, ok := a.Defined(receiver); !ok || r.Integrations() == 0 {
+			rt.Comment = fmt.Sprintf("%s always fires; receiver %q has no integration on purpose: "+
+				"the profile defines none for %s, so the dead man's switch goes nowhere (obsgen validate warns)", what, receiver, field)
+		}
+		return rt
 	}
-	return rt
+	watchdog := matcher("alertname", "=", plan.WatchdogAlert)
+	var out []Route
+	if w.RulerReceiver != "" {
+		out = append(out, route([]string{watchdog, matcher(plan.WatchdogEvaluatorLabel, "=", w.Ruler)}, w.RulerReceiver,
+			"alerting.watchdog.rulerReceiver", "the ruler's Watchdog alert"))
+	}
+	return append(out, route([]string{watchdog}, w.Receiver, "alerting.watchdog.receiver", "the Watchdog alert"))
 }
 
 // allReceivers are the defined receivers and, by name only, the routed

@@ -498,3 +498,41 @@ func dependents(p *plan.Plan) map[string][]string {
 	}
 	return deps
 }
+
+// TestEachEvaluatorHasItsOwnHeartbeat: with shards and a Mimir ruler, the
+// ruler's Watchdog (evaluator=mimir-ruler, as the rules give it) and the
+// servers' reach Alertmanager by different ways; grouped together, either
+// would keep one heartbeat going while the other's alerts are lost. Each
+// goes to its own heartbeat receiver, and the servers' to the usual one.
+func TestEachEvaluatorHasItsOwnHeartbeat(t *testing.T) {
+	no := false
+	p := plan.Resolve(&v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "am"},
+		Monitoring: v1alpha1.Monitoring{Namespace: "obs", Prometheus: v1alpha1.Prometheus{Shards: 2,
+			RemoteWrite: []v1alpha1.RemoteWrite{{Name: "mimir", URL: "http://mimir.mimir:8080/api/v1/push"}}}},
+		Dashboards: v1alpha1.Dashboards{Datasource: v1alpha1.Datasource{URL: "http://mimir.mimir:8080/prometheus"}},
+		Alerting: v1alpha1.Alerts{PlatformTeam: "infra", Secret: "am-creds",
+			Watchdog: v1alpha1.Watchdog{Receiver: "heartbeat", RulerReceiver: "heartbeat-ruler", RepeatInterval: "3m"},
+			Receivers: []v1alpha1.Receiver{
+				{Name: "infra", Webhook: &v1alpha1.WebhookReceiver{}},
+				{Name: "heartbeat", Webhook: &v1alpha1.WebhookReceiver{SendResolved: &no}},
+				{Name: "heartbeat-ruler", Webhook: &v1alpha1.WebhookReceiver{SendResolved: &no}},
+			}},
+	})
+	require.Equal(t, "mimir-ruler", p.Alerting.Watchdog.Ruler)
+	route := dispatch.NewRoute(load(t, p).Route, nil)
+	ruler := watchdog("infra")
+	ruler[plan.WatchdogEvaluatorLabel] = "mimir-ruler"
+	server := watchdog("infra")
+	server["shard"] = "1"
+	rm, sm := route.Match(ruler), route.Match(server)
+	require.Len(t, rm, 1)
+	require.Len(t, sm, 1)
+	assert.Equal(t, "heartbeat-ruler", rm[0].RouteOpts.Receiver)
+	assert.Equal(t, "heartbeat", sm[0].RouteOpts.Receiver)
+	assert.NotEqual(t, rm[0].ID(), sm[0].ID(), "one route, hence one aggregation group, each")
+	assert.Equal(t, 3*time.Minute, rm[0].RouteOpts.RepeatInterval, "at the same pace")
+
+	one := plan.Resolve(&v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "am"},
+		Monitoring: v1alpha1.Monitoring{Namespace: "obs"}})
+	assert.Empty(t, one.Alerting.Watchdog.RulerReceiver, "one server, one evaluator, one heartbeat")
+}

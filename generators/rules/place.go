@@ -50,8 +50,42 @@ func Place(p *plan.Plan, files []File) Placement {
 		out.Server = keep(files, func(x Rule) bool { return x.Local || x.Heartbeat })
 	}
 	out.Ruler = keep(files, func(x Rule) bool { return !x.Local || x.Heartbeat || !r.Local })
+	if w := p.Alerting.Watchdog; w.RulerReceiver != "" {
+		out.Ruler = markHeartbeat(out.Ruler, w.Ruler)
+	}
 	if r.ClusterScoped {
 		out.Ruler = clusterScoped(out.Ruler, p.Cluster.Name)
+	}
+	return out
+}
+
+// markHeartbeat gives the ruler's Watchdog the evaluator label, so
+// Alertmanager routes it to a heartbeat of its own
+// (plan.Watchdog.RulerReceiver): grouped with the servers' Watchdog, one
+// evaluator's would keep the heartbeat going while the other's alerts are
+// lost. The other rules are shared, not copied.
+func markHeartbeat(files []File, evaluator string) []File {
+	out := make([]File, len(files))
+	for i, f := range files {
+		out[i] = File{Name: f.Name, Groups: f.Groups}
+		cloned := false
+		for gi, g := range f.Groups {
+			if !slices.ContainsFunc(g.Rules, func(r Rule) bool { return r.Heartbeat }) {
+				continue
+			}
+			if !cloned {
+				out[i].Groups, cloned = slices.Clone(f.Groups), true
+			}
+			rules := slices.Clone(g.Rules)
+			for ri, r := range rules {
+				if r.Heartbeat {
+					r.Labels = maps.Clone(r.Labels)
+					r.Labels[plan.WatchdogEvaluatorLabel] = evaluator
+					rules[ri] = r
+				}
+			}
+			out[i].Groups[gi] = Group{Name: g.Name, Rules: rules}
+		}
 	}
 	return out
 }

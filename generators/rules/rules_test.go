@@ -124,3 +124,39 @@ func TestIstioCSRLeavesOutTheAlertsOnIstiodsCA(t *testing.T) {
 	}
 	assert.Contains(t, csr, "IstiodXdsRejected", "istiod's other alerts stay")
 }
+
+// TestOnlyTheRulersWatchdogNamesItsEvaluator: with shards and a Mimir
+// ruler, the ruler's Watchdog carries evaluator=mimir-ruler (Alertmanager
+// routes it to a heartbeat of its own) and the servers' does not; the
+// catalogue's rules are left as they were.
+func TestOnlyTheRulersWatchdogNamesItsEvaluator(t *testing.T) {
+	p := testPlan(func(in *v1alpha1.Profile) {
+		in.Monitoring.Prometheus.Shards = 2
+		in.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "mimir", URL: "http://mimir.mimir:8080/api/v1/push"}}
+		in.Dashboards.Datasource.URL = "http://mimir.mimir:8080/prometheus"
+	})
+	files := Files(p)
+	placed := Place(p, files)
+	watchdogs := func(files []File) []Rule {
+		var out []Rule
+		for _, f := range files {
+			for _, g := range f.Groups {
+				for _, r := range g.Rules {
+					if r.Heartbeat {
+						out = append(out, r)
+					}
+				}
+			}
+		}
+		return out
+	}
+	ruler, server, catalogue := watchdogs(placed.Ruler), watchdogs(placed.Server), watchdogs(files)
+	require.Len(t, ruler, 1)
+	require.Len(t, server, 1)
+	assert.Equal(t, "mimir-ruler", ruler[0].Labels[plan.WatchdogEvaluatorLabel])
+	assert.NotContains(t, server[0].Labels, plan.WatchdogEvaluatorLabel)
+	assert.NotContains(t, catalogue[0].Labels, plan.WatchdogEvaluatorLabel, "the catalogue's rule is not changed in place")
+
+	one := testPlan(nil)
+	assert.Empty(t, Place(one, Files(one)).Ruler, "one server evaluates everything")
+}

@@ -73,7 +73,16 @@ type Watchdog struct {
 	GroupWait      string
 	GroupInterval  string
 	RepeatInterval string
+	// RulerReceiver gets the ruler's Watchdog, which carries
+	// WatchdogEvaluatorLabel, when both a ruler and the servers evaluate
+	// rules; "" otherwise (one evaluator, one heartbeat).
+	RulerReceiver string
+	// Ruler is that ruler's evaluator (thanos-ruler, mimir-ruler).
+	Ruler string
 }
+
+// WatchdogEvaluatorLabel tells the ruler's Watchdog from the servers'.
+const WatchdogEvaluatorLabel = "evaluator"
 
 // Receiver is a receiver the profile defines, with its integrations (nil
 // when absent). SendResolved and RequireTLS fields hold "true", "false",
@@ -353,9 +362,13 @@ func ReceiverRoutes(p, raw *v1alpha1.Profile) []ReceiverRoute {
 	out := []ReceiverRoute{
 		{Receiver: a.Watchdog.Receiver, Source: "alerting.watchdog.receiver", Watchdog: true,
 			What: "the " + WatchdogAlert + " alert (the dead man's switch)", Default: defaulted(raw.Alerting.Watchdog.Receiver, "the default")},
-		{Receiver: cmp.Or(a.Receiver, a.PlatformTeam), Source: "alerting.receiver", Default: defaulted(raw.Alerting.Receiver, "the platform team's name"),
-			What: "the platform team's alerts and every alert no team route matches"},
 	}
+	if r := resolveRules(p); r.Ruler() && r.Local && r.Global != "" {
+		out = append(out, ReceiverRoute{Receiver: a.Watchdog.RulerReceiver, Source: "alerting.watchdog.rulerReceiver", Watchdog: true,
+			What: "the " + r.GlobalName() + "'s " + WatchdogAlert + " alert (its dead man's switch)", Default: defaulted(raw.Alerting.Watchdog.RulerReceiver, "the default")})
+	}
+	out = append(out, ReceiverRoute{Receiver: cmp.Or(a.Receiver, a.PlatformTeam), Source: "alerting.receiver", Default: defaulted(raw.Alerting.Receiver, "the platform team's name"),
+		What: "the platform team's alerts and every alert no team route matches"})
 	if !slices.ContainsFunc(p.Teams, func(t v1alpha1.Team) bool { return t.Name == a.PlatformTeam }) {
 		out = append(out, severityRoutes("alerting", "the platform team", a.SeverityReceivers)...)
 	}

@@ -44,6 +44,11 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	r.plan.Federation = resolveFederation(p)
 	r.plan.Alerting = resolveAlerting(p.Alerting)
 	r.plan.Rules = resolveRules(p)
+	if rl := r.plan.Rules; rl.Ruler() && rl.Local {
+		// Two evaluators, two ways to Alertmanager: two heartbeats.
+		r.plan.Alerting.Watchdog.RulerReceiver = p.Alerting.Watchdog.RulerReceiver
+		r.plan.Alerting.Watchdog.Ruler = rl.Global
+	}
 	r.plan.Teams = resolveTeams(p.Teams, strategy, reason)
 	assignWaypoints(r.plan.Teams, r.plan.Mesh.Waypoints)
 	r.plan.ServiceTargets = serviceTargets(r.plan.Teams)

@@ -71,6 +71,14 @@ type Watchdog struct {
 	// duration, at least 1m); the heartbeat service should expect one at
 	// that period plus a minute of slack.
 	RepeatInterval string `yaml:"repeatInterval,omitempty" json:"repeatInterval,omitempty" jsonschema:"default=5m"`
+	// RulerReceiver gets the ruler's Watchdog when a ruler evaluates the
+	// rules that need every series while the Prometheus servers evaluate
+	// the others (monitoring.rules): the ruler's Watchdog carries
+	// evaluator=<thanos-ruler|mimir-ruler>. Both ways to Alertmanager need
+	// a heartbeat of their own: in one group the servers' Watchdog would
+	// keep the heartbeat going while every alert of the ruler (the service
+	// alerts and SLO pages) is lost, and the reverse.
+	RulerReceiver string `yaml:"rulerReceiver,omitempty" json:"rulerReceiver,omitempty" jsonschema:"default=watchdog-ruler"`
 }
 
 // Receiver is one Alertmanager receiver and its integrations. Each
