@@ -347,7 +347,34 @@ func (v *validator) network() {
 		}
 	}
 	v.rulerReachesAlertmanager()
+	v.operatorFindsAlertmanager()
 	v.calico()
+}
+
+// operatorFindsAlertmanager warns when the operator flavour's Prometheus
+// looks for Alertmanager through alertmanager-operated, whose pods
+// (app.kubernetes.io/name=alertmanager: prometheus-operator
+// pkg/alertmanager/statefulset.go) are not the ones the profile's labels
+// select, which obsgen's policies and its scrape job follow: the alerts
+// would go to pods the policies do not open, or to none.
+func (v *validator) operatorFindsAlertmanager() {
+	m := v.p.Monitoring
+	if !slices.Contains(m.Flavours, v1alpha1.FlavourOperator) || m.Prometheus.Mode == v1alpha1.ModeAgent ||
+		m.Alertmanager.Service != plan.AlertmanagerOperatedService || m.Alertmanager.PodLabels["app.kubernetes.io/name"] == "alertmanager" {
+		return
+	}
+	v.warnAt("monitoring.alertmanager.service", "name the Service in front of the pods monitoring.alertmanager.podLabels select, or select the operator's pods (app.kubernetes.io/name: alertmanager)",
+		"the operator flavour's Prometheus finds Alertmanager through %s, which selects the Prometheus Operator's Alertmanager pods (app.kubernetes.io/name=alertmanager), "+
+			"while monitoring.alertmanager.podLabels (%s) select others: obsgen's policies and scrape job follow those labels", plan.AlertmanagerOperatedService, labelList(m.Alertmanager.PodLabels))
+}
+
+// labelList writes labels as k=v, sorted.
+func labelList(m map[string]string) string {
+	var out []string
+	for _, l := range plan.SortedLabels(m) {
+		out = append(out, l.Name+"="+l.Value)
+	}
+	return strings.Join(out, ", ")
 }
 
 // rulerReachesAlertmanager warns when a ruler evaluates the rules that
@@ -459,6 +486,29 @@ func (v *validator) calico() {
 		}
 	}
 	covered := plan.Covered(v.p)
+	// Pods the profile names as a way in (an ingress controller forwarding
+	// users to Grafana, or a ruler's alerts to Alertmanager) get only the
+	// hop obsgen needs: under the global deny the rest of their traffic
+	// (the clients they serve, the API server they watch) is denied too,
+	// as Calico's "global default deny" guidance warns of ingress
+	// controllers. A namespace obsgen covers has its own flows.
+	for _, list := range []struct {
+		field string
+		peers []v1alpha1.NetworkPeer
+	}{{"network.grafanaIngress", n.GrafanaIngress}, {"network.alertmanagerIngress", n.AlertmanagerIngress}} {
+		for i, e := range list.peers {
+			if e.Namespace == "" || slices.Contains(c.GlobalDeny.ExcludedNamespaces, e.Namespace) {
+				continue
+			}
+			if _, ok := covered[e.Namespace]; ok {
+				continue
+			}
+			v.warnAt(fmt.Sprintf("%s[%d].namespace", list.field, i),
+				fmt.Sprintf("list %q in network.calico.globalDeny.excludedNamespaces (a list replaces the default %s, so name those too), or give its pods policies of their own",
+					e.Namespace, strings.Join(plan.DefaultExcludedNamespaces, ", ")),
+				"the global deny covers %q: obsgen opens only the hop from its pods, so whatever reaches them (the ingress from outside) and whatever else they need (the API server) is denied", e.Namespace)
+		}
+	}
 	seen := map[string]bool{}
 	for i, ns := range c.GlobalDeny.ExcludedNamespaces {
 		path := fmt.Sprintf("network.calico.globalDeny.excludedNamespaces[%d]", i)
