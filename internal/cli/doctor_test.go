@@ -72,18 +72,7 @@ func TestDoctorOnAHealthyStateExitsZero(t *testing.T) {
 kind: Namespace
 metadata: {name: shop, labels: {istio-injection: enabled}}
 ---
-apiVersion: v1
-kind: Pod
-metadata: {name: prometheus-0, namespace: istio-system, labels: {app.kubernetes.io/name: prometheus}}
-spec: {containers: [{name: prometheus, args: [--config.file=/etc/prometheus/prometheus.yml, --storage.tsdb.retention.time=30d]}]}
-status: {phase: Running, podIP: 10.244.0.9}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: istiod-1, namespace: istio-system, labels: {app: istiod}}
-spec: {containers: [{name: discovery}]}
-status: {phase: Running, podIP: 10.244.0.2}
----
+`+examplePods+`---
 apiVersion: v1
 kind: Pod
 metadata: {name: frontend-1, namespace: shop, labels: {app: frontend}, annotations: {sidecar.istio.io/status: '{}'}}
@@ -96,6 +85,21 @@ status: {phase: Running, podIP: 10.244.1.5}
 	assert.Equal(t, ExitOK, code, "%s %s", out, errOut)
 	assert.Contains(t, out, "healthy")
 }
+
+// examplePods are the default-permissive example's Prometheus (keeping 30
+// days) and istiod.
+const examplePods = `apiVersion: v1
+kind: Pod
+metadata: {name: prometheus-0, namespace: istio-system, labels: {app.kubernetes.io/name: prometheus}}
+spec: {containers: [{name: prometheus, args: [--config.file=/etc/prometheus/prometheus.yml, --storage.tsdb.retention.time=30d]}]}
+status: {phase: Running, podIP: 10.244.0.9}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: istiod-1, namespace: istio-system, labels: {app: istiod}}
+spec: {containers: [{name: discovery}]}
+status: {phase: Running, podIP: 10.244.0.2}
+`
 
 // platformPods are the monitoring components of the default-permissive
 // example, node-exporter on the host network with the labels given.
@@ -129,18 +133,7 @@ status: {phase: Running, podIP: 192.168.0.4}
 // labels that select the pod it found.
 func TestDoctorFindsNodeExporterUnderAnotherInstallsLabels(t *testing.T) {
 	dir := t.TempDir()
-	state := writeFile(t, dir, "kps.yaml", `apiVersion: v1
-kind: Pod
-metadata: {name: prometheus-0, namespace: istio-system, labels: {app.kubernetes.io/name: prometheus}}
-spec: {containers: [{name: prometheus, args: [--config.file=/etc/prometheus/prometheus.yml, --storage.tsdb.retention.time=30d]}]}
-status: {phase: Running, podIP: 10.244.0.9}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: istiod-1, namespace: istio-system, labels: {app: istiod}}
-spec: {containers: [{name: discovery}]}
-status: {phase: Running, podIP: 10.244.0.2}
-`+platformPods("app.kubernetes.io/name: node-exporter, app.kubernetes.io/part-of: kube-prometheus"))
+	state := writeFile(t, dir, "kps.yaml", examplePods+platformPods("app.kubernetes.io/name: node-exporter, app.kubernetes.io/part-of: kube-prometheus"))
 	code, out, errOut := run(t, dir, "doctor", exampleProfile, "--cluster-state", state)
 	assert.Equal(t, ExitFailed, code, "findings exit 1: %s %s", out, errOut)
 	assert.Contains(t, out, "1. [warning] no-pods: node-exporter", out)
@@ -182,18 +175,7 @@ spec: {podSelector: {}, policyTypes: [Ingress]}
 func TestDoctorSuggestsOnlyPodsNoOneElseSelects(t *testing.T) {
 	dir := t.TempDir()
 	profilePath := exampleProfile // node-exporter's default label: prometheus-node-exporter
-	state := writeFile(t, dir, "state.yaml", `apiVersion: v1
-kind: Pod
-metadata: {name: prometheus-0, namespace: istio-system, labels: {app.kubernetes.io/name: prometheus}}
-spec: {containers: [{name: prometheus, args: [--storage.tsdb.retention.time=30d]}]}
-status: {phase: Running, podIP: 10.244.0.9}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: istiod-1, namespace: istio-system, labels: {app: istiod}}
-spec: {containers: [{name: discovery}]}
-status: {phase: Running, podIP: 10.244.0.2}
----
+	state := writeFile(t, dir, "state.yaml", examplePods+`---
 apiVersion: v1
 kind: Pod
 metadata: {name: kps-prometheus-node-exporter-a, namespace: node-exporter, labels: {app.kubernetes.io/name: prometheus-node-exporter}}

@@ -328,23 +328,13 @@ func (v *validator) network() {
 	v.port("network.dns.port", n.DNS.Port)
 	v.cidrs("network.dns.cidrs", n.DNS.CIDRs)
 	for i, e := range n.GrafanaIngress {
-		path := fmt.Sprintf("network.grafanaIngress[%d]", i)
-		v.networkPeer(path, e)
-		v.podRange(path+".cidrs", e.CIDRs, false)
-		if len(e.Ports) > 0 {
-			v.at(path+".ports", "remove it; Grafana's port is monitoring.grafana.port", "not used for Grafana ingress")
-		}
+		v.ingressPeer(fmt.Sprintf("network.grafanaIngress[%d]", i), e, "Grafana", "monitoring.grafana.port")
 	}
 	for i, e := range n.AlertmanagerEgress {
 		v.egressPeer(fmt.Sprintf("network.alertmanagerEgress[%d]", i), e, "list the receivers' TCP ports, such as [443]")
 	}
 	for i, e := range n.AlertmanagerIngress {
-		path := fmt.Sprintf("network.alertmanagerIngress[%d]", i)
-		v.networkPeer(path, e)
-		v.podRange(path+".cidrs", e.CIDRs, false)
-		if len(e.Ports) > 0 {
-			v.at(path+".ports", "remove it; Alertmanager's port is monitoring.alertmanager.port", "not used for Alertmanager ingress")
-		}
+		v.ingressPeer(fmt.Sprintf("network.alertmanagerIngress[%d]", i), e, "Alertmanager", "monitoring.alertmanager.port")
 	}
 	v.rulerReachesAlertmanager()
 	v.operatorFindsAlertmanager()
@@ -394,6 +384,16 @@ func (v *validator) rulerReachesAlertmanager() {
 	v.warnAt("network.alertmanagerIngress", "list the ruler's pods, or the ingress that forwards its requests, in network.alertmanagerIngress",
 		"the %s evaluates the rules that need every series, but under network.stance %s obsgen's policies let only Prometheus reach Alertmanager: the ruler's alerts (the service alerts and SLO pages among them) are dropped",
 		r.GlobalName(), p.Network.Stance)
+}
+
+// ingressPeer checks a source that reaches one component of the stack on
+// its known port (field), so it takes no ports.
+func (v *validator) ingressPeer(path string, e v1alpha1.NetworkPeer, component, field string) {
+	v.networkPeer(path, e)
+	v.podRange(path+".cidrs", e.CIDRs, false)
+	if len(e.Ports) > 0 {
+		v.at(path+".ports", fmt.Sprintf("remove it; %s's port is %s", component, field), "not used for %s ingress", component)
+	}
 }
 
 // egressPeer checks a destination outside the stack, which needs ports.

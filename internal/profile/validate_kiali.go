@@ -23,12 +23,7 @@ func (v *validator) kialiTracing() {
 		v.labels("kiali.podLabels", k.PodLabels)
 		v.port("kiali.port", k.Port)
 		for i, e := range k.Ingress {
-			path := fmt.Sprintf("kiali.ingress[%d]", i)
-			v.networkPeer(path, e)
-			v.podRange(path+".cidrs", e.CIDRs, false)
-			if len(e.Ports) > 0 {
-				v.at(path+".ports", "remove it; Kiali's port is kiali.port", "not used for Kiali ingress")
-			}
+			v.ingressPeer(fmt.Sprintf("kiali.ingress[%d]", i), e, "Kiali", "kiali.port")
 		}
 		v.kialiPrometheus()
 		if k.GrafanaInternalURL != "" {
