@@ -182,21 +182,24 @@ func running(pod *corev1.Pod) bool {
 	return (pod.Status.Phase == corev1.PodRunning || pod.Status.Phase == "") && pod.Status.PodIP != ""
 }
 
-func qualifiedPodNames(pods []*corev1.Pod) string {
-	names := make([]string, len(pods))
-	for i, p := range pods {
-		names[i] = fmt.Sprintf("%s/%s %v", p.Namespace, p.Name, p.Labels)
-	}
-	return strings.Join(names, ", ")
-}
+// podNames lists pods with their labels, at most five.
+func podNames(pods []*corev1.Pod) string { return podList(pods, false) }
 
-func podNames(pods []*corev1.Pod) string {
+// qualifiedPodNames is podNames with each pod's namespace, for pods of
+// several namespaces.
+func qualifiedPodNames(pods []*corev1.Pod) string { return podList(pods, true) }
+
+func podList(pods []*corev1.Pod, namespaced bool) string {
 	if len(pods) == 0 {
 		return "none"
 	}
 	var names []string
 	for _, p := range pods {
-		names = append(names, fmt.Sprintf("%s %v", p.Name, p.Labels))
+		name := p.Name
+		if namespaced {
+			name = p.Namespace + "/" + name
+		}
+		names = append(names, fmt.Sprintf("%s %v", name, p.Labels))
 		if len(names) == 5 && len(pods) > 5 {
 			names = append(names, fmt.Sprintf("and %d more", len(pods)-5))
 			break

@@ -21,8 +21,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 
+	"obsgen.dev/obsgen/internal/api/v1alpha1"
 	"obsgen.dev/obsgen/internal/calico"
 	"obsgen.dev/obsgen/internal/clusterstate"
+	"obsgen.dev/obsgen/internal/plan"
 )
 
 // Options steer the draft.
@@ -71,14 +73,15 @@ type Component struct {
 // node-exporter; both label kube-state-metrics and the operator's
 // Alertmanager pods with their own names.
 var components = []struct {
-	// name is the component; label the value of app.kubernetes.io/name the
-	// profile's defaults select (kube-prometheus-stack's).
-	field, name, label string
-	also               []string
+	field, name string
+	// of is the component in a profile, whose defaults give the label
+	// (plan.WithDefaults); also are other installs' values of it.
+	of   func(*v1alpha1.Monitoring) v1alpha1.Component
+	also []string
 }{
-	{"kubeStateMetrics", "kube-state-metrics", "kube-state-metrics", nil},
-	{"nodeExporter", "node-exporter", "prometheus-node-exporter", []string{"node-exporter"}},
-	{"alertmanager", "alertmanager", "alertmanager", nil},
+	{"kubeStateMetrics", "kube-state-metrics", func(m *v1alpha1.Monitoring) v1alpha1.Component { return m.KubeStateMetrics }, nil},
+	{"nodeExporter", "node-exporter", func(m *v1alpha1.Monitoring) v1alpha1.Component { return m.NodeExporter }, []string{"node-exporter"}},
+	{"alertmanager", "alertmanager", func(m *v1alpha1.Monitoring) v1alpha1.Component { return m.Alertmanager }, nil},
 }
 
 // Team is a drafted team.
@@ -180,10 +183,12 @@ func (d *Draft) monitoring(st *clusterstate.State) {
 // another namespace, or under another install's label.
 func (d *Draft) components(st *clusterstate.State) {
 	const key = "app.kubernetes.io/name"
+	defaults := &plan.WithDefaults(&v1alpha1.Profile{}).Monitoring
 	for _, c := range components {
+		label := c.of(defaults).PodLabels[key]
 		var found *corev1.Pod
 		for _, pod := range st.Pods {
-			if v := pod.Labels[key]; v == c.label || slices.Contains(c.also, v) {
+			if v := pod.Labels[key]; v == label || slices.Contains(c.also, v) {
 				if found == nil || pod.Namespace == d.Monitoring && found.Namespace != d.Monitoring {
 					found = pod
 				}
@@ -193,7 +198,7 @@ func (d *Draft) components(st *clusterstate.State) {
 			continue
 		}
 		v := found.Labels[key]
-		if found.Namespace == d.Monitoring && v == c.label {
+		if found.Namespace == d.Monitoring && v == label {
 			continue // the defaults select it
 		}
 		d.Components = append(d.Components, Component{Field: c.field, Namespace: found.Namespace,

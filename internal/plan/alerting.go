@@ -363,7 +363,7 @@ func ReceiverRoutes(p, raw *v1alpha1.Profile) []ReceiverRoute {
 		{Receiver: a.Watchdog.Receiver, Source: "alerting.watchdog.receiver", Watchdog: true,
 			What: "the " + WatchdogAlert + " alert (the dead man's switch)", Default: defaulted(raw.Alerting.Watchdog.Receiver, "the default")},
 	}
-	if r := resolveRules(p); r.Ruler() && r.Local && r.Global != "" {
+	if r := resolveRules(p); r.TwoEvaluators() {
 		out = append(out, ReceiverRoute{Receiver: a.Watchdog.RulerReceiver, Source: "alerting.watchdog.rulerReceiver", Watchdog: true,
 			What: "the " + r.GlobalName() + "'s " + WatchdogAlert + " alert (its dead man's switch)", Default: defaulted(raw.Alerting.Watchdog.RulerReceiver, "the default")})
 	}

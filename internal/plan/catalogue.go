@@ -558,7 +558,7 @@ func (r *resolver) waypointFlows(prom Peer) []Flow {
 
 // konnectivity is where konnectivity-agent runs on AKS and GKE: the API
 // server's calls to webhooks arrive from its pods.
-var konnectivity = Peer{Namespace: "kube-system"}
+var konnectivity = Peer{Namespace: SystemNamespace}
 
 // PortGatewayStatus is the gateways' readiness port (status-port 15021),
 // which cloud load balancers health-check.

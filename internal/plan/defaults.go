@@ -29,7 +29,7 @@ const (
 
 // DefaultExcludedNamespaces are the namespaces a Calico global deny leaves
 // alone unless the profile names others: Kubernetes' and Calico's own.
-var DefaultExcludedNamespaces = []string{"kube-system", "calico-system", "calico-apiserver", "tigera-operator"}
+var DefaultExcludedNamespaces = []string{SystemNamespace, "calico-system", "calico-apiserver", "tigera-operator"}
 
 // AlertmanagerOperatedService is the Service the Prometheus Operator
 // creates for every Alertmanager it runs.
@@ -39,6 +39,9 @@ const AlertmanagerOperatedService = "alertmanager-operated"
 // flavour's pod patch targets, and prefixes the Secret that holds
 // alertmanager.yaml (alertmanager-config).
 const AlertmanagerWorkload = "alertmanager"
+
+// AlertmanagerWorkload is the constant of that name, for templates.
+func (p *Plan) AlertmanagerWorkload() string { return AlertmanagerWorkload }
 
 // WithDefaults returns a deep copy of p with every unset field given its
 // documented default. It is the one place defaults are decided; validation

@@ -44,8 +44,7 @@ func Resolve(in *v1alpha1.Profile) *Plan {
 	r.plan.Federation = resolveFederation(p)
 	r.plan.Alerting = resolveAlerting(p.Alerting)
 	r.plan.Rules = resolveRules(p)
-	if rl := r.plan.Rules; rl.Ruler() && rl.Local {
-		// Two evaluators, two ways to Alertmanager: two heartbeats.
+	if rl := r.plan.Rules; rl.TwoEvaluators() {
 		r.plan.Alerting.Watchdog.RulerReceiver = p.Alerting.Watchdog.RulerReceiver
 		r.plan.Alerting.Watchdog.Ruler = rl.Global
 	}

@@ -48,6 +48,11 @@ const EvaluatorLabel = "obsgen.dev/evaluator"
 // need every series.
 func (r Rules) Ruler() bool { return r.Global != EvaluatorPrometheus }
 
+// TwoEvaluators tells that a ruler evaluates the rules that need every
+// series while the Prometheus servers evaluate the others: two ways to
+// Alertmanager, so two heartbeats (Watchdog.RulerReceiver).
+func (r Rules) TwoEvaluators() bool { return r.Global != "" && r.Ruler() && r.Local }
+
 // GlobalName is the evaluator of the rules that need every series, in
 // words: Prometheus, Thanos Ruler or Mimir ruler.
 func (r Rules) GlobalName() string {
