@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"obsgen.dev/obsgen/internal/diag"
-	"obsgen.dev/obsgen/internal/hugeheap"
 	"obsgen.dev/obsgen/internal/output"
 	"obsgen.dev/obsgen/internal/pipeline"
 	"obsgen.dev/obsgen/internal/profile"
@@ -345,39 +344,11 @@ func (a *app) engine() (*render.Engine, error) {
 	return e, err
 }
 
-// Sizes of profiles between which a run marks its heap for huge pages: a
-// hundred teams are about 58 KB (regenerating 0.19 s -> 0.18 s), a
-// thousand 560 KB (1.10 s -> 0.80 s). Below largeRun, marking costs as
-// much (two collections, 5-10 ms) as the faults it saves. From hugeRun
-// on, the heap outgrows the marked region (hugeheap.Region), and there
-// the mark made runs slower and larger: 10,000 teams, 5.6 MB, checked in
-// 12.2-13.2 s and 1.8-1.9 GB instead of 11.0 s and 1.5 GB.
-const (
-	largeRun = 32 << 10
-	hugeRun  = 1 << 20
-)
-
-// adviseHeap marks the heap a large run is about to use for transparent
-// huge pages (internal/hugeheap), before it grows. Team files a profile
-// includes are not counted: they are read as it loads.
-func adviseHeap(sources []source) {
-	var size int
-	for _, src := range sources {
-		size += len(src.data)
-	}
-	if size >= largeRun && size < hugeRun {
-		d := hugeheap.Advise()
-		trace.Log(context.Background(), "hugeheap", d.Reason)
-	}
-}
-
 func (a *app) runAllWith(engine *render.Engine, args []string, settle func(set string, files []output.File) []output.File) ([]*pipeline.Result, error) {
 	sources, err := readSources(args)
 	if err != nil {
 		return nil, err
 	}
-	adviseHeap(sources)
-	defer hugeheap.Release()
 	var all diag.List
 	var results []*pipeline.Result
 	names := map[string]string{}

@@ -47,9 +47,9 @@ func Lift(limit int64, live uint64) bool {
 
 // watch calls lift after each collection that leaves Lift true while the
 // limit in force (current) is still limit: once, unless something puts
-// the limit back afterwards. internal/hugeheap turns the limit off while
-// it allocates and then restores what it found, and a lift that ran in
-// between would be undone; the next collection lifts again. It re-arms a
+// the limit back afterwards (code that turns the limit off for a while
+// and restores what it found would undo a lift made in between); the next
+// collection lifts again. It re-arms a
 // cleanup on a fresh object at every collection: the runtime runs it once
 // the object is found unreachable, which is after a collection.
 func watch(limit int64, current func() int64, lift func()) {

@@ -51,7 +51,7 @@ func TestTheWatcherLiftsOnceWhatIsLiveGrows(t *testing.T) {
 	collect()
 	assert.Equal(t, int32(1), lifted.Load(), "lifted once while the limit stays lifted")
 
-	current.Store(limit) // as internal/hugeheap restoring the limit it found would
+	current.Store(limit) // as code restoring the limit it found would
 	waitFor(2)
 	runtime.KeepAlive(hold)
 	assert.Equal(t, int32(2), lifted.Load(), "lifted again once the limit came back")
