@@ -251,21 +251,34 @@ func gatewayAlerts(p *plan.Plan, f fixture) []Rule {
 // clusterTargetsDropped fires on a ruler when a fifth of the cluster's
 // targets vanished from the store within the hour: a shard (or an agent
 // replica) that died writes no `up == 0`, its targets' series just stop,
-// and the surviving shard keeps ClusterMetricsMissing quiet.
+// and the surviving shard keeps ClusterMetricsMissing quiet. With shards
+// it counts each shard's targets apart (the shard external label, which
+// remote write adds to every series it sends: prometheus
+// storage/remote/queue_manager.go, processExternalLabels): with six shards
+// or more a dead shard takes fewer than a fifth of the cluster's targets,
+// and a shard whose series all stopped leaves nothing to compare, so it
+// fires on its own while the rest of the cluster still sends.
 func clusterTargetsDropped(p *plan.Plan) Rule {
+	shards := p.Scrape.Shards > 1
 	up := func(i int) string {
-		return series("up", map[string]string{"job": "kubelet", "instance": "10.0.0." + strconv.Itoa(i) + ":10250"})
+		l := map[string]string{"job": "kubelet", "instance": "10.0.0." + strconv.Itoa(i) + ":10250"}
+		if shards {
+			l[plan.ShardLabel] = strconv.Itoa(i % 2)
+		}
+		return series("up", l)
 	}
 	var fire, quiet []Series
 	for i := range 10 {
 		quiet = append(quiet, Series{up(i), "1x120"})
-		if i < 5 {
-			fire = append(fire, Series{up(i), "1x120"})
-		} else {
+		switch {
+		case shards && i%2 == 1, !shards && i >= 5:
+			// Shard 1 dies at 60m; without shards half the targets go.
 			fire = append(fire, Series{up(i), "1x60"})
+		default:
+			fire = append(fire, Series{up(i), "1x120"})
 		}
 	}
-	return Rule{
+	r := Rule{
 		Alert: "ClusterTargetsDropped", Expr: `count(up) < 0.8 * count(up offset 1h)`, For: "15m",
 		Labels: map[string]string{"severity": "critical", "team": p.Alerting.PlatformTeam},
 		Annotations: ann("A fifth of the cluster's targets vanished from the store.",
@@ -276,4 +289,15 @@ func clusterTargetsDropped(p *plan.Plan) Rule {
 			Quiet: Case{Series: quiet, At: "90m"},
 		},
 	}
+	if shards {
+		by := "count by (" + plan.ShardLabel + ") "
+		r.Expr = by + "(up) < 0.8 * " + by + "(up offset 1h) or (" + by + "(up offset 1h) unless " + by + "(up)) and on () count(up)"
+		r.Annotations = ann("A Prometheus shard's targets vanished from the store.",
+			"Shard {{ $labels."+plan.ShardLabel+" }} of cluster "+p.Cluster.Name+" has written fewer than 80% of the targets it wrote an hour ago, or none, for 15 minutes: "+
+				"the shard is down, or its remote write fails; the other alerts cannot see those targets.")
+		r.Test.Fire.Expect = []map[string]string{{plan.ShardLabel: "1"}}
+		// The whole cluster silent is ClusterMetricsMissing's.
+		r.Test.AlsoQuiet = []Case{{At: "90m"}}
+	}
+	return r
 }

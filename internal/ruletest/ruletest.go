@@ -115,13 +115,7 @@ func runGroup(g Group, evalInterval time.Duration, ruleFiles []string) []error {
 	for _, k := range slices.Sorted(maps.Keys(groupMap)) {
 		groups = append(groups, groupMap[k])
 	}
-	for _, grp := range groups {
-		for _, r := range grp.Rules() {
-			if ar, ok := r.(*rules.AlertingRule); ok {
-				ar.SetRestored(true)
-			}
-		}
-	}
+	restored(groups)
 	var maxEval time.Duration
 	for _, at := range g.AlertTests {
 		maxEval = max(maxEval, time.Duration(at.EvalTime))
@@ -204,7 +198,7 @@ type Query func(expr string) (promql.Vector, error)
 // Evaluate loads the input series (1m apart), evaluates every group of the
 // rule files every evalInterval up to until, as Prometheus would, and then
 // calls check with a query function at until: what a dashboard reading
-// the evaluator's store would see.
+// the evaluator's store would see, ALERTS among it.
 func Evaluate(ruleFiles []string, series []Series, evalInterval, until time.Duration, check func(Query)) error {
 	var load strings.Builder
 	load.WriteString("load 1m\n")
@@ -224,6 +218,7 @@ func Evaluate(ruleFiles []string, series []Series, evalInterval, until time.Dura
 	for _, k := range slices.Sorted(maps.Keys(groupMap)) {
 		groups = append(groups, groupMap[k])
 	}
+	restored(groups)
 	mint := time.Unix(0, 0).UTC()
 	var evalErr error
 	for ts := mint; !ts.After(mint.Add(until)) && evalErr == nil; ts = ts.Add(evalInterval) {
@@ -260,6 +255,19 @@ func Evaluate(ruleFiles []string, series []Series, evalInterval, until time.Dura
 		})
 	}
 	return evalErr
+}
+
+// restored marks every alerting rule as restored from the state of a
+// previous run, as promtool does: until then a rule writes no ALERTS
+// series.
+func restored(groups []*rules.Group) {
+	for _, grp := range groups {
+		for _, r := range grp.Rules() {
+			if ar, ok := r.(*rules.AlertingRule); ok {
+				ar.SetRestored(true)
+			}
+		}
+	}
 }
 
 // loadGroups loads the rule files into a rules manager that evaluates on
