@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"obsgen.dev/obsgen/internal/plan"
 )
@@ -255,9 +256,10 @@ func gatewayAlerts(p *plan.Plan, f fixture) []Rule {
 // it counts each shard's targets apart (the shard external label, which
 // remote write adds to every series it sends: prometheus
 // storage/remote/queue_manager.go, processExternalLabels): with six shards
-// or more a dead shard takes fewer than a fifth of the cluster's targets,
-// and a shard whose series all stopped leaves nothing to compare, so it
-// fires on its own while the rest of the cluster still sends.
+// or more a dead shard takes fewer than a fifth of the cluster's targets.
+// A shard none of whose series arrive is named by absent() on its shard
+// label, for as long as it stays away: a comparison with an hour ago
+// forgets it once its last series are an hour old.
 func clusterTargetsDropped(p *plan.Plan) Rule {
 	shards := p.Scrape.Shards > 1
 	up := func(i int) string {
@@ -291,9 +293,13 @@ func clusterTargetsDropped(p *plan.Plan) Rule {
 	}
 	if shards {
 		by := "count by (" + plan.ShardLabel + ") "
-		r.Expr = by + "(up) < 0.8 * " + by + "(up offset 1h) or (" + by + "(up offset 1h) unless " + by + "(up)) and on () count(up)"
+		gone := make([]string, p.Scrape.Shards)
+		for i := range gone {
+			gone[i] = fmt.Sprintf("absent(up{%s=%q})", plan.ShardLabel, strconv.Itoa(i))
+		}
+		r.Expr = by + "(up) < 0.8 * " + by + "(up offset 1h) or ((" + strings.Join(gone, " or ") + ") unless on () absent(up))"
 		r.Annotations = ann("A Prometheus shard's targets vanished from the store.",
-			"Shard {{ $labels."+plan.ShardLabel+" }} of cluster "+p.Cluster.Name+" has written fewer than 80% of the targets it wrote an hour ago, or none, for 15 minutes: "+
+			"Shard {{ $labels."+plan.ShardLabel+" }} of cluster "+p.Cluster.Name+" has written none of its targets, or fewer than 80% of those it wrote an hour ago, for 15 minutes: "+
 				"the shard is down, or its remote write fails; the other alerts cannot see those targets.")
 		r.Test.Fire.Expect = []map[string]string{{plan.ShardLabel: "1"}}
 		// The whole cluster silent is ClusterMetricsMissing's.

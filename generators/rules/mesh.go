@@ -135,9 +135,9 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 			Test: &Test{
 				// shop's counter stops; cart's pods are replaced by pods
 				// that never receive a request (its series ends).
-				Fire: Case{Series: []Series{{ok, "0+60x70 4200x60"}, {gone, "0+60x70"}, {clusterUp, "1x130"}}, At: "100m",
-					Expect: []map[string]string{goneSvc, svc}},
-				Quiet: Case{Series: []Series{{ok, "0+60x130"}, {clusterUp, "1x130"}}, At: "100m"},
+				Fire: shardsSend(p, Case{Series: []Series{{ok, "0+60x70 4200x60"}, {gone, "0+60x70"}, {clusterUp, "1x130"}}, At: "100m",
+					Expect: []map[string]string{goneSvc, svc}}),
+				Quiet: shardsSend(p, Case{Series: []Series{{ok, "0+60x130"}, {clusterUp, "1x130"}}, At: "100m"}),
 				// The cluster stopped sending at 70m: its every series ends.
 				AlsoQuiet: append([]Case{{Series: []Series{{ok, "0+60x70"}, {gone, "0+60x70"}, {clusterUp, "1x70"}}, At: "100m"}},
 					shardDied(p, "100m", Series{ok, "0+60x70"}, Series{gone, "0+60x70"})...),
@@ -221,11 +221,11 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 				"Prometheus has not scraped a healthy istiod for 5 minutes: proxies get no configuration or certificate updates."),
 			Test: &Test{
 				// absent() of a comparison cannot know the labels: none.
-				Fire:  Case{Series: []Series{{series("up", istiod), "0x20"}}, At: "15m", Expect: []map[string]string{{}}},
-				Quiet: Case{Series: []Series{{series("up", istiod), "1x20"}}, At: "15m"},
+				Fire:  shardsSend(p, Case{Series: []Series{{series("up", istiod), "0x20"}}, At: "15m", Expect: []map[string]string{{}}}),
+				Quiet: shardsSend(p, Case{Series: []Series{{series("up", istiod), "1x20"}}, At: "15m"}),
 				// Nothing at all from the cluster: ClusterMetricsMissing's;
 				// istiod's shard died: ClusterTargetsDropped's.
-				AlsoQuiet: append([]Case{{At: "15m"}}, shardDied(p, "100m", Series{series("up", istiod), "1x70"})...),
+				AlsoQuiet: append([]Case{{At: "15m"}}, shardDied(p, "200m", Series{series("up", istiod), "1x70"})...),
 			},
 		},
 		{

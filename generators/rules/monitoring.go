@@ -125,14 +125,29 @@ func monitoringTail(p *plan.Plan, out []Rule) []Rule {
 // cluster, or one of its shards, sends nothing: every series of the
 // cluster vanishes then (ClusterMetricsMissing on a ruler), or every
 // series of the targets on the dead shard (ClusterTargetsDropped, later).
-// With shards, a shard counts as gone when fewer shards (the shard
-// external label) send up series than an hour ago.
+// With shards, one is gone while fewer shards (the shard external label)
+// send up series than the plan runs, for as long as it stays away, as
+// ClusterTargetsDropped pages for it.
 func whileSending(p *plan.Plan) string {
 	guard := " unless on () absent(up)"
 	if p.Scrape.Shards > 1 {
-		guard += fmt.Sprintf(" unless on () (count(count by (%s) (up offset 1h)) > count(count by (%s) (up)))", plan.ShardLabel, plan.ShardLabel)
+		guard += fmt.Sprintf(" unless on () (count(count by (%s) (up)) < %d)", plan.ShardLabel, p.Scrape.Shards)
 	}
 	return guard
+}
+
+// shardsSend adds to a case, for a sharded plan, the self-scrape of every
+// shard: the alerts guarded by whileSending see every shard sending, as
+// they would, for 250 minutes.
+func shardsSend(p *plan.Plan, c Case) Case {
+	if p.Scrape.Shards <= 1 {
+		return c
+	}
+	c.Series = slices.Clone(c.Series)
+	for i := range p.Scrape.Shards {
+		c.Series = append(c.Series, Series{series("up", map[string]string{"job": "prometheus", "instance": fmt.Sprintf("10.0.9.%d:9090", i), plan.ShardLabel: strconv.Itoa(i)}), "1x250"})
+	}
+	return c
 }
 
 // shardDied is an AlsoQuiet scenario of a sharded plan: shard 1, and
@@ -144,7 +159,7 @@ func shardDied(p *plan.Plan, at string, extra ...Series) []Case {
 	up := func(shard, instance string) string {
 		return series("up", map[string]string{"job": "kubelet", "instance": instance, plan.ShardLabel: shard})
 	}
-	return []Case{{Series: append([]Series{{up("0", "10.0.0.2:10250"), "1x130"}, {up("1", "10.0.0.3:10250"), "1x70"}}, extra...), At: at}}
+	return []Case{{Series: append([]Series{{up("0", "10.0.0.2:10250"), "1x250"}, {up("1", "10.0.0.3:10250"), "1x70"}}, extra...), At: at}}
 }
 
 // targetsMissing fires when Prometheus discovers no target at all for a
@@ -183,12 +198,12 @@ func targetsMissing(p *plan.Plan) (Rule, bool) {
 				"Check that it runs where the profile says (namespace and pod labels) and that Prometheus may discover it."),
 		Test: &Test{
 			// Only Prometheus itself is scraped: every job is missing.
-			Fire: Case{Series: []Series{prom}, At: "25m", Expect: expect},
+			Fire: shardsSend(p, Case{Series: []Series{prom}, At: "25m", Expect: expect}),
 			// Discovered but down is TargetDown's.
-			Quiet: Case{Series: append([]Series{prom}, present...), At: "25m"},
+			Quiet: shardsSend(p, Case{Series: append([]Series{prom}, present...), At: "25m"}),
 			// Nothing at all from the cluster: ClusterMetricsMissing's;
 			// a dead shard: ClusterTargetsDropped's.
-			AlsoQuiet: append([]Case{{At: "25m"}}, shardDied(p, "100m")...),
+			AlsoQuiet: append([]Case{{At: "25m"}}, shardDied(p, "200m")...),
 		},
 	}, true
 }

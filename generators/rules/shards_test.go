@@ -47,7 +47,7 @@ func TestADeadShardOfSixIsSeen(t *testing.T) {
 		var s []ruletest.Series
 		for shard := range 6 {
 			for i := range 5 {
-				values := "1x120"
+				values := "1x200"
 				if fmt.Sprint(shard) == dead || dead == "all" {
 					values = "1x" + deadAt
 				}
@@ -59,9 +59,9 @@ func TestADeadShardOfSixIsSeen(t *testing.T) {
 		}
 		return s
 	}
-	firing := func(series []ruletest.Series) []string {
+	firing := func(series []ruletest.Series, at time.Duration) []string {
 		var shards []string
-		require.NoError(t, ruletest.Evaluate(ruleFiles, series, time.Minute, 100*time.Minute, func(q ruletest.Query) {
+		require.NoError(t, ruletest.Evaluate(ruleFiles, series, time.Minute, at, func(q ruletest.Query) {
 			v, err := q(`ALERTS{alertname="ClusterTargetsDropped", alertstate="firing"}`)
 			require.NoError(t, err)
 			for _, s := range v {
@@ -70,7 +70,8 @@ func TestADeadShardOfSixIsSeen(t *testing.T) {
 		}))
 		return shards
 	}
-	assert.Equal(t, []string{"3"}, firing(targets("3", "60")), "shard 3 stopped at 60m")
-	assert.Empty(t, firing(targets("", "")), "every shard sends")
-	assert.Empty(t, firing(targets("all", "60")), "the whole cluster is silent: ClusterMetricsMissing's")
+	assert.Equal(t, []string{"3"}, firing(targets("3", "60"), 100*time.Minute), "shard 3 stopped at 60m")
+	assert.Equal(t, []string{"3"}, firing(targets("3", "60"), 200*time.Minute), "and it still pages once its last series are over an hour old")
+	assert.Empty(t, firing(targets("", ""), 100*time.Minute), "every shard sends")
+	assert.Empty(t, firing(targets("all", "60"), 200*time.Minute), "the whole cluster is silent: ClusterMetricsMissing's")
 }
