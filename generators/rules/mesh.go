@@ -148,16 +148,32 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 		// Under permissive-port Prometheus' own scrapes are plaintext
 		// requests to the metrics port, so the alert would always fire.
 		plain := series("istio_requests_total", f.requestSeries(map[string]string{"connection_security_policy": "none"}))
+		sel := p.RequestMatchers() + `, connection_security_policy!="mutual_tls"`
+		var also []Case
+		if m := p.Monitoring; m.InMesh {
+			// An in-mesh monitoring stack takes plaintext on purpose on the
+			// ports obsgen makes PERMISSIVE for it (Alertmanager,
+			// kube-state-metrics, Grafana, the operator's webhook:
+			// generators/istio MonitoringPorts), all in its namespace:
+			// Prometheus' requests bypass its sidecar and carry no
+			// principal, so the alert would fire for them forever.
+			sel += fmt.Sprintf(`, destination_workload_namespace!=%q`, m.Namespace)
+			toAM := f.requestSeries(map[string]string{"connection_security_policy": "none", "destination_workload_namespace": m.Namespace,
+				"destination_canonical_service": "alertmanager", "source_principal": "unknown"})
+			also = append(also, Case{Series: []Series{{ok, "0+60x30"}, {series("istio_requests_total", toAM), "0+10x30"}}, At: "20m"})
+		}
 		out = append(out, Rule{
 			Alert: "IstioPlaintextRequests",
-			Expr: inNamespace(fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s, connection_security_policy!="mutual_tls"}[5m])) > 0`,
-				serviceBy, p.RequestMatchers())),
+			Expr: inNamespace(fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s}[5m])) > 0`,
+				serviceBy, sel)),
 			For: "5m", Labels: sev("warning"),
 			Annotations: ann("A service receives requests without mTLS although the mesh is STRICT.",
 				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} receives requests without mutual TLS; check its PeerAuthentication."),
 			Test: &Test{
 				Fire:  Case{Series: []Series{{ok, "0+60x30"}, {plain, "0+10x30"}}, At: "20m", Expect: []map[string]string{svc}},
 				Quiet: Case{Series: []Series{{ok, "0+60x30"}}, At: "20m"},
+				// Prometheus' plaintext alerts to an in-mesh Alertmanager.
+				AlsoQuiet: also,
 			},
 		})
 	}

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -178,23 +180,40 @@ func targetsMissing(p *plan.Plan) (Rule, bool) {
 	var expect []map[string]string
 	for _, j := range p.Jobs {
 		switch j.Kind {
-		case plan.JobKubeStateMetrics, plan.JobKubelet, plan.JobCAdvisor:
+		case plan.JobKubeStateMetrics, plan.JobKubelet, plan.JobCAdvisor, plan.JobZtunnel:
 			absent = append(absent, fmt.Sprintf(`absent(up{job=%q})`, j.Name))
 			present = append(present, Series{series("up", map[string]string{"job": j.Name, "instance": "10.0.0.2:10250"}), "0x30"})
 			expect = append(expect, map[string]string{"job": j.Name})
+		case plan.JobWaypoints:
+			// Each declared waypoint: a waypoint not applied, misnamed or
+			// in another namespace leaves the request alerts and
+			// objectives of the services behind it silent (in ambient
+			// only waypoints report requests).
+			for _, w := range p.Mesh.Waypoints {
+				l := map[string]string{"job": j.Name, "namespace": w.Namespace, plan.WaypointTargetLabel: w.Name}
+				absent = append(absent, fmt.Sprintf(`absent(up{job=%q, namespace=%q, %s=%q})`, j.Name, w.Namespace, plan.WaypointTargetLabel, w.Name))
+				present = append(present, Series{series("up", maps.Clone(l)), "0x30"})
+				expect = append(expect, l)
+			}
 		}
 	}
 	if len(absent) == 0 {
 		return Rule{}, false
 	}
-	slices.SortFunc(expect, func(a, b map[string]string) int { return strings.Compare(a["job"], b["job"]) })
+	ofWaypoint := ""
+	if len(p.Mesh.Waypoints) > 0 {
+		ofWaypoint = "{{ if $labels." + plan.WaypointTargetLabel + " }} of waypoint {{ $labels.namespace }}/{{ $labels." + plan.WaypointTargetLabel + " }}{{ end }}"
+	}
+	slices.SortFunc(expect, func(a, b map[string]string) int {
+		return cmp.Or(strings.Compare(a["job"], b["job"]), strings.Compare(a["namespace"], b["namespace"]), strings.Compare(a[plan.WaypointTargetLabel], b[plan.WaypointTargetLabel]))
+	})
 	prom := Series{series("up", map[string]string{"job": "prometheus", "instance": "10.0.0.9:9090"}), "1x30"}
 	return Rule{
 		Alert: "TargetsMissing",
 		Expr:  "(" + strings.Join(absent, " or ") + ")" + whileSending(p),
 		For:   "15m", Labels: sev("critical"),
 		Annotations: ann("Prometheus discovers no target of a job the Kubernetes alerts read.",
-			"Prometheus has had no {{ $labels.job }} target for 15 minutes: the alerts and dashboards that read its metrics see nothing and stay silent. "+
+			"Prometheus has had no {{ $labels.job }} target"+ofWaypoint+" for 15 minutes: the alerts and dashboards that read its metrics see nothing and stay silent. "+
 				"Check that it runs where the profile says (namespace and pod labels) and that Prometheus may discover it."),
 		Test: &Test{
 			// Only Prometheus itself is scraped: every job is missing.
