@@ -204,6 +204,21 @@ func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 		}
 		cfg.Inhibit = append(cfg.Inhibit, in)
 	}
+	// A team service scraped on its sidecar's metrics endpoint by
+	// team-services carries its Istio metrics under its own job label
+	// (<team>/<service>), not the proxies' job: its TargetDown mutes the
+	// warnings on them in its namespace.
+	for _, s := range p.ServiceTargets {
+		alerts := deps[s.Job]
+		if len(alerts) == 0 {
+			continue
+		}
+		cfg.Inhibit = append(cfg.Inhibit, Inhibit{
+			Comment: fmt.Sprintf("targets of %s are down: the warnings on its metrics in %s see partial data", s.Job, s.Namespace),
+			Source:  []string{matcher("alertname", "=", "TargetDown"), matcher("job", "=", s.Job)},
+			Target:  []string{matcher("alertname", "=~", strings.Join(alerts, "|")), matcher("severity", "!=", "critical")},
+			Equal:   []string{plan.ClusterLabel, "namespace"}})
+	}
 	slices.SortStableFunc(cfg.Inhibit[2:], func(x, y Inhibit) int { return cmp.Compare(x.Source[1], y.Source[1]) })
 	return cfg, nil
 }

@@ -536,3 +536,30 @@ func TestEachEvaluatorHasItsOwnHeartbeat(t *testing.T) {
 		Monitoring: v1alpha1.Monitoring{Namespace: "obs"}})
 	assert.Empty(t, one.Alerting.Watchdog.RulerReceiver, "one server, one evaluator, one heartbeat")
 }
+
+// TestTargetDownOfAServiceScrapedOnItsSidecarMutesItsIstioWarnings: with
+// metrics merging a team service without a metrics port of its own is
+// scraped on its sidecar's :15020 by team-services, under the job label
+// <team>/<service>, and the proxies' job leaves its pods alone. When those
+// targets are down, the Istio warnings of its namespace see partial data,
+// as when the proxies' job is down.
+func TestTargetDownOfAServiceScrapedOnItsSidecarMutesItsIstioWarnings(t *testing.T) {
+	p := plan.Resolve(&v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "am"},
+		Mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSPermissive},
+		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"},
+			Services: []v1alpha1.Service{{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"},
+				SLOs: &v1alpha1.SLOs{Availability: &v1alpha1.AvailabilitySLO{Target: 99.9}}}}}}})
+	require.Len(t, p.ServiceTargets, 1)
+	require.Equal(t, plan.PortMergedMetrics, p.ServiceTargets[0].Endpoint.Port, "the service is scraped on its sidecar")
+	cfg := load(t, p)
+	down := model.LabelSet{"alertname": "TargetDown", "job": model.LabelValue(p.ServiceTargets[0].Job), "namespace": "shop", "team": "shop", "severity": "warning"}
+	errors := model.LabelSet{"alertname": "IstioHighErrorRate", "team": "shop", "namespace": "shop", "destination_workload_namespace": "shop",
+		"destination_canonical_service": "web", "severity": "warning"}
+	assert.True(t, muted(cfg, down, errors), "shop/web down mutes shop's Istio warnings")
+	other := errors.Clone()
+	other["team"], other["namespace"], other["destination_workload_namespace"] = "search", "search", "search"
+	assert.False(t, muted(cfg, down, other), "but not another namespace's")
+	page := errors.Clone()
+	page["alertname"], page["slo"], page["severity"] = "ErrorBudgetBurn", "availability", "critical"
+	assert.False(t, muted(cfg, down, page), "nor a page")
+}

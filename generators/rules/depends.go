@@ -25,6 +25,20 @@ func JobDependents(p *plan.Plan, files []File) (map[string][]string, error) {
 		}
 		kinds[j.Name] = j.Kind
 	}
+	// A team service without a metrics port of its own is scraped on its
+	// sidecar's merged endpoint (or Envoy's) by team-services, under the
+	// job label <team>/<service>, and dropped from the proxies' jobs: its
+	// Istio metrics come from that job.
+	for _, s := range p.ServiceTargets {
+		kind := proxyEndpointKind(s.Endpoint.Port)
+		if kind == "" {
+			continue
+		}
+		for _, m := range JobMetrics(kind) {
+			jobsOf[m] = append(jobsOf[m], s.Job)
+		}
+		kinds[s.Job] = kind
+	}
 	// produces tells whether job can produce the series a selector of
 	// Istio's reporter reads: a gateway reports as the client,
 	// reporter="source" (istio.io docs/reference/config/metrics,
@@ -108,6 +122,20 @@ func JobDependents(p *plan.Plan, files []File) (map[string][]string, error) {
 		slices.Sort(out[j])
 	}
 	return out, nil
+}
+
+// proxyEndpointKind is the proxies' job whose metrics a scrape of port
+// serves: the merged endpoint of the Istio agent (Envoy's, the agent's and
+// the application's), in plaintext or on secure-port's mTLS listener, or
+// Envoy's own; "" for another port.
+func proxyEndpointKind(port int) plan.JobKind {
+	switch port {
+	case plan.PortMergedMetrics, plan.PortSecureMergedMetrics:
+		return plan.JobIstioMerged
+	case plan.PortEnvoyMetrics:
+		return plan.JobEnvoyStats
+	}
+	return ""
 }
 
 // metricNames are the metric names an expression selects, but `up`, each
