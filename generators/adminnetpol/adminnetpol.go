@@ -46,19 +46,26 @@ func Write(p *plan.Plan, pol *built.Policies) ([]output.File, error) {
 	if p.Network.Policies != v1alpha1.EngineAdminNetworkPolicy {
 		return nil, nil
 	}
+	// The proof always holds the baseline; with manage false it stands
+	// for the cluster's own, which the profile says denies the same.
 	pol.BaselineAdminNetworkPolicy, pol.AdminNetworkPolicies = Baseline(p), Policies(p)
-	banp, err := manifest.Documents(BANPPath, []*anpv1alpha1.BaselineAdminNetworkPolicy{pol.BaselineAdminNetworkPolicy})
-	if err != nil {
-		return nil, err
+	var files []output.File
+	if p.Network.ManageBaseline {
+		banp, err := manifest.Documents(BANPPath, []*anpv1alpha1.BaselineAdminNetworkPolicy{pol.BaselineAdminNetworkPolicy})
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, banp)
 	}
 	anps, err := manifest.Documents(ANPPath, pol.AdminNetworkPolicies)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range []*output.File{&banp, &anps} {
-		f.Data = slices.Concat([]byte(output.Header), []byte(experimentalNote), f.Data[len(output.Header):])
+	files = append(files, anps)
+	for i := range files {
+		files[i].Data = slices.Concat([]byte(output.Header), []byte(experimentalNote), files[i].Data[len(output.Header):])
 	}
-	return []output.File{banp, anps}, nil
+	return files, nil
 }
 
 // experimentalNote heads both files. Their networks peers were in the
@@ -80,7 +87,10 @@ const experimentalNote = `# Needs network-policy-api's AdminNetworkPolicy CRDs f
 `
 
 // Baseline is the cluster's BaselineAdminNetworkPolicy (a singleton named
-// default): the isolated namespaces deny ingress from every pod and egress
+// default, which the CRD enforces with a CEL rule on metadata.name in
+// config/crd/*/policy.networking.k8s.io_baselineadminnetworkpolicies.yaml,
+// so applying it replaces the cluster's own: network.adminNetworkPolicy.
+// baseline.manage false leaves it out of the output): the isolated namespaces deny ingress from every pod and egress
 // to every pod and network. Ingress from outside the pod network (the API
 // server, kubelet probes) is not matched by an ingress peer and stays open.
 // Each peer sets exactly one field: the CRD's peers have minProperties and
@@ -92,7 +102,7 @@ func Baseline(p *plan.Plan) *anpv1alpha1.BaselineAdminNetworkPolicy {
 	all := []anpv1alpha1.AdminNetworkPolicyIngressPeer{{Namespaces: &metav1.LabelSelector{}}}
 	return &anpv1alpha1.BaselineAdminNetworkPolicy{TypeMeta: banpType,
 		ObjectMeta: metav1.ObjectMeta{Name: "default", Labels: manifest.Meta(p, "").Labels,
-			Annotations: map[string]string{manifest.WhyAnnotation: "default deny for the namespaces obsgen isolates"}},
+			Annotations: map[string]string{manifest.WhyAnnotation: "default deny for the namespaces obsgen isolates; the cluster's only baseline (it must be named default), so applying it replaces one the cluster has: set network.adminNetworkPolicy.baseline.manage false then"}},
 		Spec: anpv1alpha1.BaselineAdminNetworkPolicySpec{
 			Subject: anpv1alpha1.AdminNetworkPolicySubject{Namespaces: namespaces(p.IsolatedNamespaces())},
 			Ingress: []anpv1alpha1.BaselineAdminNetworkPolicyIngressRule{{Name: "deny-all", Action: anpv1alpha1.BaselineAdminNetworkPolicyRuleActionDeny, From: all}},

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"obsgen.dev/obsgen/internal/api/v1alpha1"
+	"obsgen.dev/obsgen/internal/built"
 	"obsgen.dev/obsgen/internal/plan"
 	"obsgen.dev/obsgen/internal/reach"
 	"obsgen.dev/obsgen/internal/reach/analyzer"
@@ -160,4 +161,31 @@ func TestDocumentsDecodeStrictly(t *testing.T) {
 		names[anp.Name] = true
 	}
 	assert.Greater(t, len(docs), 5)
+}
+
+// TestAClusterBaselineIsLeftAlone: the BaselineAdminNetworkPolicy is a
+// singleton named default, so with baseline.manage false obsgen writes only
+// its AdminNetworkPolicies (applying its baseline would replace the
+// cluster's), while the proof still holds the deny the cluster's baseline
+// stands for.
+func TestAClusterBaselineIsLeftAlone(t *testing.T) {
+	in := profile(v1alpha1.DataPlaneSidecar)
+	off := false
+	in.Network.AdminNetworkPolicy.Baseline.Manage = &off
+	var pol built.Policies
+	files, err := Write(plan.Resolve(in), &pol)
+	require.NoError(t, err)
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, f.Path)
+	}
+	assert.Equal(t, []string{ANPPath}, paths, "no baseline written")
+	require.NotNil(t, pol.BaselineAdminNetworkPolicy, "the proof keeps the deny")
+	assert.Equal(t, "default", pol.BaselineAdminNetworkPolicy.Name)
+
+	var managed built.Policies
+	files, err = Write(plan.Resolve(profile(v1alpha1.DataPlaneSidecar)), &managed)
+	require.NoError(t, err)
+	require.Len(t, files, 2)
+	assert.Equal(t, BANPPath, files[0].Path, "by default obsgen writes the baseline")
 }

@@ -315,6 +315,8 @@ type Network struct {
 	Calico              Calico
 	// ANPPriority is the priority of obsgen's AdminNetworkPolicies.
 	ANPPriority int
+	// ManageBaseline tells obsgen to write the BaselineAdminNetworkPolicy.
+	ManageBaseline bool
 }
 
 // ExternalPeer is a party outside the monitoring stack, with the ports it

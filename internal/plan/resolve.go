@@ -534,7 +534,7 @@ func resolveNetwork(n v1alpha1.Network) Network {
 		AlertmanagerIngress: externalPeers(n.AlertmanagerIngress),
 		Calico: Calico{Order: n.Calico.Order, ManageDeny: g.Manage == nil || *g.Manage, DenyOrder: g.Order,
 			Excluded: sortedCopy(g.ExcludedNamespaces)},
-		ANPPriority: n.AdminNetworkPolicy.Priority,
+		ANPPriority: n.AdminNetworkPolicy.Priority, ManageBaseline: n.AdminNetworkPolicy.Baseline.Manage == nil || *n.AdminNetworkPolicy.Baseline.Manage,
 	}
 }
 

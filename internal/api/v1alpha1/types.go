@@ -623,6 +623,22 @@ type AdminNetworkPolicy struct {
 	// NetworkPolicy and AdminNetworkPolicy of a higher number. Egress to
 	// address ranges uses the next priority, after a Pass for every pod.
 	Priority int `yaml:"priority,omitempty" json:"priority,omitempty" jsonschema:"default=50,minimum=1,maximum=999"`
+	// Baseline describes the BaselineAdminNetworkPolicy that denies the
+	// covered namespaces' traffic.
+	Baseline Baseline `yaml:"baseline,omitempty" json:"baseline,omitempty"`
+}
+
+// Baseline is the cluster's BaselineAdminNetworkPolicy. The API allows one
+// per cluster, named default (its CRD refuses any other name), so writing
+// it replaces a baseline the cluster already has.
+type Baseline struct {
+	// Manage tells obsgen to write the BaselineAdminNetworkPolicy default
+	// that denies the covered namespaces. Set it to false when the cluster
+	// has a baseline of its own, which applying obsgen's would replace:
+	// obsgen then writes the AdminNetworkPolicies only, and proves them
+	// against the deny it would have written, so the cluster's baseline
+	// must deny those namespaces too (or leave them open).
+	Manage *bool `yaml:"manage,omitempty" json:"manage,omitempty" jsonschema:"default=true"`
 }
 
 // NetworkPeer is a party outside the monitoring stack: address ranges, or
