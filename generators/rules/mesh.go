@@ -162,7 +162,7 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 				"destination_canonical_service": "alertmanager", "source_principal": "unknown"})
 			also = append(also, Case{Series: []Series{{ok, "0+60x30"}, {series("istio_requests_total", toAM), "0+10x30"}}, At: "20m"})
 		}
-		out = append(out, Rule{
+		r := Rule{
 			Alert: "IstioPlaintextRequests",
 			Expr: inNamespace(fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s}[5m])) > 0`,
 				serviceBy, sel)),
@@ -175,12 +175,64 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 				// Prometheus' plaintext alerts to an in-mesh Alertmanager.
 				AlsoQuiet: also,
 			},
-		})
+		}
+		if p.Mesh.Ambient {
+			r = ambientPlaintext(p, f, r, svc)
+		}
+		out = append(out, r)
 	}
 	if slices.ContainsFunc(p.Jobs, func(j plan.Job) bool { return j.Kind == plan.JobIstioMerged }) {
 		out = append(out, appMetricsScrapeFailing(f))
 	}
 	return out
+}
+
+// ambientPlaintext is IstioPlaintextRequests in ambient, where plaintext
+// never reaches a waypoint: a waypoint takes HBONE only, so its reports say
+// mutual_tls whatever the client sent (istio/proxy testdata/metric/
+// server_waypoint_proxy_connect_request_total.yaml.tmpl). Plaintext to an
+// enrolled pod goes through its node's ztunnel instead, which reports it
+// as an inbound connection with connection_security_policy="unknown"
+// (istio/ztunnel src/proxy/inbound_passthrough.rs). ztunnel counts a
+// connection opened before its authorization (STRICT among it) decides, so
+// the alert counts the connections it closed without denying them
+// (response_flags "DENY" marks a denial, src/proxy/metrics.rs): plaintext
+// let in. A connection is counted once it closes.
+func ambientPlaintext(p *plan.Plan, f fixture, r Rule, svc map[string]string) Rule {
+	job := "ztunnel"
+	for _, j := range p.Jobs {
+		if j.Kind == plan.JobZtunnel {
+			job = j.Name
+		}
+	}
+	sel := fmt.Sprintf(`job=%q, reporter="destination", connection_security_policy!="mutual_tls", response_flags!="DENY"`, job)
+	if m := p.Monitoring; m.InMesh {
+		sel += fmt.Sprintf(`, destination_workload_namespace!=%q`, m.Namespace)
+	}
+	conn := func(ns, service, policy, flags string) Series {
+		l := map[string]string{"job": job, "namespace": p.Mesh.IstioNamespace, "pod": "ztunnel-x7k2p", "reporter": "destination",
+			"destination_workload_namespace": ns, "destination_canonical_service": service, "connection_security_policy": policy, "response_flags": flags}
+		if ns == f.ns && f.team != "" {
+			l["team"] = f.team
+		}
+		return Series{series("istio_tcp_connections_closed_total", l), "0+10x30"}
+	}
+	mtls := conn(f.ns, "shop", "mutual_tls", "-")
+	r.Expr = inNamespace(fmt.Sprintf(`sum by (%s) (rate(istio_tcp_connections_closed_total{%s}[5m])) > 0`, serviceBy, sel))
+	r.Annotations = ann("A service accepts connections without mTLS although the mesh is STRICT.",
+		"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} accepts plaintext connections (ztunnel let them in); check its PeerAuthentication.")
+	r.Test = &Test{
+		Fire:  Case{Series: []Series{mtls, conn(f.ns, "shop", "unknown", "-")}, At: "20m", Expect: []map[string]string{svc}},
+		Quiet: Case{Series: []Series{mtls}, At: "20m"},
+		AlsoQuiet: []Case{
+			// STRICT at work: ztunnel denied the plaintext connections.
+			{Series: []Series{mtls, conn(f.ns, "shop", "unknown", "DENY")}, At: "20m"},
+		},
+	}
+	if m := p.Monitoring; m.InMesh {
+		r.Test.AlsoQuiet = append(r.Test.AlsoQuiet, Case{Series: []Series{mtls, conn(m.Namespace, "alertmanager", "unknown", "-")}, At: "20m"})
+	}
+	return r
 }
 
 // appMetricsScrapeFailing fires when a sidecar's agent cannot scrape the
