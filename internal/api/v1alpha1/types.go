@@ -509,8 +509,10 @@ type CertificateIssuer struct {
 
 // Federation configures hierarchical federation to a global Prometheus.
 type Federation struct {
-	// Enabled writes the workload: recording rules and the global
-	// Prometheus' /federate job. Default: false.
+	// Enabled writes the workload: recording rules (each Istio standard
+	// metric's 5m rate summed to workload level,
+	// workload:<metric>:rate5m) and the global Prometheus' /federate job.
+	// Default: false.
 	Enabled bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
 	// Targets are the host:port addresses the global Prometheus federates
 	// from, one per shard. Default: the Prometheus Service,
