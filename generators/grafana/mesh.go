@@ -25,7 +25,7 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 			q(pq.requests("", ""), "requests"))).
 		WithPanel(singleStat("Success rate", "Share of requests that did not fail on the server's side (an HTTP 5xx, or a gRPC status mapped to one: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS).", "percentunit", 6, atLeast(0.95, 0.99),
 			q("1 - ("+pq.errorRatio("", "")+")", "success"))).
-		WithPanel(singleStat("mTLS coverage", `Share of requests that arrived over mutual TLS (connection_security_policy="mutual_tls"), as the destinations report them.`+pq.mtlsCaveat(),
+		WithPanel(singleStat("mTLS coverage", pq.mtlsWhat()+pq.mtlsCaveat(),
 			"percentunit", 6, healthyAtOne, q(pq.mtlsShare(""), "mTLS"))).
 		WithPanel(singleStat("Services with traffic", "Destination services that answered requests.", "short", 6, neutral,
 			q(fmt.Sprintf("count(%s)", pq.requests(byService, "")), "services"))).
@@ -36,7 +36,7 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 	b.WithRow(row("Errors and security")).
 		WithPanel(instantTable("Top services by errors", "The ten services with the highest share of server errors (HTTP 5xx or a gRPC server status).", "percentunit", 12,
 			q(fmt.Sprintf("topk(10, %s)", pq.errorRatio(byService, "")), ""))).
-		WithPanel(graph("mTLS coverage by namespace", "Share of each destination namespace's requests that used mutual TLS."+pq.mtlsCaveat(), "percentunit", 12,
+		WithPanel(graph("mTLS coverage by namespace", pq.mtlsWhat()+" By destination namespace."+pq.mtlsCaveat(), "percentunit", 12,
 			q(pq.mtlsShare("destination_workload_namespace"), "{{destination_workload_namespace}}")))
 	return build(b)
 }
@@ -57,11 +57,29 @@ func (pq queries) mtlsCaveat() string {
 }
 
 // mtlsShare is the share of requests received over mutual TLS, by. In
-// ambient the waypoints report connection_security_policy as well (Istio's
-// own ambient test expects "mutual_tls" on reporter="waypoint" series:
-// istio/istio tests/integration/ambient/baseline_test.go, buildQuery).
+// ambient it is the share of the connections the destinations' ztunnels
+// took in: a waypoint takes HBONE only and reports every request as
+// mutual_tls whatever the client sent (Istio's own ambient test expects
+// "mutual_tls" on reporter="waypoint" series: istio/istio
+// tests/integration/ambient/baseline_test.go, buildQuery), while plaintext
+// to an enrolled pod reaches its ztunnel, which reports it with
+// connection_security_policy="unknown" (istio/ztunnel
+// src/proxy/inbound_passthrough.rs), counted when opened, before its
+// authorization decides.
 func (pq queries) mtlsShare(by string) string {
-	all := fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), pq.inbound(), rateInterval)
-	mtls := fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), pq.inbound(`connection_security_policy="mutual_tls"`), rateInterval)
+	metric, sel := "istio_requests_total", pq.inbound
+	if pq.ambient {
+		metric, sel = "istio_tcp_connections_opened_total", pq.tcpInbound
+	}
+	all := fmt.Sprintf("sum%s(rate(%s{%s}[%s]))", byClause(by), metric, sel(), rateInterval)
+	mtls := fmt.Sprintf("sum%s(rate(%s{%s}[%s]))", byClause(by), metric, sel(`connection_security_policy="mutual_tls"`), rateInterval)
 	return fmt.Sprintf("(%s or %s * 0) / %s", mtls, all, all)
+}
+
+// mtlsWhat says what the mTLS panels count.
+func (pq queries) mtlsWhat() string {
+	if pq.ambient {
+		return `Share of the connections to enrolled pods that used mutual TLS (connection_security_policy="mutual_tls"), as their nodes' ztunnels report them; a plaintext attempt counts when opened, also one ztunnel then denies.`
+	}
+	return `Share of requests that arrived over mutual TLS (connection_security_policy="mutual_tls"), as the destinations report them.`
 }

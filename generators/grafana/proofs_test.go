@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -532,4 +533,51 @@ func TestTargetsTableCountsEachWaypointApart(t *testing.T) {
 		}
 	}
 	assert.True(t, found, "the monitoring dashboard has the targets table")
+}
+
+// TestAmbientMTLSCoverageSeesPlaintext: in ambient a waypoint reports every
+// request as mutual_tls whatever the client sent, so the coverage panels
+// read the destinations' ztunnels: a plaintext connection to an enrolled
+// pod (connection_security_policy="unknown", as ztunnel's inbound
+// passthrough reports it) pulls the share below one.
+func TestAmbientMTLSCoverageSeesPlaintext(t *testing.T) {
+	ex := ambientExample(t)
+	svc := ex.plan.ServiceTargets[0]
+	plain := fmt.Sprintf(`  istio_tcp_connections_opened_total{cluster=%q, job=%q, instance="10.1.0.3:15020", namespace=%q, pod="ztunnel-x7k2p", reporter="destination", destination_workload_namespace=%q, destination_canonical_service=%q, source_principal="unknown", connection_security_policy="unknown"} 0+600x%d`+"\n",
+		ex.plan.Cluster.Name, string(plan.JobZtunnel), ex.plan.Mesh.IstioNamespace, svc.Namespace, svc.CanonicalService(), syntheticMinutes)
+	ng := queryEngine(t)
+	clean := promqltest.LoadedStorage(t, syntheticLoad(ex.plan, false))
+	t.Cleanup(func() { clean.Close() })
+	mixed := promqltest.LoadedStorage(t, syntheticLoad(ex.plan, false)+plain)
+	t.Cleanup(func() { mixed.Close() })
+	var checked int
+	for _, d := range ex.dashboards {
+		if d.Kind != KindMesh {
+			continue
+		}
+		for _, q := range queriesOf(t, decode(t, d.JSON)) {
+			if q.where != "mTLS coverage A" {
+				continue
+			}
+			expr := expanded(t, ex.plan, d, q)
+			checked++
+			assert.Equal(t, "1", valueOf(t, result(t, ng, clean, expr)), "%s: only mTLS connections", q)
+			share, err := strconv.ParseFloat(valueOf(t, result(t, ng, mixed, expr)), 64)
+			require.NoError(t, err)
+			assert.Less(t, share, 0.99, "%s: plaintext connections too", q)
+			assert.Greater(t, share, 0.0, "%s", q)
+		}
+	}
+	assert.Positive(t, checked, "the mesh overview has the coverage panel")
+}
+
+// valueOf is the value of a result of one series.
+func valueOf(t *testing.T, res string) string {
+	t.Helper()
+	require.NotContains(t, res, "\n", "one series")
+	_, v, _ := strings.Cut(res, "} ")
+	if v == "" {
+		return res
+	}
+	return v
 }

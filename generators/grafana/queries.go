@@ -49,6 +49,8 @@ type queries struct {
 	// outboundReporter those it sent: its sidecar ("source"), or in
 	// ambient the destination's waypoint.
 	reporter, outboundReporter string
+	// ambient: ztunnel reports the connections, waypoints the requests.
+	ambient bool
 	// received selects the requests a service received without
 	// Prometheus' own scrapes (plan.RequestMatchers), as the recordings do.
 	received string
@@ -62,6 +64,7 @@ func newQueries(p *plan.Plan) queries {
 		reporter: p.Mesh.RequestReporter, outboundReporter: reporterSource, received: p.RequestMatchers()}
 	if p.Mesh.Ambient {
 		pq.outboundReporter = p.Mesh.RequestReporter
+		pq.ambient = true
 	}
 	if p.Mesh.Istio {
 		pq.notScrapes = `source_principal!="` + p.PrometheusPrincipal() + `"`

@@ -299,6 +299,10 @@ func (s *synthetic) istioTraffic(svc plan.Service) {
 	dest := merge(tcp, peers)
 	s.add("istio_tcp_sent_bytes_total", dest, s.counter(6e6))
 	s.add("istio_tcp_received_bytes_total", dest, s.counter(3e6))
+	// Sidecars report connections too (Envoy's istio TCP stats), ztunnel
+	// counts each inbound connection it opens (src/proxy/metrics.rs).
+	s.add("istio_tcp_connections_opened_total", dest, s.counter(600))
+	s.add("istio_tcp_connections_closed_total", dest, s.counter(590))
 	if requests == nil {
 		return
 	}

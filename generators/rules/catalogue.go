@@ -51,7 +51,7 @@ var MetricsByJob = map[string][]string{
 		"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total"},
 	// ztunnel reports TCP metrics only (istio/ztunnel src/proxy/metrics.rs);
 	// in ambient the requests come from waypoints.
-	"ztunnel": {"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total", "istio_tcp_connections_closed_total"},
+	"ztunnel": {"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total", "istio_tcp_connections_opened_total", "istio_tcp_connections_closed_total"},
 	// istiod's monitoring port (pilot/pkg/xds, pkg/xds, pkg/kube/inject and
 	// security/pkg/server/ca monitoring.go; counters without _total).
 	"istiod": {"pilot_xds_pushes", "pilot_total_xds_rejects", "citadel_server_csr_sign_err_count", "sidecar_injection_failure_total",
