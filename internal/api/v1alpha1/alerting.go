@@ -107,8 +107,9 @@ type Receiver struct {
 	// (auth_password_file).
 	Email *EmailReceiver `yaml:"email,omitempty" json:"email,omitempty"`
 	// MSTeams posts to a Microsoft Teams Workflows (Power Automate)
-	// webhook, Alertmanager's msteamsv2_configs; its URL is the Secret key
-	// <name>.msteams-webhook-url (webhook_url_file).
+	// webhook, Alertmanager's msteamsv2_configs (Alertmanager 0.28 or
+	// later; an older one refuses the whole configuration); its URL is the
+	// Secret key <name>.msteams-webhook-url (webhook_url_file).
 	MSTeams *MSTeamsReceiver `yaml:"msteams,omitempty" json:"msteams,omitempty"`
 }
 
