@@ -598,7 +598,11 @@ type Network struct {
 	DNS DNS `yaml:"dns,omitempty" json:"dns,omitempty"`
 	// GrafanaIngress lists who may open Grafana (users' address ranges, or
 	// an ingress controller's pods). Under a deny stance nobody can reach
-	// Grafana's port without it.
+	// Grafana's port without it. Address ranges are matched against the
+	// source the pod sees: behind an ingress controller that is the
+	// controller's pod (name its pods instead), and through a LoadBalancer
+	// or NodePort Service with externalTrafficPolicy Cluster a node's
+	// address (the Service API: only Local keeps the client's).
 	GrafanaIngress []NetworkPeer `yaml:"grafanaIngress,omitempty" json:"grafanaIngress,omitempty"`
 	// AlertmanagerEgress lists where Alertmanager delivers notifications
 	// (the receivers' address ranges or pods, with their ports). Under a
