@@ -213,11 +213,22 @@ func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 		if len(alerts) == 0 {
 			continue
 		}
-		cfg.Inhibit = append(cfg.Inhibit, Inhibit{
-			Comment: fmt.Sprintf("targets of %s are down: the warnings on its metrics in %s see partial data", s.Job, s.Namespace),
-			Source:  []string{matcher("alertname", "=", "TargetDown"), matcher("job", "=", s.Job)},
-			Target:  []string{matcher("alertname", "=~", strings.Join(alerts, "|")), matcher("severity", "!=", "critical")},
-			Equal:   []string{plan.ClusterLabel, "namespace"}})
+		target := []string{matcher("alertname", "=~", strings.Join(alerts, "|")), matcher("severity", "!=", "critical")}
+		comment := fmt.Sprintf("targets of %s are down: the warnings on its metrics in %s see partial data", s.Job, s.Namespace)
+		// Its targets report its own requests: the alerts of the other
+		// services of the namespace see all of theirs. Istio names a
+		// workload's canonical service after the first of these pod labels,
+		// else after the workload (istio/istio pkg/kube/labels/labels.go,
+		// nameLabels), which the profile does not know: then the whole
+		// namespace. A pod label of higher rank that the selector leaves
+		// out names it otherwise, and the rule then mutes nothing.
+		if canonical, ok := labeledCanonical(s); ok {
+			target = append(target, matcher("destination_canonical_service", "=", canonical))
+			comment = fmt.Sprintf("targets of %s are down: the warnings on its requests see partial data", s.Job)
+		}
+		cfg.Inhibit = append(cfg.Inhibit, Inhibit{Comment: comment,
+			Source: []string{matcher("alertname", "=", "TargetDown"), matcher("job", "=", s.Job)},
+			Target: target, Equal: []string{plan.ClusterLabel, "namespace"}})
 	}
 	slices.SortStableFunc(cfg.Inhibit[2:], func(x, y Inhibit) int { return cmp.Compare(x.Source[1], y.Source[1]) })
 	return cfg, nil
@@ -289,4 +300,15 @@ func allReceivers(a plan.Alerting, routed map[string]bool) []plan.Receiver {
 // value double-quoted.
 func matcher(name, op, value string) string {
 	return fmt.Sprintf("%s%s%q", name, op, value)
+}
+
+// labeledCanonical is the service's canonical service name when one of
+// the pod labels Istio takes it from is in its selector.
+func labeledCanonical(s plan.Service) (string, bool) {
+	for _, key := range []string{"service.istio.io/canonical-name", "app.kubernetes.io/name", "app"} {
+		if v, ok := s.Selector.Get(key); ok {
+			return v, true
+		}
+	}
+	return "", false
 }

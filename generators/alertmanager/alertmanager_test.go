@@ -555,7 +555,10 @@ func TestTargetDownOfAServiceScrapedOnItsSidecarMutesItsIstioWarnings(t *testing
 	down := model.LabelSet{"alertname": "TargetDown", "job": model.LabelValue(p.ServiceTargets[0].Job), "namespace": "shop", "team": "shop", "severity": "warning"}
 	errors := model.LabelSet{"alertname": "IstioHighErrorRate", "team": "shop", "namespace": "shop", "destination_workload_namespace": "shop",
 		"destination_canonical_service": "web", "severity": "warning"}
-	assert.True(t, muted(cfg, down, errors), "shop/web down mutes shop's Istio warnings")
+	assert.True(t, muted(cfg, down, errors), "shop/web down mutes its Istio warnings")
+	sibling := errors.Clone()
+	sibling["destination_canonical_service"] = "cart"
+	assert.False(t, muted(cfg, down, sibling), "not those of another service of its namespace, whose requests are all seen")
 	other := errors.Clone()
 	other["team"], other["namespace"], other["destination_workload_namespace"] = "search", "search", "search"
 	assert.False(t, muted(cfg, down, other), "but not another namespace's")

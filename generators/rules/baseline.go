@@ -253,13 +253,15 @@ func gatewayAlerts(p *plan.Plan, f fixture) []Rule {
 // targets vanished from the store within the hour: a shard (or an agent
 // replica) that died writes no `up == 0`, its targets' series just stop,
 // and the surviving shard keeps ClusterMetricsMissing quiet. With shards
-// it counts each shard's targets apart (the shard external label, which
-// remote write adds to every series it sends: prometheus
-// storage/remote/queue_manager.go, processExternalLabels): with six shards
-// or more a dead shard takes fewer than a fifth of the cluster's targets.
-// A shard none of whose series arrive is named by absent() on its shard
-// label, for as long as it stays away: a comparison with an hour ago
-// forgets it once its last series are an hour old.
+// it also names each shard none of whose series arrive, by absent() on its
+// shard external label (which remote write adds to every series that has
+// no label of that name: prometheus storage/remote/queue_manager.go,
+// processExternalLabels; no target label is named shard), for as long as
+// it stays away: with six shards or more a dead shard takes fewer than a
+// fifth of the cluster's targets, and a comparison with an hour ago
+// forgets it once its last series are an hour old. The count stays
+// cluster-wide: hashmod sharding moves targets between shards whenever
+// their number changes, which a count per shard would take for a loss.
 func clusterTargetsDropped(p *plan.Plan) Rule {
 	shards := p.Scrape.Shards > 1
 	up := func(i int) string {
@@ -292,16 +294,16 @@ func clusterTargetsDropped(p *plan.Plan) Rule {
 		},
 	}
 	if shards {
-		by := "count by (" + plan.ShardLabel + ") "
 		gone := make([]string, p.Scrape.Shards)
 		for i := range gone {
 			gone[i] = fmt.Sprintf("absent(up{%s=%q})", plan.ShardLabel, strconv.Itoa(i))
 		}
-		r.Expr = by + "(up) < 0.8 * " + by + "(up offset 1h) or ((" + strings.Join(gone, " or ") + ") unless on () absent(up))"
-		r.Annotations = ann("A Prometheus shard's targets vanished from the store.",
-			"Shard {{ $labels."+plan.ShardLabel+" }} of cluster "+p.Cluster.Name+" has written none of its targets, or fewer than 80% of those it wrote an hour ago, for 15 minutes: "+
-				"the shard is down, or its remote write fails; the other alerts cannot see those targets.")
-		r.Test.Fire.Expect = []map[string]string{{plan.ShardLabel: "1"}}
+		r.Expr = "count(up) < 0.8 * count(up offset 1h) or ((" + strings.Join(gone, " or ") + ") unless on () absent(up))"
+		r.Annotations = ann("A Prometheus shard's or a fifth of the cluster's targets vanished from the store.",
+			"{{ with $labels."+plan.ShardLabel+" }}Shard {{ . }} of cluster "+p.Cluster.Name+" has written none of its targets{{ else }}Cluster "+p.Cluster.Name+" has written fewer than 80% of the targets it wrote an hour ago{{ end }} for 15 minutes: "+
+				"a Prometheus shard is down, or its remote write fails; the other alerts cannot see those targets.")
+		// Half the targets went with shard 1: both parts fire.
+		r.Test.Fire.Expect = []map[string]string{{}, {plan.ShardLabel: "1"}}
 		// The whole cluster silent is ClusterMetricsMissing's.
 		r.Test.AlsoQuiet = []Case{{At: "90m"}}
 	}

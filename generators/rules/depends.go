@@ -76,9 +76,12 @@ func JobDependents(p *plan.Plan, files []File) (map[string][]string, error) {
 				if err != nil {
 					return nil, err
 				}
-				if r.Record != "" {
+				switch {
+				case r.Record != "":
 					reads[r.Record] = names
-				} else {
+				case r.Presence:
+					// Partial data cannot raise it: nothing to mute.
+				default:
 					alertReads[r.Alert] = names
 					alerts = append(alerts, r.Alert)
 				}

@@ -163,7 +163,7 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 			also = append(also, Case{Series: []Series{{ok, "0+60x30"}, {series("istio_requests_total", toAM), "0+10x30"}}, At: "20m"})
 		}
 		r := Rule{
-			Alert: "IstioPlaintextRequests",
+			Alert: "IstioPlaintextRequests", Presence: true,
 			Expr: inNamespace(fmt.Sprintf(`sum by (%s) (rate(istio_requests_total{%s}[5m])) > 0`,
 				serviceBy, sel)),
 			For: "5m", Labels: sev("warning"),
@@ -193,11 +193,12 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 // server_waypoint_proxy_connect_request_total.yaml.tmpl). Plaintext to an
 // enrolled pod goes through its node's ztunnel instead, which reports it
 // as an inbound connection with connection_security_policy="unknown"
-// (istio/ztunnel src/proxy/inbound_passthrough.rs). ztunnel counts a
-// connection opened before its authorization (STRICT among it) decides, so
-// the alert counts the connections it closed without denying them
-// (response_flags "DENY" marks a denial, src/proxy/metrics.rs): plaintext
-// let in. A connection is counted once it closes.
+// (istio/ztunnel src/proxy/inbound_passthrough.rs). It reads the bytes
+// such connections carry: ztunnel copies them only once its authorization
+// (STRICT among it) let the connection in (assert_rbac before the copy),
+// and counts them while the connection lasts (src/copy.rs), where a count
+// of connections would see a denied one opened and a long-lived one only
+// once it closes.
 func ambientPlaintext(p *plan.Plan, f fixture, r Rule, svc map[string]string) Rule {
 	job := "ztunnel"
 	for _, j := range p.Jobs {
@@ -205,32 +206,34 @@ func ambientPlaintext(p *plan.Plan, f fixture, r Rule, svc map[string]string) Ru
 			job = j.Name
 		}
 	}
-	sel := fmt.Sprintf(`job=%q, reporter="destination", connection_security_policy!="mutual_tls", response_flags!="DENY"`, job)
+	sel := fmt.Sprintf(`job=%q, reporter="destination", connection_security_policy!="mutual_tls"`, job)
 	if m := p.Monitoring; m.InMesh {
 		sel += fmt.Sprintf(`, destination_workload_namespace!=%q`, m.Namespace)
 	}
-	conn := func(ns, service, policy, flags string) Series {
+	conn := func(ns, service, policy, values string) Series {
 		l := map[string]string{"job": job, "namespace": p.Mesh.IstioNamespace, "pod": "ztunnel-x7k2p", "reporter": "destination",
-			"destination_workload_namespace": ns, "destination_canonical_service": service, "connection_security_policy": policy, "response_flags": flags}
+			"destination_workload_namespace": ns, "destination_canonical_service": service, "connection_security_policy": policy, "response_flags": "-"}
 		if ns == f.ns && f.team != "" {
 			l["team"] = f.team
 		}
-		return Series{series("istio_tcp_connections_closed_total", l), "0+10x30"}
+		return Series{series("istio_tcp_received_bytes_total", l), values}
 	}
-	mtls := conn(f.ns, "shop", "mutual_tls", "-")
-	r.Expr = inNamespace(fmt.Sprintf(`sum by (%s) (rate(istio_tcp_connections_closed_total{%s}[5m])) > 0`, serviceBy, sel))
+	mtls := conn(f.ns, "shop", "mutual_tls", "0+5000x30")
+	r.Expr = inNamespace(fmt.Sprintf(`sum by (%s) (rate(istio_tcp_received_bytes_total{%s}[5m])) > 0`, serviceBy, sel))
 	r.Annotations = ann("A service accepts connections without mTLS although the mesh is STRICT.",
-		"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} accepts plaintext connections (ztunnel let them in); check its PeerAuthentication.")
+		"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} receives data over plaintext connections (ztunnel let them in); check its PeerAuthentication.")
 	r.Test = &Test{
-		Fire:  Case{Series: []Series{mtls, conn(f.ns, "shop", "unknown", "-")}, At: "20m", Expect: []map[string]string{svc}},
+		// A long-lived plaintext connection: its bytes grow, it never closes.
+		Fire:  Case{Series: []Series{mtls, conn(f.ns, "shop", "unknown", "0+800x30")}, At: "20m", Expect: []map[string]string{svc}},
 		Quiet: Case{Series: []Series{mtls}, At: "20m"},
 		AlsoQuiet: []Case{
-			// STRICT at work: ztunnel denied the plaintext connections.
-			{Series: []Series{mtls, conn(f.ns, "shop", "unknown", "DENY")}, At: "20m"},
+			// STRICT at work: ztunnel denied the plaintext connections,
+			// which carried no byte.
+			{Series: []Series{mtls, conn(f.ns, "shop", "unknown", "0x30")}, At: "20m"},
 		},
 	}
 	if m := p.Monitoring; m.InMesh {
-		r.Test.AlsoQuiet = append(r.Test.AlsoQuiet, Case{Series: []Series{mtls, conn(m.Namespace, "alertmanager", "unknown", "-")}, At: "20m"})
+		r.Test.AlsoQuiet = append(r.Test.AlsoQuiet, Case{Series: []Series{mtls, conn(m.Namespace, "alertmanager", "unknown", "0+800x30")}, At: "20m"})
 	}
 	return r
 }
@@ -251,7 +254,7 @@ func appMetricsScrapeFailing(f fixture) Rule {
 	pod := f.labels(f.proxyJob, map[string]string{"pod": "shop-7d9f", "type": "application"})
 	scrapes := f.labels(f.proxyJob, map[string]string{"pod": "shop-7d9f"})
 	return Rule{
-		Alert: "IstioAppMetricsScrapeFailing",
+		Alert: "IstioAppMetricsScrapeFailing", Presence: true,
 		// The share of the agent's scrapes (each scrape of :15020,
 		// istio_agent_scrapes_total) whose application fetch failed: an
 		// occasional failure (a slow response, a restart) is no outage.
@@ -283,7 +286,7 @@ func controlPlaneAlerts(p *plan.Plan) []Rule {
 			Alert: "IstiodDown",
 			// unless absent(up): a cluster that sends nothing at all is
 			// ClusterMetricsMissing's (on a ruler), not istiod's.
-			Expr: `absent(up{job="istiod"} == 1)` + whileSending(p),
+			Expr: `absent(up{job="istiod"} == 1)` + whileSendingJob(p, "istiod"),
 			For:  "5m", Labels: sev("critical"),
 			Annotations: ann("No istiod is up.",
 				"Prometheus has not scraped a healthy istiod for 5 minutes: proxies get no configuration or certificate updates."),

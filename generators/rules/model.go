@@ -28,6 +28,11 @@ type Rule struct {
 	Local bool
 	// Heartbeat marks the Watchdog, which runs on every evaluator.
 	Heartbeat bool
+	// Presence marks an alert that fires on what some series show of
+	// their own target (plaintext seen, a pod's own failures): targets of
+	// its job being down can hide a finding, never make one, so TargetDown
+	// does not mute it (JobDependents leaves it out).
+	Presence bool
 }
 
 // Test is an alert's unit test: a case where it fires and one where it

@@ -131,9 +131,21 @@ func monitoringTail(p *plan.Plan, out []Rule) []Rule {
 // send up series than the plan runs, for as long as it stays away, as
 // ClusterTargetsDropped pages for it.
 func whileSending(p *plan.Plan) string {
+	return whileSendingJob(p, "")
+}
+
+// whileSendingJob is whileSending for an alert that also fires on a job's
+// targets being down: a shard away keeps it quiet only while the job has
+// no up series at all (its targets were on that shard), so a down target
+// a live shard still scrapes is seen.
+func whileSendingJob(p *plan.Plan, job string) string {
 	guard := " unless on () absent(up)"
 	if p.Scrape.Shards > 1 {
-		guard += fmt.Sprintf(" unless on () (count(count by (%s) (up)) < %d)", plan.ShardLabel, p.Scrape.Shards)
+		away := fmt.Sprintf("count(count by (%s) (up)) < %d", plan.ShardLabel, p.Scrape.Shards)
+		if job != "" {
+			away = fmt.Sprintf("(%s) and on () absent(up{job=%q})", away, job)
+		}
+		guard += " unless on () (" + away + ")"
 	}
 	return guard
 }

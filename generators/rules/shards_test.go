@@ -73,5 +73,59 @@ func TestADeadShardOfSixIsSeen(t *testing.T) {
 	assert.Equal(t, []string{"3"}, firing(targets("3", "60"), 100*time.Minute), "shard 3 stopped at 60m")
 	assert.Equal(t, []string{"3"}, firing(targets("3", "60"), 200*time.Minute), "and it still pages once its last series are over an hour old")
 	assert.Empty(t, firing(targets("", ""), 100*time.Minute), "every shard sends")
+	// From three shards to six at 60m: hashmod moves the targets between
+	// shards, each of the first three holds half as many, none is lost.
+	var resized []ruletest.Series
+	for i := range 30 {
+		l := func(shard int) string {
+			return fmt.Sprintf(`up{cluster="c1", %s="%d", job="kubelet", instance="10.0.1.%d:10250"}`, plan.ShardLabel, shard, i)
+		}
+		if i%3 == i%6 {
+			resized = append(resized, ruletest.Series{Series: l(i % 3), Values: "1x200"})
+			continue
+		}
+		resized = append(resized, ruletest.Series{Series: l(i % 3), Values: "1x60"}, ruletest.Series{Series: l(i % 6), Values: "_x60 1x140"})
+	}
+	assert.Empty(t, firing(resized, 100*time.Minute), "a resize loses no target")
 	assert.Empty(t, firing(targets("all", "60"), 200*time.Minute), "the whole cluster is silent: ClusterMetricsMissing's")
+}
+
+// TestIstiodDownOnALiveShardPagesWhileAnotherIsAway: a shard away keeps
+// IstiodDown quiet only while istiod has no up series at all (its targets
+// were on that shard); an istiod that a live shard scrapes as down pages.
+func TestIstiodDownOnALiveShardPagesWhileAnotherIsAway(t *testing.T) {
+	p := testPlan(func(in *v1alpha1.Profile) {
+		in.Cluster.Name = "c1"
+		in.Monitoring.Prometheus.Shards = 2
+		in.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "mimir", URL: "http://mimir.mimir:8080/api/v1/push"}}
+		in.Dashboards.Datasource.URL = "http://mimir.mimir:8080/prometheus"
+	})
+	out, err := Generate(p, nil)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	var ruleFiles []string
+	for _, f := range out {
+		if strings.HasPrefix(f.Path, "ruler/rules/") && strings.Contains(string(f.Data), "alert: IstiodDown") {
+			path := filepath.Join(dir, filepath.Base(f.Path))
+			require.NoError(t, os.WriteFile(path, f.Data, 0o644))
+			ruleFiles = append(ruleFiles, path)
+		}
+	}
+	require.Len(t, ruleFiles, 1)
+	up := func(shard int, job, values string) ruletest.Series {
+		return ruletest.Series{Series: fmt.Sprintf(`up{cluster="c1", %s="%d", job=%q, instance="10.0.%d.1:1"}`, plan.ShardLabel, shard, job, shard), Values: values}
+	}
+	firing := func(series ...ruletest.Series) bool {
+		var n int
+		require.NoError(t, ruletest.Evaluate(ruleFiles, series, time.Minute, 40*time.Minute, func(q ruletest.Query) {
+			v, err := q(`ALERTS{alertname="IstiodDown", alertstate="firing"}`)
+			require.NoError(t, err)
+			n = len(v)
+		}))
+		return n > 0
+	}
+	// Shard 1 is away from 5m on.
+	assert.True(t, firing(up(0, "kubelet", "1x40"), up(0, "istiod", "0x40"), up(1, "kubelet", "1x5")), "istiod down on the live shard")
+	assert.False(t, firing(up(0, "kubelet", "1x40"), up(1, "istiod", "1x5"), up(1, "kubelet", "1x5")), "istiod's targets went with the shard away")
+	assert.False(t, firing(up(0, "kubelet", "1x40"), up(0, "istiod", "1x40"), up(1, "kubelet", "1x40")), "istiod up")
 }
