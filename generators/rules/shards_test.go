@@ -24,24 +24,7 @@ import (
 // every shard sends, or when the whole cluster is silent (which is
 // ClusterMetricsMissing's page).
 func TestADeadShardOfSixIsSeen(t *testing.T) {
-	p := testPlan(func(in *v1alpha1.Profile) {
-		in.Cluster.Name = "c1"
-		in.Monitoring.Prometheus.Shards = 6
-		in.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "mimir", URL: "http://mimir.mimir:8080/api/v1/push"}}
-		in.Dashboards.Datasource.URL = "http://mimir.mimir:8080/prometheus"
-	})
-	out, err := Generate(p, nil)
-	require.NoError(t, err)
-	dir := t.TempDir()
-	var ruleFiles []string
-	for _, f := range out {
-		if strings.HasPrefix(f.Path, "ruler/rules/") && strings.Contains(string(f.Data), "alert: ClusterTargetsDropped") {
-			path := filepath.Join(dir, filepath.Base(f.Path))
-			require.NoError(t, os.WriteFile(path, f.Data, 0o644))
-			ruleFiles = append(ruleFiles, path)
-		}
-	}
-	require.Len(t, ruleFiles, 1, "the ruler evaluates ClusterTargetsDropped")
+	ruleFiles := rulerFileOf(t, 6, "ClusterTargetsDropped")
 
 	targets := func(dead string, deadAt string) []ruletest.Series {
 		var s []ruletest.Series
@@ -94,24 +77,7 @@ func TestADeadShardOfSixIsSeen(t *testing.T) {
 // IstiodDown quiet only while istiod has no up series at all (its targets
 // were on that shard); an istiod that a live shard scrapes as down pages.
 func TestIstiodDownOnALiveShardPagesWhileAnotherIsAway(t *testing.T) {
-	p := testPlan(func(in *v1alpha1.Profile) {
-		in.Cluster.Name = "c1"
-		in.Monitoring.Prometheus.Shards = 2
-		in.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "mimir", URL: "http://mimir.mimir:8080/api/v1/push"}}
-		in.Dashboards.Datasource.URL = "http://mimir.mimir:8080/prometheus"
-	})
-	out, err := Generate(p, nil)
-	require.NoError(t, err)
-	dir := t.TempDir()
-	var ruleFiles []string
-	for _, f := range out {
-		if strings.HasPrefix(f.Path, "ruler/rules/") && strings.Contains(string(f.Data), "alert: IstiodDown") {
-			path := filepath.Join(dir, filepath.Base(f.Path))
-			require.NoError(t, os.WriteFile(path, f.Data, 0o644))
-			ruleFiles = append(ruleFiles, path)
-		}
-	}
-	require.Len(t, ruleFiles, 1)
+	ruleFiles := rulerFileOf(t, 2, "IstiodDown")
 	up := func(shard int, job, values string) ruletest.Series {
 		return ruletest.Series{Series: fmt.Sprintf(`up{cluster="c1", %s="%d", job=%q, instance="10.0.%d.1:1"}`, plan.ShardLabel, shard, job, shard), Values: values}
 	}
@@ -128,4 +94,29 @@ func TestIstiodDownOnALiveShardPagesWhileAnotherIsAway(t *testing.T) {
 	assert.True(t, firing(up(0, "kubelet", "1x40"), up(0, "istiod", "0x40"), up(1, "kubelet", "1x5")), "istiod down on the live shard")
 	assert.False(t, firing(up(0, "kubelet", "1x40"), up(1, "istiod", "1x5"), up(1, "kubelet", "1x5")), "istiod's targets went with the shard away")
 	assert.False(t, firing(up(0, "kubelet", "1x40"), up(0, "istiod", "1x40"), up(1, "kubelet", "1x40")), "istiod up")
+}
+
+// rulerFileOf writes the Mimir ruler's rule file that holds alert, for
+// cluster c1 scraped by shards Prometheus servers, and returns its path.
+func rulerFileOf(t *testing.T, shards int, alert string) []string {
+	t.Helper()
+	p := testPlan(func(in *v1alpha1.Profile) {
+		in.Cluster.Name = "c1"
+		in.Monitoring.Prometheus.Shards = shards
+		in.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "mimir", URL: "http://mimir.mimir:8080/api/v1/push"}}
+		in.Dashboards.Datasource.URL = "http://mimir.mimir:8080/prometheus"
+	})
+	out, err := Generate(p, nil)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	var ruleFiles []string
+	for _, f := range out {
+		if strings.HasPrefix(f.Path, "ruler/rules/") && strings.Contains(string(f.Data), "alert: "+alert+"\n") {
+			path := filepath.Join(dir, filepath.Base(f.Path))
+			require.NoError(t, os.WriteFile(path, f.Data, 0o644))
+			ruleFiles = append(ruleFiles, path)
+		}
+	}
+	require.Len(t, ruleFiles, 1, "the ruler evaluates %s", alert)
+	return ruleFiles
 }
