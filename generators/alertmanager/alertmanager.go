@@ -222,7 +222,7 @@ func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 		// nameLabels), which the profile does not know: then the whole
 		// namespace. A pod label of higher rank that the selector leaves
 		// out names it otherwise, and the rule then mutes nothing.
-		if canonical, ok := labeledCanonical(s); ok {
+		if canonical, ok := s.LabeledCanonicalService(); ok {
 			target = append(target, matcher("destination_canonical_service", "=", canonical))
 			comment = fmt.Sprintf("targets of %s are down: the warnings on its requests see partial data", s.Job)
 		}
@@ -300,15 +300,4 @@ func allReceivers(a plan.Alerting, routed map[string]bool) []plan.Receiver {
 // value double-quoted.
 func matcher(name, op, value string) string {
 	return fmt.Sprintf("%s%s%q", name, op, value)
-}
-
-// labeledCanonical is the service's canonical service name when one of
-// the pod labels Istio takes it from is in its selector.
-func labeledCanonical(s plan.Service) (string, bool) {
-	for _, key := range []string{"service.istio.io/canonical-name", "app.kubernetes.io/name", "app"} {
-		if v, ok := s.Selector.Get(key); ok {
-			return v, true
-		}
-	}
-	return "", false
 }

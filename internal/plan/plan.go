@@ -466,12 +466,22 @@ func (s Service) SelectorValues() []string {
 // label; obsgen reads those from the service's selector and falls back to
 // the service name.
 func (s Service) CanonicalService() string {
-	for _, key := range []string{"service.istio.io/canonical-name", "app.kubernetes.io/name", "app"} {
-		for _, l := range s.Selector {
-			if l.Name == key {
-				return l.Value
-			}
-		}
+	if name, ok := s.LabeledCanonicalService(); ok {
+		return name
 	}
 	return s.Name
+}
+
+// LabeledCanonicalService is the canonical service a label of the
+// service's selector names, in Istio's order (istio/istio
+// pkg/kube/labels/labels.go, nameLabels), and whether one does: without
+// such a label Istio names it after the workload, which the profile does
+// not know.
+func (s Service) LabeledCanonicalService() (string, bool) {
+	for _, key := range []string{"service.istio.io/canonical-name", "app.kubernetes.io/name", "app"} {
+		if v, ok := s.Selector.Get(key); ok {
+			return v, true
+		}
+	}
+	return "", false
 }
