@@ -200,7 +200,7 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 // of connections would see a denied one opened and a long-lived one only
 // once it closes.
 func ambientPlaintext(p *plan.Plan, f fixture, r Rule, svc map[string]string) Rule {
-	job := "ztunnel"
+	job := string(plan.JobZtunnel)
 	for _, j := range p.Jobs {
 		if j.Kind == plan.JobZtunnel {
 			job = j.Name
