@@ -293,6 +293,11 @@ func (t *tree) stage(plans []*setPlan) (*pending, error) {
 	p := &pending{State: stateStaging}
 	for _, sp := range plans {
 		ps := pendingSet{Name: sp.name}
+		if t.stagesWhole(sp) {
+			ps.Staged = ".obsgen-new-" + strconv.Itoa(len(p.Sets)) + ".tmp"
+			p.Sets = append(p.Sets, ps)
+			continue
+		}
 		ps.PruneFirst, ps.Prune = splitInTheWay(sp.files, sp.gone)
 		for i, f := range sp.changed {
 			tmp := ".obsgen-" + strconv.Itoa(i) + ".tmp"
@@ -335,9 +340,31 @@ func (t *tree) undo(p *pending) error {
 	return t.finish()
 }
 
+// stagesWhole tells whether the output folder does not exist yet, so that
+// staging writes the whole of it in a folder of its own, which one rename
+// puts in place (pendingSet.Staged): a first run of a thousand teams
+// writes thousands of files, and renaming each into place (two folder
+// updates, and the checks that no folder on the way moved) costs as much
+// as writing them.
+func (t *tree) stagesWhole(sp *setPlan) bool {
+	if len(sp.gone) > 0 || len(sp.changed) != len(sp.files) {
+		return false
+	}
+	for _, f := range sp.changed {
+		if f.settled != nil {
+			return false
+		}
+	}
+	_, err := t.folder(sp.name)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
 func (t *tree) stageSet(sp *setPlan, ps pendingSet) error {
 	if len(sp.changed) == 0 {
 		return nil
+	}
+	if ps.Staged != "" {
+		return t.stageWhole(sp, ps.Staged)
 	}
 	if err := t.mkdirs(sp.name); err != nil {
 		return err
@@ -355,6 +382,26 @@ func (t *tree) stageSet(sp *setPlan, ps pendingSet) error {
 	if ps.Manifest != "" {
 		crashPoint("stage manifest")
 		return t.writeStaged(path.Join(sp.name, ps.Manifest), data[ManifestName])
+	}
+	return nil
+}
+
+// stageWhole writes every file of a new output folder, its manifest
+// among them, at its final path in the staged folder staged.
+func (t *tree) stageWhole(sp *setPlan, staged string) error {
+	crashPoint("stage folder " + sp.name)
+	if err := t.root.Mkdir(staged, 0o755); err != nil {
+		return fmt.Errorf("create folder %s: %w", t.display(staged), err)
+	}
+	for _, f := range sp.changed {
+		rel := path.Join(staged, f.Path)
+		if err := t.mkdirs(path.Dir(rel)); err != nil {
+			return err
+		}
+		crashPoint("stage " + f.Path)
+		if err := t.writeStaged(rel, f.Data); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -387,6 +434,9 @@ func (t *tree) apply(p *pending) error {
 }
 
 func (t *tree) applySet(s pendingSet) error {
+	if s.Staged != "" {
+		return t.applyStaged(s)
+	}
 	err := t.prune(s.Name, s.PruneFirst)
 	for _, m := range s.Moves {
 		err = errors.Join(err, t.moveIntoPlace(s.Name, m))
@@ -402,6 +452,38 @@ func (t *tree) applySet(s pendingSet) error {
 		}
 	}
 	t.syncFolder(s.Name)
+	return nil
+}
+
+// applyStaged renames a staged folder onto its output folder's name. The
+// output folder must still not exist: one that appeared during the run
+// (another program) is not replaced.
+func (t *tree) applyStaged(s pendingSet) error {
+	crashPoint("rename folder " + s.Name)
+	info, err := t.root.Lstat(s.Staged)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, opened := t.seen[s.Staged]; opened {
+			return t.changed(s.Staged)
+		}
+		return nil // renamed before a crash
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", t.display(s.Name), err)
+	}
+	if first, opened := t.seen[s.Staged]; !info.IsDir() || (opened && !os.SameFile(first, info)) {
+		return t.changed(s.Staged)
+	}
+	if _, err := t.root.Lstat(s.Name); !errors.Is(err, fs.ErrNotExist) {
+		if err == nil {
+			return fmt.Errorf("%s: something appeared there during the run; remove it, then run again", t.display(s.Name))
+		}
+		return fmt.Errorf("write %s: %w", t.display(s.Name), err)
+	}
+	t.forget(s.Staged)
+	if err := t.root.Rename(s.Staged, s.Name); err != nil {
+		return fmt.Errorf("write %s: %w", t.display(s.Name), err)
+	}
+	t.syncFolder(".")
 	return nil
 }
 

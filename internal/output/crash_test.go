@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,6 +46,7 @@ var (
 		}},
 		{Name: "gamma", Files: []output.File{
 			output.YAML("g.yaml", []byte("g: new\n")),
+			output.YAML("sub/folder/h.yaml", []byte("h: new\n")),
 		}},
 	}
 )
@@ -147,6 +149,9 @@ func crash(t *testing.T, root string, at int) {
 	require.True(t, ok && status.Signaled() && status.Signal() == syscall.SIGKILL, "the helper was not killed: %v\n%s", err, out)
 }
 
+// stagedFolder is where a new output folder is staged whole, in the root.
+var stagedFolder = regexp.MustCompile(`^\.obsgen-new-[0-9]+\.tmp$`)
+
 // contents maps every generated path of the given versions to the
 // contents it may have.
 func contents(versions ...[]output.Set) map[string][]string {
@@ -176,6 +181,16 @@ func assertOldOrNew(t *testing.T, root string) {
 			assert.Equal(t, "mine\n", data)
 		case base == output.ManifestName || base == output.PendingName || base == output.LockName:
 		case strings.HasPrefix(base, ".obsgen-") && strings.HasSuffix(base, ".tmp"):
+		case stagedFolder.MatchString(strings.Split(rel, "/")[0]):
+			// A new output folder staged whole: its files are new ones.
+			inside := strings.SplitN(rel, "/", 2)[1]
+			found := false
+			for _, s := range newVersion {
+				for _, f := range s.Files {
+					found = found || (f.Path == inside && string(f.Data) == data)
+				}
+			}
+			assert.True(t, found, "%s holds no new file", rel)
 		default:
 			require.Contains(t, allowed, rel, "a file no version generates")
 			assert.Contains(t, allowed[rel], data, "%s is neither old nor new", rel)

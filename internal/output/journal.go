@@ -31,6 +31,11 @@ const (
 // output folder; a pending record may name no other.
 var tempName = regexp.MustCompile(`^\.obsgen-[0-9]+\.tmp$`)
 
+// stagedFolderName matches the folders, directly in the root, where
+// staging writes the whole of an output folder that does not exist yet
+// (pendingSet.Staged). The ".obsgen" prefix is obsgen's own (checkSetName).
+var stagedFolderName = regexp.MustCompile(`^\.obsgen-new-[0-9]+\.tmp$`)
+
 // pendingTemp is where the pending record is staged, in the root.
 const pendingTemp = ".obsgen-pending.tmp"
 
@@ -61,6 +66,11 @@ type pendingSet struct {
 	Moves      []move   `json:"moves,omitempty"`      // staged file -> generated path
 	Prune      []string `json:"prune,omitempty"`
 	Manifest   string   `json:"manifest,omitempty"` // staged new manifest, renamed last
+	// Staged is a folder in the root holding every file of an output
+	// folder that did not exist, manifest included, at their final paths:
+	// one rename makes the whole folder appear, instead of one per file.
+	// A set with Staged has no moves, prunes or staged manifest.
+	Staged string `json:"staged,omitempty"`
 }
 
 // move renames a staged temporary file onto its generated path.
@@ -134,6 +144,14 @@ func (s pendingSet) check() error {
 	for _, tmp := range s.temps() {
 		if !tempName.MatchString(tmp) {
 			return fmt.Errorf("invalid temporary file name %q", tmp)
+		}
+	}
+	if s.Staged != "" {
+		if !stagedFolderName.MatchString(s.Staged) {
+			return fmt.Errorf("invalid staged folder name %q", s.Staged)
+		}
+		if len(paths) > 0 || s.Manifest != "" {
+			return errors.New("a staged folder comes with no other change")
 		}
 	}
 	return nil
@@ -222,13 +240,53 @@ func (t *tree) recoverRun(names []string) error {
 			return err
 		}
 	}
+	if err := t.removeStrayStaged(); err != nil {
+		return err
+	}
 	return t.finish()
+}
+
+// removeStaged removes the staged folder rel (pendingSet.Staged) and
+// everything in it: obsgen made it, under a name of its own in the root
+// (checkSetName keeps output folders off such names), to hold only what it
+// wrote. Links are removed, never followed, and so is a link or file put
+// at its name, which would otherwise keep every later run from staging.
+func (t *tree) removeStaged(rel string) error {
+	t.forget(rel)
+	if err := t.root.RemoveAll(rel); err != nil {
+		return fmt.Errorf("remove %s: %w", t.display(rel), err)
+	}
+	return nil
+}
+
+// removeStrayStaged removes staged folders no pending record names (a
+// record removed by hand after a killed run): nothing but obsgen writes
+// at those names, and a stray one would keep the next run from staging.
+func (t *tree) removeStrayStaged() error {
+	entries, err := fs.ReadDir(t.root.FS(), ".")
+	if err != nil {
+		return fmt.Errorf("look for leftover staged folders in %s: %w", t.display("."), err)
+	}
+	for _, e := range entries {
+		if stagedFolderName.MatchString(e.Name()) {
+			if err := t.removeStaged(e.Name()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // undoStaging removes a killed run's temporary files and the folders it
 // created for them; nothing else had changed.
 func (t *tree) undoStaging(p *pending) error {
 	for _, s := range p.Sets {
+		if s.Staged != "" {
+			if err := t.removeStaged(s.Staged); err != nil {
+				return err
+			}
+			continue
+		}
 		for _, tmp := range s.temps() {
 			// Staging creates regular files only, exclusively: anything
 			// else at a temporary name is not the run's to remove.

@@ -59,6 +59,11 @@ func (e *partialError) Unwrap() []error { return e.causes }
 // hand-written one) and none it did not write becomes its; the folder's
 // temporary files go.
 func (t *tree) settle(s pendingSet) error {
+	if s.Staged != "" {
+		// Nothing of the folder was put in place: it is settled once the
+		// staged copy is gone.
+		return t.removeStaged(s.Staged)
+	}
 	owned, staged, err := t.manifests(s)
 	if err != nil {
 		return err

@@ -66,6 +66,14 @@ func TestACorruptPendingRecordIsRefused(t *testing.T) {
 			record:  `{"state":"commit","sets":[{"name":"site","moves":[{"temp":"a.yaml","path":"sub/b.yaml"}]}]}`,
 			wantErr: `invalid temporary file name "a.yaml"`,
 		},
+		"a staged folder outside obsgen's names": {
+			record:  `{"state":"commit","sets":[{"name":"fresh","staged":"../elsewhere"}]}`,
+			wantErr: `invalid staged folder name "../elsewhere"`,
+		},
+		"a staged folder with a prune": {
+			record:  `{"state":"commit","sets":[{"name":"site","staged":".obsgen-new-0.tmp","prune":["a.yaml"]}]}`,
+			wantErr: "a staged folder comes with no other change",
+		},
 		"an unknown state": {
 			record:  `{"state":"done","sets":[]}`,
 			wantErr: `unknown state "done"`,
