@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -198,6 +199,10 @@ func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 			// gateway's or certificate alert is always the platform's.
 			in.Comment = fmt.Sprintf("targets of %s are down in a namespace: the warnings on their metrics there see partial data", j.Name)
 			in.Equal = []string{plan.ClusterLabel, "namespace"}
+			if own := ownJobServices(p, j, deps); own != "" {
+				in.Target = append(in.Target, matcher("destination_canonical_service", "!~", own))
+				in.Comment += " (not those of services scraped by a job of their own)"
+			}
 		default:
 			in.Comment = fmt.Sprintf("targets of %s are down: the warnings on its metrics see partial data (pages still go out)", j.Name)
 			in.Equal = []string{plan.ClusterLabel}
@@ -232,6 +237,33 @@ func Build(p *plan.Plan, deps map[string][]string) (Config, error) {
 	}
 	slices.SortStableFunc(cfg.Inhibit[2:], func(x, y Inhibit) int { return cmp.Compare(x.Source[1], y.Source[1]) })
 	return cfg, nil
+}
+
+// ownJobServices is the alternation of the canonical services whose
+// Istio metrics the proxies' job j does not scrape: team-services scrapes
+// their proxies under a job of their own (deps lists Istio alerts for it),
+// and j, which drops every claimed pod (plan.Plan.Claimed), does not. Their
+// request alerts read series only their own job brings, so j's TargetDown
+// must not mute them. envoy-stats drops only the gateways and waypoints,
+// so it still brings theirs. A name serves every namespace (Alertmanager
+// matchers cannot tie it to one), so a same-named service in another
+// namespace is not muted either: an alert that goes out, never one that
+// is hidden. Services whose canonical name the profile does not decide
+// (no naming pod label in their selector) cannot be named here.
+func ownJobServices(p *plan.Plan, j plan.Job, deps map[string][]string) string {
+	switch j.Kind {
+	case plan.JobIstioMerged, plan.JobPods, plan.JobPodsIstioSecure:
+	default:
+		return ""
+	}
+	var names []string
+	for _, s := range p.ServiceTargets {
+		if canonical, ok := s.LabeledCanonicalService(); ok && len(deps[s.Job]) > 0 {
+			names = append(names, regexp.QuoteMeta(canonical))
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(slices.Compact(names), "|")
 }
 
 // waypointInhibitions are the TargetDown inhibitions of the waypoints'

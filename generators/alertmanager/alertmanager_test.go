@@ -566,3 +566,28 @@ func TestTargetDownOfAServiceScrapedOnItsSidecarMutesItsIstioWarnings(t *testing
 	page["alertname"], page["slo"], page["severity"] = "ErrorBudgetBurn", "availability", "critical"
 	assert.False(t, muted(cfg, down, page), "nor a page")
 }
+
+// TestTheProxiesTargetDownLeavesServicesWithAJobOfTheirOwn: the proxies'
+// job (istio-merged) drops the pods team-services scrapes on their
+// sidecars, so its targets being down in a namespace blinds the other
+// services there, not those: their request warnings read only their own
+// job's series and must still go out.
+func TestTheProxiesTargetDownLeavesServicesWithAJobOfTheirOwn(t *testing.T) {
+	p := plan.Resolve(&v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "am"},
+		Mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSPermissive},
+		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"},
+			Services: []v1alpha1.Service{{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"},
+				SLOs: &v1alpha1.SLOs{Availability: &v1alpha1.AvailabilitySLO{Target: 99.9}}}}}}})
+	require.Len(t, p.ServiceTargets, 1)
+	require.True(t, slices.ContainsFunc(p.Jobs, func(j plan.Job) bool { return j.Name == "istio-merged" }))
+	cfg := load(t, p)
+	down := model.LabelSet{"alertname": "TargetDown", "job": "istio-merged", "namespace": "shop", "team": "shop", "severity": "warning"}
+	web := model.LabelSet{"alertname": "IstioHighErrorRate", "team": "shop", "namespace": "shop", "destination_workload_namespace": "shop",
+		"destination_canonical_service": "web", "severity": "warning"}
+	assert.False(t, muted(cfg, down, web), "web's requests come from shop/web's job, which is up")
+	cart := web.Clone()
+	cart["destination_canonical_service"] = "cart"
+	assert.True(t, muted(cfg, down, cart), "cart's proxies are istio-merged's: its warnings see partial data")
+	cert := model.LabelSet{"alertname": "IstioWorkloadCertificateExpiring", "team": "shop", "namespace": "shop", "pod": "cart-1", "severity": "warning"}
+	assert.True(t, muted(cfg, down, cert), "an alert without the service label is muted as before")
+}
