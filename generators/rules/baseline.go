@@ -39,9 +39,9 @@ func deliveryAlerts(p *plan.Plan) []Rule {
 	var out []Rule
 	if !p.Monitoring.Prometheus.Agent { // an agent sends no alerts
 		out = append(out, Rule{
-			Alert: "PrometheusNotConnectedToAlertmanagers",
-			Expr:  `max_over_time(prometheus_notifications_alertmanagers_discovered{job="prometheus"}[5m]) < 1`,
-			For:   "10m", Labels: sev("warning"),
+			Alert: "PrometheusNotConnectedToAlertmanagers", OwnLink: true,
+			Expr: `max_over_time(prometheus_notifications_alertmanagers_discovered{job="prometheus"}[5m]) < 1`,
+			For:  "10m", Labels: sev("warning"),
 			Annotations: ann("Prometheus is not connected to any Alertmanager.",
 				"Prometheus {{ $labels.namespace }}/{{ $labels.pod }} has discovered no Alertmanager for 10 minutes: its alerts go nowhere."),
 			Test: &Test{

@@ -28,6 +28,14 @@ type Rule struct {
 	Local bool
 	// Heartbeat marks the Watchdog, which runs on every evaluator.
 	Heartbeat bool
+	// OwnLink marks a Local alert on a server's own link to Alertmanager:
+	// the server whose link is broken cannot send it. Where a ruler
+	// evaluates too, the ruler evaluates it instead, over the series the
+	// servers write to its store, and sends it by the ruler's own way
+	// (place.go). With shards, the servers' Watchdog alerts share one
+	// heartbeat, so a shard cut off from Alertmanager would otherwise go
+	// unnoticed while its remote write still works.
+	OwnLink bool
 	// Presence marks an alert that fires on what some series show of
 	// their own target (plaintext seen, a pod's own failures): targets of
 	// its job being down can hide a finding, never make one, so TargetDown

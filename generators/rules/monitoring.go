@@ -54,7 +54,7 @@ func monitoringAlerts(p *plan.Plan, f fixture) []Rule {
 			Quiet: Case{Series: []Series{{series("prometheus_rule_evaluation_failures_total", with(prom, "rule_group", "rules/obsgen-slos.yaml;obsgen-slo-shop")), "3x40"}}, At: "30m"},
 		},
 	}, {
-		Alert: "PrometheusErrorSendingAlertsToSomeAlertmanagers",
+		Alert: "PrometheusErrorSendingAlertsToSomeAlertmanagers", OwnLink: true,
 		Expr: `(rate(prometheus_notifications_errors_total{job="prometheus"}[5m]) / rate(prometheus_notifications_sent_total{job="prometheus"}[5m]))
 * 100 > 1`,
 		For: "15m", Labels: sev("warning"),

@@ -24,7 +24,9 @@ import (
 // pods, a ratio of targets, an objective): on a shard it sees part of
 // them and pages wrongly or records partial values, so it runs where
 // every series is (plan.Rules.Global). The Watchdog runs on every
-// evaluator, so each one's silence is noticed.
+// evaluator, so each one's silence is noticed. An alert on a server's own
+// link to Alertmanager (Rule.OwnLink) runs on the ruler when there is one:
+// the server cannot send it while the link is broken.
 
 // Placement are the rule files each evaluator loads.
 type Placement struct {
@@ -47,9 +49,9 @@ func Place(p *plan.Plan, files []File) Placement {
 		return out
 	}
 	if r.Local {
-		out.Server = keep(files, func(x Rule) bool { return x.Local || x.Heartbeat })
+		out.Server = keep(files, func(x Rule) bool { return (x.Local && !x.OwnLink) || x.Heartbeat })
 	}
-	out.Ruler = keep(files, func(x Rule) bool { return !x.Local || x.Heartbeat || !r.Local })
+	out.Ruler = keep(files, func(x Rule) bool { return !x.Local || x.Heartbeat || x.OwnLink || !r.Local })
 	if w := p.Alerting.Watchdog; w.RulerReceiver != "" {
 		out.Ruler = markHeartbeat(out.Ruler, w.Ruler)
 	}

@@ -120,3 +120,59 @@ func rulerFileOf(t *testing.T, shards int, alert string) []string {
 	require.Len(t, ruleFiles, 1, "the ruler evaluates %s", alert)
 	return ruleFiles
 }
+
+// TestAShardCutOffFromAlertmanagerIsSeenByTheRuler: with shards writing
+// to Mimir, a shard that still remote-writes but cannot reach
+// Alertmanager keeps its place in the shared heartbeat; the alerts on a
+// server's own link to Alertmanager must come from the ruler, which
+// sends by its own way, over the series the shard writes, and no longer
+// from the servers, which could not send them.
+func TestAShardCutOffFromAlertmanagerIsSeenByTheRuler(t *testing.T) {
+	p := testPlan(func(in *v1alpha1.Profile) {
+		in.Cluster.Name = "c1"
+		in.Monitoring.Prometheus.Shards = 2
+		in.Monitoring.Prometheus.RemoteWrite = []v1alpha1.RemoteWrite{{Name: "mimir", URL: "http://mimir.mimir:8080/api/v1/push"}}
+		in.Dashboards.Datasource.URL = "http://mimir.mimir:8080/prometheus"
+	})
+	require.True(t, p.Rules.TwoEvaluators())
+	out, err := Generate(p, nil)
+	require.NoError(t, err)
+	for _, alert := range []string{"PrometheusNotConnectedToAlertmanagers", "PrometheusErrorSendingAlertsToSomeAlertmanagers"} {
+		var where []string
+		for _, f := range out {
+			if strings.Contains(string(f.Data), "alert: "+alert+"\n") {
+				where = append(where, strings.SplitN(f.Path, "/", 2)[0]+"/"+filepath.Base(filepath.Dir(f.Path)))
+			}
+		}
+		assert.ElementsMatch(t, []string{"ruler/rules", "ruler/mimir"}, where, alert)
+	}
+	ruleFiles := rulerFileOf(t, 2, "PrometheusNotConnectedToAlertmanagers")
+	discovered := func(shard1 string) []ruletest.Series {
+		return []ruletest.Series{
+			{Series: fmt.Sprintf(`prometheus_notifications_alertmanagers_discovered{cluster="c1", %s="0", job="prometheus", namespace="monitoring", pod="prometheus-0"}`, plan.ShardLabel), Values: "1x60"},
+			{Series: fmt.Sprintf(`prometheus_notifications_alertmanagers_discovered{cluster="c1", %s="1", job="prometheus", namespace="monitoring", pod="prometheus-1"}`, plan.ShardLabel), Values: shard1},
+		}
+	}
+	firing := func(series []ruletest.Series) []string {
+		var pods []string
+		require.NoError(t, ruletest.Evaluate(ruleFiles, series, time.Minute, 50*time.Minute, func(q ruletest.Query) {
+			v, err := q(`ALERTS{alertname="PrometheusNotConnectedToAlertmanagers", alertstate="firing"}`)
+			require.NoError(t, err)
+			for _, s := range v {
+				pods = append(pods, s.Metric.Get("pod"))
+			}
+		}))
+		return pods
+	}
+	assert.Equal(t, []string{"prometheus-1"}, firing(discovered("1x20 0x40")), "shard 1 lost Alertmanager at 20m")
+	assert.Empty(t, firing(discovered("1x60")))
+
+	// Without a ruler the servers evaluate them, as before.
+	single, err := Generate(testPlan(nil), nil)
+	require.NoError(t, err)
+	found := false
+	for _, f := range single {
+		found = found || (strings.HasPrefix(f.Path, "prometheus/rules/") && strings.Contains(string(f.Data), "alert: PrometheusNotConnectedToAlertmanagers\n"))
+	}
+	assert.True(t, found, "a lone server evaluates its own link alerts")
+}
