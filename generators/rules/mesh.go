@@ -129,9 +129,16 @@ func trafficAlerts(p *plan.Plan, f fixture) []Rule {
 			// Not while the whole cluster sends nothing (ClusterMetricsMissing
 			// on a ruler): every service's series vanish then.
 			Expr: inNamespace(`(service:istio_requests:rate5m offset 1h > 0) unless (service:istio_requests:rate5m > 0)` + whileSending(p)),
-			For:  "5m", Labels: sev("warning"),
+			// 10m, as TargetDown's: when the targets that report a
+			// service stop answering, its recording ends about 5 minutes
+			// later (rate() needs two samples in its window), and with
+			// 5m this alert fired some two minutes before the TargetDown
+			// whose inhibition mutes it; Alertmanager checks inhibitions
+			// when it flushes a group, so only group_wait could save it
+			// (TestTargetDownFiresBeforeTheTrafficItHides).
+			For: "10m", Labels: sev("warning"),
 			Annotations: ann("A service stopped receiving requests.",
-				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} received requests an hour ago and none in the last 5 minutes."),
+				"{{ $labels.destination_canonical_service }} in {{ $labels.destination_workload_namespace }} received requests an hour ago and none in the last 15 minutes."),
 			Test: &Test{
 				// shop's counter stops; cart's pods are replaced by pods
 				// that never receive a request (its series ends).
