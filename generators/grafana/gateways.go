@@ -38,21 +38,27 @@ func (gq gatewayQueries) requests(by string, ms ...string) string {
 }
 
 // errorRatio is the share of the gateway's requests answered with 5xx, by;
-// 0 where there are requests but no errors.
+// 0 where there are requests but no errors, none where there are no
+// requests (0/0 would read NaN).
 func (gq gatewayQueries) errorRatio(by string) string {
 	all := gq.requests(by)
-	return fmt.Sprintf("(%s or %s * 0) / %s", plan.FailedRequestRate(by, gq.sel(), rateInterval), all, all)
+	return fmt.Sprintf("(%s or %s * 0) / (%s > 0)", plan.FailedRequestRate(by, gq.sel(), rateInterval), all, all)
 }
 
 // quantile is a request-duration quantile of the gateway in ms, by.
 func (gq gatewayQueries) quantile(value, by string) string {
-	return fmt.Sprintf("histogram_quantile(%s, sum by (%s) (rate(istio_request_duration_milliseconds_bucket{%s}[%s])))",
-		value, joinBy(by, "le"), gq.sel(), rateInterval)
+	return noNaN(fmt.Sprintf("histogram_quantile(%s, sum by (%s) (rate(istio_request_duration_milliseconds_bucket{%s}[%s])))",
+		value, joinBy(by, "le"), gq.sel(), rateInterval))
 }
 
-// gatewayValuesQuery lists the gateways whose proxies report requests.
+// gatewayValuesQuery lists the gateways whose proxies are scraped: their
+// up series carry the gateway label from the first scrape. Their
+// istio_requests_total would list only those that routed HTTP in the
+// time range: a gateway's TCP and TLS passthrough chains record istio_tcp_*
+// only (istio/istio pilot/pkg/networking/core/networkfilter.go), and one
+// just restarted or idle has no request series yet.
 func gatewayValuesQuery(pq queries) string {
-	return fmt.Sprintf("label_values(istio_requests_total{%s}, %s)", pq.sel(eq("job", string(plan.JobGateways))), plan.GatewayTargetLabel)
+	return fmt.Sprintf("label_values(up{%s}, %s)", pq.sel(eq("job", string(plan.JobGateways))), plan.GatewayTargetLabel)
 }
 
 // gatewayVariable selects a gateway; it defaults to the first declared.

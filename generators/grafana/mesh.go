@@ -27,8 +27,10 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 			q("1 - ("+pq.errorRatio("", "")+")", "success"))).
 		WithPanel(singleStat("mTLS coverage", pq.mtlsWhat()+pq.mtlsCaveat(),
 			"percentunit", 6, healthyAtOne, q(pq.mtlsShare(""), "mTLS"))).
+		// An idle service keeps its rate series at 0 for as long as its
+		// proxies keep their counters: only those with requests count.
 		WithPanel(singleStat("Services with traffic", "Destination services that answered requests.", "short", 6, neutral,
-			q(fmt.Sprintf("count(%s)", pq.requests(byService, "")), "services"))).
+			q(fmt.Sprintf("count(%s > 0)", pq.requests(byService, "")), "services"))).
 		WithPanel(graph("Requests by namespace", "Requests per second by destination namespace.", "reqps", 12,
 			q(pq.requests("destination_workload_namespace", ""), "{{destination_workload_namespace}}"))).
 		WithPanel(graph("Request duration", "Mesh-wide request duration quantiles, from the destinations' histograms.", "ms", 12,
@@ -66,14 +68,30 @@ func (pq queries) mtlsCaveat() string {
 // connection_security_policy="unknown" (istio/ztunnel
 // src/proxy/inbound_passthrough.rs), counted when opened, before its
 // authorization decides.
+//
+// With sidecars it is the share of the requests and of the TCP connections:
+// a sidecar records istio_requests_total on the chains it parses as HTTP
+// and istio_tcp_* only on the others (istio/istio
+// pilot/pkg/networking/core/networkfilter.go, the TCP stats filter of the
+// TCP proxy chain), so a plaintext TCP client of a PERMISSIVE workload (a
+// database client without a sidecar) shows only in the connections.
 func (pq queries) mtlsShare(by string) string {
-	metric, sel := "istio_requests_total", pq.inbound
-	if pq.ambient {
-		metric, sel = "istio_tcp_connections_opened_total", pq.tcpInbound
+	rate := func(metric string, sel func(...string) string, ms ...string) string {
+		return fmt.Sprintf("sum%s(rate(%s{%s}[%s]))", byClause(by), metric, sel(ms...), rateInterval)
 	}
-	all := fmt.Sprintf("sum%s(rate(%s{%s}[%s]))", byClause(by), metric, sel(), rateInterval)
-	mtls := fmt.Sprintf("sum%s(rate(%s{%s}[%s]))", byClause(by), metric, sel(`connection_security_policy="mutual_tls"`), rateInterval)
-	return fmt.Sprintf("(%s or %s * 0) / %s", mtls, all, all)
+	if pq.ambient {
+		all := rate("istio_tcp_connections_opened_total", pq.tcpInbound)
+		mtls := rate("istio_tcp_connections_opened_total", pq.tcpInbound, `connection_security_policy="mutual_tls"`)
+		return fmt.Sprintf("(%s or %s * 0) / (%s > 0)", mtls, all, all)
+	}
+	// Either kind may be missing where a destination takes only the
+	// other: each sum counts the missing one as 0.
+	both := func(ms ...string) string {
+		req, tcp := rate("istio_requests_total", pq.inbound, ms...), rate("istio_tcp_connections_opened_total", pq.tcpInbound, ms...)
+		return fmt.Sprintf("((%[1]s or %[2]s * 0) + (%[2]s or %[1]s * 0))", req, tcp)
+	}
+	all, mtls := both(), both(`connection_security_policy="mutual_tls"`)
+	return fmt.Sprintf("(%s or %s * 0) / (%s > 0)", mtls, all, all)
 }
 
 // mtlsWhat says what the mTLS panels count.
@@ -81,5 +99,5 @@ func (pq queries) mtlsWhat() string {
 	if pq.ambient {
 		return `Share of the connections to enrolled pods that used mutual TLS (connection_security_policy="mutual_tls"), as their nodes' ztunnels report them; a plaintext attempt counts when opened, also one ztunnel then denies.`
 	}
-	return `Share of requests that arrived over mutual TLS (connection_security_policy="mutual_tls"), as the destinations report them.`
+	return `Share of the HTTP and gRPC requests, and of the other TCP connections, that arrived over mutual TLS (connection_security_policy="mutual_tls"), as the destinations' sidecars report them.`
 }

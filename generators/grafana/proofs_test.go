@@ -88,7 +88,19 @@ func loadedStorageOf(t *testing.T, p *plan.Plan, recordings string) storage.Stor
 
 func storageWith(t *testing.T, p *plan.Plan, others bool, contract string) storage.Storage {
 	t.Helper()
-	st := promqltest.LoadedStorage(t, syntheticLoad(p, others))
+	return storageLoaded(t, p, syntheticLoad(p, others), contract)
+}
+
+// storageWithExtra is the plan's synthetic series and extra series lines
+// (of the load command), with the recordings of the dashboards' contract.
+func storageWithExtra(t *testing.T, p *plan.Plan, extra string) storage.Storage {
+	t.Helper()
+	return storageLoaded(t, p, syntheticLoad(p, false)+extra, contractRules(p))
+}
+
+func storageLoaded(t *testing.T, p *plan.Plan, load, contract string) storage.Storage {
+	t.Helper()
+	st := promqltest.LoadedStorage(t, load)
 	t.Cleanup(func() { st.Close() })
 	if contract == "" {
 		return st

@@ -145,9 +145,10 @@ func (pq queries) errors5xx(by, sel string) string {
 	return fmt.Sprintf("(%s or %s * 0)", errs, pq.requests(by, sel))
 }
 
-// errorRatio is the share of requests answered with 5xx.
+// errorRatio is the share of requests answered with 5xx; none where there
+// are no requests (0/0 would read NaN), as the per-service recording.
 func (pq queries) errorRatio(by, sel string) string {
-	return fmt.Sprintf("%s / %s", pq.errors5xx(by, sel), pq.requests(by, sel))
+	return fmt.Sprintf("%s / (%s > 0)", pq.errors5xx(by, sel), pq.requests(by, sel))
 }
 
 // serviceErrorRatio is one service's 5xx share (the recording keeps 0 when
@@ -159,13 +160,21 @@ func (pq queries) serviceErrorRatio(sel string) string {
 	return pq.errorRatio("", sel)
 }
 
-// quantile is a request-duration quantile (p50, p90, p99) in ms, by.
+// quantile is a request-duration quantile (p50, p90, p99) in ms, by;
+// none where there were no requests (noNaN).
 func (pq queries) quantile(name, value, by, sel string) string {
 	if pq.recorded && by == "" {
-		return fmt.Sprintf("service:istio_request_duration_milliseconds:%s_rate5m{%s}", name, pq.sel(sel))
+		return noNaN(fmt.Sprintf("service:istio_request_duration_milliseconds:%s_rate5m{%s}", name, pq.sel(sel)))
 	}
-	return fmt.Sprintf("histogram_quantile(%s, %s)", value, pq.buckets(joinBy(by, "le"), sel))
+	return noNaN(fmt.Sprintf("histogram_quantile(%s, %s)", value, pq.buckets(joinBy(by, "le"), sel)))
 }
+
+// noNaN drops the NaN a quantile of no observations is (Prometheus'
+// histogram_quantile documentation: an idle service's or gateway's
+// buckets all rate 0): a stat or table would print "NaN", and max() over
+// services returns it when it is all there is. A comparison is false for
+// NaN, and a duration is never negative.
+func noNaN(expr string) string { return expr + " >= 0" }
 
 // buckets is the duration histogram's bucket rates, summed by.
 func (pq queries) buckets(by, sel string) string {

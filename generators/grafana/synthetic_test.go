@@ -296,6 +296,10 @@ func (s *synthetic) istioTraffic(svc plan.Service) {
 	} else {
 		requests, sent, tcp = with(s.sidecar(svc), "reporter", "destination"), with(s.sidecar(svc), "reporter", "source"), with(s.sidecar(svc), "reporter", "destination")
 	}
+	// A sidecar counts istio_tcp_* only on chains it does not parse as
+	// HTTP (istio/istio pilot/pkg/networking/core/networkfilter.go): here
+	// each service also takes TCP on a port of its own, so every TCP
+	// query has series to match.
 	dest := merge(tcp, peers)
 	s.add("istio_tcp_sent_bytes_total", dest, s.counter(6e6))
 	s.add("istio_tcp_received_bytes_total", dest, s.counter(3e6))
@@ -321,6 +325,10 @@ func (s *synthetic) requests(labels map[string]string, ok, failed float64) {
 	grpc := with(labels, "response_code", "200")
 	s.add("istio_requests_total", with(grpc, "grpc_response_status", "0"), s.counter(ok/10))
 	s.add("istio_requests_total", with(grpc, "grpc_response_status", "14"), s.counter(failed/10))
+	// Request and response sizes (Istio's standard istio_request_bytes
+	// and istio_response_bytes histograms; the panels read their sums).
+	s.add("istio_request_bytes_sum", labels, s.counter((ok+failed)*500))
+	s.add("istio_response_bytes_sum", labels, s.counter((ok+failed)*2000))
 	for _, le := range plan.IstioDurationBucketsMs {
 		share := 0.5
 		switch {

@@ -124,7 +124,17 @@ func workloadQuery(pq queries, team string) string {
 		` or label_replace(kube_statefulset_replicas{%[1]s}, "workload", "$1", "statefulset", "(.+)")))`, sel)
 }
 
-// workloadVariable selects workloads; pods are matched by name prefix.
+// podSuffix follows a workload's name in its pods' names: a Deployment's
+// pods are <deployment>-<pod-template-hash>-<5 characters>, a StatefulSet's
+// <statefulset>-<ordinal>. Kubernetes draws the hash and the suffix from
+// a vowel-free alphabet (k8s.io/apimachinery pkg/util/rand, alphanums;
+// pkg/controller ComputeHash; names.SimpleNameGenerator, 5 characters),
+// so workload "api" does not take the pods of "api-gateway". Optional, so
+// the All value (.*) still matches every pod, DaemonSets' and Jobs' too.
+const podSuffix = "(-([bcdfghjklmnpqrstvwxz2456789]{1,10}-[bcdfghjklmnpqrstvwxz2456789]{5}|[0-9]+))?"
+
+// workloadVariable selects workloads; their pods are matched by name
+// (podSuffix).
 func workloadVariable(pq queries, team string) *dashboard.QueryVariableBuilder {
 	qr := workloadQuery(pq, team)
 	return dashboard.NewQueryVariableBuilder(workloadVar).Label("Workload").Datasource(promDS()).
@@ -212,15 +222,34 @@ func servicePanels(b *dashboard.DashboardBuilder, p *plan.Plan, pq queries, team
 		WithPanel(graph("Inbound by peer", "Requests per second the service received, by calling workload.", "reqps", 8,
 			q(fmt.Sprintf("sum by (source_canonical_service, source_workload_namespace) (rate(istio_requests_total{%s}[%s]))", pq.inbound(sel), rateInterval),
 				"{{source_canonical_service}}.{{source_workload_namespace}}"))).
-		WithPanel(graph("Outbound by peer", pq.outboundHelp(), "reqps", 8,
+		WithPanel(graph(pq.outboundTitle(), pq.outboundHelp(), "reqps", 8,
 			q(fmt.Sprintf("sum by (destination_canonical_service, destination_workload_namespace) (rate(istio_requests_total{%s}[%s]))", pq.outbound(team, s), rateInterval),
 				"{{destination_canonical_service}}.{{destination_workload_namespace}}"))).
-		WithPanel(graph("TCP traffic", "Bytes per second the service's proxy (in ambient, its node's ztunnel) sent and received.", "Bps", 8,
-			q(fmt.Sprintf("sum(rate(istio_tcp_sent_bytes_total{%s}[%s]))", pq.tcpInbound(sel), rateInterval), "sent"),
-			q(fmt.Sprintf("sum(rate(istio_tcp_received_bytes_total{%s}[%s]))", pq.tcpInbound(sel), rateInterval), "received")))
+		WithPanel(trafficPanel(pq, sel))
 	if len(s.objectives) > 0 {
 		sloPanels(b, pq, team, s)
 	}
+}
+
+// trafficPanel is the bytes a service took in and gave out. In ambient its
+// node's ztunnel counts every connection's bytes. A sidecar counts
+// istio_tcp_* only on the chains it does not parse as HTTP (istio/istio
+// pilot/pkg/networking/core/networkfilter.go): for an HTTP or gRPC
+// service the bytes are the request and response sizes it records
+// (istio_request_bytes, istio_response_bytes, Istio's standard metrics),
+// so the panel shows both kinds, each where there is some.
+func trafficPanel(pq queries, sel string) *timeseries.PanelBuilder {
+	tcp := pq.tcpInbound(sel)
+	tcpSent := q(fmt.Sprintf("sum(rate(istio_tcp_sent_bytes_total{%s}[%s]))", tcp, rateInterval), "TCP sent")
+	tcpReceived := q(fmt.Sprintf("sum(rate(istio_tcp_received_bytes_total{%s}[%s]))", tcp, rateInterval), "TCP received")
+	if pq.ambient {
+		tcpSent.legend, tcpReceived.legend = "sent", "received"
+		return graph("TCP traffic", "Bytes per second the service sent and received, as its node's ztunnel reports them.", "Bps", 8, tcpSent, tcpReceived)
+	}
+	return graph("Traffic", "Bytes per second the service received and sent: HTTP and gRPC request and response sizes (istio_request_bytes, istio_response_bytes), and TCP connections its sidecar does not parse as HTTP, which alone count in istio_tcp_*.", "Bps", 8,
+		q(fmt.Sprintf("sum(rate(istio_request_bytes_sum{%s}[%s]))", pq.inbound(sel), rateInterval), "HTTP received"),
+		q(fmt.Sprintf("sum(rate(istio_response_bytes_sum{%s}[%s]))", pq.inbound(sel), rateInterval), "HTTP sent"),
+		tcpReceived, tcpSent)
 }
 
 // tcpPanels are what an ambient service without a waypoint has: the TCP
@@ -249,6 +278,15 @@ func (pq queries) outbound(team string, s serviceView) string {
 	return pq.sel(eq("reporter", pq.outboundReporter), pq.team(team), eq("source_workload_namespace", s.namespace), eq("source_canonical_service", s.canonical))
 }
 
+// outboundTitle names the outbound panel; where waypoints report it, the
+// title says that only destinations behind one appear.
+func (pq queries) outboundTitle() string {
+	if pq.outboundReporter == reporterSource {
+		return "Outbound by peer"
+	}
+	return "Outbound by peer (to waypoint destinations)"
+}
+
 func (pq queries) outboundHelp() string {
 	if pq.outboundReporter == reporterSource {
 		return "Requests per second the service sent, by destination."
@@ -273,7 +311,7 @@ func sloPanels(b *dashboard.DashboardBuilder, pq queries, team string, s service
 }
 
 func workloadPanels(b *dashboard.DashboardBuilder, pq queries, team string) {
-	sel := pq.sel(eq("team", team), re("namespace", "$"+namespaceVar), re("pod", "$"+workloadVar+"-.*"))
+	sel := pq.sel(eq("team", team), re("namespace", "$"+namespaceVar), re("pod", "$"+workloadVar+podSuffix))
 	containers := matchers(sel, `container!=""`)
 	b.WithRow(row("Workloads")).
 		WithPanel(graph("CPU", "CPU cores used, by pod (cAdvisor).", "short", 12,
