@@ -67,6 +67,10 @@ func TestGeneratedConfigLoadsAndMatchesThePlan(t *testing.T) {
 			var names []string
 			for _, sc := range cfg.ScrapeConfigs {
 				names = append(names, sc.JobName)
+				// cAdvisor's samples carry timestamps: without staleness
+				// tracking a stopped container's series linger for 5m
+				// (prometheus/prometheus#13060).
+				assert.Equal(t, sc.JobName == string(plan.JobCAdvisor), sc.TrackTimestampsStaleness, "%s: track_timestamps_staleness", sc.JobName)
 				if sc.JobName == string(plan.JobTeamServices) {
 					assert.Equal(t, tc.tls, sc.HTTPClientConfig.TLSConfig.CertFile != "", "Istio client certificate only for istio-certs")
 					assert.Equal(t, map[bool]string{true: "https", false: "http"}[tc.tls], sc.Scheme)
