@@ -48,7 +48,9 @@ var MetricsByJob = map[string][]string{
 	// Envoy's Istio standard metrics (istio.io docs/reference/config/metrics),
 	// scraped by envoy-stats, istio-merged or ztunnel.
 	"istio-proxy": {"istio_requests_total", "istio_request_duration_milliseconds_bucket",
-		"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total"},
+		"istio_request_bytes_sum", "istio_response_bytes_sum",
+		"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total",
+		"istio_tcp_connections_opened_total", "istio_tcp_connections_closed_total"},
 	// ztunnel reports TCP metrics only (istio/ztunnel src/proxy/metrics.rs);
 	// in ambient the requests come from waypoints.
 	"ztunnel": {"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total", "istio_tcp_connections_opened_total", "istio_tcp_connections_closed_total"},
