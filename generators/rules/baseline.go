@@ -162,6 +162,13 @@ func certificateAlerts(p *plan.Plan, istiod map[string]string) []Rule {
 	byDeclared := map[string]string{"namespace": "shop", "pod": "frontend-5c4b"}
 	return append(out, Rule{
 		Alert: "IstioWorkloadCertificateExpiring",
+		// A value each pod's own series shows: a target that is down
+		// hides it, never raises it, so TargetDown mutes it nowhere
+		// (Presence). Muting it by the proxies' job's TargetDown muted
+		// pods that job does not even scrape (services with a job of
+		// their own), while their own job's rule, which matches on
+		// destination_canonical_service, could never match it.
+		Presence: true,
 		// Workload certificates live 24 hours and are renewed half-way
 		// (SECRET_TTL, SECRET_GRACE_PERIOD_RATIO): one hour left means
 		// renewal has failed for about 11 hours. The metric is the
