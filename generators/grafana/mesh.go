@@ -26,7 +26,7 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 		WithPanel(singleStat("Success rate", "Share of requests that did not fail on the server's side (an HTTP 5xx, or a gRPC status mapped to one: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS).", "percentunit", 6, atLeast(0.95, 0.99),
 			q("1 - ("+pq.errorRatio("", "")+")", "success"))).
 		WithPanel(singleStat("mTLS coverage", pq.mtlsWhat()+pq.mtlsCaveat(),
-			"percentunit", 6, healthyAtOne, q(pq.mtlsShare(""), "mTLS"))).
+			"percentunit", 6, healthyAtOne, pq.mtlsShares("", "")...)).
 		// An idle service keeps its rate series at 0 for as long as its
 		// proxies keep their counters: only those with requests count.
 		WithPanel(singleStat("Services with traffic", "Destination services that answered requests.", "short", 6, neutral,
@@ -39,7 +39,7 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 		WithPanel(instantTable("Top services by errors", "The ten services with the highest share of server errors (HTTP 5xx or a gRPC server status).", "percentunit", 12,
 			q(fmt.Sprintf("topk(10, %s)", pq.errorRatio(byService, "")), ""))).
 		WithPanel(graph("mTLS coverage by namespace", pq.mtlsWhat()+" By destination namespace."+pq.mtlsCaveat(), "percentunit", 12,
-			q(pq.mtlsShare("destination_workload_namespace"), "{{destination_workload_namespace}}")))
+			pq.mtlsShares("destination_workload_namespace", "{{destination_workload_namespace}} ")...))
 	return build(b)
 }
 
@@ -58,40 +58,51 @@ func (pq queries) mtlsCaveat() string {
 	return " Under the permissive-port strategy plaintext requests are Prometheus' scrapes on the metrics-port exception (the STRICT mesh admits no other) and are left out, so this reads 100% wherever there is traffic: the PeerAuthentications, not this panel, keep plaintext out."
 }
 
-// mtlsShare is the share of requests received over mutual TLS, by. In
-// ambient it is the share of the connections the destinations' ztunnels
-// took in: a waypoint takes HBONE only and reports every request as
-// mutual_tls whatever the client sent (Istio's own ambient test expects
-// "mutual_tls" on reporter="waypoint" series: istio/istio
+// mtlsShares are the shares of what the destinations received over
+// mutual TLS, by, each with its legend (prefixed by legend). In ambient
+// it is the share of the connections the destinations' ztunnels took in:
+// a waypoint takes HBONE only and reports every request as mutual_tls
+// whatever the client sent (Istio's own ambient test expects "mutual_tls"
+// on reporter="waypoint" series: istio/istio
 // tests/integration/ambient/baseline_test.go, buildQuery), while plaintext
 // to an enrolled pod reaches its ztunnel, which reports it with
 // connection_security_policy="unknown" (istio/ztunnel
 // src/proxy/inbound_passthrough.rs), counted when opened, before its
 // authorization decides.
 //
-// With sidecars it is the share of the requests and of the TCP connections:
-// a sidecar records istio_requests_total on the chains it parses as HTTP
-// and istio_tcp_* only on the others (istio/istio
-// pilot/pkg/networking/core/networkfilter.go, the TCP stats filter of the
-// TCP proxy chain), so a plaintext TCP client of a PERMISSIVE workload (a
-// database client without a sidecar) shows only in the connections.
-func (pq queries) mtlsShare(by string) string {
-	rate := func(metric string, sel func(...string) string, ms ...string) string {
-		return fmt.Sprintf("sum%s(rate(%s{%s}[%s]))", byClause(by), metric, sel(ms...), rateInterval)
-	}
-	if pq.ambient {
-		all := rate("istio_tcp_connections_opened_total", pq.tcpInbound)
-		mtls := rate("istio_tcp_connections_opened_total", pq.tcpInbound, `connection_security_policy="mutual_tls"`)
+// With sidecars they are two shares, never added together: of the
+// requests, and of the TCP connections open now. A sidecar records
+// istio_requests_total on the chains it parses as HTTP and istio_tcp_*
+// only on the others (istio/istio pilot/pkg/networking/core/
+// networkfilter.go; listener_inbound.go adds no TCP stats to HTTP
+// chains), so a plaintext TCP client of a PERMISSIVE workload (a database
+// client without a sidecar) shows only in the connections; and a pool of
+// long-lived connections opens none in a rate window, so the connections
+// open are counted (opened minus closed, which reset together with their
+// proxy; a series with no close yet is all open).
+func (pq queries) mtlsShares(by, legend string) []query {
+	share := func(all, mtls string) string {
 		return fmt.Sprintf("(%s or %s * 0) / (%s > 0)", mtls, all, all)
 	}
-	// Either kind may be missing where a destination takes only the
-	// other: each sum counts the missing one as 0.
-	both := func(ms ...string) string {
-		req, tcp := rate("istio_requests_total", pq.inbound, ms...), rate("istio_tcp_connections_opened_total", pq.tcpInbound, ms...)
-		return fmt.Sprintf("((%[1]s or %[2]s * 0) + (%[2]s or %[1]s * 0))", req, tcp)
+	if pq.ambient {
+		rate := func(ms ...string) string {
+			return fmt.Sprintf("sum%s(rate(istio_tcp_connections_opened_total{%s}[%s]))", byClause(by), pq.tcpInbound(ms...), rateInterval)
+		}
+		return []query{q(share(rate(), rate(`connection_security_policy="mutual_tls"`)), legend+"connections")}
 	}
-	all, mtls := both(), both(`connection_security_policy="mutual_tls"`)
-	return fmt.Sprintf("(%s or %s * 0) / (%s > 0)", mtls, all, all)
+	requests := func(ms ...string) string {
+		return fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), pq.inbound(ms...), rateInterval)
+	}
+	open := func(ms ...string) string {
+		sel := pq.tcpInbound(ms...)
+		return fmt.Sprintf("sum%s((istio_tcp_connections_opened_total{%[2]s} - istio_tcp_connections_closed_total{%[2]s}) or istio_tcp_connections_opened_total{%[2]s})",
+			byClause(by), sel)
+	}
+	mtls := `connection_security_policy="mutual_tls"`
+	return []query{
+		q(share(requests(), requests(mtls)), legend+"requests"),
+		q(share(open(), open(mtls)), legend+"TCP connections"),
+	}
 }
 
 // mtlsWhat says what the mTLS panels count.
@@ -99,5 +110,5 @@ func (pq queries) mtlsWhat() string {
 	if pq.ambient {
 		return `Share of the connections to enrolled pods that used mutual TLS (connection_security_policy="mutual_tls"), as their nodes' ztunnels report them; a plaintext attempt counts when opened, also one ztunnel then denies.`
 	}
-	return `Share of the HTTP and gRPC requests, and of the other TCP connections, that arrived over mutual TLS (connection_security_policy="mutual_tls"), as the destinations' sidecars report them.`
+	return `Share of the HTTP and gRPC requests, and apart of the TCP connections open now (which a sidecar counts only for traffic it does not parse as HTTP), that arrived over mutual TLS (connection_security_policy="mutual_tls"), as the destinations' sidecars report them.`
 }

@@ -129,9 +129,13 @@ func workloadQuery(pq queries, team string) string {
 // <statefulset>-<ordinal>. Kubernetes draws the hash and the suffix from
 // a vowel-free alphabet (k8s.io/apimachinery pkg/util/rand, alphanums;
 // pkg/controller ComputeHash; names.SimpleNameGenerator, 5 characters),
-// so workload "api" does not take the pods of "api-gateway". Optional, so
-// the All value (.*) still matches every pod, DaemonSets' and Jobs' too.
-const podSuffix = "(-([bcdfghjklmnpqrstvwxz2456789]{1,10}-[bcdfghjklmnpqrstvwxz2456789]{5}|[0-9]+))?"
+// so workload "api" does not take the pods of "api-gateway". The name
+// generator cuts the "<replicaset>-" prefix to 58 characters
+// (k8s.io/apiserver pkg/storage/names, MaxGeneratedNameLength) before the
+// 5 characters: a Deployment name of 47 characters or more leaves a cut
+// hash run into them, with no dash (5 to 15 characters). Optional, so the
+// All value (.*) still matches every pod, DaemonSets' and Jobs' too.
+const podSuffix = "(-([bcdfghjklmnpqrstvwxz2456789]{1,10}-[bcdfghjklmnpqrstvwxz2456789]{5}|[bcdfghjklmnpqrstvwxz2456789]{5,15}|[0-9]+))?"
 
 // workloadVariable selects workloads; their pods are matched by name
 // (podSuffix).
