@@ -108,6 +108,17 @@ func (t *tree) checkAll(prepared []Set) ([]Drift, error) {
 		if _, err := t.lstat(PendingName); err == nil {
 			drifts[0].Leftovers = append(drifts[0].Leftovers, path.Join("..", PendingName))
 		}
+		// A new output folder staged whole by a run killed before it was
+		// renamed into place (the next generate removes or renames it).
+		entries, err := fs.ReadDir(t.root.FS(), ".")
+		if err != nil {
+			return nil, fmt.Errorf("look for leftover staged folders in %s: %w", t.display("."), err)
+		}
+		for _, e := range entries {
+			if stagedFolderName.MatchString(e.Name()) {
+				drifts[0].Leftovers = append(drifts[0].Leftovers, path.Join("..", e.Name()))
+			}
+		}
 	}
 	return drifts, nil
 }

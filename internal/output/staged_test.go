@@ -82,14 +82,17 @@ func TestAStrayStagedFolderIsRemovedWithoutFollowingLinks(t *testing.T) {
 	staged := stagedNames(t, root)
 	require.Len(t, staged, 1, "the killed run left its staged folder")
 	require.NoError(t, os.Remove(filepath.Join(root, output.PendingName)))
+	drifts, err := output.CheckAll(root, sets)
+	require.NoError(t, err)
+	assert.Contains(t, drifts[0].Leftovers, filepath.Join("..", staged[0]), "--check reports the leftover")
 	require.NoError(t, os.Symlink(outside, filepath.Join(root, staged[0], "sub", "link")))
 
-	_, err := output.Commit(root, sets)
+	_, err = output.Commit(root, sets)
 	require.NoError(t, err)
 
 	assert.Empty(t, stagedNames(t, root))
 	assert.Equal(t, map[string]string{"precious.yaml": "precious\n"}, tree(t, outside))
-	drifts, err := output.CheckAll(root, sets)
+	drifts, err = output.CheckAll(root, sets)
 	require.NoError(t, err)
 	assert.True(t, drifts[0].Empty(), "%s", drifts[0])
 }
