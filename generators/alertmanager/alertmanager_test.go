@@ -537,6 +537,20 @@ func TestEachEvaluatorHasItsOwnHeartbeat(t *testing.T) {
 	assert.Empty(t, one.Alerting.Watchdog.RulerReceiver, "one server, one evaluator, one heartbeat")
 }
 
+// sidecarServicePlan has one team service, shop/web, with an objective and
+// no metrics port of its own: with metrics merging team-services scrapes
+// it on its sidecar.
+func sidecarServicePlan(t *testing.T) *plan.Plan {
+	t.Helper()
+	p := plan.Resolve(&v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "am"},
+		Mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSPermissive},
+		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"},
+			Services: []v1alpha1.Service{{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"},
+				SLOs: &v1alpha1.SLOs{Availability: &v1alpha1.AvailabilitySLO{Target: 99.9}}}}}}})
+	require.Len(t, p.ServiceTargets, 1)
+	return p
+}
+
 // TestTargetDownOfAServiceScrapedOnItsSidecarMutesItsIstioWarnings: with
 // metrics merging a team service without a metrics port of its own is
 // scraped on its sidecar's :15020 by team-services, under the job label
@@ -544,12 +558,7 @@ func TestEachEvaluatorHasItsOwnHeartbeat(t *testing.T) {
 // targets are down, the Istio warnings of its namespace see partial data,
 // as when the proxies' job is down.
 func TestTargetDownOfAServiceScrapedOnItsSidecarMutesItsIstioWarnings(t *testing.T) {
-	p := plan.Resolve(&v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "am"},
-		Mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSPermissive},
-		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"},
-			Services: []v1alpha1.Service{{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"},
-				SLOs: &v1alpha1.SLOs{Availability: &v1alpha1.AvailabilitySLO{Target: 99.9}}}}}}})
-	require.Len(t, p.ServiceTargets, 1)
+	p := sidecarServicePlan(t)
 	require.Equal(t, plan.PortMergedMetrics, p.ServiceTargets[0].Endpoint.Port, "the service is scraped on its sidecar")
 	cfg := load(t, p)
 	down := model.LabelSet{"alertname": "TargetDown", "job": model.LabelValue(p.ServiceTargets[0].Job), "namespace": "shop", "team": "shop", "severity": "warning"}
@@ -573,12 +582,7 @@ func TestTargetDownOfAServiceScrapedOnItsSidecarMutesItsIstioWarnings(t *testing
 // services there, not those: their request warnings read only their own
 // job's series and must still go out.
 func TestTheProxiesTargetDownLeavesServicesWithAJobOfTheirOwn(t *testing.T) {
-	p := plan.Resolve(&v1alpha1.Profile{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Metadata: v1alpha1.Metadata{Name: "am"},
-		Mesh: v1alpha1.Mesh{MTLS: v1alpha1.MTLSPermissive},
-		Teams: []v1alpha1.Team{{Name: "shop", Namespaces: []string{"shop"},
-			Services: []v1alpha1.Service{{Name: "web", Namespace: "shop", Port: 8080, Selector: map[string]string{"app": "web"},
-				SLOs: &v1alpha1.SLOs{Availability: &v1alpha1.AvailabilitySLO{Target: 99.9}}}}}}})
-	require.Len(t, p.ServiceTargets, 1)
+	p := sidecarServicePlan(t)
 	require.True(t, slices.ContainsFunc(p.Jobs, func(j plan.Job) bool { return j.Name == "istio-merged" }))
 	cfg := load(t, p)
 	down := model.LabelSet{"alertname": "TargetDown", "job": "istio-merged", "namespace": "shop", "team": "shop", "severity": "warning"}

@@ -571,16 +571,22 @@ func TestAmbientMTLSCoverageSeesPlaintext(t *testing.T) {
 			if q.where != "mTLS coverage A" {
 				continue
 			}
-			expr := expanded(t, ex.plan, d, q)
 			checked++
-			assert.Equal(t, "1", valueOf(t, result(t, ng, clean, expr)), "%s: only mTLS connections", q)
-			share, err := strconv.ParseFloat(valueOf(t, result(t, ng, mixed, expr)), 64)
-			require.NoError(t, err)
-			assert.Less(t, share, 0.99, "%s: plaintext connections too", q)
-			assert.Greater(t, share, 0.0, "%s", q)
+			assertShareFalls(t, ng, clean, mixed, expanded(t, ex.plan, d, q), q)
 		}
 	}
 	assert.Positive(t, checked, "the mesh overview has the coverage panel")
+}
+
+// assertShareFalls checks that a share reads 1 on clean data and falls
+// below it, not to 0, once mixed adds plaintext.
+func assertShareFalls(t *testing.T, ng *promql.Engine, clean, mixed storage.Storage, expr string, q promQuery) {
+	t.Helper()
+	assert.Equal(t, "1", valueOf(t, result(t, ng, clean, expr)), "%s: only mTLS", q)
+	share, err := strconv.ParseFloat(valueOf(t, result(t, ng, mixed, expr)), 64)
+	require.NoError(t, err)
+	assert.Less(t, share, 0.99, "%s: plaintext too", q)
+	assert.Greater(t, share, 0.0, "%s", q)
 }
 
 // valueOf is the value of a result of one series.
