@@ -55,7 +55,7 @@ func (pq queries) mtlsCaveat() string {
 	if !strings.Contains(pq.received, `connection_security_policy!="none"`) {
 		return ""
 	}
-	return " Under the permissive-port strategy plaintext requests are Prometheus' scrapes on the metrics-port exception (the STRICT mesh admits no other) and are left out, so this reads 100% wherever there is traffic: the PeerAuthentications, not this panel, keep plaintext out."
+	return " Under the permissive-port strategy plaintext requests are Prometheus' scrapes on the metrics-port exception (the STRICT mesh admits no other) and are left out, so the share of requests reads 100% wherever there is traffic: the PeerAuthentications, not this panel, keep plaintext out."
 }
 
 // mtlsShares are the shares of what the destinations received over

@@ -136,8 +136,13 @@ func certificateAlerts(p *plan.Plan, istiod map[string]string) []Rule {
 	if p.Mesh.IstiodCA() {
 		out = append(out, Rule{
 			Alert: "IstioRootCertificateExpiring",
-			Expr:  `(citadel_server_root_cert_expiry_timestamp{job="istiod"} - time()) < 30 * 86400`,
-			For:   "1h", Labels: sev("warning"),
+			// The expiry each istiod reports of its own root: a target
+			// that is down hides it, never raises it, so TargetDown mutes
+			// it nowhere (Presence): with two replicas and one down, the
+			// healthy one's warning must still go out.
+			Presence: true,
+			Expr:     `(citadel_server_root_cert_expiry_timestamp{job="istiod"} - time()) < 30 * 86400`,
+			For:      "1h", Labels: sev("warning"),
 			Annotations: ann("The mesh's root certificate expires within 30 days.",
 				"The root certificate istiod {{ $labels.namespace }}/{{ $labels.pod }} signs with expires in less than 30 days: "+
 					"rotate it (istio.io docs/ops/configuration/security/root-transition) before workloads stop trusting each other."),

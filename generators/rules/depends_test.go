@@ -36,3 +36,33 @@ func TestJobDependentsFollowTheReporter(t *testing.T) {
 	assert.Equal(t, []string{"Any", "GatewayOnly", "Source"}, deps["istio-gateways"])
 	assert.Equal(t, []string{"Any", "Waypoint"}, deps["istio-waypoints"])
 }
+
+// TestTargetDownMutesNoAlertMissingDataCanOnlyHide: an alert that fires on
+// a value its targets' own series show (plaintext seen, a certificate's
+// expiry, a pod's own scrape failures) can be hidden by a target that is
+// down, never raised; TargetDown must not mute it, or a healthy replica's
+// finding is lost while another replica is down.
+func TestTargetDownMutesNoAlertMissingDataCanOnlyHide(t *testing.T) {
+	p := testPlan(nil)
+	files := Files(p)
+	deps, err := JobDependents(p, files)
+	require.NoError(t, err)
+	var presence []string
+	for _, f := range files {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				if r.Presence {
+					presence = append(presence, r.Alert)
+				}
+			}
+		}
+	}
+	for _, want := range []string{"IstioRootCertificateExpiring", "IstioWorkloadCertificateExpiring"} {
+		assert.Contains(t, presence, want)
+	}
+	for job, alerts := range deps {
+		for _, a := range presence {
+			assert.NotContains(t, alerts, a, "TargetDown of %s mutes %s", job, a)
+		}
+	}
+}
