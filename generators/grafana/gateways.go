@@ -100,5 +100,19 @@ func gatewayDashboard(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 			q(gq.errorRatio(byDestination), "{{"+byDestination+"}}"))).
 		WithPanel(graph("p99 by destination", "p99 request duration, by destination.", "ms", 8,
 			q(gq.quantile("0.99", byDestination), "{{"+byDestination+"}}")))
+	// A gateway's TCP routes and TLS passthrough servers record istio_tcp_*
+	// only, no request metrics (istio/istio pilot/pkg/networking/core/
+	// networkfilter.go, the TCP proxy chain's stats filter), as the
+	// client of the backend (reporter="source", like its requests).
+	// Prometheus' identity is left out as from every TCP query; a
+	// gateway's outbound connections never carry it, so it drops nothing.
+	tcp := func(metric string) string {
+		return fmt.Sprintf("sum by (%s) (rate(%s{%s}[%s]))", byDestination, metric, gq.sel(gq.notScrapes), rateInterval)
+	}
+	b.WithRow(row("TCP and TLS passthrough")).
+		WithPanel(graph("TCP sent by destination", "Bytes per second the gateway sent to each destination over TCP routes and TLS passthrough, which record no requests.", "Bps", 12,
+			q(tcp("istio_tcp_sent_bytes_total"), "{{"+byDestination+"}}"))).
+		WithPanel(graph("TCP received by destination", "Bytes per second the gateway received from each destination over TCP routes and TLS passthrough.", "Bps", 12,
+			q(tcp("istio_tcp_received_bytes_total"), "{{"+byDestination+"}}")))
 	return build(b)
 }

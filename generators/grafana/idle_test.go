@@ -155,6 +155,16 @@ func TestIdleServicesNeitherCountNorReadNaN(t *testing.T) {
 			assert.Positive(t, counted, "the mesh overview counts services")
 		})
 	}
+	// A mesh where nothing answered requests counts none, not "No data".
+	ex := exampleNamed(t, "default-permissive")
+	quiet := storageLoaded(t, ex.plan, fmt.Sprintf("load 1m\n  up{job=\"kubelet\", instance=\"10.0.0.2:10250\"} 1x%d\n", syntheticMinutes), contractRules(ex.plan))
+	for _, d := range ex.dashboards {
+		for _, q := range queriesOf(t, decode(t, d.JSON)) {
+			if q.where == "Services with traffic A" {
+				assert.Equal(t, "0", valueOf(t, result(t, queryEngine(t), quiet, expanded(t, ex.plan, d, q))), "%s", q)
+			}
+		}
+	}
 }
 
 // TestGatewayListedWithoutHTTPTraffic: a gateway that only forwards TCP or

@@ -28,9 +28,10 @@ func meshOverview(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 		WithPanel(singleStat("mTLS coverage", pq.mtlsWhat()+pq.mtlsCaveat(),
 			"percentunit", 6, healthyAtOne, pq.mtlsShares("", "")...)).
 		// An idle service keeps its rate series at 0 for as long as its
-		// proxies keep their counters: only those with requests count.
+		// proxies keep their counters: only those with requests count,
+		// and an idle mesh reads 0 (count of nothing is no result).
 		WithPanel(singleStat("Services with traffic", "Destination services that answered requests.", "short", 6, neutral,
-			q(fmt.Sprintf("count(%s > 0)", pq.requests(byService, "")), "services"))).
+			q(fmt.Sprintf("count(%s > 0) or vector(0)", pq.requests(byService, "")), "services"))).
 		WithPanel(graph("Requests by namespace", "Requests per second by destination namespace.", "reqps", 12,
 			q(pq.requests("destination_workload_namespace", ""), "{{destination_workload_namespace}}"))).
 		WithPanel(graph("Request duration", "Mesh-wide request duration quantiles, from the destinations' histograms.", "ms", 12,

@@ -365,6 +365,12 @@ func (s *synthetic) gatewayTraffic(gw plan.Gateway) {
 		s.requests(with(from, "destination_service", canon+"."+svc.Namespace+".svc.cluster.local",
 			"destination_canonical_service", canon, "destination_workload_namespace", svc.Namespace), 1200, 12)
 	}
+	// A TLS passthrough route to a backend outside the team services:
+	// the gateway records TCP bytes only (networkfilter.go), as the
+	// client.
+	tls := with(from, "destination_service", "db.external.svc.cluster.local", "destination_canonical_service", "db", "destination_workload_namespace", "external")
+	s.add("istio_tcp_sent_bytes_total", tls, s.counter(4e5))
+	s.add("istio_tcp_received_bytes_total", tls, s.counter(9e5))
 }
 
 // merge copies a and sets b's labels.
