@@ -445,3 +445,46 @@ func TestShardsDifferOnlyInWhatNamesTheShard(t *testing.T) {
 		assert.False(t, sameButShard([]byte(zero), []byte(other), 1), name)
 	}
 }
+
+// TestUnmergedSidecarPodsKeepTheirApplicationMetrics: a pod annotated
+// prometheus.istio.io/merge-metrics: "false" keeps its prometheus.io
+// annotations on its application's port (istio/istio
+// pkg/kube/inject/webhook.go, applyPrometheusMerge), so the merged :15020
+// that istio-merged scrapes has none of its application's metrics. Under
+// PERMISSIVE kubernetes-pods scrapes that port in plaintext; under STRICT
+// the sidecar would refuse a plaintext scrape, so it is left out there.
+func TestUnmergedSidecarPodsKeepTheirApplicationMetrics(t *testing.T) {
+	engine, err := render.New(templates.FS, "")
+	require.NoError(t, err)
+	podsJob := func(mtls v1alpha1.MTLSMode) *config.ScrapeConfig {
+		files, err := Generate(plan.Resolve(profileWith(v1alpha1.Mesh{MTLS: mtls}, false)), engine)
+		require.NoError(t, err)
+		for _, sc := range load(t, files[0].Data).ScrapeConfigs {
+			if sc.JobName == string(plan.JobPods) {
+				return sc
+			}
+		}
+		t.Fatalf("no %s job", plan.JobPods)
+		return nil
+	}
+	target := func(sidecar bool, port string) *labels.Builder {
+		l := labels.FromStrings("__address__", "10.244.1.5:8080", "__meta_kubernetes_namespace", "web",
+			"__meta_kubernetes_pod_name", "web-1", "__meta_kubernetes_pod_ip", "10.244.1.5", "__meta_kubernetes_pod_phase", "Running",
+			"__meta_kubernetes_pod_annotation_prometheus_io_scrape", "true", "__meta_kubernetes_pod_annotation_prometheus_io_port", port)
+		lb := labels.NewBuilder(l)
+		if sidecar {
+			lb.Set("__meta_kubernetes_pod_annotation_sidecar_istio_io_status", "{}")
+		}
+		return lb
+	}
+	permissive := podsJob(v1alpha1.MTLSPermissive)
+	lb := target(true, "8080")
+	require.True(t, relabel.ProcessBuilder(lb, permissive.RelabelConfigs...), "an unmerged sidecar pod is scraped")
+	assert.Equal(t, "10.244.1.5:8080", lb.Get("__address__"), "on its application's port")
+	assert.False(t, relabel.ProcessBuilder(target(true, "15020"), permissive.RelabelConfigs...), "a merged one is istio-merged's")
+	assert.True(t, relabel.ProcessBuilder(target(false, "9402"), permissive.RelabelConfigs...), "a pod without a sidecar as before")
+
+	strict := podsJob(v1alpha1.MTLSStrict)
+	assert.False(t, relabel.ProcessBuilder(target(true, "8080"), strict.RelabelConfigs...), "STRICT refuses the plaintext scrape")
+	assert.True(t, relabel.ProcessBuilder(target(false, "9402"), strict.RelabelConfigs...))
+}

@@ -47,6 +47,10 @@ const (
 	SidecarAny     = ""
 	SidecarOnly    = "only"
 	SidecarExclude = "exclude"
+	// SidecarUnmerged keeps the sidecar pods that opted out of metrics
+	// merging: their prometheus.io annotations still name the
+	// application's port, not the merged :15020.
+	SidecarUnmerged = "unmerged"
 )
 
 // Istio's fixed ports and paths (istio.io, application requirements).
@@ -370,6 +374,14 @@ func (r *resolver) podJobs(strategy v1alpha1.ScrapeStrategy, earlier []Job) []Jo
 			Endpoint: Endpoint{Scheme: "https", IstioTLS: true},
 			Why:      "annotated sidecar pods accept only mTLS on their application ports under STRICT, so Prometheus presents Istio certificates over https."}
 		return []Job{pods, secure}
+	case strategy == v1alpha1.StrategyMerged && open == nil && r.plan.Mesh.MTLS == v1alpha1.MTLSPermissive && !r.plan.Mesh.DenyByDefault:
+		// A pod annotated prometheus.istio.io/merge-metrics: "false" keeps
+		// its prometheus.io annotations on the application's port (istio/
+		// istio pkg/kube/inject/webhook.go, applyPrometheusMerge): the
+		// merged :15020 serves no application metrics for it, and under
+		// PERMISSIVE its sidecar admits a plaintext scrape of that port.
+		pods.Sidecars = SidecarUnmerged
+		pods.Why = "annotated pods are scraped in plaintext, which PERMISSIVE mTLS admits: those without a sidecar, and sidecar pods that opted out of metrics merging (prometheus.istio.io/merge-metrics: \"false\"), whose annotations keep their application port; the merged sidecar pods (annotated with :15020) are covered by " + sidecarCover(strategy) + "."
 	default: // merged, or permissive-port with sidecars
 		pods.Sidecars = SidecarExclude
 		pods.Why = "annotated pods without a sidecar are scraped in plaintext; sidecar pods are covered by " + sidecarCover(strategy) + "."
