@@ -110,9 +110,12 @@ func gatewayDashboard(p *plan.Plan, m Meta) (dashboard.Dashboard, error) {
 		return fmt.Sprintf("sum by (%s) (rate(%s{%s}[%s]))", byDestination, metric, gq.sel(gq.notScrapes), rateInterval)
 	}
 	b.WithRow(row("TCP and TLS passthrough")).
-		WithPanel(graph("TCP sent by destination", "Bytes per second the gateway sent to each destination over TCP routes and TLS passthrough, which record no requests.", "Bps", 12,
+		// Sent and received are the downstream connection's (istio/proxy
+		// istio_stats: the downstream bytes meter; istio.io standard
+		// metrics: sent "during response", received "during request").
+		WithPanel(graph("TCP sent by destination", "Bytes per second the gateway sent back to its clients over TCP routes and TLS passthrough (which record no requests), by the destination they came from. Counted as they flow once the connection's peer is known, else when it closes.", "Bps", 12,
 			q(tcp("istio_tcp_sent_bytes_total"), "{{"+byDestination+"}}"))).
-		WithPanel(graph("TCP received by destination", "Bytes per second the gateway received from each destination over TCP routes and TLS passthrough.", "Bps", 12,
+		WithPanel(graph("TCP received by destination", "Bytes per second the gateway received from its clients over TCP routes and TLS passthrough, by the destination it forwarded them to.", "Bps", 12,
 			q(tcp("istio_tcp_received_bytes_total"), "{{"+byDestination+"}}")))
 	return build(b)
 }

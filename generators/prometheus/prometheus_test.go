@@ -482,6 +482,10 @@ func TestUnmergedSidecarPodsKeepTheirApplicationMetrics(t *testing.T) {
 	require.True(t, relabel.ProcessBuilder(lb, permissive.RelabelConfigs...), "an unmerged sidecar pod is scraped")
 	assert.Equal(t, "10.244.1.5:8080", lb.Get("__address__"), "on its application's port")
 	assert.False(t, relabel.ProcessBuilder(target(true, "15020"), permissive.RelabelConfigs...), "a merged one is istio-merged's")
+	noPort := target(true, "")
+	noPort.Del("__meta_kubernetes_pod_annotation_prometheus_io_port")
+	noPort.Set("__address__", "10.244.1.5:15090")
+	assert.False(t, relabel.ProcessBuilder(noPort, permissive.RelabelConfigs...), "without a port annotation every container port, the proxy's too")
 	assert.True(t, relabel.ProcessBuilder(target(false, "9402"), permissive.RelabelConfigs...), "a pod without a sidecar as before")
 
 	strict := podsJob(v1alpha1.MTLSStrict)
