@@ -595,3 +595,18 @@ func TestTheProxiesTargetDownLeavesServicesWithAJobOfTheirOwn(t *testing.T) {
 	cert := model.LabelSet{"alertname": "IstioWorkloadCertificateExpiring", "team": "shop", "namespace": "shop", "pod": "web-1", "severity": "warning"}
 	assert.False(t, muted(cfg, down, cert), "a certificate a pod's own series show expiring is never muted: missing data can only hide it")
 }
+
+// TestIstiodDownLeavesTheHealthyReplicasRootWarning: each istiod reports
+// the expiry of its own root; with one replica of two down, TargetDown of
+// istiod must not mute the warning the healthy one raises (Alertmanager's
+// inhibition compares cluster only there).
+func TestIstiodDownLeavesTheHealthyReplicasRootWarning(t *testing.T) {
+	p := sidecarServicePlan(t)
+	require.True(t, p.Mesh.IstiodCA())
+	cfg := load(t, p)
+	down := model.LabelSet{"alertname": "TargetDown", "job": "istiod", "namespace": "istio-system", "team": "platform", "severity": "warning"}
+	root := model.LabelSet{"alertname": "IstioRootCertificateExpiring", "job": "istiod", "namespace": "istio-system", "pod": "istiod-2", "team": "platform", "severity": "warning"}
+	assert.False(t, muted(cfg, down, root))
+	push := model.LabelSet{"alertname": "IstiodXdsPushErrors", "team": "platform", "severity": "warning"}
+	assert.True(t, muted(cfg, down, push), "a warning on istiod's partial data still is")
+}

@@ -42,7 +42,7 @@ func (gq gatewayQueries) requests(by string, ms ...string) string {
 // requests (0/0 would read NaN).
 func (gq gatewayQueries) errorRatio(by string) string {
 	all := gq.requests(by)
-	return fmt.Sprintf("(%s or %s * 0) / (%s > 0)", plan.FailedRequestRate(by, gq.sel(), rateInterval), all, all)
+	return shareOf(plan.FailedRequestRate(by, gq.sel(), rateInterval), all)
 }
 
 // quantile is a request-duration quantile of the gateway in ms, by.

@@ -82,14 +82,11 @@ func (pq queries) mtlsCaveat() string {
 // open are counted (opened minus closed, which reset together with their
 // proxy; a series with no close yet is all open).
 func (pq queries) mtlsShares(by, legend string) []query {
-	share := func(all, mtls string) string {
-		return fmt.Sprintf("(%s or %s * 0) / (%s > 0)", mtls, all, all)
-	}
 	if pq.ambient {
 		rate := func(ms ...string) string {
 			return fmt.Sprintf("sum%s(rate(istio_tcp_connections_opened_total{%s}[%s]))", byClause(by), pq.tcpInbound(ms...), rateInterval)
 		}
-		return []query{q(share(rate(), rate(`connection_security_policy="mutual_tls"`)), legend+"connections")}
+		return []query{q(shareOf(rate(`connection_security_policy="mutual_tls"`), rate()), legend+"connections")}
 	}
 	requests := func(ms ...string) string {
 		return fmt.Sprintf("sum%s(rate(istio_requests_total{%s}[%s]))", byClause(by), pq.inbound(ms...), rateInterval)
@@ -101,8 +98,8 @@ func (pq queries) mtlsShares(by, legend string) []query {
 	}
 	mtls := `connection_security_policy="mutual_tls"`
 	return []query{
-		q(share(requests(), requests(mtls)), legend+"requests"),
-		q(share(open(), open(mtls)), legend+"TCP connections"),
+		q(shareOf(requests(mtls), requests()), legend+"requests"),
+		q(shareOf(open(mtls), open()), legend+"TCP connections"),
 	}
 }
 

@@ -145,6 +145,12 @@ func (pq queries) errors5xx(by, sel string) string {
 	return fmt.Sprintf("(%s or %s * 0)", errs, pq.requests(by, sel))
 }
 
+// shareOf is part's share of all: 0 where all has series but part none,
+// none where all is 0 (0/0 would read NaN, which a stat or table prints).
+func shareOf(part, all string) string {
+	return fmt.Sprintf("(%s or %s * 0) / (%s > 0)", part, all, all)
+}
+
 // errorRatio is the share of requests answered with 5xx; none where there
 // are no requests (0/0 would read NaN), as the per-service recording.
 func (pq queries) errorRatio(by, sel string) string {

@@ -110,14 +110,12 @@ func (t *tree) checkAll(prepared []Set) ([]Drift, error) {
 		}
 		// A new output folder staged whole by a run killed before it was
 		// renamed into place (the next generate removes or renames it).
-		entries, err := fs.ReadDir(t.root.FS(), ".")
+		staged, err := t.stagedFolders()
 		if err != nil {
-			return nil, fmt.Errorf("look for leftover staged folders in %s: %w", t.display("."), err)
+			return nil, err
 		}
-		for _, e := range entries {
-			if stagedFolderName.MatchString(e.Name()) {
-				drifts[0].Leftovers = append(drifts[0].Leftovers, path.Join("..", e.Name()))
-			}
+		for _, name := range staged {
+			drifts[0].Leftovers = append(drifts[0].Leftovers, path.Join("..", name))
 		}
 	}
 	return drifts, nil

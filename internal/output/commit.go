@@ -294,7 +294,7 @@ func (t *tree) stage(plans []*setPlan) (*pending, error) {
 	for _, sp := range plans {
 		ps := pendingSet{Name: sp.name}
 		if t.stagesWhole(sp) {
-			ps.Staged = ".obsgen-new-" + strconv.Itoa(len(p.Sets)) + ".tmp"
+			ps.Staged = stagedFolder(len(p.Sets))
 			p.Sets = append(p.Sets, ps)
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -35,6 +36,9 @@ var tempName = regexp.MustCompile(`^\.obsgen-[0-9]+\.tmp$`)
 // staging writes the whole of an output folder that does not exist yet
 // (pendingSet.Staged). The ".obsgen" prefix is obsgen's own (checkSetName).
 var stagedFolderName = regexp.MustCompile(`^\.obsgen-new-[0-9]+\.tmp$`)
+
+// stagedFolder is the i-th set's staged folder name (stagedFolderName).
+func stagedFolder(i int) string { return ".obsgen-new-" + strconv.Itoa(i) + ".tmp" }
 
 // pendingTemp is where the pending record is staged, in the root.
 const pendingTemp = ".obsgen-pending.tmp"
@@ -263,18 +267,27 @@ func (t *tree) removeStaged(rel string) error {
 // record removed by hand after a killed run): nothing but obsgen writes
 // at those names, and a stray one would keep the next run from staging.
 func (t *tree) removeStrayStaged() error {
+	names, err := t.stagedFolders()
+	for _, name := range names {
+		err = errors.Join(err, t.removeStaged(name))
+	}
+	return err
+}
+
+// stagedFolders lists the staged folders in the root (and anything else
+// at such a name).
+func (t *tree) stagedFolders() ([]string, error) {
 	entries, err := fs.ReadDir(t.root.FS(), ".")
 	if err != nil {
-		return fmt.Errorf("look for leftover staged folders in %s: %w", t.display("."), err)
+		return nil, fmt.Errorf("look for leftover staged folders in %s: %w", t.display("."), err)
 	}
+	var out []string
 	for _, e := range entries {
 		if stagedFolderName.MatchString(e.Name()) {
-			if err := t.removeStaged(e.Name()); err != nil {
-				return err
-			}
+			out = append(out, e.Name())
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // undoStaging removes a killed run's temporary files and the folders it
